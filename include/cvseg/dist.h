@@ -1,0 +1,57 @@
+/* dist.h: collectives built on the core's mergeable partials (MPI layer).
+ *
+ * Every function here is collective on comm: all ranks of comm call it in the
+ * same order. None uses MPI_COMM_WORLD. OpenMP threads never call these
+ * (MPI_THREAD_FUNNELED).
+ */
+#ifndef CVSEG_DIST_H
+#define CVSEG_DIST_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "cvseg/kmeans.h"
+#include "cvseg/rfm.h"
+#include "cvseg/stats.h"
+#include "cvseg/status.h"
+
+/* Agreement: every rank passes its local status; all ranks return the same
+ * status: the most severe (lowest) one, from the lowest failing rank. That
+ * rank's message is copied into every rank's error record, so rank 0 can
+ * print it. Call it before any collective that a failed rank would skip. */
+cvseg_status cvseg_dist_agree(MPI_Comm comm, cvseg_status local_status);
+
+/* Maps an MPI return code to CVSEG_OK or a recorded CVSEG_EMPI. */
+cvseg_status cvseg_dist_check(int mpi_code, const char *what);
+
+/* Global sums / extrema of small values. */
+cvseg_status cvseg_dist_sum_i64(MPI_Comm comm, int64_t *values, int count);
+cvseg_status cvseg_dist_max_f64(MPI_Comm comm, double *values, int count);
+cvseg_status cvseg_dist_sum_i128(MPI_Comm comm, cvseg_i128 *values, int count);
+/* Exclusive prefix sum of value over ranks (rank 0 gets 0) and the total. */
+cvseg_status cvseg_dist_exscan_i64(MPI_Comm comm, int64_t value, int64_t *before, int64_t *total);
+cvseg_status cvseg_dist_exscan_i128(MPI_Comm comm, cvseg_i128 value, cvseg_i128 *before,
+                                    cvseg_i128 *total);
+
+/* Exact global moments of x over included rows (three passes; see stats.h). */
+cvseg_status cvseg_dist_moments(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
+                                cvseg_moments *moments);
+cvseg_status cvseg_dist_range(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
+                              cvseg_range *range);
+
+/* Exact order statistics: values[t] = the ranks[t]-th smallest included value
+ * over all ranks (1-based). m <= CVSEG_SELECT_MAX_TARGETS. */
+cvseg_status cvseg_dist_select(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
+                               int m, const int64_t *ranks, double *values);
+
+/* Sums a K-Means partial over all ranks in place (one packed MPI_Allreduce
+ * with an exact 128-bit integer sum). */
+cvseg_status cvseg_dist_kmeans_allreduce(MPI_Comm comm, cvseg_kmeans_partial *partial);
+
+/* Sums a group summary (segments, classes) over all ranks in place. */
+cvseg_status cvseg_dist_group_summary(MPI_Comm comm, cvseg_group_summary *summary);
+
+/* Bytes of a message from the lowest failing rank, for cvseg_dist_agree. */
+#define CVSEG_DIST_MESSAGE_MAX 640
+
+#endif

@@ -1,0 +1,60 @@
+/* quantile.h: exact order statistics by radix selection (mergeable histograms).
+ *
+ * Finds, for each of m target ranks t (1-based, 1 <= t <= N), the t-th
+ * smallest value among the included rows of all ranks, without sampling and
+ * without gathering the values: each double is mapped to an order-preserving
+ * 64-bit key; four passes each count the next 16 key bits of the values that
+ * share the already known prefix of each target; the histograms of all ranks
+ * are summed (in the MPI layer) and cvseg_select_refine narrows the prefix.
+ * After 4 levels the prefix is the exact key of the answer.
+ *
+ * The quintile rule of cvseg: edge q (q = 1..4) is the smallest value v with
+ * at least q*N/5 members <= v, i.e. the value of rank ceil(q*N/5) (the inverse
+ * of the empirical CDF, numpy's method="inverted_cdf").
+ */
+#ifndef CVSEG_QUANTILE_H
+#define CVSEG_QUANTILE_H
+
+#include <stdint.h>
+
+#define CVSEG_SELECT_LEVELS 4
+#define CVSEG_SELECT_BINS 65536
+#define CVSEG_SELECT_MAX_TARGETS 16
+
+/* Order-preserving map double -> uint64 (-0.0 maps like +0.0; no NaN). */
+uint64_t cvseg_order_key(double x);
+double cvseg_order_key_value(uint64_t key);
+
+typedef struct {
+    int count;                                    /* m targets, 1..CVSEG_SELECT_MAX_TARGETS */
+    int64_t rank_left[CVSEG_SELECT_MAX_TARGETS];  /* rank still to find inside the prefix */
+    uint64_t prefix[CVSEG_SELECT_MAX_TARGETS];    /* known high key bits */
+    int level;                                    /* levels done, 0..CVSEG_SELECT_LEVELS */
+} cvseg_select_state;
+
+/* Starts a selection of the given 1-based ranks. */
+void cvseg_select_init(cvseg_select_state *state, int m, const int64_t *ranks);
+
+/* Counts, for every target, the included values whose key matches the
+ * target's prefix, by their next 16 key bits. hist: [m][CVSEG_SELECT_BINS],
+ * zeroed and filled here. x: [n], include: [n] or NULL. OpenMP inside. */
+void cvseg_select_histogram(const cvseg_select_state *state, const double *x,
+                            const uint8_t *include, int64_t n, int64_t *hist);
+
+/* Given the global histogram (summed over all ranks), fixes the next 16 bits
+ * of every target. Returns 0, or -1 if a rank lies beyond the counted values
+ * (inconsistent input). */
+int cvseg_select_refine(cvseg_select_state *state, const int64_t *global_hist);
+
+/* After CVSEG_SELECT_LEVELS refinements: the selected values. */
+void cvseg_select_values(const cvseg_select_state *state, double *values);
+
+/* Target rank of quintile-style edge q of `parts` parts over n values:
+ * ceil(q * n / parts), at least 1. */
+int64_t cvseg_quantile_rank(int64_t q, int64_t parts, int64_t n);
+
+/* Convenience for one process: selects the ranks directly (tests). */
+void cvseg_select_local(const double *x, const uint8_t *include, int64_t n, int m,
+                        const int64_t *ranks, double *values);
+
+#endif

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Submit the nightly cvseg chain as dependent Slurm jobs:
+#   import -> aggregate [-> train] -> score -> report
+# each step starting only if the previous one ended COMPLETED with exit code 0
+# (--dependency=afterok); a failed step cancels the rest
+# (--kill-on-invalid-dep=yes, so this works without
+# DependencyParameters=kill_invalid_depend on the cluster).
+#
+#   jobs/submit-nightly.sh --in RAW_TEXT --workdir DIR [options] [-- SBATCH_OPTIONS...]
+#
+# Options:
+#   --in FILE              raw transactions text (required)
+#   --workdir DIR          where all files and logs go (created; required)
+#   --format cdnow|csv     import format (default cdnow)
+#   --reference-date DATE  YYYY-MM-DD (default: today)
+#   --model MODEL.h5       score with this model; without it the chain trains
+#                          one on tonight's members (adds a `train` step)
+#   --previous OLD.h5      earlier results, for drift detection in `score`
+#   --k K --seed S --features F   training settings when no --model (5, 1, rfm)
+#   --cvseg PATH           binary (default: cvseg on PATH, else build/cvseg of this repository)
+#   --after JOBID          make the first step wait for JOBID (afterok)
+#   --drift-fails          let drift (exit 6 from score) stop the chain
+# SBATCH_OPTIONS after `--` go to every sbatch call (e.g. -n 2 -c 1 -t 10 -p PART).
+# Environment passed to the steps: LAUNCHER, SRUN_ARGS, MPIRUN_ARGS (see train.sbatch).
+#
+# Prints one line per step: "STEP JOBID"; logs are DIR/logs/STEP-JOBID.out.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+abspath() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 1; }
+
+RAW="" WORKDIR="" FORMAT=cdnow REFERENCE_DATE=$(date +%F) MODEL="" PREVIOUS=""
+K=5 SEED=1 FEATURES=rfm CVSEG="${CVSEG:-}" AFTER="" DRIFT_FAILS=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --in) RAW=$(abspath "$2"); shift 2 ;;
+    --workdir) WORKDIR=$(abspath "$2"); shift 2 ;;
+    --format) FORMAT=$2; shift 2 ;;
+    --reference-date) REFERENCE_DATE=$2; shift 2 ;;
+    --model) MODEL=$(abspath "$2"); shift 2 ;;
+    --previous) PREVIOUS=$(abspath "$2"); shift 2 ;;
+    --k) K=$2; shift 2 ;;
+    --seed) SEED=$2; shift 2 ;;
+    --features) FEATURES=$2; shift 2 ;;
+    --cvseg) CVSEG=$2; shift 2 ;;
+    --after) AFTER=$2; shift 2 ;;
+    --drift-fails) DRIFT_FAILS=1; shift ;;
+    -h|--help) usage ;;
+    --) shift; break ;;
+    *) echo "submit-nightly: unknown option $1" >&2; usage ;;
+  esac
+done
+[ -n "$RAW" ] && [ -n "$WORKDIR" ] || usage
+if [ -z "$CVSEG" ]; then
+  if command -v cvseg >/dev/null 2>&1; then CVSEG=$(command -v cvseg); else CVSEG=$here/../build/cvseg; fi
+fi
+case "$CVSEG" in */*) CVSEG=$(cd "$(dirname "$CVSEG")" && pwd)/$(basename "$CVSEG") ;; esac
+[ -x "$CVSEG" ] || { echo "submit-nightly: cvseg not found: $CVSEG (use --cvseg)" >&2; exit 1; }
+
+mkdir -p "$WORKDIR/logs"    # --output into a missing folder fails the job silently
+steps=(import aggregate)
+if [ -z "$MODEL" ]; then steps+=(train); MODEL=$WORKDIR/model.h5; fi
+steps+=(score report)
+
+SETTINGS=$WORKDIR/nightly.env
+{
+  echo "# cvseg nightly chain settings, written by submit-nightly.sh at $(date -Is)"
+  for v in CVSEG WORKDIR RAW FORMAT REFERENCE_DATE MODEL PREVIOUS FEATURES K SEED DRIFT_FAILS; do
+    printf '%s=%q\n' "$v" "${!v}"
+  done
+  for v in LAUNCHER SRUN_ARGS MPIRUN_ARGS; do
+    [ -n "${!v+x}" ] && printf '%s=%q\n' "$v" "${!v}"
+  done
+} > "$SETTINGS"
+
+prev=$AFTER
+for step in "${steps[@]}"; do
+  dep=()
+  [ -n "$prev" ] && dep=(--dependency="afterok:$prev" --kill-on-invalid-dep=yes)
+  extra=()
+  [ "$step" = report ] && extra=(--ntasks=1)
+  id=$(sbatch --parsable --job-name="cvseg-$step" --output="$WORKDIR/logs/$step-%j.out" \
+         "${dep[@]}" "$@" "${extra[@]}" "$here/nightly.sbatch" "$step" "$SETTINGS")
+  id=${id%%;*}
+  echo "$step $id"
+  prev=$id
+done

@@ -1,0 +1,93 @@
+/* app.c: verb dispatch, error printing and exit codes. */
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "cvseg/dist.h"
+
+typedef struct {
+    const char *name;
+    cvseg_status (*run)(cvseg_app *app);
+    const char *summary;
+} verb_entry;
+
+static const verb_entry verbs[] = {
+    {"gen", cvseg_verb_gen, "generate a synthetic member table or transaction log"},
+    {"import", cvseg_verb_import, "import CDNOW text or CSV into HDF5"},
+    {"aggregate", cvseg_verb_aggregate, "aggregate a transaction log into a member table"},
+    {"rfm", cvseg_verb_rfm, "features, exact statistics, quintile scores, segments, classes"},
+    {"train", cvseg_verb_train, "rfm + K-Means clustering; writes results and a model"},
+    {"score", cvseg_verb_score, "apply a trained model to a member snapshot"},
+    {"report", cvseg_verb_report, "print the report of a results file"},
+};
+enum { VERB_COUNT = sizeof verbs / sizeof verbs[0] };
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "usage: cvseg VERB [options]    (under mpirun -np P, srun, or alone)\n\n"
+                 "Customer value analysis at scale: RFM, LRFMC, segments, ABC, K-Means.\n\n"
+                 "verbs:\n");
+    for (int v = 0; v < VERB_COUNT; ++v)
+        fprintf(out, "  %-10s %s\n", verbs[v].name, verbs[v].summary);
+    fprintf(out, "\n`cvseg VERB --help` lists a verb's options; `cvseg --version` the version.\n"
+                 "Exit codes: 0 ok, 1 usage, 2 bad input data, 3 I/O, 4 MPI, 5 not converged,\n"
+                 "6 drift above threshold, 7 interrupted (checkpoint written), 70 internal.\n");
+}
+
+int cvseg_main(int argc, char **argv, MPI_Comm world)
+{
+    cvseg_app app;
+    cvseg_status status = CVSEG_OK;
+    memset(&app, 0, sizeof app);
+    app.start_time = cvseg_now();
+    app.verbosity = 1;
+    if (MPI_Comm_dup(world, &app.comm) != MPI_SUCCESS)
+        return 4;
+    MPI_Comm_set_errhandler(app.comm, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(app.comm, &app.rank);
+    MPI_Comm_size(app.comm, &app.ranks);
+    app.threads = omp_get_max_threads();
+    size_t used = 0;
+    for (int a = 0; a < argc && used < sizeof app.command_line; ++a)
+        used += (size_t)snprintf(app.command_line + used, sizeof app.command_line - used, "%s%s",
+                                 a ? " " : "", argv[a]);
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        if (app.rank == 0)
+            print_usage(argc < 2 ? stderr : stdout);
+        status = argc < 2 ? CVSEG_EUSAGE : CVSEG_OK;
+        goto done;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        if (app.rank == 0)
+            printf("cvseg %s\n", CVSEG_VERSION);
+        goto done;
+    }
+    const verb_entry *verb = NULL;
+    for (int v = 0; v < VERB_COUNT; ++v)
+        if (strcmp(argv[1], verbs[v].name) == 0)
+            verb = &verbs[v];
+    if (!verb) {
+        status = CVSEG_FAIL(CVSEG_EUSAGE,
+                            "unknown verb '%s' (expected one of: gen, import, aggregate, rfm, "
+                            "train, score, report; see cvseg --help)",
+                            argv[1]);
+        goto done;
+    }
+    app.verb = verb->name;
+    app.argc = argc - 2;
+    app.argv = argv + 2;
+    status = verb->run(&app);
+done:
+    status = cvseg_dist_agree(app.comm, status);
+    if (status != CVSEG_OK && app.rank == 0) {
+        if (app.verbosity >= 2)
+            fprintf(stderr, "cvseg: error [%s at %s]: %s\n", cvseg_status_name(status),
+                    cvseg_error_location(), cvseg_error_message());
+        else
+            fprintf(stderr, "cvseg: error: %s\n", cvseg_error_message());
+    }
+    MPI_Comm_free(&app.comm);
+    return cvseg_status_exit_code(status);
+}

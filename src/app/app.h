@@ -1,0 +1,109 @@
+/* app.h: the application layer: command line, verbs, progress log.
+ * The only layer that knows about processes, stdout/stderr and exit codes.
+ */
+#ifndef CVSEG_APP_H
+#define CVSEG_APP_H
+
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cvseg/status.h"
+
+/* ------------------------------------------------------------ options
+ * One table per verb drives parsing and --help. Flags are "--name VALUE" or
+ * "--name=VALUE"; switches take no value; a flag may repeat only if
+ * `repeatable` (values are then kept in order). */
+typedef enum { CVSEG_OPT_VALUE, CVSEG_OPT_SWITCH } cvseg_option_kind;
+
+typedef struct {
+    const char *name;          /* without dashes, e.g. "members" */
+    cvseg_option_kind kind;
+    const char *metavar;       /* e.g. "N" (VALUE options) */
+    const char *help;
+    int required;
+    int repeatable;
+} cvseg_option;
+
+#define CVSEG_MAX_OPTIONS 48
+#define CVSEG_MAX_REPEATS 32
+
+typedef struct {
+    const cvseg_option *table;
+    int count;
+    const char *value[CVSEG_MAX_OPTIONS];  /* last value given (or "1" for a switch), NULL if absent */
+    const char *repeats[CVSEG_MAX_OPTIONS][CVSEG_MAX_REPEATS];
+    int n_repeats[CVSEG_MAX_OPTIONS];
+} cvseg_options;
+
+/* The context every verb gets. */
+typedef struct {
+    MPI_Comm comm;       /* the engine's duplicate communicator */
+    int rank, ranks;
+    int threads;         /* OpenMP threads per rank */
+    int verbosity;       /* 0 quiet, 1 normal, 2 verbose */
+    const char *verb;
+    int argc;            /* the verb's arguments (after the verb) */
+    char **argv;
+    char command_line[4096]; /* the whole command line, for provenance */
+    double start_time;
+    int help_requested;
+} cvseg_app;
+
+/* Parses app->argv against the table. "--help" sets app->help_requested. Unknown
+ * flags, missing values, missing required flags: CVSEG_EUSAGE with a message
+ * naming what was expected. Identical on every rank (no communication). */
+cvseg_status cvseg_options_parse(cvseg_app *app, const cvseg_option *table, int count,
+                                 cvseg_options *options);
+/* Value of a flag or NULL / fallback. */
+const char *cvseg_opt(const cvseg_options *options, const char *name);
+const char *cvseg_opt_or(const cvseg_options *options, const char *name, const char *fallback);
+int cvseg_opt_has(const cvseg_options *options, const char *name);
+/* Typed conversions with range checks; EUSAGE naming the flag on failure. */
+cvseg_status cvseg_opt_i64(const cvseg_options *options, const char *name, int64_t fallback,
+                           int64_t min, int64_t max, int64_t *value);
+cvseg_status cvseg_opt_f64(const cvseg_options *options, const char *name, double fallback,
+                           double min, double max, double *value);
+cvseg_status cvseg_opt_date(const cvseg_options *options, const char *name, int32_t *days,
+                            int *present);
+/* Checks value is one of the '|'-separated choices. */
+cvseg_status cvseg_opt_choice(const cvseg_options *options, const char *name, const char *fallback,
+                              const char *choices, const char **value);
+/* Prints "usage: cvseg VERB ..." and the option table to out. */
+void cvseg_options_help(FILE *out, const char *verb, const char *summary,
+                        const cvseg_option *table, int count);
+
+/* ------------------------------------------------------------ progress log
+ * Lines go to stderr from rank 0 only: "cvseg VERB: message". */
+void cvseg_log(const cvseg_app *app, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+double cvseg_now(void);
+
+/* Phase timer: records seconds per named phase (max over ranks when
+ * finished) for the summary's "phases" object. */
+#define CVSEG_MAX_PHASES 24
+typedef struct {
+    int count;
+    const char *name[CVSEG_MAX_PHASES];
+    double seconds[CVSEG_MAX_PHASES];
+    double started;
+} cvseg_phases;
+void cvseg_phase_begin(cvseg_phases *phases);
+/* Ends the current phase: collective (takes the max over ranks); logs it. */
+void cvseg_phase_end(cvseg_phases *phases, const cvseg_app *app, const char *name);
+
+/* ------------------------------------------------------------ verbs
+ * Each returns a status agreed on all ranks. */
+cvseg_status cvseg_verb_gen(cvseg_app *app);
+cvseg_status cvseg_verb_import(cvseg_app *app);
+cvseg_status cvseg_verb_aggregate(cvseg_app *app);
+cvseg_status cvseg_verb_rfm(cvseg_app *app);
+cvseg_status cvseg_verb_train(cvseg_app *app);
+cvseg_status cvseg_verb_score(cvseg_app *app);
+cvseg_status cvseg_verb_report(cvseg_app *app);
+
+/* Runs the whole program on comm (the library entry point; main() is a thin
+ * wrapper). Returns the process exit code, identical on all ranks. */
+int cvseg_main(int argc, char **argv, MPI_Comm comm);
+
+#endif

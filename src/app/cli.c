@@ -1,0 +1,240 @@
+/* cli.c: option tables, parsing, help, progress log, phase timers. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "cvseg/date.h"
+
+static int find_option(const cvseg_option *table, int count, const char *name, size_t length)
+{
+    for (int o = 0; o < count; ++o)
+        if (strlen(table[o].name) == length && strncmp(table[o].name, name, length) == 0)
+            return o;
+    return -1;
+}
+
+static void list_options(const cvseg_option *table, int count, char *out, size_t capacity)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int o = 0; o < count && used < capacity; ++o)
+        used += (size_t)snprintf(out + used, capacity - used, "%s--%s", o ? ", " : "",
+                                 table[o].name);
+}
+
+cvseg_status cvseg_options_parse(cvseg_app *app, const cvseg_option *table, int count,
+                                 cvseg_options *options)
+{
+    cvseg_status status = CVSEG_OK;
+    memset(options, 0, sizeof *options);
+    options->table = table;
+    options->count = count;
+    for (int a = 0; a < app->argc && status == CVSEG_OK; ++a) {
+        const char *arg = app->argv[a];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            app->help_requested = 1;
+            continue;
+        }
+        if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+            app->verbosity = 0;
+            continue;
+        }
+        if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
+            app->verbosity = 2;
+            continue;
+        }
+        if (strncmp(arg, "--", 2) != 0) {
+            status = CVSEG_FAIL(CVSEG_EUSAGE,
+                                "cvseg %s: unexpected argument '%s' (options start with --; see "
+                                "cvseg %s --help)",
+                                app->verb, arg, app->verb);
+            break;
+        }
+        const char *name = arg + 2;
+        const char *equals = strchr(name, '=');
+        const size_t length = equals ? (size_t)(equals - name) : strlen(name);
+        const int o = find_option(table, count, name, length);
+        if (o < 0) {
+            char expected[1024];
+            list_options(table, count, expected, sizeof expected);
+            status = CVSEG_FAIL(CVSEG_EUSAGE, "cvseg %s: unknown option '--%.*s' (expected one of: %s)",
+                                app->verb, (int)length, name, expected);
+            break;
+        }
+        const char *value = "1";
+        if (table[o].kind == CVSEG_OPT_VALUE) {
+            if (equals)
+                value = equals + 1;
+            else if (a + 1 < app->argc)
+                value = app->argv[++a];
+            else {
+                status = CVSEG_FAIL(CVSEG_EUSAGE, "cvseg %s: option --%s needs a value (%s)",
+                                    app->verb, table[o].name, table[o].metavar);
+                break;
+            }
+        } else if (equals) {
+            status = CVSEG_FAIL(CVSEG_EUSAGE, "cvseg %s: option --%s takes no value", app->verb,
+                                table[o].name);
+            break;
+        }
+        if (options->value[o] && !table[o].repeatable) {
+            status = CVSEG_FAIL(CVSEG_EUSAGE, "cvseg %s: option --%s given twice", app->verb,
+                                table[o].name);
+            break;
+        }
+        options->value[o] = value;
+        if (options->n_repeats[o] < CVSEG_MAX_REPEATS)
+            options->repeats[o][options->n_repeats[o]++] = value;
+    }
+    for (int o = 0; o < count && status == CVSEG_OK && !app->help_requested; ++o)
+        if (table[o].required && !options->value[o])
+            status = CVSEG_FAIL(CVSEG_EUSAGE, "cvseg %s: missing required option --%s %s (see cvseg %s --help)",
+                                app->verb, table[o].name, table[o].metavar ? table[o].metavar : "",
+                                app->verb);
+    return status;
+}
+
+const char *cvseg_opt(const cvseg_options *options, const char *name)
+{
+    const int o = find_option(options->table, options->count, name, strlen(name));
+    return o >= 0 ? options->value[o] : NULL;
+}
+
+const char *cvseg_opt_or(const cvseg_options *options, const char *name, const char *fallback)
+{
+    const char *value = cvseg_opt(options, name);
+    return value ? value : fallback;
+}
+
+int cvseg_opt_has(const cvseg_options *options, const char *name)
+{
+    return cvseg_opt(options, name) != NULL;
+}
+
+cvseg_status cvseg_opt_i64(const cvseg_options *options, const char *name, int64_t fallback,
+                           int64_t min, int64_t max, int64_t *value)
+{
+    cvseg_status status = CVSEG_OK;
+    const char *text = cvseg_opt(options, name);
+    *value = fallback;
+    if (text) {
+        char *end = NULL;
+        errno = 0;
+        const double parsed = strtod(text, &end); /* accepts 1e7 as well as 10000000 */
+        if (errno || end == text || *end != '\0' || parsed != floor(parsed) || parsed < (double)min ||
+            parsed > (double)max)
+            status = CVSEG_FAIL(CVSEG_EUSAGE, "option --%s: '%s' is not an integer in %lld..%lld",
+                                name, text, (long long)min, (long long)max);
+        else
+            *value = (int64_t)parsed;
+    }
+    return status;
+}
+
+cvseg_status cvseg_opt_f64(const cvseg_options *options, const char *name, double fallback,
+                           double min, double max, double *value)
+{
+    cvseg_status status = CVSEG_OK;
+    const char *text = cvseg_opt(options, name);
+    *value = fallback;
+    if (text) {
+        char *end = NULL;
+        errno = 0;
+        const double parsed = strtod(text, &end);
+        if (errno || end == text || *end != '\0' || !(parsed >= min && parsed <= max))
+            status = CVSEG_FAIL(CVSEG_EUSAGE, "option --%s: '%s' is not a number in %g..%g", name,
+                                text, min, max);
+        else
+            *value = parsed;
+    }
+    return status;
+}
+
+cvseg_status cvseg_opt_date(const cvseg_options *options, const char *name, int32_t *days,
+                            int *present)
+{
+    cvseg_status status = CVSEG_OK;
+    const char *text = cvseg_opt(options, name);
+    *present = 0;
+    if (text) {
+        if (cvseg_parse_date(text, strlen(text), days) != CVSEG_OK)
+            status = CVSEG_FAIL(CVSEG_EUSAGE, "option --%s: '%s' is not a date (YYYY-MM-DD)", name,
+                                text);
+        else
+            *present = 1;
+    }
+    return status;
+}
+
+cvseg_status cvseg_opt_choice(const cvseg_options *options, const char *name, const char *fallback,
+                              const char *choices, const char **value)
+{
+    const char *text = cvseg_opt_or(options, name, fallback);
+    const size_t length = strlen(text);
+    const char *at = choices;
+    *value = text;
+    while (at && *at) {
+        const char *bar = strchr(at, '|');
+        const size_t choice_length = bar ? (size_t)(bar - at) : strlen(at);
+        if (choice_length == length && strncmp(at, text, length) == 0)
+            return CVSEG_OK;
+        at = bar ? bar + 1 : NULL;
+    }
+    return CVSEG_FAIL(CVSEG_EUSAGE, "option --%s: '%s' is not one of %s", name, text, choices);
+}
+
+void cvseg_options_help(FILE *out, const char *verb, const char *summary,
+                        const cvseg_option *table, int count)
+{
+    fprintf(out, "usage: cvseg %s [options]\n\n%s\n\noptions:\n", verb, summary);
+    for (int o = 0; o < count; ++o) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", table[o].name,
+                 table[o].kind == CVSEG_OPT_VALUE ? " " : "",
+                 table[o].kind == CVSEG_OPT_VALUE ? table[o].metavar : "");
+        fprintf(out, "  %-30s %s%s\n", left, table[o].help, table[o].required ? " (required)" : "");
+    }
+    fprintf(out, "  %-30s %s\n  %-30s %s\n  %-30s %s\n", "-q, --quiet", "no progress on stderr",
+            "-v, --verbose", "more progress on stderr", "-h, --help", "this help");
+}
+
+double cvseg_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
+void cvseg_log(const cvseg_app *app, int level, const char *fmt, ...)
+{
+    if (app->rank != 0 || app->verbosity < level)
+        return;
+    va_list args;
+    va_start(args, fmt);
+    fprintf(stderr, "cvseg %s: ", app->verb);
+    vfprintf(stderr, fmt, args);
+    fputc('\n', stderr);
+    va_end(args);
+}
+
+void cvseg_phase_begin(cvseg_phases *phases)
+{
+    phases->started = cvseg_now();
+}
+
+void cvseg_phase_end(cvseg_phases *phases, const cvseg_app *app, const char *name)
+{
+    double seconds = cvseg_now() - phases->started;
+    MPI_Allreduce(MPI_IN_PLACE, &seconds, 1, MPI_DOUBLE, MPI_MAX, app->comm);
+    if (phases->count < CVSEG_MAX_PHASES) {
+        phases->name[phases->count] = name;
+        phases->seconds[phases->count] = seconds;
+        phases->count += 1;
+    }
+    cvseg_log(app, 1, "%-10s %.3f s", name, seconds);
+    phases->started = cvseg_now();
+}

@@ -1,0 +1,56 @@
+/* provenance.c: who made an output, from what, how. */
+#include "provenance.h"
+
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+
+void cvseg_utc_now(char out[32])
+{
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &utc);
+}
+
+cvseg_status cvseg_provenance_write(const cvseg_app *app, cvseg_writer *writer, const char *group,
+                                    const char *input_path, uint64_t seed)
+{
+    char start[32], end[32];
+    time_t started = time(NULL) - (time_t)(cvseg_now() - app->start_time);
+    struct tm utc;
+    gmtime_r(&started, &utc);
+    strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    cvseg_utc_now(end);
+    /* Every rank must write the same values: take rank 0's clock. */
+    MPI_Bcast(start, sizeof start, MPI_CHAR, 0, app->comm);
+    MPI_Bcast(end, sizeof end, MPI_CHAR, 0, app->comm);
+    cvseg_status status = cvseg_writer_attr_str(writer, group, "engine_version", "cvseg " CVSEG_VERSION);
+    if (status == CVSEG_OK)
+        status = cvseg_writer_attr_str(writer, group, "command_line", app->command_line);
+    if (status == CVSEG_OK && input_path) {
+        struct stat info;
+        int64_t size_and_mtime[2] = {-1, -1};
+        if (app->rank == 0 && stat(input_path, &info) == 0) {
+            size_and_mtime[0] = (int64_t)info.st_size;
+            size_and_mtime[1] = (int64_t)info.st_mtime;
+        }
+        MPI_Bcast(size_and_mtime, 2, MPI_INT64_T, 0, app->comm);
+        status = cvseg_writer_attr_str(writer, group, "input_file", input_path);
+        if (status == CVSEG_OK)
+            status = cvseg_writer_attr_i64(writer, group, "input_size", size_and_mtime[0]);
+        if (status == CVSEG_OK)
+            status = cvseg_writer_attr_i64(writer, group, "input_mtime", size_and_mtime[1]);
+    }
+    if (status == CVSEG_OK)
+        status = cvseg_writer_attr_i32(writer, group, "ranks", app->ranks);
+    if (status == CVSEG_OK)
+        status = cvseg_writer_attr_i32(writer, group, "threads", app->threads);
+    if (status == CVSEG_OK)
+        status = cvseg_writer_attr_i64(writer, group, "seed", (int64_t)seed);
+    if (status == CVSEG_OK)
+        status = cvseg_writer_attr_str(writer, group, "start_time", start);
+    if (status == CVSEG_OK)
+        status = cvseg_writer_attr_str(writer, group, "end_time", end);
+    return status;
+}

@@ -1,0 +1,137 @@
+/* quantile.c: radix selection of exact order statistics. */
+#include "cvseg/quantile.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t cvseg_order_key(double x)
+{
+    uint64_t bits;
+    if (x == 0.0)
+        x = 0.0; /* -0.0 -> +0.0 */
+    memcpy(&bits, &x, sizeof bits);
+    return (bits & 0x8000000000000000ULL) ? ~bits : bits | 0x8000000000000000ULL;
+}
+
+double cvseg_order_key_value(uint64_t key)
+{
+    const uint64_t bits = (key & 0x8000000000000000ULL) ? key & 0x7fffffffffffffffULL : ~key;
+    double x;
+    memcpy(&x, &bits, sizeof x);
+    return x;
+}
+
+void cvseg_select_init(cvseg_select_state *state, int m, const int64_t *ranks)
+{
+    memset(state, 0, sizeof *state);
+    state->count = m;
+    for (int t = 0; t < m; ++t)
+        state->rank_left[t] = ranks[t];
+}
+
+static int shift_of_level(int level)
+{
+    return 48 - 16 * level;
+}
+
+void cvseg_select_histogram(const cvseg_select_state *state, const double *x,
+                            const uint8_t *include, int64_t n, int64_t *hist)
+{
+    const int m = state->count;
+    const int shift = shift_of_level(state->level);
+    const int prefix_bits = 16 * state->level;
+    /* Targets with equal prefixes share one histogram: count only distinct ones. */
+    int distinct[CVSEG_SELECT_MAX_TARGETS];
+    int n_distinct = 0;
+    int same_as[CVSEG_SELECT_MAX_TARGETS];
+    for (int t = 0; t < m; ++t) {
+        same_as[t] = -1;
+        for (int u = 0; u < n_distinct; ++u)
+            if (state->prefix[distinct[u]] == state->prefix[t])
+                same_as[t] = distinct[u];
+        if (same_as[t] < 0) {
+            same_as[t] = t;
+            distinct[n_distinct++] = t;
+        }
+    }
+    memset(hist, 0, sizeof(int64_t) * (size_t)m * CVSEG_SELECT_BINS);
+#pragma omp parallel
+    {
+        int64_t *mine = calloc((size_t)n_distinct * CVSEG_SELECT_BINS, sizeof(int64_t));
+        if (mine) {
+#pragma omp for schedule(static) nowait
+            for (int64_t i = 0; i < n; ++i) {
+                if (include && !include[i])
+                    continue;
+                const uint64_t key = cvseg_order_key(x[i]);
+                const uint64_t high = prefix_bits ? key >> (64 - prefix_bits) : 0;
+                const unsigned digit = (unsigned)((key >> shift) & 0xffffu);
+                for (int u = 0; u < n_distinct; ++u) {
+                    const uint64_t want =
+                        prefix_bits ? state->prefix[distinct[u]] >> (64 - prefix_bits) : 0;
+                    mine[(size_t)u * CVSEG_SELECT_BINS + digit] += (high == want);
+                }
+            }
+#pragma omp critical(cvseg_select_histogram)
+            for (int u = 0; u < n_distinct; ++u)
+                for (int b = 0; b < CVSEG_SELECT_BINS; ++b)
+                    hist[(size_t)distinct[u] * CVSEG_SELECT_BINS + b] +=
+                        mine[(size_t)u * CVSEG_SELECT_BINS + b];
+            free(mine);
+        }
+    }
+    for (int t = 0; t < m; ++t)
+        if (same_as[t] != t)
+            memcpy(hist + (size_t)t * CVSEG_SELECT_BINS,
+                   hist + (size_t)same_as[t] * CVSEG_SELECT_BINS,
+                   sizeof(int64_t) * CVSEG_SELECT_BINS);
+}
+
+int cvseg_select_refine(cvseg_select_state *state, const int64_t *global_hist)
+{
+    const int shift = shift_of_level(state->level);
+    int result = 0;
+    for (int t = 0; t < state->count; ++t) {
+        const int64_t *h = global_hist + (size_t)t * CVSEG_SELECT_BINS;
+        int64_t left = state->rank_left[t];
+        int bin = 0;
+        while (bin < CVSEG_SELECT_BINS && left > h[bin]) {
+            left -= h[bin];
+            ++bin;
+        }
+        if (bin == CVSEG_SELECT_BINS) {
+            result = -1;
+            bin = CVSEG_SELECT_BINS - 1;
+        }
+        state->prefix[t] |= (uint64_t)bin << shift;
+        state->rank_left[t] = left;
+    }
+    state->level += 1;
+    return result;
+}
+
+void cvseg_select_values(const cvseg_select_state *state, double *values)
+{
+    for (int t = 0; t < state->count; ++t)
+        values[t] = cvseg_order_key_value(state->prefix[t]);
+}
+
+int64_t cvseg_quantile_rank(int64_t q, int64_t parts, int64_t n)
+{
+    const int64_t rank = (q * n + parts - 1) / parts;
+    return rank < 1 ? 1 : rank;
+}
+
+void cvseg_select_local(const double *x, const uint8_t *include, int64_t n, int m,
+                        const int64_t *ranks, double *values)
+{
+    cvseg_select_state state;
+    int64_t *hist = malloc(sizeof(int64_t) * (size_t)m * CVSEG_SELECT_BINS);
+    cvseg_select_init(&state, m, ranks);
+    for (int level = 0; level < CVSEG_SELECT_LEVELS; ++level) {
+        cvseg_select_histogram(&state, x, include, n, hist);
+        cvseg_select_refine(&state, hist);
+    }
+    cvseg_select_values(&state, values);
+    free(hist);
+}

@@ -1,0 +1,200 @@
+/* rfm.c: RFM / LRFMC features, scores and classes. */
+#include "cvseg/rfm.h"
+
+#include <math.h>
+#include <string.h>
+
+const char *const cvseg_member_status_names[CVSEG_MEMBER_STATUS_COUNT] = {
+    "ok", "dropped_missing_fare", "dropped_inconsistent", "invalid"};
+const char *const cvseg_segment_names[CVSEG_SEG_COUNT] = {
+    "important_value", "important_develop", "important_keep", "important_retain",
+    "general_value",   "general_develop",   "general_keep",   "general_retain",
+    "none"};
+const char *const cvseg_value_cell_names[CVSEG_MATRIX_COUNT] = {"quality", "spender", "frequent",
+                                                                "uncertain", "none"};
+const char *const cvseg_abc_names[CVSEG_ABC_COUNT] = {"A", "B", "C", "none"};
+
+static void raise_status(uint8_t *status, cvseg_member_status to)
+{
+    if (*status == CVSEG_MEMBER_OK)
+        *status = (uint8_t)to;
+}
+
+void cvseg_rfm_features(const int32_t *last_purchase, const int32_t *first_purchase,
+                        const int32_t *frequency, const double *monetary, int64_t n,
+                        int32_t reference_date, double *recency, double *frequency_out,
+                        double *monetary_out, uint8_t *status)
+{
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+        recency[i] = (double)reference_date - (double)last_purchase[i];
+        frequency_out[i] = (double)frequency[i];
+        monetary_out[i] = monetary[i];
+        if (!isfinite(monetary[i]) || frequency[i] < 0 || last_purchase[i] > reference_date ||
+            (first_purchase && first_purchase[i] > last_purchase[i]))
+            raise_status(&status[i], CVSEG_MEMBER_INVALID);
+    }
+}
+
+void cvseg_lrfmc_features(const int32_t *join_date, const int32_t *last_flight,
+                          const int32_t *flight_count, const double *seg_km_sum,
+                          const double *avg_discount, const double *fare_yr1,
+                          const double *fare_yr2, int64_t n, int32_t reference_date,
+                          const cvseg_lrfmc_rules *rules, double *length, double *recency,
+                          double *frequency, double *mileage, double *discount, uint8_t *status)
+{
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+        length[i] = ((double)reference_date - (double)join_date[i]) / CVSEG_DAYS_PER_MONTH;
+        recency[i] = (double)reference_date - (double)last_flight[i];
+        frequency[i] = (double)flight_count[i];
+        mileage[i] = seg_km_sum[i];
+        discount[i] = avg_discount[i];
+        const int fare_missing = isnan(fare_yr1[i]) || isnan(fare_yr2[i]);
+        if (rules->drop_missing_fare && fare_missing)
+            raise_status(&status[i], CVSEG_MEMBER_MISSING_FARE);
+        if (rules->drop_inconsistent && !fare_missing && fare_yr1[i] + fare_yr2[i] == 0.0 &&
+            avg_discount[i] != 0.0 && seg_km_sum[i] > 0.0)
+            raise_status(&status[i], CVSEG_MEMBER_INCONSISTENT);
+        if (!isfinite(seg_km_sum[i]) || !isfinite(avg_discount[i]) || flight_count[i] < 0 ||
+            last_flight[i] > reference_date || join_date[i] > last_flight[i])
+            raise_status(&status[i], CVSEG_MEMBER_INVALID);
+    }
+}
+
+uint8_t cvseg_quintile_score(double value, const double edges[4], int higher_is_better)
+{
+    int below = 0;
+    for (int q = 0; q < 4; ++q)
+        below += edges[q] < value;
+    return (uint8_t)(higher_is_better ? 1 + below : 5 - below);
+}
+
+void cvseg_rfm_amount_per_purchase(const double *frequency, const double *monetary, int64_t n,
+                                   double *amount)
+{
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i)
+        amount[i] = frequency[i] > 0.0 ? monetary[i] / frequency[i] : 0.0;
+}
+
+void cvseg_rfm_classify(const cvseg_rfm_model *model, const double *recency,
+                        const double *frequency, const double *monetary, const uint8_t *status,
+                        int64_t n, uint8_t *r_score, uint8_t *f_score, uint8_t *m_score,
+                        uint16_t *rfm_cell, uint8_t *segment, uint8_t *abc_class,
+                        uint8_t *value_cell)
+{
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+        if (status[i] != CVSEG_MEMBER_OK) {
+            r_score[i] = f_score[i] = m_score[i] = 0;
+            rfm_cell[i] = 0;
+            segment[i] = CVSEG_SEG_NONE;
+            abc_class[i] = CVSEG_ABC_NONE;
+            value_cell[i] = CVSEG_MATRIX_NONE;
+            continue;
+        }
+        /* R: fewer days is better; recency_recent_high chooses whether that
+         * means a high or a low score. */
+        r_score[i] = cvseg_quintile_score(recency[i], model->edges[CVSEG_R],
+                                          !model->recency_recent_high);
+        f_score[i] = cvseg_quintile_score(frequency[i], model->edges[CVSEG_F], 1);
+        m_score[i] = cvseg_quintile_score(monetary[i], model->edges[CVSEG_M], 1);
+        rfm_cell[i] = (uint16_t)(100 * r_score[i] + 10 * f_score[i] + m_score[i]);
+
+        const int r_high = recency[i] < model->baseline[CVSEG_R];
+        const int f_high = frequency[i] > model->baseline[CVSEG_F];
+        const int m_high = monetary[i] > model->baseline[CVSEG_M];
+        /* Table order: M high first (important_*), then R high/low, F high/low. */
+        segment[i] = (uint8_t)((m_high ? 0 : 4) + (r_high ? 0 : 2) + (f_high ? 0 : 1));
+
+        abc_class[i] = monetary[i] >= model->abc_cut[0]   ? CVSEG_ABC_A
+                       : monetary[i] >= model->abc_cut[1] ? CVSEG_ABC_B
+                                                          : CVSEG_ABC_C;
+        const double amount = frequency[i] > 0.0 ? monetary[i] / frequency[i] : 0.0;
+        const int frequent = frequency[i] > model->matrix_f_baseline;
+        const int big_amount = amount > model->matrix_amount_baseline;
+        value_cell[i] = (uint8_t)(frequent ? (big_amount ? CVSEG_MATRIX_QUALITY
+                                                         : CVSEG_MATRIX_FREQUENT)
+                                           : (big_amount ? CVSEG_MATRIX_SPENDER
+                                                         : CVSEG_MATRIX_UNCERTAIN));
+    }
+}
+
+cvseg_status cvseg_abc_preset(const char *name, cvseg_abc_cuts *cuts)
+{
+    cvseg_status status = CVSEG_OK;
+    if (strcmp(name, "abc") == 0) {
+        cuts->share_a = 0.15;
+        cuts->share_b = 0.25;
+    } else if (strcmp(name, "pyramid") == 0) {
+        cuts->share_a = 0.05;
+        cuts->share_b = 0.15;
+    } else {
+        status = CVSEG_FAIL(CVSEG_EUSAGE, "unknown ABC preset '%s' (expected abc or pyramid)",
+                            name);
+    }
+    return status;
+}
+
+void cvseg_abc_ranks(const cvseg_abc_cuts *cuts, int64_t n, int64_t ranks[2])
+{
+    const double cumulative[2] = {cuts->share_a, cuts->share_a + cuts->share_b};
+    for (int c = 0; c < 2; ++c) {
+        int64_t from_top = (int64_t)ceil(cumulative[c] * (double)n - 1e-9);
+        if (from_top < 1)
+            from_top = 1;
+        if (from_top > n)
+            from_top = n;
+        ranks[c] = n - from_top + 1; /* ascending rank of that member */
+        if (ranks[c] < 1)
+            ranks[c] = 1;
+    }
+}
+
+void cvseg_group_summary_init(cvseg_group_summary *summary, int groups, const double max_abs[3])
+{
+    memset(summary, 0, sizeof *summary);
+    summary->groups = groups;
+    for (int f = 0; f < 3; ++f)
+        summary->exponent[f] = cvseg_fixed_exponent(max_abs[f]);
+}
+
+void cvseg_group_summary_add(cvseg_group_summary *summary, const uint8_t *group,
+                             const double *recency, const double *frequency,
+                             const double *monetary, int64_t n)
+{
+    const double *features[3] = {recency, frequency, monetary};
+    double scale[3];
+    for (int f = 0; f < 3; ++f)
+        scale[f] = cvseg_fixed_scale(summary->exponent[f]);
+    for (int64_t i = 0; i < n; ++i) {
+        const int g = group[i];
+        if (g >= summary->groups)
+            continue;
+        summary->count[g] += 1;
+        for (int f = 0; f < 3; ++f)
+            summary->sum[g][f] += cvseg_fixed_term(features[f][i], scale[f]);
+    }
+}
+
+void cvseg_group_summary_merge(cvseg_group_summary *into, const cvseg_group_summary *from)
+{
+    for (int g = 0; g < into->groups; ++g) {
+        into->count[g] += from->count[g];
+        for (int f = 0; f < 3; ++f)
+            into->sum[g][f] += from->sum[g][f];
+    }
+}
+
+double cvseg_group_summary_total(const cvseg_group_summary *summary, int g, int f)
+{
+    return cvseg_fixed_to_double(summary->sum[g][f], summary->exponent[f]);
+}
+
+double cvseg_group_summary_mean(const cvseg_group_summary *summary, int g, int f)
+{
+    return summary->count[g] > 0
+               ? cvseg_group_summary_total(summary, g, f) / (double)summary->count[g]
+               : 0.0;
+}

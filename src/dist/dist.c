@@ -1,0 +1,260 @@
+/* dist.c: collectives on the core's partials. */
+#include "cvseg/dist.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cvseg/quantile.h"
+
+cvseg_status cvseg_dist_check(int mpi_code, const char *what)
+{
+    cvseg_status status = CVSEG_OK;
+    if (mpi_code != MPI_SUCCESS) {
+        char text[MPI_MAX_ERROR_STRING];
+        int length = 0;
+        MPI_Error_string(mpi_code, text, &length);
+        status = CVSEG_FAIL(CVSEG_EMPI, "MPI failure in %s: %s", what, text);
+    }
+    return status;
+}
+
+cvseg_status cvseg_dist_agree(MPI_Comm comm, cvseg_status local_status)
+{
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    /* MINLOC on (status, rank): the most severe status, lowest rank first. */
+    struct {
+        int status;
+        int rank;
+    } mine = {(int)local_status, rank}, worst;
+    int code = MPI_Allreduce(&mine, &worst, 1, MPI_2INT, MPI_MINLOC, comm);
+    if (code != MPI_SUCCESS)
+        return cvseg_dist_check(code, "status agreement");
+    if (worst.status == CVSEG_OK)
+        return CVSEG_OK;
+    char message[CVSEG_DIST_MESSAGE_MAX];
+    memset(message, 0, sizeof message);
+    if (rank == worst.rank) {
+        if (cvseg_error_status() != CVSEG_OK)
+            snprintf(message, sizeof message, "%s|%s", cvseg_error_location(),
+                     cvseg_error_message());
+        else
+            snprintf(message, sizeof message, "|%s", cvseg_strerror((cvseg_status)worst.status));
+    }
+    code = MPI_Bcast(message, (int)sizeof message, MPI_CHAR, worst.rank, comm);
+    if (code != MPI_SUCCESS)
+        return cvseg_dist_check(code, "error message broadcast");
+    char *bar = strchr(message, '|');
+    if (bar) {
+        *bar = '\0';
+        cvseg_error_set_message((cvseg_status)worst.status, message, bar + 1);
+    }
+    return (cvseg_status)worst.status;
+}
+
+cvseg_status cvseg_dist_sum_i64(MPI_Comm comm, int64_t *values, int count)
+{
+    return cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_INT64_T, MPI_SUM, comm),
+                            "int64 sum");
+}
+
+cvseg_status cvseg_dist_max_f64(MPI_Comm comm, double *values, int count)
+{
+    return cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, MPI_MAX, comm),
+                            "double max");
+}
+
+/* MPI_Op adding 128-bit integers carried as pairs of int64 words. */
+static void add_i128(void *in, void *inout, int *length, MPI_Datatype *type)
+{
+    (void)type;
+    const int64_t *a = in;
+    int64_t *b = inout;
+    for (int t = 0; t < *length; ++t) {
+        const cvseg_i128 sum = cvseg_i128_from_words(a + 2 * t) + cvseg_i128_from_words(b + 2 * t);
+        cvseg_i128_to_words(sum, b + 2 * t);
+    }
+}
+
+static cvseg_status i128_type_and_op(MPI_Datatype *type, MPI_Op *op)
+{
+    cvseg_status status = cvseg_dist_check(MPI_Type_contiguous(2, MPI_INT64_T, type), "type");
+    if (status == CVSEG_OK)
+        status = cvseg_dist_check(MPI_Type_commit(type), "type commit");
+    if (status == CVSEG_OK)
+        status = cvseg_dist_check(MPI_Op_create(add_i128, 1, op), "op create");
+    return status;
+}
+
+cvseg_status cvseg_dist_sum_i128(MPI_Comm comm, cvseg_i128 *values, int count)
+{
+    MPI_Datatype type = MPI_DATATYPE_NULL;
+    MPI_Op op = MPI_OP_NULL;
+    int64_t *words = malloc(sizeof(int64_t) * 2 * (size_t)(count > 0 ? count : 1));
+    cvseg_status status = i128_type_and_op(&type, &op);
+    if (!words)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for a reduction of %d values", count);
+    if (status == CVSEG_OK) {
+        for (int t = 0; t < count; ++t)
+            cvseg_i128_to_words(values[t], words + 2 * t);
+        status = cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, words, count, type, op, comm),
+                                  "exact 128-bit sum");
+    }
+    if (status == CVSEG_OK)
+        for (int t = 0; t < count; ++t)
+            values[t] = cvseg_i128_from_words(words + 2 * t);
+    if (op != MPI_OP_NULL)
+        MPI_Op_free(&op);
+    if (type != MPI_DATATYPE_NULL)
+        MPI_Type_free(&type);
+    free(words);
+    return status;
+}
+
+cvseg_status cvseg_dist_exscan_i64(MPI_Comm comm, int64_t value, int64_t *before, int64_t *total)
+{
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    int64_t prefix = 0;
+    cvseg_status status = cvseg_dist_check(
+        MPI_Exscan(&value, &prefix, 1, MPI_INT64_T, MPI_SUM, comm), "exclusive scan");
+    if (rank == 0)
+        prefix = 0; /* MPI leaves rank 0's result undefined */
+    int64_t sum = value;
+    if (status == CVSEG_OK)
+        status = cvseg_dist_sum_i64(comm, &sum, 1);
+    *before = prefix;
+    if (total)
+        *total = sum;
+    return status;
+}
+
+cvseg_status cvseg_dist_exscan_i128(MPI_Comm comm, cvseg_i128 value, cvseg_i128 *before,
+                                    cvseg_i128 *total)
+{
+    MPI_Datatype type = MPI_DATATYPE_NULL;
+    MPI_Op op = MPI_OP_NULL;
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    int64_t mine[2], prefix[2] = {0, 0};
+    cvseg_i128_to_words(value, mine);
+    cvseg_status status = i128_type_and_op(&type, &op);
+    if (status == CVSEG_OK)
+        status = cvseg_dist_check(MPI_Exscan(mine, prefix, 1, type, op, comm), "exclusive scan");
+    *before = rank == 0 ? 0 : cvseg_i128_from_words(prefix);
+    cvseg_i128 sum = value;
+    if (op != MPI_OP_NULL)
+        MPI_Op_free(&op);
+    if (type != MPI_DATATYPE_NULL)
+        MPI_Type_free(&type);
+    if (status == CVSEG_OK)
+        status = cvseg_dist_sum_i128(comm, &sum, 1);
+    if (total)
+        *total = sum;
+    return status;
+}
+
+cvseg_status cvseg_dist_range(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
+                              cvseg_range *range)
+{
+    *range = cvseg_range_empty();
+    cvseg_range_accumulate(x, include, n, range);
+    double extremes[2] = {-range->min, range->max};
+    cvseg_status status = cvseg_dist_max_f64(comm, extremes, 2);
+    if (status == CVSEG_OK)
+        status = cvseg_dist_sum_i64(comm, &range->count, 1);
+    range->min = -extremes[0];
+    range->max = extremes[1];
+    return status;
+}
+
+cvseg_status cvseg_dist_moments(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
+                                cvseg_moments *moments)
+{
+    cvseg_range range;
+    memset(moments, 0, sizeof *moments);
+    cvseg_status status = cvseg_dist_range(comm, x, include, n, &range);
+    if (status != CVSEG_OK || range.count == 0)
+        goto done;
+    const int sum_exponent = cvseg_moments_sum_exponent(&range);
+    cvseg_i128 sum = cvseg_fixed_sum(x, include, n, sum_exponent);
+    status = cvseg_dist_sum_i128(comm, &sum, 1);
+    if (status != CVSEG_OK)
+        goto done;
+    moments->count = range.count;
+    moments->mean = cvseg_moments_mean(sum, sum_exponent, range.count);
+    const int sqdev_exponent = cvseg_moments_sqdev_exponent(&range, moments->mean);
+    cvseg_i128 sqdev = cvseg_fixed_sum_sqdev(x, include, n, moments->mean, sqdev_exponent);
+    status = cvseg_dist_sum_i128(comm, &sqdev, 1);
+    if (status != CVSEG_OK)
+        goto done;
+    moments->sd = cvseg_moments_sd(sqdev, sqdev_exponent, range.count);
+    moments->min = range.min;
+    moments->max = range.max;
+done:
+    return status;
+}
+
+cvseg_status cvseg_dist_select(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
+                               int m, const int64_t *ranks, double *values)
+{
+    cvseg_status status = CVSEG_OK;
+    cvseg_select_state state;
+    int64_t *hist = malloc(sizeof(int64_t) * (size_t)m * CVSEG_SELECT_BINS);
+    if (!hist)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for quantile histograms");
+    status = cvseg_dist_agree(comm, status);
+    if (status != CVSEG_OK)
+        goto done;
+    cvseg_select_init(&state, m, ranks);
+    for (int level = 0; level < CVSEG_SELECT_LEVELS && status == CVSEG_OK; ++level) {
+        cvseg_select_histogram(&state, x, include, n, hist);
+        status = cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, hist, m * CVSEG_SELECT_BINS,
+                                                MPI_INT64_T, MPI_SUM, comm),
+                                  "quantile histogram");
+        if (status == CVSEG_OK && cvseg_select_refine(&state, hist) != 0)
+            status = CVSEG_FAIL(CVSEG_EINTERNAL, "quantile rank beyond the number of values");
+    }
+    if (status == CVSEG_OK)
+        cvseg_select_values(&state, values);
+done:
+    free(hist);
+    return status;
+}
+
+cvseg_status cvseg_dist_kmeans_allreduce(MPI_Comm comm, cvseg_kmeans_partial *partial)
+{
+    const int64_t count = cvseg_kmeans_partial_values(partial->k, partial->d);
+    cvseg_i128 *values = malloc(sizeof(cvseg_i128) * (size_t)count);
+    cvseg_status status = CVSEG_OK;
+    if (!values)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the K-Means reduction");
+    status = cvseg_dist_agree(comm, status);
+    if (status == CVSEG_OK) {
+        cvseg_kmeans_partial_pack(partial, values);
+        status = cvseg_dist_sum_i128(comm, values, (int)count);
+    }
+    if (status == CVSEG_OK)
+        cvseg_kmeans_partial_unpack(partial, values);
+    free(values);
+    return status;
+}
+
+cvseg_status cvseg_dist_group_summary(MPI_Comm comm, cvseg_group_summary *summary)
+{
+    enum { PER_GROUP = 4 };
+    cvseg_i128 values[CVSEG_GROUPS_MAX * PER_GROUP];
+    for (int g = 0; g < summary->groups; ++g) {
+        values[g * PER_GROUP] = summary->count[g];
+        for (int f = 0; f < 3; ++f)
+            values[g * PER_GROUP + 1 + f] = summary->sum[g][f];
+    }
+    cvseg_status status = cvseg_dist_sum_i128(comm, values, summary->groups * PER_GROUP);
+    for (int g = 0; g < summary->groups && status == CVSEG_OK; ++g) {
+        summary->count[g] = (int64_t)values[g * PER_GROUP];
+        for (int f = 0; f < 3; ++f)
+            summary->sum[g][f] = values[g * PER_GROUP + 1 + f];
+    }
+    return status;
+}
