@@ -16,9 +16,9 @@
 
 typedef struct {
     uint64_t seed;
-    int groups;            /* K planted groups, 1..CVSEG_GEN_MAX_GROUPS */
+    int groups; /* K planted groups, 1..CVSEG_GEN_MAX_GROUPS */
     int32_t reference_date;
-    int32_t window_days;   /* observation window length (days) */
+    int32_t window_days; /* observation window length (days) */
 } cvseg_gen_config;
 
 #define CVSEG_GEN_MAX_GROUPS 64

@@ -108,8 +108,8 @@ int cvseg_reader_exists(cvseg_reader *reader, const char *object);
 /* Validates that group exists, that every named column exists, is 1-D, and
  * that all have the same length; returns that length. EDATA with the file
  * and dataset named otherwise. Collective. */
-cvseg_status cvseg_reader_table(cvseg_reader *reader, const char *group,
-                                const char *const *columns, int n_columns, int64_t *n_rows);
+cvseg_status cvseg_reader_table(cvseg_reader *reader, const char *group, const char *const *columns,
+                                int n_columns, int64_t *n_rows);
 
 /* Reads rows [offset, offset + count) of group/name, converted to type, into
  * out [count]. Integer targets require an integer (or enum) dataset; float

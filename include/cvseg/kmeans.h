@@ -36,10 +36,10 @@ cvseg_kmeans_exponents cvseg_kmeans_exponents_for(double zmax, int d);
 /* Mergeable partial of one Lloyd step. */
 typedef struct {
     int k, d;
-    cvseg_i128 *sum;   /* [k][d] fixed-point sums of members' z */
-    int64_t *count;    /* [k] members per cluster */
+    cvseg_i128 *sum;    /* [k][d] fixed-point sums of members' z */
+    int64_t *count;     /* [k] members per cluster */
     cvseg_i128 inertia; /* fixed-point sum of squared distances */
-    int64_t changed;   /* members whose label changed */
+    int64_t changed;    /* members whose label changed */
 } cvseg_kmeans_partial;
 
 cvseg_status cvseg_kmeans_partial_alloc(cvseg_kmeans_partial *partial, int k, int d);
@@ -70,8 +70,8 @@ static inline double cvseg_sqdist(const double *z, int64_t n, int64_t i, const d
  * z: [d][n], centres: [k][d], label: [n] in/out (-1 = none yet).
  * partial must be zeroed by the caller (it is added to). OpenMP inside. */
 void cvseg_kmeans_assign(const double *z, int64_t n, int d, const double *centres, int k,
-                         const cvseg_kmeans_exponents *exponents, int32_t *label,
-                         double *distance, cvseg_kmeans_partial *partial);
+                         const cvseg_kmeans_exponents *exponents, int32_t *label, double *distance,
+                         cvseg_kmeans_partial *partial);
 
 /* New centres from merged sums: centre = sum / count; an empty cluster keeps
  * its old centre (the caller repairs it first). Returns the total squared
@@ -102,8 +102,8 @@ int64_t cvseg_kmeans_pick_by_weight(const double *min_d2, int64_t n,
  * centres [k][d]. Deterministic from (seed, stream). trials: local trials per
  * pick (0 = 2 + floor(ln k)). */
 cvseg_status cvseg_kmeans_weighted_plusplus(const double *candidates, const double *weight,
-                                            int64_t m, int d, int k, uint64_t seed,
-                                            uint64_t stream, int trials, double *centres);
+                                            int64_t m, int d, int k, uint64_t seed, uint64_t stream,
+                                            int trials, double *centres);
 
 /* Order of clusters: by descending value score (sum of orientation[j] *
  * centre[j]), then descending size, then old index. order[new] = old. */

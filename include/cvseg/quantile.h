@@ -17,8 +17,8 @@
 
 #include <stdint.h>
 
-#define CVSEG_SELECT_LEVELS 4
-#define CVSEG_SELECT_BINS 65536
+#define CVSEG_SELECT_LEVELS      4
+#define CVSEG_SELECT_BINS        65536
 #define CVSEG_SELECT_MAX_TARGETS 16
 
 /* Order-preserving map double -> uint64 (-0.0 maps like +0.0; no NaN). */
@@ -26,10 +26,10 @@ uint64_t cvseg_order_key(double x);
 double cvseg_order_key_value(uint64_t key);
 
 typedef struct {
-    int count;                                    /* m targets, 1..CVSEG_SELECT_MAX_TARGETS */
-    int64_t rank_left[CVSEG_SELECT_MAX_TARGETS];  /* rank still to find inside the prefix */
-    uint64_t prefix[CVSEG_SELECT_MAX_TARGETS];    /* known high key bits */
-    int level;                                    /* levels done, 0..CVSEG_SELECT_LEVELS */
+    int count;                                   /* m targets, 1..CVSEG_SELECT_MAX_TARGETS */
+    int64_t rank_left[CVSEG_SELECT_MAX_TARGETS]; /* rank still to find inside the prefix */
+    uint64_t prefix[CVSEG_SELECT_MAX_TARGETS];   /* known high key bits */
+    int level;                                   /* levels done, 0..CVSEG_SELECT_LEVELS */
 } cvseg_select_state;
 
 /* Starts a selection of the given 1-based ranks. */

@@ -17,9 +17,9 @@
 /* Per-member status (HDF5 enum "member_status"). */
 typedef enum {
     CVSEG_MEMBER_OK = 0,
-    CVSEG_MEMBER_MISSING_FARE = 1,  /* LRFMC: a yearly fare total is missing */
-    CVSEG_MEMBER_INCONSISTENT = 2,  /* LRFMC: fare 0, discount > 0, distance > 0 */
-    CVSEG_MEMBER_INVALID = 3,       /* NaN/Inf, negative F, dates out of order */
+    CVSEG_MEMBER_MISSING_FARE = 1, /* LRFMC: a yearly fare total is missing */
+    CVSEG_MEMBER_INCONSISTENT = 2, /* LRFMC: fare 0, discount > 0, distance > 0 */
+    CVSEG_MEMBER_INVALID = 3,      /* NaN/Inf, negative F, dates out of order */
     CVSEG_MEMBER_STATUS_COUNT = 4
 } cvseg_member_status;
 
@@ -65,11 +65,11 @@ enum { CVSEG_R = 0, CVSEG_F = 1, CVSEG_M = 2 };
 /* Everything global that scoring needs; identical on all ranks; stored in the
  * model file for rescoring. */
 typedef struct {
-    double edges[3][4];       /* quintile edges of R, F, M (inverse empirical CDF) */
-    int recency_recent_high;  /* 1: r_score 5 = most recent (default); 0: 1 = most recent */
-    double baseline[3];       /* High/Low thresholds of R, F, M (mean or median) */
-    double abc_cut[2];        /* M >= abc_cut[0]: A; else M >= abc_cut[1]: B; else C */
-    double matrix_f_baseline; /* F > this: frequent */
+    double edges[3][4];            /* quintile edges of R, F, M (inverse empirical CDF) */
+    int recency_recent_high;       /* 1: r_score 5 = most recent (default); 0: 1 = most recent */
+    double baseline[3];            /* High/Low thresholds of R, F, M (mean or median) */
+    double abc_cut[2];             /* M >= abc_cut[0]: A; else M >= abc_cut[1]: B; else C */
+    double matrix_f_baseline;      /* F > this: frequent */
     double matrix_amount_baseline; /* M/F > this: high amount */
 } cvseg_rfm_model;
 
@@ -134,7 +134,7 @@ void cvseg_abc_ranks(const cvseg_abc_cuts *cuts, int64_t n, int64_t ranks[2]);
 #define CVSEG_GROUPS_MAX 16
 typedef struct {
     int groups;
-    int exponent[3];                     /* fixed-point exponents of R, F, M sums */
+    int exponent[3]; /* fixed-point exponents of R, F, M sums */
     int64_t count[CVSEG_GROUPS_MAX];
     cvseg_i128 sum[CVSEG_GROUPS_MAX][3];
 } cvseg_group_summary;
@@ -143,8 +143,8 @@ typedef struct {
 void cvseg_group_summary_init(cvseg_group_summary *summary, int groups, const double max_abs[3]);
 /* Adds members with group[i] < groups. */
 void cvseg_group_summary_add(cvseg_group_summary *summary, const uint8_t *group,
-                             const double *recency, const double *frequency,
-                             const double *monetary, int64_t n);
+                             const double *recency, const double *frequency, const double *monetary,
+                             int64_t n);
 void cvseg_group_summary_merge(cvseg_group_summary *into, const cvseg_group_summary *from);
 /* Mean of feature f in group g (0 for an empty group) and total of feature f. */
 double cvseg_group_summary_mean(const cvseg_group_summary *summary, int g, int f);

@@ -17,7 +17,7 @@
 /* X(name, value, exit code, short description) */
 #define CVSEG_STATUS_LIST(X)                                                                       \
     X(OK, 0, 0, "ok")                                                                              \
-    X(EUSAGE, -1, 1, "usage or configuration error")                                              \
+    X(EUSAGE, -1, 1, "usage or configuration error")                                               \
     X(EDATA, -2, 2, "bad input data")                                                              \
     X(EIO, -3, 3, "I/O error")                                                                     \
     X(EMPI, -4, 4, "MPI error")                                                                    \

@@ -17,9 +17,9 @@
 typedef enum { CVSEG_OPT_VALUE, CVSEG_OPT_SWITCH } cvseg_option_kind;
 
 typedef struct {
-    const char *name;          /* without dashes, e.g. "members" */
+    const char *name; /* without dashes, e.g. "members" */
     cvseg_option_kind kind;
-    const char *metavar;       /* e.g. "N" (VALUE options) */
+    const char *metavar; /* e.g. "N" (VALUE options) */
     const char *help;
     int required;
     int repeatable;
@@ -31,19 +31,20 @@ typedef struct {
 typedef struct {
     const cvseg_option *table;
     int count;
-    const char *value[CVSEG_MAX_OPTIONS];  /* last value given (or "1" for a switch), NULL if absent */
+    const char
+        *value[CVSEG_MAX_OPTIONS]; /* last value given (or "1" for a switch), NULL if absent */
     const char *repeats[CVSEG_MAX_OPTIONS][CVSEG_MAX_REPEATS];
     int n_repeats[CVSEG_MAX_OPTIONS];
 } cvseg_options;
 
 /* The context every verb gets. */
 typedef struct {
-    MPI_Comm comm;       /* the engine's duplicate communicator */
+    MPI_Comm comm; /* the engine's duplicate communicator */
     int rank, ranks;
-    int threads;         /* OpenMP threads per rank */
-    int verbosity;       /* 0 quiet, 1 normal, 2 verbose */
+    int threads;   /* OpenMP threads per rank */
+    int verbosity; /* 0 quiet, 1 normal, 2 verbose */
     const char *verb;
-    int argc;            /* the verb's arguments (after the verb) */
+    int argc; /* the verb's arguments (after the verb) */
     char **argv;
     char command_line[4096]; /* the whole command line, for provenance */
     double start_time;
@@ -70,8 +71,8 @@ cvseg_status cvseg_opt_date(const cvseg_options *options, const char *name, int3
 cvseg_status cvseg_opt_choice(const cvseg_options *options, const char *name, const char *fallback,
                               const char *choices, const char **value);
 /* Prints "usage: cvseg VERB ..." and the option table to out. */
-void cvseg_options_help(FILE *out, const char *verb, const char *summary,
-                        const cvseg_option *table, int count);
+void cvseg_options_help(FILE *out, const char *verb, const char *summary, const cvseg_option *table,
+                        int count);
 
 /* ------------------------------------------------------------ progress log
  * Lines go to stderr from rank 0 only: "cvseg VERB: message". */

@@ -22,8 +22,8 @@ static void list_options(const cvseg_option *table, int count, char *out, size_t
     size_t used = 0;
     out[0] = '\0';
     for (int o = 0; o < count && used < capacity; ++o)
-        used += (size_t)snprintf(out + used, capacity - used, "%s--%s", o ? ", " : "",
-                                 table[o].name);
+        used +=
+            (size_t)snprintf(out + used, capacity - used, "%s--%s", o ? ", " : "", table[o].name);
 }
 
 cvseg_status cvseg_options_parse(cvseg_app *app, const cvseg_option *table, int count,
@@ -61,8 +61,9 @@ cvseg_status cvseg_options_parse(cvseg_app *app, const cvseg_option *table, int 
         if (o < 0) {
             char expected[1024];
             list_options(table, count, expected, sizeof expected);
-            status = CVSEG_FAIL(CVSEG_EUSAGE, "cvseg %s: unknown option '--%.*s' (expected one of: %s)",
-                                app->verb, (int)length, name, expected);
+            status =
+                CVSEG_FAIL(CVSEG_EUSAGE, "cvseg %s: unknown option '--%.*s' (expected one of: %s)",
+                           app->verb, (int)length, name, expected);
             break;
         }
         const char *value = "1";
@@ -92,9 +93,9 @@ cvseg_status cvseg_options_parse(cvseg_app *app, const cvseg_option *table, int 
     }
     for (int o = 0; o < count && status == CVSEG_OK && !app->help_requested; ++o)
         if (table[o].required && !options->value[o])
-            status = CVSEG_FAIL(CVSEG_EUSAGE, "cvseg %s: missing required option --%s %s (see cvseg %s --help)",
-                                app->verb, table[o].name, table[o].metavar ? table[o].metavar : "",
-                                app->verb);
+            status = CVSEG_FAIL(
+                CVSEG_EUSAGE, "cvseg %s: missing required option --%s %s (see cvseg %s --help)",
+                app->verb, table[o].name, table[o].metavar ? table[o].metavar : "", app->verb);
     return status;
 }
 
@@ -125,8 +126,8 @@ cvseg_status cvseg_opt_i64(const cvseg_options *options, const char *name, int64
         char *end = NULL;
         errno = 0;
         const double parsed = strtod(text, &end); /* accepts 1e7 as well as 10000000 */
-        if (errno || end == text || *end != '\0' || parsed != floor(parsed) || parsed < (double)min ||
-            parsed > (double)max)
+        if (errno || end == text || *end != '\0' || parsed != floor(parsed) ||
+            parsed < (double)min || parsed > (double)max)
             status = CVSEG_FAIL(CVSEG_EUSAGE, "option --%s: '%s' is not an integer in %lld..%lld",
                                 name, text, (long long)min, (long long)max);
         else
@@ -187,8 +188,8 @@ cvseg_status cvseg_opt_choice(const cvseg_options *options, const char *name, co
     return CVSEG_FAIL(CVSEG_EUSAGE, "option --%s: '%s' is not one of %s", name, text, choices);
 }
 
-void cvseg_options_help(FILE *out, const char *verb, const char *summary,
-                        const cvseg_option *table, int count)
+void cvseg_options_help(FILE *out, const char *verb, const char *summary, const cvseg_option *table,
+                        int count)
 {
     fprintf(out, "usage: cvseg %s [options]\n\n%s\n\noptions:\n", verb, summary);
     for (int o = 0; o < count; ++o) {

@@ -25,7 +25,8 @@ cvseg_status cvseg_provenance_write(const cvseg_app *app, cvseg_writer *writer, 
     /* Every rank must write the same values: take rank 0's clock. */
     MPI_Bcast(start, sizeof start, MPI_CHAR, 0, app->comm);
     MPI_Bcast(end, sizeof end, MPI_CHAR, 0, app->comm);
-    cvseg_status status = cvseg_writer_attr_str(writer, group, "engine_version", "cvseg " CVSEG_VERSION);
+    cvseg_status status =
+        cvseg_writer_attr_str(writer, group, "engine_version", "cvseg " CVSEG_VERSION);
     if (status == CVSEG_OK)
         status = cvseg_writer_attr_str(writer, group, "command_line", app->command_line);
     if (status == CVSEG_OK && input_path) {

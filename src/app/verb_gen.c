@@ -39,11 +39,12 @@ cvseg_status cvseg_verb_gen(cvseg_app *app)
     cvseg_status status = cvseg_options_parse(app, gen_options, GEN_OPTIONS, &options);
     if (status == CVSEG_OK && app->help_requested) {
         if (app->rank == 0)
-            cvseg_options_help(stdout, "gen",
-                               "Generates a synthetic member table (/members, with the planted group "
-                               "of each member in /truth/group) or a transaction log "
-                               "(/transactions). The datasets are identical for any number of ranks.",
-                               gen_options, GEN_OPTIONS);
+            cvseg_options_help(
+                stdout, "gen",
+                "Generates a synthetic member table (/members, with the planted group "
+                "of each member in /truth/group) or a transaction log "
+                "(/transactions). The datasets are identical for any number of ranks.",
+                gen_options, GEN_OPTIONS);
         return CVSEG_OK;
     }
     if (status == CVSEG_OK)
@@ -71,7 +72,8 @@ cvseg_status cvseg_verb_gen(cvseg_app *app)
     const int airline = strcmp(layout, "lrfmc") == 0;
     const int64_t rows = transactions ? (int64_t)(per_member * (double)members + 0.5) : members;
     if (transactions && members == 0 && rows > 0) {
-        status = CVSEG_FAIL(CVSEG_EUSAGE, "option --members must be positive for a transaction log");
+        status =
+            CVSEG_FAIL(CVSEG_EUSAGE, "option --members must be positive for a transaction log");
         goto done;
     }
     const cvseg_block block = cvseg_block_partition(rows, app->ranks, app->rank);
@@ -88,7 +90,9 @@ cvseg_status cvseg_verb_gen(cvseg_app *app)
         goto done;
 
     cvseg_log(app, 1, "writing %lld %s to %s on %d ranks x %d threads", (long long)rows,
-              transactions ? "transactions" : airline ? "airline members" : "members",
+              transactions ? "transactions"
+              : airline    ? "airline members"
+                           : "members",
               cvseg_opt(&options, "out"), app->ranks, app->threads);
     status = cvseg_writer_create(app->comm, cvseg_opt(&options, "out"), &writer);
     if (status != CVSEG_OK)
@@ -98,7 +102,10 @@ cvseg_status cvseg_verb_gen(cvseg_app *app)
     cvseg_column columns[12];
     int n_columns = 0;
 #define COLUMN(col_name, col_type, buffer, col_units)                                              \
-    columns[n_columns++] = (cvseg_column){col_name, col_type, buffers[buffer], NULL, col_units}
+    columns[n_columns++] = (cvseg_column)                                                          \
+    {                                                                                              \
+        col_name, col_type, buffers[buffer], NULL, col_units                                       \
+    }
     if (transactions) {
         COLUMN("member_id", CVSEG_T_I64, 0, NULL);
         COLUMN("date", CVSEG_T_I32, 1, "days since 1970-01-01");
@@ -155,7 +162,8 @@ cvseg_status cvseg_verb_gen(cvseg_app *app)
         }
     }
     if (status == CVSEG_OK)
-        status = cvseg_writer_attr_i32(writer, table_group, "reference_date", config.reference_date);
+        status =
+            cvseg_writer_attr_i32(writer, table_group, "reference_date", config.reference_date);
     if (status == CVSEG_OK)
         status = cvseg_writer_attr_str(writer, table_group, "schema",
                                        transactions ? "cvseg.transactions/1"

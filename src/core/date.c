@@ -1,14 +1,13 @@
 /* date.c: civil date arithmetic (H. Hinnant's days_from_civil algorithm). */
 #include "cvseg/date.h"
 
-
 int32_t cvseg_days_from_civil(int year, int month, int day)
 {
     year -= month <= 2;
     const int era = (year >= 0 ? year : year - 399) / 400;
     const unsigned year_of_era = (unsigned)(year - era * 400);
-    const unsigned day_of_year = (153u * (unsigned)(month + (month > 2 ? -3 : 9)) + 2u) / 5u +
-                                 (unsigned)day - 1u;
+    const unsigned day_of_year =
+        (153u * (unsigned)(month + (month > 2 ? -3 : 9)) + 2u) / 5u + (unsigned)day - 1u;
     const unsigned day_of_era =
         year_of_era * 365u + year_of_era / 4u - year_of_era / 100u + day_of_year;
     return (int32_t)(era * 146097 + (int)day_of_era - 719468);

@@ -33,7 +33,6 @@ void cvseg_i128_to_words(cvseg_i128 value, int64_t words[2])
 
 cvseg_i128 cvseg_i128_from_words(const int64_t words[2])
 {
-    const cvseg_u128 bits =
-        ((cvseg_u128)(uint64_t)words[0] << 64) | (cvseg_u128)(uint64_t)words[1];
+    const cvseg_u128 bits = ((cvseg_u128)(uint64_t)words[0] << 64) | (cvseg_u128)(uint64_t)words[1];
     return (cvseg_i128)bits;
 }

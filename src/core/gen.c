@@ -27,9 +27,9 @@ enum {
 
 typedef struct {
     double weight;
-    double recency_days;    /* median recency */
-    double purchases;       /* median frequency */
-    double spend;           /* median spend per purchase */
+    double recency_days; /* median recency */
+    double purchases;    /* median frequency */
+    double spend;        /* median spend per purchase */
 } archetype;
 
 /* The first eight groups are fixed, recognisable customer types. */
@@ -93,15 +93,15 @@ void cvseg_gen_members(const cvseg_gen_config *config, int64_t first, int64_t co
         const uint64_t u = (uint64_t)i;
         const int g = group_of(config, i);
         const archetype a = archetype_of(seed, g);
-        const double recency = floor(clamp(
-            a.recency_days * exp(0.22 * cvseg_rng_normal(seed, STREAM_RECENCY, u)), 0.0,
-            window - 1.0));
-        double purchases = a.purchases <= 1.0
-                               ? 1.0 + floor(-log(1.0 - cvseg_rng_uniform(seed, STREAM_FREQUENCY, u)) *
-                                             0.08) /* mostly exactly 1 */
-                               : floor(a.purchases *
-                                           exp(0.25 * cvseg_rng_normal(seed, STREAM_FREQUENCY, u)) +
-                                       0.5);
+        const double recency =
+            floor(clamp(a.recency_days * exp(0.22 * cvseg_rng_normal(seed, STREAM_RECENCY, u)), 0.0,
+                        window - 1.0));
+        double purchases =
+            a.purchases <= 1.0
+                ? 1.0 + floor(-log(1.0 - cvseg_rng_uniform(seed, STREAM_FREQUENCY, u)) *
+                              0.08) /* mostly exactly 1 */
+                : floor(a.purchases * exp(0.25 * cvseg_rng_normal(seed, STREAM_FREQUENCY, u)) +
+                        0.5);
         if (purchases < 1.0)
             purchases = 1.0;
         const double per_purchase = a.spend * exp(0.25 * cvseg_rng_normal(seed, STREAM_SPEND, u));
@@ -125,11 +125,11 @@ typedef struct {
 } airline_archetype;
 
 static const airline_archetype airline_archetypes[5] = {
-    {0.10, 70.0, 15.0, 30.0, 45000.0, 1.00}, /* important keep */
-    {0.17, 20.0, 25.0, 9.0, 13000.0, 0.95},  /* important develop */
-    {0.13, 60.0, 170.0, 14.0, 20000.0, 0.72},/* important retain */
-    {0.30, 45.0, 90.0, 6.0, 8000.0, 0.70},   /* general */
-    {0.30, 25.0, 300.0, 2.0, 2500.0, 0.55},  /* low value */
+    {0.10, 70.0, 15.0, 30.0, 45000.0, 1.00},  /* important keep */
+    {0.17, 20.0, 25.0, 9.0, 13000.0, 0.95},   /* important develop */
+    {0.13, 60.0, 170.0, 14.0, 20000.0, 0.72}, /* important retain */
+    {0.30, 45.0, 90.0, 6.0, 8000.0, 0.70},    /* general */
+    {0.30, 25.0, 300.0, 2.0, 2500.0, 0.55},   /* low value */
 };
 
 static airline_archetype airline_archetype_of(uint64_t seed, int g)
@@ -168,8 +168,9 @@ void cvseg_gen_airline(const cvseg_gen_config *config, int64_t first, int64_t co
                 break;
         }
         const airline_archetype a = airline_archetype_of(seed, g);
-        const double recency = floor(clamp(
-            a.recency_days * exp(0.2 * cvseg_rng_normal(seed, STREAM_RECENCY, u)), 0.0, window - 1.0));
+        const double recency =
+            floor(clamp(a.recency_days * exp(0.2 * cvseg_rng_normal(seed, STREAM_RECENCY, u)), 0.0,
+                        window - 1.0));
         const double months =
             clamp(a.length_months * exp(0.2 * cvseg_rng_normal(seed, STREAM_JOIN, u)),
                   (recency + 1.0) / 30.4375, 200.0);
@@ -177,11 +178,14 @@ void cvseg_gen_airline(const cvseg_gen_config *config, int64_t first, int64_t co
             floor(a.flights * exp(0.25 * cvseg_rng_normal(seed, STREAM_FREQUENCY, u)) + 0.5);
         if (flights < 1.0)
             flights = 1.0;
-        const double km = round(a.km / a.flights * flights *
-                                exp(0.2 * cvseg_rng_normal(seed, STREAM_KM, u)));
-        const double discount = round(clamp(a.discount + 0.06 * cvseg_rng_normal(seed, STREAM_DISCOUNT, u),
-                                            0.1, 1.5) * 1e4) / 1e4;
-        const double fare = round(km * 0.75 * discount * exp(0.1 * cvseg_rng_normal(seed, STREAM_FARE, u)));
+        const double km =
+            round(a.km / a.flights * flights * exp(0.2 * cvseg_rng_normal(seed, STREAM_KM, u)));
+        const double discount =
+            round(clamp(a.discount + 0.06 * cvseg_rng_normal(seed, STREAM_DISCOUNT, u), 0.1, 1.5) *
+                  1e4) /
+            1e4;
+        const double fare =
+            round(km * 0.75 * discount * exp(0.1 * cvseg_rng_normal(seed, STREAM_FARE, u)));
         const double split = cvseg_rng_uniform(seed, STREAM_FARE, u + (1ULL << 62));
         const double defect = cvseg_rng_uniform(seed, STREAM_DEFECT, u);
         member_id[r] = cvseg_gen_member_id(seed, i);
@@ -219,8 +223,8 @@ void cvseg_gen_transactions(const cvseg_gen_config *config, int64_t n_members, i
         const double age = cvseg_rng_uniform(seed, STREAM_TX_DATE, j);
         member_id[r] = cvseg_gen_member_id(seed, m);
         date[r] = config->reference_date - (int32_t)floor(age * age * (double)config->window_days);
-        double value = round(exp(3.3 + 0.8 * cvseg_rng_normal(seed, STREAM_TX_AMOUNT, j)) * 100.0) /
-                       100.0;
+        double value =
+            round(exp(3.3 + 0.8 * cvseg_rng_normal(seed, STREAM_TX_AMOUNT, j)) * 100.0) / 100.0;
         if (cvseg_rng_uniform(seed, STREAM_TX_RETURN, j) < 0.01)
             value = -value;
         amount[r] = value;

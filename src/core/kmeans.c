@@ -30,8 +30,8 @@ cvseg_status cvseg_kmeans_partial_alloc(cvseg_kmeans_partial *partial, int k, in
     partial->count = calloc((size_t)k, sizeof(int64_t));
     if (!partial->sum || !partial->count) {
         cvseg_kmeans_partial_free(partial);
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for K-Means partial sums (k=%d, d=%d)",
-                            k, d);
+        status =
+            CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for K-Means partial sums (k=%d, d=%d)", k, d);
     }
     return status;
 }
@@ -123,8 +123,8 @@ static void nearest_in_block(const double *z, int64_t n, int d, const double *ce
 }
 
 void cvseg_kmeans_assign(const double *z, int64_t n, int d, const double *centres, int k,
-                         const cvseg_kmeans_exponents *exponents, int32_t *label,
-                         double *distance, cvseg_kmeans_partial *partial)
+                         const cvseg_kmeans_exponents *exponents, int32_t *label, double *distance,
+                         cvseg_kmeans_partial *partial)
 {
     const double coordinate_scale = cvseg_fixed_scale(exponents->coordinate);
     const double distance_scale = cvseg_fixed_scale(exponents->distance);
@@ -248,16 +248,16 @@ int64_t cvseg_kmeans_pick_by_weight(const double *min_d2, int64_t n,
 }
 
 cvseg_status cvseg_kmeans_weighted_plusplus(const double *candidates, const double *weight,
-                                            int64_t m, int d, int k, uint64_t seed,
-                                            uint64_t stream, int trials, double *centres)
+                                            int64_t m, int d, int k, uint64_t seed, uint64_t stream,
+                                            int trials, double *centres)
 {
     cvseg_status status = CVSEG_OK;
     double *min_d2 = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1));
     double *trial_d2 = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1));
     uint64_t draw = 0;
     if (!min_d2 || !trial_d2) {
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld seeding candidates",
-                            (long long)m);
+        status =
+            CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld seeding candidates", (long long)m);
         goto done;
     }
     if (m < k) {

@@ -7,9 +7,9 @@
 const char *const cvseg_member_status_names[CVSEG_MEMBER_STATUS_COUNT] = {
     "ok", "dropped_missing_fare", "dropped_inconsistent", "invalid"};
 const char *const cvseg_segment_names[CVSEG_SEG_COUNT] = {
-    "important_value", "important_develop", "important_keep", "important_retain",
-    "general_value",   "general_develop",   "general_keep",   "general_retain",
-    "none"};
+    "important_value",  "important_develop", "important_keep",
+    "important_retain", "general_value",     "general_develop",
+    "general_keep",     "general_retain",    "none"};
 const char *const cvseg_value_cell_names[CVSEG_MATRIX_COUNT] = {"quality", "spender", "frequent",
                                                                 "uncertain", "none"};
 const char *const cvseg_abc_names[CVSEG_ABC_COUNT] = {"A", "B", "C", "none"};
@@ -96,8 +96,8 @@ void cvseg_rfm_classify(const cvseg_rfm_model *model, const double *recency,
         }
         /* R: fewer days is better; recency_recent_high chooses whether that
          * means a high or a low score. */
-        r_score[i] = cvseg_quintile_score(recency[i], model->edges[CVSEG_R],
-                                          !model->recency_recent_high);
+        r_score[i] =
+            cvseg_quintile_score(recency[i], model->edges[CVSEG_R], !model->recency_recent_high);
         f_score[i] = cvseg_quintile_score(frequency[i], model->edges[CVSEG_F], 1);
         m_score[i] = cvseg_quintile_score(monetary[i], model->edges[CVSEG_M], 1);
         rfm_cell[i] = (uint16_t)(100 * r_score[i] + 10 * f_score[i] + m_score[i]);
@@ -114,10 +114,9 @@ void cvseg_rfm_classify(const cvseg_rfm_model *model, const double *recency,
         const double amount = frequency[i] > 0.0 ? monetary[i] / frequency[i] : 0.0;
         const int frequent = frequency[i] > model->matrix_f_baseline;
         const int big_amount = amount > model->matrix_amount_baseline;
-        value_cell[i] = (uint8_t)(frequent ? (big_amount ? CVSEG_MATRIX_QUALITY
-                                                         : CVSEG_MATRIX_FREQUENT)
-                                           : (big_amount ? CVSEG_MATRIX_SPENDER
-                                                         : CVSEG_MATRIX_UNCERTAIN));
+        value_cell[i] =
+            (uint8_t)(frequent ? (big_amount ? CVSEG_MATRIX_QUALITY : CVSEG_MATRIX_FREQUENT)
+                               : (big_amount ? CVSEG_MATRIX_SPENDER : CVSEG_MATRIX_UNCERTAIN));
     }
 }
 
@@ -131,8 +130,8 @@ cvseg_status cvseg_abc_preset(const char *name, cvseg_abc_cuts *cuts)
         cuts->share_a = 0.05;
         cuts->share_b = 0.15;
     } else {
-        status = CVSEG_FAIL(CVSEG_EUSAGE, "unknown ABC preset '%s' (expected abc or pyramid)",
-                            name);
+        status =
+            CVSEG_FAIL(CVSEG_EUSAGE, "unknown ABC preset '%s' (expected abc or pyramid)", name);
     }
     return status;
 }
@@ -161,8 +160,8 @@ void cvseg_group_summary_init(cvseg_group_summary *summary, int groups, const do
 }
 
 void cvseg_group_summary_add(cvseg_group_summary *summary, const uint8_t *group,
-                             const double *recency, const double *frequency,
-                             const double *monetary, int64_t n)
+                             const double *recency, const double *frequency, const double *monetary,
+                             int64_t n)
 {
     const double *features[3] = {recency, frequency, monetary};
     double scale[3];

@@ -110,11 +110,12 @@ cvseg_moments cvseg_moments_local(const double *x, const uint8_t *include, int64
         return moments;
     const int sum_exponent = cvseg_moments_sum_exponent(&range);
     moments.count = range.count;
-    moments.mean = cvseg_moments_mean(cvseg_fixed_sum(x, include, n, sum_exponent), sum_exponent,
-                                      range.count);
+    moments.mean =
+        cvseg_moments_mean(cvseg_fixed_sum(x, include, n, sum_exponent), sum_exponent, range.count);
     const int sqdev_exponent = cvseg_moments_sqdev_exponent(&range, moments.mean);
-    moments.sd = cvseg_moments_sd(cvseg_fixed_sum_sqdev(x, include, n, moments.mean, sqdev_exponent),
-                                  sqdev_exponent, range.count);
+    moments.sd =
+        cvseg_moments_sd(cvseg_fixed_sum_sqdev(x, include, n, moments.mean, sqdev_exponent),
+                         sqdev_exponent, range.count);
     moments.min = range.min;
     moments.max = range.max;
     return moments;

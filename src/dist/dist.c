@@ -210,9 +210,9 @@ cvseg_status cvseg_dist_select(MPI_Comm comm, const double *x, const uint8_t *in
     cvseg_select_init(&state, m, ranks);
     for (int level = 0; level < CVSEG_SELECT_LEVELS && status == CVSEG_OK; ++level) {
         cvseg_select_histogram(&state, x, include, n, hist);
-        status = cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, hist, m * CVSEG_SELECT_BINS,
-                                                MPI_INT64_T, MPI_SUM, comm),
-                                  "quantile histogram");
+        status = cvseg_dist_check(
+            MPI_Allreduce(MPI_IN_PLACE, hist, m * CVSEG_SELECT_BINS, MPI_INT64_T, MPI_SUM, comm),
+            "quantile histogram");
         if (status == CVSEG_OK && cvseg_select_refine(&state, hist) != 0)
             status = CVSEG_FAIL(CVSEG_EINTERNAL, "quantile rank beyond the number of values");
     }

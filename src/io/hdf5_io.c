@@ -123,8 +123,8 @@ agree:
     fapl = file_access(comm);
     w->file = H5Fcreate(w->temporary, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     if (w->file < 0)
-        status = CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot create the output file (%s)",
-                            w->target, errno ? strerror(errno) : "HDF5 create failed");
+        status = CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot create the output file (%s)", w->target,
+                            errno ? strerror(errno) : "HDF5 create failed");
     status = cvseg_dist_agree(comm, status);
 done:
     if (fapl >= 0)
@@ -221,8 +221,8 @@ cvseg_status cvseg_writer_define(cvseg_writer *writer, const char *group, int64_
         hid_t memory_type = native_type(column->type);
         hid_t file_type = column->enum_def ? enum_type(column->enum_def) : H5Tcopy(memory_type);
         hid_t file_space = H5Screate_simple(1, dims, max_dims);
-        hid_t dataset = H5Dcreate2(writer->file, path, file_type, file_space, H5P_DEFAULT, dcpl,
-                                   H5P_DEFAULT);
+        hid_t dataset =
+            H5Dcreate2(writer->file, path, file_type, file_space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
         if (dataset < 0)
             status = CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': cannot create", writer->target,
                                 path);
@@ -263,7 +263,8 @@ cvseg_status cvseg_writer_rows(cvseg_writer *writer, const char *group, int64_t 
                 H5Sselect_none(memory_space);
             }
             /* Enums: memory values are written as the file's own enum type. */
-            write_type = column->enum_def ? H5Dget_type(dataset) : H5Tcopy(native_type(column->type));
+            write_type =
+                column->enum_def ? H5Dget_type(dataset) : H5Tcopy(native_type(column->type));
             static const char nothing = 0;
             if (H5Dwrite(dataset, write_type, memory_space, file_space, dxpl,
                          n_local > 0 ? column->data : &nothing) < 0)
@@ -313,8 +314,8 @@ cvseg_status cvseg_writer_small(cvseg_writer *writer, const char *path, cvseg_ty
                                                     H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
                                        : H5I_INVALID_HID;
     if (dataset < 0 && status == CVSEG_OK)
-        status = CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': cannot create", writer->target,
-                            path);
+        status =
+            CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': cannot create", writer->target, path);
     if (status == CVSEG_OK) {
         hid_t file_space = H5Scopy(space);
         hid_t memory_space = H5Scopy(space);
@@ -323,8 +324,8 @@ cvseg_status cvseg_writer_small(cvseg_writer *writer, const char *path, cvseg_ty
             H5Sselect_none(memory_space);
         }
         if (H5Dwrite(dataset, native_type(type), memory_space, file_space, dxpl, data) < 0)
-            status = CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': write failed",
-                                writer->target, path);
+            status = CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': write failed", writer->target,
+                                path);
         H5Sclose(file_space);
         H5Sclose(memory_space);
     }
@@ -448,8 +449,8 @@ cvseg_status cvseg_reader_open(MPI_Comm comm, const char *path, cvseg_reader **r
     fapl = file_access(comm);
     r->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     if (r->file < 0)
-        status = CVSEG_FAIL(CVSEG_EDATA, "file '%s': cannot open as HDF5 (truncated or damaged?)",
-                            path);
+        status =
+            CVSEG_FAIL(CVSEG_EDATA, "file '%s': cannot open as HDF5 (truncated or damaged?)", path);
 done:
     if (fapl >= 0)
         H5Pclose(fapl);
@@ -495,8 +496,8 @@ int cvseg_reader_exists(cvseg_reader *reader, const char *object)
     return 1;
 }
 
-cvseg_status cvseg_reader_table(cvseg_reader *reader, const char *group,
-                                const char *const *columns, int n_columns, int64_t *n_rows)
+cvseg_status cvseg_reader_table(cvseg_reader *reader, const char *group, const char *const *columns,
+                                int n_columns, int64_t *n_rows)
 {
     cvseg_status status = CVSEG_OK;
     int64_t rows = -1;
@@ -520,12 +521,13 @@ cvseg_status cvseg_reader_table(cvseg_reader *reader, const char *group,
             status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '%s': cannot open (damaged?)",
                                 reader->path, path);
         else if (rank != 1)
-            status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '%s': has %d dimensions, expected 1",
-                                reader->path, path, rank);
+            status =
+                CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '%s': has %d dimensions, expected 1",
+                           reader->path, path, rank);
         else if (rows >= 0 && (int64_t)dims[0] != rows)
-            status = CVSEG_FAIL(CVSEG_EDATA,
-                                "file '%s', dataset '%s': has %lld rows but '%s' has %lld",
-                                reader->path, path, (long long)dims[0], first, (long long)rows);
+            status =
+                CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '%s': has %lld rows but '%s' has %lld",
+                           reader->path, path, (long long)dims[0], first, (long long)rows);
         else {
             rows = (int64_t)dims[0];
             first = columns[c];
@@ -552,15 +554,16 @@ cvseg_status cvseg_reader_column(cvseg_reader *reader, const char *group, const 
     hid_t dxpl = collective_transfer();
     int64_t pieces = 0;
     if (dataset < 0 || file_type < 0 || file_space < 0) {
-        status = CVSEG_FAIL(CVSEG_EDATA, "file '%s': missing or damaged dataset '%s'",
-                            reader->path, path);
+        status = CVSEG_FAIL(CVSEG_EDATA, "file '%s': missing or damaged dataset '%s'", reader->path,
+                            path);
     } else {
         const H5T_class_t class = H5Tget_class(file_type);
         const int integer_ok = class == H5T_INTEGER || class == H5T_ENUM;
         const int float_ok = class == H5T_FLOAT || integer_ok;
         if (is_float_type(type) ? !float_ok : !integer_ok)
-            status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '%s': wrong type class (expected %s)",
-                                reader->path, path, is_float_type(type) ? "a number" : "an integer");
+            status =
+                CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '%s': wrong type class (expected %s)",
+                           reader->path, path, is_float_type(type) ? "a number" : "an integer");
     }
     status = cvseg_dist_agree(reader->comm, status);
     if (status != CVSEG_OK)
@@ -591,9 +594,9 @@ cvseg_status cvseg_reader_column(cvseg_reader *reader, const char *group, const 
         cvseg_status piece_status = CVSEG_OK;
         if (H5Dread(dataset, native_type(type), memory_space, selection, dxpl,
                     rows > 0 ? destination : out) < 0)
-            piece_status = CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': read failed at rows %lld..%lld",
-                                      reader->path, path, (long long)(offset + first),
-                                      (long long)(offset + first + rows));
+            piece_status = CVSEG_FAIL(
+                CVSEG_EIO, "file '%s', dataset '%s': read failed at rows %lld..%lld", reader->path,
+                path, (long long)(offset + first), (long long)(offset + first + rows));
         H5Sclose(selection);
         H5Sclose(memory_space);
         status = cvseg_dist_agree(reader->comm, piece_status);
@@ -622,8 +625,9 @@ static cvseg_status read_attr(cvseg_reader *reader, const char *object, const ch
     if (H5Aexists(target, name) > 0) {
         hid_t attr = H5Aopen(target, name, H5P_DEFAULT);
         if (attr < 0 || H5Aread(attr, type, value) < 0)
-            status = CVSEG_FAIL(CVSEG_EDATA, "file '%s': attribute '%s' of '%s' unreadable as a number",
-                                reader->path, name, object);
+            status =
+                CVSEG_FAIL(CVSEG_EDATA, "file '%s': attribute '%s' of '%s' unreadable as a number",
+                           reader->path, name, object);
         else
             *present = 1;
         if (attr >= 0)
@@ -667,8 +671,9 @@ cvseg_status cvseg_reader_attr_str(cvseg_reader *reader, const char *object, con
         hid_t type = attr >= 0 ? H5Aget_type(attr) : H5I_INVALID_HID;
         if (type < 0 || H5Tget_class(type) != H5T_STRING || H5Tis_variable_str(type) > 0 ||
             H5Tget_size(type) >= capacity) {
-            status = CVSEG_FAIL(CVSEG_EDATA, "file '%s': attribute '%s' of '%s' is not a short string",
-                                reader->path, name, object);
+            status =
+                CVSEG_FAIL(CVSEG_EDATA, "file '%s': attribute '%s' of '%s' is not a short string",
+                           reader->path, name, object);
         } else {
             memset(value, 0, capacity);
             if (H5Aread(attr, type, value) < 0)
@@ -705,12 +710,13 @@ cvseg_status cvseg_reader_small(cvseg_reader *reader, const char *path, cvseg_ty
         dims[0] = (int64_t)h_dims[0];
         dims[1] = rank == 2 ? (int64_t)h_dims[1] : 1;
         if (dims[0] * dims[1] > capacity)
-            status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '%s': larger than expected (%lld values)",
+            status = CVSEG_FAIL(CVSEG_EDATA,
+                                "file '%s', dataset '%s': larger than expected (%lld values)",
                                 reader->path, path, (long long)(dims[0] * dims[1]));
         else if (dims[0] * dims[1] > 0 &&
                  H5Dread(dataset, native_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
-            status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '%s': read failed", reader->path,
-                                path);
+            status =
+                CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '%s': read failed", reader->path, path);
     }
     if (space >= 0)
         H5Sclose(space);
