@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2034  # settings are written out through ${!name}
 # Submit the nightly cvseg chain as dependent Slurm jobs:
 #   import -> aggregate [-> train] -> score -> report
 # each step starting only if the previous one ended COMPLETED with exit code 0

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154  # PID_<daemon> variables are set through eval
 # Start a private single-node Slurm cluster (munged, slurmctld, slurmd) on
 # localhost, for tests and local experiments.
 #
@@ -80,16 +81,20 @@ if [ -f "$PIDS" ]; then
 fi
 
 # ---------------------------------------------------------------- layout
-mkdir -p "$STATE/ctld" "$STATE/spool" "$LOG" "$STATE/run" "$STATE/tmp" || die "cannot create folders in $STATE"
-# munge checks the permissions of its folders strictly: give it its own
-# folder that it owns and nobody else can write. The socket path must fit
-# in sun_path (108 bytes), so fall back to a short folder under /run when
-# STATE_DIR is deep.
-MUNGE_DIR="$STATE/munge"
-if [ ${#MUNGE_DIR} -gt 80 ]; then
-  MUNGE_DIR="/run/cvseg-munge-$(printf '%s' "$STATE" | md5sum | cut -c1-12)"
-  ln -sfn "$MUNGE_DIR" "$STATE/munge"
+# Unix socket paths (munge's socket, slurmstepd's and pmix's sockets in the
+# spool folder) must fit in 108 bytes: when STATE_DIR is deep, the spool and
+# munge folders go to a short folder under /run, linked from STATE_DIR.
+SHORT=$STATE
+if [ ${#STATE} -gt 50 ]; then
+  SHORT=/run/cvseg-slurm-$(printf '%s' "$STATE" | md5sum | cut -c1-12)
+  rm -rf "$SHORT"
+  mkdir -p "$SHORT" || die "cannot create $SHORT"
+  for d in munge spool; do rm -rf "${STATE:?}/$d"; ln -sfn "$SHORT/$d" "$STATE/$d"; done
 fi
+mkdir -p "$STATE/ctld" "$SHORT/spool" "$LOG" "$STATE/run" "$STATE/tmp" || die "cannot create folders in $STATE"
+# munge checks the permissions of its folders strictly: give it its own
+# folder that it owns and nobody else can write.
+MUNGE_DIR="$SHORT/munge"
 mkdir -p "$MUNGE_DIR"
 chown munge:munge "$MUNGE_DIR"
 chmod 0755 "$MUNGE_DIR"
@@ -123,7 +128,7 @@ AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket=$MUNGE_SOCKET,cred_expire=10
 StateSaveLocation=$STATE/ctld
-SlurmdSpoolDir=$STATE/spool
+SlurmdSpoolDir=$SHORT/spool
 MailProg=/bin/true
 SlurmctldPidFile=$STATE/run/slurmctld.pid
 SlurmdPidFile=$STATE/run/slurmd.pid

@@ -60,4 +60,9 @@ stop_one slurmd 15
 stop_one slurmctld 15
 stop_one munged 10
 rm -f "$PIDS"
+# Short folder under /run used for sockets when STATE_DIR is deep (see slurm-start.sh).
+if [ -L "$STATE/spool" ]; then
+  short=$(dirname "$(readlink "$STATE/spool")")
+  case "$short" in /run/cvseg-slurm-*) rm -rf "$short"; rm -f "$STATE/spool" "$STATE/munge" ;; esac
+fi
 exit 0

@@ -131,7 +131,7 @@ void cvseg_abc_ranks(const cvseg_abc_cuts *cuts, int64_t n, int64_t ranks[2]);
 /* ------------------------------------------------------------------ summaries
  * Per group g (segment, class, cell or score): members and exact fixed-point
  * sums of R, F, M. Mergeable by addition. */
-#define CVSEG_GROUPS_MAX 16
+#define CVSEG_GROUPS_MAX 256
 typedef struct {
     int groups;
     int exponent[3]; /* fixed-point exponents of R, F, M sums */

@@ -1,8 +1,222 @@
-/* verb_report.c: `cvseg report` (not written yet). */
-#include "app.h"
+/* verb_report.c: `cvseg report`: renders the summary stored in a results file
+ * as text (for people), markdown (for tickets and wikis) or JSON (for
+ * machines). Rank 0 prints; other ranks only take part in the file open. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cvseg/dist.h"
+#include "cvseg/io.h"
+#include "pipeline.h"
+
+static const cvseg_option report_options[] = {
+    {"results", CVSEG_OPT_VALUE, "RESULTS.h5", "results file of rfm, train or score", 1, 0},
+    {"model", CVSEG_OPT_VALUE, "MODEL.h5", "model file (adds the model's provenance)", 0, 0},
+    {"format", CVSEG_OPT_VALUE, "text|json|markdown", "output format (default text)", 0, 0},
+};
+
+static double num(json_t *object, const char *key)
+{
+    return json_number_value(json_object_get(object, key));
+}
+
+static const char *str(json_t *object, const char *key)
+{
+    const char *s = json_string_value(json_object_get(object, key));
+    return s ? s : "";
+}
+
+/* One table of groups (segments, classes, cells). */
+static void group_rows(FILE *out, json_t *rows, int markdown, const char *title)
+{
+    if (markdown)
+        fprintf(out, "\n### %s\n\n| group | members | share | mean R (days) | mean F | mean M | "
+                     "total M | share of M |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+                title);
+    else
+        fprintf(out, "\n%s\n  %-18s %12s %7s %10s %9s %11s %15s %7s\n", title, "group", "members",
+                "share", "mean R", "mean F", "mean M", "total M", "M share");
+    size_t index;
+    json_t *row;
+    json_array_foreach(rows, index, row)
+    {
+        if (markdown)
+            fprintf(out, "| %s | %.0f | %.1f %% | %.1f | %.2f | %.2f | %.2f | %.1f %% |\n",
+                    str(row, "name"), num(row, "members"), 100 * num(row, "share"),
+                    num(row, "mean_recency"), num(row, "mean_frequency"), num(row, "mean_monetary"),
+                    num(row, "total_monetary"), 100 * num(row, "monetary_share"));
+        else
+            fprintf(out, "  %-18s %12.0f %6.1f%% %10.1f %9.2f %11.2f %15.2f %6.1f%%\n",
+                    str(row, "name"), num(row, "members"), 100 * num(row, "share"),
+                    num(row, "mean_recency"), num(row, "mean_frequency"), num(row, "mean_monetary"),
+                    num(row, "total_monetary"), 100 * num(row, "monetary_share"));
+    }
+}
+
+static void render(FILE *out, json_t *doc, int markdown)
+{
+    const char *h = markdown ? "## " : "";
+    fprintf(out, "%scvseg report: %s of %s\n", h, str(doc, "verb"), str(doc, "input"));
+    fprintf(out, "%sreference date %s, features %s, %.0f members (%.0f scored), %.0f ranks x %.0f "
+                 "threads, %.2f s\n",
+            markdown ? "\n" : "", str(doc, "reference_date"), str(doc, "features"),
+            num(doc, "members"), num(doc, "members_scored"), num(doc, "ranks"),
+            num(doc, "threads"), num(doc, "seconds"));
+    json_t *quality = json_object_get(doc, "data_quality");
+    const char *key;
+    json_t *value;
+    fprintf(out, "%sdata quality:", markdown ? "\n" : "");
+    json_object_foreach(quality, key, value)
+    {
+        fprintf(out, " %s %lld;", key, (long long)json_integer_value(value));
+    }
+    fprintf(out, "\n");
+    json_t *quintiles = json_object_get(doc, "quintiles");
+    fprintf(out, "%squintile edges (%s):\n", markdown ? "\n" : "", str(quintiles, "rule"));
+    static const char *const names[3] = {"recency", "frequency", "monetary"};
+    for (int f = 0; f < 3; ++f) {
+        json_t *q = json_object_get(quintiles, names[f]);
+        json_t *edges = json_object_get(q, "edges"), *bins = json_object_get(q, "members_per_score");
+        fprintf(out, "%s  %-9s edges", markdown ? "-" : "", names[f]);
+        for (size_t e = 0; e < json_array_size(edges); ++e)
+            fprintf(out, " %g", json_number_value(json_array_get(edges, e)));
+        fprintf(out, "; members per score 1..5:");
+        for (size_t b = 0; b < json_array_size(bins); ++b)
+            fprintf(out, " %lld", (long long)json_integer_value(json_array_get(bins, b)));
+        if (json_array_size(json_object_get(q, "empty_scores")) > 0)
+            fprintf(out, " (collapsed bins: equal edges)");
+        fprintf(out, "\n");
+    }
+    group_rows(out, json_object_get(doc, "segments"), markdown, "RFM value segments");
+    group_rows(out, json_object_get(json_object_get(doc, "abc"), "classes"), markdown,
+               "ABC classes");
+    group_rows(out, json_object_get(json_object_get(doc, "value_matrix"), "cells"), markdown,
+               "customer value matrix");
+    json_t *kmeans = json_object_get(doc, "kmeans");
+    if (kmeans) {
+        fprintf(out, "\n%sK-Means: k = %.0f, %.0f iterations, inertia %.10g, %s, %.4f s per iteration, "
+                     "%.0f restarts, %.0f empty-cluster repairs\n",
+                h, num(kmeans, "k"), num(kmeans, "iterations"), num(kmeans, "inertia"),
+                json_is_true(json_object_get(kmeans, "converged")) ? "converged" : "NOT converged",
+                num(kmeans, "seconds_per_iteration"), num(kmeans, "restarts"),
+                num(kmeans, "empty_cluster_repairs"));
+        json_t *features = json_object_get(kmeans, "features");
+        if (markdown) {
+            fprintf(out, "\n| cluster | label | members | share | revenue share |");
+            for (size_t j = 0; j < json_array_size(features); ++j)
+                fprintf(out, " %s |", json_string_value(json_array_get(features, j)));
+            fprintf(out, "\n|---:|---|---:|---:|---:|");
+            for (size_t j = 0; j < json_array_size(features); ++j)
+                fprintf(out, "---:|");
+            fprintf(out, "\n");
+        } else {
+            fprintf(out, "  %-7s %-18s %12s %7s %8s  centroid (original units; z in brackets)\n",
+                    "cluster", "label", "members", "share", "revenue");
+        }
+        size_t index;
+        json_t *cluster;
+        json_array_foreach(json_object_get(kmeans, "clusters"), index, cluster)
+        {
+            json_t *centroid = json_object_get(cluster, "centroid");
+            json_t *z = json_object_get(cluster, "centroid_z");
+            if (markdown)
+                fprintf(out, "| %.0f | %s | %.0f | %.1f %% | %.1f %% |", num(cluster, "cluster"),
+                        str(cluster, "label"), num(cluster, "size"), 100 * num(cluster, "share"),
+                        100 * num(cluster, "revenue_share"));
+            else
+                fprintf(out, "  %-7.0f %-18s %12.0f %6.1f%% %7.1f%% ", num(cluster, "cluster"),
+                        str(cluster, "label"), num(cluster, "size"), 100 * num(cluster, "share"),
+                        100 * num(cluster, "revenue_share"));
+            for (size_t j = 0; j < json_array_size(features); ++j) {
+                const char *name = json_string_value(json_array_get(features, j));
+                if (markdown)
+                    fprintf(out, " %.2f (%+.2f) |", num(centroid, name), num(z, name));
+                else
+                    fprintf(out, " %s %.2f [%+.2f]", name, num(centroid, name), num(z, name));
+            }
+            fprintf(out, "\n");
+        }
+    }
+    json_t *phases = json_object_get(doc, "phases");
+    fprintf(out, "%stimings:", markdown ? "\n" : "\n");
+    json_object_foreach(phases, key, value)
+    {
+        fprintf(out, " %s %.3f s;", key, json_number_value(value));
+    }
+    fprintf(out, "\n");
+}
 
 cvseg_status cvseg_verb_report(cvseg_app *app)
 {
-    (void)app;
-    return CVSEG_FAIL(CVSEG_EUSAGE, "report: not implemented yet");
+    cvseg_options options;
+    cvseg_reader *reader = NULL;
+    const char *format = "text";
+    char *text = NULL;
+    json_t *doc = NULL;
+    cvseg_status status =
+        cvseg_options_parse(app, report_options, (int)(sizeof report_options / sizeof report_options[0]),
+                            &options);
+    if (status == CVSEG_OK && app->help_requested) {
+        if (app->rank == 0)
+            cvseg_options_help(stdout, "report",
+                               "Prints the report stored in a results file (segments, classes, "
+                               "value matrix, quintile edges, clusters, data quality, timings).",
+                               report_options,
+                               (int)(sizeof report_options / sizeof report_options[0]));
+        return CVSEG_OK;
+    }
+    if (status == CVSEG_OK)
+        status = cvseg_opt_choice(&options, "format", "text", "text|json|markdown", &format);
+    if (status != CVSEG_OK)
+        return status;
+    const char *path = cvseg_opt(&options, "results");
+    const int64_t capacity = 16 * 1024 * 1024;
+    int64_t dims[2];
+    text = calloc((size_t)capacity + 1, 1);
+    if (!text)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    status = cvseg_dist_agree(app->comm, status);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_open(app->comm, path, &reader);
+    if (status == CVSEG_OK && !cvseg_reader_exists(reader, "/report/summary_json"))
+        status = CVSEG_FAIL(CVSEG_EDATA, "file '%s': no /report/summary_json (not a cvseg results file)",
+                            path);
+    status = cvseg_dist_agree(app->comm, status);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_small(reader, "/report/summary_json", CVSEG_T_U8, capacity, dims, text);
+    if (status == CVSEG_OK) {
+        json_error_t error;
+        doc = json_loads(text, 0, &error);
+        if (!doc)
+            status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '/report/summary_json': %s", path,
+                                error.text);
+    }
+    status = cvseg_dist_agree(app->comm, status);
+    if (status == CVSEG_OK && cvseg_opt_has(&options, "model")) {
+        cvseg_reader *model = NULL;
+        char input[4096] = "";
+        int present = 0;
+        status = cvseg_reader_open(app->comm, cvseg_opt(&options, "model"), &model);
+        if (status == CVSEG_OK)
+            status = cvseg_reader_attr_str(model, "/model", "input_file", input, sizeof input,
+                                           &present);
+        status = cvseg_dist_agree(app->comm, status);
+        cvseg_reader_close(model);
+        if (status == CVSEG_OK)
+            json_object_set_new(doc, "model", json_pack("{s:s, s:s}", "path",
+                                                        cvseg_opt(&options, "model"),
+                                                        "training_input", input));
+    }
+    if (status == CVSEG_OK && app->rank == 0) {
+        if (strcmp(format, "json") == 0) {
+            json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+            fputc('\n', stdout);
+        } else {
+            render(stdout, doc, strcmp(format, "markdown") == 0);
+        }
+        fflush(stdout);
+    }
+    json_decref(doc);
+    cvseg_reader_close(reader);
+    free(text);
+    return status;
 }

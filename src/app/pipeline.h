@@ -1,0 +1,118 @@
+/* pipeline.h: the rfm / train / score pipeline shared by those verbs.
+ *
+ * One cvseg_job holds this rank's rows (block partition of the member table),
+ * the global statistics (identical on every rank) and the per-member results.
+ * Arrays marked [n] have this rank's n_local rows; [d][n] are column-major.
+ */
+#ifndef CVSEG_PIPELINE_H
+#define CVSEG_PIPELINE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "app.h"
+#include "cvseg/kmeans_dist.h"
+#include "cvseg/rfm.h"
+#include "cvseg/stats.h"
+
+#define CVSEG_MAX_FEATURES 16
+
+typedef enum { CVSEG_FEATURES_RFM, CVSEG_FEATURES_LRFMC, CVSEG_FEATURES_CUSTOM } cvseg_feature_set;
+
+/* Cluster value labels (HDF5 enum "cluster_label"): the eight segment names,
+ * then the airline labels not among them, then none. */
+enum {
+    CVSEG_LABEL_GENERAL = 8,
+    CVSEG_LABEL_LOW_VALUE = 9,
+    CVSEG_LABEL_NONE = 10,
+    CVSEG_LABEL_COUNT = 11
+};
+extern const char *const cvseg_cluster_label_names[CVSEG_LABEL_COUNT];
+
+typedef struct {
+    /* settings */
+    const char *input_path;
+    cvseg_feature_set feature_set;
+    int d;                                   /* clustering features */
+    char feature_names[CVSEG_MAX_FEATURES][64];
+    int log1p[CVSEG_MAX_FEATURES];           /* 1: feature transformed by log1p */
+    char column_map[CVSEG_MAX_FEATURES * 2][2][64]; /* FIELD -> COLUMN from --map */
+    int n_map;
+    int32_t reference_date;
+    int invalid_drop;                        /* 1: drop invalid rows, 0: error */
+    int recency_recent_high;
+    int baseline_median;
+    cvseg_abc_cuts abc;
+    char abc_preset[16];
+    cvseg_lrfmc_rules rules;
+    int check_duplicates;
+
+    /* rows */
+    int64_t n_global, offset, n_local;
+    int64_t *member_id;                      /* [n] */
+    uint8_t *status;                         /* [n] cvseg_member_status */
+    double *recency, *frequency, *monetary;  /* [n] RFM features (raw units) */
+    double *features;                        /* [d][n] clustering features, raw units */
+
+    /* global statistics */
+    int64_t status_counts[CVSEG_MEMBER_STATUS_COUNT];
+    int64_t n_ok;
+    cvseg_moments rfm_moments[3];
+    cvseg_moments amount_moments;
+    cvseg_rfm_model model;
+    int64_t score_bins[3][6];                /* members per score 1..5 (index 1..5) */
+
+    /* per-member results */
+    uint8_t *r_score, *f_score, *m_score, *segment, *abc_class, *value_cell; /* [n] */
+    uint16_t *rfm_cell;                      /* [n] */
+    cvseg_group_summary by_segment, by_abc, by_matrix;
+
+    /* clustering */
+    int clustered;
+    int k;
+    double scaler_mean[CVSEG_MAX_FEATURES], scaler_sd[CVSEG_MAX_FEATURES];
+    double *centroids;                       /* [k][d] z units, engine order */
+    int64_t *cluster_sizes;                  /* [k] */
+    uint8_t *cluster_labels;                 /* [k] */
+    int16_t *cluster;                        /* [n] -1 for dropped */
+    uint8_t *member_cluster_label;           /* [n] */
+    float *cluster_distance;                 /* [n] */
+    cvseg_group_summary by_cluster;
+    cvseg_kmeans_config kmeans_config;
+    cvseg_kmeans_result kmeans;
+    const char *init_name;
+
+    cvseg_phases phases;
+} cvseg_job;
+
+void cvseg_job_free(cvseg_job *job);
+
+/* Reads the member table and computes features and statuses. Collective. */
+cvseg_status cvseg_job_load(cvseg_app *app, cvseg_job *job);
+/* Data checks (invalid rows, duplicate ids), global moments, quintile edges,
+ * baselines, ABC cuts (unless `frozen`: then job->model is used as given),
+ * scores and classes, summaries. Collective. */
+cvseg_status cvseg_job_score_rfm(cvseg_app *app, cvseg_job *job, int frozen);
+/* Standardises (fitting the scaler unless frozen) and clusters; orders and
+ * labels clusters. Collective. */
+cvseg_status cvseg_job_cluster(cvseg_app *app, cvseg_job *job);
+/* Frozen-model assignment for rescoring. Collective. */
+cvseg_status cvseg_job_assign(cvseg_app *app, cvseg_job *job);
+/* Writes /results (and /report/summary_json) to path. Collective. */
+cvseg_status cvseg_job_write_results(cvseg_app *app, cvseg_job *job, const char *path,
+                                     json_t *summary, cvseg_status run_status);
+/* Builds the summary document (on every rank; identical). */
+json_t *cvseg_job_summary(cvseg_app *app, cvseg_job *job);
+/* Writes JSON atomically (temp + rename) on rank 0. Collective (agreement). */
+cvseg_status cvseg_write_json_file(cvseg_app *app, const char *path, json_t *document,
+                                   cvseg_status run_status);
+
+/* Model file: everything `score` needs. Collective. */
+cvseg_status cvseg_model_write(cvseg_app *app, cvseg_job *job, const char *path,
+                               cvseg_status run_status);
+cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path);
+
+/* Shared option parsing of rfm/train/score into job settings. */
+cvseg_status cvseg_job_settings(cvseg_app *app, const cvseg_options *options, cvseg_job *job);
+
+#endif

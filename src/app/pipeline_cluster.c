@@ -1,0 +1,287 @@
+/* pipeline_cluster.c: standardisation, K-Means, cluster order and labels. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cvseg/dist.h"
+#include "pipeline.h"
+
+/* Sign-preserving log1p: defined for every real (returns can make M < 0). */
+static double signed_log1p(double x)
+{
+    return copysign(log1p(fabs(x)), x);
+}
+
+/* Value orientation of a feature: -1 when smaller is better (recency). */
+static double orientation_of(const char *name)
+{
+    return strcmp(name, "recency") == 0 ? -1.0 : 1.0;
+}
+
+/* Index of a named feature, or -1. */
+static int feature_index(const cvseg_job *job, const char *name)
+{
+    for (int j = 0; j < job->d; ++j)
+        if (strcmp(job->feature_names[j], name) == 0)
+            return j;
+    return -1;
+}
+
+/* Value label of a centroid (z units: the global mean is 0). */
+static uint8_t label_of(const cvseg_job *job, const double *centre)
+{
+    const int r = feature_index(job, "recency"), f = feature_index(job, "frequency");
+    const int m = feature_index(job, job->feature_set == CVSEG_FEATURES_LRFMC ? "mileage"
+                                                                               : "monetary");
+    if (r < 0 || f < 0 || m < 0)
+        return CVSEG_LABEL_NONE;
+    const int recent = centre[r] < 0.0, frequent = centre[f] > 0.0, valuable = centre[m] > 0.0;
+    if (job->feature_set != CVSEG_FEATURES_LRFMC)
+        return (uint8_t)((valuable ? 0 : 4) + (recent ? 0 : 2) + (frequent ? 0 : 1));
+    const int c = feature_index(job, "discount"), l = feature_index(job, "length");
+    const int cabin = centre[c] > 0.0, long_standing = centre[l] > 0.0;
+    if (cabin && frequent && valuable && recent)
+        return CVSEG_SEG_IMPORTANT_KEEP;
+    if (cabin && recent)
+        return CVSEG_SEG_IMPORTANT_DEVELOP;
+    if (frequent && valuable && !recent)
+        return CVSEG_SEG_IMPORTANT_RETAIN;
+    if (!cabin && !frequent && !valuable && !recent && !long_standing)
+        return CVSEG_LABEL_LOW_VALUE;
+    if (!frequent && !valuable && !recent)
+        return CVSEG_LABEL_LOW_VALUE;
+    return CVSEG_LABEL_GENERAL;
+}
+
+/* z [d][n_ok] of the included rows, standardised with job's scaler. */
+static void standardise(const cvseg_job *job, const int64_t *rows, int64_t n_ok, double *z)
+{
+    const int64_t n = job->n_local;
+    for (int j = 0; j < job->d; ++j) {
+        const double *x = job->features + (int64_t)j * n;
+        double *zj = z + (int64_t)j * n_ok;
+        const double mean = job->scaler_mean[j], sd = job->scaler_sd[j];
+#pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < n_ok; ++t) {
+            const double v = job->log1p[j] ? signed_log1p(x[rows[t]]) : x[rows[t]];
+            zj[t] = sd > 0.0 ? (v - mean) / sd : 0.0;
+        }
+    }
+}
+
+/* Fits the scaler: moments of each (transformed) feature over OK rows. */
+static cvseg_status fit_scaler(cvseg_app *app, cvseg_job *job, const uint8_t *include)
+{
+    cvseg_status status = CVSEG_OK;
+    const int64_t n = job->n_local;
+    double *transformed = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
+    if (!transformed)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    status = cvseg_dist_agree(app->comm, status);
+    for (int j = 0; j < job->d && status == CVSEG_OK; ++j) {
+        const double *x = job->features + (int64_t)j * n;
+        for (int64_t i = 0; i < n; ++i)
+            transformed[i] = job->log1p[j] ? signed_log1p(x[i]) : x[i];
+        cvseg_moments moments;
+        status = cvseg_dist_moments(app->comm, transformed, include, n, &moments);
+        job->scaler_mean[j] = moments.mean;
+        job->scaler_sd[j] = moments.sd;
+    }
+    free(transformed);
+    return status;
+}
+
+static void log_iteration(void *context, int restart, int iteration, double inertia,
+                          double shift, int64_t changed, double seconds)
+{
+    const cvseg_app *app = context;
+    cvseg_log(app, 1, "restart %d iteration %3d: inertia %.10g, centre shift %.3g, changed %lld, %.4f s",
+              restart, iteration, inertia, shift, (long long)changed, seconds);
+}
+
+/* Writes per-member cluster outputs and the per-cluster summary from labels
+ * and squared distances over the OK rows. order_inverse[old] = new. */
+static cvseg_status member_outputs(cvseg_app *app, cvseg_job *job, const int64_t *rows,
+                                   int64_t n_ok, const int32_t *label, const double *distance2,
+                                   const int *order_inverse)
+{
+    const int64_t n = job->n_local;
+    cvseg_status status = CVSEG_OK;
+    job->cluster = malloc(sizeof(int16_t) * (size_t)(n > 0 ? n : 1));
+    job->member_cluster_label = malloc((size_t)(n > 0 ? n : 1));
+    job->cluster_distance = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    uint8_t *group = malloc((size_t)(n > 0 ? n : 1));
+    if (!job->cluster || !job->member_cluster_label || !job->cluster_distance || !group)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    status = cvseg_dist_agree(app->comm, status);
+    if (status != CVSEG_OK)
+        goto done;
+    for (int64_t i = 0; i < n; ++i) {
+        job->cluster[i] = -1;
+        job->member_cluster_label[i] = CVSEG_LABEL_NONE;
+        job->cluster_distance[i] = NAN;
+        group[i] = 255;
+    }
+    for (int64_t t = 0; t < n_ok; ++t) {
+        const int c = order_inverse ? order_inverse[label[t]] : label[t];
+        const int64_t i = rows[t];
+        job->cluster[i] = (int16_t)c;
+        job->member_cluster_label[i] = job->cluster_labels[c];
+        job->cluster_distance[i] = (float)sqrt(distance2[t]);
+        group[i] = (uint8_t)c;
+    }
+    const double bounds[3] = {
+        fmax(fabs(job->rfm_moments[0].min), fabs(job->rfm_moments[0].max)),
+        fmax(fabs(job->rfm_moments[1].min), fabs(job->rfm_moments[1].max)),
+        fmax(fabs(job->rfm_moments[2].min), fabs(job->rfm_moments[2].max))};
+    cvseg_group_summary_init(&job->by_cluster, job->k, bounds);
+    cvseg_group_summary_add(&job->by_cluster, group, job->recency, job->frequency, job->monetary,
+                            n);
+    status = cvseg_dist_group_summary(app->comm, &job->by_cluster);
+done:
+    free(group);
+    return status;
+}
+
+/* OK rows of this rank, their ids; standardised z. */
+static cvseg_status prepare_rows(cvseg_app *app, cvseg_job *job, int fit, int64_t **rows_out,
+                                 int64_t **ids_out, double **z_out, int64_t *n_ok_out)
+{
+    cvseg_status status = CVSEG_OK;
+    const int64_t n = job->n_local;
+    int64_t n_ok = 0;
+    for (int64_t i = 0; i < n; ++i)
+        n_ok += job->status[i] == CVSEG_MEMBER_OK;
+    int64_t *rows = malloc(sizeof(int64_t) * (size_t)(n_ok > 0 ? n_ok : 1));
+    int64_t *ids = malloc(sizeof(int64_t) * (size_t)(n_ok > 0 ? n_ok : 1));
+    double *z = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok * job->d : 1));
+    uint8_t *include = malloc((size_t)(n > 0 ? n : 1));
+    if (!rows || !ids || !z || !include)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld x %d features", (long long)n_ok,
+                            job->d);
+    status = cvseg_dist_agree(app->comm, status);
+    if (status == CVSEG_OK) {
+        int64_t t = 0;
+        for (int64_t i = 0; i < n; ++i) {
+            include[i] = job->status[i] == CVSEG_MEMBER_OK;
+            if (include[i]) {
+                rows[t] = i;
+                ids[t] = job->member_id[i];
+                ++t;
+            }
+        }
+        if (fit)
+            status = fit_scaler(app, job, include);
+    }
+    if (status == CVSEG_OK)
+        standardise(job, rows, n_ok, z);
+    free(include);
+    if (status != CVSEG_OK) {
+        free(rows);
+        free(ids);
+        free(z);
+        rows = ids = NULL;
+        z = NULL;
+    }
+    *rows_out = rows;
+    *ids_out = ids;
+    *z_out = z;
+    *n_ok_out = n_ok;
+    return status;
+}
+
+cvseg_status cvseg_job_cluster(cvseg_app *app, cvseg_job *job)
+{
+    int64_t *rows = NULL, *ids = NULL, n_ok = 0;
+    double *z = NULL, *distance2 = NULL;
+    int32_t *label = NULL;
+    cvseg_status status = prepare_rows(app, job, 1, &rows, &ids, &z, &n_ok);
+    if (status != CVSEG_OK)
+        goto done;
+    cvseg_phase_end(&job->phases, app, "standardise");
+    label = malloc(sizeof(int32_t) * (size_t)(n_ok > 0 ? n_ok : 1));
+    distance2 = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok : 1));
+    if (!label || !distance2)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    status = cvseg_dist_agree(app->comm, status);
+    if (status != CVSEG_OK)
+        goto done;
+    job->kmeans_config.k = job->k;
+    job->kmeans_config.progress = log_iteration;
+    job->kmeans_config.progress_context = app;
+    status = cvseg_dist_kmeans(app->comm, z, n_ok, job->d, ids, &job->kmeans_config, label,
+                               distance2, &job->kmeans);
+    if (status != CVSEG_OK)
+        goto done;
+    cvseg_phase_end(&job->phases, app, "kmeans");
+    /* Engine order: descending value score, then size. */
+    const int k = job->k, d = job->d;
+    double orientation[CVSEG_MAX_FEATURES];
+    int order[CVSEG_KMEANS_MAX_K], order_inverse[CVSEG_KMEANS_MAX_K];
+    for (int j = 0; j < d; ++j)
+        orientation[j] = orientation_of(job->feature_names[j]);
+    cvseg_kmeans_order(job->kmeans.centres, job->kmeans.sizes, k, d, orientation, order);
+    job->centroids = malloc(sizeof(double) * (size_t)(k * d));
+    job->cluster_sizes = malloc(sizeof(int64_t) * (size_t)k);
+    job->cluster_labels = malloc((size_t)k);
+    if (!job->centroids || !job->cluster_sizes || !job->cluster_labels)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    status = cvseg_dist_agree(app->comm, status);
+    if (status != CVSEG_OK)
+        goto done;
+    for (int c = 0; c < k; ++c) {
+        memcpy(job->centroids + (int64_t)c * d, job->kmeans.centres + (int64_t)order[c] * d,
+               sizeof(double) * (size_t)d);
+        job->cluster_sizes[c] = job->kmeans.sizes[order[c]];
+        job->cluster_labels[c] = label_of(job, job->centroids + (int64_t)c * d);
+        order_inverse[order[c]] = c;
+    }
+    status = member_outputs(app, job, rows, n_ok, label, distance2, order_inverse);
+    job->clustered = status == CVSEG_OK;
+done:
+    free(rows);
+    free(ids);
+    free(z);
+    free(label);
+    free(distance2);
+    return cvseg_dist_agree(app->comm, status);
+}
+
+cvseg_status cvseg_job_assign(cvseg_app *app, cvseg_job *job)
+{
+    int64_t *rows = NULL, *ids = NULL, n_ok = 0;
+    double *z = NULL, *distance2 = NULL, inertia = 0.0;
+    int32_t *label = NULL;
+    cvseg_status status = prepare_rows(app, job, 0, &rows, &ids, &z, &n_ok);
+    if (status != CVSEG_OK)
+        goto done;
+    label = malloc(sizeof(int32_t) * (size_t)(n_ok > 0 ? n_ok : 1));
+    distance2 = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok : 1));
+    if (!label || !distance2)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    status = cvseg_dist_agree(app->comm, status);
+    if (status == CVSEG_OK)
+        status = cvseg_dist_kmeans_predict(app->comm, z, n_ok, job->d, job->centroids, job->k,
+                                           label, distance2, &inertia);
+    if (status != CVSEG_OK)
+        goto done;
+    job->kmeans.inertia = inertia;
+    int64_t sizes[CVSEG_KMEANS_MAX_K] = {0};
+    for (int64_t t = 0; t < n_ok; ++t)
+        sizes[label[t]] += 1;
+    status = cvseg_dist_sum_i64(app->comm, sizes, job->k);
+    if (status == CVSEG_OK) {
+        memcpy(job->cluster_sizes, sizes, sizeof(int64_t) * (size_t)job->k);
+        status = member_outputs(app, job, rows, n_ok, label, distance2, NULL);
+    }
+    job->clustered = status == CVSEG_OK;
+    if (status == CVSEG_OK)
+        cvseg_phase_end(&job->phases, app, "assign");
+done:
+    free(rows);
+    free(ids);
+    free(z);
+    free(label);
+    free(distance2);
+    return cvseg_dist_agree(app->comm, status);
+}

@@ -1,0 +1,303 @@
+/* pipeline_output.c: results file, summary document, JSON files. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cvseg/date.h"
+#include "cvseg/dist.h"
+#include "cvseg/io.h"
+#include "pipeline.h"
+#include "provenance.h"
+
+static const cvseg_enum_def status_enum = {cvseg_member_status_names, CVSEG_MEMBER_STATUS_COUNT};
+static const cvseg_enum_def segment_enum = {cvseg_segment_names, CVSEG_SEG_COUNT};
+static const cvseg_enum_def matrix_enum = {cvseg_value_cell_names, CVSEG_MATRIX_COUNT};
+static const cvseg_enum_def abc_enum = {cvseg_abc_names, CVSEG_ABC_COUNT};
+static const cvseg_enum_def label_enum = {cvseg_cluster_label_names, CVSEG_LABEL_COUNT};
+
+static const char *feature_set_name(const cvseg_job *job)
+{
+    return job->feature_set == CVSEG_FEATURES_RFM     ? "rfm"
+           : job->feature_set == CVSEG_FEATURES_LRFMC ? "lrfmc"
+                                                      : "custom";
+}
+
+cvseg_status cvseg_job_write_results(cvseg_app *app, cvseg_job *job, const char *path,
+                                     json_t *summary, cvseg_status run_status)
+{
+    cvseg_writer *writer = NULL;
+    cvseg_status status = cvseg_writer_create(app->comm, path, &writer);
+    uint8_t *total_score = NULL;
+    char *text = NULL;
+    if (status != CVSEG_OK)
+        return status;
+    if (run_status != CVSEG_OK && run_status != CVSEG_ENOCONV) {
+        status = cvseg_writer_finish(writer, run_status);
+        return status;
+    }
+    const int64_t n = job->n_local;
+    total_score = malloc((size_t)(n > 0 ? n : 1));
+    if (!total_score)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    status = cvseg_dist_agree(app->comm, status);
+    if (status != CVSEG_OK)
+        goto finish;
+    for (int64_t i = 0; i < n; ++i)
+        total_score[i] = (uint8_t)(job->r_score[i] + job->f_score[i] + job->m_score[i]);
+    cvseg_column columns[40];
+    int c = 0;
+    columns[c++] = (cvseg_column){"member_id", CVSEG_T_I64, job->member_id, NULL, NULL};
+    columns[c++] = (cvseg_column){"status", CVSEG_T_U8, job->status, &status_enum, NULL};
+    if (job->feature_set == CVSEG_FEATURES_LRFMC) {
+        for (int j = 0; j < job->d; ++j)
+            columns[c++] = (cvseg_column){job->feature_names[j], CVSEG_T_F64,
+                                          job->features + (int64_t)j * n, NULL,
+                                          j == 0   ? "months"
+                                          : j == 1 ? "days"
+                                          : j == 3 ? "km"
+                                                   : NULL};
+    } else {
+        columns[c++] = (cvseg_column){"recency", CVSEG_T_F64, job->recency, NULL, "days"};
+        columns[c++] = (cvseg_column){"frequency", CVSEG_T_F64, job->frequency, NULL, NULL};
+        columns[c++] = (cvseg_column){"monetary", CVSEG_T_F64, job->monetary, NULL, NULL};
+        if (job->feature_set == CVSEG_FEATURES_CUSTOM)
+            for (int j = 0; j < job->d; ++j)
+                if (strcmp(job->feature_names[j], "recency") && strcmp(job->feature_names[j], "frequency") &&
+                    strcmp(job->feature_names[j], "monetary"))
+                    columns[c++] = (cvseg_column){job->feature_names[j], CVSEG_T_F64,
+                                                  job->features + (int64_t)j * n, NULL, NULL};
+    }
+    columns[c++] = (cvseg_column){"r_score", CVSEG_T_U8, job->r_score, NULL, NULL};
+    columns[c++] = (cvseg_column){"f_score", CVSEG_T_U8, job->f_score, NULL, NULL};
+    columns[c++] = (cvseg_column){"m_score", CVSEG_T_U8, job->m_score, NULL, NULL};
+    columns[c++] = (cvseg_column){"rfm_cell", CVSEG_T_U16, job->rfm_cell, NULL, NULL};
+    columns[c++] = (cvseg_column){"rfm_total", CVSEG_T_U8, total_score, NULL, NULL};
+    columns[c++] = (cvseg_column){"segment", CVSEG_T_U8, job->segment, &segment_enum, NULL};
+    columns[c++] = (cvseg_column){"value_matrix", CVSEG_T_U8, job->value_cell, &matrix_enum, NULL};
+    columns[c++] = (cvseg_column){"abc_class", CVSEG_T_U8, job->abc_class, &abc_enum, NULL};
+    if (job->clustered) {
+        columns[c++] = (cvseg_column){"cluster", CVSEG_T_I16, job->cluster, NULL, NULL};
+        columns[c++] = (cvseg_column){"cluster_label", CVSEG_T_U8, job->member_cluster_label,
+                                      &label_enum, NULL};
+        columns[c++] = (cvseg_column){"cluster_distance", CVSEG_T_F32, job->cluster_distance, NULL,
+                                      "z units"};
+    }
+    status = cvseg_writer_columns(writer, "/results", job->n_global, job->offset, n, c, columns);
+    if (status == CVSEG_OK)
+        status = cvseg_writer_attr_str(writer, "/results", "schema", "cvseg.results/1");
+    if (status == CVSEG_OK)
+        status = cvseg_writer_attr_i32(writer, "/results", "reference_date", job->reference_date);
+    if (status == CVSEG_OK)
+        status = cvseg_writer_attr_str(writer, "/results", "features", feature_set_name(job));
+    if (status == CVSEG_OK && job->clustered)
+        status = cvseg_writer_attr_i32(writer, "/results", "converged", job->kmeans.converged);
+    if (status == CVSEG_OK)
+        status = cvseg_provenance_write(app, writer, "/results", job->input_path,
+                                        job->kmeans_config.seed);
+    if (status == CVSEG_OK && summary) {
+        text = json_dumps(summary, JSON_INDENT(2) | JSON_SORT_KEYS);
+        if (!text)
+            status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the summary");
+        status = cvseg_dist_agree(app->comm, status);
+        if (status == CVSEG_OK) {
+            const int64_t length = (int64_t)strlen(text);
+            status = cvseg_writer_small(writer, "/report/summary_json", CVSEG_T_U8, 1, &length, text);
+        }
+    }
+finish:
+    free(text);
+    free(total_score);
+    /* A run that did not converge still writes its (flagged) results. */
+    status = cvseg_writer_finish(writer, status == CVSEG_OK && run_status != CVSEG_ENOCONV
+                                             ? run_status
+                                             : status);
+    return status == CVSEG_OK ? run_status : status;
+}
+
+cvseg_status cvseg_write_json_file(cvseg_app *app, const char *path, json_t *document,
+                                   cvseg_status run_status)
+{
+    cvseg_status status = cvseg_dist_agree(app->comm, run_status);
+    if (app->rank == 0 && (status == CVSEG_OK || status == CVSEG_ENOCONV)) {
+        char temporary[4200];
+        snprintf(temporary, sizeof temporary, "%s.tmp.%ld", path, (long)getpid());
+        if (json_dump_file(document, temporary, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||
+            rename(temporary, path) != 0) {
+            unlink(temporary);
+            status = CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot write the summary: %s", path,
+                                strerror(errno));
+        }
+    }
+    cvseg_status agreed = cvseg_dist_agree(app->comm, status == CVSEG_ENOCONV ? CVSEG_OK : status);
+    return agreed == CVSEG_OK ? run_status : agreed;
+}
+
+/* ------------------------------------------------------------------ summary */
+
+static json_t *group_table(const cvseg_group_summary *summary, const char *const *names,
+                           int64_t members, double total_monetary)
+{
+    json_t *rows = json_array();
+    for (int g = 0; g < summary->groups; ++g) {
+        const double group_monetary = cvseg_group_summary_total(summary, g, 2);
+        json_array_append_new(
+            rows, json_pack("{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f}", "name", names[g],
+                            "members", (json_int_t)summary->count[g], "share",
+                            members ? (double)summary->count[g] / (double)members : 0.0,
+                            "mean_recency", cvseg_group_summary_mean(summary, g, 0),
+                            "mean_frequency", cvseg_group_summary_mean(summary, g, 1),
+                            "mean_monetary", cvseg_group_summary_mean(summary, g, 2),
+                            "total_monetary", group_monetary, "monetary_share",
+                            total_monetary != 0.0 ? group_monetary / total_monetary : 0.0));
+    }
+    return rows;
+}
+
+static json_t *double_array(const double *values, int count)
+{
+    json_t *array = json_array();
+    for (int t = 0; t < count; ++t)
+        json_array_append_new(array, json_real(values[t]));
+    return array;
+}
+
+json_t *cvseg_job_summary(cvseg_app *app, cvseg_job *job)
+{
+    char date[11];
+    json_t *doc = json_object();
+    cvseg_format_date(job->reference_date, date);
+    json_object_set_new(doc, "engine", json_string("cvseg " CVSEG_VERSION));
+    json_object_set_new(doc, "verb", json_string(app->verb));
+    json_object_set_new(doc, "input", json_string(job->input_path ? job->input_path : ""));
+    json_object_set_new(doc, "reference_date", json_string(date));
+    json_object_set_new(doc, "features", json_string(feature_set_name(job)));
+    json_object_set_new(doc, "members", json_integer(job->n_global));
+    json_object_set_new(doc, "members_scored", json_integer(job->n_ok));
+    json_object_set_new(doc, "ranks", json_integer(app->ranks));
+    json_object_set_new(doc, "threads", json_integer(app->threads));
+
+    json_t *quality = json_object();
+    for (int s = 0; s < CVSEG_MEMBER_STATUS_COUNT; ++s)
+        json_object_set_new(quality, cvseg_member_status_names[s],
+                            json_integer(job->status_counts[s]));
+    json_object_set_new(doc, "data_quality", quality);
+
+    static const char *const rfm_names[3] = {"recency", "frequency", "monetary"};
+    json_t *statistics = json_object();
+    for (int f = 0; f < 3; ++f) {
+        const cvseg_moments *m = &job->rfm_moments[f];
+        json_object_set_new(statistics, rfm_names[f],
+                            json_pack("{s:I, s:f, s:f, s:f, s:f}", "count", (json_int_t)m->count,
+                                      "mean", m->mean, "sd", m->sd, "min", m->min, "max", m->max));
+    }
+    json_object_set_new(doc, "statistics", statistics);
+
+    json_t *quintiles = json_object();
+    for (int f = 0; f < 3; ++f) {
+        json_t *bins = json_array(), *collapsed = json_array();
+        for (int s = 1; s <= 5; ++s) {
+            json_array_append_new(bins, json_integer(job->score_bins[f][s]));
+            if (job->score_bins[f][s] == 0)
+                json_array_append_new(collapsed, json_integer(s));
+        }
+        json_object_set_new(quintiles, rfm_names[f],
+                            json_pack("{s:o, s:o, s:o, s:f}", "edges",
+                                      double_array(job->model.edges[f], 4), "members_per_score",
+                                      bins, "empty_scores", collapsed, "baseline",
+                                      job->model.baseline[f]));
+    }
+    json_object_set_new(quintiles, "rule",
+                        json_string("edge q = smallest value with at least q*N/5 members <= it "
+                                    "(inverse empirical CDF); score = 1 + edges strictly below "
+                                    "(F, M); recency reversed"));
+    json_object_set_new(quintiles, "recency_order",
+                        json_string(job->model.recency_recent_high ? "recent-high" : "recent-low"));
+    json_object_set_new(doc, "quintiles", quintiles);
+
+    double total_monetary = 0.0;
+    for (int g = 0; g < job->by_segment.groups; ++g)
+        total_monetary += cvseg_group_summary_total(&job->by_segment, g, 2);
+    json_object_set_new(doc, "total_monetary", json_real(total_monetary));
+    json_object_set_new(doc, "segment_baseline",
+                        json_string(job->baseline_median ? "median" : "mean"));
+    json_object_set_new(doc, "segments",
+                        group_table(&job->by_segment, cvseg_segment_names, job->n_ok, total_monetary));
+    json_object_set_new(doc, "abc",
+                        json_pack("{s:s, s:f, s:f, s:o, s:o}", "preset", job->abc_preset, "share_a",
+                                  job->abc.share_a, "share_b", job->abc.share_b, "cuts",
+                                  double_array(job->model.abc_cut, 2), "classes",
+                                  group_table(&job->by_abc, cvseg_abc_names, job->n_ok,
+                                              total_monetary)));
+    json_object_set_new(doc, "value_matrix",
+                        json_pack("{s:f, s:f, s:o}", "frequency_baseline",
+                                  job->model.matrix_f_baseline, "amount_baseline",
+                                  job->model.matrix_amount_baseline, "cells",
+                                  group_table(&job->by_matrix, cvseg_value_cell_names, job->n_ok,
+                                              total_monetary)));
+
+    json_t *phases = json_object();
+    double total_seconds = 0.0;
+    for (int p = 0; p < job->phases.count; ++p) {
+        json_object_set_new(phases, job->phases.name[p], json_real(job->phases.seconds[p]));
+        total_seconds += job->phases.seconds[p];
+    }
+    json_object_set_new(doc, "phases", phases);
+    json_object_set_new(doc, "seconds", json_real(total_seconds));
+
+    if (job->clustered) {
+        const int k = job->k, d = job->d;
+        json_t *kmeans = json_object();
+        json_object_set_new(kmeans, "k", json_integer(k));
+        json_object_set_new(kmeans, "iterations", json_integer(job->kmeans.iterations));
+        json_object_set_new(kmeans, "inertia", json_real(job->kmeans.inertia));
+        json_object_set_new(kmeans, "converged", json_boolean(job->kmeans.converged));
+        json_object_set_new(kmeans, "restarts", json_integer(job->kmeans.restarts));
+        json_object_set_new(kmeans, "best_restart", json_integer(job->kmeans.best_restart));
+        json_object_set_new(kmeans, "empty_cluster_repairs", json_integer(job->kmeans.empty_repairs));
+        json_object_set_new(kmeans, "seconds_per_iteration",
+                            json_real(job->kmeans.lloyd_iterations
+                                          ? job->kmeans.lloyd_seconds /
+                                                (double)job->kmeans.lloyd_iterations
+                                          : 0.0));
+        json_object_set_new(kmeans, "seed", json_integer((json_int_t)job->kmeans_config.seed));
+        json_object_set_new(kmeans, "init", json_string(job->init_name ? job->init_name : "model"));
+        json_t *names = json_array(), *transforms = json_array();
+        for (int j = 0; j < d; ++j) {
+            json_array_append_new(names, json_string(job->feature_names[j]));
+            json_array_append_new(transforms, json_string(job->log1p[j] ? "log1p" : "none"));
+        }
+        json_object_set_new(kmeans, "features", names);
+        json_object_set_new(kmeans, "transforms", transforms);
+        json_t *clusters = json_array();
+        for (int c = 0; c < k; ++c) {
+            json_t *z = json_object(), *original = json_object();
+            for (int j = 0; j < d; ++j) {
+                const double zc = job->centroids[(int64_t)c * d + j];
+                double value = zc * job->scaler_sd[j] + job->scaler_mean[j];
+                if (job->log1p[j])
+                    value = copysign(expm1(fabs(value)), value);
+                json_object_set_new(z, job->feature_names[j], json_real(zc));
+                json_object_set_new(original, job->feature_names[j], json_real(value));
+            }
+            const double revenue = cvseg_group_summary_total(&job->by_cluster, c, 2);
+            json_array_append_new(
+                clusters,
+                json_pack("{s:i, s:s, s:I, s:f, s:o, s:o, s:f, s:f, s:f, s:f}", "cluster", c,
+                          "label", cvseg_cluster_label_names[job->cluster_labels[c]], "size",
+                          (json_int_t)job->by_cluster.count[c], "share",
+                          job->n_ok ? (double)job->by_cluster.count[c] / (double)job->n_ok : 0.0,
+                          "centroid_z", z, "centroid", original, "mean_recency",
+                          cvseg_group_summary_mean(&job->by_cluster, c, 0), "mean_frequency",
+                          cvseg_group_summary_mean(&job->by_cluster, c, 1), "mean_monetary",
+                          cvseg_group_summary_mean(&job->by_cluster, c, 2), "revenue_share",
+                          total_monetary != 0.0 ? revenue / total_monetary : 0.0));
+        }
+        json_object_set_new(kmeans, "clusters", clusters);
+        json_object_set_new(doc, "kmeans", kmeans);
+    }
+    json_object_set_new(doc, "command_line", json_string(app->command_line));
+    return doc;
+}

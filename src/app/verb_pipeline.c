@@ -1,0 +1,248 @@
+/* verb_pipeline.c: `cvseg rfm`, `cvseg train` and `cvseg score`. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cvseg/dist.h"
+#include "cvseg/io.h"
+#include "pipeline.h"
+
+#define COMMON_OPTIONS                                                                             \
+    {"in", CVSEG_OPT_VALUE, "MEMBERS.h5", "member table (group /members)", 1, 0},                  \
+        {"out", CVSEG_OPT_VALUE, "RESULTS.h5", "per-member results (group /results)", 1, 0},       \
+        {"reference-date", CVSEG_OPT_VALUE, "DATE",                                                \
+         "end of the window (default: the table's reference_date attribute)", 0, 0},               \
+        {"summary", CVSEG_OPT_VALUE, "SUMMARY.json", "write the summary document", 0, 0},          \
+        {"map", CVSEG_OPT_VALUE, "FIELD=COLUMN", "read FIELD from dataset COLUMN (repeatable)", 0, \
+         1},                                                                                       \
+        {"invalid", CVSEG_OPT_VALUE, "error|drop",                                                 \
+         "members with NaN/Inf, negative F or dates out of order: fail (default) or drop", 0, 0},  \
+        {"no-duplicate-check", CVSEG_OPT_SWITCH, NULL, "skip the duplicate member id check", 0, 0}
+
+#define SCORING_OPTIONS                                                                            \
+    {"features", CVSEG_OPT_VALUE, "rfm|lrfmc|COL,COL,...",                                         \
+     "feature set (default rfm); a list of numeric columns for custom clustering", 0, 0},          \
+        {"recency-order", CVSEG_OPT_VALUE, "recent-high|recent-low",                               \
+         "r_score 5 = most recent (default) or 1 = most recent", 0, 0},                            \
+        {"segment-baseline", CVSEG_OPT_VALUE, "mean|median",                                       \
+         "High/Low threshold of the eight segments (default mean)", 0, 0},                         \
+        {"abc", CVSEG_OPT_VALUE, "abc|pyramid", "ABC preset: 15/25/60 % (default) or 5/15/80 %",   \
+         0, 0},                                                                                    \
+        {"abc-cuts", CVSEG_OPT_VALUE, "A,B", "custom ABC shares, e.g. 0.10,0.20", 0, 0},           \
+        {"keep-missing-fare", CVSEG_OPT_SWITCH, NULL, "LRFMC: keep members with a missing fare",   \
+         0, 0},                                                                                    \
+        {"keep-inconsistent", CVSEG_OPT_SWITCH, NULL,                                              \
+         "LRFMC: keep zero-fare members with discount and distance", 0, 0}
+
+static const cvseg_option rfm_options[] = {COMMON_OPTIONS, SCORING_OPTIONS};
+
+static const cvseg_option train_options[] = {
+    COMMON_OPTIONS,
+    SCORING_OPTIONS,
+    {"model", CVSEG_OPT_VALUE, "MODEL.h5", "write the trained model", 1, 0},
+    {"k", CVSEG_OPT_VALUE, "K", "clusters (default 5)", 0, 0},
+    {"n-init", CVSEG_OPT_VALUE, "N", "restarts, the lowest inertia wins (default 3)", 0, 0},
+    {"init", CVSEG_OPT_VALUE, "k-means++|k-means-parallel|CENTERS.h5",
+     "seeding (default k-means++); a file with /centers [k][d] in z units", 0, 0},
+    {"max-iter", CVSEG_OPT_VALUE, "N", "Lloyd iterations per restart (default 300)", 0, 0},
+    {"tol", CVSEG_OPT_VALUE, "X",
+     "stop when the centre shift is below X times the mean feature variance (default 1e-4)", 0,
+     0},
+    {"seed", CVSEG_OPT_VALUE, "S", "random seed (default 1)", 0, 0},
+    {"transform", CVSEG_OPT_VALUE, "none|log1p", "log1p on count and amount features", 0, 0},
+};
+
+static const cvseg_option score_options[] = {
+    COMMON_OPTIONS,
+    {"model", CVSEG_OPT_VALUE, "MODEL.h5", "model written by cvseg train", 1, 0},
+};
+
+#define COUNT(table) ((int)(sizeof table / sizeof table[0]))
+
+static cvseg_status parse(cvseg_app *app, const cvseg_option *table, int count,
+                          cvseg_options *options, const char *summary)
+{
+    cvseg_status status = cvseg_options_parse(app, table, count, options);
+    if (status == CVSEG_OK && app->help_requested && app->rank == 0)
+        cvseg_options_help(stdout, app->verb, summary, table, count);
+    return status;
+}
+
+static cvseg_status finish_outputs(cvseg_app *app, cvseg_job *job, const cvseg_options *options,
+                                   cvseg_status run_status)
+{
+    json_t *summary = cvseg_job_summary(app, job);
+    cvseg_status status = cvseg_job_write_results(app, job, cvseg_opt(options, "out"), summary,
+                                                  run_status);
+    if ((status == CVSEG_OK || status == CVSEG_ENOCONV) && cvseg_opt_has(options, "summary"))
+        status = cvseg_write_json_file(app, cvseg_opt(options, "summary"), summary, status);
+    json_decref(summary);
+    return status;
+}
+
+cvseg_status cvseg_verb_rfm(cvseg_app *app)
+{
+    cvseg_options options;
+    cvseg_job job;
+    memset(&job, 0, sizeof job);
+    cvseg_status status =
+        parse(app, rfm_options, COUNT(rfm_options), &options,
+              "Computes RFM (or LRFMC) features, exact global statistics and quintile edges, "
+              "r/f/m scores, RFM cells, the eight value segments, ABC classes and the value "
+              "matrix for every member; writes /results and a summary.");
+    if (status != CVSEG_OK || app->help_requested)
+        return status;
+    cvseg_phase_begin(&job.phases);
+    status = cvseg_job_settings(app, &options, &job);
+    if (status == CVSEG_OK)
+        status = cvseg_job_load(app, &job);
+    if (status == CVSEG_OK) {
+        cvseg_phase_end(&job.phases, app, "read");
+        status = cvseg_job_score_rfm(app, &job, 0);
+    }
+    if (status == CVSEG_OK)
+        status = finish_outputs(app, &job, &options, status);
+    else
+        status = cvseg_dist_agree(app->comm, status);
+    cvseg_job_free(&job);
+    return status;
+}
+
+static cvseg_status read_given_centres(cvseg_app *app, const char *path, int64_t *k, int d,
+                                       double **centres)
+{
+    cvseg_reader *reader = NULL;
+    int64_t dims[2] = {0, 0};
+    double *values = malloc(sizeof(double) * CVSEG_KMEANS_MAX_K * CVSEG_MAX_FEATURES);
+    cvseg_status status = values ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    status = cvseg_dist_agree(app->comm, status);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_open(app->comm, path, &reader);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_small(reader, "/centers", CVSEG_T_F64,
+                                    CVSEG_KMEANS_MAX_K * CVSEG_MAX_FEATURES, dims, values);
+    if (status == CVSEG_OK && (dims[1] != d || dims[0] < 1))
+        status = CVSEG_FAIL(CVSEG_EUSAGE, "file '%s', dataset '/centers': shape %lldx%lld, expected kx%d",
+                            path, (long long)dims[0], (long long)dims[1], d);
+    if (status == CVSEG_OK && *k > 0 && dims[0] != *k)
+        status = CVSEG_FAIL(CVSEG_EUSAGE, "file '%s', dataset '/centers': %lld centres but --k %lld",
+                            path, (long long)dims[0], (long long)*k);
+    status = cvseg_dist_agree(app->comm, status);
+    cvseg_reader_close(reader);
+    if (status == CVSEG_OK) {
+        *k = dims[0];
+        *centres = values;
+    } else {
+        free(values);
+    }
+    return status;
+}
+
+cvseg_status cvseg_verb_train(cvseg_app *app)
+{
+    cvseg_options options;
+    cvseg_job job;
+    double *given = NULL;
+    int64_t k = 0, n_init = 3, max_iter = 300, seed = 1;
+    double tol = 1e-4;
+    memset(&job, 0, sizeof job);
+    cvseg_status status = parse(
+        app, train_options, COUNT(train_options), &options,
+        "Everything `cvseg rfm` does, then K-Means over the standardised features (exact and "
+        "bit-identical for any number of ranks and threads); writes /results with clusters, the "
+        "model file and a summary. Exit code 5 when no restart converged within --max-iter "
+        "(results are still written, flagged converged = 0).");
+    if (status != CVSEG_OK || app->help_requested)
+        return status;
+    cvseg_phase_begin(&job.phases);
+    status = cvseg_job_settings(app, &options, &job);
+    if (status == CVSEG_OK)
+        status = cvseg_opt_i64(&options, "k", 0, 1, CVSEG_KMEANS_MAX_K, &k);
+    if (status == CVSEG_OK)
+        status = cvseg_opt_i64(&options, "n-init", 3, 1, 1000, &n_init);
+    if (status == CVSEG_OK)
+        status = cvseg_opt_i64(&options, "max-iter", 300, 1, 1000000, &max_iter);
+    if (status == CVSEG_OK)
+        status = cvseg_opt_i64(&options, "seed", 1, 0, INT64_MAX, &seed);
+    if (status == CVSEG_OK)
+        status = cvseg_opt_f64(&options, "tol", 1e-4, 0.0, 1e6, &tol);
+    if (status != CVSEG_OK)
+        goto done;
+    const char *init = cvseg_opt_or(&options, "init", "k-means++");
+    job.init_name = init;
+    if (strcmp(init, "k-means++") == 0) {
+        job.kmeans_config.init = CVSEG_INIT_PLUSPLUS;
+    } else if (strcmp(init, "k-means-parallel") == 0 || strcmp(init, "k-means||") == 0) {
+        job.kmeans_config.init = CVSEG_INIT_PARALLEL;
+    } else {
+        job.kmeans_config.init = CVSEG_INIT_GIVEN;
+        status = read_given_centres(app, init, &k, job.d, &given);
+        if (status != CVSEG_OK)
+            goto done;
+        job.kmeans_config.given_centres = given;
+    }
+    job.k = (int)(k > 0 ? k : 5);
+    job.kmeans_config.n_init = (int)n_init;
+    job.kmeans_config.max_iter = (int)max_iter;
+    job.kmeans_config.tol = tol;
+    job.kmeans_config.seed = (uint64_t)seed;
+    status = cvseg_job_load(app, &job);
+    if (status == CVSEG_OK) {
+        cvseg_phase_end(&job.phases, app, "read");
+        status = cvseg_job_score_rfm(app, &job, 0);
+    }
+    if (status == CVSEG_OK)
+        status = cvseg_job_cluster(app, &job);
+    if (status != CVSEG_OK) {
+        status = cvseg_dist_agree(app->comm, status);
+        goto done;
+    }
+    const cvseg_status run_status = job.kmeans.converged ? CVSEG_OK : CVSEG_ENOCONV;
+    if (run_status == CVSEG_ENOCONV)
+        CVSEG_FAIL(CVSEG_ENOCONV,
+                   "K-Means did not converge within --max-iter %lld; results written and flagged "
+                   "(converged = 0)",
+                   (long long)max_iter);
+    status = cvseg_model_write(app, &job, cvseg_opt(&options, "model"), run_status);
+    if (status == CVSEG_OK || status == CVSEG_ENOCONV) {
+        cvseg_phase_end(&job.phases, app, "model");
+        status = finish_outputs(app, &job, &options, run_status);
+    }
+done:
+    free(given);
+    cvseg_job_free(&job);
+    return status;
+}
+
+cvseg_status cvseg_verb_score(cvseg_app *app)
+{
+    cvseg_options options;
+    cvseg_job job;
+    memset(&job, 0, sizeof job);
+    cvseg_status status =
+        parse(app, score_options, COUNT(score_options), &options,
+              "Applies a trained model to a member snapshot without retraining: the frozen "
+              "scaler, quintile edges, segment thresholds, ABC cuts, centroids, cluster order and "
+              "labels. One pass over the data; writes the same /results layout as train.");
+    if (status != CVSEG_OK || app->help_requested)
+        return status;
+    cvseg_phase_begin(&job.phases);
+    status = cvseg_job_settings(app, &options, &job);
+    if (status == CVSEG_OK)
+        status = cvseg_model_read(app, &job, cvseg_opt(&options, "model"));
+    if (status == CVSEG_OK) {
+        cvseg_phase_end(&job.phases, app, "model");
+        status = cvseg_job_load(app, &job);
+    }
+    if (status == CVSEG_OK) {
+        cvseg_phase_end(&job.phases, app, "read");
+        status = cvseg_job_score_rfm(app, &job, 1);
+    }
+    if (status == CVSEG_OK)
+        status = cvseg_job_assign(app, &job);
+    if (status == CVSEG_OK)
+        status = finish_outputs(app, &job, &options, status);
+    else
+        status = cvseg_dist_agree(app->comm, status);
+    cvseg_job_free(&job);
+    return status;
+}

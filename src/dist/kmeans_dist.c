@@ -1,0 +1,520 @@
+/* kmeans_dist.c: seeding, Lloyd iterations, empty-cluster repair, restarts. */
+#include "cvseg/kmeans_dist.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cvseg/dist.h"
+#include "cvseg/rng.h"
+
+#define PARALLEL_ROUNDS 5
+
+/* Shared state of one run on one rank. */
+typedef struct {
+    MPI_Comm comm;
+    const double *z;
+    int64_t n;       /* local rows */
+    int d;
+    int64_t first;   /* global index of the first local row */
+    int64_t total;   /* global rows */
+    cvseg_kmeans_exponents exponents;
+} run_context;
+
+/* Fetches global row `row` of z into out [d] on every rank. */
+static cvseg_status fetch_row(const run_context *ctx, int64_t row, double *out)
+{
+    double *mine = calloc((size_t)ctx->d, sizeof(double));
+    cvseg_status status = mine ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    status = cvseg_dist_agree(ctx->comm, status);
+    if (status == CVSEG_OK) {
+        if (row >= ctx->first && row < ctx->first + ctx->n)
+            for (int j = 0; j < ctx->d; ++j)
+                mine[j] = ctx->z[(int64_t)j * ctx->n + (row - ctx->first)];
+        /* Exactly one rank contributes non-zero values: the sum is that row. */
+        status = cvseg_dist_check(
+            MPI_Allreduce(mine, out, ctx->d, MPI_DOUBLE, MPI_SUM, ctx->comm), "row broadcast");
+    }
+    free(mine);
+    return status;
+}
+
+/* Global row whose cumulative fixed-point weight first exceeds target.
+ * local_total: this rank's fixed sum of min_d2. */
+static cvseg_status pick_weighted_row(const run_context *ctx, const double *min_d2,
+                                      cvseg_i128 local_total, cvseg_i128 target, int64_t *row)
+{
+    cvseg_i128 before = 0, total = 0;
+    cvseg_status status = cvseg_dist_exscan_i128(ctx->comm, local_total, &before, &total);
+    int64_t mine = -1;
+    if (status == CVSEG_OK && target >= before && target < before + local_total) {
+        const int64_t local = cvseg_kmeans_pick_by_weight(min_d2, ctx->n, &ctx->exponents,
+                                                          target - before);
+        if (local >= 0)
+            mine = ctx->first + local;
+    }
+    if (status == CVSEG_OK)
+        status = cvseg_dist_check(
+            MPI_Allreduce(&mine, row, 1, MPI_INT64_T, MPI_MAX, ctx->comm), "weighted pick");
+    return status;
+}
+
+/* Fixed-point target in [0, total) from a uniform draw. */
+static cvseg_i128 draw_target(double u, cvseg_i128 total)
+{
+    if (total <= 0)
+        return 0;
+    cvseg_i128 target = (cvseg_i128)(u * (double)total);
+    if (target >= total)
+        target = total - 1;
+    if (target < 0)
+        target = 0;
+    return target;
+}
+
+/* Greedy k-means++ over all ranks. centres [k][d]. */
+static cvseg_status seed_plusplus(const run_context *ctx, int k, uint64_t seed, int restart,
+                                  double *min_d2, double *centres)
+{
+    cvseg_status status = CVSEG_OK;
+    const int trials = 2 + (int)floor(log((double)k));
+    double *candidate = malloc(sizeof(double) * (size_t)ctx->d);
+    if (!candidate)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    status = cvseg_dist_agree(ctx->comm, status);
+    if (status != CVSEG_OK)
+        goto done;
+    for (int64_t i = 0; i < ctx->n; ++i)
+        min_d2[i] = INFINITY;
+    /* First centre: uniform over global rows. */
+    int64_t row = (int64_t)(cvseg_rng_uniform(seed, cvseg_rng_stream((uint64_t)restart, 0, 0), 0) *
+                            (double)ctx->total);
+    if (row >= ctx->total)
+        row = ctx->total - 1;
+    status = fetch_row(ctx, row, centres);
+    if (status != CVSEG_OK)
+        goto done;
+    cvseg_i128 local = cvseg_kmeans_min_update(ctx->z, ctx->n, ctx->d, centres, &ctx->exponents,
+                                               min_d2);
+    for (int c = 1; c < k && status == CVSEG_OK; ++c) {
+        cvseg_i128 total = local;
+        status = cvseg_dist_sum_i128(ctx->comm, &total, 1);
+        cvseg_i128 best_potential = -1;
+        int64_t best_row = -1;
+        for (int t = 0; t < trials && status == CVSEG_OK; ++t) {
+            const double u =
+                cvseg_rng_uniform(seed, cvseg_rng_stream((uint64_t)restart, (uint64_t)c, (uint64_t)t), 0);
+            int64_t trial_row = -1;
+            if (total > 0) {
+                status = pick_weighted_row(ctx, min_d2, local, draw_target(u, total), &trial_row);
+            } else {
+                /* Every row coincides with a centre: take a uniform row. */
+                trial_row = (int64_t)(u * (double)ctx->total);
+            }
+            if (status == CVSEG_OK)
+                status = fetch_row(ctx, trial_row, candidate);
+            if (status != CVSEG_OK)
+                break;
+            cvseg_i128 potential = cvseg_kmeans_trial_potential(ctx->z, ctx->n, ctx->d, candidate,
+                                                                &ctx->exponents, min_d2);
+            status = cvseg_dist_sum_i128(ctx->comm, &potential, 1);
+            if (status == CVSEG_OK && (best_row < 0 || potential < best_potential)) {
+                best_potential = potential;
+                best_row = trial_row;
+            }
+        }
+        if (status == CVSEG_OK)
+            status = fetch_row(ctx, best_row, centres + (int64_t)c * ctx->d);
+        if (status == CVSEG_OK)
+            local = cvseg_kmeans_min_update(ctx->z, ctx->n, ctx->d, centres + (int64_t)c * ctx->d,
+                                            &ctx->exponents, min_d2);
+    }
+done:
+    free(candidate);
+    return status;
+}
+
+/* k-means||: oversampling rounds, then weighted greedy k-means++ on the
+ * candidates (weights: rows nearest to each candidate). */
+static cvseg_status seed_parallel(const run_context *ctx, int k, uint64_t seed, int restart,
+                                  double *min_d2, int32_t *scratch_label, double *centres)
+{
+    cvseg_status status = CVSEG_OK;
+    const int d = ctx->d;
+    const double oversampling = 2.0 * k;
+    int64_t capacity = 1 + (int64_t)(PARALLEL_ROUNDS * oversampling * 2) + 16;
+    int64_t m = 0;
+    double *candidates = malloc(sizeof(double) * (size_t)(capacity * d));
+    double *weights = NULL;
+    double *selected = NULL;
+    int *counts = NULL, *displs = NULL;
+    int ranks = 1;
+    MPI_Comm_size(ctx->comm, &ranks);
+    counts = calloc((size_t)ranks, sizeof(int));
+    displs = calloc((size_t)ranks, sizeof(int));
+    if (!candidates || !counts || !displs)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for k-means|| candidates");
+    status = cvseg_dist_agree(ctx->comm, status);
+    if (status != CVSEG_OK)
+        goto done;
+    for (int64_t i = 0; i < ctx->n; ++i)
+        min_d2[i] = INFINITY;
+    int64_t row = (int64_t)(cvseg_rng_uniform(seed, cvseg_rng_stream((uint64_t)restart, 0, 0), 0) *
+                            (double)ctx->total);
+    if (row >= ctx->total)
+        row = ctx->total - 1;
+    status = fetch_row(ctx, row, candidates);
+    m = 1;
+    cvseg_i128 local = 0;
+    if (status == CVSEG_OK)
+        local = cvseg_kmeans_min_update(ctx->z, ctx->n, d, candidates, &ctx->exponents, min_d2);
+    for (int round = 1; round <= PARALLEL_ROUNDS && status == CVSEG_OK; ++round) {
+        cvseg_i128 total = local;
+        status = cvseg_dist_sum_i128(ctx->comm, &total, 1);
+        if (status != CVSEG_OK || total <= 0)
+            break;
+        const double phi = (double)total * ldexp(1.0, -ctx->exponents.distance);
+        const uint64_t stream = cvseg_rng_stream((uint64_t)restart, 1000 + (uint64_t)round, 0);
+        /* Local selection, in row order. */
+        int64_t chosen = 0;
+        double *mine = NULL;
+        for (int pass = 0; pass < 2 && status == CVSEG_OK; ++pass) {
+            chosen = 0;
+            for (int64_t i = 0; i < ctx->n; ++i) {
+                const double p = oversampling * min_d2[i] / phi;
+                if (cvseg_rng_uniform(seed, stream, (uint64_t)(ctx->first + i)) < p) {
+                    if (pass == 1)
+                        for (int j = 0; j < d; ++j)
+                            mine[chosen * d + j] = ctx->z[(int64_t)j * ctx->n + i];
+                    ++chosen;
+                }
+            }
+            if (pass == 0) {
+                mine = malloc(sizeof(double) * (size_t)((chosen > 0 ? chosen : 1) * d));
+                if (!mine)
+                    status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+                status = cvseg_dist_agree(ctx->comm, status);
+            }
+        }
+        int my_values = (int)(chosen * d);
+        if (status == CVSEG_OK)
+            status = cvseg_dist_check(
+                MPI_Allgather(&my_values, 1, MPI_INT, counts, 1, MPI_INT, ctx->comm), "gather");
+        int64_t gathered = 0;
+        for (int r = 0; r < ranks; ++r) {
+            displs[r] = (int)gathered;
+            gathered += counts[r];
+        }
+        const int64_t new_rows = gathered / d;
+        if (status == CVSEG_OK && m + new_rows > capacity) {
+            capacity = m + new_rows;
+            double *grown = realloc(candidates, sizeof(double) * (size_t)(capacity * d));
+            if (!grown)
+                status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+            else
+                candidates = grown;
+            status = cvseg_dist_agree(ctx->comm, status);
+        }
+        if (status == CVSEG_OK)
+            status = cvseg_dist_check(MPI_Allgatherv(mine, my_values, MPI_DOUBLE,
+                                                     candidates + m * d, counts, displs,
+                                                     MPI_DOUBLE, ctx->comm),
+                                      "candidate gather");
+        free(mine);
+        for (int64_t c = m; c < m + new_rows && status == CVSEG_OK; ++c)
+            local = cvseg_kmeans_min_update(ctx->z, ctx->n, d, candidates + c * d, &ctx->exponents,
+                                            min_d2);
+        m += new_rows;
+    }
+    if (status != CVSEG_OK)
+        goto done;
+    /* Weights: rows nearest to each candidate. */
+    {
+        cvseg_kmeans_partial partial;
+        status = cvseg_kmeans_partial_alloc(&partial, (int)m, d);
+        status = cvseg_dist_agree(ctx->comm, status);
+        if (status != CVSEG_OK)
+            goto done;
+        for (int64_t i = 0; i < ctx->n; ++i)
+            scratch_label[i] = -1;
+        cvseg_kmeans_assign(ctx->z, ctx->n, d, candidates, (int)m, &ctx->exponents, scratch_label,
+                            NULL, &partial);
+        weights = malloc(sizeof(double) * (size_t)m);
+        int64_t *sizes = malloc(sizeof(int64_t) * (size_t)m);
+        if (!weights || !sizes)
+            status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+        status = cvseg_dist_agree(ctx->comm, status);
+        if (status == CVSEG_OK) {
+            memcpy(sizes, partial.count, sizeof(int64_t) * (size_t)m);
+            status = cvseg_dist_sum_i64(ctx->comm, sizes, (int)m);
+        }
+        if (status == CVSEG_OK)
+            for (int64_t c = 0; c < m; ++c)
+                weights[c] = (double)sizes[c];
+        free(sizes);
+        cvseg_kmeans_partial_free(&partial);
+    }
+    if (status == CVSEG_OK)
+        status = cvseg_kmeans_weighted_plusplus(candidates, weights, m, d, k, seed,
+                                                cvseg_rng_stream((uint64_t)restart, 2000, 0), 0,
+                                                centres);
+    status = cvseg_dist_agree(ctx->comm, status);
+done:
+    free(selected);
+    free(weights);
+    free(candidates);
+    free(counts);
+    free(displs);
+    return status;
+}
+
+typedef struct {
+    double distance2;
+    int64_t member_id;
+} far_point;
+
+/* Moves the farthest rows (largest squared distance, ties: smallest member
+ * id) into each empty cluster, adjusting the merged partial on every rank.
+ * Returns the number of clusters repaired. */
+static cvseg_status repair_empty(const run_context *ctx, cvseg_kmeans_partial *global,
+                                 const int64_t *member_id, int32_t *label, double *distance2,
+                                 double *centres, int64_t *repaired)
+{
+    cvseg_status status = CVSEG_OK;
+    const int d = ctx->d;
+    const double scale = ldexp(1.0, ctx->exponents.coordinate);
+    double *row = malloc(sizeof(double) * (size_t)(d + 1));
+    int ranks = 1, rank = 0;
+    MPI_Comm_size(ctx->comm, &ranks);
+    MPI_Comm_rank(ctx->comm, &rank);
+    far_point *all = malloc(sizeof(far_point) * (size_t)ranks);
+    if (!row || !all)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    status = cvseg_dist_agree(ctx->comm, status);
+    for (int c = 0; c < global->k && status == CVSEG_OK; ++c) {
+        if (global->count[c] != 0)
+            continue;
+        far_point mine = {-1.0, INT64_MAX};
+        int64_t mine_index = -1;
+        for (int64_t i = 0; i < ctx->n; ++i) {
+            if (distance2[i] > mine.distance2 ||
+                (distance2[i] == mine.distance2 && member_id[i] < mine.member_id)) {
+                mine.distance2 = distance2[i];
+                mine.member_id = member_id[i];
+                mine_index = i;
+            }
+        }
+        status = cvseg_dist_check(MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, all,
+                                                (int)sizeof mine, MPI_BYTE, ctx->comm),
+                                  "repair gather");
+        if (status != CVSEG_OK)
+            break;
+        int winner = -1;
+        for (int r = 0; r < ranks; ++r) {
+            if (all[r].distance2 < 0.0)
+                continue;
+            if (winner < 0 || all[r].distance2 > all[winner].distance2 ||
+                (all[r].distance2 == all[winner].distance2 &&
+                 all[r].member_id < all[winner].member_id))
+                winner = r;
+        }
+        if (winner < 0)
+            break; /* no row can move (fewer rows than clusters) */
+        memset(row, 0, sizeof(double) * (size_t)(d + 1));
+        if (rank == winner) {
+            for (int j = 0; j < d; ++j)
+                row[j] = ctx->z[(int64_t)j * ctx->n + mine_index];
+            row[d] = (double)label[mine_index];
+            label[mine_index] = c;
+            distance2[mine_index] = -1.0; /* not chosen again in this iteration */
+        }
+        status = cvseg_dist_check(
+            MPI_Allreduce(MPI_IN_PLACE, row, d + 1, MPI_DOUBLE, MPI_SUM, ctx->comm), "repair row");
+        if (status != CVSEG_OK)
+            break;
+        const int old = (int)row[d];
+        for (int j = 0; j < d; ++j) {
+            const cvseg_i128 q = cvseg_fixed_term(row[j], scale);
+            global->sum[(int64_t)old * d + j] -= q;
+            global->sum[(int64_t)c * d + j] += q;
+        }
+        global->count[old] -= 1;
+        global->count[c] += 1;
+        *repaired += 1;
+    }
+    (void)centres;
+    free(row);
+    free(all);
+    return status;
+}
+
+static double mean_variance(const run_context *ctx, cvseg_status *status)
+{
+    double total = 0.0;
+    for (int j = 0; j < ctx->d && *status == CVSEG_OK; ++j) {
+        cvseg_moments moments;
+        *status = cvseg_dist_moments(ctx->comm, ctx->z + (int64_t)j * ctx->n, NULL, ctx->n, &moments);
+        total += moments.sd * moments.sd;
+    }
+    return ctx->d > 0 ? total / ctx->d : 0.0;
+}
+
+cvseg_status cvseg_dist_kmeans(MPI_Comm comm, const double *z, int64_t n, int d,
+                               const int64_t *member_id, const cvseg_kmeans_config *config,
+                               int32_t *label, double *distance2, cvseg_kmeans_result *result)
+{
+    cvseg_status status = CVSEG_OK;
+    const int k = config->k;
+    run_context ctx = {comm, z, n, d, 0, 0, {0, 0}};
+    double *centres = malloc(sizeof(double) * (size_t)(k * d));
+    double *best_centres = malloc(sizeof(double) * (size_t)(k * d));
+    double *min_d2 = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
+    cvseg_kmeans_partial partial = {0};
+    memset(result, 0, sizeof *result);
+    result->centres = calloc((size_t)(k * d), sizeof(double));
+    result->sizes = calloc((size_t)k, sizeof(int64_t));
+    if (!centres || !best_centres || !min_d2 || !result->centres || !result->sizes)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for K-Means on %lld rows", (long long)n);
+    if (status == CVSEG_OK)
+        status = cvseg_kmeans_partial_alloc(&partial, k, d);
+    status = cvseg_dist_agree(comm, status);
+    if (status != CVSEG_OK)
+        goto done;
+    status = cvseg_dist_exscan_i64(comm, n, &ctx.first, &ctx.total);
+    if (status == CVSEG_OK && ctx.total < k)
+        status = CVSEG_FAIL(CVSEG_EDATA, "K-Means needs at least k = %d members, got %lld", k,
+                            (long long)ctx.total);
+    if (status != CVSEG_OK)
+        goto done;
+    /* Global bound on |z| (and on given centres) fixes the fixed-point exponents. */
+    double zmax = 0.0;
+    for (int64_t t = 0; t < (int64_t)d * n; ++t)
+        zmax = fabs(z[t]) > zmax ? fabs(z[t]) : zmax;
+    if (config->init == CVSEG_INIT_GIVEN)
+        for (int t = 0; t < k * d; ++t)
+            zmax = fabs(config->given_centres[t]) > zmax ? fabs(config->given_centres[t]) : zmax;
+    status = cvseg_dist_max_f64(comm, &zmax, 1);
+    if (status != CVSEG_OK)
+        goto done;
+    if (!isfinite(zmax)) {
+        status = CVSEG_FAIL(CVSEG_EDATA, "standardised features contain NaN or Inf");
+        goto done;
+    }
+    ctx.exponents = cvseg_kmeans_exponents_for(zmax, d);
+    const double tol_abs = config->tol * mean_variance(&ctx, &status);
+    const int restarts = config->init == CVSEG_INIT_GIVEN ? 1 : config->n_init;
+    double best_inertia = INFINITY;
+    result->restarts = restarts;
+    for (int restart = 0; restart < restarts && status == CVSEG_OK; ++restart) {
+        if (config->init == CVSEG_INIT_GIVEN)
+            memcpy(centres, config->given_centres, sizeof(double) * (size_t)(k * d));
+        else if (config->init == CVSEG_INIT_PARALLEL)
+            status = seed_parallel(&ctx, k, config->seed, restart, min_d2, label, centres);
+        else
+            status = seed_plusplus(&ctx, k, config->seed, restart, min_d2, centres);
+        if (status != CVSEG_OK)
+            break;
+        for (int64_t i = 0; i < n; ++i)
+            label[i] = -1;
+        int iterations = 0, converged = 0;
+        for (int iteration = 0; iteration < config->max_iter && status == CVSEG_OK; ++iteration) {
+            const double started = MPI_Wtime();
+            cvseg_kmeans_partial_zero(&partial);
+            cvseg_kmeans_assign(z, n, d, centres, k, &ctx.exponents, label, distance2, &partial);
+            status = cvseg_dist_kmeans_allreduce(comm, &partial);
+            if (status != CVSEG_OK)
+                break;
+            int64_t empty = 0;
+            for (int c = 0; c < k; ++c)
+                empty += partial.count[c] == 0;
+            if (empty > 0)
+                status = repair_empty(&ctx, &partial, member_id, label, distance2, centres,
+                                      &result->empty_repairs);
+            if (status != CVSEG_OK)
+                break;
+            const double shift = cvseg_kmeans_update(&partial, &ctx.exponents, centres);
+            iterations = iteration + 1;
+            const double seconds = MPI_Wtime() - started;
+            result->lloyd_seconds += seconds;
+            result->lloyd_iterations += 1;
+            if (config->progress)
+                config->progress(config->progress_context, restart, iterations,
+                                 cvseg_fixed_to_double(partial.inertia, ctx.exponents.distance),
+                                 shift, partial.changed, seconds);
+            if (partial.changed == 0 || shift <= tol_abs) {
+                converged = 1;
+                break;
+            }
+        }
+        if (status != CVSEG_OK)
+            break;
+        /* Inertia at the final centres (the figure restarts are compared on). */
+        cvseg_kmeans_partial_zero(&partial);
+        cvseg_kmeans_assign(z, n, d, centres, k, &ctx.exponents, label, distance2, &partial);
+        status = cvseg_dist_kmeans_allreduce(comm, &partial);
+        if (status != CVSEG_OK)
+            break;
+        const double inertia = cvseg_fixed_to_double(partial.inertia, ctx.exponents.distance);
+        if (inertia < best_inertia) {
+            best_inertia = inertia;
+            memcpy(best_centres, centres, sizeof(double) * (size_t)(k * d));
+            result->iterations = iterations;
+            result->converged = converged;
+            result->best_restart = restart;
+        }
+    }
+    if (status != CVSEG_OK)
+        goto done;
+    /* Final assignment with the best centres. */
+    cvseg_kmeans_partial_zero(&partial);
+    cvseg_kmeans_assign(z, n, d, best_centres, k, &ctx.exponents, label, distance2, &partial);
+    status = cvseg_dist_kmeans_allreduce(comm, &partial);
+    if (status == CVSEG_OK) {
+        memcpy(result->centres, best_centres, sizeof(double) * (size_t)(k * d));
+        memcpy(result->sizes, partial.count, sizeof(int64_t) * (size_t)k);
+        result->inertia = cvseg_fixed_to_double(partial.inertia, ctx.exponents.distance);
+    }
+done:
+    cvseg_kmeans_partial_free(&partial);
+    free(centres);
+    free(best_centres);
+    free(min_d2);
+    if (status != CVSEG_OK) {
+        free(result->centres);
+        free(result->sizes);
+        result->centres = NULL;
+        result->sizes = NULL;
+    }
+    return status;
+}
+
+cvseg_status cvseg_dist_kmeans_predict(MPI_Comm comm, const double *z, int64_t n, int d,
+                                       const double *centres, int k, int32_t *label,
+                                       double *distance2, double *inertia)
+{
+    cvseg_kmeans_partial partial;
+    cvseg_status status = cvseg_kmeans_partial_alloc(&partial, k, d);
+    status = cvseg_dist_agree(comm, status);
+    if (status != CVSEG_OK)
+        return status;
+    double zmax = 0.0;
+    for (int64_t t = 0; t < (int64_t)d * n; ++t)
+        zmax = fabs(z[t]) > zmax ? fabs(z[t]) : zmax;
+    for (int t = 0; t < k * d; ++t)
+        zmax = fabs(centres[t]) > zmax ? fabs(centres[t]) : zmax;
+    status = cvseg_dist_max_f64(comm, &zmax, 1);
+    if (status == CVSEG_OK && !isfinite(zmax))
+        status = CVSEG_FAIL(CVSEG_EDATA, "standardised features contain NaN or Inf");
+    status = cvseg_dist_agree(comm, status);
+    if (status == CVSEG_OK) {
+        const cvseg_kmeans_exponents e = cvseg_kmeans_exponents_for(zmax, d);
+        for (int64_t i = 0; i < n; ++i)
+            label[i] = -1;
+        cvseg_kmeans_assign(z, n, d, centres, k, &e, label, distance2, &partial);
+        status = cvseg_dist_kmeans_allreduce(comm, &partial);
+        if (status == CVSEG_OK)
+            *inertia = cvseg_fixed_to_double(partial.inertia, e.distance);
+    }
+    cvseg_kmeans_partial_free(&partial);
+    return status;
+}
