@@ -10,7 +10,8 @@
 #   jobs/submit-nightly.sh --in RAW_TEXT --workdir DIR [options] [-- SBATCH_OPTIONS...]
 #
 # Options:
-#   --in FILE              raw transactions text (required)
+#   --in FILE              raw transactions text (required); an HDF5 transaction
+#                          log (*.h5, e.g. from `cvseg gen`) skips the import step
 #   --workdir DIR          where all files and logs go (created; required)
 #   --format cdnow|csv     import format (default cdnow)
 #   --reference-date DATE  YYYY-MM-DD (default: today)
@@ -25,6 +26,7 @@
 # Environment passed to the steps: LAUNCHER, SRUN_ARGS, MPIRUN_ARGS (see train.sbatch).
 #
 # Prints one line per step: "STEP JOBID"; logs are DIR/logs/STEP-JOBID.out.
+# A failure before the first submission exits 1 and submits nothing.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,14 +62,16 @@ case "$CVSEG" in */*) CVSEG=$(cd "$(dirname "$CVSEG")" && pwd)/$(basename "$CVSE
 [ -x "$CVSEG" ] || { echo "submit-nightly: cvseg not found: $CVSEG (use --cvseg)" >&2; exit 1; }
 
 mkdir -p "$WORKDIR/logs"    # --output into a missing folder fails the job silently
+TRANSACTIONS=$WORKDIR/transactions.h5
 steps=(import aggregate)
+case "$RAW" in *.h5|*.hdf5) TRANSACTIONS=$RAW; steps=(aggregate) ;; esac
 if [ -z "$MODEL" ]; then steps+=(train); MODEL=$WORKDIR/model.h5; fi
 steps+=(score report)
 
 SETTINGS=$WORKDIR/nightly.env
 {
   echo "# cvseg nightly chain settings, written by submit-nightly.sh at $(date -Is)"
-  for v in CVSEG WORKDIR RAW FORMAT REFERENCE_DATE MODEL PREVIOUS FEATURES K SEED DRIFT_FAILS; do
+  for v in CVSEG WORKDIR RAW TRANSACTIONS FORMAT REFERENCE_DATE MODEL PREVIOUS FEATURES K SEED DRIFT_FAILS; do
     printf '%s=%q\n' "$v" "${!v}"
   done
   for v in LAUNCHER SRUN_ARGS MPIRUN_ARGS; do

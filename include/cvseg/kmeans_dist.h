@@ -16,9 +16,9 @@
 #include "cvseg/status.h"
 
 typedef enum {
-    CVSEG_INIT_PLUSPLUS,  /* greedy k-means++ (2 + ln k local trials per pick) */
-    CVSEG_INIT_PARALLEL,  /* k-means|| : 5 rounds, oversampling 2k, then weighted k-means++ */
-    CVSEG_INIT_GIVEN      /* centres supplied by the caller */
+    CVSEG_INIT_PLUSPLUS, /* greedy k-means++ (2 + ln k local trials per pick) */
+    CVSEG_INIT_PARALLEL, /* k-means|| : 5 rounds, oversampling 2k, then weighted k-means++ */
+    CVSEG_INIT_GIVEN     /* centres supplied by the caller */
 } cvseg_init_method;
 
 /* Progress of one Lloyd iteration (called on every rank; the caller logs on
@@ -29,8 +29,8 @@ typedef void (*cvseg_kmeans_progress)(void *context, int restart, int iteration,
 typedef struct {
     int k;
     int max_iter;
-    int n_init;             /* restarts (ignored, 1, for CVSEG_INIT_GIVEN) */
-    double tol;             /* relative to the mean feature variance, as scikit-learn */
+    int n_init; /* restarts (ignored, 1, for CVSEG_INIT_GIVEN) */
+    double tol; /* relative to the mean feature variance, as scikit-learn */
     uint64_t seed;
     cvseg_init_method init;
     const double *given_centres; /* [k][d] for CVSEG_INIT_GIVEN */
@@ -39,15 +39,15 @@ typedef struct {
 } cvseg_kmeans_config;
 
 typedef struct {
-    double *centres;        /* [k][d], allocated by cvseg_dist_kmeans, caller frees */
-    int64_t *sizes;         /* [k] */
-    double inertia;         /* sum of squared distances at the final centres */
-    int iterations;         /* Lloyd iterations of the best restart */
-    int converged;          /* 1 if the best restart met the stopping rule */
+    double *centres; /* [k][d], allocated by cvseg_dist_kmeans, caller frees */
+    int64_t *sizes;  /* [k] */
+    double inertia;  /* sum of squared distances at the final centres */
+    int iterations;  /* Lloyd iterations of the best restart */
+    int converged;   /* 1 if the best restart met the stopping rule */
     int best_restart;
     int restarts;
-    int64_t empty_repairs;  /* empty clusters repaired over all restarts */
-    double lloyd_seconds;   /* time in Lloyd iterations, all restarts */
+    int64_t empty_repairs;    /* empty clusters repaired over all restarts */
+    double lloyd_seconds;     /* time in Lloyd iterations, all restarts */
     int64_t lloyd_iterations; /* iterations, all restarts */
 } cvseg_kmeans_result;
 

@@ -121,13 +121,12 @@ cvseg_status cvseg_model_write(cvseg_app *app, cvseg_job *job, const char *path,
     ATTR(i64, "training_members", job->n_ok);
 #undef ATTR
     if (status == CVSEG_OK)
-        status = cvseg_provenance_write(app, writer, "/model", job->input_path,
-                                        job->kmeans_config.seed);
+        status =
+            cvseg_provenance_write(app, writer, "/model", job->input_path, job->kmeans_config.seed);
 finish:
     free(original);
-    status = cvseg_writer_finish(writer, status == CVSEG_OK && run_status != CVSEG_ENOCONV
-                                             ? run_status
-                                             : status);
+    status = cvseg_writer_finish(
+        writer, status == CVSEG_OK && run_status != CVSEG_ENOCONV ? run_status : status);
     return status == CVSEG_OK ? run_status : status;
 }
 
@@ -147,9 +146,10 @@ static cvseg_status read_array(cvseg_reader *reader, const char *path, cvseg_typ
     int64_t dims[2];
     cvseg_status status = cvseg_reader_small(reader, path, type, rows * cols, dims, out);
     if (status == CVSEG_OK && (dims[0] != rows || dims[1] != cols))
-        status = CVSEG_FAIL(CVSEG_EDATA, "model '%s', dataset '%s': shape %lldx%lld, expected %lldx%lld",
-                            cvseg_reader_path(reader), path, (long long)dims[0], (long long)dims[1],
-                            (long long)rows, (long long)cols);
+        status =
+            CVSEG_FAIL(CVSEG_EDATA, "model '%s', dataset '%s': shape %lldx%lld, expected %lldx%lld",
+                       cvseg_reader_path(reader), path, (long long)dims[0], (long long)dims[1],
+                       (long long)rows, (long long)cols);
     return status;
 }
 
@@ -165,8 +165,8 @@ cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path)
         return status;
     status = read_string(reader, "schema", text, sizeof text);
     if (status == CVSEG_OK && strcmp(text, "cvseg.model/1") != 0)
-        status = CVSEG_FAIL(CVSEG_EDATA, "model '%s': schema '%s', expected cvseg.model/1", path,
-                            text);
+        status =
+            CVSEG_FAIL(CVSEG_EDATA, "model '%s': schema '%s', expected cvseg.model/1", path, text);
     if (status == CVSEG_OK)
         status = cvseg_reader_attr_i32(reader, "/model", "k", &k, &present);
     if (status == CVSEG_OK)
@@ -193,15 +193,16 @@ cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path)
              name = strtok_r(NULL, ",", &save))
             snprintf(job->feature_names[job->d++], 64, "%s", name);
         if (job->d != d)
-            status = CVSEG_FAIL(CVSEG_EDATA, "model '%s': %d feature names for d = %d", path,
-                                job->d, d);
+            status =
+                CVSEG_FAIL(CVSEG_EDATA, "model '%s': %d feature names for d = %d", path, job->d, d);
     }
     if (status == CVSEG_OK)
         status = read_string(reader, "transforms", text, sizeof text);
     if (status == CVSEG_OK) {
         int j = 0;
         char *save = NULL;
-        for (char *name = strtok_r(text, ",", &save); name && j < d; name = strtok_r(NULL, ",", &save))
+        for (char *name = strtok_r(text, ",", &save); name && j < d;
+             name = strtok_r(NULL, ",", &save))
             job->log1p[j++] = strcmp(name, "log1p") == 0;
     }
     if (status == CVSEG_OK)
@@ -214,9 +215,11 @@ cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path)
     if (status == CVSEG_OK)
         status = read_string(reader, "abc_preset", job->abc_preset, sizeof job->abc_preset);
     if (status == CVSEG_OK)
-        status = cvseg_reader_attr_f64(reader, "/model", "abc_share_a", &job->abc.share_a, &present);
+        status =
+            cvseg_reader_attr_f64(reader, "/model", "abc_share_a", &job->abc.share_a, &present);
     if (status == CVSEG_OK)
-        status = cvseg_reader_attr_f64(reader, "/model", "abc_share_b", &job->abc.share_b, &present);
+        status =
+            cvseg_reader_attr_f64(reader, "/model", "abc_share_b", &job->abc.share_b, &present);
     if (status == CVSEG_OK)
         status = cvseg_reader_attr_i32(reader, "/model", "drop_missing_fare", &value, &present);
     job->rules.drop_missing_fare = value;
@@ -224,8 +227,8 @@ cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path)
         status = cvseg_reader_attr_i32(reader, "/model", "drop_inconsistent", &value, &present);
     job->rules.drop_inconsistent = value;
     if (status == CVSEG_OK)
-        status = cvseg_reader_attr_i64(reader, "/model", "seed", (int64_t *)&job->kmeans_config.seed,
-                                       &present);
+        status = cvseg_reader_attr_i64(reader, "/model", "seed",
+                                       (int64_t *)&job->kmeans_config.seed, &present);
     status = cvseg_dist_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
@@ -247,7 +250,8 @@ cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path)
     if (status == CVSEG_OK)
         status = read_array(reader, "/model/quintile_edges", CVSEG_T_F64, 3, 4, job->model.edges);
     if (status == CVSEG_OK)
-        status = read_array(reader, "/model/segment_baseline", CVSEG_T_F64, 3, 1, job->model.baseline);
+        status =
+            read_array(reader, "/model/segment_baseline", CVSEG_T_F64, 3, 1, job->model.baseline);
     if (status == CVSEG_OK)
         status = read_array(reader, "/model/abc_cut", CVSEG_T_F64, 2, 1, job->model.abc_cut);
     if (status == CVSEG_OK)

@@ -33,13 +33,13 @@ typedef struct {
     /* settings */
     const char *input_path;
     cvseg_feature_set feature_set;
-    int d;                                   /* clustering features */
+    int d; /* clustering features */
     char feature_names[CVSEG_MAX_FEATURES][64];
-    int log1p[CVSEG_MAX_FEATURES];           /* 1: feature transformed by log1p */
+    int log1p[CVSEG_MAX_FEATURES];                  /* 1: feature transformed by log1p */
     char column_map[CVSEG_MAX_FEATURES * 2][2][64]; /* FIELD -> COLUMN from --map */
     int n_map;
     int32_t reference_date;
-    int invalid_drop;                        /* 1: drop invalid rows, 0: error */
+    int invalid_drop; /* 1: drop invalid rows, 0: error */
     int recency_recent_high;
     int baseline_median;
     cvseg_abc_cuts abc;
@@ -49,10 +49,10 @@ typedef struct {
 
     /* rows */
     int64_t n_global, offset, n_local;
-    int64_t *member_id;                      /* [n] */
-    uint8_t *status;                         /* [n] cvseg_member_status */
-    double *recency, *frequency, *monetary;  /* [n] RFM features (raw units) */
-    double *features;                        /* [d][n] clustering features, raw units */
+    int64_t *member_id;                     /* [n] */
+    uint8_t *status;                        /* [n] cvseg_member_status */
+    double *recency, *frequency, *monetary; /* [n] RFM features (raw units) */
+    double *features;                       /* [d][n] clustering features, raw units */
 
     /* global statistics */
     int64_t status_counts[CVSEG_MEMBER_STATUS_COUNT];
@@ -60,23 +60,23 @@ typedef struct {
     cvseg_moments rfm_moments[3];
     cvseg_moments amount_moments;
     cvseg_rfm_model model;
-    int64_t score_bins[3][6];                /* members per score 1..5 (index 1..5) */
+    int64_t score_bins[3][6]; /* members per score 1..5 (index 1..5) */
 
     /* per-member results */
     uint8_t *r_score, *f_score, *m_score, *segment, *abc_class, *value_cell; /* [n] */
-    uint16_t *rfm_cell;                      /* [n] */
+    uint16_t *rfm_cell;                                                      /* [n] */
     cvseg_group_summary by_segment, by_abc, by_matrix;
 
     /* clustering */
     int clustered;
     int k;
     double scaler_mean[CVSEG_MAX_FEATURES], scaler_sd[CVSEG_MAX_FEATURES];
-    double *centroids;                       /* [k][d] z units, engine order */
-    int64_t *cluster_sizes;                  /* [k] */
-    uint8_t *cluster_labels;                 /* [k] */
-    int16_t *cluster;                        /* [n] -1 for dropped */
-    uint8_t *member_cluster_label;           /* [n] */
-    float *cluster_distance;                 /* [n] */
+    double *centroids;             /* [k][d] z units, engine order */
+    int64_t *cluster_sizes;        /* [k] */
+    uint8_t *cluster_labels;       /* [k] */
+    int16_t *cluster;              /* [n] -1 for dropped */
+    uint8_t *member_cluster_label; /* [n] */
+    float *cluster_distance;       /* [n] */
     cvseg_group_summary by_cluster;
     cvseg_kmeans_config kmeans_config;
     cvseg_kmeans_result kmeans;

@@ -31,11 +31,11 @@ static int feature_index(const cvseg_job *job, const char *name)
 static uint8_t label_of(const cvseg_job *job, const double *centre)
 {
     const int r = feature_index(job, "recency"), f = feature_index(job, "frequency");
-    const int m = feature_index(job, job->feature_set == CVSEG_FEATURES_LRFMC ? "mileage"
-                                                                               : "monetary");
+    const int m =
+        feature_index(job, job->feature_set == CVSEG_FEATURES_LRFMC ? "mileage" : "monetary");
     if (r < 0 || f < 0 || m < 0)
         return CVSEG_LABEL_NONE;
-    const int recent = centre[r] < 0.0, frequent = centre[f] > 0.0, valuable = centre[m] > 0.0;
+    const int recent = centre[r]<0.0, frequent = centre[f]> 0.0, valuable = centre[m] > 0.0;
     if (job->feature_set != CVSEG_FEATURES_LRFMC)
         return (uint8_t)((valuable ? 0 : 4) + (recent ? 0 : 2) + (frequent ? 0 : 1));
     const int c = feature_index(job, "discount"), l = feature_index(job, "length");
@@ -91,11 +91,12 @@ static cvseg_status fit_scaler(cvseg_app *app, cvseg_job *job, const uint8_t *in
     return status;
 }
 
-static void log_iteration(void *context, int restart, int iteration, double inertia,
-                          double shift, int64_t changed, double seconds)
+static void log_iteration(void *context, int restart, int iteration, double inertia, double shift,
+                          int64_t changed, double seconds)
 {
     const cvseg_app *app = context;
-    cvseg_log(app, 1, "restart %d iteration %3d: inertia %.10g, centre shift %.3g, changed %lld, %.4f s",
+    cvseg_log(app, 1,
+              "restart %d iteration %3d: inertia %.10g, centre shift %.3g, changed %lld, %.4f s",
               restart, iteration, inertia, shift, (long long)changed, seconds);
 }
 
@@ -130,10 +131,9 @@ static cvseg_status member_outputs(cvseg_app *app, cvseg_job *job, const int64_t
         job->cluster_distance[i] = (float)sqrt(distance2[t]);
         group[i] = (uint8_t)c;
     }
-    const double bounds[3] = {
-        fmax(fabs(job->rfm_moments[0].min), fabs(job->rfm_moments[0].max)),
-        fmax(fabs(job->rfm_moments[1].min), fabs(job->rfm_moments[1].max)),
-        fmax(fabs(job->rfm_moments[2].min), fabs(job->rfm_moments[2].max))};
+    const double bounds[3] = {fmax(fabs(job->rfm_moments[0].min), fabs(job->rfm_moments[0].max)),
+                              fmax(fabs(job->rfm_moments[1].min), fabs(job->rfm_moments[1].max)),
+                              fmax(fabs(job->rfm_moments[2].min), fabs(job->rfm_moments[2].max))};
     cvseg_group_summary_init(&job->by_cluster, job->k, bounds);
     cvseg_group_summary_add(&job->by_cluster, group, job->recency, job->frequency, job->monetary,
                             n);

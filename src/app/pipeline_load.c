@@ -9,10 +9,17 @@
 #include "cvseg/partition.h"
 #include "pipeline.h"
 
-const char *const cvseg_cluster_label_names[CVSEG_LABEL_COUNT] = {
-    "important_value", "important_develop", "important_keep", "important_retain",
-    "general_value",   "general_develop",   "general_keep",   "general_retain",
-    "general",         "low_value",         "none"};
+const char *const cvseg_cluster_label_names[CVSEG_LABEL_COUNT] = {"important_value",
+                                                                  "important_develop",
+                                                                  "important_keep",
+                                                                  "important_retain",
+                                                                  "general_value",
+                                                                  "general_develop",
+                                                                  "general_keep",
+                                                                  "general_retain",
+                                                                  "general",
+                                                                  "low_value",
+                                                                  "none"};
 
 void cvseg_job_free(cvseg_job *job)
 {
@@ -80,8 +87,8 @@ cvseg_status cvseg_job_settings(cvseg_app *app, const cvseg_options *options, cv
         double a = 0, b = 0;
         if (sscanf(cvseg_opt(options, "abc-cuts"), "%lf,%lf", &a, &b) != 2 || !(a > 0) ||
             !(b > 0) || a + b >= 1.0)
-            status = CVSEG_FAIL(CVSEG_EUSAGE,
-                                "option --abc-cuts: expected A,B shares like 0.15,0.25 (A + B < 1)");
+            status = CVSEG_FAIL(
+                CVSEG_EUSAGE, "option --abc-cuts: expected A,B shares like 0.15,0.25 (A + B < 1)");
         job->abc.share_a = a;
         job->abc.share_b = b;
         snprintf(job->abc_preset, sizeof job->abc_preset, "custom");
@@ -129,8 +136,8 @@ cvseg_status cvseg_job_settings(cvseg_app *app, const cvseg_options *options, cv
             const char *equals = strchr(pair, '=');
             if (!equals || equals == pair || !equals[1] || job->n_map >= CVSEG_MAX_FEATURES * 2 ||
                 (size_t)(equals - pair) >= 64 || strlen(equals + 1) >= 64) {
-                status = CVSEG_FAIL(CVSEG_EUSAGE, "option --map: expected FIELD=COLUMN, got '%s'",
-                                    pair);
+                status =
+                    CVSEG_FAIL(CVSEG_EUSAGE, "option --map: expected FIELD=COLUMN, got '%s'", pair);
                 break;
             }
             snprintf(job->column_map[job->n_map][0], 64, "%.*s", (int)(equals - pair), pair);
@@ -184,7 +191,7 @@ static cvseg_status report_first_invalid(cvseg_app *app, cvseg_job *job, const i
         const char *column = column_of(job, "monetary");
         if (freq && freq[i] < 0) {
             column = column_of(job, job->feature_set == CVSEG_FEATURES_LRFMC ? "flight_count"
-                                                                              : "frequency");
+                                                                             : "frequency");
             snprintf(reason, sizeof reason, "negative frequency %d", freq[i]);
         } else if (last[i] > job->reference_date) {
             char day[11], reference[11];
@@ -195,7 +202,7 @@ static cvseg_status report_first_invalid(cvseg_app *app, cvseg_job *job, const i
                      reference);
         } else if (first && first[i] > last[i]) {
             column = column_of(job, job->feature_set == CVSEG_FEATURES_LRFMC ? "join_date"
-                                                                              : "first_purchase");
+                                                                             : "first_purchase");
             snprintf(reason, sizeof reason, "first date is after the last purchase");
         } else {
             if (job->feature_set == CVSEG_FEATURES_LRFMC)

@@ -65,7 +65,8 @@ cvseg_status cvseg_job_write_results(cvseg_app *app, cvseg_job *job, const char 
         columns[c++] = (cvseg_column){"monetary", CVSEG_T_F64, job->monetary, NULL, NULL};
         if (job->feature_set == CVSEG_FEATURES_CUSTOM)
             for (int j = 0; j < job->d; ++j)
-                if (strcmp(job->feature_names[j], "recency") && strcmp(job->feature_names[j], "frequency") &&
+                if (strcmp(job->feature_names[j], "recency") &&
+                    strcmp(job->feature_names[j], "frequency") &&
                     strcmp(job->feature_names[j], "monetary"))
                     columns[c++] = (cvseg_column){job->feature_names[j], CVSEG_T_F64,
                                                   job->features + (int64_t)j * n, NULL, NULL};
@@ -82,8 +83,8 @@ cvseg_status cvseg_job_write_results(cvseg_app *app, cvseg_job *job, const char 
         columns[c++] = (cvseg_column){"cluster", CVSEG_T_I16, job->cluster, NULL, NULL};
         columns[c++] = (cvseg_column){"cluster_label", CVSEG_T_U8, job->member_cluster_label,
                                       &label_enum, NULL};
-        columns[c++] = (cvseg_column){"cluster_distance", CVSEG_T_F32, job->cluster_distance, NULL,
-                                      "z units"};
+        columns[c++] =
+            (cvseg_column){"cluster_distance", CVSEG_T_F32, job->cluster_distance, NULL, "z units"};
     }
     status = cvseg_writer_columns(writer, "/results", job->n_global, job->offset, n, c, columns);
     if (status == CVSEG_OK)
@@ -102,18 +103,32 @@ cvseg_status cvseg_job_write_results(cvseg_app *app, cvseg_job *job, const char 
         if (!text)
             status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the summary");
         status = cvseg_dist_agree(app->comm, status);
-        if (status == CVSEG_OK) {
-            const int64_t length = (int64_t)strlen(text);
-            status = cvseg_writer_small(writer, "/report/summary_json", CVSEG_T_U8, 1, &length, text);
+        /* Rank 0's text is the one written: every rank must pass the same
+         * dataset shape to the collective create. */
+        int64_t length = text ? (int64_t)strlen(text) : 0;
+        if (status == CVSEG_OK)
+            status = cvseg_dist_check(MPI_Bcast(&length, 1, MPI_INT64_T, 0, app->comm), "bcast");
+        if (status == CVSEG_OK && app->rank != 0) {
+            char *resized = realloc(text, (size_t)length + 1);
+            if (!resized)
+                status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the summary");
+            else
+                text = resized;
         }
+        status = cvseg_dist_agree(app->comm, status);
+        if (status == CVSEG_OK)
+            status = cvseg_dist_check(MPI_Bcast(text, (int)length + 1, MPI_CHAR, 0, app->comm),
+                                      "summary broadcast");
+        if (status == CVSEG_OK)
+            status =
+                cvseg_writer_small(writer, "/report/summary_json", CVSEG_T_U8, 1, &length, text);
     }
 finish:
     free(text);
     free(total_score);
     /* A run that did not converge still writes its (flagged) results. */
-    status = cvseg_writer_finish(writer, status == CVSEG_OK && run_status != CVSEG_ENOCONV
-                                             ? run_status
-                                             : status);
+    status = cvseg_writer_finish(
+        writer, status == CVSEG_OK && run_status != CVSEG_ENOCONV ? run_status : status);
     return status == CVSEG_OK ? run_status : status;
 }
 
@@ -144,8 +159,8 @@ static json_t *group_table(const cvseg_group_summary *summary, const char *const
     for (int g = 0; g < summary->groups; ++g) {
         const double group_monetary = cvseg_group_summary_total(summary, g, 2);
         json_array_append_new(
-            rows, json_pack("{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f}", "name", names[g],
-                            "members", (json_int_t)summary->count[g], "share",
+            rows, json_pack("{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f}", "name", names[g], "members",
+                            (json_int_t)summary->count[g], "share",
                             members ? (double)summary->count[g] / (double)members : 0.0,
                             "mean_recency", cvseg_group_summary_mean(summary, g, 0),
                             "mean_frequency", cvseg_group_summary_mean(summary, g, 1),
@@ -223,20 +238,20 @@ json_t *cvseg_job_summary(cvseg_app *app, cvseg_job *job)
     json_object_set_new(doc, "total_monetary", json_real(total_monetary));
     json_object_set_new(doc, "segment_baseline",
                         json_string(job->baseline_median ? "median" : "mean"));
-    json_object_set_new(doc, "segments",
-                        group_table(&job->by_segment, cvseg_segment_names, job->n_ok, total_monetary));
-    json_object_set_new(doc, "abc",
-                        json_pack("{s:s, s:f, s:f, s:o, s:o}", "preset", job->abc_preset, "share_a",
-                                  job->abc.share_a, "share_b", job->abc.share_b, "cuts",
-                                  double_array(job->model.abc_cut, 2), "classes",
-                                  group_table(&job->by_abc, cvseg_abc_names, job->n_ok,
-                                              total_monetary)));
-    json_object_set_new(doc, "value_matrix",
-                        json_pack("{s:f, s:f, s:o}", "frequency_baseline",
-                                  job->model.matrix_f_baseline, "amount_baseline",
-                                  job->model.matrix_amount_baseline, "cells",
-                                  group_table(&job->by_matrix, cvseg_value_cell_names, job->n_ok,
-                                              total_monetary)));
+    json_object_set_new(
+        doc, "segments",
+        group_table(&job->by_segment, cvseg_segment_names, job->n_ok, total_monetary));
+    json_object_set_new(
+        doc, "abc",
+        json_pack("{s:s, s:f, s:f, s:o, s:o}", "preset", job->abc_preset, "share_a",
+                  job->abc.share_a, "share_b", job->abc.share_b, "cuts",
+                  double_array(job->model.abc_cut, 2), "classes",
+                  group_table(&job->by_abc, cvseg_abc_names, job->n_ok, total_monetary)));
+    json_object_set_new(
+        doc, "value_matrix",
+        json_pack("{s:f, s:f, s:o}", "frequency_baseline", job->model.matrix_f_baseline,
+                  "amount_baseline", job->model.matrix_amount_baseline, "cells",
+                  group_table(&job->by_matrix, cvseg_value_cell_names, job->n_ok, total_monetary)));
 
     json_t *phases = json_object();
     double total_seconds = 0.0;
@@ -256,12 +271,13 @@ json_t *cvseg_job_summary(cvseg_app *app, cvseg_job *job)
         json_object_set_new(kmeans, "converged", json_boolean(job->kmeans.converged));
         json_object_set_new(kmeans, "restarts", json_integer(job->kmeans.restarts));
         json_object_set_new(kmeans, "best_restart", json_integer(job->kmeans.best_restart));
-        json_object_set_new(kmeans, "empty_cluster_repairs", json_integer(job->kmeans.empty_repairs));
-        json_object_set_new(kmeans, "seconds_per_iteration",
-                            json_real(job->kmeans.lloyd_iterations
-                                          ? job->kmeans.lloyd_seconds /
-                                                (double)job->kmeans.lloyd_iterations
-                                          : 0.0));
+        json_object_set_new(kmeans, "empty_cluster_repairs",
+                            json_integer(job->kmeans.empty_repairs));
+        json_object_set_new(
+            kmeans, "seconds_per_iteration",
+            json_real(job->kmeans.lloyd_iterations
+                          ? job->kmeans.lloyd_seconds / (double)job->kmeans.lloyd_iterations
+                          : 0.0));
         json_object_set_new(kmeans, "seed", json_integer((json_int_t)job->kmeans_config.seed));
         json_object_set_new(kmeans, "init", json_string(job->init_name ? job->init_name : "model"));
         json_t *names = json_array(), *transforms = json_array();

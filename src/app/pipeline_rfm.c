@@ -39,8 +39,9 @@ cvseg_status cvseg_job_score_rfm(cvseg_app *app, cvseg_job *job, int frozen)
     if (status != CVSEG_OK)
         goto done;
     if (job->n_ok == 0) {
-        status = CVSEG_FAIL(CVSEG_EDATA, "file '%s': no member left to score (%lld rows, all dropped)",
-                            job->input_path, (long long)job->n_global);
+        status =
+            CVSEG_FAIL(CVSEG_EDATA, "file '%s': no member left to score (%lld rows, all dropped)",
+                       job->input_path, (long long)job->n_global);
         goto done;
     }
     for (int64_t i = 0; i < n; ++i)

@@ -9,29 +9,57 @@
 #define COMMON_OPTIONS                                                                             \
     {"in", CVSEG_OPT_VALUE, "MEMBERS.h5", "member table (group /members)", 1, 0},                  \
         {"out", CVSEG_OPT_VALUE, "RESULTS.h5", "per-member results (group /results)", 1, 0},       \
-        {"reference-date", CVSEG_OPT_VALUE, "DATE",                                                \
-         "end of the window (default: the table's reference_date attribute)", 0, 0},               \
+        {"reference-date",                                                                         \
+         CVSEG_OPT_VALUE,                                                                          \
+         "DATE",                                                                                   \
+         "end of the window (default: the table's reference_date attribute)",                      \
+         0,                                                                                        \
+         0},                                                                                       \
         {"summary", CVSEG_OPT_VALUE, "SUMMARY.json", "write the summary document", 0, 0},          \
         {"map", CVSEG_OPT_VALUE, "FIELD=COLUMN", "read FIELD from dataset COLUMN (repeatable)", 0, \
          1},                                                                                       \
-        {"invalid", CVSEG_OPT_VALUE, "error|drop",                                                 \
-         "members with NaN/Inf, negative F or dates out of order: fail (default) or drop", 0, 0},  \
-        {"no-duplicate-check", CVSEG_OPT_SWITCH, NULL, "skip the duplicate member id check", 0, 0}
+        {"invalid",                                                                                \
+         CVSEG_OPT_VALUE,                                                                          \
+         "error|drop",                                                                             \
+         "members with NaN/Inf, negative F or dates out of order: fail (default) or drop",         \
+         0,                                                                                        \
+         0},                                                                                       \
+    {                                                                                              \
+        "no-duplicate-check", CVSEG_OPT_SWITCH, NULL, "skip the duplicate member id check", 0, 0   \
+    }
 
-#define SCORING_OPTIONS                                                                            \
-    {"features", CVSEG_OPT_VALUE, "rfm|lrfmc|COL,COL,...",                                         \
-     "feature set (default rfm); a list of numeric columns for custom clustering", 0, 0},          \
-        {"recency-order", CVSEG_OPT_VALUE, "recent-high|recent-low",                               \
-         "r_score 5 = most recent (default) or 1 = most recent", 0, 0},                            \
-        {"segment-baseline", CVSEG_OPT_VALUE, "mean|median",                                       \
-         "High/Low threshold of the eight segments (default mean)", 0, 0},                         \
-        {"abc", CVSEG_OPT_VALUE, "abc|pyramid", "ABC preset: 15/25/60 % (default) or 5/15/80 %",   \
-         0, 0},                                                                                    \
-        {"abc-cuts", CVSEG_OPT_VALUE, "A,B", "custom ABC shares, e.g. 0.10,0.20", 0, 0},           \
-        {"keep-missing-fare", CVSEG_OPT_SWITCH, NULL, "LRFMC: keep members with a missing fare",   \
-         0, 0},                                                                                    \
-        {"keep-inconsistent", CVSEG_OPT_SWITCH, NULL,                                              \
-         "LRFMC: keep zero-fare members with discount and distance", 0, 0}
+#define SCORING_OPTIONS                                                                             \
+    {"features",                                                                                    \
+     CVSEG_OPT_VALUE,                                                                               \
+     "rfm|lrfmc|COL,COL,...",                                                                       \
+     "feature set (default rfm); a list of numeric columns for custom clustering",                  \
+     0,                                                                                             \
+     0},                                                                                            \
+        {"recency-order",                                                                           \
+         CVSEG_OPT_VALUE,                                                                           \
+         "recent-high|recent-low",                                                                  \
+         "r_score 5 = most recent (default) or 1 = most recent",                                    \
+         0,                                                                                         \
+         0},                                                                                        \
+        {"segment-baseline",                                                                        \
+         CVSEG_OPT_VALUE,                                                                           \
+         "mean|median",                                                                             \
+         "High/Low threshold of the eight segments (default mean)",                                 \
+         0,                                                                                         \
+         0},                                                                                        \
+        {"abc", CVSEG_OPT_VALUE, "abc|pyramid", "ABC preset: 15/25/60 % (default) or 5/15/80 %", 0, \
+         0},                                                                                        \
+        {"abc-cuts", CVSEG_OPT_VALUE, "A,B", "custom ABC shares, e.g. 0.10,0.20", 0, 0},            \
+        {"keep-missing-fare",                                                                       \
+         CVSEG_OPT_SWITCH,                                                                          \
+         NULL,                                                                                      \
+         "LRFMC: keep members with a missing fare",                                                 \
+         0,                                                                                         \
+         0},                                                                                        \
+    {                                                                                               \
+        "keep-inconsistent", CVSEG_OPT_SWITCH, NULL,                                                \
+            "LRFMC: keep zero-fare members with discount and distance", 0, 0                        \
+    }
 
 static const cvseg_option rfm_options[] = {COMMON_OPTIONS, SCORING_OPTIONS};
 
@@ -45,8 +73,7 @@ static const cvseg_option train_options[] = {
      "seeding (default k-means++); a file with /centers [k][d] in z units", 0, 0},
     {"max-iter", CVSEG_OPT_VALUE, "N", "Lloyd iterations per restart (default 300)", 0, 0},
     {"tol", CVSEG_OPT_VALUE, "X",
-     "stop when the centre shift is below X times the mean feature variance (default 1e-4)", 0,
-     0},
+     "stop when the centre shift is below X times the mean feature variance (default 1e-4)", 0, 0},
     {"seed", CVSEG_OPT_VALUE, "S", "random seed (default 1)", 0, 0},
     {"transform", CVSEG_OPT_VALUE, "none|log1p", "log1p on count and amount features", 0, 0},
 };
@@ -71,8 +98,8 @@ static cvseg_status finish_outputs(cvseg_app *app, cvseg_job *job, const cvseg_o
                                    cvseg_status run_status)
 {
     json_t *summary = cvseg_job_summary(app, job);
-    cvseg_status status = cvseg_job_write_results(app, job, cvseg_opt(options, "out"), summary,
-                                                  run_status);
+    cvseg_status status =
+        cvseg_job_write_results(app, job, cvseg_opt(options, "out"), summary, run_status);
     if ((status == CVSEG_OK || status == CVSEG_ENOCONV) && cvseg_opt_has(options, "summary"))
         status = cvseg_write_json_file(app, cvseg_opt(options, "summary"), summary, status);
     json_decref(summary);
@@ -121,11 +148,13 @@ static cvseg_status read_given_centres(cvseg_app *app, const char *path, int64_t
         status = cvseg_reader_small(reader, "/centers", CVSEG_T_F64,
                                     CVSEG_KMEANS_MAX_K * CVSEG_MAX_FEATURES, dims, values);
     if (status == CVSEG_OK && (dims[1] != d || dims[0] < 1))
-        status = CVSEG_FAIL(CVSEG_EUSAGE, "file '%s', dataset '/centers': shape %lldx%lld, expected kx%d",
-                            path, (long long)dims[0], (long long)dims[1], d);
+        status = CVSEG_FAIL(CVSEG_EUSAGE,
+                            "file '%s', dataset '/centers': shape %lldx%lld, expected kx%d", path,
+                            (long long)dims[0], (long long)dims[1], d);
     if (status == CVSEG_OK && *k > 0 && dims[0] != *k)
-        status = CVSEG_FAIL(CVSEG_EUSAGE, "file '%s', dataset '/centers': %lld centres but --k %lld",
-                            path, (long long)dims[0], (long long)*k);
+        status =
+            CVSEG_FAIL(CVSEG_EUSAGE, "file '%s', dataset '/centers': %lld centres but --k %lld",
+                       path, (long long)dims[0], (long long)*k);
     status = cvseg_dist_agree(app->comm, status);
     cvseg_reader_close(reader);
     if (status == CVSEG_OK) {

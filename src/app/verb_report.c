@@ -29,8 +29,9 @@ static const char *str(json_t *object, const char *key)
 static void group_rows(FILE *out, json_t *rows, int markdown, const char *title)
 {
     if (markdown)
-        fprintf(out, "\n### %s\n\n| group | members | share | mean R (days) | mean F | mean M | "
-                     "total M | share of M |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        fprintf(out,
+                "\n### %s\n\n| group | members | share | mean R (days) | mean F | mean M | "
+                "total M | share of M |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
                 title);
     else
         fprintf(out, "\n%s\n  %-18s %12s %7s %10s %9s %11s %15s %7s\n", title, "group", "members",
@@ -56,11 +57,12 @@ static void render(FILE *out, json_t *doc, int markdown)
 {
     const char *h = markdown ? "## " : "";
     fprintf(out, "%scvseg report: %s of %s\n", h, str(doc, "verb"), str(doc, "input"));
-    fprintf(out, "%sreference date %s, features %s, %.0f members (%.0f scored), %.0f ranks x %.0f "
-                 "threads, %.2f s\n",
+    fprintf(out,
+            "%sreference date %s, features %s, %.0f members (%.0f scored), %.0f ranks x %.0f "
+            "threads, %.2f s\n",
             markdown ? "\n" : "", str(doc, "reference_date"), str(doc, "features"),
-            num(doc, "members"), num(doc, "members_scored"), num(doc, "ranks"),
-            num(doc, "threads"), num(doc, "seconds"));
+            num(doc, "members"), num(doc, "members_scored"), num(doc, "ranks"), num(doc, "threads"),
+            num(doc, "seconds"));
     json_t *quality = json_object_get(doc, "data_quality");
     const char *key;
     json_t *value;
@@ -75,7 +77,8 @@ static void render(FILE *out, json_t *doc, int markdown)
     static const char *const names[3] = {"recency", "frequency", "monetary"};
     for (int f = 0; f < 3; ++f) {
         json_t *q = json_object_get(quintiles, names[f]);
-        json_t *edges = json_object_get(q, "edges"), *bins = json_object_get(q, "members_per_score");
+        json_t *edges = json_object_get(q, "edges"),
+               *bins = json_object_get(q, "members_per_score");
         fprintf(out, "%s  %-9s edges", markdown ? "-" : "", names[f]);
         for (size_t e = 0; e < json_array_size(edges); ++e)
             fprintf(out, " %g", json_number_value(json_array_get(edges, e)));
@@ -93,8 +96,9 @@ static void render(FILE *out, json_t *doc, int markdown)
                "customer value matrix");
     json_t *kmeans = json_object_get(doc, "kmeans");
     if (kmeans) {
-        fprintf(out, "\n%sK-Means: k = %.0f, %.0f iterations, inertia %.10g, %s, %.4f s per iteration, "
-                     "%.0f restarts, %.0f empty-cluster repairs\n",
+        fprintf(out,
+                "\n%sK-Means: k = %.0f, %.0f iterations, inertia %.10g, %s, %.4f s per iteration, "
+                "%.0f restarts, %.0f empty-cluster repairs\n",
                 h, num(kmeans, "k"), num(kmeans, "iterations"), num(kmeans, "inertia"),
                 json_is_true(json_object_get(kmeans, "converged")) ? "converged" : "NOT converged",
                 num(kmeans, "seconds_per_iteration"), num(kmeans, "restarts"),
@@ -152,9 +156,8 @@ cvseg_status cvseg_verb_report(cvseg_app *app)
     const char *format = "text";
     char *text = NULL;
     json_t *doc = NULL;
-    cvseg_status status =
-        cvseg_options_parse(app, report_options, (int)(sizeof report_options / sizeof report_options[0]),
-                            &options);
+    cvseg_status status = cvseg_options_parse(
+        app, report_options, (int)(sizeof report_options / sizeof report_options[0]), &options);
     if (status == CVSEG_OK && app->help_requested) {
         if (app->rank == 0)
             cvseg_options_help(stdout, "report",
@@ -178,11 +181,12 @@ cvseg_status cvseg_verb_report(cvseg_app *app)
     if (status == CVSEG_OK)
         status = cvseg_reader_open(app->comm, path, &reader);
     if (status == CVSEG_OK && !cvseg_reader_exists(reader, "/report/summary_json"))
-        status = CVSEG_FAIL(CVSEG_EDATA, "file '%s': no /report/summary_json (not a cvseg results file)",
-                            path);
+        status = CVSEG_FAIL(CVSEG_EDATA,
+                            "file '%s': no /report/summary_json (not a cvseg results file)", path);
     status = cvseg_dist_agree(app->comm, status);
     if (status == CVSEG_OK)
-        status = cvseg_reader_small(reader, "/report/summary_json", CVSEG_T_U8, capacity, dims, text);
+        status =
+            cvseg_reader_small(reader, "/report/summary_json", CVSEG_T_U8, capacity, dims, text);
     if (status == CVSEG_OK) {
         json_error_t error;
         doc = json_loads(text, 0, &error);
@@ -197,14 +201,14 @@ cvseg_status cvseg_verb_report(cvseg_app *app)
         int present = 0;
         status = cvseg_reader_open(app->comm, cvseg_opt(&options, "model"), &model);
         if (status == CVSEG_OK)
-            status = cvseg_reader_attr_str(model, "/model", "input_file", input, sizeof input,
-                                           &present);
+            status =
+                cvseg_reader_attr_str(model, "/model", "input_file", input, sizeof input, &present);
         status = cvseg_dist_agree(app->comm, status);
         cvseg_reader_close(model);
         if (status == CVSEG_OK)
-            json_object_set_new(doc, "model", json_pack("{s:s, s:s}", "path",
-                                                        cvseg_opt(&options, "model"),
-                                                        "training_input", input));
+            json_object_set_new(doc, "model",
+                                json_pack("{s:s, s:s}", "path", cvseg_opt(&options, "model"),
+                                          "training_input", input));
     }
     if (status == CVSEG_OK && app->rank == 0) {
         if (strcmp(format, "json") == 0) {

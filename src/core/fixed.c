@@ -9,7 +9,8 @@ int cvseg_fixed_exponent(double max_abs)
         return 62;
     int exponent_of_bound;
     frexp(max_abs, &exponent_of_bound); /* max_abs < 2^exponent_of_bound */
-    return 62 - exponent_of_bound;
+    const int exponent = 62 - exponent_of_bound;
+    return exponent > 1000 ? 1000 : exponent; /* keep 2^e finite for subnormal bounds */
 }
 
 double cvseg_fixed_scale(int exponent)

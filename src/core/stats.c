@@ -17,9 +17,10 @@ void cvseg_range_accumulate(const double *x, const uint8_t *include, int64_t n, 
     for (int64_t i = 0; i < n; ++i) {
         if (include && !include[i])
             continue;
+        const double v = x[i] == 0.0 ? 0.0 : x[i]; /* -0.0 and 0.0 alike */
         ++count;
-        lo = x[i] < lo ? x[i] : lo;
-        hi = x[i] > hi ? x[i] : hi;
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
     }
     range->count += count;
     range->min = lo;
@@ -91,9 +92,24 @@ cvseg_i128 cvseg_fixed_sum_sqdev(const double *x, const uint8_t *include, int64_
     return total;
 }
 
+/* sum * 2^-exponent / count rounded once (an exact integer division with a
+ * sticky remainder bit), so a constant column has mean exactly equal to its
+ * value and sd exactly 0. */
 double cvseg_moments_mean(cvseg_i128 global_sum, int exponent, int64_t count)
 {
-    return count > 0 ? cvseg_fixed_to_double(global_sum, exponent) / (double)count : 0.0;
+    if (count <= 0)
+        return 0.0;
+    const int negative = global_sum < 0;
+    const cvseg_u128 magnitude = negative ? -(cvseg_u128)global_sum : (cvseg_u128)global_sum;
+    const cvseg_u128 quotient = magnitude / (cvseg_u128)count;
+    const cvseg_u128 remainder = magnitude % (cvseg_u128)count;
+    double scaled;
+    if (quotient >> 53) /* 54+ bits: a sticky bit for the remainder rounds correctly */
+        scaled = ldexp((double)((quotient << 1) | (cvseg_u128)(remainder != 0)), -1);
+    else
+        scaled = (double)quotient + (double)remainder / (double)count;
+    const double mean = ldexp(scaled, -exponent);
+    return negative ? -mean : mean;
 }
 
 double cvseg_moments_sd(cvseg_i128 global_sqdev, int exponent, int64_t count)

@@ -51,10 +51,10 @@ cvseg_status cvseg_dist_duplicates(MPI_Comm comm, const int64_t *keys, int64_t n
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the duplicate check");
     status = cvseg_dist_agree(comm, status);
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(MPI_Alltoallv(send, send_counts, send_displs, MPI_UINT64_T,
-                                                received, recv_counts, recv_displs, MPI_UINT64_T,
-                                                comm),
-                                  "duplicate check exchange");
+        status =
+            cvseg_dist_check(MPI_Alltoallv(send, send_counts, send_displs, MPI_UINT64_T, received,
+                                           recv_counts, recv_displs, MPI_UINT64_T, comm),
+                             "duplicate check exchange");
     if (status != CVSEG_OK)
         goto done;
     cvseg_radix_sort_u64(received, scratch, NULL, NULL, total);

@@ -14,10 +14,10 @@
 typedef struct {
     MPI_Comm comm;
     const double *z;
-    int64_t n;       /* local rows */
+    int64_t n; /* local rows */
     int d;
-    int64_t first;   /* global index of the first local row */
-    int64_t total;   /* global rows */
+    int64_t first; /* global index of the first local row */
+    int64_t total; /* global rows */
     cvseg_kmeans_exponents exponents;
 } run_context;
 
@@ -32,8 +32,8 @@ static cvseg_status fetch_row(const run_context *ctx, int64_t row, double *out)
             for (int j = 0; j < ctx->d; ++j)
                 mine[j] = ctx->z[(int64_t)j * ctx->n + (row - ctx->first)];
         /* Exactly one rank contributes non-zero values: the sum is that row. */
-        status = cvseg_dist_check(
-            MPI_Allreduce(mine, out, ctx->d, MPI_DOUBLE, MPI_SUM, ctx->comm), "row broadcast");
+        status = cvseg_dist_check(MPI_Allreduce(mine, out, ctx->d, MPI_DOUBLE, MPI_SUM, ctx->comm),
+                                  "row broadcast");
     }
     free(mine);
     return status;
@@ -48,14 +48,14 @@ static cvseg_status pick_weighted_row(const run_context *ctx, const double *min_
     cvseg_status status = cvseg_dist_exscan_i128(ctx->comm, local_total, &before, &total);
     int64_t mine = -1;
     if (status == CVSEG_OK && target >= before && target < before + local_total) {
-        const int64_t local = cvseg_kmeans_pick_by_weight(min_d2, ctx->n, &ctx->exponents,
-                                                          target - before);
+        const int64_t local =
+            cvseg_kmeans_pick_by_weight(min_d2, ctx->n, &ctx->exponents, target - before);
         if (local >= 0)
             mine = ctx->first + local;
     }
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(
-            MPI_Allreduce(&mine, row, 1, MPI_INT64_T, MPI_MAX, ctx->comm), "weighted pick");
+        status = cvseg_dist_check(MPI_Allreduce(&mine, row, 1, MPI_INT64_T, MPI_MAX, ctx->comm),
+                                  "weighted pick");
     return status;
 }
 
@@ -94,16 +94,16 @@ static cvseg_status seed_plusplus(const run_context *ctx, int k, uint64_t seed, 
     status = fetch_row(ctx, row, centres);
     if (status != CVSEG_OK)
         goto done;
-    cvseg_i128 local = cvseg_kmeans_min_update(ctx->z, ctx->n, ctx->d, centres, &ctx->exponents,
-                                               min_d2);
+    cvseg_i128 local =
+        cvseg_kmeans_min_update(ctx->z, ctx->n, ctx->d, centres, &ctx->exponents, min_d2);
     for (int c = 1; c < k && status == CVSEG_OK; ++c) {
         cvseg_i128 total = local;
         status = cvseg_dist_sum_i128(ctx->comm, &total, 1);
         cvseg_i128 best_potential = -1;
         int64_t best_row = -1;
         for (int t = 0; t < trials && status == CVSEG_OK; ++t) {
-            const double u =
-                cvseg_rng_uniform(seed, cvseg_rng_stream((uint64_t)restart, (uint64_t)c, (uint64_t)t), 0);
+            const double u = cvseg_rng_uniform(
+                seed, cvseg_rng_stream((uint64_t)restart, (uint64_t)c, (uint64_t)t), 0);
             int64_t trial_row = -1;
             if (total > 0) {
                 status = pick_weighted_row(ctx, min_d2, local, draw_target(u, total), &trial_row);
@@ -216,10 +216,10 @@ static cvseg_status seed_parallel(const run_context *ctx, int k, uint64_t seed, 
             status = cvseg_dist_agree(ctx->comm, status);
         }
         if (status == CVSEG_OK)
-            status = cvseg_dist_check(MPI_Allgatherv(mine, my_values, MPI_DOUBLE,
-                                                     candidates + m * d, counts, displs,
-                                                     MPI_DOUBLE, ctx->comm),
-                                      "candidate gather");
+            status =
+                cvseg_dist_check(MPI_Allgatherv(mine, my_values, MPI_DOUBLE, candidates + m * d,
+                                                counts, displs, MPI_DOUBLE, ctx->comm),
+                                 "candidate gather");
         free(mine);
         for (int64_t c = m; c < m + new_rows && status == CVSEG_OK; ++c)
             local = cvseg_kmeans_min_update(ctx->z, ctx->n, d, candidates + c * d, &ctx->exponents,
@@ -353,7 +353,8 @@ static double mean_variance(const run_context *ctx, cvseg_status *status)
     double total = 0.0;
     for (int j = 0; j < ctx->d && *status == CVSEG_OK; ++j) {
         cvseg_moments moments;
-        *status = cvseg_dist_moments(ctx->comm, ctx->z + (int64_t)j * ctx->n, NULL, ctx->n, &moments);
+        *status =
+            cvseg_dist_moments(ctx->comm, ctx->z + (int64_t)j * ctx->n, NULL, ctx->n, &moments);
         total += moments.sd * moments.sd;
     }
     return ctx->d > 0 ? total / ctx->d : 0.0;
@@ -463,6 +464,10 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, const double *z, int64_t n, int d,
             result->best_restart = restart;
         }
     }
+    if (status != CVSEG_OK)
+        goto done;
+    /* Timings differ per rank: report the slowest, identical everywhere. */
+    status = cvseg_dist_max_f64(comm, &result->lloyd_seconds, 1);
     if (status != CVSEG_OK)
         goto done;
     /* Final assignment with the best centres. */

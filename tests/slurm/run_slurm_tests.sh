@@ -145,6 +145,11 @@ t4=$(sub "${SB[@]}" -n 4 -c 1 -o "$WORK/logs/train4-%j.out" "$REPO/jobs/train.sb
 # nightly chain on CDNOW text: import -> aggregate -> train -> score -> report
 nightly_ok=$("$REPO/jobs/submit-nightly.sh" --in "$CDNOW" --format cdnow --workdir "$WORK/nightly" \
                --reference-date 1998-06-30 --k 4 --cvseg "$CVSEG" -- "${SB[@]}" -n 2 -c 1 2>&1)
+# nightly chain on the synthetic transaction log (no import step), scoring with
+# the model of the np2 training job, after that job (--after)
+nightly_h5=$("$REPO/jobs/submit-nightly.sh" --in "$DATA/transactions.h5" --workdir "$WORK/nightly-h5" \
+               --reference-date 2024-12-31 --model "$WORK/train2/model.h5" --after "$t2" \
+               --cvseg "$CVSEG" -- "${SB[@]}" -n 2 -c 1 2>&1)
 # nightly chain whose first step fails (missing input): the rest must never run
 nightly_bad=$("$REPO/jobs/submit-nightly.sh" --in "$DATA/does-not-exist.txt" --workdir "$WORK/nightly-bad" \
                --reference-date 1998-06-30 --cvseg "$CVSEG" -- "${SB[@]}" -n 2 -c 1 2>&1)
@@ -172,20 +177,28 @@ if [ -s "$WORK/train2/model.h5" ] && [ -s "$WORK/train4/model.h5" ]; then
     h5same "$WORK/train2/results.h5" "$WORK/train4/results.h5"
 fi
 
-# ---------------------------------------------------------------- 3. nightly chain
-if ! grep -q '^import [0-9]' <<< "$nightly_ok"; then
-  fail "submit-nightly: $nightly_ok"
-else
+# ---------------------------------------------------------------- 3. nightly chains
+nightly_check() {  # nightly_check NAME WORKDIR IDS FIRST_STEP FILES...
+  local name=$1 wd=$2 ids=$3 first=$4; shift 4
+  if ! grep -q "^$first [0-9]" <<< "$ids"; then
+    fail "$name: submit-nightly: $ids"
+    return
+  fi
+  local step id
   while read -r step id; do
-    wait_job "nightly $step job $id" "$id" || sed 's/^/    /' "$WORK/nightly/logs/$step-$id.out" 2>/dev/null | tail -n 15
-  done <<< "$nightly_ok"
-  check "nightly outputs" files_exist "$WORK/nightly/transactions.h5" "$WORK/nightly/members.h5" \
-    "$WORK/nightly/model.h5" "$WORK/nightly/results.h5" "$WORK/nightly/score.json" \
-    "$WORK/nightly/report.md" "$WORK/nightly/report.json"
-  check "nightly report.json is JSON" bash -c "python3 -m json.tool '$WORK/nightly/report.json' >/dev/null 2>&1 || jq . '$WORK/nightly/report.json' >/dev/null"
-  rid=$(awk '$1 == "report" { print $2 }' <<< "$nightly_ok")
-  check "nightly report ran as 1 task" bash -c "scontrol show job $rid | grep -q 'NumTasks=1 '"
-fi
+    wait_job "$name $step job $id" "$id" || sed 's/^/    /' "$wd/logs/$step-$id.out" 2>/dev/null | tail -n 15
+  done <<< "$ids"
+  check "$name outputs" files_exist "${@/#/$wd/}"
+  check "$name report.json is JSON" bash -c "python3 -m json.tool '$wd/report.json' >/dev/null 2>&1 || jq . '$wd/report.json' >/dev/null"
+  id=$(awk '$1 == "report" { print $2 }' <<< "$ids")
+  check "$name report ran as 1 task" bash -c "scontrol show job $id | grep -q 'NumTasks=1 '"
+}
+nightly_check "nightly(cdnow)" "$WORK/nightly" "$nightly_ok" import \
+  transactions.h5 members.h5 model.h5 results.h5 score.json report.md report.json nightly.env
+nightly_check "nightly(h5)" "$WORK/nightly-h5" "$nightly_h5" aggregate \
+  members.h5 results.h5 score.json report.md report.json nightly.env
+h5steps=$(awk '{ printf "%s ", $1 }' <<< "$nightly_h5")
+check "nightly(h5) steps are: aggregate score report" test "$h5steps" = "aggregate score report "
 
 if ! grep -q '^import [0-9]' <<< "$nightly_bad"; then
   fail "submit-nightly (failing chain): $nightly_bad"
