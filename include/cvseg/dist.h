@@ -44,6 +44,10 @@ cvseg_status cvseg_dist_range(MPI_Comm comm, const double *x, const uint8_t *inc
 cvseg_status cvseg_dist_select(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
                                int m, const int64_t *ranks, double *values);
 
+/* The same over order keys: keys_out[t] = the ranks[t]-th smallest key. */
+cvseg_status cvseg_dist_select_keys(MPI_Comm comm, const uint64_t *keys, int64_t n, int m,
+                                    const int64_t *ranks, uint64_t *keys_out);
+
 /* Sums a K-Means partial over all ranks in place (one packed MPI_Allreduce
  * with an exact 128-bit integer sum). */
 cvseg_status cvseg_dist_kmeans_allreduce(MPI_Comm comm, cvseg_kmeans_partial *partial);

@@ -41,12 +41,17 @@ void cvseg_select_init(cvseg_select_state *state, int m, const int64_t *ranks);
 void cvseg_select_histogram(const cvseg_select_state *state, const double *x,
                             const uint8_t *include, int64_t n, int64_t *hist);
 
+/* The same over precomputed order keys (e.g. cvseg_i64_key of member ids). */
+void cvseg_select_histogram_keys(const cvseg_select_state *state, const uint64_t *keys,
+                                 const uint8_t *include, int64_t n, int64_t *hist);
+
 /* Given the global histogram (summed over all ranks), fixes the next 16 bits
  * of every target. Returns 0, or -1 if a rank lies beyond the counted values
  * (inconsistent input). */
 int cvseg_select_refine(cvseg_select_state *state, const int64_t *global_hist);
 
-/* After CVSEG_SELECT_LEVELS refinements: the selected values. */
+/* After CVSEG_SELECT_LEVELS refinements: the selected values (as doubles, or
+ * the raw keys in state->prefix). */
 void cvseg_select_values(const cvseg_select_state *state, double *values);
 
 /* Target rank of quintile-style edge q of `parts` parts over n values:

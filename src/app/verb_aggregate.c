@@ -1,8 +1,325 @@
-/* verb_aggregate.c: `cvseg aggregate` (not written yet). */
+/* verb_aggregate.c: `cvseg aggregate`: a distributed group-by of an unsorted
+ * transaction log into a member table.
+ *
+ * 1. every rank reads a block of rows; returns and rows after the reference
+ *    date are dropped per the options;
+ * 2. P-1 splitters on the member-id key are found by exact distributed
+ *    selection (balanced by rows), and every row goes to the rank owning its
+ *    id range (MPI_Alltoallv): all rows of a member meet on one rank, in file
+ *    order, and ranks hold increasing id ranges;
+ * 3. each rank aggregates its members (hash grouping, OpenMP) and the member
+ *    table is written in ascending member id: the file is identical for any
+ *    number of ranks. (Range rather than hash partitioning, so that the
+ *    output order needs no second exchange.)
+ */
+#include <stdlib.h>
+#include <string.h>
+
 #include "app.h"
+#include "cvseg/aggregate.h"
+#include "cvseg/date.h"
+#include "cvseg/dist.h"
+#include "cvseg/io.h"
+#include "cvseg/partition.h"
+#include "cvseg/quantile.h"
+#include "cvseg/sort.h"
+#include "pipeline.h"
+#include "provenance.h"
+
+static const cvseg_option aggregate_options[] = {
+    {"in", CVSEG_OPT_VALUE, "TRANSACTIONS.h5", "transaction log (group /transactions)", 1, 0},
+    {"out", CVSEG_OPT_VALUE, "MEMBERS.h5", "member table to write (group /members)", 1, 0},
+    {"reference-date", CVSEG_OPT_VALUE, "DATE",
+     "end of the window; later rows are left out and counted", 1, 0},
+    {"returns", CVSEG_OPT_VALUE, "net|drop",
+     "rows with amount <= 0: counted and summed as given (net, default) or dropped", 0, 0},
+    {"summary", CVSEG_OPT_VALUE, "SUMMARY.json", "write counts and timings as JSON", 0, 0},
+};
+enum { AGGREGATE_OPTIONS = sizeof aggregate_options / sizeof aggregate_options[0] };
+
+/* Exchanges one column: send [n] ordered by destination with counts/displs. */
+static cvseg_status exchange(MPI_Comm comm, const void *send, const int *send_counts,
+                             const int *send_displs, void *receive, const int *receive_counts,
+                             const int *receive_displs, MPI_Datatype type)
+{
+    return cvseg_dist_check(MPI_Alltoallv(send, send_counts, send_displs, type, receive,
+                                          receive_counts, receive_displs, type, comm),
+                            "row exchange");
+}
 
 cvseg_status cvseg_verb_aggregate(cvseg_app *app)
 {
-    (void)app;
-    return CVSEG_FAIL(CVSEG_EUSAGE, "aggregate: not implemented yet");
+    cvseg_options options;
+    cvseg_reader *reader = NULL;
+    cvseg_writer *writer = NULL;
+    cvseg_phases phases = {0};
+    cvseg_member_aggregate members = {0};
+    const char *returns = "net";
+    int32_t reference = 0;
+    int have_date = 0;
+    int64_t n_rows = 0;
+    int64_t *ids = NULL, *send_ids = NULL, *recv_ids = NULL;
+    int32_t *dates = NULL, *send_dates = NULL, *recv_dates = NULL;
+    double *amounts = NULL, *send_amounts = NULL, *recv_amounts = NULL;
+    uint64_t *keys = NULL, *splitters = NULL;
+    int *send_counts = NULL, *send_displs = NULL, *recv_counts = NULL, *recv_displs = NULL;
+    int *fill = NULL, *destination = NULL;
+    /* counts: rows read, rows kept, returns (amount <= 0), returns dropped, after reference */
+    int64_t counts[5] = {0, 0, 0, 0, 0};
+    cvseg_status status = cvseg_options_parse(app, aggregate_options, AGGREGATE_OPTIONS, &options);
+    if (status == CVSEG_OK && app->help_requested) {
+        if (app->rank == 0)
+            cvseg_options_help(stdout, "aggregate",
+                               "Aggregates a transaction log (member_id, date, amount; rows in any "
+                               "order) into a member table: first_purchase, last_purchase, "
+                               "frequency (rows), monetary (sum), distinct_days, repeat_monetary "
+                               "(spend after the first purchase day), in ascending member_id.",
+                               aggregate_options, AGGREGATE_OPTIONS);
+        return CVSEG_OK;
+    }
+    if (status == CVSEG_OK)
+        status = cvseg_opt_choice(&options, "returns", "net", "net|drop", &returns);
+    if (status == CVSEG_OK)
+        status = cvseg_opt_date(&options, "reference-date", &reference, &have_date);
+    if (status != CVSEG_OK)
+        return status;
+    const int drop_returns = strcmp(returns, "drop") == 0;
+    const char *input = cvseg_opt(&options, "in");
+    cvseg_phase_begin(&phases);
+
+    static const char *const columns[3] = {"member_id", "date", "amount"};
+    status = cvseg_reader_open(app->comm, input, &reader);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_table(reader, "/transactions", columns, 3, &n_rows);
+    if (status != CVSEG_OK)
+        goto done;
+    const cvseg_block block = cvseg_block_partition(n_rows, app->ranks, app->rank);
+    const int64_t n = block.count;
+    const size_t rows_alloc = (size_t)(n > 0 ? n : 1);
+    const int P = app->ranks;
+    ids = malloc(sizeof(int64_t) * rows_alloc);
+    dates = malloc(sizeof(int32_t) * rows_alloc);
+    amounts = malloc(sizeof(double) * rows_alloc);
+    keys = malloc(sizeof(uint64_t) * rows_alloc);
+    destination = malloc(sizeof(int) * rows_alloc);
+    splitters = calloc((size_t)P, sizeof(uint64_t));
+    send_counts = calloc((size_t)P, sizeof(int));
+    send_displs = calloc((size_t)P, sizeof(int));
+    recv_counts = calloc((size_t)P, sizeof(int));
+    recv_displs = calloc((size_t)P, sizeof(int));
+    fill = calloc((size_t)P, sizeof(int));
+    if (!ids || !dates || !amounts || !keys || !destination || !splitters || !send_counts ||
+        !send_displs || !recv_counts || !recv_displs || !fill)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld transaction rows", (long long)n);
+    status = cvseg_dist_agree(app->comm, status);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_column(reader, "/transactions", "member_id", CVSEG_T_I64,
+                                     block.offset, n, ids);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_column(reader, "/transactions", "date", CVSEG_T_I32, block.offset, n,
+                                     dates);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_column(reader, "/transactions", "amount", CVSEG_T_F64, block.offset,
+                                     n, amounts);
+    if (status != CVSEG_OK)
+        goto done;
+    cvseg_phase_end(&phases, app, "read");
+
+    /* Filter in place (file order kept), counting what is left out. */
+    int64_t kept = 0, bad_row = -1;
+    for (int64_t i = 0; i < n; ++i) {
+        const int is_return = amounts[i] <= 0.0;
+        if (amounts[i] != amounts[i] && bad_row < 0)
+            bad_row = block.offset + i;
+        counts[2] += is_return;
+        if (dates[i] > reference) {
+            counts[4] += 1;
+            continue;
+        }
+        if (is_return && drop_returns) {
+            counts[3] += 1;
+            continue;
+        }
+        ids[kept] = ids[i];
+        dates[kept] = dates[i];
+        amounts[kept] = amounts[i];
+        keys[kept] = cvseg_i64_key(ids[i]);
+        ++kept;
+    }
+    counts[0] = n;
+    counts[1] = kept;
+    {
+        int64_t first_bad = bad_row < 0 ? INT64_MAX : bad_row;
+        MPI_Allreduce(MPI_IN_PLACE, &first_bad, 1, MPI_INT64_T, MPI_MIN, app->comm);
+        if (first_bad != INT64_MAX && first_bad == bad_row)
+            status = CVSEG_FAIL(
+                CVSEG_EDATA, "file '%s', dataset '/transactions/amount', row %lld: amount is NaN",
+                input, (long long)first_bad);
+        else if (first_bad != INT64_MAX)
+            status = CVSEG_EDATA;
+        status = cvseg_dist_agree(app->comm, status);
+        if (status != CVSEG_OK)
+            goto done;
+    }
+    status = cvseg_dist_sum_i64(app->comm, counts, 5);
+    if (status != CVSEG_OK)
+        goto done;
+    const int64_t total_kept = counts[1];
+
+    /* Splitters: key of the row at rank ceil(r * N / P), r = 1..P-1. */
+    for (int first = 1; first < P && total_kept > 0 && status == CVSEG_OK;
+         first += CVSEG_SELECT_MAX_TARGETS) {
+        const int m = P - first < CVSEG_SELECT_MAX_TARGETS ? P - first : CVSEG_SELECT_MAX_TARGETS;
+        int64_t ranks[CVSEG_SELECT_MAX_TARGETS];
+        for (int t = 0; t < m; ++t)
+            ranks[t] = cvseg_quantile_rank(first + t, P, total_kept);
+        status = cvseg_dist_select_keys(app->comm, keys, kept, m, ranks, splitters + first - 1);
+    }
+    if (status != CVSEG_OK)
+        goto done;
+    for (int64_t i = 0; i < kept; ++i) {
+        /* owner = number of splitters strictly below the key */
+        int lo = 0, hi = P - 1;
+        while (lo < hi) {
+            const int mid = (lo + hi) / 2;
+            if (splitters[mid] < keys[i])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        destination[i] = lo;
+        send_counts[lo] += 1;
+    }
+    for (int r = 1; r < P; ++r)
+        send_displs[r] = send_displs[r - 1] + send_counts[r - 1];
+    send_ids = malloc(sizeof(int64_t) * rows_alloc);
+    send_dates = malloc(sizeof(int32_t) * rows_alloc);
+    send_amounts = malloc(sizeof(double) * rows_alloc);
+    if (!send_ids || !send_dates || !send_amounts)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the row exchange");
+    status = cvseg_dist_agree(app->comm, status);
+    if (status != CVSEG_OK)
+        goto done;
+    for (int64_t i = 0; i < kept; ++i) {
+        const int at = send_displs[destination[i]] + fill[destination[i]]++;
+        send_ids[at] = ids[i];
+        send_dates[at] = dates[i];
+        send_amounts[at] = amounts[i];
+    }
+    free(ids);
+    free(dates);
+    free(amounts);
+    free(keys);
+    ids = NULL;
+    dates = NULL;
+    amounts = NULL;
+    keys = NULL;
+    status = cvseg_dist_check(
+        MPI_Alltoall(send_counts, 1, MPI_INT, recv_counts, 1, MPI_INT, app->comm), "counts");
+    int64_t received = 0;
+    for (int r = 0; r < P; ++r) {
+        recv_displs[r] = (int)received;
+        received += recv_counts[r];
+    }
+    recv_ids = malloc(sizeof(int64_t) * (size_t)(received > 0 ? received : 1));
+    recv_dates = malloc(sizeof(int32_t) * (size_t)(received > 0 ? received : 1));
+    recv_amounts = malloc(sizeof(double) * (size_t)(received > 0 ? received : 1));
+    if (status == CVSEG_OK && (!recv_ids || !recv_dates || !recv_amounts))
+        status =
+            CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld received rows", (long long)received);
+    status = cvseg_dist_agree(app->comm, status);
+    if (status == CVSEG_OK)
+        status = exchange(app->comm, send_ids, send_counts, send_displs, recv_ids, recv_counts,
+                          recv_displs, MPI_INT64_T);
+    if (status == CVSEG_OK)
+        status = exchange(app->comm, send_dates, send_counts, send_displs, recv_dates, recv_counts,
+                          recv_displs, MPI_INT32_T);
+    if (status == CVSEG_OK)
+        status = exchange(app->comm, send_amounts, send_counts, send_displs, recv_amounts,
+                          recv_counts, recv_displs, MPI_DOUBLE);
+    if (status != CVSEG_OK)
+        goto done;
+    cvseg_phase_end(&phases, app, "exchange");
+    status = cvseg_aggregate_rows(recv_ids, recv_dates, recv_amounts, received, &members);
+    status = cvseg_dist_agree(app->comm, status);
+    if (status != CVSEG_OK)
+        goto done;
+    cvseg_phase_end(&phases, app, "group");
+
+    int64_t offset = 0, total_members = 0;
+    status = cvseg_dist_exscan_i64(app->comm, members.members, &offset, &total_members);
+    if (status == CVSEG_OK)
+        status = cvseg_writer_create(app->comm, cvseg_opt(&options, "out"), &writer);
+    if (status != CVSEG_OK)
+        goto done;
+    const char *day_units = "days since 1970-01-01";
+    const cvseg_column out_columns[] = {
+        {"member_id", CVSEG_T_I64, members.member_id, NULL, NULL},
+        {"first_purchase", CVSEG_T_I32, members.first_purchase, NULL, day_units},
+        {"last_purchase", CVSEG_T_I32, members.last_purchase, NULL, day_units},
+        {"frequency", CVSEG_T_I32, members.frequency, NULL, NULL},
+        {"monetary", CVSEG_T_F64, members.monetary, NULL, NULL},
+        {"distinct_days", CVSEG_T_I32, members.distinct_days, NULL, NULL},
+        {"repeat_monetary", CVSEG_T_F64, members.repeat_monetary, NULL, NULL},
+    };
+    cvseg_status write_status =
+        cvseg_writer_columns(writer, "/members", total_members, offset, members.members,
+                             (int)(sizeof out_columns / sizeof out_columns[0]), out_columns);
+    if (write_status == CVSEG_OK)
+        write_status = cvseg_writer_attr_i32(writer, "/members", "reference_date", reference);
+    if (write_status == CVSEG_OK)
+        write_status = cvseg_writer_attr_str(writer, "/members", "schema", "cvseg.members/1");
+    if (write_status == CVSEG_OK)
+        write_status = cvseg_writer_attr_str(writer, "/members", "returns", returns);
+    if (write_status == CVSEG_OK)
+        write_status = cvseg_writer_attr_i64(writer, "/members", "transactions_used", counts[1]);
+    if (write_status == CVSEG_OK)
+        write_status = cvseg_provenance_write(app, writer, "/members", input, 0);
+    status = cvseg_writer_finish(writer, write_status);
+    if (status != CVSEG_OK)
+        goto done;
+    cvseg_phase_end(&phases, app, "write");
+    cvseg_log(app, 1,
+              "%lld rows read, %lld used, %lld returns (amount <= 0; %s), %lld after the reference "
+              "date left out; %lld members",
+              (long long)counts[0], (long long)counts[1], (long long)counts[2],
+              drop_returns ? "dropped" : "netted", (long long)counts[4], (long long)total_members);
+    if (cvseg_opt_has(&options, "summary")) {
+        char day[11];
+        cvseg_format_date(reference, day);
+        json_t *doc = json_pack(
+            "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:i, s:i}", "verb", "aggregate",
+            "input", input, "reference_date", day, "rows", (json_int_t)counts[0], "rows_used",
+            (json_int_t)counts[1], "returns", (json_int_t)counts[2], "returns_dropped",
+            (json_int_t)counts[3], "after_reference_date", (json_int_t)counts[4], "members",
+            (json_int_t)total_members, "returns_policy", returns, "ranks", app->ranks, "threads",
+            app->threads);
+        json_t *phase_object = json_object();
+        for (int p = 0; p < phases.count; ++p)
+            json_object_set_new(phase_object, phases.name[p], json_real(phases.seconds[p]));
+        json_object_set_new(doc, "phases", phase_object);
+        status = cvseg_write_json_file(app, cvseg_opt(&options, "summary"), doc, status);
+        json_decref(doc);
+    }
+done:
+    cvseg_reader_close(reader);
+    cvseg_member_aggregate_free(&members);
+    free(ids);
+    free(dates);
+    free(amounts);
+    free(keys);
+    free(destination);
+    free(splitters);
+    free(send_counts);
+    free(send_displs);
+    free(recv_counts);
+    free(recv_displs);
+    free(fill);
+    free(send_ids);
+    free(send_dates);
+    free(send_amounts);
+    free(recv_ids);
+    free(recv_dates);
+    free(recv_amounts);
+    return status;
 }

@@ -34,8 +34,9 @@ static int shift_of_level(int level)
     return 48 - 16 * level;
 }
 
-void cvseg_select_histogram(const cvseg_select_state *state, const double *x,
-                            const uint8_t *include, int64_t n, int64_t *hist)
+/* Counts over keys taken from doubles (x) or given directly (keys). */
+static void select_histogram(const cvseg_select_state *state, const double *x, const uint64_t *keys,
+                             const uint8_t *include, int64_t n, int64_t *hist)
 {
     const int m = state->count;
     const int shift = shift_of_level(state->level);
@@ -63,7 +64,7 @@ void cvseg_select_histogram(const cvseg_select_state *state, const double *x,
             for (int64_t i = 0; i < n; ++i) {
                 if (include && !include[i])
                     continue;
-                const uint64_t key = cvseg_order_key(x[i]);
+                const uint64_t key = keys ? keys[i] : cvseg_order_key(x[i]);
                 const uint64_t high = prefix_bits ? key >> (64 - prefix_bits) : 0;
                 const unsigned digit = (unsigned)((key >> shift) & 0xffffu);
                 for (int u = 0; u < n_distinct; ++u) {
@@ -85,6 +86,18 @@ void cvseg_select_histogram(const cvseg_select_state *state, const double *x,
             memcpy(hist + (size_t)t * CVSEG_SELECT_BINS,
                    hist + (size_t)same_as[t] * CVSEG_SELECT_BINS,
                    sizeof(int64_t) * CVSEG_SELECT_BINS);
+}
+
+void cvseg_select_histogram(const cvseg_select_state *state, const double *x,
+                            const uint8_t *include, int64_t n, int64_t *hist)
+{
+    select_histogram(state, x, NULL, include, n, hist);
+}
+
+void cvseg_select_histogram_keys(const cvseg_select_state *state, const uint64_t *keys,
+                                 const uint8_t *include, int64_t n, int64_t *hist)
+{
+    select_histogram(state, NULL, keys, include, n, hist);
 }
 
 int cvseg_select_refine(cvseg_select_state *state, const int64_t *global_hist)

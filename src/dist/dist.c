@@ -196,8 +196,9 @@ done:
     return status;
 }
 
-cvseg_status cvseg_dist_select(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
-                               int m, const int64_t *ranks, double *values)
+static cvseg_status select_any(MPI_Comm comm, const double *x, const uint64_t *keys,
+                               const uint8_t *include, int64_t n, int m, const int64_t *ranks,
+                               double *values, uint64_t *keys_out)
 {
     cvseg_status status = CVSEG_OK;
     cvseg_select_state state;
@@ -209,18 +210,36 @@ cvseg_status cvseg_dist_select(MPI_Comm comm, const double *x, const uint8_t *in
         goto done;
     cvseg_select_init(&state, m, ranks);
     for (int level = 0; level < CVSEG_SELECT_LEVELS && status == CVSEG_OK; ++level) {
-        cvseg_select_histogram(&state, x, include, n, hist);
+        if (keys)
+            cvseg_select_histogram_keys(&state, keys, include, n, hist);
+        else
+            cvseg_select_histogram(&state, x, include, n, hist);
         status = cvseg_dist_check(
             MPI_Allreduce(MPI_IN_PLACE, hist, m * CVSEG_SELECT_BINS, MPI_INT64_T, MPI_SUM, comm),
             "quantile histogram");
         if (status == CVSEG_OK && cvseg_select_refine(&state, hist) != 0)
             status = CVSEG_FAIL(CVSEG_EINTERNAL, "quantile rank beyond the number of values");
     }
-    if (status == CVSEG_OK)
+    if (status == CVSEG_OK && values)
         cvseg_select_values(&state, values);
+    if (status == CVSEG_OK && keys_out)
+        for (int t = 0; t < m; ++t)
+            keys_out[t] = state.prefix[t];
 done:
     free(hist);
     return status;
+}
+
+cvseg_status cvseg_dist_select(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
+                               int m, const int64_t *ranks, double *values)
+{
+    return select_any(comm, x, NULL, include, n, m, ranks, values, NULL);
+}
+
+cvseg_status cvseg_dist_select_keys(MPI_Comm comm, const uint64_t *keys, int64_t n, int m,
+                                    const int64_t *ranks, uint64_t *keys_out)
+{
+    return select_any(comm, NULL, keys, NULL, n, m, ranks, NULL, keys_out);
 }
 
 cvseg_status cvseg_dist_kmeans_allreduce(MPI_Comm comm, cvseg_kmeans_partial *partial)
