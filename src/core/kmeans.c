@@ -2,19 +2,30 @@
 #include "cvseg/kmeans.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cvseg/rng.h"
 
-/* Points per block in the assignment kernel: the block's running best
- * distances and labels stay in L1 while every centre is tried. */
-#define ASSIGN_BLOCK 256
+/* Coordinate terms are bounded by 2^43, so the sum of up to 2^10 of them is
+ * an integer below 2^53: exact in a double. The hot loop therefore adds
+ * terms (trunc(z * 2^e), integer-valued doubles) in double precision, and
+ * every FLUSH_ROWS rows per thread moves the exact block sums into the
+ * 128-bit accumulators. Same integers, same result as adding each term to
+ * the 128-bit sum directly, at the cost of a double add. */
+#define COORDINATE_BITS 43
+#define FLUSH_ROWS      1024
+/* Points per step of the assignment kernel: two 4-wide vectors. */
+#define GROUP 8
+
+typedef double cvseg_v4d __attribute__((vector_size(32)));
+typedef int64_t cvseg_v4l __attribute__((vector_size(32)));
 
 cvseg_kmeans_exponents cvseg_kmeans_exponents_for(double zmax, int d)
 {
     cvseg_kmeans_exponents e;
-    e.coordinate = cvseg_fixed_exponent(zmax);
+    e.coordinate = cvseg_fixed_exponent(zmax) - (62 - COORDINATE_BITS);
     const double bound = (double)d * 4.0 * zmax * zmax * (1.0 + 0x1p-40);
     e.distance = cvseg_fixed_exponent(bound);
     return e;
@@ -92,35 +103,110 @@ void cvseg_kmeans_partial_unpack(cvseg_kmeans_partial *partial, const cvseg_i128
     partial->changed = (int64_t)values[v];
 }
 
-/* Nearest centre for rows [start, start + count) of a block. */
-static void nearest_in_block(const double *z, int64_t n, int d, const double *centres, int k,
-                             int64_t start, int count, double *best, int32_t *best_label)
+/* Nearest centre of GROUP consecutive points (column stride n, first row
+ * `row`), vectorised across points. Per point the arithmetic is exactly that
+ * of cvseg_sqdist: diff = z - c; acc = diff*diff, then acc += diff*diff for
+ * j = 1..d-1 (0.0 + x == x for the first term). Ties keep the lower centre
+ * (strict <). Always inlined so that D is a compile-time constant. */
+static inline __attribute__((always_inline)) void
+nearest_group(const double *z, int64_t n, int64_t row, const double *centres, int k, const int D,
+              double *best_out, int32_t *label_out)
 {
-    double acc[ASSIGN_BLOCK];
-    for (int i = 0; i < count; ++i) {
-        best[i] = INFINITY;
-        best_label[i] = 0;
+    cvseg_v4d x[CVSEG_KMEANS_MAX_D][2];
+    for (int j = 0; j < D; ++j) {
+        memcpy(&x[j][0], z + (int64_t)j * n + row, sizeof(cvseg_v4d));
+        memcpy(&x[j][1], z + (int64_t)j * n + row + 4, sizeof(cvseg_v4d));
     }
+    cvseg_v4d best[2] = {{INFINITY, INFINITY, INFINITY, INFINITY},
+                         {INFINITY, INFINITY, INFINITY, INFINITY}};
+    cvseg_v4l label[2] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
     for (int c = 0; c < k; ++c) {
-        const double *centre = centres + (int64_t)c * d;
-        for (int i = 0; i < count; ++i)
-            acc[i] = 0.0;
-        for (int j = 0; j < d; ++j) {
-            const double cj = centre[j];
-            const double *zj = z + (int64_t)j * n + start;
-            for (int i = 0; i < count; ++i) {
-                const double diff = zj[i] - cj;
-                acc[i] += diff * diff;
+        const double *centre = centres + (int64_t)c * D;
+        const cvseg_v4l cv = {c, c, c, c};
+        for (int h = 0; h < 2; ++h) {
+            const cvseg_v4d c0 = {centre[0], centre[0], centre[0], centre[0]};
+            cvseg_v4d diff = x[0][h] - c0;
+            cvseg_v4d acc = diff * diff;
+            for (int j = 1; j < D; ++j) {
+                const cvseg_v4d cj = {centre[j], centre[j], centre[j], centre[j]};
+                diff = x[j][h] - cj;
+                acc = acc + diff * diff;
             }
-        }
-        /* Branch-free select written arithmetically (no masked stores). */
-        for (int i = 0; i < count; ++i) {
-            const int32_t better = acc[i] < best[i];
-            best[i] = better ? acc[i] : best[i];
-            best_label[i] += better * (c - best_label[i]);
+            const cvseg_v4l better = acc < best[h]; /* all ones where closer */
+            best[h] = (cvseg_v4d)(((cvseg_v4l)acc & better) | ((cvseg_v4l)best[h] & ~better));
+            label[h] = (cv & better) | (label[h] & ~better);
         }
     }
+    for (int h = 0; h < 2; ++h)
+        for (int l = 0; l < 4; ++l) {
+            best_out[4 * h + l] = best[h][l];
+            label_out[4 * h + l] = (int32_t)label[h][l];
+        }
 }
+
+/* Nearest centre of one point (the tail): the same expression. */
+static void nearest_one(const double *z, int64_t n, int64_t row, const double *centres, int k,
+                        int d, double *best_out, int32_t *label_out)
+{
+    double best = INFINITY;
+    int32_t label = 0;
+    for (int c = 0; c < k; ++c) {
+        const double acc = cvseg_sqdist(z, n, row, centres + (int64_t)c * d, d);
+        if (acc < best) {
+            best = acc;
+            label = c;
+        }
+    }
+    *best_out = best;
+    *label_out = label;
+}
+
+/* Per-thread accumulation state of cvseg_kmeans_assign. */
+typedef struct {
+    double *block_sum; /* [k][d] exact integer-valued double sums since the last flush */
+    cvseg_i128 *sum;   /* [k][d] */
+    int64_t *count;    /* [k] */
+    cvseg_i128 inertia;
+    int64_t changed;
+    int rows_since_flush;
+} thread_sums;
+
+static void flush(thread_sums *t, int kd)
+{
+    for (int u = 0; u < kd; ++u) {
+        t->sum[u] += (int64_t)t->block_sum[u];
+        t->block_sum[u] = 0.0;
+    }
+    t->rows_since_flush = 0;
+}
+
+static inline __attribute__((always_inline)) void
+accumulate_row(thread_sums *t, const double *z, int64_t n, int64_t row, int d, int k,
+               double coordinate_scale, double distance_scale, double best, int32_t c,
+               int32_t *label, double *distance)
+{
+    t->count[c] += 1;
+    double *block_c = t->block_sum + (int64_t)c * d;
+    for (int j = 0; j < d; ++j)
+        block_c[j] += trunc(z[(int64_t)j * n + row] * coordinate_scale);
+    t->inertia += cvseg_fixed_term(best, distance_scale);
+    t->changed += label[row] != c;
+    label[row] = c;
+    if (distance)
+        distance[row] = best;
+    if (++t->rows_since_flush == FLUSH_ROWS)
+        flush(t, k * d);
+}
+
+#define ASSIGN_CASE(DIM)                                                                           \
+    case DIM:                                                                                      \
+        for (int64_t g = g_begin; g < g_end; ++g) {                                                \
+            nearest_group(z, n, g *GROUP, centres, k, DIM, best, best_label);                      \
+            for (int i = 0; i < GROUP; ++i)                                                        \
+                accumulate_row(&t, z, n, g *GROUP + i, DIM, k, coordinate_scale, distance_scale,   \
+                               best[i], best_label[i], label, distance);                           \
+        }                                                                                          \
+        break;
 
 void cvseg_kmeans_assign(const double *z, int64_t n, int d, const double *centres, int k,
                          const cvseg_kmeans_exponents *exponents, int32_t *label, double *distance,
@@ -128,49 +214,65 @@ void cvseg_kmeans_assign(const double *z, int64_t n, int d, const double *centre
 {
     const double coordinate_scale = cvseg_fixed_scale(exponents->coordinate);
     const double distance_scale = cvseg_fixed_scale(exponents->distance);
-    const int64_t blocks = (n + ASSIGN_BLOCK - 1) / ASSIGN_BLOCK;
+    const int64_t groups = n / GROUP;
+    const int kd = k * d;
 #pragma omp parallel
     {
-        cvseg_i128 *sum = calloc((size_t)k * (size_t)d, sizeof(cvseg_i128));
-        int64_t *count = calloc((size_t)k, sizeof(int64_t));
-        cvseg_i128 inertia = 0;
-        int64_t changed = 0;
-        double best[ASSIGN_BLOCK];
-        int32_t best_label[ASSIGN_BLOCK];
-        /* Allocation failure of a few KB is not survivable in a sensible way;
-         * a thread without buffers leaves the loop to the others. */
-#pragma omp for schedule(static)
-        for (int64_t b = 0; b < blocks; ++b) {
-            if (!sum || !count)
-                continue;
-            const int64_t start = b * ASSIGN_BLOCK;
-            const int rows = (int)(n - start < ASSIGN_BLOCK ? n - start : ASSIGN_BLOCK);
-            nearest_in_block(z, n, d, centres, k, start, rows, best, best_label);
-            for (int i = 0; i < rows; ++i) {
-                const int64_t row = start + i;
-                const int32_t c = best_label[i];
-                count[c] += 1;
-                cvseg_i128 *sum_c = sum + (int64_t)c * d;
-                for (int j = 0; j < d; ++j)
-                    sum_c[j] += cvseg_fixed_term(z[(int64_t)j * n + row], coordinate_scale);
-                inertia += cvseg_fixed_term(best[i], distance_scale);
-                changed += label[row] != c;
-                label[row] = c;
-                if (distance)
-                    distance[row] = best[i];
+        thread_sums t = {calloc((size_t)kd, sizeof(double)),
+                         calloc((size_t)kd, sizeof(cvseg_i128)),
+                         calloc((size_t)k, sizeof(int64_t)),
+                         0,
+                         0,
+                         0};
+        const int ok = t.block_sum && t.sum && t.count;
+        double best[GROUP];
+        int32_t best_label[GROUP];
+        /* Static split of whole groups over threads; the tail goes to the last thread. */
+        const int threads = omp_get_num_threads(), me = omp_get_thread_num();
+        const int64_t g_begin = groups * me / threads, g_end = groups * (me + 1) / threads;
+        if (ok) {
+            switch (d) {
+                ASSIGN_CASE(1)
+                ASSIGN_CASE(2)
+                ASSIGN_CASE(3)
+                ASSIGN_CASE(4)
+                ASSIGN_CASE(5)
+                ASSIGN_CASE(6)
+                ASSIGN_CASE(7)
+                ASSIGN_CASE(8)
+            default:
+                for (int64_t g = g_begin; g < g_end; ++g) {
+                    nearest_group(z, n, g * GROUP, centres, k, d, best, best_label);
+                    for (int i = 0; i < GROUP; ++i)
+                        accumulate_row(&t, z, n, g * GROUP + i, d, k, coordinate_scale,
+                                       distance_scale, best[i], best_label[i], label, distance);
+                }
             }
+            if (me == threads - 1)
+                for (int64_t row = groups * GROUP; row < n; ++row) {
+                    nearest_one(z, n, row, centres, k, d, &best[0], &best_label[0]);
+                    accumulate_row(&t, z, n, row, d, k, coordinate_scale, distance_scale, best[0],
+                                   best_label[0], label, distance);
+                }
+            flush(&t, kd);
         }
 #pragma omp critical(cvseg_kmeans_assign)
-        if (sum && count) {
-            for (int64_t t = 0; t < (int64_t)k * d; ++t)
-                partial->sum[t] += sum[t];
-            for (int c = 0; c < k; ++c)
-                partial->count[c] += count[c];
-            partial->inertia += inertia;
-            partial->changed += changed;
+        {
+            if (ok) {
+                for (int u = 0; u < kd; ++u)
+                    partial->sum[u] += t.sum[u];
+                for (int c = 0; c < k; ++c)
+                    partial->count[c] += t.count[c];
+                partial->inertia += t.inertia;
+                partial->changed += t.changed;
+            } else {
+                /* Cannot happen for sane k, d; make it visible, never silent. */
+                partial->changed = -1;
+            }
         }
-        free(sum);
-        free(count);
+        free(t.block_sum);
+        free(t.sum);
+        free(t.count);
     }
 }
 
