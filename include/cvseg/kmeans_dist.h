@@ -26,6 +26,28 @@ typedef enum {
 typedef void (*cvseg_kmeans_progress)(void *context, int restart, int iteration, double inertia,
                                       double shift, int64_t changed, double seconds);
 
+/* Resumable state of a run, at a Lloyd iteration or restart boundary.
+ * iteration == 0 means "restart `restart` not seeded yet" (label unused). */
+typedef struct {
+    int restart;     /* restart in progress */
+    int iteration;   /* Lloyd iterations completed in it */
+    double *centres; /* [k][d] after those iterations */
+    int32_t *label;  /* [n] this rank's labels of the last assignment */
+    int have_best;   /* a restart has completed */
+    double best_inertia;
+    double *best_centres; /* [k][d] */
+    int best_iterations, best_converged, best_restart;
+    int64_t empty_repairs;
+    int64_t lloyd_iterations;
+    double lloyd_seconds;
+} cvseg_kmeans_state;
+
+/* Called on every rank at each boundary (collective: it may communicate).
+ * Setting *stop ends the run with CVSEG_EINTERRUPTED after the hook returns
+ * (used for checkpoint on signal). */
+typedef cvseg_status (*cvseg_kmeans_hook)(void *context, const cvseg_kmeans_state *state,
+                                          int *stop);
+
 typedef struct {
     int k;
     int max_iter;
@@ -36,6 +58,9 @@ typedef struct {
     const double *given_centres; /* [k][d] for CVSEG_INIT_GIVEN */
     cvseg_kmeans_progress progress;
     void *progress_context;
+    cvseg_kmeans_hook hook; /* optional */
+    void *hook_context;
+    const cvseg_kmeans_state *resume; /* optional: continue from this state */
 } cvseg_kmeans_config;
 
 typedef struct {
@@ -50,6 +75,9 @@ typedef struct {
     double lloyd_seconds;     /* time in Lloyd iterations, all restarts */
     int64_t lloyd_iterations; /* iterations, all restarts */
 } cvseg_kmeans_result;
+
+/* Squared-distance and coordinate bound used by a run (for fingerprints). */
+cvseg_status cvseg_dist_zmax(MPI_Comm comm, const double *z, int64_t n, int d, double *zmax);
 
 /* Clusters the n local rows of z ([d][n], standardised) whose global order
  * is rank order. member_id [n] breaks ties in empty-cluster repair. On

@@ -82,6 +82,11 @@ typedef struct {
     cvseg_kmeans_result kmeans;
     const char *init_name;
 
+    /* checkpoint / restart (train) */
+    const char *checkpoint_path;
+    double checkpoint_interval; /* seconds; 0 = every iteration */
+    int resume;
+
     cvseg_phases phases;
 } cvseg_job;
 
@@ -111,6 +116,20 @@ cvseg_status cvseg_write_json_file(cvseg_app *app, const char *path, json_t *doc
 cvseg_status cvseg_model_write(cvseg_app *app, cvseg_job *job, const char *path,
                                cvseg_status run_status);
 cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path);
+
+/* Checkpoint file (group /checkpoint): the K-Means state at a boundary plus a
+ * fingerprint of the data and settings. Collective. */
+cvseg_status cvseg_checkpoint_write(cvseg_app *app, const char *path, uint64_t fingerprint, int k,
+                                    int d, int64_t n_local, const cvseg_kmeans_state *state);
+/* found = 0 when path does not exist. state arrays allocated here (free with
+ * cvseg_checkpoint_free). EUSAGE when the fingerprint differs. */
+cvseg_status cvseg_checkpoint_read(cvseg_app *app, const char *path, uint64_t fingerprint, int k,
+                                   int d, int64_t n_local, cvseg_kmeans_state *state, int *found);
+void cvseg_checkpoint_free(cvseg_kmeans_state *state);
+/* Installs SIGTERM / SIGUSR1 handlers that request a checkpoint. */
+void cvseg_checkpoint_signals(void);
+/* 1 once such a signal arrived. */
+int cvseg_checkpoint_signalled(void);
 
 /* Shared option parsing of rfm/train/score into job settings. */
 cvseg_status cvseg_job_settings(cvseg_app *app, const cvseg_options *options, cvseg_job *job);

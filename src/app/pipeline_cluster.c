@@ -190,8 +190,76 @@ static cvseg_status prepare_rows(cvseg_app *app, cvseg_job *job, int fit, int64_
     return status;
 }
 
+/* 64-bit fingerprint of the data and settings a checkpoint belongs to. */
+static uint64_t mix_in(uint64_t hash, const void *bytes, size_t length)
+{
+    const unsigned char *p = bytes;
+    for (size_t t = 0; t < length; ++t)
+        hash = (hash ^ p[t]) * 0x100000001b3ULL; /* FNV-1a */
+    return hash;
+}
+
+static uint64_t run_fingerprint(const cvseg_job *job, double zmax)
+{
+    const cvseg_kmeans_config *c = &job->kmeans_config;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    h = mix_in(h, &job->n_ok, sizeof job->n_ok);
+    h = mix_in(h, &job->k, sizeof job->k);
+    h = mix_in(h, &job->d, sizeof job->d);
+    h = mix_in(h, &c->seed, sizeof c->seed);
+    h = mix_in(h, &c->n_init, sizeof c->n_init);
+    h = mix_in(h, &c->max_iter, sizeof c->max_iter);
+    h = mix_in(h, &c->tol, sizeof c->tol);
+    h = mix_in(h, &c->init, sizeof c->init);
+    h = mix_in(h, &zmax, sizeof zmax);
+    h = mix_in(h, job->scaler_mean, sizeof(double) * (size_t)job->d);
+    h = mix_in(h, job->scaler_sd, sizeof(double) * (size_t)job->d);
+    h = mix_in(h, job->log1p, sizeof(int) * (size_t)job->d);
+    for (int j = 0; j < job->d; ++j)
+        h = mix_in(h, job->feature_names[j], strlen(job->feature_names[j]));
+    if (c->init == CVSEG_INIT_GIVEN)
+        h = mix_in(h, c->given_centres, sizeof(double) * (size_t)(job->k * job->d));
+    return h;
+}
+
+typedef struct {
+    cvseg_app *app;
+    cvseg_job *job;
+    uint64_t fingerprint;
+    int64_t n_local;
+    double last_write;
+} checkpoint_context;
+
+/* At every boundary: agree on "a signal arrived" and "the interval passed";
+ * write the checkpoint if either; stop after writing on a signal. */
+static cvseg_status checkpoint_hook(void *context, const cvseg_kmeans_state *state, int *stop)
+{
+    checkpoint_context *ctx = context;
+    int flags[2] = {cvseg_checkpoint_signalled(),
+                    cvseg_now() - ctx->last_write >= ctx->job->checkpoint_interval};
+    cvseg_status status = cvseg_dist_check(
+        MPI_Allreduce(MPI_IN_PLACE, flags, 2, MPI_INT, MPI_MAX, ctx->app->comm), "checkpoint");
+    if (status == CVSEG_OK && (flags[0] || flags[1])) {
+        status = cvseg_checkpoint_write(ctx->app, ctx->job->checkpoint_path, ctx->fingerprint,
+                                        ctx->job->k, ctx->job->d, ctx->n_local, state);
+        ctx->last_write = cvseg_now();
+        if (status == CVSEG_OK)
+            cvseg_log(ctx->app, 2, "checkpoint written: restart %d, iteration %d", state->restart,
+                      state->iteration);
+    }
+    if (status == CVSEG_OK && flags[0]) {
+        cvseg_log(ctx->app, 1, "signal received: checkpoint %s written at restart %d, iteration %d",
+                  ctx->job->checkpoint_path, state->restart, state->iteration);
+        *stop = 1;
+    }
+    return status;
+}
+
 cvseg_status cvseg_job_cluster(cvseg_app *app, cvseg_job *job)
 {
+    cvseg_kmeans_state resume_state;
+    checkpoint_context checkpoint = {app, job, 0, 0, 0.0};
+    memset(&resume_state, 0, sizeof resume_state);
     int64_t *rows = NULL, *ids = NULL, n_ok = 0;
     double *z = NULL, *distance2 = NULL;
     int32_t *label = NULL;
@@ -209,6 +277,30 @@ cvseg_status cvseg_job_cluster(cvseg_app *app, cvseg_job *job)
     job->kmeans_config.k = job->k;
     job->kmeans_config.progress = log_iteration;
     job->kmeans_config.progress_context = app;
+    if (job->checkpoint_path) {
+        double zmax = 0.0;
+        status = cvseg_dist_zmax(app->comm, z, n_ok, job->d, &zmax);
+        checkpoint.fingerprint = run_fingerprint(job, zmax);
+        checkpoint.n_local = n_ok;
+        checkpoint.last_write = cvseg_now();
+        job->kmeans_config.hook = checkpoint_hook;
+        job->kmeans_config.hook_context = &checkpoint;
+        if (status == CVSEG_OK && job->resume) {
+            int found = 0;
+            status = cvseg_checkpoint_read(app, job->checkpoint_path, checkpoint.fingerprint,
+                                           job->k, job->d, n_ok, &resume_state, &found);
+            if (status == CVSEG_OK && found) {
+                job->kmeans_config.resume = &resume_state;
+                cvseg_log(app, 1, "resuming from %s: restart %d, iteration %d",
+                          job->checkpoint_path, resume_state.restart, resume_state.iteration);
+            } else if (status == CVSEG_OK) {
+                cvseg_log(app, 1, "no checkpoint at %s: starting from the beginning",
+                          job->checkpoint_path);
+            }
+        }
+        if (status != CVSEG_OK)
+            goto done;
+    }
     status = cvseg_dist_kmeans(app->comm, z, n_ok, job->d, ids, &job->kmeans_config, label,
                                distance2, &job->kmeans);
     if (status != CVSEG_OK)
@@ -239,6 +331,8 @@ cvseg_status cvseg_job_cluster(cvseg_app *app, cvseg_job *job)
     status = member_outputs(app, job, rows, n_ok, label, distance2, order_inverse);
     job->clustered = status == CVSEG_OK;
 done:
+    cvseg_checkpoint_free(&resume_state);
+    job->kmeans_config.resume = NULL;
     free(rows);
     free(ids);
     free(z);

@@ -76,6 +76,15 @@ static const cvseg_option train_options[] = {
      "stop when the centre shift is below X times the mean feature variance (default 1e-4)", 0, 0},
     {"seed", CVSEG_OPT_VALUE, "S", "random seed (default 1)", 0, 0},
     {"transform", CVSEG_OPT_VALUE, "none|log1p", "log1p on count and amount features", 0, 0},
+    {"checkpoint", CVSEG_OPT_VALUE, "FILE",
+     "write the K-Means state to FILE every --checkpoint-interval seconds and on SIGTERM or "
+     "SIGUSR1 (then exit 7)",
+     0, 0},
+    {"checkpoint-interval", CVSEG_OPT_VALUE, "SECONDS",
+     "seconds between checkpoints (default 60; 0 = every iteration)", 0, 0},
+    {"resume", CVSEG_OPT_SWITCH, NULL,
+     "continue from --checkpoint FILE if it exists (results bit-identical to an uninterrupted run)",
+     0, 0},
 };
 
 static const cvseg_option score_options[] = {
@@ -194,6 +203,17 @@ cvseg_status cvseg_verb_train(cvseg_app *app)
         status = cvseg_opt_i64(&options, "seed", 1, 0, INT64_MAX, &seed);
     if (status == CVSEG_OK)
         status = cvseg_opt_f64(&options, "tol", 1e-4, 0.0, 1e6, &tol);
+    if (status == CVSEG_OK)
+        status = cvseg_opt_f64(&options, "checkpoint-interval", 60.0, 0.0, 1e9,
+                               &job.checkpoint_interval);
+    job.checkpoint_path = cvseg_opt(&options, "checkpoint");
+    job.resume = cvseg_opt_has(&options, "resume");
+    if (status == CVSEG_OK && job.resume && !job.checkpoint_path)
+        status = CVSEG_FAIL(CVSEG_EUSAGE, "option --resume needs --checkpoint FILE");
+    /* From now on SIGTERM / SIGUSR1 request a checkpoint at the next
+     * K-Means boundary instead of killing the run. */
+    if (status == CVSEG_OK && job.checkpoint_path)
+        cvseg_checkpoint_signals();
     if (status != CVSEG_OK)
         goto done;
     const char *init = cvseg_opt_or(&options, "init", "k-means++");
@@ -236,6 +256,9 @@ cvseg_status cvseg_verb_train(cvseg_app *app)
         cvseg_phase_end(&job.phases, app, "model");
         status = finish_outputs(app, &job, &options, run_status);
     }
+    /* A finished run leaves no checkpoint behind to be resumed by mistake. */
+    if ((status == CVSEG_OK || status == CVSEG_ENOCONV) && job.checkpoint_path && app->rank == 0)
+        remove(job.checkpoint_path);
 done:
     free(given);
     cvseg_job_free(&job);

@@ -404,21 +404,48 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, const double *z, int64_t n, int d,
     ctx.exponents = cvseg_kmeans_exponents_for(zmax, d);
     const double tol_abs = config->tol * mean_variance(&ctx, &status);
     const int restarts = config->init == CVSEG_INIT_GIVEN ? 1 : config->n_init;
-    double best_inertia = INFINITY;
+    cvseg_kmeans_state state;
+    memset(&state, 0, sizeof state);
+    state.centres = centres;
+    state.label = label;
+    state.best_centres = best_centres;
+    state.best_inertia = INFINITY;
+    if (config->resume) {
+        const cvseg_kmeans_state *r = config->resume;
+        state.restart = r->restart;
+        state.iteration = r->iteration;
+        state.have_best = r->have_best;
+        state.best_inertia = r->have_best ? r->best_inertia : INFINITY;
+        state.best_iterations = r->best_iterations;
+        state.best_converged = r->best_converged;
+        state.best_restart = r->best_restart;
+        state.empty_repairs = r->empty_repairs;
+        state.lloyd_iterations = r->lloyd_iterations;
+        state.lloyd_seconds = r->lloyd_seconds;
+        memcpy(centres, r->centres, sizeof(double) * (size_t)(k * d));
+        if (r->have_best)
+            memcpy(best_centres, r->best_centres, sizeof(double) * (size_t)(k * d));
+        if (r->iteration > 0)
+            memcpy(label, r->label, sizeof(int32_t) * (size_t)n);
+    }
     result->restarts = restarts;
-    for (int restart = 0; restart < restarts && status == CVSEG_OK; ++restart) {
-        if (config->init == CVSEG_INIT_GIVEN)
-            memcpy(centres, config->given_centres, sizeof(double) * (size_t)(k * d));
-        else if (config->init == CVSEG_INIT_PARALLEL)
-            status = seed_parallel(&ctx, k, config->seed, restart, min_d2, label, centres);
-        else
-            status = seed_plusplus(&ctx, k, config->seed, restart, min_d2, centres);
-        if (status != CVSEG_OK)
-            break;
-        for (int64_t i = 0; i < n; ++i)
-            label[i] = -1;
-        int iterations = 0, converged = 0;
-        for (int iteration = 0; iteration < config->max_iter && status == CVSEG_OK; ++iteration) {
+    int stop = 0;
+    for (; state.restart < restarts && status == CVSEG_OK && !stop; ++state.restart) {
+        const int restart = state.restart;
+        if (state.iteration == 0) {
+            if (config->init == CVSEG_INIT_GIVEN)
+                memcpy(centres, config->given_centres, sizeof(double) * (size_t)(k * d));
+            else if (config->init == CVSEG_INIT_PARALLEL)
+                status = seed_parallel(&ctx, k, config->seed, restart, min_d2, label, centres);
+            else
+                status = seed_plusplus(&ctx, k, config->seed, restart, min_d2, centres);
+            if (status != CVSEG_OK)
+                break;
+            for (int64_t i = 0; i < n; ++i)
+                label[i] = -1;
+        }
+        int converged = 0;
+        while (state.iteration < config->max_iter && status == CVSEG_OK) {
             const double started = MPI_Wtime();
             cvseg_kmeans_partial_zero(&partial);
             cvseg_kmeans_assign(z, n, d, centres, k, &ctx.exponents, label, distance2, &partial);
@@ -430,24 +457,29 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, const double *z, int64_t n, int d,
                 empty += partial.count[c] == 0;
             if (empty > 0)
                 status = repair_empty(&ctx, &partial, member_id, label, distance2, centres,
-                                      &result->empty_repairs);
+                                      &state.empty_repairs);
             if (status != CVSEG_OK)
                 break;
             const double shift = cvseg_kmeans_update(&partial, &ctx.exponents, centres);
-            iterations = iteration + 1;
+            state.iteration += 1;
             const double seconds = MPI_Wtime() - started;
-            result->lloyd_seconds += seconds;
-            result->lloyd_iterations += 1;
+            state.lloyd_seconds += seconds;
+            state.lloyd_iterations += 1;
             if (config->progress)
-                config->progress(config->progress_context, restart, iterations,
+                config->progress(config->progress_context, restart, state.iteration,
                                  cvseg_fixed_to_double(partial.inertia, ctx.exponents.distance),
                                  shift, partial.changed, seconds);
             if (partial.changed == 0 || shift <= tol_abs) {
                 converged = 1;
                 break;
             }
+            if (config->hook && state.iteration < config->max_iter) {
+                status = config->hook(config->hook_context, &state, &stop);
+                if (status != CVSEG_OK || stop)
+                    break;
+            }
         }
-        if (status != CVSEG_OK)
+        if (status != CVSEG_OK || stop)
             break;
         /* Inertia at the final centres (the figure restarts are compared on). */
         cvseg_kmeans_partial_zero(&partial);
@@ -456,14 +488,32 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, const double *z, int64_t n, int d,
         if (status != CVSEG_OK)
             break;
         const double inertia = cvseg_fixed_to_double(partial.inertia, ctx.exponents.distance);
-        if (inertia < best_inertia) {
-            best_inertia = inertia;
+        if (inertia < state.best_inertia) {
+            state.best_inertia = inertia;
+            state.have_best = 1;
             memcpy(best_centres, centres, sizeof(double) * (size_t)(k * d));
-            result->iterations = iterations;
-            result->converged = converged;
-            result->best_restart = restart;
+            state.best_iterations = state.iteration;
+            state.best_converged = converged;
+            state.best_restart = restart;
+        }
+        state.iteration = 0;
+        if (config->hook && restart + 1 < restarts) {
+            state.restart += 1; /* the boundary: next restart, not seeded yet */
+            status = config->hook(config->hook_context, &state, &stop);
+            state.restart -= 1;
         }
     }
+    if (status == CVSEG_OK && stop)
+        status = CVSEG_FAIL(CVSEG_EINTERRUPTED,
+                            "K-Means interrupted at restart %d, iteration %d; "
+                            "checkpoint written, continue with --resume",
+                            state.restart, state.iteration);
+    result->iterations = state.best_iterations;
+    result->converged = state.best_converged;
+    result->best_restart = state.best_restart;
+    result->empty_repairs = state.empty_repairs;
+    result->lloyd_iterations = state.lloyd_iterations;
+    result->lloyd_seconds = state.lloyd_seconds;
     if (status != CVSEG_OK)
         goto done;
     /* Timings differ per rank: report the slowest, identical everywhere. */
@@ -490,6 +540,16 @@ done:
         result->centres = NULL;
         result->sizes = NULL;
     }
+    return status;
+}
+
+cvseg_status cvseg_dist_zmax(MPI_Comm comm, const double *z, int64_t n, int d, double *zmax)
+{
+    double bound = 0.0;
+    for (int64_t t = 0; t < (int64_t)d * n; ++t)
+        bound = fabs(z[t]) > bound ? fabs(z[t]) : bound;
+    cvseg_status status = cvseg_dist_max_f64(comm, &bound, 1);
+    *zmax = bound;
     return status;
 }
 

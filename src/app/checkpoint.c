@@ -1,0 +1,171 @@
+/* checkpoint.c: K-Means checkpoint files and the signals that request them.
+ *
+ * Layout: group /checkpoint with attributes schema ("cvseg.checkpoint/1"),
+ * fingerprint (hex of the 64-bit hash of data and settings), restart,
+ * iteration, have_best, best_inertia, best_iterations, best_converged,
+ * best_restart, empty_repairs, lloyd_iterations, lloyd_seconds; datasets
+ * centres [k][d], best_centres [k][d], and label [members scored] (int32, in
+ * global row order, so a run may resume on another number of ranks). Written
+ * to a temporary name and renamed: a kill during the write leaves the last
+ * complete checkpoint.
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cvseg/dist.h"
+#include "cvseg/io.h"
+#include "pipeline.h"
+
+static volatile sig_atomic_t signal_arrived = 0;
+
+static void on_signal(int number)
+{
+    (void)number;
+    signal_arrived = 1;
+}
+
+void cvseg_checkpoint_signals(void)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGTERM, &action, NULL);
+    sigaction(SIGUSR1, &action, NULL);
+}
+
+int cvseg_checkpoint_signalled(void)
+{
+    return signal_arrived != 0;
+}
+
+void cvseg_checkpoint_free(cvseg_kmeans_state *state)
+{
+    free(state->centres);
+    free(state->best_centres);
+    free(state->label);
+    memset(state, 0, sizeof *state);
+}
+
+cvseg_status cvseg_checkpoint_write(cvseg_app *app, const char *path, uint64_t fingerprint, int k,
+                                    int d, int64_t n_local, const cvseg_kmeans_state *state)
+{
+    cvseg_writer *writer = NULL;
+    int64_t offset = 0, total = 0;
+    char hex[32];
+    snprintf(hex, sizeof hex, "%016" PRIx64, fingerprint);
+    cvseg_status status = cvseg_dist_exscan_i64(app->comm, n_local, &offset, &total);
+    if (status == CVSEG_OK)
+        status = cvseg_writer_create(app->comm, path, &writer);
+    if (status != CVSEG_OK)
+        return status;
+    const int64_t dims[2] = {k, d};
+    const cvseg_column label = {"label", CVSEG_T_I32, state->label, NULL, NULL};
+    status = cvseg_writer_columns(writer, "/checkpoint", total, offset,
+                                  state->iteration > 0 ? n_local : 0, 1, &label);
+#define ATTR(kind, name, value)                                                                    \
+    if (status == CVSEG_OK)                                                                        \
+    status = cvseg_writer_attr_##kind(writer, "/checkpoint", name, value)
+    ATTR(str, "schema", "cvseg.checkpoint/1");
+    ATTR(str, "fingerprint", hex);
+    ATTR(i32, "restart", state->restart);
+    ATTR(i32, "iteration", state->iteration);
+    ATTR(i32, "have_best", state->have_best);
+    ATTR(f64, "best_inertia", state->have_best ? state->best_inertia : 0.0);
+    ATTR(i32, "best_iterations", state->best_iterations);
+    ATTR(i32, "best_converged", state->best_converged);
+    ATTR(i32, "best_restart", state->best_restart);
+    ATTR(i64, "empty_repairs", state->empty_repairs);
+    ATTR(i64, "lloyd_iterations", state->lloyd_iterations);
+    ATTR(f64, "lloyd_seconds", state->lloyd_seconds);
+#undef ATTR
+    if (status == CVSEG_OK)
+        status =
+            cvseg_writer_small(writer, "/checkpoint/centres", CVSEG_T_F64, 2, dims, state->centres);
+    if (status == CVSEG_OK)
+        status = cvseg_writer_small(writer, "/checkpoint/best_centres", CVSEG_T_F64, 2, dims,
+                                    state->best_centres);
+    return cvseg_writer_finish(writer, status);
+}
+
+cvseg_status cvseg_checkpoint_read(cvseg_app *app, const char *path, uint64_t fingerprint, int k,
+                                   int d, int64_t n_local, cvseg_kmeans_state *state, int *found)
+{
+    cvseg_reader *reader = NULL;
+    char text[64], hex[32];
+    int present = 0, exists = 0;
+    int64_t offset = 0, total = 0, rows = 0, dims[2];
+    memset(state, 0, sizeof *state);
+    *found = 0;
+    snprintf(hex, sizeof hex, "%016" PRIx64, fingerprint);
+    if (app->rank == 0) {
+        FILE *probe = fopen(path, "rb");
+        exists = probe != NULL;
+        if (probe)
+            fclose(probe);
+    }
+    MPI_Bcast(&exists, 1, MPI_INT, 0, app->comm);
+    if (!exists)
+        return CVSEG_OK;
+    cvseg_status status = cvseg_dist_exscan_i64(app->comm, n_local, &offset, &total);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_open(app->comm, path, &reader);
+    if (status != CVSEG_OK)
+        return status;
+    state->centres = malloc(sizeof(double) * (size_t)(k * d));
+    state->best_centres = malloc(sizeof(double) * (size_t)(k * d));
+    state->label = malloc(sizeof(int32_t) * (size_t)(n_local > 0 ? n_local : 1));
+    if (!state->centres || !state->best_centres || !state->label)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    if (status == CVSEG_OK)
+        status = cvseg_reader_attr_str(reader, "/checkpoint", "fingerprint", text, sizeof text,
+                                       &present);
+    if (status == CVSEG_OK && !present)
+        status =
+            CVSEG_FAIL(CVSEG_EDATA, "file '%s': not a cvseg checkpoint (no /checkpoint)", path);
+    if (status == CVSEG_OK && strcmp(text, hex) != 0)
+        status = CVSEG_FAIL(CVSEG_EUSAGE,
+                            "checkpoint '%s' was written for other data or settings (fingerprint "
+                            "%s, this run %s); remove it or drop --resume",
+                            path, text, hex);
+#define GET(kind, name, target)                                                                    \
+    if (status == CVSEG_OK)                                                                        \
+    status = cvseg_reader_attr_##kind(reader, "/checkpoint", name, target, &present)
+    GET(i32, "restart", &state->restart);
+    GET(i32, "iteration", &state->iteration);
+    GET(i32, "have_best", &state->have_best);
+    GET(f64, "best_inertia", &state->best_inertia);
+    GET(i32, "best_iterations", &state->best_iterations);
+    GET(i32, "best_converged", &state->best_converged);
+    GET(i32, "best_restart", &state->best_restart);
+    GET(i64, "empty_repairs", &state->empty_repairs);
+    GET(i64, "lloyd_iterations", &state->lloyd_iterations);
+    GET(f64, "lloyd_seconds", &state->lloyd_seconds);
+#undef GET
+    status = cvseg_dist_agree(app->comm, status);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_small(reader, "/checkpoint/centres", CVSEG_T_F64, k * d, dims,
+                                    state->centres);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_small(reader, "/checkpoint/best_centres", CVSEG_T_F64, k * d, dims,
+                                    state->best_centres);
+    static const char *const label_column[1] = {"label"};
+    if (status == CVSEG_OK)
+        status = cvseg_reader_table(reader, "/checkpoint", label_column, 1, &rows);
+    if (status == CVSEG_OK && state->iteration > 0 && rows != total)
+        status = CVSEG_FAIL(CVSEG_EUSAGE, "checkpoint '%s' holds %lld labels for %lld members",
+                            path, (long long)rows, (long long)total);
+    status = cvseg_dist_agree(app->comm, status);
+    if (status == CVSEG_OK && state->iteration > 0)
+        status = cvseg_reader_column(reader, "/checkpoint", "label", CVSEG_T_I32, offset, n_local,
+                                     state->label);
+    cvseg_reader_close(reader);
+    if (status == CVSEG_OK)
+        *found = 1;
+    else
+        cvseg_checkpoint_free(state);
+    return status;
+}
