@@ -16,6 +16,8 @@
  *   abc_cut [2]                 M cuts of classes A and B
  *   value_matrix_baseline [2]   F and amount-per-purchase thresholds
  *   training_statistics [3][2]  mean and sd of R, F, M in the training data
+ *   score_bins [3][5] int64     training members per r/f/m score 1..5 (drift)
+ *   segment_members [8] int64   training members per segment (drift)
  */
 #include <math.h>
 #include <stdlib.h>
@@ -86,6 +88,13 @@ cvseg_status cvseg_model_write(cvseg_app *app, cvseg_job *job, const char *path,
     SMALL("/model/abc_cut", CVSEG_T_F64, 1, dims_2, job->model.abc_cut);
     SMALL("/model/value_matrix_baseline", CVSEG_T_F64, 1, dims_2, matrix);
     SMALL("/model/training_statistics", CVSEG_T_F64, 2, dims_stats, statistics);
+    int64_t bins[3][5];
+    for (int f = 0; f < 3; ++f)
+        for (int b = 0; b < 5; ++b)
+            bins[f][b] = job->score_bins[f][b + 1];
+    const int64_t dims_bins[2] = {3, 5}, dims_8[1] = {8};
+    SMALL("/model/score_bins", CVSEG_T_I64, 2, dims_bins, bins);
+    SMALL("/model/segment_members", CVSEG_T_I64, 1, dims_8, job->by_segment.count);
 #undef SMALL
 #define ATTR(kind, name, value)                                                                    \
     if (status == CVSEG_OK)                                                                        \
@@ -258,6 +267,15 @@ cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path)
         status = read_array(reader, "/model/value_matrix_baseline", CVSEG_T_F64, 2, 1, matrix);
     if (status == CVSEG_OK)
         status = read_array(reader, "/model/training_statistics", CVSEG_T_F64, 3, 2, statistics);
+    if (status == CVSEG_OK)
+        memcpy(job->training_statistics, statistics, sizeof statistics);
+    /* Drift references (absent in models without them: drift is then not reported). */
+    if (status == CVSEG_OK && cvseg_reader_exists(reader, "/model/score_bins"))
+        status =
+            read_array(reader, "/model/score_bins", CVSEG_T_I64, 3, 5, job->training_score_bins);
+    if (status == CVSEG_OK && cvseg_reader_exists(reader, "/model/segment_members"))
+        status = read_array(reader, "/model/segment_members", CVSEG_T_I64, 8, 1,
+                            job->training_segment_members);
     if (status == CVSEG_OK) {
         job->model.matrix_f_baseline = matrix[0];
         job->model.matrix_amount_baseline = matrix[1];

@@ -87,6 +87,22 @@ typedef struct {
     double checkpoint_interval; /* seconds; 0 = every iteration */
     int resume;
 
+    /* migration and drift (score --previous) */
+    int migrated;
+    int migration_sizes[3];        /* categories + 1 (absent) per matrix */
+    int64_t *migration_members[3]; /* [size][size] segment, cluster, ABC */
+    double *migration_monetary[3]; /* [size][size] */
+    int64_t new_members, gone_members;
+    int16_t *previous_cluster; /* [n] -1: new tonight */
+    uint8_t *previous_segment; /* [n] CVSEG_SEG_NONE: new tonight */
+    int drift_available;
+    double psi[3];        /* R, F, M on the frozen quintile bins */
+    double mean_shift[3]; /* in training standard deviations */
+    double segment_share_change[8];
+    int64_t training_score_bins[3][5];
+    int64_t training_segment_members[8];
+    double training_statistics[3][2];
+
     cvseg_phases phases;
 } cvseg_job;
 
@@ -130,6 +146,13 @@ void cvseg_checkpoint_free(cvseg_kmeans_state *state);
 void cvseg_checkpoint_signals(void);
 /* 1 once such a signal arrived. */
 int cvseg_checkpoint_signalled(void);
+
+/* Joins tonight's results with OLD_RESULTS by member_id across ranks and
+ * fills the transition matrices and previous_* columns. Collective. */
+cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *previous_path);
+/* PSI, mean shifts and segment share changes against the model's training
+ * figures. */
+void cvseg_job_drift(cvseg_job *job);
 
 /* Shared option parsing of rfm/train/score into job settings. */
 cvseg_status cvseg_job_settings(cvseg_app *app, const cvseg_options *options, cvseg_job *job);

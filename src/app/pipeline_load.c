@@ -44,6 +44,12 @@ void cvseg_job_free(cvseg_job *job)
     free(job->cluster_distance);
     free(job->kmeans.centres);
     free(job->kmeans.sizes);
+    for (int m = 0; m < 3; ++m) {
+        free(job->migration_members[m]);
+        free(job->migration_monetary[m]);
+    }
+    free(job->previous_cluster);
+    free(job->previous_segment);
     memset(job, 0, sizeof *job);
 }
 

@@ -34,7 +34,7 @@ cvseg_status cvseg_job_write_results(cvseg_app *app, cvseg_job *job, const char 
     char *text = NULL;
     if (status != CVSEG_OK)
         return status;
-    if (run_status != CVSEG_OK && run_status != CVSEG_ENOCONV) {
+    if (run_status != CVSEG_OK && run_status != CVSEG_ENOCONV && run_status != CVSEG_EDRIFT) {
         status = cvseg_writer_finish(writer, run_status);
         return status;
     }
@@ -86,7 +86,34 @@ cvseg_status cvseg_job_write_results(cvseg_app *app, cvseg_job *job, const char 
         columns[c++] =
             (cvseg_column){"cluster_distance", CVSEG_T_F32, job->cluster_distance, NULL, "z units"};
     }
+    if (job->migrated) {
+        columns[c++] = (cvseg_column){"previous_segment", CVSEG_T_U8, job->previous_segment,
+                                      &segment_enum, NULL};
+        columns[c++] =
+            (cvseg_column){"previous_cluster", CVSEG_T_I16, job->previous_cluster, NULL, NULL};
+    }
     status = cvseg_writer_columns(writer, "/results", job->n_global, job->offset, n, c, columns);
+    static const char *const matrix_names[3] = {"segment", "cluster", "abc"};
+    for (int m = 0; m < 3 && job->migrated && status == CVSEG_OK; ++m) {
+        char dataset[128];
+        const int64_t dims[2] = {job->migration_sizes[m], job->migration_sizes[m]};
+        snprintf(dataset, sizeof dataset, "/migration/%s_members", matrix_names[m]);
+        status =
+            cvseg_writer_small(writer, dataset, CVSEG_T_I64, 2, dims, job->migration_members[m]);
+        snprintf(dataset, sizeof dataset, "/migration/%s_monetary", matrix_names[m]);
+        if (status == CVSEG_OK)
+            status = cvseg_writer_small(writer, dataset, CVSEG_T_F64, 2, dims,
+                                        job->migration_monetary[m]);
+    }
+    if (job->migrated && status == CVSEG_OK)
+        status = cvseg_writer_attr_str(writer, "/migration", "categories",
+                                       "rows: last night, columns: tonight; segment: the nine "
+                                       "segment enum values then absent; cluster: 0..k-1, "
+                                       "unclustered, absent; abc: A, B, C, none, absent");
+    if (job->migrated && status == CVSEG_OK)
+        status = cvseg_writer_attr_i64(writer, "/migration", "new_members", job->new_members);
+    if (job->migrated && status == CVSEG_OK)
+        status = cvseg_writer_attr_i64(writer, "/migration", "gone_members", job->gone_members);
     if (status == CVSEG_OK)
         status = cvseg_writer_attr_str(writer, "/results", "schema", "cvseg.results/1");
     if (status == CVSEG_OK)
@@ -136,7 +163,8 @@ cvseg_status cvseg_write_json_file(cvseg_app *app, const char *path, json_t *doc
                                    cvseg_status run_status)
 {
     cvseg_status status = cvseg_dist_agree(app->comm, run_status);
-    if (app->rank == 0 && (status == CVSEG_OK || status == CVSEG_ENOCONV)) {
+    const int flagged = status == CVSEG_ENOCONV || status == CVSEG_EDRIFT;
+    if (app->rank == 0 && (status == CVSEG_OK || flagged)) {
         char temporary[4200];
         snprintf(temporary, sizeof temporary, "%s.tmp.%ld", path, (long)getpid());
         if (json_dump_file(document, temporary, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||
@@ -146,7 +174,7 @@ cvseg_status cvseg_write_json_file(cvseg_app *app, const char *path, json_t *doc
                                 strerror(errno));
         }
     }
-    cvseg_status agreed = cvseg_dist_agree(app->comm, status == CVSEG_ENOCONV ? CVSEG_OK : status);
+    cvseg_status agreed = cvseg_dist_agree(app->comm, flagged ? CVSEG_OK : status);
     return agreed == CVSEG_OK ? run_status : agreed;
 }
 
@@ -313,6 +341,63 @@ json_t *cvseg_job_summary(cvseg_app *app, cvseg_job *job)
         }
         json_object_set_new(kmeans, "clusters", clusters);
         json_object_set_new(doc, "kmeans", kmeans);
+    }
+    if (job->migrated) {
+        json_t *migration = json_object();
+        json_object_set_new(migration, "new_members", json_integer(job->new_members));
+        json_object_set_new(migration, "gone_members", json_integer(job->gone_members));
+        static const char *const matrix_names[3] = {"segment", "cluster", "abc"};
+        for (int m = 0; m < 3; ++m) {
+            const int size = job->migration_sizes[m];
+            json_t *labels = json_array(), *members = json_array(), *money = json_array();
+            for (int a = 0; a < size; ++a) {
+                char name[64];
+                if (a == size - 1)
+                    snprintf(name, sizeof name, "absent");
+                else if (m == 0)
+                    snprintf(name, sizeof name, "%s", cvseg_segment_names[a]);
+                else if (m == 2)
+                    snprintf(name, sizeof name, "%s", cvseg_abc_names[a]);
+                else if (a == size - 2)
+                    snprintf(name, sizeof name, "unclustered");
+                else
+                    snprintf(name, sizeof name, "%d", a);
+                json_array_append_new(labels, json_string(name));
+                json_t *row = json_array(), *money_row = json_array();
+                for (int b = 0; b < size; ++b) {
+                    json_array_append_new(row,
+                                          json_integer(job->migration_members[m][a * size + b]));
+                    json_array_append_new(money_row,
+                                          json_real(job->migration_monetary[m][a * size + b]));
+                }
+                json_array_append_new(members, row);
+                json_array_append_new(money, money_row);
+            }
+            json_object_set_new(migration, matrix_names[m],
+                                json_pack("{s:o, s:o, s:o}", "categories", labels, "members",
+                                          members, "monetary", money));
+        }
+        json_object_set_new(doc, "migration", migration);
+    }
+    if (job->drift_available) {
+        static const char *const names[3] = {"recency", "frequency", "monetary"};
+        json_t *drift = json_object(), *psi = json_object(), *shift = json_object();
+        json_t *shares = json_object();
+        for (int f = 0; f < 3; ++f) {
+            json_object_set_new(psi, names[f], json_real(job->psi[f]));
+            json_object_set_new(shift, names[f], json_real(job->mean_shift[f]));
+        }
+        for (int g = 0; g < 8; ++g)
+            json_object_set_new(shares, cvseg_segment_names[g],
+                                json_real(job->segment_share_change[g]));
+        double worst = 0.0;
+        for (int f = 0; f < 3; ++f)
+            worst = fmax(worst, job->psi[f]);
+        json_object_set_new(drift, "psi", psi);
+        json_object_set_new(drift, "max_psi", json_real(worst));
+        json_object_set_new(drift, "mean_shift_sd", shift);
+        json_object_set_new(drift, "segment_share_change", shares);
+        json_object_set_new(doc, "drift", drift);
     }
     json_object_set_new(doc, "command_line", json_string(app->command_line));
     return doc;

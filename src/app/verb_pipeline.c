@@ -90,6 +90,14 @@ static const cvseg_option train_options[] = {
 static const cvseg_option score_options[] = {
     COMMON_OPTIONS,
     {"model", CVSEG_OPT_VALUE, "MODEL.h5", "model written by cvseg train", 1, 0},
+    {"previous", CVSEG_OPT_VALUE, "OLD_RESULTS.h5",
+     "join last night's results by member_id: transition matrices, previous_segment and "
+     "previous_cluster columns, new and gone members",
+     0, 0},
+    {"drift-threshold", CVSEG_OPT_VALUE, "PSI",
+     "exit with code 6 (results still written) when a feature's population stability index on "
+     "the frozen quintile bins exceeds PSI (e.g. 0.25)",
+     0, 0},
 };
 
 #define COUNT(table) ((int)(sizeof table / sizeof table[0]))
@@ -109,7 +117,8 @@ static cvseg_status finish_outputs(cvseg_app *app, cvseg_job *job, const cvseg_o
     json_t *summary = cvseg_job_summary(app, job);
     cvseg_status status =
         cvseg_job_write_results(app, job, cvseg_opt(options, "out"), summary, run_status);
-    if ((status == CVSEG_OK || status == CVSEG_ENOCONV) && cvseg_opt_has(options, "summary"))
+    if ((status == CVSEG_OK || status == CVSEG_ENOCONV || status == CVSEG_EDRIFT) &&
+        cvseg_opt_has(options, "summary"))
         status = cvseg_write_json_file(app, cvseg_opt(options, "summary"), summary, status);
     json_decref(summary);
     return status;
@@ -291,8 +300,34 @@ cvseg_status cvseg_verb_score(cvseg_app *app)
     }
     if (status == CVSEG_OK)
         status = cvseg_job_assign(app, &job);
+    if (status == CVSEG_OK && cvseg_opt_has(&options, "previous")) {
+        status = cvseg_job_migration(app, &job, cvseg_opt(&options, "previous"));
+        if (status == CVSEG_OK)
+            cvseg_phase_end(&job.phases, app, "migration");
+    }
+    double threshold = 0.0;
     if (status == CVSEG_OK)
-        status = finish_outputs(app, &job, &options, status);
+        status = cvseg_opt_f64(&options, "drift-threshold", 0.0, 0.0, 1e9, &threshold);
+    cvseg_status run_status = status;
+    if (status == CVSEG_OK) {
+        cvseg_job_drift(&job);
+        double worst = 0.0;
+        for (int f = 0; f < 3; ++f)
+            worst = job.psi[f] > worst ? job.psi[f] : worst;
+        if (job.drift_available)
+            cvseg_log(app, 1, "drift: PSI recency %.4f, frequency %.4f, monetary %.4f", job.psi[0],
+                      job.psi[1], job.psi[2]);
+        if (job.migrated)
+            cvseg_log(app, 1, "migration: %lld new members, %lld gone", (long long)job.new_members,
+                      (long long)job.gone_members);
+        if (cvseg_opt_has(&options, "drift-threshold") && job.drift_available && worst > threshold)
+            run_status = CVSEG_FAIL(CVSEG_EDRIFT,
+                                    "drift above threshold: max PSI %.4f > %.4f (results written; "
+                                    "consider retraining)",
+                                    worst, threshold);
+    }
+    if (status == CVSEG_OK)
+        status = finish_outputs(app, &job, &options, run_status);
     else
         status = cvseg_dist_agree(app->comm, status);
     cvseg_job_free(&job);

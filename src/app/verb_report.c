@@ -140,6 +140,46 @@ static void render(FILE *out, json_t *doc, int markdown)
             fprintf(out, "\n");
         }
     }
+    json_t *drift = json_object_get(doc, "drift");
+    if (drift) {
+        json_t *psi = json_object_get(drift, "psi"),
+               *shift = json_object_get(drift, "mean_shift_sd");
+        fprintf(out,
+                "\n%sdrift against the training data (PSI on the frozen quintile bins; mean "
+                "shift in training sd):\n",
+                h);
+        for (int f = 0; f < 3; ++f)
+            fprintf(out, "%s  %-9s PSI %.4f, mean shift %+.3f sd\n", markdown ? "-" : "", names[f],
+                    num(psi, names[f]), num(shift, names[f]));
+    }
+    json_t *migration = json_object_get(doc, "migration");
+    if (migration) {
+        json_t *segment = json_object_get(migration, "segment");
+        json_t *categories = json_object_get(segment, "categories");
+        json_t *members = json_object_get(segment, "members");
+        fprintf(out, "\n%smigration since the previous results: %.0f new members, %.0f gone\n", h,
+                num(migration, "new_members"), num(migration, "gone_members"));
+        fprintf(out, "%ssegment transitions (rows: previous, columns: tonight; members)\n",
+                markdown ? "\n" : "");
+        if (markdown) {
+            fprintf(out, "\n| from \\ to |");
+            for (size_t b = 0; b < json_array_size(categories); ++b)
+                fprintf(out, " %s |", json_string_value(json_array_get(categories, b)));
+            fprintf(out, "\n|---|");
+            for (size_t b = 0; b < json_array_size(categories); ++b)
+                fprintf(out, "---:|");
+            fprintf(out, "\n");
+        }
+        for (size_t a = 0; a < json_array_size(categories); ++a) {
+            json_t *row = json_array_get(members, a);
+            fprintf(out, markdown ? "| %s |" : "  %-18s",
+                    json_string_value(json_array_get(categories, a)));
+            for (size_t b = 0; b < json_array_size(row); ++b)
+                fprintf(out, markdown ? " %lld |" : " %9lld",
+                        (long long)json_integer_value(json_array_get(row, b)));
+            fprintf(out, "\n");
+        }
+    }
     json_t *phases = json_object_get(doc, "phases");
     fprintf(out, "%stimings:", markdown ? "\n" : "\n");
     json_object_foreach(phases, key, value)

@@ -1,0 +1,402 @@
+/* migration.c: last night vs tonight, joined by member id across ranks.
+ *
+ * Both files are partitioned independently (blocks of their own row order);
+ * records are hash-partitioned by member id to owner ranks (MPI_Alltoallv),
+ * joined there with a hash table, and the previous segment and cluster are
+ * sent back to the rank that holds tonight's row. No rank ever holds more
+ * than its share of either file. Transition matrices have one extra
+ * category, "absent": new members come from it, members gone tonight go to
+ * it. Monetary totals per cell are exact fixed-point sums (tonight's M for
+ * members present tonight, last night's M for members gone).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cvseg/dist.h"
+#include "cvseg/fixed.h"
+#include "cvseg/io.h"
+#include "cvseg/partition.h"
+#include "pipeline.h"
+
+enum { WORDS = 6 }; /* id, origin row, segment, cluster, abc, monetary bits */
+
+static uint64_t owner_hash(int64_t id)
+{
+    uint64_t z = (uint64_t)id;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static int64_t bits_of(double x)
+{
+    int64_t b;
+    memcpy(&b, &x, sizeof b);
+    return b;
+}
+
+static double double_of(int64_t b)
+{
+    double x;
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+/* Sends n records of WORDS int64 to their owner ranks; returns the received
+ * records (allocated) and their count. */
+static cvseg_status scatter_records(MPI_Comm comm, int ranks, const int64_t *records, int64_t n,
+                                    int64_t **received, int64_t *received_n, int *send_counts,
+                                    int *recv_counts)
+{
+    cvseg_status status = CVSEG_OK;
+    int *send_displs = calloc((size_t)ranks, sizeof(int));
+    int *recv_displs = calloc((size_t)ranks, sizeof(int));
+    int *fill = calloc((size_t)ranks, sizeof(int));
+    int64_t *ordered = malloc(sizeof(int64_t) * WORDS * (size_t)(n > 0 ? n : 1));
+    *received = NULL;
+    *received_n = 0;
+    if (!send_displs || !recv_displs || !fill || !ordered)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
+    status = cvseg_dist_agree(comm, status);
+    if (status != CVSEG_OK)
+        goto done;
+    memset(send_counts, 0, sizeof(int) * (size_t)ranks);
+    for (int64_t i = 0; i < n; ++i)
+        send_counts[owner_hash(records[i * WORDS]) % (uint64_t)ranks] += WORDS;
+    for (int r = 1; r < ranks; ++r)
+        send_displs[r] = send_displs[r - 1] + send_counts[r - 1];
+    for (int64_t i = 0; i < n; ++i) {
+        const int r = (int)(owner_hash(records[i * WORDS]) % (uint64_t)ranks);
+        memcpy(ordered + send_displs[r] + fill[r], records + i * WORDS, sizeof(int64_t) * WORDS);
+        fill[r] += WORDS;
+    }
+    status = cvseg_dist_check(MPI_Alltoall(send_counts, 1, MPI_INT, recv_counts, 1, MPI_INT, comm),
+                              "join counts");
+    int64_t total = 0;
+    for (int r = 0; r < ranks; ++r) {
+        recv_displs[r] = (int)total;
+        total += recv_counts[r];
+    }
+    *received = malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
+    if (status == CVSEG_OK && !*received)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
+    status = cvseg_dist_agree(comm, status);
+    if (status == CVSEG_OK)
+        status =
+            cvseg_dist_check(MPI_Alltoallv(ordered, send_counts, send_displs, MPI_INT64_T,
+                                           *received, recv_counts, recv_displs, MPI_INT64_T, comm),
+                             "join exchange");
+    *received_n = total / WORDS;
+done:
+    free(send_displs);
+    free(recv_displs);
+    free(fill);
+    free(ordered);
+    return status;
+}
+
+static int category(int matrix, int64_t value, int k)
+{
+    /* segment 0..8, cluster -1..k-1 -> 0..k, ABC 0..3; absent is the last. */
+    return matrix == 1 ? (int)(value < 0 ? k : value) : (int)value;
+}
+
+cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *previous_path)
+{
+    cvseg_status status = CVSEG_OK;
+    cvseg_reader *reader = NULL;
+    const int P = app->ranks, k = job->k;
+    int64_t old_rows = 0;
+    int64_t *new_records = NULL, *old_records = NULL, *new_received = NULL, *old_received = NULL;
+    int64_t new_n = 0, old_n = 0;
+    int64_t *old_id = NULL;
+    int16_t *old_cluster = NULL;
+    uint8_t *old_segment = NULL, *old_abc = NULL;
+    double *old_monetary = NULL;
+    int *send_counts = calloc((size_t)P, sizeof(int)),
+        *recv_counts = calloc((size_t)P, sizeof(int));
+    int *old_send = calloc((size_t)P, sizeof(int)), *old_recv = calloc((size_t)P, sizeof(int));
+    int64_t *slot_key = NULL, *slot_value = NULL;
+    uint8_t *matched = NULL;
+    cvseg_i128 *sums[3] = {NULL, NULL, NULL};
+    int64_t *replies = NULL, *returned = NULL;
+    const int sizes[3] = {CVSEG_SEG_COUNT + 1, k + 2, CVSEG_ABC_COUNT + 1};
+    for (int m = 0; m < 3; ++m) {
+        job->migration_sizes[m] = sizes[m];
+        job->migration_members[m] = calloc((size_t)(sizes[m] * sizes[m]), sizeof(int64_t));
+        job->migration_monetary[m] = calloc((size_t)(sizes[m] * sizes[m]), sizeof(double));
+        sums[m] = calloc((size_t)(sizes[m] * sizes[m]), sizeof(cvseg_i128));
+        if (!job->migration_members[m] || !job->migration_monetary[m] || !sums[m])
+            status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for transition matrices");
+    }
+    if (!send_counts || !recv_counts || !old_send || !old_recv)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    status = cvseg_dist_agree(app->comm, status);
+    if (status != CVSEG_OK)
+        goto done;
+
+    /* Last night's results, in blocks of their own order. */
+    static const char *const columns[4] = {"member_id", "segment", "abc_class", "monetary"};
+    status = cvseg_reader_open(app->comm, previous_path, &reader);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_table(reader, "/results", columns, 4, &old_rows);
+    if (status != CVSEG_OK)
+        goto done;
+    const int has_cluster = cvseg_reader_exists(reader, "/results/cluster");
+    const cvseg_block block = cvseg_block_partition(old_rows, P, app->rank);
+    const size_t old_alloc = (size_t)(block.count > 0 ? block.count : 1);
+    old_id = malloc(sizeof(int64_t) * old_alloc);
+    old_cluster = calloc(old_alloc, sizeof(int16_t));
+    old_segment = malloc(old_alloc);
+    old_abc = malloc(old_alloc);
+    old_monetary = malloc(sizeof(double) * old_alloc);
+    if (!old_id || !old_cluster || !old_segment || !old_abc || !old_monetary)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for last night's results");
+    status = cvseg_dist_agree(app->comm, status);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_column(reader, "/results", "member_id", CVSEG_T_I64, block.offset,
+                                     block.count, old_id);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_column(reader, "/results", "segment", CVSEG_T_U8, block.offset,
+                                     block.count, old_segment);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_column(reader, "/results", "abc_class", CVSEG_T_U8, block.offset,
+                                     block.count, old_abc);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_column(reader, "/results", "monetary", CVSEG_T_F64, block.offset,
+                                     block.count, old_monetary);
+    if (status == CVSEG_OK && has_cluster)
+        status = cvseg_reader_column(reader, "/results", "cluster", CVSEG_T_I16, block.offset,
+                                     block.count, old_cluster);
+    for (int64_t i = 0; i < block.count && !has_cluster; ++i)
+        old_cluster[i] = -1;
+    for (int64_t i = 0; i < block.count && status == CVSEG_OK; ++i)
+        if (old_segment[i] >= CVSEG_SEG_COUNT || old_abc[i] >= CVSEG_ABC_COUNT ||
+            old_cluster[i] >= k || old_cluster[i] < -1)
+            status = CVSEG_FAIL(CVSEG_EDATA,
+                                "file '%s', dataset '/results/segment', row %lld: category out of "
+                                "range for this model (segment %d, ABC %d, cluster %d)",
+                                previous_path, (long long)(block.offset + i), old_segment[i],
+                                old_abc[i], old_cluster[i]);
+    status = cvseg_dist_agree(app->comm, status);
+    if (status != CVSEG_OK)
+        goto done;
+
+    /* Records to the owners of their ids. */
+    new_records = malloc(sizeof(int64_t) * WORDS * (size_t)(job->n_local > 0 ? job->n_local : 1));
+    old_records = malloc(sizeof(int64_t) * WORDS * old_alloc);
+    if (!new_records || !old_records)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
+    status = cvseg_dist_agree(app->comm, status);
+    if (status != CVSEG_OK)
+        goto done;
+    for (int64_t i = 0; i < job->n_local; ++i) {
+        int64_t *r = new_records + i * WORDS;
+        r[0] = job->member_id[i];
+        r[1] = i;
+        r[2] = job->segment[i];
+        r[3] = job->cluster ? job->cluster[i] : -1;
+        r[4] = job->abc_class[i];
+        r[5] = bits_of(job->monetary[i]);
+    }
+    for (int64_t i = 0; i < block.count; ++i) {
+        int64_t *r = old_records + i * WORDS;
+        r[0] = old_id[i];
+        r[1] = -1;
+        r[2] = old_segment[i];
+        r[3] = old_cluster[i];
+        r[4] = old_abc[i];
+        r[5] = bits_of(old_monetary[i]);
+    }
+    status = scatter_records(app->comm, P, new_records, job->n_local, &new_received, &new_n,
+                             send_counts, recv_counts);
+    if (status == CVSEG_OK)
+        status = scatter_records(app->comm, P, old_records, block.count, &old_received, &old_n,
+                                 old_send, old_recv);
+    if (status != CVSEG_OK)
+        goto done;
+
+    /* Hash join at the owner. */
+    int64_t capacity = 16;
+    while (capacity < 2 * old_n)
+        capacity *= 2;
+    slot_key = malloc(sizeof(int64_t) * (size_t)capacity);
+    slot_value = malloc(sizeof(int64_t) * (size_t)capacity);
+    matched = calloc((size_t)(old_n > 0 ? old_n : 1), 1);
+    replies = malloc(sizeof(int64_t) * WORDS * (size_t)(new_n > 0 ? new_n : 1));
+    if (!slot_key || !slot_value || !matched || !replies)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
+    status = cvseg_dist_agree(app->comm, status);
+    if (status != CVSEG_OK)
+        goto done;
+    const uint64_t mask = (uint64_t)capacity - 1;
+    for (int64_t s = 0; s < capacity; ++s)
+        slot_value[s] = -1;
+    for (int64_t o = 0; o < old_n; ++o) {
+        const int64_t id = old_received[o * WORDS];
+        uint64_t s = (owner_hash(id) >> 16) & mask;
+        while (slot_value[s] >= 0 && slot_key[s] != id)
+            s = (s + 1) & mask;
+        if (slot_value[s] < 0) {
+            slot_key[s] = id;
+            slot_value[s] = o;
+        }
+    }
+    const double bound =
+        fmax(fmax(fabs(job->rfm_moments[2].min), fabs(job->rfm_moments[2].max)), 1.0);
+    double old_bound = bound;
+    for (int64_t o = 0; o < old_n; ++o)
+        old_bound = fmax(old_bound, fabs(double_of(old_received[o * WORDS + 5])));
+    status = cvseg_dist_max_f64(app->comm, &old_bound, 1);
+    if (status != CVSEG_OK)
+        goto done;
+    const int exponent = cvseg_fixed_exponent(isfinite(old_bound) ? old_bound : 1.0);
+    const double scale = cvseg_fixed_scale(exponent);
+    int64_t new_count = 0, gone_count = 0;
+    for (int64_t t = 0; t < new_n; ++t) {
+        const int64_t *r = new_received + t * WORDS;
+        uint64_t s = (owner_hash(r[0]) >> 16) & mask;
+        while (slot_value[s] >= 0 && slot_key[s] != r[0])
+            s = (s + 1) & mask;
+        const int64_t o = slot_value[s];
+        const int64_t *old = o >= 0 ? old_received + o * WORDS : NULL;
+        if (old)
+            matched[o] = 1;
+        else
+            new_count += 1;
+        const double money = double_of(r[5]);
+        const int64_t term = isfinite(money) ? cvseg_fixed_term(money, scale) : 0;
+        for (int m = 0; m < 3; ++m) {
+            const int from = old ? category(m, old[2 + m], k) : sizes[m] - 1;
+            const int to = category(m, r[2 + m], k);
+            job->migration_members[m][from * sizes[m] + to] += 1;
+            sums[m][from * sizes[m] + to] += term;
+        }
+        int64_t *reply = replies + t * WORDS;
+        reply[0] = r[0];
+        reply[1] = r[1];
+        reply[2] = old ? old[2] : CVSEG_SEG_NONE;
+        reply[3] = old ? old[3] : -1;
+        reply[4] = old ? old[4] : CVSEG_ABC_NONE;
+        reply[5] = old ? 1 : 0;
+    }
+    for (int64_t o = 0; o < old_n; ++o) {
+        if (matched[o])
+            continue;
+        const int64_t *old = old_received + o * WORDS;
+        gone_count += 1;
+        const double money = double_of(old[5]);
+        const int64_t term = isfinite(money) ? cvseg_fixed_term(money, scale) : 0;
+        for (int m = 0; m < 3; ++m) {
+            const int from = category(m, old[2 + m], k);
+            job->migration_members[m][from * sizes[m] + sizes[m] - 1] += 1;
+            sums[m][from * sizes[m] + sizes[m] - 1] += term;
+        }
+    }
+    /* Global matrices. */
+    for (int m = 0; m < 3 && status == CVSEG_OK; ++m) {
+        status = cvseg_dist_sum_i64(app->comm, job->migration_members[m], sizes[m] * sizes[m]);
+        if (status == CVSEG_OK)
+            status = cvseg_dist_sum_i128(app->comm, sums[m], sizes[m] * sizes[m]);
+        for (int c = 0; c < sizes[m] * sizes[m] && status == CVSEG_OK; ++c)
+            job->migration_monetary[m][c] = cvseg_fixed_to_double(sums[m][c], exponent);
+    }
+    int64_t counts[2] = {new_count, gone_count};
+    if (status == CVSEG_OK)
+        status = cvseg_dist_sum_i64(app->comm, counts, 2);
+    job->new_members = counts[0];
+    job->gone_members = counts[1];
+    if (status != CVSEG_OK)
+        goto done;
+
+    /* Previous segment and cluster back to tonight's rows: reverse exchange. */
+    {
+        int *reply_send_displs = calloc((size_t)P, sizeof(int));
+        int *reply_recv_displs = calloc((size_t)P, sizeof(int));
+        returned = malloc(sizeof(int64_t) * WORDS * (size_t)(job->n_local > 0 ? job->n_local : 1));
+        job->previous_cluster =
+            malloc(sizeof(int16_t) * (size_t)(job->n_local > 0 ? job->n_local : 1));
+        job->previous_segment = malloc((size_t)(job->n_local > 0 ? job->n_local : 1));
+        if (!reply_send_displs || !reply_recv_displs || !returned || !job->previous_cluster ||
+            !job->previous_segment)
+            status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+        status = cvseg_dist_agree(app->comm, status);
+        /* Records arrived grouped by source rank in recv order: reply in the same order. */
+        for (int r = 1; r < P; ++r) {
+            reply_send_displs[r] = reply_send_displs[r - 1] + recv_counts[r - 1];
+            reply_recv_displs[r] = reply_recv_displs[r - 1] + send_counts[r - 1];
+        }
+        if (status == CVSEG_OK)
+            status = cvseg_dist_check(MPI_Alltoallv(replies, recv_counts, reply_send_displs,
+                                                    MPI_INT64_T, returned, send_counts,
+                                                    reply_recv_displs, MPI_INT64_T, app->comm),
+                                      "join reply");
+        for (int64_t t = 0; t < job->n_local && status == CVSEG_OK; ++t) {
+            const int64_t *reply = returned + t * WORDS;
+            job->previous_segment[reply[1]] = (uint8_t)reply[2];
+            job->previous_cluster[reply[1]] = (int16_t)reply[3];
+        }
+        free(reply_send_displs);
+        free(reply_recv_displs);
+    }
+    job->migrated = status == CVSEG_OK;
+done:
+    cvseg_reader_close(reader);
+    free(new_records);
+    free(old_records);
+    free(new_received);
+    free(old_received);
+    free(old_id);
+    free(old_cluster);
+    free(old_segment);
+    free(old_abc);
+    free(old_monetary);
+    free(send_counts);
+    free(recv_counts);
+    free(old_send);
+    free(old_recv);
+    free(slot_key);
+    free(slot_value);
+    free(matched);
+    free(replies);
+    free(returned);
+    for (int m = 0; m < 3; ++m)
+        free(sums[m]);
+    return cvseg_dist_agree(app->comm, status);
+}
+
+void cvseg_job_drift(cvseg_job *job)
+{
+    int64_t total_training = 0, total_tonight = 0;
+    for (int s = 0; s < 5; ++s)
+        total_training += job->training_score_bins[0][s];
+    for (int s = 1; s <= 5; ++s)
+        total_tonight += job->score_bins[0][s];
+    job->drift_available = total_training > 0 && total_tonight > 0;
+    if (!job->drift_available)
+        return;
+    const double floor_share = 1e-4; /* keeps empty bins finite */
+    for (int f = 0; f < 3; ++f) {
+        double psi = 0.0;
+        for (int s = 0; s < 5; ++s) {
+            const double expected =
+                fmax((double)job->training_score_bins[f][s] / (double)total_training, floor_share);
+            const double actual =
+                fmax((double)job->score_bins[f][s + 1] / (double)total_tonight, floor_share);
+            psi += (actual - expected) * log(actual / expected);
+        }
+        job->psi[f] = psi;
+        const double sd = job->training_statistics[f][1];
+        job->mean_shift[f] =
+            sd > 0.0 ? (job->rfm_moments[f].mean - job->training_statistics[f][0]) / sd : 0.0;
+    }
+    int64_t training_scored = 0;
+    for (int g = 0; g < 8; ++g)
+        training_scored += job->training_segment_members[g];
+    for (int g = 0; g < 8; ++g)
+        job->segment_share_change[g] =
+            (job->n_ok ? (double)job->by_segment.count[g] / (double)job->n_ok : 0.0) -
+            (training_scored ? (double)job->training_segment_members[g] / (double)training_scored
+                             : 0.0);
+}
