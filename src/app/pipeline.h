@@ -82,6 +82,10 @@ typedef struct {
     cvseg_kmeans_result kmeans;
     const char *init_name;
 
+    /* warm start (train --init-from MODEL.h5): old centroids in transformed
+     * feature units, standardised with this run's scaler before use */
+    double *warm_centres; /* [k][d] or NULL */
+
     /* checkpoint / restart (train) */
     const char *checkpoint_path;
     double checkpoint_interval; /* seconds; 0 = every iteration */

@@ -274,6 +274,16 @@ cvseg_status cvseg_job_cluster(cvseg_app *app, cvseg_job *job)
     status = cvseg_dist_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
+    if (job->warm_centres) {
+        /* Warm start: the old centres in this run's standardised units. */
+        for (int c = 0; c < job->k; ++c)
+            for (int j = 0; j < job->d; ++j) {
+                double *v = job->warm_centres + c * job->d + j;
+                *v = job->scaler_sd[j] > 0.0 ? (*v - job->scaler_mean[j]) / job->scaler_sd[j] : 0.0;
+            }
+        job->kmeans_config.init = CVSEG_INIT_GIVEN;
+        job->kmeans_config.given_centres = job->warm_centres;
+    }
     job->kmeans_config.k = job->k;
     job->kmeans_config.progress = log_iteration;
     job->kmeans_config.progress_context = app;

@@ -49,6 +49,7 @@ void cvseg_job_free(cvseg_job *job)
         free(job->migration_monetary[m]);
     }
     free(job->previous_cluster);
+    free(job->warm_centres);
     free(job->previous_segment);
     memset(job, 0, sizeof *job);
 }

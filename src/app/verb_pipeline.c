@@ -76,6 +76,8 @@ static const cvseg_option train_options[] = {
      "stop when the centre shift is below X times the mean feature variance (default 1e-4)", 0, 0},
     {"seed", CVSEG_OPT_VALUE, "S", "random seed (default 1)", 0, 0},
     {"transform", CVSEG_OPT_VALUE, "none|log1p", "log1p on count and amount features", 0, 0},
+    {"init-from", CVSEG_OPT_VALUE, "MODEL.h5",
+     "warm start from an earlier model's centroids (same features; k taken from it)", 0, 0},
     {"checkpoint", CVSEG_OPT_VALUE, "FILE",
      "write the K-Means state to FILE every --checkpoint-interval seconds and on SIGTERM or "
      "SIGUSR1 (then exit 7)",
@@ -237,6 +239,40 @@ cvseg_status cvseg_verb_train(cvseg_app *app)
         if (status != CVSEG_OK)
             goto done;
         job.kmeans_config.given_centres = given;
+    }
+    if (cvseg_opt_has(&options, "init-from")) {
+        cvseg_job old;
+        memset(&old, 0, sizeof old);
+        status = cvseg_model_read(app, &old, cvseg_opt(&options, "init-from"));
+        if (status == CVSEG_OK && (old.d != job.d || (k > 0 && old.k != k)))
+            status = CVSEG_FAIL(
+                CVSEG_EUSAGE, "--init-from %s: model has k = %d, d = %d; this run k = %lld, d = %d",
+                cvseg_opt(&options, "init-from"), old.k, old.d, (long long)k, job.d);
+        for (int j = 0; j < job.d && status == CVSEG_OK; ++j)
+            if (strcmp(old.feature_names[j], job.feature_names[j]) != 0 ||
+                old.log1p[j] != job.log1p[j])
+                status = CVSEG_FAIL(CVSEG_EUSAGE,
+                                    "--init-from %s: feature %d is %s%s in the model, %s%s here",
+                                    cvseg_opt(&options, "init-from"), j, old.feature_names[j],
+                                    old.log1p[j] ? " (log1p)" : "", job.feature_names[j],
+                                    job.log1p[j] ? " (log1p)" : "");
+        status = cvseg_dist_agree(app->comm, status);
+        if (status == CVSEG_OK) {
+            k = old.k;
+            job.warm_centres = malloc(sizeof(double) * (size_t)(old.k * old.d));
+            if (!job.warm_centres)
+                status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+            else
+                for (int c = 0; c < old.k; ++c)
+                    for (int j = 0; j < old.d; ++j)
+                        job.warm_centres[c * old.d + j] =
+                            old.centroids[c * old.d + j] * old.scaler_sd[j] + old.scaler_mean[j];
+            job.init_name = "warm start";
+        }
+        cvseg_job_free(&old);
+        status = cvseg_dist_agree(app->comm, status);
+        if (status != CVSEG_OK)
+            goto done;
     }
     job.k = (int)(k > 0 ? k : 5);
     job.kmeans_config.n_init = (int)n_init;
