@@ -93,6 +93,9 @@ void cvseg_phase_begin(cvseg_phases *phases);
 /* Ends the current phase: collective (takes the max over ranks); logs it. */
 void cvseg_phase_end(cvseg_phases *phases, const cvseg_app *app, const char *name);
 
+/* Peak resident memory of the largest rank so far, in MiB. Collective. */
+double cvseg_peak_rss_mb(const cvseg_app *app);
+
 /* ------------------------------------------------------------ verbs
  * Each returns a status agreed on all ranks. */
 cvseg_status cvseg_verb_gen(cvseg_app *app);

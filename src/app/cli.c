@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "app.h"
@@ -238,4 +239,14 @@ void cvseg_phase_end(cvseg_phases *phases, const cvseg_app *app, const char *nam
     }
     cvseg_log(app, 1, "%-10s %.3f s", name, seconds);
     phases->started = cvseg_now();
+}
+
+double cvseg_peak_rss_mb(const cvseg_app *app)
+{
+    struct rusage usage;
+    double megabytes = 0.0;
+    if (getrusage(RUSAGE_SELF, &usage) == 0)
+        megabytes = (double)usage.ru_maxrss / 1024.0; /* ru_maxrss is in KiB on Linux */
+    MPI_Allreduce(MPI_IN_PLACE, &megabytes, 1, MPI_DOUBLE, MPI_MAX, app->comm);
+    return megabytes;
 }

@@ -221,6 +221,7 @@ json_t *cvseg_job_summary(cvseg_app *app, cvseg_job *job)
     json_object_set_new(doc, "members_scored", json_integer(job->n_ok));
     json_object_set_new(doc, "ranks", json_integer(app->ranks));
     json_object_set_new(doc, "threads", json_integer(app->threads));
+    json_object_set_new(doc, "peak_rss_mb_per_rank", json_real(cvseg_peak_rss_mb(app)));
 
     json_t *quality = json_object();
     for (int s = 0; s < CVSEG_MEMBER_STATUS_COUNT; ++s)

@@ -298,6 +298,7 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
         for (int p = 0; p < phases.count; ++p)
             json_object_set_new(phase_object, phases.name[p], json_real(phases.seconds[p]));
         json_object_set_new(doc, "phases", phase_object);
+        json_object_set_new(doc, "peak_rss_mb_per_rank", json_real(cvseg_peak_rss_mb(app)));
         status = cvseg_write_json_file(app, cvseg_opt(&options, "summary"), doc, status);
         json_decref(doc);
     }

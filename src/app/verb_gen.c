@@ -174,8 +174,11 @@ cvseg_status cvseg_verb_gen(cvseg_app *app)
     if (status == CVSEG_OK)
         status = cvseg_provenance_write(app, writer, table_group, NULL, (uint64_t)seed);
     status = cvseg_writer_finish(writer, status);
-    if (status == CVSEG_OK)
-        cvseg_log(app, 1, "done in %.2f s", cvseg_now() - app->start_time);
+    if (status == CVSEG_OK) {
+        const double peak = cvseg_peak_rss_mb(app);
+        cvseg_log(app, 1, "done in %.2f s, peak memory %.0f MiB per rank", cvseg_now() - app->start_time,
+                  peak);
+    }
 done:
     for (int b = 0; b < 12; ++b)
         free(buffers[b]);
