@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# test_recovery.sh: `cvseg train` recovers the groups that `cvseg gen` plants.
+# For K = 4 and 5: gen --members 100000 --clusters K --seed 11, then
+# train --k K --transform log1p --n-init 3; the adjusted Rand index
+# (sklearn.metrics.adjusted_rand_score) of /results/cluster against
+# /truth/group must be >= 0.95. The ARI without --transform is reported for
+# information only (skewed raw features are not expected to recover the groups).
+#
+# Environment (set by ctest): CVSEG, SOURCE_DIR, SHARED_DIR, WORK_DIR, PYTHON.
+set -euo pipefail
+
+: "${CVSEG:?CVSEG must name the cvseg binary}"
+: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
+PYTHON=${PYTHON:-/usr/bin/python3}
+ORACLE=$SOURCE_DIR/tests/e2e/oracle_km/kmo.py
+if ! "$PYTHON" -c 'import h5py, numpy, sklearn.metrics' 2>/dev/null; then
+    echo "skipped: $PYTHON lacks h5py/numpy/sklearn"
+    exit 77
+fi
+rm -rf "$WORK_DIR"
+mkdir -p "$WORK_DIR"
+cd "$WORK_DIR"
+export OMP_WAIT_POLICY=PASSIVE
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+
+passed=0
+failed=0
+pass() {
+    echo "ok   $1"
+    passed=$((passed + 1))
+}
+fail() {
+    echo "FAIL $1${2:+: $2}"
+    failed=$((failed + 1))
+}
+
+# run NP ARGS...: runs cvseg under mpirun; sets rc, stderr in err.txt.
+run() {
+    local np=$1
+    shift
+    rc=0
+    mpirun -np "$np" --oversubscribe --bind-to none -x OMP_NUM_THREADS -x OMP_WAIT_POLICY \
+        "$CVSEG" "$@" >out.txt 2>err.txt || rc=$?
+}
+ran() {
+    if [ "$rc" = 0 ]; then
+        pass "$1"
+    else
+        fail "$1" "exit $rc: $(tail -n 3 err.txt | tr '\n' ' ')"
+    fi
+}
+
+for k in 4 5; do
+    run 2 gen -q --out gen$k.h5 --members 100000 --clusters $k --seed 11
+    ran "gen --members 100000 --clusters $k --seed 11"
+    run 2 train -q --in gen$k.h5 --out log$k.h5 --model log${k}_model.h5 --k $k \
+        --transform log1p --n-init 3
+    ran "train --k $k --transform log1p --n-init 3"
+    if "$PYTHON" "$ORACLE" ari log$k.h5 gen$k.h5 --min 0.95 >ari.log 2>&1; then
+        pass "K = $k, log1p: planted groups recovered, $(tail -n 1 ari.log) >= 0.95"
+    else
+        fail "K = $k, log1p: planted groups recovered (ARI >= 0.95)" "$(tail -n 3 ari.log | tr '\n' ' ')"
+    fi
+    run 2 train -q --in gen$k.h5 --out raw$k.h5 --model raw${k}_model.h5 --k $k --n-init 3
+    ran "train --k $k --n-init 3 (no transform)"
+    if "$PYTHON" "$ORACLE" ari raw$k.h5 gen$k.h5 --info >ari.log 2>&1; then
+        echo "info K = $k, no transform: $(tail -n 1 ari.log) (not asserted)"
+    else
+        fail "K = $k, no transform: ARI computed" "$(tail -n 3 ari.log | tr '\n' ' ')"
+    fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] || exit 1
