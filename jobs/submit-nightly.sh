@@ -17,7 +17,8 @@
 #   --reference-date DATE  YYYY-MM-DD (default: today)
 #   --model MODEL.h5       score with this model; without it the chain trains
 #                          one on tonight's members (adds a `train` step)
-#   --previous OLD.h5      earlier results, for drift detection in `score`
+#   --previous OLD.h5      earlier results, joined by member id in `score`
+#   --drift-threshold PSI  `score` exits 6 (drift) when a feature's PSI exceeds it
 #   --k K --seed S --features F   training settings when no --model (5, 1, rfm)
 #   --cvseg PATH           binary (default: cvseg on PATH, else build/cvseg of this repository)
 #   --after JOBID          make the first step wait for JOBID (afterok)
@@ -34,7 +35,7 @@ abspath() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 1; }
 
 RAW="" WORKDIR="" FORMAT=cdnow REFERENCE_DATE=$(date +%F) MODEL="" PREVIOUS=""
-K=5 SEED=1 FEATURES=rfm CVSEG="${CVSEG:-}" AFTER="" DRIFT_FAILS=0
+K=5 SEED=1 FEATURES=rfm CVSEG="${CVSEG:-}" AFTER="" DRIFT_FAILS=0 DRIFT_THRESHOLD=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --in) RAW=$(abspath "$2"); shift 2 ;;
@@ -49,6 +50,7 @@ while [ $# -gt 0 ]; do
     --cvseg) CVSEG=$2; shift 2 ;;
     --after) AFTER=$2; shift 2 ;;
     --drift-fails) DRIFT_FAILS=1; shift ;;
+    --drift-threshold) DRIFT_THRESHOLD=$2; shift 2 ;;
     -h|--help) usage ;;
     --) shift; break ;;
     *) echo "submit-nightly: unknown option $1" >&2; usage ;;
@@ -71,7 +73,7 @@ steps+=(score report)
 SETTINGS=$WORKDIR/nightly.env
 {
   echo "# cvseg nightly chain settings, written by submit-nightly.sh at $(date -Is)"
-  for v in CVSEG WORKDIR RAW TRANSACTIONS FORMAT REFERENCE_DATE MODEL PREVIOUS FEATURES K SEED DRIFT_FAILS; do
+  for v in CVSEG WORKDIR RAW TRANSACTIONS FORMAT REFERENCE_DATE MODEL PREVIOUS DRIFT_THRESHOLD FEATURES K SEED DRIFT_FAILS; do
     printf '%s=%q\n' "$v" "${!v}"
   done
   for v in LAUNCHER SRUN_ARGS MPIRUN_ARGS; do

@@ -153,9 +153,10 @@ cvseg_status cvseg_job_write_results(cvseg_app *app, cvseg_job *job, const char 
 finish:
     free(text);
     free(total_score);
-    /* A run that did not converge still writes its (flagged) results. */
-    status = cvseg_writer_finish(
-        writer, status == CVSEG_OK && run_status != CVSEG_ENOCONV ? run_status : status);
+    /* A run that did not converge, or that found drift, still writes its
+     * (flagged) results. */
+    const int flagged = run_status == CVSEG_ENOCONV || run_status == CVSEG_EDRIFT;
+    status = cvseg_writer_finish(writer, status == CVSEG_OK && !flagged ? run_status : status);
     return status == CVSEG_OK ? run_status : status;
 }
 

@@ -358,7 +358,7 @@ cvseg_status cvseg_verb_score(cvseg_app *app)
                       (long long)job.gone_members);
         if (cvseg_opt_has(&options, "drift-threshold") && job.drift_available && worst > threshold)
             run_status = CVSEG_FAIL(CVSEG_EDRIFT,
-                                    "drift above threshold: max PSI %.4f > %.4f (results written; "
+                                    "drift above threshold: max PSI %.4g > %.4g (results written; "
                                     "consider retraining)",
                                     worst, threshold);
     }

@@ -21,7 +21,7 @@ WORK=$2
 STATE=$WORK/slurm
 T0=$SECONDS
 
-[ -x "$CVSEG" ] || { echo "run_slurm_tests: cvseg binary not found: $CVSEG" >&2; exit 1; }
+[ -x "$CVSEG" ] && [ -s "$CVSEG" ] || { echo "run_slurm_tests: cvseg binary not found or empty: $CVSEG" >&2; exit 1; }
 
 # A cluster left behind by a killed earlier run: stop it before wiping.
 [ -f "$STATE/pids" ] && "$REPO/scripts/slurm-stop.sh" "$STATE" >/dev/null 2>&1
@@ -146,9 +146,12 @@ t4=$(sub "${SB[@]}" -n 4 -c 1 -o "$WORK/logs/train4-%j.out" "$REPO/jobs/train.sb
 nightly_ok=$("$REPO/jobs/submit-nightly.sh" --in "$CDNOW" --format cdnow --workdir "$WORK/nightly" \
                --reference-date 1998-06-30 --k 4 --cvseg "$CVSEG" -- "${SB[@]}" -n 2 -c 1 2>&1)
 # nightly chain on the synthetic transaction log (no import step), scoring with
-# the model of the np2 training job, after that job (--after)
+# the model of the np2 training job, after that job (--after), against its
+# results as last night's; the tiny drift threshold makes score exit 6, which
+# must not stop the chain
 nightly_h5=$("$REPO/jobs/submit-nightly.sh" --in "$DATA/transactions.h5" --workdir "$WORK/nightly-h5" \
                --reference-date 2024-12-31 --model "$WORK/train2/model.h5" --after "$t2" \
+               --previous "$WORK/train2/results.h5" --drift-threshold 0.000001 \
                --cvseg "$CVSEG" -- "${SB[@]}" -n 2 -c 1 2>&1)
 # nightly chain whose first step fails (missing input): the rest must never run
 nightly_bad=$("$REPO/jobs/submit-nightly.sh" --in "$DATA/does-not-exist.txt" --workdir "$WORK/nightly-bad" \
@@ -199,6 +202,8 @@ nightly_check "nightly(h5)" "$WORK/nightly-h5" "$nightly_h5" aggregate \
   members.h5 results.h5 score.json report.md report.json nightly.env
 h5steps=$(awk '{ printf "%s ", $1 }' <<< "$nightly_h5")
 check "nightly(h5) steps are: aggregate score report" test "$h5steps" = "aggregate score report "
+check "nightly(h5) score found drift (exit 6 -> DRIFT file) and the chain went on" \
+  bash -c "[ -s '$WORK/nightly-h5/DRIFT' ] && grep -q 'exit code 6' '$WORK'/nightly-h5/logs/score-*.out"
 
 if ! grep -q '^import [0-9]' <<< "$nightly_bad"; then
   fail "submit-nightly (failing chain): $nightly_bad"
@@ -235,7 +240,7 @@ if ! "$CVSEG" train --help 2>&1 | grep -q -- '--checkpoint'; then
 else
   # A bigger input and more restarts of K-Means so that the job is still
   # running when it is signalled.
-  RQ_ARGS=${CVSEG_SLURM_REQUEUE_ARGS:---n-init 8 --tol 0 --max-iter 300}
+  RQ_ARGS=${CVSEG_SLURM_REQUEUE_ARGS:---n-init 32 --tol 0 --max-iter 300}
   if [ ! -s "$DATA/members-big.h5" ]; then
     "$CVSEG" gen --out "$DATA/members-big.h5" --members 200000 --clusters 6 --seed 2 --reference-date 2024-12-31 >/dev/null 2>&1
   fi
@@ -250,7 +255,7 @@ else
   signalled=0
   for _ in $(seq 1 600); do
     st=$(scontrol show job "$rq" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2)
-    if [ "$st" = RUNNING ] && [ -f "$rqlog" ] && grep -qiE 'iter' "$rqlog"; then
+    if [ "$st" = RUNNING ] && [ -f "$rqlog" ] && grep -qE 'iteration +[0-9]+:' "$rqlog"; then
       scancel --batch --signal=USR1 "$rq" && signalled=1
       break
     fi
@@ -264,6 +269,8 @@ else
     pass "requeue: sent USR1 to job $rq while running"
     wait_job "requeue: job $rq" "$rq" 300
     wait_job "requeue: reference job $ref" "$ref" 300
+    grep -q 'SIGUSR1' "$rqlog" ||
+      echo "    note: the batch script never got SIGUSR1 (did cvseg finish first? raise CVSEG_SLURM_REQUEUE_ARGS)"
     check "requeue: job restarted once (Restarts=1)" bash -c "scontrol show job $rq | grep -q 'Restarts=1 '"
     check "requeue: cvseg exited 7 in the first run" log_has "$rqlog" "cvseg exited with code 7"
     check "requeue: second run resumed from the checkpoint" log_has "$rqlog" "resuming from checkpoint"
