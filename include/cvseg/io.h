@@ -95,8 +95,9 @@ cvseg_status cvseg_writer_finish(cvseg_writer *writer, cvseg_status run_status);
 /* ---------------------------------------------------------------- reader */
 typedef struct cvseg_reader cvseg_reader;
 
-/* Opens an existing file read-only; fails with EIO "not an HDF5 file",
- * "cannot open" etc. Collective. */
+/* Opens an existing file read-only: EIO when the file cannot be opened,
+ * EDATA when it is not (or no longer, e.g. truncated) a valid HDF5 file.
+ * Collective. */
 cvseg_status cvseg_reader_open(MPI_Comm comm, const char *path, cvseg_reader **reader);
 void cvseg_reader_close(cvseg_reader *reader);
 const char *cvseg_reader_path(const cvseg_reader *reader);

@@ -176,8 +176,8 @@ cvseg_status cvseg_verb_gen(cvseg_app *app)
     status = cvseg_writer_finish(writer, status);
     if (status == CVSEG_OK) {
         const double peak = cvseg_peak_rss_mb(app);
-        cvseg_log(app, 1, "done in %.2f s, peak memory %.0f MiB per rank", cvseg_now() - app->start_time,
-                  peak);
+        cvseg_log(app, 1, "done in %.2f s, peak memory %.0f MiB per rank",
+                  cvseg_now() - app->start_time, peak);
     }
 done:
     for (int b = 0; b < 12; ++b)

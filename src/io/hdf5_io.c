@@ -252,10 +252,18 @@ cvseg_status cvseg_writer_rows(cvseg_writer *writer, const char *group, int64_t 
         const hsize_t one[1] = {1};
         hid_t memory_space = H5Screate_simple(1, n_local > 0 ? count : one, NULL);
         hid_t write_type = H5I_INVALID_HID;
-        if (dataset < 0 || file_space < 0) {
+        const hssize_t length = file_space >= 0 ? H5Sget_simple_extent_npoints(file_space) : -1;
+        if (dataset < 0 || file_space < 0)
             status = CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': cannot open for writing",
                                 writer->target, path);
-        } else {
+        else if (offset < 0 || n_local < 0 || (n_local > 0 && offset > (int64_t)length - n_local))
+            status = CVSEG_FAIL(CVSEG_EDATA,
+                                "file '%s', dataset '%s': rows %lld..%lld outside its %lld rows",
+                                writer->target, path, (long long)offset,
+                                (long long)(offset + n_local), (long long)length);
+        /* Agree before the collective write: a rank that skips it hangs the others. */
+        status = cvseg_dist_agree(writer->comm, status);
+        if (status == CVSEG_OK) {
             if (n_local > 0) {
                 H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL);
             } else {
@@ -560,10 +568,16 @@ cvseg_status cvseg_reader_column(cvseg_reader *reader, const char *group, const 
         const H5T_class_t class = H5Tget_class(file_type);
         const int integer_ok = class == H5T_INTEGER || class == H5T_ENUM;
         const int float_ok = class == H5T_FLOAT || integer_ok;
+        const hssize_t length = H5Sget_simple_extent_npoints(file_space);
         if (is_float_type(type) ? !float_ok : !integer_ok)
             status =
                 CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '%s': wrong type class (expected %s)",
                            reader->path, path, is_float_type(type) ? "a number" : "an integer");
+        else if (offset < 0 || count < 0 || (count > 0 && offset > (int64_t)length - count))
+            status = CVSEG_FAIL(CVSEG_EDATA,
+                                "file '%s', dataset '%s': rows %lld..%lld outside its %lld rows",
+                                reader->path, path, (long long)offset, (long long)(offset + count),
+                                (long long)length);
     }
     status = cvseg_dist_agree(reader->comm, status);
     if (status != CVSEG_OK)

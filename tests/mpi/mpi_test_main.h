@@ -7,6 +7,10 @@
  * The failure flags of all ranks are combined with MPI_Allreduce(MAX), so
  * every rank exits with the same non-zero code when any rank failed.
  *
+ * A watchdog (CVSEG_TEST_WATCHDOG seconds, default 60, 0 = off) ends a rank
+ * that hangs in a collective, so that a missing agreement shows as a quick
+ * failure instead of a ctest timeout.
+ *
  * The tested functions get cvseg_test_comm, a duplicate of MPI_COMM_WORLD
  * with MPI_ERRORS_RETURN; nothing here hands them MPI_COMM_WORLD itself.
  */
@@ -16,9 +20,12 @@
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 #include <mpi.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cunit_main.h"
 
@@ -56,6 +63,16 @@ static inline int cvseg_test_all(int flag)
     return all;
 }
 
+static inline void cvseg_test_watchdog_fired(int signal_number)
+{
+    static const char text[] = "mpi test watchdog: a rank hung (collective without agreement?)\n";
+    (void)signal_number;
+    if (write(STDERR_FILENO, text, sizeof text - 1) < 0) {
+        /* nothing more can be done */
+    }
+    _exit(124);
+}
+
 static inline int cvseg_mpi_run_cunit(const char *suite_name, CU_TestInfo *tests)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -66,7 +83,24 @@ static inline int cvseg_mpi_run_cunit(const char *suite_name, CU_TestInfo *tests
         return 2;
     }
     CU_basic_set_mode(cvseg_test_rank == 0 ? CU_BRM_VERBOSE : CU_BRM_SILENT);
+    /* CUnit's basic runner prints its summary even when silent: ranks other
+     * than 0 send its stdout to /dev/null and list their failures below. */
+    int saved_stdout = -1;
+    if (cvseg_test_rank != 0) {
+        fflush(stdout);
+        saved_stdout = dup(STDOUT_FILENO);
+        FILE *null_device = fopen("/dev/null", "w");
+        if (saved_stdout >= 0 && null_device)
+            dup2(fileno(null_device), STDOUT_FILENO);
+        if (null_device)
+            fclose(null_device);
+    }
     CU_basic_run_tests();
+    if (saved_stdout >= 0) {
+        fflush(stdout);
+        dup2(saved_stdout, STDOUT_FILENO);
+        close(saved_stdout);
+    }
     if (cvseg_test_rank != 0) {
         for (CU_pFailureRecord f = CU_get_failure_list(); f; f = f->pNext)
             printf("[rank %d] %s: %s:%u: %s\n", cvseg_test_rank, f->pTest ? f->pTest->pName : "?",
@@ -90,9 +124,16 @@ static inline int cvseg_mpi_test_main(int argc, char **argv, const char *suite_n
     MPI_Comm_set_errhandler(cvseg_test_comm, MPI_ERRORS_RETURN);
     MPI_Comm_rank(cvseg_test_comm, &cvseg_test_rank);
     MPI_Comm_size(cvseg_test_comm, &cvseg_test_size);
+    const char *watchdog = getenv("CVSEG_TEST_WATCHDOG");
+    const unsigned seconds = watchdog ? (unsigned)strtoul(watchdog, NULL, 10) : 60u;
+    if (seconds > 0) {
+        signal(SIGALRM, cvseg_test_watchdog_fired);
+        alarm(seconds);
+    }
     int failed = provided < MPI_THREAD_FUNNELED ? 2 : cvseg_mpi_run_cunit(suite_name, tests);
     int worst = failed;
     MPI_Allreduce(&failed, &worst, 1, MPI_INT, MPI_MAX, cvseg_test_comm);
+    alarm(0);
     if (cvseg_test_rank == 0)
         printf("%s at np %d: %s\n", suite_name, cvseg_test_size,
                worst == 0 ? "all ranks passed" : "FAILED on some rank");

@@ -1,0 +1,398 @@
+/* test_dist.c: the MPI collectives of dist.h on 1, 2 and 4 ranks.
+ *
+ * Every rank builds the same deterministic global array (heavy ties,
+ * negatives, both signed zeros, a few huge values), takes its slice under a
+ * block partition or a skewed one (rank 0 empty), and checks that the
+ * distributed answer is bit-identical to the one-process answer over the
+ * whole array.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cvseg/dist.h"
+#include "cvseg/fixed.h"
+#include "cvseg/partition.h"
+#include "cvseg/quantile.h"
+#include "cvseg/rng.h"
+#include "cvseg/stats.h"
+#include "mpi_test_main.h"
+
+static const int64_t sizes[] = {0, 1, 3, 1000, 65537};
+#define N_SIZES ((int)(sizeof sizes / sizeof sizes[0]))
+
+static double value_of(int64_t g)
+{
+    const uint64_t h = cvseg_rng_u64(11, 3, (uint64_t)g);
+    if (h % 97 == 0)
+        return -1e12 + (double)(h % 5); /* a few huge negatives */
+    if (h % 89 == 0)
+        return 3.5e9;
+    switch (h % 8) {
+    case 0:
+        return 0.0;
+    case 1:
+        return -0.0;
+    default:
+        return ((double)((int64_t)((h >> 8) % 41)) - 20.0) * 0.75 + (double)(h % 3) / 3.0;
+    }
+}
+
+static uint8_t include_of(int64_t g)
+{
+    return (cvseg_rng_u64(11, 4, (uint64_t)g) % 7) != 0;
+}
+
+/* partition 0: blocks; 1: skewed, rank r >= 2 owns [n r^2 / P^2, n (r+1)^2 / P^2),
+ * rank 1 owns [0, 4 n / P^2) and rank 0 owns nothing (when P > 1). */
+static cvseg_block part(int64_t n, int partition)
+{
+    if (partition == 0)
+        return cvseg_block_partition(n, cvseg_test_size, cvseg_test_rank);
+    const int64_t p2 = (int64_t)cvseg_test_size * cvseg_test_size;
+    const int64_t r = cvseg_test_rank;
+    cvseg_block block;
+    block.offset = r <= 1 ? 0 : n * r * r / p2;
+    block.count = n * (r + 1) * (r + 1) / p2 - block.offset;
+    if (r == 0 && cvseg_test_size > 1)
+        block.count = 0; /* rank 0 stays empty; rank 1 starts at row 0 */
+    return block;
+}
+
+typedef struct {
+    int64_t n;
+    double *x;        /* [n] whole array */
+    uint8_t *include; /* [n] */
+} global_array;
+
+static global_array make_array(int64_t n)
+{
+    global_array a = {n, malloc(sizeof(double) * (size_t)(n > 0 ? n : 1)),
+                      malloc((size_t)(n > 0 ? n : 1))};
+    CU_ASSERT_FATAL(a.x != NULL && a.include != NULL);
+    for (int64_t g = 0; g < n; ++g) {
+        a.x[g] = value_of(g);
+        a.include[g] = include_of(g);
+    }
+    return a;
+}
+
+static void free_array(global_array *a)
+{
+    free(a->x);
+    free(a->include);
+}
+
+static void test_partition_covers(void)
+{
+    for (int s = 0; s < N_SIZES; ++s)
+        for (int p = 0; p < 2; ++p) {
+            const cvseg_block block = part(sizes[s], p);
+            CU_ASSERT(block.count >= 0 && block.offset >= 0);
+            /* Slices are contiguous, in rank order, and cover [0, n). */
+            int64_t before = 0, total = 0;
+            CU_ASSERT_EQUAL(cvseg_dist_exscan_i64(cvseg_test_comm, block.count, &before, &total),
+                            CVSEG_OK);
+            CVSEG_ASSERT_EQUAL_I64(total, sizes[s]);
+            if (block.count > 0)
+                CVSEG_ASSERT_EQUAL_I64(before, block.offset);
+            if (p == 1 && cvseg_test_size > 1 && cvseg_test_rank == 0)
+                CVSEG_ASSERT_EQUAL_I64(block.count, 0);
+        }
+}
+
+static void test_moments(void)
+{
+    for (int s = 0; s < N_SIZES; ++s) {
+        global_array a = make_array(sizes[s]);
+        for (int p = 0; p < 2; ++p)
+            for (int use_include = 0; use_include < 2; ++use_include) {
+                const cvseg_block block = part(a.n, p);
+                const uint8_t *include = use_include ? a.include : NULL;
+                const cvseg_moments expected = cvseg_moments_local(a.x, include, a.n);
+                cvseg_moments got;
+                memset(&got, 0x55, sizeof got);
+                const cvseg_status status =
+                    cvseg_dist_moments(cvseg_test_comm, a.x + block.offset,
+                                       include ? include + block.offset : NULL, block.count, &got);
+                CU_ASSERT_EQUAL(status, CVSEG_OK);
+                CVSEG_ASSERT_EQUAL_I64(got.count, expected.count);
+                CVSEG_ASSERT_SAME_DOUBLE(got.mean, expected.mean);
+                CVSEG_ASSERT_SAME_DOUBLE(got.sd, expected.sd);
+                CVSEG_ASSERT_SAME_DOUBLE(got.min, expected.min);
+                CVSEG_ASSERT_SAME_DOUBLE(got.max, expected.max);
+                CU_ASSERT(memcmp(&got, &expected, sizeof got) == 0);
+                if (a.n >= 1000) {
+                    CU_ASSERT(expected.min < -1e11);
+                    CU_ASSERT(expected.max == 3.5e9);
+                }
+                cvseg_range range;
+                CU_ASSERT_EQUAL(cvseg_dist_range(cvseg_test_comm, a.x + block.offset,
+                                                 include ? include + block.offset : NULL,
+                                                 block.count, &range),
+                                CVSEG_OK);
+                CVSEG_ASSERT_EQUAL_I64(range.count, expected.count);
+                if (expected.count > 0) {
+                    CVSEG_ASSERT_SAME_DOUBLE(range.min, expected.min);
+                    CVSEG_ASSERT_SAME_DOUBLE(range.max, expected.max);
+                } else {
+                    CU_ASSERT(range.min == INFINITY && range.max == -INFINITY);
+                }
+            }
+        free_array(&a);
+    }
+}
+
+/* All zeros of both signs: the minimum and maximum are +0.0 everywhere. */
+static void test_moments_signed_zeros(void)
+{
+    const int64_t n = 37;
+    double x[37];
+    for (int64_t g = 0; g < n; ++g)
+        x[g] = g % 3 ? -0.0 : 0.0;
+    for (int p = 0; p < 2; ++p) {
+        const cvseg_block block = part(n, p);
+        const cvseg_moments expected = cvseg_moments_local(x, NULL, n);
+        cvseg_moments got;
+        CU_ASSERT_EQUAL(
+            cvseg_dist_moments(cvseg_test_comm, x + block.offset, NULL, block.count, &got),
+            CVSEG_OK);
+        CU_ASSERT(memcmp(&got, &expected, sizeof got) == 0);
+        CVSEG_ASSERT_SAME_DOUBLE(got.min, 0.0);
+        CVSEG_ASSERT_SAME_DOUBLE(got.max, 0.0);
+    }
+}
+
+static int make_targets(int64_t count, int64_t *ranks)
+{
+    int m = 0;
+    ranks[m++] = 1;
+    ranks[m++] = count;
+    for (int q = 1; q <= 4; ++q)
+        ranks[m++] = cvseg_quantile_rank(q, 5, count);
+    ranks[m++] = (count + 1) / 2;
+    ranks[m++] = count > 1 ? 2 : 1;
+    ranks[m++] = count > 1 ? count - 1 : 1;
+    ranks[m++] = count; /* repeated target */
+    return m;
+}
+
+static void test_select(void)
+{
+    for (int s = 0; s < N_SIZES; ++s) {
+        global_array a = make_array(sizes[s]);
+        for (int p = 0; p < 2; ++p)
+            for (int use_include = 0; use_include < 2; ++use_include) {
+                if (use_include != p)
+                    continue; /* blocks without, skewed with the include mask */
+                const cvseg_block block = part(a.n, p);
+                const uint8_t *include = use_include ? a.include : NULL;
+                int64_t count = 0;
+                for (int64_t g = 0; g < a.n; ++g)
+                    count += include ? include[g] : 1;
+                if (count == 0)
+                    continue;
+                int64_t ranks[CVSEG_SELECT_MAX_TARGETS];
+                const int m = make_targets(count, ranks);
+                double expected[CVSEG_SELECT_MAX_TARGETS], got[CVSEG_SELECT_MAX_TARGETS];
+                cvseg_select_local(a.x, include, a.n, m, ranks, expected);
+                memset(got, 0x55, sizeof got);
+                const cvseg_status status = cvseg_dist_select(
+                    cvseg_test_comm, a.x + block.offset, include ? include + block.offset : NULL,
+                    block.count, m, ranks, got);
+                CU_ASSERT_EQUAL(status, CVSEG_OK);
+                for (int t = 0; t < m; ++t)
+                    CVSEG_ASSERT_SAME_DOUBLE(got[t], expected[t]);
+                /* Independent check of the extreme targets. */
+                double lo = INFINITY, hi = -INFINITY;
+                for (int64_t g = 0; g < a.n; ++g)
+                    if (!include || include[g]) {
+                        const double v = a.x[g] == 0.0 ? 0.0 : a.x[g];
+                        lo = v < lo ? v : lo;
+                        hi = v > hi ? v : hi;
+                    }
+                CU_ASSERT(got[0] == lo);
+                CU_ASSERT(got[1] == hi);
+            }
+        free_array(&a);
+    }
+}
+
+/* A rank beyond the number of values: the same error on every rank. */
+static void test_select_out_of_range(void)
+{
+    for (int s = 0; s < 3; ++s) {
+        global_array a = make_array(sizes[s]);
+        const cvseg_block block = part(a.n, 1);
+        const int64_t ranks[2] = {1, a.n + 1};
+        double values[2];
+        cvseg_error_clear();
+        const cvseg_status status = cvseg_dist_select(cvseg_test_comm, a.x + block.offset, NULL,
+                                                      block.count, 2, ranks, values);
+        CU_ASSERT_NOT_EQUAL(status, CVSEG_OK);
+        CU_ASSERT(cvseg_test_same_i64(status));
+        cvseg_error_clear();
+        free_array(&a);
+    }
+}
+
+static void test_sums_and_scans(void)
+{
+    const int P = cvseg_test_size, r = cvseg_test_rank;
+    cvseg_i128 values[3];
+    values[0] = ((cvseg_i128)1 << 100) + r;
+    values[1] = -((cvseg_i128)(r + 1) << 64);
+    /* The fixed-point sum of a slice of the array, summed: the whole-array sum. */
+    global_array a = make_array(65537);
+    const int exponent = cvseg_fixed_exponent(1e12 + 10);
+    const cvseg_block block = part(a.n, 1);
+    values[2] = cvseg_fixed_sum(a.x + block.offset, NULL, block.count, exponent);
+    const cvseg_i128 whole = cvseg_fixed_sum(a.x, NULL, a.n, exponent);
+    CU_ASSERT_EQUAL(cvseg_dist_sum_i128(cvseg_test_comm, values, 3), CVSEG_OK);
+    CU_ASSERT(values[0] == ((cvseg_i128)P << 100) + (cvseg_i128)P * (P - 1) / 2);
+    CU_ASSERT(values[1] == -(((cvseg_i128)P * (P + 1) / 2) << 64));
+    CU_ASSERT(values[2] == whole);
+    free_array(&a);
+    /* count 0 is allowed */
+    CU_ASSERT_EQUAL(cvseg_dist_sum_i128(cvseg_test_comm, values, 0), CVSEG_OK);
+
+    int64_t v64[2] = {r - 3, INT64_C(1) << 40};
+    CU_ASSERT_EQUAL(cvseg_dist_sum_i64(cvseg_test_comm, v64, 2), CVSEG_OK);
+    CVSEG_ASSERT_EQUAL_I64(v64[0], (int64_t)P * (P - 1) / 2 - 3 * P);
+    CVSEG_ASSERT_EQUAL_I64(v64[1], (INT64_C(1) << 40) * P);
+    double f64[2] = {-(double)r, r == P - 1 ? 2.5 : -INFINITY};
+    CU_ASSERT_EQUAL(cvseg_dist_max_f64(cvseg_test_comm, f64, 2), CVSEG_OK);
+    CVSEG_ASSERT_SAME_DOUBLE(f64[0], -0.0); /* rank 0 sends -(double)0 */
+    CVSEG_ASSERT_SAME_DOUBLE(f64[1], 2.5);
+
+    /* Exclusive scans. */
+    int64_t before = -1, total = -1;
+    CU_ASSERT_EQUAL(cvseg_dist_exscan_i64(cvseg_test_comm, (int64_t)r * r - 5, &before, &total),
+                    CVSEG_OK);
+    int64_t want_before = 0, want_total = 0;
+    for (int q = 0; q < P; ++q) {
+        if (q < r)
+            want_before += (int64_t)q * q - 5;
+        want_total += (int64_t)q * q - 5;
+    }
+    CVSEG_ASSERT_EQUAL_I64(before, want_before);
+    CVSEG_ASSERT_EQUAL_I64(total, want_total);
+    before = -1;
+    CU_ASSERT_EQUAL(cvseg_dist_exscan_i64(cvseg_test_comm, 7, &before, NULL), CVSEG_OK);
+    CVSEG_ASSERT_EQUAL_I64(before, 7 * r);
+
+    cvseg_i128 b128 = -1, t128 = -1;
+    const cvseg_i128 mine = ((cvseg_i128)(r + 1) << 80) - 7 * (cvseg_i128)r;
+    CU_ASSERT_EQUAL(cvseg_dist_exscan_i128(cvseg_test_comm, mine, &b128, &t128), CVSEG_OK);
+    cvseg_i128 want_b = 0, want_t = 0;
+    for (int q = 0; q < P; ++q) {
+        const cvseg_i128 v = ((cvseg_i128)(q + 1) << 80) - 7 * (cvseg_i128)q;
+        if (q < r)
+            want_b += v;
+        want_t += v;
+    }
+    CU_ASSERT(b128 == want_b);
+    CU_ASSERT(t128 == want_t);
+    b128 = -1;
+    CU_ASSERT_EQUAL(cvseg_dist_exscan_i128(cvseg_test_comm, -1, &b128, NULL), CVSEG_OK);
+    CU_ASSERT(b128 == -(cvseg_i128)r);
+}
+
+/* ------------------------------------------------------------ duplicates */
+
+static int64_t base_key(int64_t g)
+{
+    return (int64_t)cvseg_permute63(5, (uint64_t)g) - (INT64_C(1) << 62);
+}
+
+static int planted(int64_t g)
+{
+    return g % 97 == 5 && (g / 97) % 2 == 1;
+}
+
+/* kind 0: unique keys; 1: planted copies of a key 97 rows earlier;
+ * 2: INT64_MIN / INT64_MAX repeated; 3: one key everywhere. */
+static int64_t key_of(int kind, int64_t g, int64_t n)
+{
+    switch (kind) {
+    case 1:
+        return planted(g) ? base_key(g - 97) : base_key(g);
+    case 2:
+        if (g == 0 || g == n - 1)
+            return INT64_MIN;
+        if (g == 1 || g == 2)
+            return INT64_MAX;
+        return base_key(g);
+    case 3:
+        return -5;
+    default:
+        return base_key(g);
+    }
+}
+
+static int compare_i64(const void *a, const void *b)
+{
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_duplicates(void)
+{
+    for (int s = 0; s < N_SIZES; ++s)
+        for (int kind = 0; kind < 4; ++kind)
+            for (int p = 0; p < 2; ++p) {
+                const int64_t n = sizes[s];
+                /* Expected by brute force over the whole key array. */
+                int64_t want = 0, want_example = INT64_MAX, want_planted = 0;
+                int64_t *all = malloc(sizeof(int64_t) * (size_t)(n + 1));
+                CU_ASSERT_FATAL(all != NULL);
+                for (int64_t g = 0; g < n; ++g) {
+                    all[g] = key_of(kind, g, n);
+                    want_planted += kind == 1 && planted(g);
+                }
+                qsort(all, (size_t)n, sizeof(int64_t), compare_i64);
+                for (int64_t g = 1; g < n; ++g)
+                    if (all[g] == all[g - 1]) {
+                        ++want;
+                        want_example = all[g] < want_example ? all[g] : want_example;
+                    }
+                free(all);
+                if (kind == 1)
+                    CVSEG_ASSERT_EQUAL_I64(want, want_planted);
+                if (kind == 2 && n >= 4)
+                    CU_ASSERT(want == 2 && want_example == INT64_MIN);
+                if (kind == 3)
+                    CVSEG_ASSERT_EQUAL_I64(want, n > 1 ? n - 1 : 0);
+                if (kind == 1 && n >= 1000)
+                    CU_ASSERT(want > 0);
+                const cvseg_block block = part(n, p);
+                int64_t *keys = malloc(sizeof(int64_t) * (size_t)(block.count + 1));
+                CU_ASSERT_FATAL(keys != NULL);
+                for (int64_t i = 0; i < block.count; ++i)
+                    keys[i] = key_of(kind, block.offset + i, n);
+                int64_t found = -1, example = 0;
+                const cvseg_status status =
+                    cvseg_dist_duplicates(cvseg_test_comm, keys, block.count, &found, &example);
+                CU_ASSERT_EQUAL(status, CVSEG_OK);
+                if (found != want)
+                    fprintf(stderr, "  n %lld kind %d partition %d\n", (long long)n, kind, p);
+                CVSEG_ASSERT_EQUAL_I64(found, want);
+                if (want > 0)
+                    CVSEG_ASSERT_EQUAL_I64(example, want_example);
+                free(keys);
+            }
+}
+
+int main(int argc, char **argv)
+{
+    CU_TestInfo tests[] = {{"partitions of the test", test_partition_covers},
+                           {"moments and range", test_moments},
+                           {"moments of signed zeros", test_moments_signed_zeros},
+                           {"exact selection", test_select},
+                           {"selection beyond the count", test_select_out_of_range},
+                           {"sums and exclusive scans", test_sums_and_scans},
+                           {"duplicates", test_duplicates},
+                           CU_TEST_INFO_NULL};
+    return cvseg_mpi_test_main(argc, argv, "mpi dist", tests);
+}
