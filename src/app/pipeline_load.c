@@ -192,7 +192,9 @@ static cvseg_status report_first_invalid(cvseg_app *app, cvseg_job *job, const i
     int64_t global = mine == INT64_MAX ? INT64_MAX : job->offset + mine;
     MPI_Allreduce(MPI_IN_PLACE, &global, 1, MPI_INT64_T, MPI_MIN, app->comm);
     cvseg_status status = CVSEG_OK;
-    if (mine != INT64_MAX && job->offset + mine == global) {
+    if (global == INT64_MAX)
+        status = CVSEG_FAIL(CVSEG_EINTERNAL, "invalid members counted but none found");
+    else if (mine != INT64_MAX && job->offset + mine == global) {
         const int64_t i = mine;
         char reason[256];
         const char *column = column_of(job, "monetary");
@@ -221,9 +223,8 @@ static cvseg_status report_first_invalid(cvseg_app *app, cvseg_job *job, const i
                             "(use --invalid drop to drop such members)",
                             job->input_path, column, (long long)global,
                             (long long)job->member_id[i], reason);
-    } else {
-        status = CVSEG_EDATA;
     }
+    /* Other ranks return OK: the agreement then carries the owner's message. */
     return status;
 }
 

@@ -155,8 +155,6 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
             status = CVSEG_FAIL(
                 CVSEG_EDATA, "file '%s', dataset '/transactions/amount', row %lld: amount is NaN",
                 input, (long long)first_bad);
-        else if (first_bad != INT64_MAX)
-            status = CVSEG_EDATA;
         status = cvseg_dist_agree(app->comm, status);
         if (status != CVSEG_OK)
             goto done;

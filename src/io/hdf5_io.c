@@ -122,9 +122,25 @@ agree:
         goto done;
     fapl = file_access(comm);
     w->file = H5Fcreate(w->temporary, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    if (w->file < 0)
-        status = CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot create the output file (%s)", w->target,
-                            errno ? strerror(errno) : "HDF5 create failed");
+    if (w->file < 0) {
+        /* HDF5 does not say why: look at the folder. */
+        char folder[4096];
+        struct stat info;
+        snprintf(folder, sizeof folder, "%s", w->target);
+        char *slash = strrchr(folder, '/');
+        if (slash)
+            *(slash == folder ? slash + 1 : slash) = '\0';
+        const char *where = slash ? folder : ".";
+        const char *why = "cannot create a file there";
+        if (stat(where, &info) != 0)
+            why = "its folder does not exist";
+        else if (!S_ISDIR(info.st_mode))
+            why = "its folder is not a directory";
+        else if (access(where, W_OK) != 0)
+            why = "its folder is not writable";
+        status =
+            CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot create the output file (%s)", w->target, why);
+    }
     status = cvseg_dist_agree(comm, status);
 done:
     if (fapl >= 0)
