@@ -1,8 +1,8 @@
 /* aggregate.h: transaction rows -> one row per member (pure kernel).
  *
- * Input rows [n] of one rank, in file order. Members are found with a hash
- * table, rows grouped per member with a stable counting sort (so each member's
- * rows keep their file order and every sum is taken in file order: the result
+ * Input rows [n] of one rank, in file order. Rows are grouped per member by a
+ * stable radix sort on the member id (so each member's rows keep their file
+ * order and every sum is taken in file order: the result
  * does not depend on how the rows were spread over ranks, as long as every
  * member's rows are on one rank in file order), and members output in
  * ascending member id.

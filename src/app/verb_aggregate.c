@@ -7,7 +7,7 @@
  *    selection (balanced by rows), and every row goes to the rank owning its
  *    id range (MPI_Alltoallv): all rows of a member meet on one rank, in file
  *    order, and ranks hold increasing id ranges;
- * 3. each rank aggregates its members (hash grouping, OpenMP) and the member
+ * 3. each rank aggregates its members (radix grouping, OpenMP) and the member
  *    table is written in ascending member id: the file is identical for any
  *    number of ranks. (Range rather than hash partitioning, so that the
  *    output order needs no second exchange.)
