@@ -117,8 +117,10 @@ static cvseg_status finish_outputs(cvseg_app *app, cvseg_job *job, const cvseg_o
                                    cvseg_status run_status)
 {
     json_t *summary = cvseg_job_summary(app, job);
+    const double started = cvseg_now();
     cvseg_status status =
         cvseg_job_write_results(app, job, cvseg_opt(options, "out"), summary, run_status);
+    cvseg_log(app, 1, "%-10s %.3f s (results file)", "write", cvseg_now() - started);
     if ((status == CVSEG_OK || status == CVSEG_ENOCONV || status == CVSEG_EDRIFT) &&
         cvseg_opt_has(options, "summary"))
         status = cvseg_write_json_file(app, cvseg_opt(options, "summary"), summary, status);
