@@ -169,13 +169,13 @@ def summary_of(path):
         return json.load(f)
 
 
-def pipeline_benchmarks(rec, work, members, transactions, peers):
-    # aggregate: cvseg vs pandas on the same transaction log
+def aggregate_benchmarks(rec, work, transactions, peers, configurations=((1, 1), (2, 1), (1, 2))):
+    """cvseg aggregate vs pandas groupby + qcut on one generated log."""
     tx = os.path.join(work, "tx.h5")
     agg = os.path.join(work, "agg.h5")
     run(mpirun(2, 1, f"{CVSEG} gen --out {tx} --members {transactions // 10} "
                      f"--transactions-per-member 10 --seed 5 -q"))
-    for np_, threads in ((1, 1), (2, 1), (1, 2)):
+    for np_, threads in configurations:
         summary = os.path.join(work, "agg.json")
         cmd = mpirun(np_, threads, f"{CVSEG} aggregate --in {tx} --out {agg} "
                                    f"--reference-date 2024-12-31 --summary {summary} -q")
@@ -190,6 +190,12 @@ def pipeline_benchmarks(rec, work, members, transactions, peers):
         if peer:
             peer.update({"workload": "aggregate_peer", "rows": transactions})
             rec.add(peer)
+
+
+def pipeline_benchmarks(rec, work, members, transactions, peers):
+    aggregate_benchmarks(rec, work, transactions, peers)
+    tx = os.path.join(work, "tx.h5")
+    agg = os.path.join(work, "agg.h5")
     # train and score end to end on a member table
     m = os.path.join(work, "members.h5")
     run(mpirun(2, 1, f"{CVSEG} gen --out {m} --members {members} --clusters 8 --seed 3 -q"))
@@ -346,6 +352,8 @@ def main():
     parser.add_argument("--scaling", action="store_true", help="strong and weak scaling")
     parser.add_argument("--scaling-only", action="store_true")
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--aggregate-rows", type=int, default=0,
+                        help="only: aggregate N transactions (np 2) vs pandas")
     args = parser.parse_args()
     for tool in (CVSEG, KERNEL):
         if not os.path.exists(tool):
@@ -358,7 +366,9 @@ def main():
             n, iterations, repeats, members, transactions = 1_000_000, 10, 3, 1_000_000, 2_000_000
         else:
             n, iterations, repeats, members, transactions = 10_000_000, 20, 5, 10_000_000, 10_000_000
-        if not args.scaling_only:
+        if args.aggregate_rows:
+            aggregate_benchmarks(rec, work, args.aggregate_rows, not args.no_peers, ((2, 1),))
+        elif not args.scaling_only:
             kernel_benchmarks(rec, work, n, iterations, repeats, not args.no_peers)
             pipeline_benchmarks(rec, work, members, transactions, not args.no_peers)
         if args.scaling or args.scaling_only:

@@ -23,16 +23,8 @@ rm -rf "$WORK_DIR"
 mkdir -p "$WORK_DIR/out" "$WORK_DIR/ranks"
 cd "$WORK_DIR"
 
-passed=0
-failed=0
-pass() {
-    echo "ok   $1"
-    passed=$((passed + 1))
-}
-fail() {
-    echo "FAIL $1${2:+: $2}"
-    failed=$((failed + 1))
-}
+# shellcheck source=lib.sh
+source "$SOURCE_DIR/tests/e2e/lib.sh"
 
 # Each rank records its own exit code (mpirun is told not to abort the others on a
 # non-zero exit, so every rank gets to report).
@@ -321,5 +313,4 @@ bad "NaN amount in row 140 (last rank at np 3)" aggregate t_nan_amount_late.h5 2
 bad "results without /results (group renamed)" report r_no_group.h5 2 ""
 bad "results without /results/member_id" report r_no_member_id.h5 2 ""
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ] || exit 1
+finish

@@ -39,16 +39,8 @@ export OMP_WAIT_POLICY=PASSIVE
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 export HDF5_USE_FILE_LOCKING=FALSE
 
-passed=0
-failed=0
-pass() {
-    echo "ok   $1"
-    passed=$((passed + 1))
-}
-fail() {
-    echo "FAIL $1${2:+: $2}"
-    failed=$((failed + 1))
-}
+# shellcheck source=lib.sh
+source "$SOURCE_DIR/tests/e2e/lib.sh"
 MPIRUN=(mpirun --oversubscribe --bind-to none -x OMP_NUM_THREADS -x OMP_WAIT_POLICY
     -x HDF5_USE_FILE_LOCKING)
 # run NP ARGS...: runs cvseg under mpirun; sets rc, stderr in err.txt.
@@ -339,5 +331,4 @@ else
     fail "(f) checkpoint (written every iteration) removed after the successful run"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ] || exit 1
+finish

@@ -24,16 +24,8 @@ rm -rf "$WORK_DIR"
 mkdir -p "$WORK_DIR"
 cd "$WORK_DIR"
 
-passed=0
-failed=0
-pass() {
-    echo "ok   $1"
-    passed=$((passed + 1))
-}
-fail() {
-    echo "FAIL $1${2:+: $2}"
-    failed=$((failed + 1))
-}
+# shellcheck source=lib.sh
+source "$SOURCE_DIR/tests/e2e/lib.sh"
 # check NAME COMMAND...: passes when the command succeeds.
 check() {
     local name=$1
@@ -254,5 +246,4 @@ else
     fail "failed import leaves the earlier output byte-identical" "rc $rc"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ] || exit 1
+finish

@@ -37,16 +37,8 @@ export OMP_WAIT_POLICY=PASSIVE
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 export HDF5_USE_FILE_LOCKING=FALSE
 
-passed=0
-failed=0
-pass() {
-    echo "ok   $1"
-    passed=$((passed + 1))
-}
-fail() {
-    echo "FAIL $1${2:+: $2}"
-    failed=$((failed + 1))
-}
+# shellcheck source=lib.sh
+source "$SOURCE_DIR/tests/e2e/lib.sh"
 # check NAME COMMAND...: passes when the command succeeds.
 check() {
     local name=$1
@@ -209,5 +201,4 @@ else
     fail "refused --init-from names the option and writes no output" "$(tail -n 2 err.txt | tr '\n' ' ')"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ] || exit 1
+finish

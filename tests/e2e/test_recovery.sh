@@ -23,16 +23,8 @@ cd "$WORK_DIR"
 export OMP_WAIT_POLICY=PASSIVE
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 
-passed=0
-failed=0
-pass() {
-    echo "ok   $1"
-    passed=$((passed + 1))
-}
-fail() {
-    echo "FAIL $1${2:+: $2}"
-    failed=$((failed + 1))
-}
+# shellcheck source=lib.sh
+source "$SOURCE_DIR/tests/e2e/lib.sh"
 
 # run NP ARGS...: runs cvseg under mpirun; sets rc, stderr in err.txt.
 run() {
@@ -70,5 +62,4 @@ for k in 4 5; do
     fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ] || exit 1
+finish

@@ -33,16 +33,8 @@ mkdir -p "$WORK_DIR"
 cd "$WORK_DIR"
 export OMP_WAIT_POLICY=PASSIVE
 
-passed=0
-failed=0
-pass() {
-    echo "ok   $1"
-    passed=$((passed + 1))
-}
-fail() {
-    echo "FAIL $1${2:+: $2}"
-    failed=$((failed + 1))
-}
+# shellcheck source=lib.sh
+source "$SOURCE_DIR/tests/e2e/lib.sh"
 
 # run NP THREADS ARGS...: runs cvseg under mpirun; sets rc, stderr in err.txt.
 run() {
@@ -174,5 +166,4 @@ ran "rfm on 3,000,000 members at np 4"
 same "rfm: np 1 and np 4 give identical /results datasets" rfm_np1.h5 rfm_np4.h5 /results
 rm -f big.h5 rfm_np1.h5 rfm_np4.h5
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ] || exit 1
+finish

@@ -27,16 +27,8 @@ rm -rf "$WORK_DIR"
 mkdir -p "$WORK_DIR"
 cd "$WORK_DIR"
 
-passed=0
-failed=0
-pass() {
-    echo "ok   $1"
-    passed=$((passed + 1))
-}
-fail() {
-    echo "FAIL $1${2:+: $2}"
-    failed=$((failed + 1))
-}
+# shellcheck source=lib.sh
+source "$SOURCE_DIR/tests/e2e/lib.sh"
 # check NAME COMMAND...: passes when the command succeeds.
 check() {
     local name=$1
@@ -139,5 +131,4 @@ run 2 2 rfm --in sample_members.h5 --out sample_rfm.h5 --summary sample_summary.
 oracle --text "$CDNOW/CDNOW_sample.txt" --layout sample --reference-date "$REFERENCE" \
     --results sample_rfm.h5 --summary sample_summary.json --ranks 2 --threads 2 --label "sample np2 t2"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ] || exit 1
+finish

@@ -23,16 +23,8 @@ rm -rf "$WORK_DIR"
 mkdir -p "$WORK_DIR"
 cd "$WORK_DIR"
 
-passed=0
-failed=0
-pass() {
-    echo "ok   $1"
-    passed=$((passed + 1))
-}
-fail() {
-    echo "FAIL $1${2:+: $2}"
-    failed=$((failed + 1))
-}
+# shellcheck source=lib.sh
+source "$SOURCE_DIR/tests/e2e/lib.sh"
 # run NP ARGS...: runs cvseg under mpirun (2 threads); sets rc, stderr in err.txt.
 run() {
     local np=$1
@@ -174,5 +166,4 @@ assert d.get('members') == len(__import__('h5py').File('$results', 'r')['results
     fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ] || exit 1
+finish
