@@ -33,15 +33,19 @@ typedef struct {
 } tx_record;
 
 /* Stable sort of rows by key in two memory passes: a counting scatter into
- * up to 65,536 buckets by the high bits of (key - min key), then a radix sort
+ * 256..65,536 buckets by the high bits of (key - min key), then a radix sort
  * of each bucket, which fits in cache. records [n] receives the rows in key
  * order, file order within equal keys. */
 static cvseg_status sort_records(const int64_t *member_id, const int32_t *date,
                                  const double *amount, int64_t n, tx_record *records)
 {
     cvseg_status status = CVSEG_OK;
-    enum { BUCKET_BITS = 11, BUCKETS = 1 << BUCKET_BITS };
-    int64_t *bucket_start = calloc(BUCKETS + 1, sizeof(int64_t));
+    /* About 4,096 rows per bucket (a cache-resident sort), 256..65,536 buckets. */
+    int bucket_bits = 8;
+    while (bucket_bits < 16 && (n >> bucket_bits) > 4096)
+        ++bucket_bits;
+    const int BUCKETS = 1 << bucket_bits;
+    int64_t *bucket_start = calloc((size_t)BUCKETS + 1, sizeof(int64_t));
     tx_record *scattered = malloc(sizeof(tx_record) * (size_t)(n > 0 ? n : 1));
     if (!bucket_start || !scattered) {
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
@@ -54,19 +58,19 @@ static cvseg_status sort_records(const int64_t *member_id, const int32_t *date,
         highest = key > highest ? key : highest;
     }
     int shift = 0;
-    while (n > 0 && ((highest - lowest) >> shift) >= BUCKETS)
+    while (n > 0 && ((highest - lowest) >> shift) >= (uint64_t)BUCKETS)
         ++shift;
     for (int64_t i = 0; i < n; ++i)
         bucket_start[((cvseg_i64_key(member_id[i]) - lowest) >> shift) + 1] += 1;
     for (int b = 0; b < BUCKETS; ++b)
         bucket_start[b + 1] += bucket_start[b];
     {
-        int64_t *next = malloc(sizeof(int64_t) * BUCKETS);
+        int64_t *next = malloc(sizeof(int64_t) * (size_t)BUCKETS);
         if (!next) {
             status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
             goto done;
         }
-        memcpy(next, bucket_start, sizeof(int64_t) * BUCKETS);
+        memcpy(next, bucket_start, sizeof(int64_t) * (size_t)BUCKETS);
         for (int64_t i = 0; i < n; ++i) {
             const uint64_t key = cvseg_i64_key(member_id[i]);
             tx_record *r = &scattered[next[(key - lowest) >> shift]++];
