@@ -72,6 +72,20 @@ static cvseg_i128 draw_target(double u, cvseg_i128 total)
     return target;
 }
 
+/* Both seedings start alike: min_d2 := +inf and the first centre is a row
+ * drawn uniformly over all global rows (stream (restart, 0, 0)). */
+static cvseg_status first_centre(const run_context *ctx, uint64_t seed, int restart, double *min_d2,
+                                 double *centre)
+{
+    for (int64_t i = 0; i < ctx->n; ++i)
+        min_d2[i] = INFINITY;
+    int64_t row = (int64_t)(cvseg_rng_uniform(seed, cvseg_rng_stream((uint64_t)restart, 0, 0), 0) *
+                            (double)ctx->total);
+    if (row >= ctx->total)
+        row = ctx->total - 1;
+    return fetch_row(ctx, row, centre);
+}
+
 /* Greedy k-means++ over all ranks. centres [k][d]. */
 static cvseg_status seed_plusplus(const run_context *ctx, int k, uint64_t seed, int restart,
                                   double *min_d2, double *centres)
@@ -84,14 +98,7 @@ static cvseg_status seed_plusplus(const run_context *ctx, int k, uint64_t seed, 
     status = cvseg_dist_agree(ctx->comm, status);
     if (status != CVSEG_OK)
         goto done;
-    for (int64_t i = 0; i < ctx->n; ++i)
-        min_d2[i] = INFINITY;
-    /* First centre: uniform over global rows. */
-    int64_t row = (int64_t)(cvseg_rng_uniform(seed, cvseg_rng_stream((uint64_t)restart, 0, 0), 0) *
-                            (double)ctx->total);
-    if (row >= ctx->total)
-        row = ctx->total - 1;
-    status = fetch_row(ctx, row, centres);
+    status = first_centre(ctx, seed, restart, min_d2, centres);
     if (status != CVSEG_OK)
         goto done;
     cvseg_i128 local =
@@ -157,13 +164,7 @@ static cvseg_status seed_parallel(const run_context *ctx, int k, uint64_t seed, 
     status = cvseg_dist_agree(ctx->comm, status);
     if (status != CVSEG_OK)
         goto done;
-    for (int64_t i = 0; i < ctx->n; ++i)
-        min_d2[i] = INFINITY;
-    int64_t row = (int64_t)(cvseg_rng_uniform(seed, cvseg_rng_stream((uint64_t)restart, 0, 0), 0) *
-                            (double)ctx->total);
-    if (row >= ctx->total)
-        row = ctx->total - 1;
-    status = fetch_row(ctx, row, candidates);
+    status = first_centre(ctx, seed, restart, min_d2, candidates);
     m = 1;
     cvseg_i128 local = 0;
     if (status == CVSEG_OK)
