@@ -8,22 +8,11 @@
 #include <string.h>
 
 #include "cunit_main.h"
+
+#define TEST_SEED 0x9E3779B97F4A7C15ULL
+#include "test_support.h"
 #include "cvseg/fixed.h"
 #include "cvseg/stats.h"
-
-/* Test-local generator (independent of the kernel under test). */
-static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
-static uint64_t next_u64(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-static double next_uniform(void)
-{
-    return (double)(next_u64() >> 11) * 0x1.0p-53;
-}
 
 static void assert_same_i128(cvseg_i128 a, cvseg_i128 b)
 {

@@ -7,18 +7,12 @@
 #include <string.h>
 
 #include "cunit_main.h"
+
+#define TEST_SEED 0x6E6E6E6E12121212ULL
+#include "test_support.h"
 #include "cvseg/gen.h"
 #include "cvseg/partition.h"
 #include "cvseg/rfm.h"
-
-static uint64_t rng_state = 0x6E6E6E6E12121212ULL;
-static uint64_t next_u64(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
 
 static int compare_i64(const void *a, const void *b)
 {
@@ -30,24 +24,6 @@ static int compare_double(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
-}
-
-static void make_cuts(int64_t n, int p, int pattern, int64_t *cuts)
-{
-    cuts[0] = 0;
-    cuts[p] = n;
-    for (int r = 1; r < p; ++r)
-        cuts[r] = pattern == 0   ? cvseg_block_partition(n, p, r).offset
-                  : pattern == 1 ? (int64_t)(next_u64() % (uint64_t)(n + 1))
-                  : pattern == 2 ? 0
-                                 : n;
-    for (int r = 1; r < p; ++r)
-        for (int s = r + 1; s < p; ++s)
-            if (cuts[s] < cuts[r]) {
-                const int64_t t = cuts[r];
-                cuts[r] = cuts[s];
-                cuts[s] = t;
-            }
 }
 
 static const cvseg_gen_config config5 = {20240601ULL, 5, 19875, 365}; /* 2024-06-01 */

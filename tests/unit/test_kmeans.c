@@ -8,26 +8,11 @@
 #include <string.h>
 
 #include "cunit_main.h"
+
+#define TEST_SEED 0x5EEDC0DE12345678ULL
+#include "test_support.h"
 #include "cvseg/kmeans.h"
 #include "cvseg/partition.h"
-
-static uint64_t rng_state = 0x5EEDC0DE12345678ULL;
-static uint64_t next_u64(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-static double next_uniform(void)
-{
-    return (double)(next_u64() >> 11) * 0x1.0p-53;
-}
-static double next_normal(void)
-{
-    const double u1 = 1.0 - next_uniform(), u2 = next_uniform();
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
-}
 
 static void assert_same_i128(cvseg_i128 a, cvseg_i128 b, const char *what)
 {
@@ -54,24 +39,6 @@ static double *chunk_copy(const double *z, int64_t n, int d, int64_t from, int64
     for (int j = 0; j < d; ++j)
         memcpy(c + (int64_t)j * rows, z + (int64_t)j * n + from, sizeof(double) * (size_t)rows);
     return c;
-}
-
-static void make_cuts(int64_t n, int p, int pattern, int64_t *cuts)
-{
-    cuts[0] = 0;
-    cuts[p] = n;
-    for (int r = 1; r < p; ++r)
-        cuts[r] = pattern == 0   ? cvseg_block_partition(n, p, r).offset
-                  : pattern == 1 ? (int64_t)(next_u64() % (uint64_t)(n + 1))
-                  : pattern == 2 ? 0
-                                 : n;
-    for (int r = 1; r < p; ++r)
-        for (int s = r + 1; s < p; ++s)
-            if (cuts[s] < cuts[r]) {
-                const int64_t t = cuts[r];
-                cuts[r] = cuts[s];
-                cuts[s] = t;
-            }
 }
 
 static int same_partial(const cvseg_kmeans_partial *a, const cvseg_kmeans_partial *b)

@@ -8,21 +8,11 @@
 #include <string.h>
 
 #include "cunit_main.h"
+
+#define TEST_SEED 0xC0FFEE1234567ULL
+#include "test_support.h"
 #include "cvseg/partition.h"
 #include "cvseg/quantile.h"
-
-static uint64_t rng_state = 0xC0FFEE1234567ULL;
-static uint64_t next_u64(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-static double next_uniform(void)
-{
-    return (double)(next_u64() >> 11) * 0x1.0p-53;
-}
 
 static int compare_double(const void *a, const void *b)
 {
@@ -221,25 +211,6 @@ static void test_select_matches_qsort(void)
     CVSEG_ASSERT_SAME_DOUBLE(edges[3], 3.0);
     free(x);
     free(include);
-}
-
-/* Chunk boundaries of p simulated ranks (see test_stats.c). */
-static void make_cuts(int64_t n, int p, int pattern, int64_t *cuts)
-{
-    cuts[0] = 0;
-    cuts[p] = n;
-    for (int r = 1; r < p; ++r)
-        cuts[r] = pattern == 0   ? cvseg_block_partition(n, p, r).offset
-                  : pattern == 1 ? (int64_t)(next_u64() % (uint64_t)(n + 1))
-                  : pattern == 2 ? 0
-                                 : n;
-    for (int r = 1; r < p; ++r)
-        for (int s = r + 1; s < p; ++s)
-            if (cuts[s] < cuts[r]) {
-                const int64_t tmp = cuts[r];
-                cuts[r] = cuts[s];
-                cuts[s] = tmp;
-            }
 }
 
 static void test_select_over_simulated_ranks(void)

@@ -7,22 +7,12 @@
 #include <string.h>
 
 #include "cunit_main.h"
+
+#define TEST_SEED 0xA5A5A5A5DEADBEEFULL
+#include "test_support.h"
 #include "cvseg/partition.h"
 #include "cvseg/quantile.h"
 #include "cvseg/rfm.h"
-
-static uint64_t rng_state = 0xA5A5A5A5DEADBEEFULL;
-static uint64_t next_u64(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-static double next_uniform(void)
-{
-    return (double)(next_u64() >> 11) * 0x1.0p-53;
-}
 
 static int compare_double(const void *a, const void *b)
 {

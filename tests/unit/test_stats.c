@@ -9,67 +9,11 @@
 #include <string.h>
 
 #include "cunit_main.h"
+
+#define TEST_SEED 0x0DDB1A5E5BAD5EEDULL
+#include "test_support.h"
 #include "cvseg/partition.h"
 #include "cvseg/stats.h"
-
-/* Test-local generator (independent of the kernel under test). */
-static uint64_t rng_state = 0x0DDB1A5E5BAD5EEDULL;
-static uint64_t next_u64(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-static double next_uniform(void)
-{
-    return (double)(next_u64() >> 11) * 0x1.0p-53;
-}
-static double next_normal(void)
-{
-    const double u1 = 1.0 - next_uniform(), u2 = next_uniform();
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
-}
-
-/* Chunk boundaries of p simulated ranks: cuts[0] = 0 <= ... <= cuts[p] = n.
- * pattern 0: block partition; 1: random cuts (duplicates = empty ranks);
- * 2: everything on the last rank; 3: everything on rank 0; 4: every even
- * rank empty. */
-static void make_cuts(int64_t n, int p, int pattern, int64_t *cuts)
-{
-    cuts[0] = 0;
-    cuts[p] = n;
-    for (int r = 1; r < p; ++r) {
-        switch (pattern) {
-        case 0:
-            cuts[r] = cvseg_block_partition(n, p, r).offset;
-            break;
-        case 1:
-            cuts[r] = (int64_t)(next_u64() % (uint64_t)(n + 1));
-            break;
-        case 2:
-            cuts[r] = 0;
-            break;
-        case 3:
-            cuts[r] = n;
-            break;
-        default:
-            cuts[r] = r % 2 ? cvseg_block_partition(n, p, r).offset : cuts[r - 1];
-            break;
-        }
-    }
-    for (int r = 1; r < p; ++r) /* sort (random pattern) */
-        for (int s = r + 1; s < p; ++s)
-            if (cuts[s] < cuts[r]) {
-                const int64_t t = cuts[r];
-                cuts[r] = cuts[s];
-                cuts[s] = t;
-            }
-    if (pattern == 4)
-        for (int r = 1; r < p; ++r)
-            if (cuts[r] < cuts[r - 1])
-                cuts[r] = cuts[r - 1];
-}
 
 /* The three-pass protocol of the distributed layer, with the MPI reductions
  * replaced by merges of the chunks' partials in rank order (or reversed). */
