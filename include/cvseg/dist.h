@@ -58,14 +58,11 @@ cvseg_status cvseg_dist_group_summary(MPI_Comm comm, cvseg_group_summary *summar
 /* Bytes of a message from the lowest failing rank, for cvseg_dist_agree. */
 #define CVSEG_DIST_MESSAGE_MAX 640
 
-#endif
-
-#ifndef CVSEG_DIST_DUPLICATES
-#define CVSEG_DIST_DUPLICATES
 /* Duplicate detection of int64 keys across ranks: keys are hash-partitioned
  * to owner ranks (MPI_Alltoallv), radix-sorted and scanned. Returns the
  * number of keys that repeat an earlier one (global) and the smallest
  * duplicated key (valid when *duplicates > 0). Collective. */
 cvseg_status cvseg_dist_duplicates(MPI_Comm comm, const int64_t *keys, int64_t n,
                                    int64_t *duplicates, int64_t *example);
+
 #endif
