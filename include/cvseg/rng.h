@@ -12,6 +12,10 @@
 
 #include <stdint.h>
 
+/* The SplitMix64 finaliser: a bijective 64-bit mix (also used to spread
+ * member ids over owner ranks). */
+uint64_t cvseg_mix64(uint64_t z);
+
 /* 64 random bits for (seed, stream, counter). */
 uint64_t cvseg_rng_u64(uint64_t seed, uint64_t stream, uint64_t counter);
 /* Uniform double in [0, 1) with 53 random bits. */

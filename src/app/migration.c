@@ -17,17 +17,10 @@
 #include "cvseg/fixed.h"
 #include "cvseg/io.h"
 #include "cvseg/partition.h"
+#include "cvseg/rng.h"
 #include "pipeline.h"
 
 enum { WORDS = 6 }; /* id, origin row, segment, cluster, abc, monetary bits */
-
-static uint64_t owner_hash(int64_t id)
-{
-    uint64_t z = (uint64_t)id;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 static int64_t bits_of(double x)
 {
@@ -63,11 +56,11 @@ static cvseg_status scatter_records(MPI_Comm comm, int ranks, const int64_t *rec
         goto done;
     memset(send_counts, 0, sizeof(int) * (size_t)ranks);
     for (int64_t i = 0; i < n; ++i)
-        send_counts[owner_hash(records[i * WORDS]) % (uint64_t)ranks] += WORDS;
+        send_counts[cvseg_mix64((uint64_t)records[i * WORDS]) % (uint64_t)ranks] += WORDS;
     for (int r = 1; r < ranks; ++r)
         send_displs[r] = send_displs[r - 1] + send_counts[r - 1];
     for (int64_t i = 0; i < n; ++i) {
-        const int r = (int)(owner_hash(records[i * WORDS]) % (uint64_t)ranks);
+        const int r = (int)(cvseg_mix64((uint64_t)records[i * WORDS]) % (uint64_t)ranks);
         memcpy(ordered + send_displs[r] + fill[r], records + i * WORDS, sizeof(int64_t) * WORDS);
         fill[r] += WORDS;
     }
@@ -235,7 +228,7 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
         slot_value[s] = -1;
     for (int64_t o = 0; o < old_n; ++o) {
         const int64_t id = old_received[o * WORDS];
-        uint64_t s = (owner_hash(id) >> 16) & mask;
+        uint64_t s = (cvseg_mix64((uint64_t)id) >> 16) & mask;
         while (slot_value[s] >= 0 && slot_key[s] != id)
             s = (s + 1) & mask;
         if (slot_value[s] < 0) {
@@ -256,7 +249,7 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
     int64_t new_count = 0, gone_count = 0;
     for (int64_t t = 0; t < new_n; ++t) {
         const int64_t *r = new_received + t * WORDS;
-        uint64_t s = (owner_hash(r[0]) >> 16) & mask;
+        uint64_t s = (cvseg_mix64((uint64_t)r[0]) >> 16) & mask;
         while (slot_value[s] >= 0 && slot_key[s] != r[0])
             s = (s + 1) & mask;
         const int64_t o = slot_value[s];

@@ -10,6 +10,11 @@ static uint64_t splitmix64_mix(uint64_t z)
     return z ^ (z >> 31);
 }
 
+uint64_t cvseg_mix64(uint64_t z)
+{
+    return splitmix64_mix(z);
+}
+
 uint64_t cvseg_rng_u64(uint64_t seed, uint64_t stream, uint64_t counter)
 {
     uint64_t key = splitmix64_mix(seed + 0x9e3779b97f4a7c15ULL);

@@ -2,14 +2,8 @@
 #include <stdlib.h>
 
 #include "cvseg/dist.h"
+#include "cvseg/rng.h"
 #include "cvseg/sort.h"
-
-static uint64_t mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 cvseg_status cvseg_dist_duplicates(MPI_Comm comm, const int64_t *keys, int64_t n,
                                    int64_t *duplicates, int64_t *example)
@@ -31,11 +25,11 @@ cvseg_status cvseg_dist_duplicates(MPI_Comm comm, const int64_t *keys, int64_t n
     if (status != CVSEG_OK)
         goto done;
     for (int64_t i = 0; i < n; ++i)
-        send_counts[mix((uint64_t)keys[i]) % (uint64_t)ranks] += 1;
+        send_counts[cvseg_mix64((uint64_t)keys[i]) % (uint64_t)ranks] += 1;
     for (int r = 1; r < ranks; ++r)
         send_displs[r] = send_displs[r - 1] + send_counts[r - 1];
     for (int64_t i = 0; i < n; ++i) {
-        const int r = (int)(mix((uint64_t)keys[i]) % (uint64_t)ranks);
+        const int r = (int)(cvseg_mix64((uint64_t)keys[i]) % (uint64_t)ranks);
         send[send_displs[r] + fill[r]++] = cvseg_i64_key(keys[i]);
     }
     status = cvseg_dist_check(MPI_Alltoall(send_counts, 1, MPI_INT, recv_counts, 1, MPI_INT, comm),
