@@ -24,6 +24,8 @@
 #include "cvseg/partition.h"
 #include "cvseg/rng.h"
 
+typedef double floor_vector __attribute__((vector_size(32)));
+
 static int compare_doubles(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
@@ -90,6 +92,7 @@ int main(int argc, char **argv)
         zmax = fmax(zmax, fabs(z[t]));
     MPI_Allreduce(MPI_IN_PLACE, &zmax, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
     const cvseg_kmeans_exponents e = cvseg_kmeans_exponents_for(zmax, d);
+    cvseg_kmeans_quantize(z, n, d, &e); /* as cvseg_dist_kmeans does */
     cvseg_kmeans_partial partial;
     cvseg_kmeans_partial_alloc(&partial, k, d);
     double *per_iteration = malloc(sizeof(double) * (size_t)repeats);
@@ -114,21 +117,24 @@ int main(int argc, char **argv)
         /* Streaming floor: read every value once. */
         MPI_Barrier(MPI_COMM_WORLD);
         t0 = MPI_Wtime();
-        /* Eight independent sums per thread so the loop is bound by memory,
-         * not by the latency of one floating-point add chain. */
+        /* Four independent 4-wide sums per thread (16 doubles per step), so
+         * the loop is bound by memory, not by the latency of an add chain. */
         double sum = 0.0;
-        const int64_t total = n * d, blocks = total / 8;
-#pragma omp parallel for reduction(+ : sum) schedule(static)
-        for (int64_t b = 0; b < blocks; ++b) {
-            double lane[8];
-            for (int l = 0; l < 8; ++l)
-                lane[l] = z[8 * b + l];
-            double s8 = 0.0;
-            for (int l = 0; l < 8; ++l)
-                s8 += lane[l];
-            sum += s8;
+        const int64_t total = n * d, blocks = total / 16;
+#pragma omp parallel reduction(+ : sum)
+        {
+            floor_vector acc[4] = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
+#pragma omp for schedule(static)
+            for (int64_t b = 0; b < blocks; ++b)
+                for (int v = 0; v < 4; ++v) {
+                    floor_vector lane;
+                    memcpy(&lane, z + 16 * b + 4 * v, sizeof lane);
+                    acc[v] += lane;
+                }
+            for (int v = 0; v < 4; ++v)
+                sum += acc[v][0] + acc[v][1] + acc[v][2] + acc[v][3];
         }
-        for (int64_t t = 8 * blocks; t < total; ++t)
+        for (int64_t t = 16 * blocks; t < total; ++t)
             sum += z[t];
         double stream_seconds = MPI_Wtime() - t0;
         MPI_Allreduce(MPI_IN_PLACE, &stream_seconds, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);

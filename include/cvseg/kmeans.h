@@ -3,17 +3,30 @@
  * Data layout: z is column-major (structure of arrays): z[j * n + i] is
  * feature j of local row i, standardised. Centres are row-major [k][d].
  *
- * Determinism: the squared distance of a point to a centre is always computed
- * by the same expression (sum over j = 0..d-1 in order of (z - c)^2, no FMA
- * contraction), so it does not depend on which rank or thread computes it.
- * Every sum that crosses points (centroid sums, inertia, k-means++
- * potentials) is an exact fixed-point integer (fixed.h), so partials merge
- * to the same bits in any order. Ties in the nearest centre go to the lowest
- * centre index (as numpy's argmin).
+ * Assignment: a row x goes to the centre c with the lowest score
+ *   score(x, c) = ||c||^2 - 2 x.c
+ * (the expansion of ||x - c||^2 without the ||x||^2 every centre shares, as
+ * scikit-learn's Lloyd also uses), evaluated by one fixed expression:
+ * ||c||^2 = sum over j = 0..d-1 in order of c_j * c_j, then
+ * score = fma(x_j, -2 c_j, score) for j = 0..d-1 (cvseg_kmeans_score). Ties go
+ * to the lowest centre index (as numpy's argmin). The squared distance of the
+ * row to its centre is d2 = max(0, ||x||^2 + score) with ||x||^2 =
+ * fma(x_j, x_j, .) from x_0 * x_0 (cvseg_kmeans_distance2); it differs from
+ * sum (x_j - c_j)^2 by rounding only (a few ulps of ||x||^2 + ||c||^2).
+ *
+ * Determinism: every per-row value above is one expression of that row and
+ * the centres (fused multiply-adds are exact-rounded, so the vector and scalar
+ * paths give the same bits), so it does not depend on which rank or thread
+ * computes it. Every sum that crosses rows (centroid sums, counts, inertia,
+ * k-means++ potentials) is an exact fixed-point integer (fixed.h) with terms
+ * of at most 2^43 units, so partials merge to the same bits in any order. The
+ * inertia adds each d2 rounded to the nearest unit (2^-43 of the bound on d2),
+ * so its error is below n/2 units and typically about sqrt(n) / 2.
  */
 #ifndef CVSEG_KMEANS_H
 #define CVSEG_KMEANS_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include "cvseg/fixed.h"
@@ -29,8 +42,10 @@ typedef struct {
     int distance;   /* for sums of squared distances */
 } cvseg_kmeans_exponents;
 
-/* zmax: global max |z_ij|; d: dimensions. Centres stay in the convex hull of the
- * data, so a squared distance is at most d * (2 zmax)^2. */
+/* zmax: global max |z_ij| (and |centre_cj| of given centres); d: dimensions.
+ * Centres stay in the convex hull of the data, so a squared distance is at
+ * most d * (2 zmax)^2. Each exponent makes a term at its bound below 2^43:
+ * the truncation error of one term is below 2^-43 of that bound. */
 cvseg_kmeans_exponents cvseg_kmeans_exponents_for(double zmax, int d);
 
 /* Mergeable partial of one Lloyd step. */
@@ -52,7 +67,8 @@ int64_t cvseg_kmeans_partial_values(int k, int d);
 void cvseg_kmeans_partial_pack(const cvseg_kmeans_partial *partial, cvseg_i128 *values);
 void cvseg_kmeans_partial_unpack(cvseg_kmeans_partial *partial, const cvseg_i128 *values);
 
-/* Squared Euclidean distance of local row i to centre c (the one expression). */
+/* Squared Euclidean distance of local row i to centre c by differences,
+ * sum over j in order of (z - c)^2: the seeding helpers use it. */
 static inline double cvseg_sqdist(const double *z, int64_t n, int64_t i, const double *centre,
                                   int d)
 {
@@ -64,14 +80,63 @@ static inline double cvseg_sqdist(const double *z, int64_t n, int64_t i, const d
     return acc;
 }
 
+/* ||c||^2 of one centre [d], the first term of its score. */
+static inline double cvseg_kmeans_centre_norm2(const double *centre, int d)
+{
+    double acc = 0.0;
+    for (int j = 0; j < d; ++j)
+        acc += centre[j] * centre[j];
+    return acc;
+}
+
+/* ||x||^2 of local row i. */
+static inline double cvseg_kmeans_norm2(const double *z, int64_t n, int64_t i, int d)
+{
+    double acc = z[i] * z[i];
+    for (int j = 1; j < d; ++j)
+        acc = fma(z[(int64_t)j * n + i], z[(int64_t)j * n + i], acc);
+    return acc;
+}
+
+/* Assignment score of local row i against a centre [d] with ||c||^2 = norm2. */
+static inline double cvseg_kmeans_score(const double *z, int64_t n, int64_t i, const double *centre,
+                                        double norm2, int d)
+{
+    double acc = norm2;
+    for (int j = 0; j < d; ++j)
+        acc = fma(z[(int64_t)j * n + i], -2.0 * centre[j], acc);
+    return acc;
+}
+
+/* Squared distance of local row i to a centre [d], as the assignment reports it. */
+static inline double cvseg_kmeans_distance2(const double *z, int64_t n, int64_t i,
+                                            const double *centre, int d)
+{
+    const double d2 = cvseg_kmeans_norm2(z, n, i, d) +
+                      cvseg_kmeans_score(z, n, i, centre, cvseg_kmeans_centre_norm2(centre, d), d);
+    return d2 > 0.0 ? d2 : 0.0;
+}
+
+/* Rounds every z toward zero to a multiple of 2^-e.coordinate (a change of
+ * less than 2^-43 of the bound zmax). The Lloyd step adds coordinates as
+ * plain doubles, exactly, only for z on this grid. z: [d][n] in/out. */
+void cvseg_kmeans_quantize(double *z, int64_t n, int d, const cvseg_kmeans_exponents *e);
+
 /* One assignment step: label[i] = nearest centre; adds each row to the
  * partial (sum, count, inertia, changed vs the label held before).
+ * z must be on the grid of cvseg_kmeans_quantize for these exponents; the
+ * partial is then exact and independent of how rows are split.
  * distance: [n] or NULL, receives the squared distance to the chosen centre.
  * z: [d][n], centres: [k][d], label: [n] in/out (-1 = none yet).
  * partial must be zeroed by the caller (it is added to). OpenMP inside. */
 void cvseg_kmeans_assign(const double *z, int64_t n, int d, const double *centres, int k,
                          const cvseg_kmeans_exponents *exponents, int32_t *label, double *distance,
                          cvseg_kmeans_partial *partial);
+
+/* distance[i] = cvseg_kmeans_distance2 of row i to centre label[i]: the same
+ * bits as the assignment that produced label. OpenMP inside. */
+void cvseg_kmeans_label_distances(const double *z, int64_t n, int d, const double *centres,
+                                  const int32_t *label, double *distance);
 
 /* New centres from merged sums: centre = sum / count; an empty cluster keeps
  * its old centre (the caller repairs it first). Returns the total squared
@@ -81,21 +146,39 @@ double cvseg_kmeans_update(const cvseg_kmeans_partial *global, const cvseg_kmean
 
 /* --- seeding helpers --------------------------------------------------- */
 
-/* min_d2[i] = min(min_d2[i], ||z_i - centre||^2); returns the fixed-point
- * sum of the updated min_d2 over the rows (exponent e.distance).
- * min_d2 [n] in/out (start with +inf). */
-cvseg_i128 cvseg_kmeans_min_update(const double *z, int64_t n, int d, const double *centre,
-                                   const cvseg_kmeans_exponents *e, double *min_d2);
+/* The seeding sums: a row's term is trunc(min_d2 * 2^e.distance); sums run
+ * over blocks of CVSEG_KMEANS_SEED_BLOCK local rows. */
+#define CVSEG_KMEANS_SEED_BLOCK 1024
+#define CVSEG_KMEANS_MAX_TRIALS 16
 
-/* Fixed-point potential if `centre` were added: sum_i min(min_d2[i], d2(i)). */
-cvseg_i128 cvseg_kmeans_trial_potential(const double *z, int64_t n, int d, const double *centre,
-                                        const cvseg_kmeans_exponents *e, const double *min_d2);
+/* Blocks of n rows (at least 1, so arrays of this size are never empty). */
+static inline int64_t cvseg_kmeans_seed_blocks(int64_t n)
+{
+    return n > 0 ? (n + CVSEG_KMEANS_SEED_BLOCK - 1) / CVSEG_KMEANS_SEED_BLOCK : 1;
+}
+
+/* min_d2[i] = min(min_d2[i], min over the m centres of cvseg_sqdist); returns
+ * the fixed-point sum of the updated min_d2 over the rows, and when
+ * block_sums [cvseg_kmeans_seed_blocks(n)] is not NULL the sum of each block.
+ * centres [m][d] (m >= 1), min_d2 [n] in/out (start with +inf). One pass. */
+cvseg_i128 cvseg_kmeans_min_update(const double *z, int64_t n, int d, const double *centres, int m,
+                                   const cvseg_kmeans_exponents *e, double *min_d2,
+                                   int64_t *block_sums);
+
+/* potential[t] = fixed-point sum over rows of min(min_d2[i], cvseg_sqdist to
+ * candidate t), for t < trials <= CVSEG_KMEANS_MAX_TRIALS: the potential if
+ * that candidate were added. candidates [trials][d]. One pass over z. */
+void cvseg_kmeans_trial_potentials(const double *z, int64_t n, int d, const double *candidates,
+                                   int trials, const cvseg_kmeans_exponents *e,
+                                   const double *min_d2, cvseg_i128 *potential);
 
 /* Local row where the running fixed-point sum of min_d2 first exceeds target
  * (target counted from this rank's start, 0 <= target < local total).
- * Returns -1 when target >= the local total. Scans in row order. */
+ * Returns -1 when target >= the local total. Scans in row order; block_sums
+ * from the min_update that produced min_d2 (or NULL) skip whole blocks. */
 int64_t cvseg_kmeans_pick_by_weight(const double *min_d2, int64_t n,
-                                    const cvseg_kmeans_exponents *e, cvseg_i128 target);
+                                    const cvseg_kmeans_exponents *e, const int64_t *block_sums,
+                                    cvseg_i128 target);
 
 /* Weighted greedy k-means++ on a small candidate set held by every rank (the
  * last step of k-means||). candidates [m][d], weight [m]; picks k centres into

@@ -73,6 +73,7 @@ typedef struct {
     int restarts;
     int64_t empty_repairs;    /* empty clusters repaired over all restarts */
     double lloyd_seconds;     /* time in Lloyd iterations, all restarts */
+    double seeding_seconds;   /* time in seeding, all restarts (max over ranks) */
     int64_t lloyd_iterations; /* iterations, all restarts */
 } cvseg_kmeans_result;
 
@@ -80,16 +81,18 @@ typedef struct {
 cvseg_status cvseg_dist_zmax(MPI_Comm comm, const double *z, int64_t n, int d, double *zmax);
 
 /* Clusters the n local rows of z ([d][n], standardised) whose global order
- * is rank order. member_id [n] breaks ties in empty-cluster repair. On
+ * is rank order. z is rounded in place to the fixed-point grid of the run
+ * (cvseg_kmeans_quantize). member_id [n] breaks ties in empty-cluster repair. On
  * return label [n] and distance2 [n] (squared distance to the centre) hold
  * the best restart's final assignment. */
-cvseg_status cvseg_dist_kmeans(MPI_Comm comm, const double *z, int64_t n, int d,
-                               const int64_t *member_id, const cvseg_kmeans_config *config,
-                               int32_t *label, double *distance2, cvseg_kmeans_result *result);
+cvseg_status cvseg_dist_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const int64_t *member_id,
+                               const cvseg_kmeans_config *config, int32_t *label, double *distance2,
+                               cvseg_kmeans_result *result);
 
 /* Assigns rows to fixed centres (rescoring): label [n], distance2 [n];
- * returns the global inertia. Collective. */
-cvseg_status cvseg_dist_kmeans_predict(MPI_Comm comm, const double *z, int64_t n, int d,
+ * returns the global inertia. z is rounded in place as in cvseg_dist_kmeans.
+ * Collective. */
+cvseg_status cvseg_dist_kmeans_predict(MPI_Comm comm, double *z, int64_t n, int d,
                                        const double *centres, int k, int32_t *label,
                                        double *distance2, double *inertia);
 

@@ -315,6 +315,9 @@ cvseg_status cvseg_job_cluster(cvseg_app *app, cvseg_job *job)
                                distance2, &job->kmeans);
     if (status != CVSEG_OK)
         goto done;
+    cvseg_log(app, 1, "K-Means: seeding %.3f s, %lld Lloyd iterations %.3f s (all restarts)",
+              job->kmeans.seeding_seconds, (long long)job->kmeans.lloyd_iterations,
+              job->kmeans.lloyd_seconds);
     cvseg_phase_end(&job->phases, app, "kmeans");
     /* Engine order: descending value score, then size. */
     const int k = job->k, d = job->d;

@@ -308,6 +308,7 @@ json_t *cvseg_job_summary(cvseg_app *app, cvseg_job *job)
             json_real(job->kmeans.lloyd_iterations
                           ? job->kmeans.lloyd_seconds / (double)job->kmeans.lloyd_iterations
                           : 0.0));
+        json_object_set_new(kmeans, "seeding_seconds", json_real(job->kmeans.seeding_seconds));
         json_object_set_new(kmeans, "seed", json_integer((json_int_t)job->kmeans_config.seed));
         json_object_set_new(kmeans, "init", json_string(job->init_name ? job->init_name : "model"));
         json_t *names = json_array(), *transforms = json_array();

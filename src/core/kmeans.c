@@ -8,27 +8,31 @@
 
 #include "cvseg/rng.h"
 
-/* Coordinate terms are bounded by 2^43, so the sum of up to 2^10 of them is
- * an integer below 2^53: exact in a double. The hot loop therefore adds
- * terms (trunc(z * 2^e), integer-valued doubles) in double precision, and
- * every FLUSH_ROWS rows per thread moves the exact block sums into the
- * 128-bit accumulators. Same integers, same result as adding each term to
- * the 128-bit sum directly, at the cost of a double add. */
-#define COORDINATE_BITS 43
-#define FLUSH_ROWS      1024
-/* Points per step of the assignment kernel: two 4-wide vectors. */
-#define GROUP 8
-
-typedef double cvseg_v4d __attribute__((vector_size(32)));
-typedef int64_t cvseg_v4l __attribute__((vector_size(32)));
+/* Every term of an exact sum is below 2^43 units: a distance term is
+ * rint(d2 * 2^e), an integer (rounded to nearest, so the inertia is unbiased); a coordinate z is on
+ * the grid of multiples of 2^-e (cvseg_kmeans_quantize), so z * 2^e is an integer. A sum of up to
+ * 2^10 such terms is below 2^53 units: exact in a double. The hot loops therefore add plain
+ * doubles, and every FLUSH_TERMS terms per accumulator move the exact block sums into 128-bit
+ * integers. Same integers, same result as adding each term to a 128-bit sum directly. */
+#define TERM_BITS   43
+#define FLUSH_TERMS 1024
 
 cvseg_kmeans_exponents cvseg_kmeans_exponents_for(double zmax, int d)
 {
     cvseg_kmeans_exponents e;
-    e.coordinate = cvseg_fixed_exponent(zmax) - (62 - COORDINATE_BITS);
+    e.coordinate = cvseg_fixed_exponent(zmax) - (62 - TERM_BITS);
     const double bound = (double)d * 4.0 * zmax * zmax * (1.0 + 0x1p-40);
-    e.distance = cvseg_fixed_exponent(bound);
+    e.distance = cvseg_fixed_exponent(bound) - (62 - TERM_BITS);
     return e;
+}
+
+void cvseg_kmeans_quantize(double *z, int64_t n, int d, const cvseg_kmeans_exponents *e)
+{
+    const double scale = cvseg_fixed_scale(e->coordinate);
+    const double unit = cvseg_fixed_scale(-e->coordinate);
+#pragma omp parallel for schedule(static)
+    for (int64_t t = 0; t < (int64_t)d * n; ++t)
+        z[t] = trunc(z[t] * scale) * unit;
 }
 
 cvseg_status cvseg_kmeans_partial_alloc(cvseg_kmeans_partial *partial, int k, int d)
@@ -103,110 +107,202 @@ void cvseg_kmeans_partial_unpack(cvseg_kmeans_partial *partial, const cvseg_i128
     partial->changed = (int64_t)values[v];
 }
 
-/* Nearest centre of GROUP consecutive points (column stride n, first row
- * `row`), vectorised across points. Per point the arithmetic is exactly that
- * of cvseg_sqdist: diff = z - c; acc = diff*diff, then acc += diff*diff for
- * j = 1..d-1 (0.0 + x == x for the first term). Ties keep the lower centre
- * (strict <). Always inlined so that D is a compile-time constant. */
-static inline __attribute__((always_inline)) void
-nearest_group(const double *z, int64_t n, int64_t row, const double *centres, int k, const int D,
-              double *best_out, int32_t *label_out)
-{
-    cvseg_v4d x[CVSEG_KMEANS_MAX_D][2];
-    for (int j = 0; j < D; ++j) {
-        memcpy(&x[j][0], z + (int64_t)j * n + row, sizeof(cvseg_v4d));
-        memcpy(&x[j][1], z + (int64_t)j * n + row + 4, sizeof(cvseg_v4d));
-    }
-    cvseg_v4d best[2] = {{INFINITY, INFINITY, INFINITY, INFINITY},
-                         {INFINITY, INFINITY, INFINITY, INFINITY}};
-    cvseg_v4l label[2] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
-    for (int c = 0; c < k; ++c) {
-        const double *centre = centres + (int64_t)c * D;
-        const cvseg_v4l cv = {c, c, c, c};
-        for (int h = 0; h < 2; ++h) {
-            const cvseg_v4d c0 = {centre[0], centre[0], centre[0], centre[0]};
-            cvseg_v4d diff = x[0][h] - c0;
-            cvseg_v4d acc = diff * diff;
-            for (int j = 1; j < D; ++j) {
-                const cvseg_v4d cj = {centre[j], centre[j], centre[j], centre[j]};
-                diff = x[j][h] - cj;
-                acc = acc + diff * diff;
-            }
-            const cvseg_v4l better = acc < best[h]; /* all ones where closer */
-            best[h] = (cvseg_v4d)(((cvseg_v4l)acc & better) | ((cvseg_v4l)best[h] & ~better));
-            label[h] = (cv & better) | (label[h] & ~better);
-        }
-    }
-    for (int h = 0; h < 2; ++h)
-        for (int l = 0; l < 4; ++l) {
-            best_out[4 * h + l] = best[h][l];
-            label_out[4 * h + l] = (int32_t)label[h][l];
-        }
-}
+/* --- assignment ---------------------------------------------------------- */
 
-/* Nearest centre of one point (the tail): the same expression. */
-static void nearest_one(const double *z, int64_t n, int64_t row, const double *centres, int k,
-                        int d, double *best_out, int32_t *label_out)
-{
-    double best = INFINITY;
-    int32_t label = 0;
-    for (int c = 0; c < k; ++c) {
-        const double acc = cvseg_sqdist(z, n, row, centres + (int64_t)c * d, d);
-        if (acc < best) {
-            best = acc;
-            label = c;
-        }
-    }
-    *best_out = best;
-    *label_out = label;
-}
-
-/* Per-thread accumulation state of cvseg_kmeans_assign. */
+/* Per-thread accumulation state of cvseg_kmeans_assign. block holds
+ * integer-valued double sums since the last flush, `copies` copies of a
+ * [k][stride] table; a row of it is the D coordinate sums, then the member
+ * count, then the distance sum. */
 typedef struct {
-    double *block_sum; /* [k][d] exact integer-valued double sums since the last flush */
-    cvseg_i128 *sum;   /* [k][d] */
-    int64_t *count;    /* [k] */
+    double *block;
+    int copies, stride;
+    double coordinate_scale; /* 2^e: block coordinate sums to fixed-point integers */
+    cvseg_i128 *sum;         /* [k][d] */
+    int64_t *count;          /* [k] */
     cvseg_i128 inertia;
     int64_t changed;
-    int rows_since_flush;
 } thread_sums;
 
-static void flush(thread_sums *t, int kd)
+/* count zeroed doubles at a 64-byte boundary (vector loads of the block). */
+static double *zeroed_aligned(size_t count)
 {
-    for (int u = 0; u < kd; ++u) {
-        t->sum[u] += (int64_t)t->block_sum[u];
-        t->block_sum[u] = 0.0;
+    const size_t bytes = (count * sizeof(double) + 63) / 64 * 64;
+    double *block = aligned_alloc(64, bytes);
+    if (block)
+        memset(block, 0, bytes);
+    return block;
+}
+
+/* Moves the block sums into the 128-bit sums and clears them. */
+static void flush(thread_sums *t, int k, int d)
+{
+    for (int copy = 0; copy < t->copies; ++copy)
+        for (int c = 0; c < k; ++c) {
+            double *row = t->block + ((int64_t)copy * k + c) * t->stride;
+            for (int j = 0; j < d; ++j)
+                t->sum[(int64_t)c * d + j] += (int64_t)(row[j] * t->coordinate_scale);
+            t->count[c] += (int64_t)row[d];
+            t->inertia += (int64_t)row[d + 1];
+            memset(row, 0, sizeof(double) * (size_t)t->stride);
+        }
+}
+
+/* One row, scalar: the reference form of the assignment (and the tail of the
+ * vector path, which computes the same expressions lane by lane). */
+static inline void assign_row(const double *z, int64_t n, int64_t row, int d, const double *centres,
+                              const double *norm2, int k, double distance_scale, int32_t *label,
+                              double *distance, double *block, int stride, int64_t *changed)
+{
+    double best = INFINITY;
+    int32_t nearest = 0;
+    for (int c = 0; c < k; ++c) {
+        const double score = cvseg_kmeans_score(z, n, row, centres + (int64_t)c * d, norm2[c], d);
+        if (score < best) {
+            best = score;
+            nearest = c;
+        }
     }
-    t->rows_since_flush = 0;
-}
-
-static inline __attribute__((always_inline)) void
-accumulate_row(thread_sums *t, const double *z, int64_t n, int64_t row, int d, int k,
-               double coordinate_scale, double distance_scale, double best, int32_t c,
-               int32_t *label, double *distance)
-{
-    t->count[c] += 1;
-    double *block_c = t->block_sum + (int64_t)c * d;
+    double d2 = cvseg_kmeans_norm2(z, n, row, d) + best;
+    d2 = d2 > 0.0 ? d2 : 0.0;
+    double *sums = block + (int64_t)nearest * stride;
     for (int j = 0; j < d; ++j)
-        block_c[j] += trunc(z[(int64_t)j * n + row] * coordinate_scale);
-    t->inertia += cvseg_fixed_term(best, distance_scale);
-    t->changed += label[row] != c;
-    label[row] = c;
+        sums[j] += z[(int64_t)j * n + row]; /* on the grid: exact */
+    sums[d] += 1.0;
+    sums[d + 1] += rint(d2 * distance_scale);
+    *changed += label[row] != nearest;
+    label[row] = nearest;
     if (distance)
-        distance[row] = best;
-    if (++t->rows_since_flush == FLUSH_ROWS)
-        flush(t, k * d);
+        distance[row] = d2;
 }
 
-#define ASSIGN_CASE(DIM)                                                                           \
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+
+/* The vector path: 8 rows per step (two 4-wide vectors, lanes = rows), for
+ * d <= VECTOR_MAX_D so that coordinates, count and distance fit a row of 8
+ * doubles in the block table. Each lane l adds into its own copy l of the
+ * table, so rows that go to the same cluster do not wait on each other. */
+#define VECTOR_MAX_D  6
+#define VECTOR_STRIDE 8
+#define VECTOR_COPIES 4
+/* Steps between flushes: each copy receives 2 terms per step. */
+#define VECTOR_FLUSH_STEPS (FLUSH_TERMS / 2)
+
+static inline void transpose4(__m256d c0, __m256d c1, __m256d c2, __m256d c3, __m256d r[4])
+{
+    const __m256d t0 = _mm256_unpacklo_pd(c0, c1), t1 = _mm256_unpackhi_pd(c0, c1);
+    const __m256d t2 = _mm256_unpacklo_pd(c2, c3), t3 = _mm256_unpackhi_pd(c2, c3);
+    r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+/* Doubles per centre in the vector table: norm2, -2 c_j (j < D) and the
+ * centre index, each broadcast to 4 lanes. */
+#define TABLE_ROW(D) (4 * ((D) + 2))
+
+/* Rows row..row+7. table: [k][TABLE_ROW(D)]. Per lane the arithmetic is exactly assign_row's:
+ * score = fma chain from norm2, strict < keeps the lower centre, d2 =
+ * max(0, norm2(x) + best), terms trunc(x * scale). Always inlined so that D
+ * is a compile-time constant and x stays in registers. */
+static inline __attribute__((always_inline)) void
+assign_step(const double *z, int64_t n, int64_t row, const double *table, int k, const int D,
+            __m256d distance_scale, int32_t *label, double *distance, double *block,
+            int64_t *changed)
+{
+    __m256d x[VECTOR_MAX_D][2], best[2], nearest[2];
+    for (int j = 0; j < D; ++j)
+        for (int h = 0; h < 2; ++h)
+            x[j][h] = _mm256_loadu_pd(z + (int64_t)j * n + row + 4 * h);
+    for (int h = 0; h < 2; ++h) {
+        best[h] = _mm256_set1_pd(INFINITY);
+        nearest[h] = _mm256_setzero_pd();
+    }
+    for (int c = 0; c < k; ++c) {
+        const double *centre = table + (int64_t)c * TABLE_ROW(D);
+        const __m256d index = _mm256_load_pd(centre + 4 * (D + 1));
+        for (int h = 0; h < 2; ++h) {
+            __m256d score = _mm256_load_pd(centre);
+            for (int j = 0; j < D; ++j)
+                score = _mm256_fmadd_pd(x[j][h], _mm256_load_pd(centre + 4 * (j + 1)), score);
+            const __m256d closer = _mm256_cmp_pd(score, best[h], _CMP_LT_OQ);
+            best[h] = _mm256_min_pd(score, best[h]); /* score < best ? score : best */
+            nearest[h] = _mm256_blendv_pd(nearest[h], index, closer);
+        }
+    }
+    const __m256d zero = _mm256_setzero_pd();
+    for (int h = 0; h < 2; ++h) {
+        int32_t *labels = label + row + 4 * h;
+        const __m128i updated = _mm256_cvtpd_epi32(nearest[h]);
+        const __m128i previous = _mm_loadu_si128((const __m128i *)labels);
+        const int same = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(updated, previous)));
+        *changed += 4 - __builtin_popcount((unsigned)same);
+        _mm_storeu_si128((__m128i *)labels, updated);
+        __m256d norm2 = _mm256_mul_pd(x[0][h], x[0][h]);
+        for (int j = 1; j < D; ++j)
+            norm2 = _mm256_fmadd_pd(x[j][h], x[j][h], norm2);
+        const __m256d d2 = _mm256_max_pd(_mm256_add_pd(norm2, best[h]), zero);
+        if (distance)
+            _mm256_storeu_pd(distance + row + 4 * h, d2);
+        __m256d column[VECTOR_STRIDE];
+        for (int j = 0; j < D; ++j)
+            column[j] = x[j][h]; /* on the grid: exact sums (see cvseg_kmeans_quantize) */
+        column[D] = _mm256_set1_pd(1.0);
+        column[D + 1] = _mm256_round_pd(_mm256_mul_pd(d2, distance_scale),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        for (int j = D + 2; j < VECTOR_STRIDE; ++j)
+            column[j] = zero;
+        __m256d low[4], high[4]; /* per lane: columns 0..3 and 4..7 */
+        transpose4(column[0], column[1], column[2], column[3], low);
+        transpose4(column[4], column[5], column[6], column[7], high);
+        /* The labels from the register: reading them back from the store just
+         * made would stall on store-to-load forwarding. */
+        const int32_t lane_label[4] = {_mm_extract_epi32(updated, 0), _mm_extract_epi32(updated, 1),
+                                       _mm_extract_epi32(updated, 2),
+                                       _mm_extract_epi32(updated, 3)};
+        for (int l = 0; l < 4; ++l) {
+            double *sums = block + ((int64_t)l * k + lane_label[l]) * VECTOR_STRIDE;
+            _mm256_store_pd(sums, _mm256_add_pd(_mm256_load_pd(sums), low[l]));
+            _mm256_store_pd(sums + 4, _mm256_add_pd(_mm256_load_pd(sums + 4), high[l]));
+        }
+    }
+}
+
+#define VECTOR_CASE(DIM)                                                                           \
     case DIM:                                                                                      \
         for (int64_t g = g_begin; g < g_end; ++g) {                                                \
-            nearest_group(z, n, g *GROUP, centres, k, DIM, best, best_label);                      \
-            for (int i = 0; i < GROUP; ++i)                                                        \
-                accumulate_row(&t, z, n, g *GROUP + i, DIM, k, coordinate_scale, distance_scale,   \
-                               best[i], best_label[i], label, distance);                           \
+            assign_step(z, n, 8 * g, table, k, DIM, vector_distance_scale, label, distance,        \
+                        t->block, &t->changed);                                                    \
+            if (++steps == VECTOR_FLUSH_STEPS) {                                                   \
+                flush(t, k, d);                                                                    \
+                steps = 0;                                                                         \
+            }                                                                                      \
         }                                                                                          \
         break;
+
+/* Rows [8 g_begin, 8 g_end) on the vector path. */
+static void assign_vector(const double *z, int64_t n, int d, const double *table, int k,
+                          double distance_scale, int32_t *label, double *distance, int64_t g_begin,
+                          int64_t g_end, thread_sums *t)
+{
+    const __m256d vector_distance_scale = _mm256_set1_pd(distance_scale);
+    int steps = 0;
+    switch (d) {
+        VECTOR_CASE(1)
+        VECTOR_CASE(2)
+        VECTOR_CASE(3)
+        VECTOR_CASE(4)
+        VECTOR_CASE(5)
+        VECTOR_CASE(6)
+    default:
+        break;
+    }
+    flush(t, k, d);
+}
+#else
+#define VECTOR_MAX_D 0
+#endif
 
 void cvseg_kmeans_assign(const double *z, int64_t n, int d, const double *centres, int k,
                          const cvseg_kmeans_exponents *exponents, int32_t *label, double *distance,
@@ -214,52 +310,65 @@ void cvseg_kmeans_assign(const double *z, int64_t n, int d, const double *centre
 {
     const double coordinate_scale = cvseg_fixed_scale(exponents->coordinate);
     const double distance_scale = cvseg_fixed_scale(exponents->distance);
-    const int64_t groups = n / GROUP;
-    const int kd = k * d;
+    double norm2[CVSEG_KMEANS_MAX_K];
+    for (int c = 0; c < k; ++c)
+        norm2[c] = cvseg_kmeans_centre_norm2(centres + (int64_t)c * d, d);
+    const int vector = d <= VECTOR_MAX_D;
+    /* Rows per vector step; the scalar path takes whole rows. */
+    const int64_t rows_per_group = vector ? 8 : 1;
+    const int64_t groups = n / rows_per_group;
+#if defined(__AVX2__) && defined(__FMA__)
+    _Alignas(32) double table[CVSEG_KMEANS_MAX_K * TABLE_ROW(VECTOR_MAX_D)];
+    if (vector)
+        for (int c = 0; c < k; ++c)
+            for (int l = 0; l < 4; ++l) {
+                double *centre = table + (int64_t)c * TABLE_ROW(d);
+                centre[l] = norm2[c];
+                for (int j = 0; j < d; ++j)
+                    centre[4 * (j + 1) + l] = -2.0 * centres[(int64_t)c * d + j];
+                centre[4 * (d + 1) + l] = (double)c;
+            }
+#endif
 #pragma omp parallel
     {
-        thread_sums t = {calloc((size_t)kd, sizeof(double)),
-                         calloc((size_t)kd, sizeof(cvseg_i128)),
+        thread_sums t = {NULL,
+                         vector ? 4 : 1,
+                         vector ? 8 : d + 2,
+                         coordinate_scale,
+                         calloc((size_t)k * (size_t)d, sizeof(cvseg_i128)),
                          calloc((size_t)k, sizeof(int64_t)),
                          0,
-                         0,
                          0};
-        const int ok = t.block_sum && t.sum && t.count;
-        double best[GROUP];
-        int32_t best_label[GROUP];
+        t.block = zeroed_aligned((size_t)t.copies * (size_t)k * (size_t)t.stride);
+        const int ok = t.block && t.sum && t.count;
         /* Static split of whole groups over threads; the tail goes to the last thread. */
         const int threads = omp_get_num_threads(), me = omp_get_thread_num();
         const int64_t g_begin = groups * me / threads, g_end = groups * (me + 1) / threads;
         if (ok) {
-            switch (d) {
-                ASSIGN_CASE(1)
-                ASSIGN_CASE(2)
-                ASSIGN_CASE(3)
-                ASSIGN_CASE(4)
-                ASSIGN_CASE(5)
-                ASSIGN_CASE(6)
-                ASSIGN_CASE(7)
-                ASSIGN_CASE(8)
-            default:
-                for (int64_t g = g_begin; g < g_end; ++g) {
-                    nearest_group(z, n, g * GROUP, centres, k, d, best, best_label);
-                    for (int i = 0; i < GROUP; ++i)
-                        accumulate_row(&t, z, n, g * GROUP + i, d, k, coordinate_scale,
-                                       distance_scale, best[i], best_label[i], label, distance);
+            int64_t scalar_begin = g_begin, scalar_end = g_end; /* rows on the scalar path */
+#if defined(__AVX2__) && defined(__FMA__)
+            if (vector) {
+                assign_vector(z, n, d, table, k, distance_scale, label, distance, g_begin, g_end,
+                              &t);
+                scalar_begin = groups * rows_per_group;
+                scalar_end = me == threads - 1 ? n : scalar_begin;
+            }
+#endif
+            int rows = 0;
+            for (int64_t row = scalar_begin; row < scalar_end; ++row) {
+                assign_row(z, n, row, d, centres, norm2, k, distance_scale, label, distance,
+                           t.block, t.stride, &t.changed);
+                if (++rows == FLUSH_TERMS) {
+                    flush(&t, k, d);
+                    rows = 0;
                 }
             }
-            if (me == threads - 1)
-                for (int64_t row = groups * GROUP; row < n; ++row) {
-                    nearest_one(z, n, row, centres, k, d, &best[0], &best_label[0]);
-                    accumulate_row(&t, z, n, row, d, k, coordinate_scale, distance_scale, best[0],
-                                   best_label[0], label, distance);
-                }
-            flush(&t, kd);
+            flush(&t, k, d);
         }
 #pragma omp critical(cvseg_kmeans_assign)
         {
             if (ok) {
-                for (int u = 0; u < kd; ++u)
+                for (int64_t u = 0; u < (int64_t)k * d; ++u)
                     partial->sum[u] += t.sum[u];
                 for (int c = 0; c < k; ++c)
                     partial->count[c] += t.count[c];
@@ -270,10 +379,18 @@ void cvseg_kmeans_assign(const double *z, int64_t n, int d, const double *centre
                 partial->changed = -1;
             }
         }
-        free(t.block_sum);
+        free(t.block);
         free(t.sum);
         free(t.count);
     }
+}
+
+void cvseg_kmeans_label_distances(const double *z, int64_t n, int d, const double *centres,
+                                  const int32_t *label, double *distance)
+{
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; ++i)
+        distance[i] = cvseg_kmeans_distance2(z, n, i, centres + (int64_t)label[i] * d, d);
 }
 
 double cvseg_kmeans_update(const cvseg_kmeans_partial *global, const cvseg_kmeans_exponents *e,
@@ -295,20 +412,58 @@ double cvseg_kmeans_update(const cvseg_kmeans_partial *global, const cvseg_kmean
     return shift;
 }
 
-cvseg_i128 cvseg_kmeans_min_update(const double *z, int64_t n, int d, const double *centre,
-                                   const cvseg_kmeans_exponents *e, double *min_d2)
+/* Seeding sums: each term trunc(min_d2 * 2^e) is an integer below 2^43 and a
+ * block has at most CVSEG_KMEANS_SEED_BLOCK = 1024 rows, so every partial sum
+ * of a block is an integer below 2^53: exact in a double in any order, which
+ * lets the compiler vectorise the block sums (omp simd reduction). */
+
+/* d2[i - begin] = cvseg_sqdist of rows [begin, end) to centre, column by
+ * column: the same additions in the same order per row, vectorised across
+ * rows. d2: [CVSEG_KMEANS_SEED_BLOCK]. */
+static inline void block_sqdist(const double *z, int64_t n, int d, const double *centre,
+                                int64_t begin, int64_t end, double *d2)
+{
+    const int64_t rows = end - begin;
+    for (int64_t r = 0; r < rows; ++r)
+        d2[r] = 0.0;
+    for (int j = 0; j < d; ++j) {
+        const double *column = z + (int64_t)j * n + begin;
+        const double cj = centre[j];
+        for (int64_t r = 0; r < rows; ++r) {
+            const double diff = column[r] - cj;
+            d2[r] += diff * diff;
+        }
+    }
+}
+
+cvseg_i128 cvseg_kmeans_min_update(const double *z, int64_t n, int d, const double *centres, int m,
+                                   const cvseg_kmeans_exponents *e, double *min_d2,
+                                   int64_t *block_sums)
 {
     const double scale = cvseg_fixed_scale(e->distance);
+    const int64_t blocks = cvseg_kmeans_seed_blocks(n);
     cvseg_i128 total = 0;
 #pragma omp parallel
     {
         cvseg_i128 mine = 0;
-#pragma omp for schedule(static) nowait
-        for (int64_t i = 0; i < n; ++i) {
-            const double d2 = cvseg_sqdist(z, n, i, centre, d);
-            if (d2 < min_d2[i])
-                min_d2[i] = d2;
-            mine += cvseg_fixed_term(min_d2[i], scale);
+#pragma omp for schedule(static)
+        for (int64_t b = 0; b < blocks; ++b) {
+            const int64_t begin = b * CVSEG_KMEANS_SEED_BLOCK;
+            const int64_t end =
+                begin + CVSEG_KMEANS_SEED_BLOCK < n ? begin + CVSEG_KMEANS_SEED_BLOCK : n;
+            double d2[CVSEG_KMEANS_SEED_BLOCK];
+            for (int c = 0; c < m; ++c) {
+                block_sqdist(z, n, d, centres + (int64_t)c * d, begin, end, d2);
+                for (int64_t i = begin; i < end; ++i)
+                    min_d2[i] = d2[i - begin] < min_d2[i] ? d2[i - begin] : min_d2[i];
+            }
+            double block = 0.0;
+#pragma omp simd reduction(+ : block)
+            for (int64_t i = begin; i < end; ++i)
+                block += trunc(min_d2[i] * scale);
+            if (block_sums)
+                block_sums[b] = (int64_t)block;
+            mine += (int64_t)block;
         }
 #pragma omp critical(cvseg_kmeans_min_update)
         total += mine;
@@ -316,32 +471,56 @@ cvseg_i128 cvseg_kmeans_min_update(const double *z, int64_t n, int d, const doub
     return total;
 }
 
-cvseg_i128 cvseg_kmeans_trial_potential(const double *z, int64_t n, int d, const double *centre,
-                                        const cvseg_kmeans_exponents *e, const double *min_d2)
+void cvseg_kmeans_trial_potentials(const double *z, int64_t n, int d, const double *candidates,
+                                   int trials, const cvseg_kmeans_exponents *e,
+                                   const double *min_d2, cvseg_i128 *potential)
 {
     const double scale = cvseg_fixed_scale(e->distance);
-    cvseg_i128 total = 0;
+    const int64_t blocks = cvseg_kmeans_seed_blocks(n);
+    for (int t = 0; t < trials; ++t)
+        potential[t] = 0;
 #pragma omp parallel
     {
-        cvseg_i128 mine = 0;
-#pragma omp for schedule(static) nowait
-        for (int64_t i = 0; i < n; ++i) {
-            const double d2 = cvseg_sqdist(z, n, i, centre, d);
-            mine += cvseg_fixed_term(d2 < min_d2[i] ? d2 : min_d2[i], scale);
+        cvseg_i128 mine[CVSEG_KMEANS_MAX_TRIALS] = {0};
+#pragma omp for schedule(static)
+        for (int64_t b = 0; b < blocks; ++b) {
+            const int64_t begin = b * CVSEG_KMEANS_SEED_BLOCK;
+            const int64_t end =
+                begin + CVSEG_KMEANS_SEED_BLOCK < n ? begin + CVSEG_KMEANS_SEED_BLOCK : n;
+            /* The block stays in cache across the trials: one pass over memory. */
+            double d2[CVSEG_KMEANS_SEED_BLOCK];
+            for (int t = 0; t < trials; ++t) {
+                block_sqdist(z, n, d, candidates + (int64_t)t * d, begin, end, d2);
+                double block = 0.0;
+#pragma omp simd reduction(+ : block)
+                for (int64_t i = begin; i < end; ++i) {
+                    const double nearer = d2[i - begin] < min_d2[i] ? d2[i - begin] : min_d2[i];
+                    block += trunc(nearer * scale);
+                }
+                mine[t] += (int64_t)block;
+            }
         }
-#pragma omp critical(cvseg_kmeans_trial_potential)
-        total += mine;
+#pragma omp critical(cvseg_kmeans_trial_potentials)
+        for (int t = 0; t < trials; ++t)
+            potential[t] += mine[t];
     }
-    return total;
 }
 
 int64_t cvseg_kmeans_pick_by_weight(const double *min_d2, int64_t n,
-                                    const cvseg_kmeans_exponents *e, cvseg_i128 target)
+                                    const cvseg_kmeans_exponents *e, const int64_t *block_sums,
+                                    cvseg_i128 target)
 {
     const double scale = cvseg_fixed_scale(e->distance);
     cvseg_i128 running = 0;
-    int64_t picked = -1;
-    for (int64_t i = 0; i < n && picked < 0; ++i) {
+    int64_t begin = 0, picked = -1;
+    if (block_sums) { /* skip whole blocks: the same running sums, sooner */
+        const int64_t blocks = cvseg_kmeans_seed_blocks(n);
+        int64_t b = 0;
+        while (b < blocks && running + block_sums[b] <= target)
+            running += block_sums[b++];
+        begin = b * CVSEG_KMEANS_SEED_BLOCK;
+    }
+    for (int64_t i = begin; i < n && picked < 0; ++i) {
         running += cvseg_fixed_term(min_d2[i], scale);
         if (running > target)
             picked = i;

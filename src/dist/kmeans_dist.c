@@ -40,16 +40,17 @@ static cvseg_status fetch_row(const run_context *ctx, int64_t row, double *out)
 }
 
 /* Global row whose cumulative fixed-point weight first exceeds target.
- * local_total: this rank's fixed sum of min_d2. */
+ * local_total: this rank's fixed sum of min_d2; block_sums: its block sums. */
 static cvseg_status pick_weighted_row(const run_context *ctx, const double *min_d2,
-                                      cvseg_i128 local_total, cvseg_i128 target, int64_t *row)
+                                      const int64_t *block_sums, cvseg_i128 local_total,
+                                      cvseg_i128 target, int64_t *row)
 {
     cvseg_i128 before = 0, total = 0;
     cvseg_status status = cvseg_dist_exscan_i128(ctx->comm, local_total, &before, &total);
     int64_t mine = -1;
     if (status == CVSEG_OK && target >= before && target < before + local_total) {
-        const int64_t local =
-            cvseg_kmeans_pick_by_weight(min_d2, ctx->n, &ctx->exponents, target - before);
+        const int64_t local = cvseg_kmeans_pick_by_weight(min_d2, ctx->n, &ctx->exponents,
+                                                          block_sums, target - before);
         if (local >= 0)
             mine = ctx->first + local;
     }
@@ -86,14 +87,19 @@ static cvseg_status first_centre(const run_context *ctx, uint64_t seed, int rest
     return fetch_row(ctx, row, centre);
 }
 
-/* Greedy k-means++ over all ranks. centres [k][d]. */
+/* Greedy k-means++ over all ranks. centres [k][d]. Per centre: one pass to
+ * evaluate all trial candidates, one to update min_d2 with the winner. */
 static cvseg_status seed_plusplus(const run_context *ctx, int k, uint64_t seed, int restart,
                                   double *min_d2, double *centres)
 {
     cvseg_status status = CVSEG_OK;
-    const int trials = 2 + (int)floor(log((double)k));
-    double *candidate = malloc(sizeof(double) * (size_t)ctx->d);
-    if (!candidate)
+    const int d = ctx->d;
+    int trials = 2 + (int)floor(log((double)k));
+    if (trials > CVSEG_KMEANS_MAX_TRIALS)
+        trials = CVSEG_KMEANS_MAX_TRIALS;
+    double *candidates = malloc(sizeof(double) * (size_t)(trials * d));
+    int64_t *block_sums = malloc(sizeof(int64_t) * (size_t)cvseg_kmeans_seed_blocks(ctx->n));
+    if (!candidates || !block_sums)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
     status = cvseg_dist_agree(ctx->comm, status);
     if (status != CVSEG_OK)
@@ -102,42 +108,45 @@ static cvseg_status seed_plusplus(const run_context *ctx, int k, uint64_t seed, 
     if (status != CVSEG_OK)
         goto done;
     cvseg_i128 local =
-        cvseg_kmeans_min_update(ctx->z, ctx->n, ctx->d, centres, &ctx->exponents, min_d2);
+        cvseg_kmeans_min_update(ctx->z, ctx->n, d, centres, 1, &ctx->exponents, min_d2, block_sums);
     for (int c = 1; c < k && status == CVSEG_OK; ++c) {
         cvseg_i128 total = local;
         status = cvseg_dist_sum_i128(ctx->comm, &total, 1);
-        cvseg_i128 best_potential = -1;
-        int64_t best_row = -1;
         for (int t = 0; t < trials && status == CVSEG_OK; ++t) {
             const double u = cvseg_rng_uniform(
                 seed, cvseg_rng_stream((uint64_t)restart, (uint64_t)c, (uint64_t)t), 0);
             int64_t trial_row = -1;
             if (total > 0) {
-                status = pick_weighted_row(ctx, min_d2, local, draw_target(u, total), &trial_row);
+                status = pick_weighted_row(ctx, min_d2, block_sums, local, draw_target(u, total),
+                                           &trial_row);
             } else {
                 /* Every row coincides with a centre: take a uniform row. */
                 trial_row = (int64_t)(u * (double)ctx->total);
             }
             if (status == CVSEG_OK)
-                status = fetch_row(ctx, trial_row, candidate);
-            if (status != CVSEG_OK)
-                break;
-            cvseg_i128 potential = cvseg_kmeans_trial_potential(ctx->z, ctx->n, ctx->d, candidate,
-                                                                &ctx->exponents, min_d2);
-            status = cvseg_dist_sum_i128(ctx->comm, &potential, 1);
-            if (status == CVSEG_OK && (best_row < 0 || potential < best_potential)) {
-                best_potential = potential;
-                best_row = trial_row;
-            }
+                status = fetch_row(ctx, trial_row, candidates + (int64_t)t * d);
         }
-        if (status == CVSEG_OK)
-            status = fetch_row(ctx, best_row, centres + (int64_t)c * ctx->d);
-        if (status == CVSEG_OK)
-            local = cvseg_kmeans_min_update(ctx->z, ctx->n, ctx->d, centres + (int64_t)c * ctx->d,
-                                            &ctx->exponents, min_d2);
+        cvseg_i128 potential[CVSEG_KMEANS_MAX_TRIALS];
+        if (status == CVSEG_OK) {
+            cvseg_kmeans_trial_potentials(ctx->z, ctx->n, d, candidates, trials, &ctx->exponents,
+                                          min_d2, potential);
+            status = cvseg_dist_sum_i128(ctx->comm, potential, trials);
+        }
+        if (status != CVSEG_OK)
+            break;
+        int best = 0; /* lowest potential, first trial on ties */
+        for (int t = 1; t < trials; ++t)
+            if (potential[t] < potential[best])
+                best = t;
+        memcpy(centres + (int64_t)c * d, candidates + (int64_t)best * d,
+               sizeof(double) * (size_t)d);
+        if (c + 1 < k)
+            local = cvseg_kmeans_min_update(ctx->z, ctx->n, d, centres + (int64_t)c * d, 1,
+                                            &ctx->exponents, min_d2, block_sums);
     }
 done:
-    free(candidate);
+    free(candidates);
+    free(block_sums);
     return status;
 }
 
@@ -168,7 +177,8 @@ static cvseg_status seed_parallel(const run_context *ctx, int k, uint64_t seed, 
     m = 1;
     cvseg_i128 local = 0;
     if (status == CVSEG_OK)
-        local = cvseg_kmeans_min_update(ctx->z, ctx->n, d, candidates, &ctx->exponents, min_d2);
+        local = cvseg_kmeans_min_update(ctx->z, ctx->n, d, candidates, 1, &ctx->exponents, min_d2,
+                                        NULL);
     for (int round = 1; round <= PARALLEL_ROUNDS && status == CVSEG_OK; ++round) {
         cvseg_i128 total = local;
         status = cvseg_dist_sum_i128(ctx->comm, &total, 1);
@@ -222,9 +232,9 @@ static cvseg_status seed_parallel(const run_context *ctx, int k, uint64_t seed, 
                                                 counts, displs, MPI_DOUBLE, ctx->comm),
                                  "candidate gather");
         free(mine);
-        for (int64_t c = m; c < m + new_rows && status == CVSEG_OK; ++c)
-            local = cvseg_kmeans_min_update(ctx->z, ctx->n, d, candidates + c * d, &ctx->exponents,
-                                            min_d2);
+        if (status == CVSEG_OK && new_rows > 0) /* all new candidates in one pass */
+            local = cvseg_kmeans_min_update(ctx->z, ctx->n, d, candidates + m * d, (int)new_rows,
+                                            &ctx->exponents, min_d2, NULL);
         m += new_rows;
     }
     if (status != CVSEG_OK)
@@ -292,6 +302,9 @@ static cvseg_status repair_empty(const run_context *ctx, cvseg_kmeans_partial *g
     if (!row || !all)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
     status = cvseg_dist_agree(ctx->comm, status);
+    /* The Lloyd step does not store distances; the far rows need them. */
+    if (status == CVSEG_OK)
+        cvseg_kmeans_label_distances(ctx->z, ctx->n, d, centres, label, distance2);
     for (int c = 0; c < global->k && status == CVSEG_OK; ++c) {
         if (global->count[c] != 0)
             continue;
@@ -343,7 +356,6 @@ static cvseg_status repair_empty(const run_context *ctx, cvseg_kmeans_partial *g
         global->count[c] += 1;
         *repaired += 1;
     }
-    (void)centres;
     free(row);
     free(all);
     return status;
@@ -361,9 +373,9 @@ static double mean_variance(const run_context *ctx, cvseg_status *status)
     return ctx->d > 0 ? total / ctx->d : 0.0;
 }
 
-cvseg_status cvseg_dist_kmeans(MPI_Comm comm, const double *z, int64_t n, int d,
-                               const int64_t *member_id, const cvseg_kmeans_config *config,
-                               int32_t *label, double *distance2, cvseg_kmeans_result *result)
+cvseg_status cvseg_dist_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const int64_t *member_id,
+                               const cvseg_kmeans_config *config, int32_t *label, double *distance2,
+                               cvseg_kmeans_result *result)
 {
     cvseg_status status = CVSEG_OK;
     const int k = config->k;
@@ -403,6 +415,7 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, const double *z, int64_t n, int d,
         goto done;
     }
     ctx.exponents = cvseg_kmeans_exponents_for(zmax, d);
+    cvseg_kmeans_quantize(z, n, d, &ctx.exponents);
     const double tol_abs = config->tol * mean_variance(&ctx, &status);
     const int restarts = config->init == CVSEG_INIT_GIVEN ? 1 : config->n_init;
     cvseg_kmeans_state state;
@@ -434,12 +447,14 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, const double *z, int64_t n, int d,
     for (; state.restart < restarts && status == CVSEG_OK && !stop; ++state.restart) {
         const int restart = state.restart;
         if (state.iteration == 0) {
+            const double seeding_started = MPI_Wtime();
             if (config->init == CVSEG_INIT_GIVEN)
                 memcpy(centres, config->given_centres, sizeof(double) * (size_t)(k * d));
             else if (config->init == CVSEG_INIT_PARALLEL)
                 status = seed_parallel(&ctx, k, config->seed, restart, min_d2, label, centres);
             else
                 status = seed_plusplus(&ctx, k, config->seed, restart, min_d2, centres);
+            result->seeding_seconds += MPI_Wtime() - seeding_started;
             if (status != CVSEG_OK)
                 break;
             for (int64_t i = 0; i < n; ++i)
@@ -449,7 +464,7 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, const double *z, int64_t n, int d,
         while (state.iteration < config->max_iter && status == CVSEG_OK) {
             const double started = MPI_Wtime();
             cvseg_kmeans_partial_zero(&partial);
-            cvseg_kmeans_assign(z, n, d, centres, k, &ctx.exponents, label, distance2, &partial);
+            cvseg_kmeans_assign(z, n, d, centres, k, &ctx.exponents, label, NULL, &partial);
             status = cvseg_dist_kmeans_allreduce(comm, &partial);
             if (status != CVSEG_OK)
                 break;
@@ -518,7 +533,10 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, const double *z, int64_t n, int d,
     if (status != CVSEG_OK)
         goto done;
     /* Timings differ per rank: report the slowest, identical everywhere. */
-    status = cvseg_dist_max_f64(comm, &result->lloyd_seconds, 1);
+    double seconds[2] = {result->lloyd_seconds, result->seeding_seconds};
+    status = cvseg_dist_max_f64(comm, seconds, 2);
+    result->lloyd_seconds = seconds[0];
+    result->seeding_seconds = seconds[1];
     if (status != CVSEG_OK)
         goto done;
     /* Final assignment with the best centres. */
@@ -554,7 +572,7 @@ cvseg_status cvseg_dist_zmax(MPI_Comm comm, const double *z, int64_t n, int d, d
     return status;
 }
 
-cvseg_status cvseg_dist_kmeans_predict(MPI_Comm comm, const double *z, int64_t n, int d,
+cvseg_status cvseg_dist_kmeans_predict(MPI_Comm comm, double *z, int64_t n, int d,
                                        const double *centres, int k, int32_t *label,
                                        double *distance2, double *inertia)
 {
@@ -574,6 +592,7 @@ cvseg_status cvseg_dist_kmeans_predict(MPI_Comm comm, const double *z, int64_t n
     status = cvseg_dist_agree(comm, status);
     if (status == CVSEG_OK) {
         const cvseg_kmeans_exponents e = cvseg_kmeans_exponents_for(zmax, d);
+        cvseg_kmeans_quantize(z, n, d, &e);
         for (int64_t i = 0; i < n; ++i)
             label[i] = -1;
         cvseg_kmeans_assign(z, n, d, centres, k, &e, label, distance2, &partial);

@@ -1,7 +1,7 @@
 /* test_kmeans.c: Lloyd steps on separated blobs, monotone inertia, partials
  * merged over simulated ranks and threads (bit-identical, pack/unpack),
- * ties, the centre update, the seeding helpers split over chunks, weighted
- * k-means++ and the cluster order. */
+ * the vector and scalar assignment against the documented expressions, ties, the centre update, the
+ * seeding helpers split over chunks, weighted k-means++ and the cluster order. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -92,6 +92,7 @@ static void test_blobs_recovered(void)
         for (int j = 0; j < D; ++j)
             centres[c * D + j] = z[(int64_t)j * N + starts[c]];
     const cvseg_kmeans_exponents e = cvseg_kmeans_exponents_for(max_abs_of(z, N * D), D);
+    cvseg_kmeans_quantize(z, N, D, &e);
     cvseg_kmeans_partial partial;
     CVSEG_ASSERT_EQUAL_I64(cvseg_kmeans_partial_alloc(&partial, K, D), CVSEG_OK);
     cvseg_i128 previous = 0;
@@ -148,7 +149,8 @@ static void test_blobs_recovered(void)
         }
         naive += acc;
         CU_ASSERT(fabsl(acc - dist[i]) <= 1e-12L * (1.0L + acc));
-        CVSEG_ASSERT_SAME_DOUBLE(dist[i], cvseg_sqdist(z, N, i, centres + label[i] * D, D));
+        CVSEG_ASSERT_SAME_DOUBLE(dist[i],
+                                 cvseg_kmeans_distance2(z, N, i, centres + label[i] * D, D));
     }
     const double inertia = cvseg_fixed_to_double(partial.inertia, e.distance);
     CU_ASSERT(fabsl(inertia - naive) <= 1e-10L * naive);
@@ -170,6 +172,7 @@ static void test_inertia_never_increases(void)
     for (int64_t t = 0; t < (int64_t)N * D; ++t)
         z[t] = next_normal() + (t % 3 == 0 ? 2.0 : 0.0);
     const cvseg_kmeans_exponents e = cvseg_kmeans_exponents_for(max_abs_of(z, N * D), D);
+    cvseg_kmeans_quantize(z, N, D, &e);
     const double resolution = ldexp((double)N, -e.distance);
     for (int run = 0; run < 3; ++run) {
         double centres[K * D];
@@ -226,6 +229,7 @@ static void test_partial_merge_over_ranks_and_threads(void)
             centres[c * D + j] = z[(int64_t)j * N + row];
     }
     const cvseg_kmeans_exponents e = cvseg_kmeans_exponents_for(max_abs_of(z, N * D), D);
+    cvseg_kmeans_quantize(z, N, D, &e);
     /* previous labels: some rows already labelled, some -1 (changed counts) */
     int32_t *previous = malloc(sizeof(int32_t) * N);
     for (int i = 0; i < N; ++i)
@@ -327,6 +331,108 @@ static void test_partial_merge_over_ranks_and_threads(void)
     free(dist_chunks);
 }
 
+/* ------------------------------------------------ the documented expressions */
+
+/* The assignment of kmeans.h written out independently: score by fused
+ * multiply-adds from ||c||^2, strict < (lowest index wins ties), d2 =
+ * max(0, ||x||^2 + best), sums of the grid values and of the distances
+ * rounded to the distance grid as 128-bit integers. */
+static void reference_assign(const double *z, int64_t n, int d, const double *centres, int k,
+                             const cvseg_kmeans_exponents *e, int32_t *label, double *distance,
+                             cvseg_kmeans_partial *partial)
+{
+    const double coordinate_scale = ldexp(1.0, e->coordinate);
+    const double distance_scale = ldexp(1.0, e->distance);
+    for (int64_t i = 0; i < n; ++i) {
+        double best = INFINITY;
+        int nearest = 0;
+        for (int c = 0; c < k; ++c) {
+            double norm2 = 0.0;
+            for (int j = 0; j < d; ++j)
+                norm2 += centres[c * d + j] * centres[c * d + j];
+            double score = norm2;
+            for (int j = 0; j < d; ++j)
+                score = fma(z[(int64_t)j * n + i], -2.0 * centres[c * d + j], score);
+            if (score < best) {
+                best = score;
+                nearest = c;
+            }
+        }
+        double x2 = z[i] * z[i];
+        for (int j = 1; j < d; ++j)
+            x2 = fma(z[(int64_t)j * n + i], z[(int64_t)j * n + i], x2);
+        const double d2 = x2 + best > 0.0 ? x2 + best : 0.0;
+        for (int j = 0; j < d; ++j)
+            partial->sum[nearest * d + j] += (int64_t)(z[(int64_t)j * n + i] * coordinate_scale);
+        partial->count[nearest] += 1;
+        partial->inertia += (int64_t)rint(d2 * distance_scale);
+        partial->changed += label[i] != nearest;
+        label[i] = nearest;
+        distance[i] = d2;
+    }
+}
+
+static void test_paths_follow_the_documented_expressions(void)
+{
+    /* d 1..6 take the vector path (where built with AVX2 + FMA), 7 and 8 the
+     * scalar one; N is odd (a scalar tail) and spans several block flushes. */
+    enum { N = 20011, K = 9, MAX_D = 8 };
+    double *z = malloc(sizeof(double) * N * MAX_D);
+    double *dist = malloc(sizeof(double) * N), *dist_ref = malloc(sizeof(double) * N);
+    int32_t *label = malloc(sizeof(int32_t) * N), *label_ref = malloc(sizeof(int32_t) * N);
+    CU_ASSERT_FATAL(z && dist && dist_ref && label && label_ref);
+    int64_t differ = 0;
+    for (int d = 1; d <= MAX_D; ++d) {
+        for (int64_t t = 0; t < (int64_t)N * d; ++t)
+            z[t] = next_normal() * 2.0 + (t % 3 == 0 ? 4.0 : -1.0);
+        /* the last two centres are both row 0: a zero distance and exact ties */
+        double centres[K * MAX_D];
+        for (int c = 0; c < K; ++c) {
+            const int64_t row = (int64_t)(next_u64() % N);
+            for (int j = 0; j < d; ++j)
+                centres[c * d + j] = z[(int64_t)j * N + (c >= K - 2 ? 0 : row)];
+        }
+        const cvseg_kmeans_exponents e = cvseg_kmeans_exponents_for(max_abs_of(z, N * d), d);
+        cvseg_kmeans_quantize(z, N, d, &e);
+        for (int i = 0; i < N; ++i)
+            label_ref[i] = label[i] = (int32_t)(next_u64() % (K + 1)) - 1;
+        cvseg_kmeans_partial ref, got;
+        CU_ASSERT_FATAL(cvseg_kmeans_partial_alloc(&ref, K, d) == CVSEG_OK);
+        CU_ASSERT_FATAL(cvseg_kmeans_partial_alloc(&got, K, d) == CVSEG_OK);
+        reference_assign(z, N, d, centres, K, &e, label_ref, dist_ref, &ref);
+        for (int threads = 1; threads <= 2; ++threads) {
+            omp_set_num_threads(threads);
+            int32_t *label_run = malloc(sizeof(int32_t) * N);
+            CU_ASSERT_FATAL(label_run != NULL);
+            memcpy(label_run, label, sizeof(int32_t) * N);
+            cvseg_kmeans_partial_zero(&got);
+            cvseg_kmeans_assign(z, N, d, centres, K, &e, label_run, dist, &got);
+            const int same = same_partial(&got, &ref) &&
+                             memcmp(label_run, label_ref, sizeof(int32_t) * N) == 0 &&
+                             memcmp(dist, dist_ref, sizeof(double) * N) == 0;
+            if (!same)
+                fprintf(stderr, "  d %d threads %d: differs from the reference\n", d, threads);
+            differ += !same;
+            /* the distances recomputed from the labels are the same bits */
+            double *again = malloc(sizeof(double) * N);
+            CU_ASSERT_FATAL(again != NULL);
+            cvseg_kmeans_label_distances(z, N, d, centres, label_run, again);
+            differ += memcmp(again, dist_ref, sizeof(double) * N) != 0;
+            free(again);
+            free(label_run);
+        }
+        cvseg_kmeans_partial_free(&ref);
+        cvseg_kmeans_partial_free(&got);
+    }
+    omp_set_num_threads(2);
+    CVSEG_ASSERT_EQUAL_I64(differ, 0);
+    free(z);
+    free(dist);
+    free(dist_ref);
+    free(label);
+    free(label_ref);
+}
+
 static void test_ties_go_to_lowest_index(void)
 {
     /* Point (0, 0) is at squared distance 1 from centres 1, 2 and 3; centre 0
@@ -402,14 +508,19 @@ static void test_update_empty_cluster_and_shift(void)
 
 static void test_seeding_helpers_over_chunks(void)
 {
-    enum { N = 4001, D = 3 };
+    enum { N = 4001, D = 3, BLOCKS = (N + CVSEG_KMEANS_SEED_BLOCK - 1) / CVSEG_KMEANS_SEED_BLOCK };
     double *z = malloc(sizeof(double) * N * D);
     double *min_whole = malloc(sizeof(double) * N);
     double *min_chunks = malloc(sizeof(double) * N);
-    CU_ASSERT_FATAL(z && min_whole && min_chunks);
+    int64_t *blocks_whole = malloc(sizeof(int64_t) * BLOCKS);
+    int64_t *blocks_chunk = malloc(sizeof(int64_t) * N); /* enough for any chunk */
+    CU_ASSERT_FATAL(z && min_whole && min_chunks && blocks_whole && blocks_chunk);
+    CVSEG_ASSERT_EQUAL_I64(cvseg_kmeans_seed_blocks(N), BLOCKS);
+    CVSEG_ASSERT_EQUAL_I64(cvseg_kmeans_seed_blocks(0), 1);
     for (int64_t t = 0; t < (int64_t)N * D; ++t)
         z[t] = next_normal() * 2.0;
     const cvseg_kmeans_exponents e = cvseg_kmeans_exponents_for(max_abs_of(z, N * D), D);
+    cvseg_kmeans_quantize(z, N, D, &e);
     double centre_a[D], centre_b[D];
     for (int j = 0; j < D; ++j) {
         centre_a[j] = z[(int64_t)j * N + 17];
@@ -418,20 +529,52 @@ static void test_seeding_helpers_over_chunks(void)
     for (int i = 0; i < N; ++i)
         min_whole[i] = INFINITY;
     omp_set_num_threads(1);
-    const cvseg_i128 total_a = cvseg_kmeans_min_update(z, N, D, centre_a, &e, min_whole);
-    const cvseg_i128 trial_b = cvseg_kmeans_trial_potential(z, N, D, centre_b, &e, min_whole);
+    const cvseg_i128 total_a =
+        cvseg_kmeans_min_update(z, N, D, centre_a, 1, &e, min_whole, blocks_whole);
+    /* three trials in one pass: b, a (changes nothing) and row 2500 */
+    double trials[3 * D];
+    for (int j = 0; j < D; ++j) {
+        trials[j] = centre_b[j];
+        trials[D + j] = centre_a[j];
+        trials[2 * D + j] = z[(int64_t)j * N + 2500];
+    }
+    cvseg_i128 potential[3];
+    cvseg_kmeans_trial_potentials(z, N, D, trials, 3, &e, min_whole, potential);
+    const cvseg_i128 trial_b = potential[0];
+    assert_same_i128(potential[1], total_a, "trial of an existing centre");
     CVSEG_ASSERT_SAME_DOUBLE(min_whole[17], 0.0);
     /* brute force: the sums of the fixed-point terms */
     const double scale = cvseg_fixed_scale(e.distance);
-    cvseg_i128 brute_a = 0, brute_b = 0;
+    cvseg_i128 brute_a = 0, brute_b = 0, brute_c = 0, brute_blocks[BLOCKS] = {0};
     for (int i = 0; i < N; ++i) {
         CVSEG_ASSERT_SAME_DOUBLE(min_whole[i], cvseg_sqdist(z, N, i, centre_a, D));
         brute_a += cvseg_fixed_term(min_whole[i], scale);
+        brute_blocks[i / CVSEG_KMEANS_SEED_BLOCK] += cvseg_fixed_term(min_whole[i], scale);
         const double db = cvseg_sqdist(z, N, i, centre_b, D);
         brute_b += cvseg_fixed_term(db < min_whole[i] ? db : min_whole[i], scale);
+        const double dc = cvseg_sqdist(z, N, i, trials + 2 * D, D);
+        brute_c += cvseg_fixed_term(dc < min_whole[i] ? dc : min_whole[i], scale);
     }
     assert_same_i128(total_a, brute_a, "min_update total");
     assert_same_i128(trial_b, brute_b, "trial potential");
+    assert_same_i128(potential[2], brute_c, "third trial potential");
+    for (int b = 0; b < BLOCKS; ++b)
+        assert_same_i128(blocks_whole[b], brute_blocks[b], "block sum");
+    /* several centres in one pass = one after the other */
+    {
+        double *min_two = malloc(sizeof(double) * N), *min_seq = malloc(sizeof(double) * N);
+        CU_ASSERT_FATAL(min_two && min_seq);
+        for (int i = 0; i < N; ++i)
+            min_two[i] = min_seq[i] = INFINITY;
+        const cvseg_i128 both = cvseg_kmeans_min_update(z, N, D, trials, 3, &e, min_two, NULL);
+        cvseg_i128 last = 0;
+        for (int c = 0; c < 3; ++c)
+            last = cvseg_kmeans_min_update(z, N, D, trials + c * D, 1, &e, min_seq, NULL);
+        assert_same_i128(both, last, "three centres in one pass");
+        CU_ASSERT(memcmp(min_two, min_seq, sizeof(double) * N) == 0);
+        free(min_two);
+        free(min_seq);
+    }
     CU_ASSERT(trial_b <= total_a);
     /* trial_potential leaves min_d2 alone */
     CVSEG_ASSERT_SAME_DOUBLE(min_whole[3000], cvseg_sqdist(z, N, 3000, centre_a, D));
@@ -450,10 +593,12 @@ static void test_seeding_helpers_over_chunks(void)
                 double *zc = chunk_copy(z, N, D, cuts[r], cuts[r + 1]);
                 for (int64_t i = 0; i < rows; ++i)
                     min_chunks[cuts[r] + i] = INFINITY;
-                chunk_total[r] =
-                    cvseg_kmeans_min_update(zc, rows, D, centre_a, &e, min_chunks + cuts[r]);
-                trial_sum +=
-                    cvseg_kmeans_trial_potential(zc, rows, D, centre_b, &e, min_chunks + cuts[r]);
+                chunk_total[r] = cvseg_kmeans_min_update(zc, rows, D, centre_a, 1, &e,
+                                                         min_chunks + cuts[r], NULL);
+                cvseg_i128 chunk_trial;
+                cvseg_kmeans_trial_potentials(zc, rows, D, centre_b, 1, &e, min_chunks + cuts[r],
+                                              &chunk_trial);
+                trial_sum += chunk_trial;
                 prefix[r + 1] = prefix[r] + chunk_total[r];
                 free(zc);
             }
@@ -477,7 +622,11 @@ static void test_seeding_helpers_over_chunks(void)
             }
             for (int t = 0; t < nt; ++t) {
                 const cvseg_i128 target = targets[t];
-                const int64_t expect = cvseg_kmeans_pick_by_weight(min_whole, N, &e, target);
+                const int64_t expect =
+                    cvseg_kmeans_pick_by_weight(min_whole, N, &e, blocks_whole, target);
+                /* without block sums: the same row */
+                wrong_picks +=
+                    cvseg_kmeans_pick_by_weight(min_whole, N, &e, NULL, target) != expect;
                 /* find the chunk by prefix sums, pick inside it */
                 int owner = -1;
                 for (int r = 0; r < p && owner < 0; ++r)
@@ -485,9 +634,18 @@ static void test_seeding_helpers_over_chunks(void)
                         owner = r;
                 int64_t got = -2;
                 if (owner >= 0) {
-                    const int64_t local = cvseg_kmeans_pick_by_weight(min_chunks + cuts[owner],
-                                                                      cuts[owner + 1] - cuts[owner],
-                                                                      &e, target - prefix[owner]);
+                    /* the owner's block sums, as its min_update reports them */
+                    const int64_t rows = cuts[owner + 1] - cuts[owner];
+                    double *zc = chunk_copy(z, N, D, cuts[owner], cuts[owner + 1]);
+                    double *mc = malloc(sizeof(double) * (size_t)(rows > 0 ? rows : 1));
+                    CU_ASSERT_FATAL(zc && mc);
+                    for (int64_t i = 0; i < rows; ++i)
+                        mc[i] = INFINITY;
+                    cvseg_kmeans_min_update(zc, rows, D, centre_a, 1, &e, mc, blocks_chunk);
+                    const int64_t local = cvseg_kmeans_pick_by_weight(mc, rows, &e, blocks_chunk,
+                                                                      target - prefix[owner]);
+                    free(zc);
+                    free(mc);
                     got = local < 0 ? -3 : cuts[owner] + local;
                 }
                 ++checks;
@@ -506,12 +664,16 @@ static void test_seeding_helpers_over_chunks(void)
     }
     CVSEG_ASSERT_EQUAL_I64(wrong_picks, 0);
     CU_ASSERT(checks > 2 * 7 * 64 - 1);
-    CVSEG_ASSERT_EQUAL_I64(cvseg_kmeans_pick_by_weight(min_whole, N, &e, total_a), -1);
-    CVSEG_ASSERT_EQUAL_I64(cvseg_kmeans_pick_by_weight(min_whole, 0, &e, 0), -1);
+    CVSEG_ASSERT_EQUAL_I64(cvseg_kmeans_pick_by_weight(min_whole, N, &e, blocks_whole, total_a),
+                           -1);
+    CVSEG_ASSERT_EQUAL_I64(cvseg_kmeans_pick_by_weight(min_whole, N, &e, NULL, total_a), -1);
+    CVSEG_ASSERT_EQUAL_I64(cvseg_kmeans_pick_by_weight(min_whole, 0, &e, NULL, 0), -1);
     omp_set_num_threads(2);
     free(z);
     free(min_whole);
     free(min_chunks);
+    free(blocks_whole);
+    free(blocks_chunk);
 }
 
 static void test_weighted_plusplus(void)
@@ -640,14 +802,16 @@ static void test_exponents_bound_distances(void)
         const double zmax = exp(8.0 * next_uniform() - 4.0);
         const int d = 1 + (int)(next_u64() % CVSEG_KMEANS_MAX_D);
         const cvseg_kmeans_exponents e = cvseg_kmeans_exponents_for(zmax, d);
-        CU_ASSERT(zmax * cvseg_fixed_scale(e.coordinate) < 0x1p62);
+        /* terms below 2^43: 1024 of them add exactly in a double */
+        CU_ASSERT(zmax * cvseg_fixed_scale(e.coordinate) < 0x1p43);
+        CU_ASSERT(zmax * cvseg_fixed_scale(e.coordinate) >= 0x1p42);
         /* the largest squared distance inside the hull: d * (2 zmax)^2 */
         double acc = 0.0;
         for (int j = 0; j < d; ++j) {
             const double diff = zmax - -zmax;
             acc += diff * diff;
         }
-        CU_ASSERT(acc * cvseg_fixed_scale(e.distance) < 0x1p62);
+        CU_ASSERT(acc * cvseg_fixed_scale(e.distance) < 0x1p43);
     }
 }
 
@@ -658,6 +822,8 @@ int main(void)
         {"inertia never increases", test_inertia_never_increases},
         {"partials over P = 1..7 ranks, 1-3 threads, pack/unpack: bit-identical",
          test_partial_merge_over_ranks_and_threads},
+        {"vector and scalar paths follow the documented expressions, bit for bit",
+         test_paths_follow_the_documented_expressions},
         {"ties go to the lowest centre index", test_ties_go_to_lowest_index},
         {"update: empty clusters keep their centre; squared shift",
          test_update_empty_cluster_and_shift},
