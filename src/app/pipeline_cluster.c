@@ -53,41 +53,44 @@ static uint8_t label_of(const cvseg_job *job, const double *centre)
     return CVSEG_LABEL_GENERAL;
 }
 
-/* z [d][n_ok] of the included rows, standardised with job's scaler. */
-static void standardise(const cvseg_job *job, const int64_t *rows, int64_t n_ok, double *z)
+/* z [d][n_ok] := the included rows' features, transformed (log1p where
+ * asked): computed once, for the scaler fit and the standardisation. */
+static void transform_rows(const cvseg_job *job, const int64_t *rows, int64_t n_ok, double *z)
 {
     const int64_t n = job->n_local;
     for (int j = 0; j < job->d; ++j) {
         const double *x = job->features + (int64_t)j * n;
         double *zj = z + (int64_t)j * n_ok;
-        const double mean = job->scaler_mean[j], sd = job->scaler_sd[j];
+        const int log1p_wanted = job->log1p[j];
 #pragma omp parallel for schedule(static)
-        for (int64_t t = 0; t < n_ok; ++t) {
-            const double v = job->log1p[j] ? signed_log1p(x[rows[t]]) : x[rows[t]];
-            zj[t] = sd > 0.0 ? (v - mean) / sd : 0.0;
-        }
+        for (int64_t t = 0; t < n_ok; ++t)
+            zj[t] = log1p_wanted ? signed_log1p(x[rows[t]]) : x[rows[t]];
     }
 }
 
-/* Fits the scaler: moments of each (transformed) feature over OK rows. */
-static cvseg_status fit_scaler(cvseg_app *app, cvseg_job *job, const uint8_t *include)
+/* z [d][n_ok] in place: (z - mean) / sd with job's scaler (0 where sd = 0). */
+static void standardise(const cvseg_job *job, int64_t n_ok, double *z)
+{
+    for (int j = 0; j < job->d; ++j) {
+        double *zj = z + (int64_t)j * n_ok;
+        const double mean = job->scaler_mean[j], sd = job->scaler_sd[j];
+#pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < n_ok; ++t)
+            zj[t] = sd > 0.0 ? (zj[t] - mean) / sd : 0.0;
+    }
+}
+
+/* Fits the scaler: exact moments of each transformed feature over the
+ * included rows (z [d][n_ok] from transform_rows). */
+static cvseg_status fit_scaler(cvseg_app *app, cvseg_job *job, const double *z, int64_t n_ok)
 {
     cvseg_status status = CVSEG_OK;
-    const int64_t n = job->n_local;
-    double *transformed = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
-    if (!transformed)
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(app->comm, status);
     for (int j = 0; j < job->d && status == CVSEG_OK; ++j) {
-        const double *x = job->features + (int64_t)j * n;
-        for (int64_t i = 0; i < n; ++i)
-            transformed[i] = job->log1p[j] ? signed_log1p(x[i]) : x[i];
         cvseg_moments moments;
-        status = cvseg_dist_moments(app->comm, transformed, include, n, &moments);
+        status = cvseg_dist_moments(app->comm, z + (int64_t)j * n_ok, NULL, n_ok, &moments);
         job->scaler_mean[j] = moments.mean;
         job->scaler_sd[j] = moments.sd;
     }
-    free(transformed);
     return status;
 }
 
@@ -155,27 +158,24 @@ static cvseg_status prepare_rows(cvseg_app *app, cvseg_job *job, int fit, int64_
     int64_t *rows = malloc(sizeof(int64_t) * (size_t)(n_ok > 0 ? n_ok : 1));
     int64_t *ids = malloc(sizeof(int64_t) * (size_t)(n_ok > 0 ? n_ok : 1));
     double *z = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok * job->d : 1));
-    uint8_t *include = malloc((size_t)(n > 0 ? n : 1));
-    if (!rows || !ids || !z || !include)
+    if (!rows || !ids || !z)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld x %d features", (long long)n_ok,
                             job->d);
     status = cvseg_dist_agree(app->comm, status);
     if (status == CVSEG_OK) {
         int64_t t = 0;
-        for (int64_t i = 0; i < n; ++i) {
-            include[i] = job->status[i] == CVSEG_MEMBER_OK;
-            if (include[i]) {
+        for (int64_t i = 0; i < n; ++i)
+            if (job->status[i] == CVSEG_MEMBER_OK) {
                 rows[t] = i;
                 ids[t] = job->member_id[i];
                 ++t;
             }
-        }
-        if (fit)
-            status = fit_scaler(app, job, include);
+        transform_rows(job, rows, n_ok, z);
+        if (fit) /* the same values as over all rows with an include mask: exact sums */
+            status = fit_scaler(app, job, z, n_ok);
     }
     if (status == CVSEG_OK)
-        standardise(job, rows, n_ok, z);
-    free(include);
+        standardise(job, n_ok, z);
     if (status != CVSEG_OK) {
         free(rows);
         free(ids);
