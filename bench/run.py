@@ -219,6 +219,7 @@ def pipeline_benchmarks(rec, work, members, transactions, peers):
         rec.add({"workload": "score", "members": members, "ranks": np_, "threads": threads,
                  "seconds_whole_command": seconds, "phases": s["phases"],
                  "peak_rss_mb_per_rank": s.get("peak_rss_mb_per_rank"), "command": cmd})
+    io_floors(rec, work, m, os.path.join(work, "r.h5"))
     # end to end from transactions: aggregate + train in one go
     cmd = (mpirun(2, 1, f"{CVSEG} aggregate --in {tx} --out {agg} --reference-date 2024-12-31 -q")
            + " && " + mpirun(2, 1, f"{CVSEG} train --in {agg} --out {work}/r2.h5 --model "
@@ -231,6 +232,36 @@ def pipeline_benchmarks(rec, work, members, transactions, peers):
         if peer:
             peer.update({"workload": "train_peer", "members": members})
             rec.add(peer)
+
+
+def io_floors(rec, work, input_path, results_path):
+    """The file-system floors in the same run: reading the member table's bytes
+    (page cache warm: it was just read by train and score) and writing as many
+    bytes as the results file to the same directory, in 64 MiB writes without
+    fsync (what dd does)."""
+    block = 64 << 20
+    started = time.time()
+    read_bytes = 0
+    with open(input_path, "rb", buffering=0) as f:
+        while True:
+            chunk = f.read(block)
+            if not chunk:
+                break
+            read_bytes += len(chunk)
+    read_seconds = time.time() - started
+    write_bytes = os.path.getsize(results_path)
+    buffer = bytes(block)
+    target = os.path.join(work, "floor.bin")
+    started = time.time()
+    with open(target, "wb", buffering=0) as f:
+        left = write_bytes
+        while left > 0:
+            left -= f.write(buffer[:min(left, block)])
+    write_seconds = time.time() - started
+    os.remove(target)
+    rec.add({"workload": "io_floor", "read_bytes": read_bytes, "read_seconds": read_seconds,
+             "write_bytes": write_bytes, "write_seconds": write_seconds,
+             "directory": work})
 
 
 def scaling_benchmarks(rec, n_strong, n_weak, iterations):
@@ -277,6 +308,12 @@ def render(rec, out_dir):
         elif w == "train_peer":
             lines.append(f"| Python pipeline ({r['blas']}) | {r['members']:,} | 1 x 2 | "
                          f"{r['seconds']:.2f} s | |")
+        elif w == "io_floor":
+            lines.append(f"| file-system floor: read the member table | "
+                         f"{r['read_bytes'] / 1e6:,.0f} MB | 1 | {r['read_seconds']:.2f} s "
+                         f"(page cache warm) | |")
+            lines.append(f"| file-system floor: write as many bytes as the results file | "
+                         f"{r['write_bytes'] / 1e6:,.0f} MB | 1 | {r['write_seconds']:.2f} s | |")
         elif w in ("strong_scaling", "weak_scaling"):
             lines.append(f"| {w.replace('_', ' ')} | {r['n']:,} | {r['ranks']} x 1 | "
                          f"{r['ms_per_iteration']:.1f} ms/iteration | |")
