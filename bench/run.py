@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """cvseg benchmark harness: measurements, not tests.
 
   bench/run.py [--quick] [--out DIR] [--scaling] [--no-peers]
