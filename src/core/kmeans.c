@@ -183,6 +183,7 @@ static inline void assign_row(const double *z, int64_t n, int64_t row, int d, co
  * doubles in the block table. Each lane l adds into its own copy l of the
  * table, so rows that go to the same cluster do not wait on each other. */
 #define VECTOR_MAX_D  6
+#define VECTOR_ROWS   8
 #define VECTOR_STRIDE 8
 #define VECTOR_COPIES 4
 /* Steps between flushes: each copy receives 2 terms per step. */
@@ -202,10 +203,11 @@ static inline void transpose4(__m256d c0, __m256d c1, __m256d c2, __m256d c3, __
  * centre index, each broadcast to 4 lanes. */
 #define TABLE_ROW(D) (4 * ((D) + 2))
 
-/* Rows row..row+7. table: [k][TABLE_ROW(D)]. Per lane the arithmetic is exactly assign_row's:
- * score = fma chain from norm2, strict < keeps the lower centre, d2 =
- * max(0, norm2(x) + best), terms trunc(x * scale). Always inlined so that D
- * is a compile-time constant and x stays in registers. */
+/* Rows row..row+VECTOR_ROWS-1. table: [k][TABLE_ROW(D)]. Per lane the
+ * arithmetic is exactly assign_row's: score = fma chain from norm2, strict <
+ * keeps the lower centre, d2 = max(0, norm2(x) + best), the distance term
+ * rint(d2 * scale), coordinates added as they are (on the grid). Always
+ * inlined so that D is a compile-time constant and x stays in registers. */
 static inline __attribute__((always_inline)) void
 assign_step(const double *z, int64_t n, int64_t row, const double *table, int k, const int D,
             __m256d distance_scale, int32_t *label, double *distance, double *block,
@@ -272,8 +274,8 @@ assign_step(const double *z, int64_t n, int64_t row, const double *table, int k,
 #define VECTOR_CASE(DIM)                                                                           \
     case DIM:                                                                                      \
         for (int64_t g = g_begin; g < g_end; ++g) {                                                \
-            assign_step(z, n, 8 * g, table, k, DIM, vector_distance_scale, label, distance,        \
-                        t->block, &t->changed);                                                    \
+            assign_step(z, n, VECTOR_ROWS *g, table, k, DIM, vector_distance_scale, label,         \
+                        distance, t->block, &t->changed);                                          \
             if (++steps == VECTOR_FLUSH_STEPS) {                                                   \
                 flush(t, k, d);                                                                    \
                 steps = 0;                                                                         \
@@ -281,7 +283,7 @@ assign_step(const double *z, int64_t n, int64_t row, const double *table, int k,
         }                                                                                          \
         break;
 
-/* Rows [8 g_begin, 8 g_end) on the vector path. */
+/* Rows [VECTOR_ROWS g_begin, VECTOR_ROWS g_end) on the vector path. */
 static void assign_vector(const double *z, int64_t n, int d, const double *table, int k,
                           double distance_scale, int32_t *label, double *distance, int64_t g_begin,
                           int64_t g_end, thread_sums *t)
@@ -301,7 +303,10 @@ static void assign_vector(const double *z, int64_t n, int d, const double *table
     flush(t, k, d);
 }
 #else
-#define VECTOR_MAX_D 0
+#define VECTOR_MAX_D  0 /* scalar path only; the sizes below are then unused */
+#define VECTOR_ROWS   1
+#define VECTOR_STRIDE 1
+#define VECTOR_COPIES 1
 #endif
 
 void cvseg_kmeans_assign(const double *z, int64_t n, int d, const double *centres, int k,
@@ -315,7 +320,7 @@ void cvseg_kmeans_assign(const double *z, int64_t n, int d, const double *centre
         norm2[c] = cvseg_kmeans_centre_norm2(centres + (int64_t)c * d, d);
     const int vector = d <= VECTOR_MAX_D;
     /* Rows per vector step; the scalar path takes whole rows. */
-    const int64_t rows_per_group = vector ? 8 : 1;
+    const int64_t rows_per_group = vector ? VECTOR_ROWS : 1;
     const int64_t groups = n / rows_per_group;
 #if defined(__AVX2__) && defined(__FMA__)
     _Alignas(32) double table[CVSEG_KMEANS_MAX_K * TABLE_ROW(VECTOR_MAX_D)];
@@ -332,8 +337,8 @@ void cvseg_kmeans_assign(const double *z, int64_t n, int d, const double *centre
 #pragma omp parallel
     {
         thread_sums t = {NULL,
-                         vector ? 4 : 1,
-                         vector ? 8 : d + 2,
+                         vector ? VECTOR_COPIES : 1,
+                         vector ? VECTOR_STRIDE : d + 2,
                          coordinate_scale,
                          calloc((size_t)k * (size_t)d, sizeof(cvseg_i128)),
                          calloc((size_t)k, sizeof(int64_t)),
@@ -417,6 +422,13 @@ double cvseg_kmeans_update(const cvseg_kmeans_partial *global, const cvseg_kmean
  * of a block is an integer below 2^53: exact in a double in any order, which
  * lets the compiler vectorise the block sums (omp simd reduction). */
 
+/* One past the last row of seeding block b of n rows. */
+static inline int64_t seed_block_end(int64_t b, int64_t n)
+{
+    const int64_t end = (b + 1) * CVSEG_KMEANS_SEED_BLOCK;
+    return end < n ? end : n;
+}
+
 /* d2[i - begin] = cvseg_sqdist of rows [begin, end) to centre, column by
  * column: the same additions in the same order per row, vectorised across
  * rows. d2: [CVSEG_KMEANS_SEED_BLOCK]. */
@@ -448,9 +460,7 @@ cvseg_i128 cvseg_kmeans_min_update(const double *z, int64_t n, int d, const doub
         cvseg_i128 mine = 0;
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < blocks; ++b) {
-            const int64_t begin = b * CVSEG_KMEANS_SEED_BLOCK;
-            const int64_t end =
-                begin + CVSEG_KMEANS_SEED_BLOCK < n ? begin + CVSEG_KMEANS_SEED_BLOCK : n;
+            const int64_t begin = b * CVSEG_KMEANS_SEED_BLOCK, end = seed_block_end(b, n);
             double d2[CVSEG_KMEANS_SEED_BLOCK];
             for (int c = 0; c < m; ++c) {
                 block_sqdist(z, n, d, centres + (int64_t)c * d, begin, end, d2);
@@ -484,9 +494,7 @@ void cvseg_kmeans_trial_potentials(const double *z, int64_t n, int d, const doub
         cvseg_i128 mine[CVSEG_KMEANS_MAX_TRIALS] = {0};
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < blocks; ++b) {
-            const int64_t begin = b * CVSEG_KMEANS_SEED_BLOCK;
-            const int64_t end =
-                begin + CVSEG_KMEANS_SEED_BLOCK < n ? begin + CVSEG_KMEANS_SEED_BLOCK : n;
+            const int64_t begin = b * CVSEG_KMEANS_SEED_BLOCK, end = seed_block_end(b, n);
             /* The block stays in cache across the trials: one pass over memory. */
             double d2[CVSEG_KMEANS_SEED_BLOCK];
             for (int t = 0; t < trials; ++t) {

@@ -443,7 +443,7 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const
             memcpy(label, r->label, sizeof(int32_t) * (size_t)n);
     }
     result->restarts = restarts;
-    int stop = 0;
+    int stop = 0, assigned_best = 0;
     for (; state.restart < restarts && status == CVSEG_OK && !stop; ++state.restart) {
         const int restart = state.restart;
         if (state.iteration == 0) {
@@ -504,6 +504,9 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const
         if (status != CVSEG_OK)
             break;
         const double inertia = cvseg_fixed_to_double(partial.inertia, ctx.exponents.distance);
+        /* When this restart stays the best, label, distance2 and partial already
+         * hold the final assignment below. */
+        assigned_best = inertia < state.best_inertia;
         if (inertia < state.best_inertia) {
             state.best_inertia = inertia;
             state.have_best = 1;
@@ -539,10 +542,12 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const
     result->seeding_seconds = seconds[1];
     if (status != CVSEG_OK)
         goto done;
-    /* Final assignment with the best centres. */
-    cvseg_kmeans_partial_zero(&partial);
-    cvseg_kmeans_assign(z, n, d, best_centres, k, &ctx.exponents, label, distance2, &partial);
-    status = cvseg_dist_kmeans_allreduce(comm, &partial);
+    /* Final assignment with the best centres (unless the last pass was it). */
+    if (!assigned_best) {
+        cvseg_kmeans_partial_zero(&partial);
+        cvseg_kmeans_assign(z, n, d, best_centres, k, &ctx.exponents, label, distance2, &partial);
+        status = cvseg_dist_kmeans_allreduce(comm, &partial);
+    }
     if (status == CVSEG_OK) {
         memcpy(result->centres, best_centres, sizeof(double) * (size_t)(k * d));
         memcpy(result->sizes, partial.count, sizeof(int64_t) * (size_t)k);

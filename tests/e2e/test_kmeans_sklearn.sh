@@ -37,22 +37,6 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 # shellcheck source=lib.sh
 source "$SOURCE_DIR/tests/e2e/lib.sh"
 
-# run NP ARGS...: runs cvseg under mpirun; sets rc, stderr in err.txt.
-run() {
-    local np=$1
-    shift
-    rc=0
-    mpirun -np "$np" --oversubscribe --bind-to none -x OMP_NUM_THREADS -x OMP_WAIT_POLICY \
-        "$CVSEG" "$@" >out.txt 2>err.txt || rc=$?
-}
-# ran NAME: the last run exited 0.
-ran() {
-    if [ "$rc" = 0 ]; then
-        pass "$1"
-    else
-        fail "$1" "exit $rc: $(tail -n 3 err.txt | tr '\n' ' ')"
-    fi
-}
 # oracle NAME SUBCOMMAND ARGS...: the oracle's figures on the check line.
 oracle() {
     local name=$1

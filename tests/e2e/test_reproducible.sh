@@ -45,13 +45,6 @@ run() {
     mpirun -np "$np" --oversubscribe --bind-to none -x OMP_NUM_THREADS -x OMP_WAIT_POLICY \
         "$CVSEG" "$@" >out.txt 2>err.txt || rc=$?
 }
-ran() {
-    if [ "$rc" = 0 ]; then
-        pass "$1"
-    else
-        fail "$1" "exit $rc: $(tail -n 3 err.txt | tr '\n' ' ')"
-    fi
-}
 
 # datasets FILE GROUP: the datasets of GROUP, one path a line.
 datasets() {
