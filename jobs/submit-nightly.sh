@@ -20,7 +20,7 @@
 #   --previous OLD.h5      earlier results, joined by member id in `score`
 #   --drift-threshold PSI  `score` exits 6 (drift) when a feature's PSI exceeds it
 #   --k K --seed S --features F   training settings when no --model (5, 1, rfm)
-#   --cvseg PATH           binary (default: cvseg on PATH, else build/cvseg of this repository)
+#   --cvseg PATH           binary (default: the installed one, else cvseg on PATH, else build/cvseg)
 #   --after JOBID          make the first step wait for JOBID (afterok)
 #   --drift-fails          let drift (exit 6 from score) stop the chain
 # SBATCH_OPTIONS after `--` go to every sbatch call (e.g. -n 2 -c 1 -t 10 -p PART).
@@ -30,7 +30,7 @@
 # A failure before the first submission exits 1 and submits nothing.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 abspath() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 1; }
 
@@ -57,6 +57,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$RAW" ] && [ -n "$WORKDIR" ] || usage
+INSTALLED_CVSEG=""  # `cmake --install` writes PREFIX/bin/cvseg here (empty in a checkout)
+if [ -z "${CVSEG:-}" ] && [ -x "$INSTALLED_CVSEG" ]; then CVSEG=$INSTALLED_CVSEG; fi
 if [ -z "$CVSEG" ]; then
   if command -v cvseg >/dev/null 2>&1; then CVSEG=$(command -v cvseg); else CVSEG=$here/../build/cvseg; fi
 fi

@@ -14,7 +14,7 @@
 # Prints "sweep JOBID" and "collect JOBID"; logs and results go to DIR
 # (DIR/logs/sweep-ARRAYID_TASK.out, DIR/sweep.tsv).
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 abspath() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 1; }
 
@@ -36,6 +36,8 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$INPUT" ] && [ -n "$OUTDIR" ] || usage
 RANGE=${RANGE:-2-10}
+INSTALLED_CVSEG=""  # `cmake --install` writes PREFIX/bin/cvseg here (empty in a checkout)
+if [ -z "${CVSEG:-}" ] && [ -x "$INSTALLED_CVSEG" ]; then CVSEG=$INSTALLED_CVSEG; fi
 if [ -z "$CVSEG" ]; then
   if command -v cvseg >/dev/null 2>&1; then CVSEG=$(command -v cvseg); else CVSEG=$here/../build/cvseg; fi
 fi

@@ -35,6 +35,33 @@ static void print_usage(FILE *out)
                  "6 drift above threshold, 7 interrupted (checkpoint written), 70 internal.\n");
 }
 
+/* `cvseg --man`: the manual page on stdout, each verb's section from its own
+ * --help (the verbs print on rank 0 and return before any communication). */
+static cvseg_status write_man(cvseg_app *app)
+{
+    static char help_flag[] = "--help";
+    char *help_argv[] = {help_flag, NULL};
+    cvseg_status status = CVSEG_OK;
+    if (app->rank == 0) {
+        cvseg_man_begin(stdout);
+        for (int v = 0; v < VERB_COUNT; ++v)
+            cvseg_man_verb(stdout, verbs[v].name, verbs[v].summary);
+        cvseg_man_common_options(stdout);
+    }
+    cvseg_options_help_roff(1);
+    for (int v = 0; v < VERB_COUNT && status == CVSEG_OK; ++v) {
+        app->verb = verbs[v].name;
+        app->argc = 1;
+        app->argv = help_argv;
+        app->help_requested = 0;
+        status = verbs[v].run(app);
+    }
+    cvseg_options_help_roff(0);
+    if (app->rank == 0)
+        cvseg_man_end(stdout);
+    return status;
+}
+
 int cvseg_main(int argc, char **argv, MPI_Comm world)
 {
     cvseg_app app;
@@ -61,7 +88,11 @@ int cvseg_main(int argc, char **argv, MPI_Comm world)
     }
     if (strcmp(argv[1], "--version") == 0) {
         if (app.rank == 0)
-            printf("cvseg %s\n", CVSEG_VERSION);
+            cvseg_print_version(stdout);
+        goto done;
+    }
+    if (strcmp(argv[1], "--man") == 0) { /* undocumented: the build makes cvseg.1 with it */
+        status = write_man(&app);
         goto done;
     }
     const verb_entry *verb = NULL;

@@ -74,6 +74,21 @@ cvseg_status cvseg_opt_choice(const cvseg_options *options, const char *name, co
 void cvseg_options_help(FILE *out, const char *verb, const char *summary, const cvseg_option *table,
                         int count);
 
+/* ------------------------------------------------------------ manual, version
+ * `cvseg --man` writes cvseg(1) in roff (man.c): begin, one cvseg_man_verb per
+ * verb, common options, each verb's --help with cvseg_options_help_roff(1)
+ * (which turns cvseg_options_help into cvseg_man_options), end.
+ * `cvseg --version`: cvseg_print_version (version.c). Rank 0 only; no MPI
+ * communication. */
+void cvseg_options_help_roff(int on);
+void cvseg_man_begin(FILE *out);
+void cvseg_man_verb(FILE *out, const char *verb, const char *summary);
+void cvseg_man_common_options(FILE *out);
+void cvseg_man_options(FILE *out, const char *verb, const char *summary, const cvseg_option *table,
+                       int count);
+void cvseg_man_end(FILE *out);
+void cvseg_print_version(FILE *out);
+
 /* ------------------------------------------------------------ progress log
  * Lines go to stderr from rank 0 only: "cvseg VERB: message". */
 void cvseg_log(const cvseg_app *app, int level, const char *fmt, ...)

@@ -189,9 +189,21 @@ cvseg_status cvseg_opt_choice(const cvseg_options *options, const char *name, co
     return CVSEG_FAIL(CVSEG_EUSAGE, "option --%s: '%s' is not one of %s", name, text, choices);
 }
 
+/* Set while `cvseg --man` collects the verbs' help as roff (single-threaded). */
+static int cli_help_roff = 0;
+
+void cvseg_options_help_roff(int on)
+{
+    cli_help_roff = on;
+}
+
 void cvseg_options_help(FILE *out, const char *verb, const char *summary, const cvseg_option *table,
                         int count)
 {
+    if (cli_help_roff) {
+        cvseg_man_options(out, verb, summary, table, count);
+        return;
+    }
     fprintf(out, "usage: cvseg %s [options]\n\n%s\n\noptions:\n", verb, summary);
     for (int o = 0; o < count; ++o) {
         char left[64];
