@@ -30,7 +30,8 @@ static void print_usage(FILE *out)
                  "verbs:\n");
     for (int v = 0; v < VERB_COUNT; ++v)
         fprintf(out, "  %-10s %s\n", verbs[v].name, verbs[v].summary);
-    fprintf(out, "\n`cvseg VERB --help` lists a verb's options; `cvseg --version` the version.\n"
+    fprintf(out, "\n`cvseg VERB --help` lists a verb's options, `man cvseg` all of them;\n"
+                 "`cvseg --version` the version and the MPI and HDF5 it runs with.\n"
                  "Exit codes: 0 ok, 1 usage, 2 bad input data, 3 I/O, 4 MPI, 5 not converged,\n"
                  "6 drift above threshold, 7 interrupted (checkpoint written), 70 internal.\n");
 }

@@ -10,7 +10,8 @@
 #     the system's own tools report;
 #  3. `man -l` renders the page: NAME ... SEE ALSO, one section per verb of
 #     `cvseg --help`, and every option of every `cvseg VERB --help` in it;
-#  4. `cmake --install --prefix P`: the job scripts find P/bin/cvseg with an
+#  4. `cmake --install --prefix P`: `man cvseg` finds the page with only P/bin
+#     on PATH (what a module file sets); the job scripts find P/bin/cvseg with an
 #     empty PATH (train.sbatch run outside Slurm with LAUNCHER=none), and
 #     submit-sweep.sh, called through a symlink, submits the sweep.sbatch
 #     beside it (a stand-in sbatch records the call).
@@ -171,6 +172,13 @@ if cmake --install "$BUILD_DIR" --prefix "$prefix" >install.log 2>&1 && [ -x "$p
     pass "cmake --install --prefix P"
 else
     fail "cmake --install" "$(tail -n 3 install.log | tr '\n' ' ')"
+fi
+# A module file's PATH line is enough for man-db (MANPATH unset): it looks in P/share/man.
+found=$(env -u MANPATH PATH="$prefix/bin:$PATH" man -w cvseg 2>/dev/null || true)
+if [ "$found" = "$prefix/share/man/man1/cvseg.1" ]; then
+    pass "man cvseg finds P/share/man/man1/cvseg.1 from PATH=P/bin"
+else
+    fail "man -w cvseg with P/bin on PATH" "found '$found'"
 fi
 rc=0
 env -u CVSEG PATH=/usr/bin:/bin bash "$prefix/share/cvseg/jobs/train.sbatch" INPUT=members.h5 OUTDIR=job-train \
