@@ -61,7 +61,9 @@ install(SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/cmake/install-jobs.cmake)
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME cvseg)
 set(CPACK_PACKAGE_VENDOR "cvseg")
-set(CPACK_PACKAGE_CONTACT "cvseg maintainers <cvseg@localhost>")
+set(CVSEG_DEB_MAINTAINER "cvseg maintainers <cvseg@localhost>" CACHE STRING
+    "Maintainer field of the Debian package (your site's contact)")
+set(CPACK_PACKAGE_CONTACT "${CVSEG_DEB_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "customer value segmentation at scale (RFM, segments, K-Means) with MPI and parallel HDF5")
 set(CPACK_PACKAGE_DESCRIPTION

@@ -97,6 +97,7 @@ void cvseg_man_begin(FILE *out)
     strftime(date, sizeof date, "%Y-%m-%d", &utc);
     fprintf(out, ".\\\" cvseg.1: written by `cvseg --man` from its option tables.\n");
     fprintf(out, ".TH CVSEG 1 \"%s\" \"cvseg %s\" \"User Commands\"\n", date, CVSEG_VERSION);
+    fputs(".nh\n.ad l\n", out); /* no hyphenation in identifiers, ragged right */
     fputs(".SH NAME\ncvseg \\- customer value segmentation at scale (RFM, LRFMC, segments, ABC, "
           "K\\-Means) with MPI, OpenMP and parallel HDF5\n.SH SYNOPSIS\n",
           out);
