@@ -14,8 +14,8 @@
 #  4. `cmake --install --prefix P`: `man cvseg` finds the page with only P/bin
 #     on PATH (what a module file sets); the job scripts find P/bin/cvseg with an
 #     empty PATH (train.sbatch run outside Slurm with LAUNCHER=none), and
-#     submit-sweep.sh, called through a symlink, submits the sweep.sbatch
-#     beside it (a stand-in sbatch records the call).
+#     submit-sweep.sh, called through a symlink, and submit-nightly.sh submit
+#     the .sbatch files beside them (a stand-in sbatch records the calls).
 # Exit 77 (skipped) when cpack, dpkg-deb, dpkg-shlibdeps or man is missing.
 #
 # Environment (set by ctest): CVSEG (the build tree's binary), SOURCE_DIR,
@@ -223,5 +223,16 @@ if [ "$rc" = 0 ] && grep -qF "$prefix/share/cvseg/jobs/sweep.sbatch CVSEG=$prefi
     pass "installed submit-sweep.sh (via a symlink) submits the .sbatch beside it with P/bin/cvseg"
 else
     fail "installed submit-sweep.sh" "exit $rc: $(cat submit.log sbatch.calls 2>/dev/null | head -n 3 | tr '\n' ' ')"
+fi
+rc=0
+: >sbatch.calls
+env -u CVSEG PATH="$WORK_DIR/fakebin:/usr/bin:/bin" SBATCH_CALLS="$WORK_DIR/sbatch.calls" \
+    "$prefix/share/cvseg/jobs/submit-nightly.sh" --in members.h5 --format cdnow --workdir nightly \
+    >submit-nightly.log 2>&1 || rc=$?
+if [ "$rc" = 0 ] && grep -qxF "CVSEG=$prefix/bin/cvseg" nightly/nightly.env &&
+    [ "$(grep -cF "$prefix/share/cvseg/jobs/nightly.sbatch " sbatch.calls)" -ge 3 ]; then
+    pass "installed submit-nightly.sh submits the nightly.sbatch beside it with P/bin/cvseg"
+else
+    fail "installed submit-nightly.sh" "exit $rc: $(cat submit-nightly.log | head -n 3 | tr '\n' ' ')"
 fi
 finish
