@@ -26,7 +26,7 @@ clock=""
 if [ "${offset:-0}" != 0 ] && [ -e /proc/self/ns/time ]; then
     clock="--time --monotonic $offset --boottime $offset"
 fi
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086,SC2016  # $clock splits into options; sh -c expands
 exec ip netns exec "$ns" unshare --uts $clock --fork --kill-child=SIGKILL \
     sh -c 'hostname "$1" && exec env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
         HOME="${HOME:-/root}" USER=root LOGNAME=root SHELL=/bin/sh sh -c "$2"' agent "$@"

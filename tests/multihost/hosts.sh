@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # hosts.sh: a three-"host" cluster on one machine, for the multihost tests
 # (sourced, not run). Each host is a network namespace with one veth link on
 # a private bridge (subnet MH_SUBNET, no address in the root namespace, so no
@@ -87,13 +88,15 @@ mh_up() {
         } >"/etc/netns/$ns/hosts"
     done
     export CVSEG_MH_MAP=$work/hosts.map
+    # shellcheck disable=SC2054  # "tcp,self" is one value
     MH_MCA=(--mca plm_rsh_agent "$MH_AGENT" --mca plm_rsh_no_tree_spawn 1
         --mca pml ob1 --mca btl tcp,self
         --mca btl_tcp_if_include "$MH_SUBNET" --mca oob_tcp_if_include "$MH_SUBNET"
-        --mca oob_tcp_keepalive_time $MH_KEEPALIVE_TIME
-        --mca oob_tcp_keepalive_intvl $MH_KEEPALIVE_INTVL
-        --mca oob_tcp_keepalive_probes $MH_KEEPALIVE_PROBES
+        --mca oob_tcp_keepalive_time "$MH_KEEPALIVE_TIME"
+        --mca oob_tcp_keepalive_intvl "$MH_KEEPALIVE_INTVL"
+        --mca oob_tcp_keepalive_probes "$MH_KEEPALIVE_PROBES"
         --mca mpi_yield_when_idle 1 --bind-to none)
+    # shellcheck disable=SC2016,SC2034  # expanded by sh -c; used by callers
     MH_MPIRUN=(ip netns exec "$(mh__ns mh1)" unshare --uts --fork --kill-child=SIGTERM
         sh -c 'hostname "$0" && exec "$@"' mh1
         mpirun --hostfile "$work/hostfile" "${MH_MCA[@]}")
