@@ -151,6 +151,7 @@ mh_on() {
     shift
     eval "ns=\${MH_NS_$host:-}"
     [ -n "$ns" ] || { echo "mh_on: unknown host $host" >&2; return 255; }
+    # shellcheck disable=SC2016  # expanded by sh -c
     ip netns exec "$ns" unshare --uts --fork --kill-child=SIGTERM \
         sh -c 'hostname "$0" && exec "$@"' "$host" "$@"
 }
