@@ -125,6 +125,7 @@ mh__remove() {
         rm -rf "/etc/netns/${ns:?}"
     done
     ip link del "cvmhb$tag" 2>/dev/null
+    rm -rf "/run/cvseg-mh-$tag" # slurm_hosts.sh: state, sockets, per-node /tmp
     local link
     for link in $(ip -o link show 2>/dev/null | awk -F': ' -v p="cvmh${tag}h" 'index($2, p) == 1 { sub(/@.*/, "", $2); print $2 }'); do
         ip link del "$link" 2>/dev/null

@@ -26,7 +26,11 @@
 #      and Open MPI's message naming the lost host or the killed rank, no
 #      process left on any host, the previous results and model byte-identical,
 #      a checkpoint present; --resume across the hosts must give results and
-#      model bit-identical to the uninterrupted run.
+#      model bit-identical to the uninterrupted run;
+#   4. where Slurm and munge are installed: slurmctld on mh1, one slurmd per
+#      host; jobs/train.sbatch and the nightly chain (submit-nightly.sh:
+#      aggregate -> score --previous -> report) on 3 nodes x 2 tasks with
+#      srun --mpi=pmix, results identical to np 1 on one host.
 # Exit 0 all passed, 1 a check failed, 77 skipped (no root / no namespaces).
 # Everything the fixture made is removed at exit, also on failure or signal.
 set -uo pipefail
@@ -57,6 +61,7 @@ WORK_DIR=$(pwd -P)
 
 cleanup() {
     trap - EXIT INT TERM HUP
+    declare -F mh_slurm_down >/dev/null && mh_slurm_down
     mh_down
     echo "multihost: hosts removed ($((SECONDS - T0)) s in all)"
 }
@@ -295,6 +300,65 @@ expect "killrank: message names the rank on mh2 and signal 9" \
     grep -qE "rank [0-9]+ with PID [0-9]+ on node mh2 exited on signal 9" killrank.err
 no_process_left killrank
 after_fault killrank
+
+# ------------------------------------------------------------ 4. Slurm across the hosts
+# slurmctld on mh1, one slurmd per host; the job scripts with srun --mpi=pmix
+# over 3 nodes x 2 tasks, MPI over TCP (the transport settings travel in the
+# job's environment, as a site's module would set them).
+slurm_section() {
+    # shellcheck source=slurm_hosts.sh
+    source "$HERE/slurm_hosts.sh"
+    local rc=0 j ids step id
+    mh_slurm_up || rc=$?
+    if [ $rc = 77 ]; then
+        echo "info Slurm part skipped (see above)"
+        return
+    fi
+    if [ $rc != 0 ]; then
+        fail "Slurm with one slurmd per host came up"
+        return
+    fi
+    pass "Slurm with one slurmd per host: $(mh_slurm sinfo -h -o '%D nodes %T %N')"
+    export OMPI_MCA_pml=ob1 OMPI_MCA_btl=tcp,self OMPI_MCA_btl_tcp_if_include=$MH_SUBNET
+    export OMPI_MCA_oob_tcp_if_include=$MH_SUBNET OMPI_MCA_mpi_yield_when_idle=1
+    echo "multihost: Slurm jobs get OMPI_MCA_pml=ob1 OMPI_MCA_btl=tcp,self OMPI_MCA_btl_tcp_if_include=$MH_SUBNET OMPI_MCA_oob_tcp_if_include=$MH_SUBNET"
+    local NODES=(-t 10 -N 3 -n 6 --ntasks-per-node 2 -c 1)
+    mkdir -p slurm/logs
+    j=$(mh_slurm sbatch --parsable "${NODES[@]}" -o "$WORK_DIR/slurm/logs/train-%j.out" \
+        "$SOURCE_DIR/jobs/train.sbatch" CVSEG="$CVSEG" INPUT="$WORK_DIR/one_MEMBERS.h5" \
+        OUTDIR="$WORK_DIR/slurm/train" K=6 SEED=5 EXTRA_ARGS="--n-init 2" LAUNCHER=srun | cut -d';' -f1)
+    ids=$(mh_slurm "$SOURCE_DIR/jobs/submit-nightly.sh" --in "$WORK_DIR/one_TX2.h5" \
+        --workdir "$WORK_DIR/slurm/nightly" --reference-date 2024-07-31 --model "$WORK_DIR/one_MODEL.h5" \
+        --previous "$WORK_DIR/one_TRAIN.h5" --cvseg "$CVSEG" -- "${NODES[@]}" 2>&1 |
+        grep -E '^[a-z]+ [0-9]+$|rror')
+    if out=$(mh_slurm "$SOURCE_DIR/scripts/slurm-wait.sh" "$j" 240 2>&1); then
+        pass "train.sbatch on 3 nodes x 2 tasks: $out"
+        expect "train.sbatch ran on mh[1-3]" grep -q "NodeList=mh\[1-3\]" <(mh_slurm scontrol show job "$j")
+        expect "train.sbatch log: 6 ranks via srun" grep -q "6 ranks x 1 threads via srun" "$WORK_DIR/slurm/logs/train-$j.out"
+        same "train.sbatch on 3 nodes: results = np 1 on one host" one_TRAIN.h5 slurm/train/results.h5
+        same "train.sbatch on 3 nodes: model = np 1 on one host" one_MODEL.h5 slurm/train/model.h5
+    else
+        fail "train.sbatch on 3 nodes x 2 tasks" "$out"
+    fi
+    if ! grep -q '^aggregate [0-9]' <<<"$ids"; then
+        fail "submit-nightly on 3 nodes" "$ids"
+    else
+        while read -r step id; do
+            if out=$(mh_slurm "$SOURCE_DIR/scripts/slurm-wait.sh" "$id" 240 2>&1); then
+                pass "nightly $step: $out"
+                [ "$step" = report ] ||
+                    expect "nightly $step ran on mh[1-3] with 6 tasks" grep -q "NumNodes=3 NumCPUs=6 NumTasks=6 " <(mh_slurm scontrol show job "$id")
+            else
+                fail "nightly $step" "$out"
+            fi
+        done <<<"$ids"
+        same "nightly on 3 nodes: members = np 1 on one host" one_MEMBERS2.h5 slurm/nightly/members.h5
+        same "nightly on 3 nodes: score --previous results = np 1 on one host" one_SCORE.h5 slurm/nightly/results.h5
+    fi
+    mh_slurm_down
+    for v in pml btl btl_tcp_if_include oob_tcp_if_include mpi_yield_when_idle; do unset "OMPI_MCA_$v"; done
+}
+slurm_section
 
 echo "-- $((SECONDS - T0)) s"
 finish
