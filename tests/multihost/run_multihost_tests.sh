@@ -63,7 +63,7 @@ cleanup() {
     trap - EXIT INT TERM HUP
     declare -F mh_slurm_down >/dev/null && mh_slurm_down
     mh_down
-    echo "multihost: hosts removed ($((SECONDS - T0)) s in all)"
+    echo "multihost: cleaned up ($((SECONDS - T0)) s in all)"
 }
 trap cleanup EXIT
 trap 'echo "multihost: interrupted"; exit 1' INT TERM HUP
@@ -300,6 +300,8 @@ expect "killrank: message names the rank on mh2 and signal 9" \
     grep -qE "rank [0-9]+ with PID [0-9]+ on node mh2 exited on signal 9" killrank.err
 no_process_left killrank
 after_fault killrank
+
+echo "-- $((SECONDS - T0)) s"
 
 # ------------------------------------------------------------ 4. Slurm across the hosts
 # slurmctld on mh1, one slurmd per host; the job scripts with srun --mpi=pmix
