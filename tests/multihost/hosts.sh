@@ -79,6 +79,7 @@ mh_up() {
         echo "$host $ns $(((i - 1) * 86400000))" >>"$work/hosts.map"
         echo "$host slots=2" >>"$work/hostfile"
     done
+    [ -d /etc/netns ] || MH_MADE_ETC_NETNS=1
     for host in $MH_HOSTS; do
         ns=$(mh__ns "$host")
         mkdir -p "/etc/netns/$ns" || return 1
@@ -135,6 +136,9 @@ mh__remove() {
 
 mh_down() {
     mh__remove "$MH_TAG"
+    # /etc/netns itself only when this run made it and nothing else is in it
+    [ "${MH_MADE_ETC_NETNS:-0}" = 1 ] && rmdir /etc/netns 2>/dev/null
+    return 0
 }
 
 mh_sweep_stale() {
