@@ -10,6 +10,8 @@ required=(gcc make cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-d
           python3-h5py python3-sklearn python3-matplotlib procps)
 # Slurm for the job-script tests: optional; its tests are skipped without it.
 optional=(munge slurmctld slurmd slurm-client)
+# iproute2 (ip netns) for the multihost tests: optional too; skipped without it.
+optional+=(iproute2)
 
 missing() {
     local p
