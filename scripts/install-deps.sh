@@ -11,6 +11,8 @@ required=(gcc make cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-d
           dpkg-dev man-db)  # dpkg-dev, man-db: the Debian package and its man page (ctest -L install)
 # Slurm for the job-script tests: optional; its tests are skipped without it.
 optional=(munge slurmctld slurmd slurm-client)
+# iproute2 (ip netns) for the multihost tests: optional too; skipped without it.
+optional+=(iproute2)
 
 missing() {
     local p
