@@ -93,14 +93,15 @@ damage() {
 # expect NAME CODE TEXT NP ARGS...: every rank exits CODE, the one error line
 # contains TEXT, nothing damaged or left, and no file NEW_* created.
 expect() {
-    local name=$1 code=$2 text=$3 np=$4 line problems=""
+    local name=$1 code=$2 text=$3 np=$4 line lines problems=""
     shift 4
     run "$np" "$@"
     line=$(grep -F 'cvseg: error:' err.txt || true)
     for word in $rank_codes; do
         [ "$word" = "$code" ] || problems+="exit codes $rank_codes, expected $code; "
     done
-    [ "$(printf '%s\n' "$line" | grep -c .)" = 1 ] || problems+="$(printf '%s\n' "$line" | grep -c .) error lines; "
+    lines=$(printf '%s\n' "$line" | grep -c . || true)
+    [ "$lines" = 1 ] || problems+="$lines error lines; "
     [[ "$line" == *"$text"* ]] || problems+="message lacks \"$text\"; "
     problems+=$(damage)
     [ -z "$(find . -name 'NEW_*')" ] || problems+="created $(find . -name 'NEW_*' | tr '\n' ' '); "
