@@ -7,10 +7,12 @@
  * returns the same status on every rank. HDF5's own error printing is off;
  * failures are recorded as "file 'F', dataset 'D': problem".
  *
- * Writers never touch the target path until the whole file is complete: they
- * write "<target>.tmp.<pid>" beside it and rename it into place in
- * cvseg_writer_finish, only when every rank succeeded; otherwise they delete
- * the temporary file, and an earlier file at the target stays untouched.
+ * Writers never touch the target path: a run's writer writes the temporary of
+ * one of its declared outputs (cvseg_writer_open, outputs.h), and the run
+ * renames all its outputs into place together, only when every rank
+ * succeeded (cvseg_outputs_finish). Writers preallocate the space of what
+ * they define on rank 0, so that a full disk shows as an agreed EIO before
+ * the data is written and never inside HDF5's collective close.
  */
 #ifndef CVSEG_IO_H
 #define CVSEG_IO_H
@@ -18,6 +20,7 @@
 #include <mpi.h>
 #include <stdint.h>
 
+#include "cvseg/outputs.h"
 #include "cvseg/status.h"
 
 typedef enum {
@@ -51,7 +54,22 @@ typedef struct {
 /* ---------------------------------------------------------------- writer */
 typedef struct cvseg_writer cvseg_writer;
 
-/* Creates the temporary file beside path. Collective. */
+/* Creates the temporary of output index of set (an HDF5 file). Collective on
+ * the set's communicator. */
+cvseg_status cvseg_writer_open(cvseg_outputs *set, int index, cvseg_writer **writer);
+
+/* Closes the file after an agreement on run_status; on success the file is
+ * flushed and synced. On failure the temporary's blocks and the set's
+ * reserves are given back first, so that closing does not meet a full disk.
+ * Never renames: the temporary waits for cvseg_outputs_finish, which removes
+ * it unless every output is committed. Returns the agreed status. Frees the
+ * writer. Collective. */
+cvseg_status cvseg_writer_close(cvseg_writer *writer, cvseg_status run_status);
+
+/* A single file outside a run's output set (tools, tests): declares path as
+ * the only output of a set of its own (checks and lock as in outputs.h) and
+ * opens its writer; cvseg_writer_finish closes it and commits or removes it
+ * (cvseg_outputs_finish). Collective. */
 cvseg_status cvseg_writer_create(MPI_Comm comm, const char *path, cvseg_writer **writer);
 
 /* Creates group (if missing) and writes the columns: this rank's rows go to
@@ -87,9 +105,10 @@ cvseg_status cvseg_writer_attr_str(cvseg_writer *writer, const char *object, con
 /* Creates an empty group (and parents). */
 cvseg_status cvseg_writer_group(cvseg_writer *writer, const char *group);
 
-/* Closes the file; renames it into place when run_status is CVSEG_OK on every
- * rank, else deletes it. Returns the agreed status (the run's failure, or a
- * failure of closing/renaming). Frees the writer. Collective. */
+/* For cvseg_writer_create: closes the file, then renames it into place when
+ * the agreed status is OK (or ENOCONV, EDRIFT), else deletes it. Returns the
+ * agreed status (the run's failure, or a failure of closing/renaming). Frees
+ * the writer. Collective. */
 cvseg_status cvseg_writer_finish(cvseg_writer *writer, cvseg_status run_status);
 
 /* ---------------------------------------------------------------- reader */

@@ -6,8 +6,9 @@
  * best_restart, empty_repairs, lloyd_iterations, lloyd_seconds; datasets
  * centres [k][d], best_centres [k][d], and label [members scored] (int32, in
  * global row order, so a run may resume on another number of ranks). Written
- * to a temporary name and renamed: a kill during the write leaves the last
- * complete checkpoint.
+ * to the temporary of the run's declared checkpoint (locked for the whole
+ * run) and renamed at once: a kill during the write leaves the last complete
+ * checkpoint.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -50,8 +51,8 @@ void cvseg_checkpoint_free(cvseg_kmeans_state *state)
     memset(state, 0, sizeof *state);
 }
 
-cvseg_status cvseg_checkpoint_write(cvseg_app *app, const char *path, uint64_t fingerprint, int k,
-                                    int d, int64_t n_local, const cvseg_kmeans_state *state)
+cvseg_status cvseg_checkpoint_write(cvseg_app *app, cvseg_outputs *outputs, uint64_t fingerprint,
+                                    int k, int d, int64_t n_local, const cvseg_kmeans_state *state)
 {
     cvseg_writer *writer = NULL;
     int64_t offset = 0, total = 0;
@@ -59,7 +60,7 @@ cvseg_status cvseg_checkpoint_write(cvseg_app *app, const char *path, uint64_t f
     snprintf(hex, sizeof hex, "%016" PRIx64, fingerprint);
     cvseg_status status = cvseg_dist_exscan_i64(app->comm, n_local, &offset, &total);
     if (status == CVSEG_OK)
-        status = cvseg_writer_create(app->comm, path, &writer);
+        status = cvseg_writer_open(outputs, CVSEG_JOB_CHECKPOINT, &writer);
     if (status != CVSEG_OK)
         return status;
     const int64_t dims[2] = {k, d};
@@ -88,7 +89,8 @@ cvseg_status cvseg_checkpoint_write(cvseg_app *app, const char *path, uint64_t f
     if (status == CVSEG_OK)
         status = cvseg_writer_small(writer, "/checkpoint/best_centres", CVSEG_T_F64, 2, dims,
                                     state->best_centres);
-    return cvseg_writer_finish(writer, status);
+    status = cvseg_writer_close(writer, status);
+    return cvseg_outputs_replace(outputs, CVSEG_JOB_CHECKPOINT, status);
 }
 
 cvseg_status cvseg_checkpoint_read(cvseg_app *app, const char *path, uint64_t fingerprint, int k,

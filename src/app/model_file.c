@@ -38,11 +38,10 @@ static void join_names(const cvseg_job *job, int transforms, char *out, size_t c
                                             : job->feature_names[j]);
 }
 
-cvseg_status cvseg_model_write(cvseg_app *app, cvseg_job *job, const char *path,
-                               cvseg_status run_status)
+cvseg_status cvseg_model_write(cvseg_app *app, cvseg_job *job, cvseg_status run_status)
 {
     cvseg_writer *writer = NULL;
-    cvseg_status status = cvseg_writer_create(app->comm, path, &writer);
+    cvseg_status status = cvseg_writer_open(job->outputs, CVSEG_JOB_MODEL, &writer);
     if (status != CVSEG_OK)
         return status;
     const int k = job->k, d = job->d;
@@ -134,8 +133,8 @@ cvseg_status cvseg_model_write(cvseg_app *app, cvseg_job *job, const char *path,
             cvseg_provenance_write(app, writer, "/model", job->input_path, job->kmeans_config.seed);
 finish:
     free(original);
-    status = cvseg_writer_finish(
-        writer, status == CVSEG_OK && run_status != CVSEG_ENOCONV ? run_status : status);
+    const int writes = run_status == CVSEG_OK || run_status == CVSEG_ENOCONV;
+    status = cvseg_writer_close(writer, status == CVSEG_OK && !writes ? run_status : status);
     return status == CVSEG_OK ? run_status : status;
 }
 

@@ -12,6 +12,7 @@
 
 #include "app.h"
 #include "cvseg/kmeans_dist.h"
+#include "cvseg/outputs.h"
 #include "cvseg/rfm.h"
 #include "cvseg/stats.h"
 
@@ -29,9 +30,23 @@ enum {
 };
 extern const char *const cvseg_cluster_label_names[CVSEG_LABEL_COUNT];
 
+/* The files rfm / train / score declare (positions in job->outputs). */
+enum {
+    CVSEG_JOB_IN,
+    CVSEG_JOB_OUT,
+    CVSEG_JOB_SUMMARY,
+    CVSEG_JOB_MODEL, /* written by train, read by score */
+    CVSEG_JOB_INIT,
+    CVSEG_JOB_INIT_FROM,
+    CVSEG_JOB_CHECKPOINT,
+    CVSEG_JOB_PREVIOUS,
+    CVSEG_JOB_FILES
+};
+
 typedef struct {
     /* settings */
     const char *input_path;
+    cvseg_outputs *outputs; /* the run's declared files (outputs.h) */
     cvseg_feature_set feature_set;
     int d; /* clustering features */
     char feature_names[CVSEG_MAX_FEATURES][64];
@@ -123,24 +138,28 @@ cvseg_status cvseg_job_score_rfm(cvseg_app *app, cvseg_job *job, int frozen);
 cvseg_status cvseg_job_cluster(cvseg_app *app, cvseg_job *job);
 /* Frozen-model assignment for rescoring. Collective. */
 cvseg_status cvseg_job_assign(cvseg_app *app, cvseg_job *job);
-/* Writes /results (and /report/summary_json) to path. Collective. */
-cvseg_status cvseg_job_write_results(cvseg_app *app, cvseg_job *job, const char *path,
-                                     json_t *summary, cvseg_status run_status);
+/* Writes /results (and /report/summary_json) to the temporary of
+ * CVSEG_JOB_OUT. Returns run_status, or the failure of writing. Collective. */
+cvseg_status cvseg_job_write_results(cvseg_app *app, cvseg_job *job, json_t *summary,
+                                     cvseg_status run_status);
 /* Builds the summary document (on every rank; identical). */
 json_t *cvseg_job_summary(cvseg_app *app, cvseg_job *job);
-/* Writes JSON atomically (temp + rename) on rank 0. Collective (agreement). */
-cvseg_status cvseg_write_json_file(cvseg_app *app, const char *path, json_t *document,
-                                   cvseg_status run_status);
+/* Writes JSON to the temporary of output index of outputs on rank 0 (synced;
+ * committed with the run's other outputs). Returns run_status, or EIO when
+ * writing failed. Collective (agreement). */
+cvseg_status cvseg_write_json_output(cvseg_app *app, cvseg_outputs *outputs, int index,
+                                     json_t *document, cvseg_status run_status);
 
-/* Model file: everything `score` needs. Collective. */
-cvseg_status cvseg_model_write(cvseg_app *app, cvseg_job *job, const char *path,
-                               cvseg_status run_status);
+/* Model file: everything `score` needs, written to the temporary of
+ * CVSEG_JOB_MODEL. Returns run_status, or the failure of writing. Collective. */
+cvseg_status cvseg_model_write(cvseg_app *app, cvseg_job *job, cvseg_status run_status);
 cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path);
 
 /* Checkpoint file (group /checkpoint): the K-Means state at a boundary plus a
- * fingerprint of the data and settings. Collective. */
-cvseg_status cvseg_checkpoint_write(cvseg_app *app, const char *path, uint64_t fingerprint, int k,
-                                    int d, int64_t n_local, const cvseg_kmeans_state *state);
+ * fingerprint of the data and settings; written to the temporary of
+ * CVSEG_JOB_CHECKPOINT of outputs and renamed into place at once. Collective. */
+cvseg_status cvseg_checkpoint_write(cvseg_app *app, cvseg_outputs *outputs, uint64_t fingerprint,
+                                    int k, int d, int64_t n_local, const cvseg_kmeans_state *state);
 /* found = 0 when path does not exist. state arrays allocated here (free with
  * cvseg_checkpoint_free). EUSAGE when the fingerprint differs. */
 cvseg_status cvseg_checkpoint_read(cvseg_app *app, const char *path, uint64_t fingerprint, int k,

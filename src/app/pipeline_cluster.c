@@ -240,8 +240,8 @@ static cvseg_status checkpoint_hook(void *context, const cvseg_kmeans_state *sta
     cvseg_status status = cvseg_dist_check(
         MPI_Allreduce(MPI_IN_PLACE, flags, 2, MPI_INT, MPI_MAX, ctx->app->comm), "checkpoint");
     if (status == CVSEG_OK && (flags[0] || flags[1])) {
-        status = cvseg_checkpoint_write(ctx->app, ctx->job->checkpoint_path, ctx->fingerprint,
-                                        ctx->job->k, ctx->job->d, ctx->n_local, state);
+        status = cvseg_checkpoint_write(ctx->app, ctx->job->outputs, ctx->fingerprint, ctx->job->k,
+                                        ctx->job->d, ctx->n_local, state);
         ctx->last_write = cvseg_now();
         if (status == CVSEG_OK)
             cvseg_log(ctx->app, 2, "checkpoint written: restart %d, iteration %d", state->restart,

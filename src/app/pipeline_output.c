@@ -25,19 +25,17 @@ static const char *feature_set_name(const cvseg_job *job)
                                                       : "custom";
 }
 
-cvseg_status cvseg_job_write_results(cvseg_app *app, cvseg_job *job, const char *path,
-                                     json_t *summary, cvseg_status run_status)
+cvseg_status cvseg_job_write_results(cvseg_app *app, cvseg_job *job, json_t *summary,
+                                     cvseg_status run_status)
 {
     cvseg_writer *writer = NULL;
-    cvseg_status status = cvseg_writer_create(app->comm, path, &writer);
+    cvseg_status status = cvseg_writer_open(job->outputs, CVSEG_JOB_OUT, &writer);
     uint8_t *total_score = NULL;
     char *text = NULL;
     if (status != CVSEG_OK)
         return status;
-    if (run_status != CVSEG_OK && run_status != CVSEG_ENOCONV && run_status != CVSEG_EDRIFT) {
-        status = cvseg_writer_finish(writer, run_status);
-        return status;
-    }
+    if (run_status != CVSEG_OK && run_status != CVSEG_ENOCONV && run_status != CVSEG_EDRIFT)
+        return cvseg_writer_close(writer, run_status);
     const int64_t n = job->n_local;
     total_score = malloc((size_t)(n > 0 ? n : 1));
     if (!total_score)
@@ -155,28 +153,35 @@ finish:
     free(total_score);
     /* A run that did not converge, or that found drift, still writes its
      * (flagged) results. */
-    const int flagged = run_status == CVSEG_ENOCONV || run_status == CVSEG_EDRIFT;
-    status = cvseg_writer_finish(writer, status == CVSEG_OK && !flagged ? run_status : status);
+    status = cvseg_writer_close(writer, status);
     return status == CVSEG_OK ? run_status : status;
 }
 
-cvseg_status cvseg_write_json_file(cvseg_app *app, const char *path, json_t *document,
-                                   cvseg_status run_status)
+/* Rank 0: document as JSON into temporary, flushed and synced. */
+static cvseg_status json_write_synced(const char *temporary, const char *label, json_t *document)
 {
-    cvseg_status status = cvseg_dist_agree(app->comm, run_status);
-    const int flagged = status == CVSEG_ENOCONV || status == CVSEG_EDRIFT;
-    if (app->rank == 0 && (status == CVSEG_OK || flagged)) {
-        char temporary[4200];
-        snprintf(temporary, sizeof temporary, "%s.tmp.%ld", path, (long)getpid());
-        if (json_dump_file(document, temporary, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||
-            rename(temporary, path) != 0) {
-            unlink(temporary);
-            status = CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot write the summary: %s", path,
-                                strerror(errno));
-        }
-    }
-    cvseg_status agreed = cvseg_dist_agree(app->comm, flagged ? CVSEG_OK : status);
-    return agreed == CVSEG_OK ? run_status : agreed;
+    cvseg_status status = CVSEG_OK;
+    FILE *out = fopen(temporary, "w");
+    int failed = !out || json_dumpf(document, out, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||
+                 fflush(out) != 0 || fsync(fileno(out)) != 0;
+    const int saved = errno;
+    if (out && fclose(out) != 0)
+        failed = 1;
+    if (failed)
+        status = CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot write the summary: %s", label,
+                            strerror(saved ? saved : errno));
+    return status;
+}
+
+cvseg_status cvseg_write_json_output(cvseg_app *app, cvseg_outputs *outputs, int index,
+                                     json_t *document, cvseg_status run_status)
+{
+    cvseg_status status = CVSEG_OK;
+    if (app->rank == 0)
+        status = json_write_synced(cvseg_outputs_temporary(outputs, index),
+                                   cvseg_outputs_given(outputs, index), document);
+    status = cvseg_dist_agree(app->comm, status);
+    return status == CVSEG_OK ? run_status : status;
 }
 
 /* ------------------------------------------------------------------ summary */

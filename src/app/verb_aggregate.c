@@ -52,6 +52,7 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     cvseg_options options;
     cvseg_reader *reader = NULL;
     cvseg_writer *writer = NULL;
+    cvseg_outputs *outputs = NULL;
     cvseg_phases phases = {0};
     cvseg_member_aggregate members = {0};
     const char *returns = "net";
@@ -85,6 +86,13 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
         return status;
     const int drop_returns = strcmp(returns, "drop") == 0;
     const char *input = cvseg_opt(&options, "in");
+    const cvseg_file_decl files[3] = {
+        {"--in", input, CVSEG_FILE_INPUT},
+        {"--out", cvseg_opt(&options, "out"), CVSEG_FILE_OUTPUT},
+        {"--summary", cvseg_opt(&options, "summary"), CVSEG_FILE_OUTPUT}};
+    status = cvseg_outputs_open(app->comm, app->command_line, 3, files, &outputs);
+    if (status != CVSEG_OK)
+        return status;
     cvseg_phase_begin(&phases);
 
     static const char *const columns[3] = {"member_id", "date", "amount"};
@@ -247,7 +255,7 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     int64_t offset = 0, total_members = 0;
     status = cvseg_dist_exscan_i64(app->comm, members.members, &offset, &total_members);
     if (status == CVSEG_OK)
-        status = cvseg_writer_create(app->comm, cvseg_opt(&options, "out"), &writer);
+        status = cvseg_writer_open(outputs, 1, &writer);
     if (status != CVSEG_OK)
         goto done;
     const char *day_units = "days since 1970-01-01";
@@ -273,7 +281,7 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
         write_status = cvseg_writer_attr_i64(writer, "/members", "transactions_used", counts[1]);
     if (write_status == CVSEG_OK)
         write_status = cvseg_provenance_write(app, writer, "/members", input, 0);
-    status = cvseg_writer_finish(writer, write_status);
+    status = cvseg_writer_close(writer, write_status);
     if (status != CVSEG_OK)
         goto done;
     cvseg_phase_end(&phases, app, "write");
@@ -297,10 +305,12 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
             json_object_set_new(phase_object, phases.name[p], json_real(phases.seconds[p]));
         json_object_set_new(doc, "phases", phase_object);
         json_object_set_new(doc, "peak_rss_mb_per_rank", json_real(cvseg_peak_rss_mb(app)));
-        status = cvseg_write_json_file(app, cvseg_opt(&options, "summary"), doc, status);
+        status = cvseg_write_json_output(app, outputs, 2, doc, status);
         json_decref(doc);
     }
 done:
+    /* The member table and the summary are committed together. */
+    status = cvseg_outputs_finish(outputs, status);
     cvseg_reader_close(reader);
     cvseg_member_aggregate_free(&members);
     free(ids);

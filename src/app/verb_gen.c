@@ -31,6 +31,7 @@ cvseg_status cvseg_verb_gen(cvseg_app *app)
     cvseg_options options;
     cvseg_gen_config config;
     cvseg_writer *writer = NULL;
+    cvseg_outputs *outputs = NULL;
     int64_t members = 0, clusters = 5, seed = 1, window = 365;
     double per_member = 0.0;
     const char *layout = "rfm";
@@ -76,6 +77,10 @@ cvseg_status cvseg_verb_gen(cvseg_app *app)
             CVSEG_FAIL(CVSEG_EUSAGE, "option --members must be positive for a transaction log");
         goto done;
     }
+    const cvseg_file_decl out = {"--out", cvseg_opt(&options, "out"), CVSEG_FILE_OUTPUT};
+    status = cvseg_outputs_open(app->comm, app->command_line, 1, &out, &outputs);
+    if (status != CVSEG_OK)
+        goto done;
     const cvseg_block block = cvseg_block_partition(rows, app->ranks, app->rank);
     const int64_t piece = block.count < GEN_PIECE_ROWS ? block.count : GEN_PIECE_ROWS;
     const size_t alloc = (size_t)(piece > 0 ? piece : 1);
@@ -94,7 +99,7 @@ cvseg_status cvseg_verb_gen(cvseg_app *app)
               : airline    ? "airline members"
                            : "members",
               cvseg_opt(&options, "out"), app->ranks, app->threads);
-    status = cvseg_writer_create(app->comm, cvseg_opt(&options, "out"), &writer);
+    status = cvseg_writer_open(outputs, 0, &writer);
     if (status != CVSEG_OK)
         goto done;
 
@@ -173,13 +178,15 @@ cvseg_status cvseg_verb_gen(cvseg_app *app)
         status = cvseg_writer_attr_i32(writer, "/truth", "groups", (int32_t)clusters);
     if (status == CVSEG_OK)
         status = cvseg_provenance_write(app, writer, table_group, NULL, (uint64_t)seed);
-    status = cvseg_writer_finish(writer, status);
+    status = cvseg_outputs_finish(outputs, cvseg_writer_close(writer, status));
+    outputs = NULL;
     if (status == CVSEG_OK) {
         const double peak = cvseg_peak_rss_mb(app);
         cvseg_log(app, 1, "done in %.2f s, peak memory %.0f MiB per rank",
                   cvseg_now() - app->start_time, peak);
     }
 done:
+    status = cvseg_outputs_finish(outputs, status);
     for (int b = 0; b < 12; ++b)
         free(buffers[b]);
     return status;

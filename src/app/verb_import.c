@@ -749,9 +749,8 @@ static int is_airline(const import_plan *plan)
 }
 
 /* Writes the table and its attributes. Collective. */
-static cvseg_status write_table(cvseg_app *app, const cvseg_options *options,
-                                const import_plan *plan, const table *t, int64_t offset,
-                                int64_t total)
+static cvseg_status write_table(cvseg_app *app, cvseg_outputs *outputs, const import_plan *plan,
+                                const table *t, int64_t offset, int64_t total)
 {
     cvseg_writer *writer = NULL;
     cvseg_column columns[FIELD_COUNT];
@@ -768,7 +767,7 @@ static cvseg_status write_table(cvseg_app *app, const cvseg_options *options,
             (cvseg_column){fields[f].name, type, t->data[f], NULL,
                            fields[f].type == FT_DATE ? DATE_UNITS : fields[f].units};
     }
-    cvseg_status status = cvseg_writer_create(app->comm, cvseg_opt(options, "out"), &writer);
+    cvseg_status status = cvseg_writer_open(outputs, 1, &writer);
     if (status != CVSEG_OK)
         goto done;
     status = cvseg_writer_columns(writer, group, total, offset, t->rows, n_columns, columns);
@@ -781,7 +780,7 @@ static cvseg_status write_table(cvseg_app *app, const cvseg_options *options,
         status = cvseg_writer_attr_i32(writer, group, "reference_date", plan->attribute_reference);
     if (status == CVSEG_OK)
         status = cvseg_provenance_write(app, writer, group, plan->path, 0);
-    status = cvseg_writer_finish(writer, status);
+    status = cvseg_writer_close(writer, status);
 done:
     return status;
 }
@@ -793,6 +792,7 @@ cvseg_status cvseg_verb_import(cvseg_app *app)
     cvseg_text_file file;
     cvseg_text_range range;
     table t;
+    cvseg_outputs *outputs = NULL;
     const char *format = "csv", *kind = "members";
     int64_t begin = 0, begin_line = 1, offset = 0, total = 0;
     memset(&plan, 0, sizeof plan);
@@ -834,6 +834,11 @@ cvseg_status cvseg_verb_import(cvseg_app *app)
                                 &plan.have_attribute_reference);
     if (status != CVSEG_OK)
         goto done;
+    const cvseg_file_decl files[2] = {{"--in", plan.path, CVSEG_FILE_INPUT},
+                                      {"--out", cvseg_opt(&options, "out"), CVSEG_FILE_OUTPUT}};
+    status = cvseg_outputs_open(app->comm, app->command_line, 2, files, &outputs);
+    if (status != CVSEG_OK)
+        goto done;
     if (plan.have_attribute_reference) {
         /* The option also serves recency_days when no column gives the date. */
         plan.reference = plan.attribute_reference;
@@ -867,11 +872,13 @@ cvseg_status cvseg_verb_import(cvseg_app *app)
               plan.path, (long long)file.size,
               cdnow ? (plan.n_columns == 5 ? "CDNOW sample layout" : "CDNOW master layout") : "CSV",
               is_airline(&plan) ? ", airline fields" : "", cvseg_now() - started, app->ranks);
-    status = write_table(app, &options, &plan, &t, offset, total);
+    status = cvseg_outputs_finish(outputs, write_table(app, outputs, &plan, &t, offset, total));
+    outputs = NULL;
     if (status == CVSEG_OK)
         cvseg_log(app, 1, "wrote %s in %.2f s", cvseg_opt(&options, "out"),
                   cvseg_now() - app->start_time);
 done:
+    status = cvseg_outputs_finish(outputs, status);
     table_free(&t);
     cvseg_text_range_free(&range);
     cvseg_text_close(&file);

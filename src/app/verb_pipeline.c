@@ -113,17 +113,41 @@ static cvseg_status parse(cvseg_app *app, const cvseg_option *table, int count,
     return status;
 }
 
+/* Declares the run's files (outputs.h): the same file twice, a special file
+ * or a missing folder ends the run here, before any work. Collective. */
+static cvseg_status declare_files(cvseg_app *app, const cvseg_options *options, cvseg_job *job)
+{
+    const int train = strcmp(app->verb, "train") == 0;
+    const char *init = cvseg_opt(options, "init");
+    const int init_file = init && strcmp(init, "k-means++") != 0 &&
+                          strcmp(init, "k-means-parallel") != 0 && strcmp(init, "k-means||") != 0;
+    const cvseg_file_decl files[CVSEG_JOB_FILES] = {
+        [CVSEG_JOB_IN] = {"--in", cvseg_opt(options, "in"), CVSEG_FILE_INPUT},
+        [CVSEG_JOB_OUT] = {"--out", cvseg_opt(options, "out"), CVSEG_FILE_OUTPUT},
+        [CVSEG_JOB_SUMMARY] = {"--summary", cvseg_opt(options, "summary"), CVSEG_FILE_OUTPUT},
+        [CVSEG_JOB_MODEL] = {"--model", cvseg_opt(options, "model"),
+                             train ? CVSEG_FILE_OUTPUT : CVSEG_FILE_INPUT},
+        [CVSEG_JOB_INIT] = {"--init", init_file ? init : NULL, CVSEG_FILE_INPUT},
+        [CVSEG_JOB_INIT_FROM] = {"--init-from", cvseg_opt(options, "init-from"), CVSEG_FILE_INPUT},
+        [CVSEG_JOB_CHECKPOINT] = {"--checkpoint", cvseg_opt(options, "checkpoint"),
+                                  CVSEG_FILE_CHECKPOINT},
+        [CVSEG_JOB_PREVIOUS] = {"--previous", cvseg_opt(options, "previous"), CVSEG_FILE_INPUT},
+    };
+    return cvseg_outputs_open(app->comm, app->command_line, CVSEG_JOB_FILES, files, &job->outputs);
+}
+
+/* Writes the results and the summary to their temporaries (committed with
+ * the model by cvseg_outputs_finish). */
 static cvseg_status finish_outputs(cvseg_app *app, cvseg_job *job, const cvseg_options *options,
                                    cvseg_status run_status)
 {
     json_t *summary = cvseg_job_summary(app, job);
     const double started = cvseg_now();
-    cvseg_status status =
-        cvseg_job_write_results(app, job, cvseg_opt(options, "out"), summary, run_status);
+    cvseg_status status = cvseg_job_write_results(app, job, summary, run_status);
     cvseg_log(app, 1, "%-10s %.3f s (results file)", "write", cvseg_now() - started);
     if ((status == CVSEG_OK || status == CVSEG_ENOCONV || status == CVSEG_EDRIFT) &&
         cvseg_opt_has(options, "summary"))
-        status = cvseg_write_json_file(app, cvseg_opt(options, "summary"), summary, status);
+        status = cvseg_write_json_output(app, job->outputs, CVSEG_JOB_SUMMARY, summary, status);
     json_decref(summary);
     return status;
 }
@@ -143,6 +167,8 @@ cvseg_status cvseg_verb_rfm(cvseg_app *app)
     cvseg_phase_begin(&job.phases);
     status = cvseg_job_settings(app, &options, &job);
     if (status == CVSEG_OK)
+        status = declare_files(app, &options, &job);
+    if (status == CVSEG_OK)
         status = cvseg_job_load(app, &job);
     if (status == CVSEG_OK) {
         cvseg_phase_end(&job.phases, app, "read");
@@ -152,6 +178,7 @@ cvseg_status cvseg_verb_rfm(cvseg_app *app)
         status = finish_outputs(app, &job, &options, status);
     else
         status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_outputs_finish(job.outputs, status);
     cvseg_job_free(&job);
     return status;
 }
@@ -223,6 +250,8 @@ cvseg_status cvseg_verb_train(cvseg_app *app)
     job.resume = cvseg_opt_has(&options, "resume");
     if (status == CVSEG_OK && job.resume && !job.checkpoint_path)
         status = CVSEG_FAIL(CVSEG_EUSAGE, "option --resume needs --checkpoint FILE");
+    if (status == CVSEG_OK)
+        status = declare_files(app, &options, &job);
     /* From now on SIGTERM / SIGUSR1 request a checkpoint at the next
      * K-Means boundary instead of killing the run. */
     if (status == CVSEG_OK && job.checkpoint_path)
@@ -298,15 +327,15 @@ cvseg_status cvseg_verb_train(cvseg_app *app)
                    "K-Means did not converge within --max-iter %lld; results written and flagged "
                    "(converged = 0)",
                    (long long)max_iter);
-    status = cvseg_model_write(app, &job, cvseg_opt(&options, "model"), run_status);
+    status = cvseg_model_write(app, &job, run_status);
     if (status == CVSEG_OK || status == CVSEG_ENOCONV) {
         cvseg_phase_end(&job.phases, app, "model");
         status = finish_outputs(app, &job, &options, run_status);
     }
-    /* A finished run leaves no checkpoint behind to be resumed by mistake. */
-    if ((status == CVSEG_OK || status == CVSEG_ENOCONV) && job.checkpoint_path && app->rank == 0)
-        remove(job.checkpoint_path);
 done:
+    /* Model, results and summary are committed together; a finished run
+     * also removes its checkpoint, leaving nothing to resume by mistake. */
+    status = cvseg_outputs_finish(job.outputs, status);
     free(given);
     cvseg_job_free(&job);
     return status;
@@ -326,6 +355,8 @@ cvseg_status cvseg_verb_score(cvseg_app *app)
         return status;
     cvseg_phase_begin(&job.phases);
     status = cvseg_job_settings(app, &options, &job);
+    if (status == CVSEG_OK)
+        status = declare_files(app, &options, &job);
     if (status == CVSEG_OK)
         status = cvseg_model_read(app, &job, cvseg_opt(&options, "model"));
     if (status == CVSEG_OK) {
@@ -368,6 +399,7 @@ cvseg_status cvseg_verb_score(cvseg_app *app)
         status = finish_outputs(app, &job, &options, run_status);
     else
         status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_outputs_finish(job.outputs, status);
     cvseg_job_free(&job);
     return status;
 }

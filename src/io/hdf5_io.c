@@ -1,7 +1,9 @@
 /* hdf5_io.c: collective column reads and writes with parallel HDF5. */
+#define _GNU_SOURCE /* fallocate */
 #include "cvseg/io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +17,13 @@
 
 struct cvseg_writer {
     MPI_Comm comm;
+    int rank;
     hid_t file;
-    char target[4096];
+    cvseg_outputs *set;       /* the run's outputs (temporary name, reserves) */
+    cvseg_outputs *owned_set; /* cvseg_writer_create: a set of its own */
+    int reserve_fd;           /* rank 0: the temporary, for reservations and sync */
+    int64_t planned_bytes;    /* data bytes of the datasets defined so far */
+    char target[4096];        /* as given, for messages */
     char temporary[4096];
 };
 
@@ -93,99 +100,211 @@ static void quiet_hdf5(void)
 
 /* ------------------------------------------------------------------ writer */
 
-cvseg_status cvseg_writer_create(MPI_Comm comm, const char *path, cvseg_writer **writer)
+/* Check of an HDF5 call inside the writer: the first failure is recorded. */
+#define WRITER_CHECK(status, call, writer, what)                                                   \
+    do {                                                                                           \
+        if ((call) < 0 && (status) == CVSEG_OK)                                                    \
+            (status) = CVSEG_FAIL(CVSEG_EIO, "file '%s': %s failed", (writer)->target, (what));    \
+    } while (0)
+
+/* Room kept beyond the end of allocated space for metadata written later. */
+#define WRITER_SLACK_BYTES (1024 * 1024)
+
+/* Explains a failed H5Fcreate (HDF5 does not say why). */
+static cvseg_status writer_create_failure(const cvseg_writer *w)
+{
+    char folder[4096];
+    struct stat info;
+    snprintf(folder, sizeof folder, "%s", w->temporary);
+    char *slash = strrchr(folder, '/');
+    if (slash)
+        *(slash == folder ? slash + 1 : slash) = '\0';
+    const char *where = slash ? folder : ".";
+    const char *why = "cannot create a file there";
+    if (stat(where, &info) != 0)
+        why = "its folder does not exist";
+    else if (!S_ISDIR(info.st_mode))
+        why = "its folder is not a directory";
+    else if (access(where, W_OK) != 0)
+        why = "its folder is not writable";
+    return CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot create the output file (%s)", w->target, why);
+}
+
+/* Creates the temporary collectively; rank 0 also opens it for space
+ * reservations and the final sync. */
+static cvseg_status writer_create_file(cvseg_writer *w)
 {
     cvseg_status status = CVSEG_OK;
-    hid_t fapl = H5I_INVALID_HID;
-    int rank = 0;
-    long pid = (long)getpid();
-    cvseg_writer *w = calloc(1, sizeof *w);
-    quiet_hdf5();
-    MPI_Comm_rank(comm, &rank);
-    *writer = NULL;
-    if (!w) {
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-        goto agree;
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    WRITER_CHECK(status, fapl, w, "H5Pcreate");
+    if (status == CVSEG_OK)
+        WRITER_CHECK(status, H5Pset_fapl_mpio(fapl, w->comm, MPI_INFO_NULL), w, "H5Pset_fapl_mpio");
+    if (status == CVSEG_OK) {
+        w->file = H5Fcreate(w->temporary, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+        if (w->file < 0)
+            status = writer_create_failure(w);
     }
-    w->comm = comm;
-    w->file = H5I_INVALID_HID;
-    if (strlen(path) + 32 >= sizeof w->target) {
-        status = CVSEG_FAIL(CVSEG_EUSAGE, "output path too long: %s", path);
-        goto agree;
+    if (status == CVSEG_OK && w->rank == 0) {
+        w->reserve_fd = open(w->temporary, O_RDWR | O_CLOEXEC);
+        if (w->reserve_fd < 0)
+            status = CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot open its temporary '%s': %s",
+                                w->target, w->temporary, strerror(errno));
     }
-    MPI_Bcast(&pid, 1, MPI_LONG, 0, comm);
-    snprintf(w->target, sizeof w->target, "%s", path);
-    snprintf(w->temporary, sizeof w->temporary, "%s.tmp.%ld", path, pid);
-agree:
-    status = cvseg_dist_agree(comm, status);
-    if (status != CVSEG_OK)
-        goto done;
-    fapl = file_access(comm);
-    w->file = H5Fcreate(w->temporary, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    if (w->file < 0) {
-        /* HDF5 does not say why: look at the folder. */
-        char folder[4096];
-        struct stat info;
-        snprintf(folder, sizeof folder, "%s", w->target);
-        char *slash = strrchr(folder, '/');
-        if (slash)
-            *(slash == folder ? slash + 1 : slash) = '\0';
-        const char *where = slash ? folder : ".";
-        const char *why = "cannot create a file there";
-        if (stat(where, &info) != 0)
-            why = "its folder does not exist";
-        else if (!S_ISDIR(info.st_mode))
-            why = "its folder is not a directory";
-        else if (access(where, W_OK) != 0)
-            why = "its folder is not writable";
-        status =
-            CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot create the output file (%s)", w->target, why);
-    }
-    status = cvseg_dist_agree(comm, status);
-done:
     if (fapl >= 0)
         H5Pclose(fapl);
-    if (status == CVSEG_OK) {
-        *writer = w;
-    } else if (w) {
-        if (w->file >= 0) {
-            H5Fclose(w->file);
-            if (rank == 0)
-                unlink(w->temporary);
-        }
-        free(w);
-    }
     return status;
 }
 
+/* Frees a writer whose file could not be made (collective). */
+static void writer_discard(cvseg_writer *w)
+{
+    if (w->file >= 0)
+        H5Fclose(w->file);
+    if (w->reserve_fd >= 0)
+        close(w->reserve_fd);
+    if (w->rank == 0)
+        unlink(w->temporary);
+    free(w);
+}
+
+cvseg_status cvseg_writer_open(cvseg_outputs *set, int index, cvseg_writer **writer)
+{
+    MPI_Comm comm = cvseg_outputs_comm(set);
+    cvseg_writer *w = calloc(1, sizeof *w);
+    cvseg_status status = w ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    quiet_hdf5();
+    *writer = NULL;
+    /* Agree before anything collective: a rank without memory must not skip it. */
+    status = cvseg_dist_agree(comm, status);
+    if (status != CVSEG_OK) {
+        free(w);
+        return status;
+    }
+    w->comm = comm;
+    w->file = H5I_INVALID_HID;
+    w->reserve_fd = -1;
+    w->set = set;
+    status = cvseg_dist_check(MPI_Comm_rank(comm, &w->rank), "rank");
+    snprintf(w->target, sizeof w->target, "%s", cvseg_outputs_given(set, index));
+    snprintf(w->temporary, sizeof w->temporary, "%s", cvseg_outputs_temporary(set, index));
+    status = cvseg_dist_agree(comm, status);
+    if (status == CVSEG_OK)
+        status = cvseg_dist_agree(comm, writer_create_file(w));
+    if (status == CVSEG_OK)
+        *writer = w;
+    else
+        writer_discard(w);
+    return status;
+}
+
+/* Rank 0 preallocates the file for every byte of data defined so far plus
+ * metadata slack (1 MiB + 1/64 of the data: headers, chunk indexes,
+ * attributes), so that later writes (data and metadata, also inside
+ * H5Fclose) find their blocks: a write failing on some ranks inside HDF5's
+ * collective metadata flush hangs or crashes them. Best effort where the file
+ * system cannot preallocate. Collective. */
+static cvseg_status writer_reserve(cvseg_writer *w)
+{
+    cvseg_status status = CVSEG_OK;
+    if (w->rank == 0 && w->reserve_fd >= 0) {
+        const off_t bytes = (off_t)(w->planned_bytes + w->planned_bytes / 64) + WRITER_SLACK_BYTES;
+        if (fallocate(w->reserve_fd, FALLOC_FL_KEEP_SIZE, 0, bytes) != 0 && errno == ENOSPC)
+            status =
+                CVSEG_FAIL(CVSEG_EIO, "file '%s': no space left on device (%.1f MiB needed for it)",
+                           w->target, (double)bytes / (1024.0 * 1024.0));
+    }
+    return cvseg_dist_agree(w->comm, status);
+}
+
+cvseg_status cvseg_writer_close(cvseg_writer *writer, cvseg_status run_status)
+{
+    cvseg_status status = cvseg_dist_agree(writer->comm, run_status);
+    if (status == CVSEG_OK)
+        status = writer_reserve(writer);
+    if (status == CVSEG_OK) {
+        cvseg_status flushed = CVSEG_OK;
+        WRITER_CHECK(flushed, H5Fflush(writer->file, H5F_SCOPE_GLOBAL), writer, "flush");
+        status = cvseg_dist_agree(writer->comm, flushed);
+    }
+    if (status != CVSEG_OK && writer->rank == 0) {
+        /* The temporary is lost anyway: free its blocks and the folders'
+         * reserves so that closing finds room for its metadata. */
+        if (writer->reserve_fd >= 0 && ftruncate(writer->reserve_fd, 0) != 0)
+            unlink(writer->temporary);
+        cvseg_outputs_release_reserve(writer->set);
+    }
+    cvseg_status closed = CVSEG_OK;
+    WRITER_CHECK(closed, H5Fclose(writer->file), writer, "closing");
+    closed = cvseg_dist_agree(writer->comm, closed);
+    if (status == CVSEG_OK)
+        status = closed;
+    if (writer->rank == 0 && writer->reserve_fd >= 0) {
+        struct stat info;
+        /* Give back the preallocated blocks beyond the end, then sync. */
+        if (status == CVSEG_OK &&
+            (fstat(writer->reserve_fd, &info) != 0 ||
+             ftruncate(writer->reserve_fd, info.st_size) != 0 || fsync(writer->reserve_fd) != 0))
+            status = CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot sync its temporary: %s",
+                                writer->target, strerror(errno));
+        close(writer->reserve_fd);
+    }
+    status = cvseg_dist_agree(writer->comm, status);
+    free(writer);
+    return status;
+}
+
+cvseg_status cvseg_writer_create(MPI_Comm comm, const char *path, cvseg_writer **writer)
+{
+    cvseg_outputs *set = NULL;
+    const cvseg_file_decl output = {"output", path, CVSEG_FILE_OUTPUT};
+    *writer = NULL;
+    cvseg_status status = cvseg_outputs_open(comm, "cvseg writer", 1, &output, &set);
+    if (status == CVSEG_OK)
+        status = cvseg_writer_open(set, 0, writer);
+    if (status == CVSEG_OK)
+        (*writer)->owned_set = set;
+    else
+        cvseg_outputs_finish(set, status);
+    return status;
+}
+
+cvseg_status cvseg_writer_finish(cvseg_writer *writer, cvseg_status run_status)
+{
+    cvseg_outputs *set = writer->owned_set;
+    return cvseg_outputs_finish(set, cvseg_writer_close(writer, run_status));
+}
+
 /* Creates every missing group along a path like "/a/b". */
-static cvseg_status ensure_group(hid_t file, const char *group)
+static cvseg_status ensure_group(const cvseg_writer *writer, const char *group)
 {
     cvseg_status status = CVSEG_OK;
     char partial[1024];
     size_t length = strlen(group);
     if (length >= sizeof partial)
         return CVSEG_FAIL(CVSEG_EUSAGE, "group path too long: %s", group);
-    for (size_t at = 1; at <= length; ++at) {
+    for (size_t at = 1; at <= length && status == CVSEG_OK; ++at) {
         if (at != length && group[at] != '/')
             continue;
         memcpy(partial, group, at);
         partial[at] = '\0';
-        if (H5Lexists(file, partial, H5P_DEFAULT) > 0)
+        const htri_t exists = H5Lexists(writer->file, partial, H5P_DEFAULT);
+        if (exists > 0)
             continue;
-        hid_t created = H5Gcreate2(file, partial, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        if (created < 0) {
-            status = CVSEG_FAIL(CVSEG_EIO, "cannot create group '%s'", partial);
-            break;
-        }
-        H5Gclose(created);
+        hid_t created =
+            exists == 0 ? H5Gcreate2(writer->file, partial, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
+                        : H5I_INVALID_HID;
+        if (created < 0)
+            status = CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot create group '%s'", writer->target,
+                                partial);
+        else
+            WRITER_CHECK(status, H5Gclose(created), writer, "closing a group");
     }
     return status;
 }
 
 cvseg_status cvseg_writer_group(cvseg_writer *writer, const char *group)
 {
-    return cvseg_dist_agree(writer->comm, ensure_group(writer->file, group));
+    return cvseg_dist_agree(writer->comm, ensure_group(writer, group));
 }
 
 static hid_t enum_type(const cvseg_enum_def *def)
@@ -193,64 +312,172 @@ static hid_t enum_type(const cvseg_enum_def *def)
     hid_t type = H5Tenum_create(H5T_NATIVE_UINT8);
     for (int v = 0; v < def->count && type >= 0; ++v) {
         uint8_t value = (uint8_t)v;
-        H5Tenum_insert(type, def->names[v], &value);
+        if (H5Tenum_insert(type, def->names[v], &value) < 0) {
+            H5Tclose(type);
+            type = H5I_INVALID_HID;
+        }
     }
     return type;
 }
 
-static cvseg_status write_string_attr(hid_t object, const char *name, const char *value)
+static cvseg_status write_string_attr(const cvseg_writer *writer, hid_t object, const char *name,
+                                      const char *value)
 {
     cvseg_status status = CVSEG_OK;
     hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, strlen(value) + 1);
-    H5Tset_strpad(type, H5T_STR_NULLTERM);
     hid_t space = H5Screate(H5S_SCALAR);
-    if (H5Aexists(object, name) > 0)
-        H5Adelete(object, name);
-    hid_t attr = H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    if (attr < 0 || H5Awrite(attr, type, value) < 0)
-        status = CVSEG_FAIL(CVSEG_EIO, "cannot write attribute '%s'", name);
+    hid_t attr = H5I_INVALID_HID;
+    WRITER_CHECK(status, type, writer, "H5Tcopy");
+    WRITER_CHECK(status, space, writer, "H5Screate");
+    if (status == CVSEG_OK)
+        WRITER_CHECK(status, H5Tset_size(type, strlen(value) + 1), writer, "H5Tset_size");
+    if (status == CVSEG_OK)
+        WRITER_CHECK(status, H5Tset_strpad(type, H5T_STR_NULLTERM), writer, "H5Tset_strpad");
+    const htri_t exists = status == CVSEG_OK ? H5Aexists(object, name) : 0;
+    WRITER_CHECK(status, exists, writer, "H5Aexists");
+    if (status == CVSEG_OK && exists > 0)
+        WRITER_CHECK(status, H5Adelete(object, name), writer, "H5Adelete");
+    if (status == CVSEG_OK)
+        attr = H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (status == CVSEG_OK && (attr < 0 || H5Awrite(attr, type, value) < 0))
+        status =
+            CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot write attribute '%s'", writer->target, name);
     if (attr >= 0)
-        H5Aclose(attr);
-    H5Sclose(space);
-    H5Tclose(type);
+        WRITER_CHECK(status, H5Aclose(attr), writer, "H5Aclose");
+    if (space >= 0)
+        WRITER_CHECK(status, H5Sclose(space), writer, "H5Sclose");
+    if (type >= 0)
+        WRITER_CHECK(status, H5Tclose(type), writer, "H5Tclose");
+    return status;
+}
+
+/* Chunked, early-allocated, never-filled 1-D dataset creation properties. */
+static hid_t writer_dataset_properties(int64_t n_global)
+{
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hsize_t chunk[1] = {(hsize_t)(n_global < CHUNK_ROWS_MAX ? n_global : CHUNK_ROWS_MAX)};
+    if (chunk[0] == 0)
+        chunk[0] = 1;
+    if (dcpl >= 0 &&
+        (H5Pset_chunk(dcpl, 1, chunk) < 0 || H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0 ||
+         H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0)) {
+        H5Pclose(dcpl);
+        dcpl = H5I_INVALID_HID;
+    }
+    return dcpl;
+}
+
+static cvseg_status writer_define_column(cvseg_writer *writer, const char *group, int64_t n_global,
+                                         hid_t dcpl, const cvseg_column *column)
+{
+    cvseg_status status = CVSEG_OK;
+    const hsize_t dims[1] = {(hsize_t)n_global};
+    const hsize_t max_dims[1] = {H5S_UNLIMITED};
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", group, column->name);
+    hid_t memory_type = native_type(column->type);
+    hid_t file_type = column->enum_def ? enum_type(column->enum_def) : H5Tcopy(memory_type);
+    hid_t file_space = H5Screate_simple(1, dims, max_dims);
+    hid_t dataset = H5I_INVALID_HID;
+    WRITER_CHECK(status, file_type, writer, "making a data type");
+    WRITER_CHECK(status, file_space, writer, "H5Screate_simple");
+    if (status == CVSEG_OK)
+        dataset =
+            H5Dcreate2(writer->file, path, file_type, file_space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (status == CVSEG_OK && dataset < 0)
+        status =
+            CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': cannot create", writer->target, path);
+    if (status == CVSEG_OK && column->units)
+        status = write_string_attr(writer, dataset, "units", column->units);
+    if (dataset >= 0)
+        WRITER_CHECK(status, H5Dclose(dataset), writer, "H5Dclose");
+    if (file_space >= 0)
+        WRITER_CHECK(status, H5Sclose(file_space), writer, "H5Sclose");
+    if (file_type >= 0)
+        WRITER_CHECK(status, H5Tclose(file_type), writer, "H5Tclose");
     return status;
 }
 
 cvseg_status cvseg_writer_define(cvseg_writer *writer, const char *group, int64_t n_global,
                                  int n_columns, const cvseg_column *columns)
 {
-    cvseg_status status = ensure_group(writer->file, group);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    const hsize_t dims[1] = {(hsize_t)n_global};
-    const hsize_t max_dims[1] = {H5S_UNLIMITED};
-    hsize_t chunk[1] = {(hsize_t)(n_global < CHUNK_ROWS_MAX ? n_global : CHUNK_ROWS_MAX)};
-    if (chunk[0] == 0)
-        chunk[0] = 1;
-    H5Pset_chunk(dcpl, 1, chunk);
-    H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
-    H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
-    for (int c = 0; c < n_columns && status == CVSEG_OK; ++c) {
-        const cvseg_column *column = &columns[c];
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", group, column->name);
-        hid_t memory_type = native_type(column->type);
-        hid_t file_type = column->enum_def ? enum_type(column->enum_def) : H5Tcopy(memory_type);
-        hid_t file_space = H5Screate_simple(1, dims, max_dims);
-        hid_t dataset =
-            H5Dcreate2(writer->file, path, file_type, file_space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-        if (dataset < 0)
-            status = CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': cannot create", writer->target,
-                                path);
-        if (status == CVSEG_OK && column->units)
-            status = write_string_attr(dataset, "units", column->units);
-        if (dataset >= 0)
-            H5Dclose(dataset);
-        H5Sclose(file_space);
-        H5Tclose(file_type);
+    cvseg_status status = ensure_group(writer, group);
+    hid_t dcpl = writer_dataset_properties(n_global);
+    WRITER_CHECK(status, dcpl, writer, "dataset properties");
+    /* Dataset creation is collective: agree first, then every rank makes
+     * every column (a failing rank goes on calling, so none is skipped). */
+    status = cvseg_dist_agree(writer->comm, status);
+    for (int c = 0; c < n_columns && status == CVSEG_OK; ++c)
+        status = cvseg_dist_agree(writer->comm,
+                                  writer_define_column(writer, group, n_global, dcpl, &columns[c]));
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    /* The data's space is allocated now (early allocation): reserve it. */
+    for (int c = 0; c < n_columns; ++c)
+        writer->planned_bytes += n_global * (int64_t)cvseg_type_size(columns[c].type);
+    if (status == CVSEG_OK)
+        status = writer_reserve(writer);
+    return status;
+}
+
+/* Opens group/name for a row write and checks [offset, offset + n_local). */
+static cvseg_status writer_open_column(cvseg_writer *writer, const char *path, int64_t offset,
+                                       int64_t n_local, hid_t *dataset, hid_t *file_space)
+{
+    cvseg_status status = CVSEG_OK;
+    *dataset = H5Dopen2(writer->file, path, H5P_DEFAULT);
+    *file_space = *dataset >= 0 ? H5Dget_space(*dataset) : H5I_INVALID_HID;
+    const hssize_t length = *file_space >= 0 ? H5Sget_simple_extent_npoints(*file_space) : -1;
+    if (*dataset < 0 || *file_space < 0 || length < 0)
+        status = CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': cannot open for writing",
+                            writer->target, path);
+    else if (offset < 0 || n_local < 0 || (n_local > 0 && offset > (int64_t)length - n_local))
+        status = CVSEG_FAIL(CVSEG_EDATA,
+                            "file '%s', dataset '%s': rows %lld..%lld outside its %lld rows",
+                            writer->target, path, (long long)offset, (long long)(offset + n_local),
+                            (long long)length);
+    return status;
+}
+
+/* One collective column write; every rank calls it (after agreement). */
+static cvseg_status writer_write_column(cvseg_writer *writer, const char *path,
+                                        const cvseg_column *column, hid_t dataset, hid_t file_space,
+                                        hid_t dxpl, int64_t offset, int64_t n_local)
+{
+    cvseg_status status = CVSEG_OK;
+    static const char nothing = 0;
+    const hsize_t start[1] = {(hsize_t)offset}, count[1] = {(hsize_t)n_local};
+    const hsize_t one[1] = {1};
+    hid_t memory_space = H5Screate_simple(1, n_local > 0 ? count : one, NULL);
+    /* Enums: memory values are written as the file's own enum type. */
+    hid_t write_type = column->enum_def ? H5Dget_type(dataset) : H5Tcopy(native_type(column->type));
+    WRITER_CHECK(status, memory_space, writer, "H5Screate_simple");
+    WRITER_CHECK(status, write_type, writer, "data type");
+    if (status == CVSEG_OK && n_local > 0)
+        WRITER_CHECK(status,
+                     H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL),
+                     writer, "H5Sselect_hyperslab");
+    if (status == CVSEG_OK && n_local == 0) {
+        WRITER_CHECK(status, H5Sselect_none(file_space), writer, "H5Sselect_none");
+        WRITER_CHECK(status, H5Sselect_none(memory_space), writer, "H5Sselect_none");
     }
-    H5Pclose(dcpl);
-    return cvseg_dist_agree(writer->comm, status);
+    /* A rank whose preparation failed still takes part, writing nothing,
+     * so that the collective transfer is never skipped. */
+    if (status != CVSEG_OK && memory_space >= 0 && write_type >= 0) {
+        H5Sselect_none(file_space);
+        H5Sselect_none(memory_space);
+    }
+    if (memory_space >= 0 && write_type >= 0 &&
+        H5Dwrite(dataset, write_type, memory_space, file_space, dxpl,
+                 n_local > 0 && status == CVSEG_OK ? column->data : &nothing) < 0 &&
+        status == CVSEG_OK)
+        status =
+            CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': write failed", writer->target, path);
+    if (write_type >= 0)
+        WRITER_CHECK(status, H5Tclose(write_type), writer, "H5Tclose");
+    if (memory_space >= 0)
+        WRITER_CHECK(status, H5Sclose(memory_space), writer, "H5Sclose");
+    return status;
 }
 
 cvseg_status cvseg_writer_rows(cvseg_writer *writer, const char *group, int64_t offset,
@@ -258,53 +485,26 @@ cvseg_status cvseg_writer_rows(cvseg_writer *writer, const char *group, int64_t 
 {
     cvseg_status status = CVSEG_OK;
     hid_t dxpl = collective_transfer();
+    WRITER_CHECK(status, dxpl, writer, "transfer properties");
+    status = cvseg_dist_agree(writer->comm, status);
     for (int c = 0; c < n_columns && status == CVSEG_OK; ++c) {
-        const cvseg_column *column = &columns[c];
         char path[1024];
-        snprintf(path, sizeof path, "%s/%s", group, column->name);
-        hid_t dataset = H5Dopen2(writer->file, path, H5P_DEFAULT);
-        hid_t file_space = dataset >= 0 ? H5Dget_space(dataset) : H5I_INVALID_HID;
-        const hsize_t start[1] = {(hsize_t)offset}, count[1] = {(hsize_t)n_local};
-        const hsize_t one[1] = {1};
-        hid_t memory_space = H5Screate_simple(1, n_local > 0 ? count : one, NULL);
-        hid_t write_type = H5I_INVALID_HID;
-        const hssize_t length = file_space >= 0 ? H5Sget_simple_extent_npoints(file_space) : -1;
-        if (dataset < 0 || file_space < 0)
-            status = CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': cannot open for writing",
-                                writer->target, path);
-        else if (offset < 0 || n_local < 0 || (n_local > 0 && offset > (int64_t)length - n_local))
-            status = CVSEG_FAIL(CVSEG_EDATA,
-                                "file '%s', dataset '%s': rows %lld..%lld outside its %lld rows",
-                                writer->target, path, (long long)offset,
-                                (long long)(offset + n_local), (long long)length);
+        hid_t dataset = H5I_INVALID_HID, file_space = H5I_INVALID_HID;
+        snprintf(path, sizeof path, "%s/%s", group, columns[c].name);
+        status = writer_open_column(writer, path, offset, n_local, &dataset, &file_space);
         /* Agree before the collective write: a rank that skips it hangs the others. */
         status = cvseg_dist_agree(writer->comm, status);
-        if (status == CVSEG_OK) {
-            if (n_local > 0) {
-                H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL);
-            } else {
-                H5Sselect_none(file_space);
-                H5Sselect_none(memory_space);
-            }
-            /* Enums: memory values are written as the file's own enum type. */
-            write_type =
-                column->enum_def ? H5Dget_type(dataset) : H5Tcopy(native_type(column->type));
-            static const char nothing = 0;
-            if (H5Dwrite(dataset, write_type, memory_space, file_space, dxpl,
-                         n_local > 0 ? column->data : &nothing) < 0)
-                status = CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': write failed",
-                                    writer->target, path);
-        }
-        if (write_type >= 0)
-            H5Tclose(write_type);
-        H5Sclose(memory_space);
+        if (status == CVSEG_OK)
+            status = writer_write_column(writer, path, &columns[c], dataset, file_space, dxpl,
+                                         offset, n_local);
         if (file_space >= 0)
-            H5Sclose(file_space);
+            WRITER_CHECK(status, H5Sclose(file_space), writer, "H5Sclose");
         if (dataset >= 0)
-            H5Dclose(dataset);
+            WRITER_CHECK(status, H5Dclose(dataset), writer, "H5Dclose");
         status = cvseg_dist_agree(writer->comm, status);
     }
-    H5Pclose(dxpl);
+    if (dxpl >= 0)
+        H5Pclose(dxpl);
     return status;
 }
 
@@ -318,45 +518,68 @@ cvseg_status cvseg_writer_columns(cvseg_writer *writer, const char *group, int64
     return status;
 }
 
-cvseg_status cvseg_writer_small(cvseg_writer *writer, const char *path, cvseg_type type, int rank,
-                                const int64_t *dims, const void *data)
+/* Creates a small contiguous dataset (parent groups too). Collective. */
+static cvseg_status writer_small_create(cvseg_writer *writer, const char *path, cvseg_type type,
+                                        hid_t space, hid_t *dataset)
 {
     cvseg_status status = CVSEG_OK;
-    int my_rank = 0;
-    MPI_Comm_rank(writer->comm, &my_rank);
-    hsize_t h_dims[2] = {(hsize_t)dims[0], rank > 1 ? (hsize_t)dims[1] : 1};
     char parent[1024];
     snprintf(parent, sizeof parent, "%s", path);
     char *slash = strrchr(parent, '/');
     if (slash && slash != parent) {
         *slash = '\0';
-        status = ensure_group(writer->file, parent);
+        status = ensure_group(writer, parent);
     }
-    hid_t space = H5Screate_simple(rank, h_dims, NULL);
-    hid_t dxpl = collective_transfer();
-    hid_t dataset = status == CVSEG_OK ? H5Dcreate2(writer->file, path, native_type(type), space,
-                                                    H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
-                                       : H5I_INVALID_HID;
-    if (dataset < 0 && status == CVSEG_OK)
+    status = cvseg_dist_agree(writer->comm, status);
+    if (status == CVSEG_OK)
+        *dataset = H5Dcreate2(writer->file, path, native_type(type), space, H5P_DEFAULT,
+                              H5P_DEFAULT, H5P_DEFAULT);
+    if (status == CVSEG_OK && *dataset < 0)
         status =
             CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': cannot create", writer->target, path);
+    return cvseg_dist_agree(writer->comm, status);
+}
+
+cvseg_status cvseg_writer_small(cvseg_writer *writer, const char *path, cvseg_type type, int rank,
+                                const int64_t *dims, const void *data)
+{
+    cvseg_status status = CVSEG_OK;
+    hsize_t h_dims[2] = {(hsize_t)dims[0], rank > 1 ? (hsize_t)dims[1] : 1};
+    hid_t space = H5Screate_simple(rank, h_dims, NULL);
+    hid_t dxpl = collective_transfer();
+    hid_t dataset = H5I_INVALID_HID, file_space = H5I_INVALID_HID, memory_space = H5I_INVALID_HID;
+    WRITER_CHECK(status, space, writer, "H5Screate_simple");
+    WRITER_CHECK(status, dxpl, writer, "transfer properties");
+    status = cvseg_dist_agree(writer->comm, status);
+    if (status == CVSEG_OK)
+        status = writer_small_create(writer, path, type, space, &dataset);
+    writer->planned_bytes += (int64_t)(h_dims[0] * h_dims[1] * cvseg_type_size(type));
     if (status == CVSEG_OK) {
-        hid_t file_space = H5Scopy(space);
-        hid_t memory_space = H5Scopy(space);
-        if (my_rank != 0) {
-            H5Sselect_none(file_space);
-            H5Sselect_none(memory_space);
+        file_space = H5Scopy(space);
+        memory_space = H5Scopy(space);
+        WRITER_CHECK(status, file_space, writer, "H5Scopy");
+        WRITER_CHECK(status, memory_space, writer, "H5Scopy");
+        /* Rank 0 writes; the others select nothing (also after a failure). */
+        if (file_space >= 0 && memory_space >= 0 && (writer->rank != 0 || status != CVSEG_OK)) {
+            WRITER_CHECK(status, H5Sselect_none(file_space), writer, "H5Sselect_none");
+            WRITER_CHECK(status, H5Sselect_none(memory_space), writer, "H5Sselect_none");
         }
-        if (H5Dwrite(dataset, native_type(type), memory_space, file_space, dxpl, data) < 0)
+        if (file_space >= 0 && memory_space >= 0 &&
+            H5Dwrite(dataset, native_type(type), memory_space, file_space, dxpl, data) < 0 &&
+            status == CVSEG_OK)
             status = CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': write failed", writer->target,
                                 path);
-        H5Sclose(file_space);
-        H5Sclose(memory_space);
     }
+    if (file_space >= 0)
+        H5Sclose(file_space);
+    if (memory_space >= 0)
+        H5Sclose(memory_space);
     if (dataset >= 0)
-        H5Dclose(dataset);
-    H5Pclose(dxpl);
-    H5Sclose(space);
+        WRITER_CHECK(status, H5Dclose(dataset), writer, "H5Dclose");
+    if (dxpl >= 0)
+        H5Pclose(dxpl);
+    if (space >= 0)
+        H5Sclose(space);
     return cvseg_dist_agree(writer->comm, status);
 }
 
@@ -367,23 +590,28 @@ static cvseg_status write_attr(cvseg_writer *writer, const char *object, const c
     hid_t target = H5Oopen(writer->file, object, H5P_DEFAULT);
     hid_t space = H5Screate(H5S_SCALAR);
     hid_t attr = H5I_INVALID_HID;
+    WRITER_CHECK(status, space, writer, "H5Screate");
     if (target < 0) {
         status = CVSEG_FAIL(CVSEG_EIO, "file '%s': no object '%s' for attribute '%s'",
                             writer->target, object, name);
         goto done;
     }
-    if (H5Aexists(target, name) > 0)
-        H5Adelete(target, name);
-    attr = H5Acreate2(target, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    if (attr < 0 || H5Awrite(attr, type, value) < 0)
+    const htri_t exists = status == CVSEG_OK ? H5Aexists(target, name) : 0;
+    WRITER_CHECK(status, exists, writer, "H5Aexists");
+    if (status == CVSEG_OK && exists > 0)
+        WRITER_CHECK(status, H5Adelete(target, name), writer, "H5Adelete");
+    if (status == CVSEG_OK)
+        attr = H5Acreate2(target, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (status == CVSEG_OK && (attr < 0 || H5Awrite(attr, type, value) < 0))
         status = CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot write attribute '%s' of '%s'",
                             writer->target, name, object);
 done:
     if (attr >= 0)
-        H5Aclose(attr);
-    H5Sclose(space);
+        WRITER_CHECK(status, H5Aclose(attr), writer, "H5Aclose");
+    if (space >= 0)
+        H5Sclose(space);
     if (target >= 0)
-        H5Oclose(target);
+        WRITER_CHECK(status, H5Oclose(target), writer, "H5Oclose");
     return cvseg_dist_agree(writer->comm, status);
 }
 
@@ -414,35 +642,10 @@ cvseg_status cvseg_writer_attr_str(cvseg_writer *writer, const char *object, con
         status = CVSEG_FAIL(CVSEG_EIO, "file '%s': no object '%s' for attribute '%s'",
                             writer->target, object, name);
     else
-        status = write_string_attr(target, name, value);
+        status = write_string_attr(writer, target, name, value);
     if (target >= 0)
-        H5Oclose(target);
+        WRITER_CHECK(status, H5Oclose(target), writer, "H5Oclose");
     return cvseg_dist_agree(writer->comm, status);
-}
-
-cvseg_status cvseg_writer_finish(cvseg_writer *writer, cvseg_status run_status)
-{
-    int rank = 0;
-    MPI_Comm_rank(writer->comm, &rank);
-    cvseg_status status = cvseg_dist_agree(writer->comm, run_status);
-    cvseg_status close_status = CVSEG_OK;
-    if (H5Fclose(writer->file) < 0)
-        close_status = CVSEG_FAIL(CVSEG_EIO, "file '%s': closing failed", writer->target);
-    close_status = cvseg_dist_agree(writer->comm, close_status);
-    if (status == CVSEG_OK)
-        status = close_status;
-    if (rank == 0) {
-        if (status == CVSEG_OK) {
-            if (rename(writer->temporary, writer->target) != 0)
-                status = CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot rename '%s' into place: %s",
-                                    writer->target, writer->temporary, strerror(errno));
-        }
-        if (status != CVSEG_OK)
-            unlink(writer->temporary);
-    }
-    status = cvseg_dist_agree(writer->comm, status);
-    free(writer);
-    return status;
 }
 
 /* ------------------------------------------------------------------ reader */
