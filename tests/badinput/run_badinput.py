@@ -1,0 +1,337 @@
+#!/usr/bin/env python3
+"""Runs the bad-input corpus of tests/badinput/cases.py against the cvseg binary.
+
+  run_badinput.py [--np 1,3] [--only REGEX] [--list]
+
+Environment (set by ctest): CVSEG (the binary), WORK_DIR (private scratch
+folder), SOURCE_DIR. For each case and each rank count (np 1 without earlier
+outputs, np 3 with earlier outputs at every output path) it checks, under a
+watchdog (timeout -s KILL): the exit code of EVERY rank (each rank writes its
+own), exactly one "cvseg: error:" line on stderr matching the case's regex and
+no other line mentioning an error, and that every file of the case's folder
+is unchanged afterwards (no output, no *.tmp.*, earlier outputs and inputs
+byte-identical; sha256 of every file, type of special files, target of links).
+
+Cases tagged expected_after (a fix on another branch) are reported as XFAIL
+when they fail and XPASS when they pass; neither fails the run. Exit status:
+0 when every untagged case passes, 1 otherwise.
+"""
+import argparse
+import glob
+import hashlib
+import json
+import os
+import re
+import shlex
+import shutil
+import stat
+import string
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from cases import CASES  # noqa: E402
+
+WATCHDOG = 120
+OUTPUTS = {"@OUT@": "out/results.h5", "@MODEL@": "out/model.h5", "@SUMMARY@": "out/summary.json",
+           "@MEMBERS@": "out/members.h5"}
+EARLIER = {"@OUT@": "good_results.h5", "@MODEL@": "good_model.h5", "@SUMMARY@": "good_summary.json",
+           "@MEMBERS@": "members.h5"}
+RANK_WRAPPER = """#!/bin/sh
+"$@"
+rc=$?
+echo $rc > "$RANK_DIR/rc.${OMPI_COMM_WORLD_RANK:-0}"
+exit $rc
+"""
+
+
+def mpirun(np_, args, cwd, rank_dir, log_prefix, env):
+    """Runs cvseg ARGS on np_ ranks in cwd. Returns (rank codes, stderr, wall)."""
+    for f in glob.glob(os.path.join(rank_dir, "rc.*")):
+        os.remove(f)
+    cmd = ["timeout", "-s", "KILL", str(WATCHDOG), "mpirun", "-np", str(np_), "--oversubscribe",
+           "--bind-to", "none", "--mca", "orte_abort_on_non_zero_status", "0", "-x", "RANK_DIR",
+           "-x", "OMP_NUM_THREADS", os.path.join(rank_dir, "rankrc.sh"), env["CVSEG"]] + args
+    t0 = time.time()
+    with open(log_prefix + ".out", "wb") as out, open(log_prefix + ".err", "wb") as err:
+        p = subprocess.run(cmd, cwd=cwd, stdout=out, stderr=err, env=env)
+    wall = time.time() - t0
+    codes = []
+    for r in range(np_):
+        try:
+            codes.append(open(os.path.join(rank_dir, f"rc.{r}")).read().strip())
+        except OSError:
+            codes.append("killed" if p.returncode in (124, 137, -9) else f"missing(mpirun {p.returncode})")
+    return codes, open(log_prefix + ".err", errors="replace").read(), wall
+
+
+def snapshot(folder):
+    """name -> description of every entry below folder (not following links)."""
+    result = {}
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, folder)
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                result[rel] = "link -> " + os.readlink(path)
+            elif stat.S_ISREG(st.st_mode):
+                result[rel] = "file " + hashlib.sha256(open(path, "rb").read()).hexdigest()[:16]
+            elif stat.S_ISDIR(st.st_mode):
+                result[rel] = "dir"
+            else:
+                result[rel] = f"special {stat.S_IFMT(st.st_mode):o}"
+    return result
+
+
+def setup_steps(case_dir, steps, mounts):
+    """Runs the case's setup steps; returns a reason string when it must be skipped."""
+    for step in filter(None, (s.strip() for s in steps.split(";"))):
+        words = step.split()
+        path = os.path.join(case_dir, words[1] if words[0] != "tmpfs" else words[2])
+        if words[0] == "mkfifo":
+            os.mkfifo(path)
+        elif words[0] == "mkdir":
+            os.makedirs(path, exist_ok=True)
+        elif words[0] == "symlink":
+            os.symlink(words[2], path)
+        elif words[0] == "hardlink":
+            os.link(os.path.join(case_dir, words[2]), path)
+        elif words[0] == "tmpfs":
+            os.makedirs(path, exist_ok=True)
+            r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={words[1]}", "tmpfs", path],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                return "cannot mount a tmpfs here: " + r.stderr.strip()
+            mounts.append(path)
+        else:
+            raise ValueError(f"unknown setup step {step!r}")
+    return None
+
+
+def check_exact_moments(case_dir, args):
+    """After exit 0: the summary's monetary mean and sd equal the exact values."""
+    import h5py
+    from fractions import Fraction
+    src = os.path.join(case_dir, args[args.index("--in") + 1])
+    m = h5py.File(src, "r")["members/monetary"][:]
+    summary = json.load(open(os.path.join(case_dir, OUTPUTS["@SUMMARY@"])))
+    stats = summary["statistics"]["monetary"]
+    exact = [Fraction(float(x)) for x in m]
+    mean = sum(exact) / len(exact)
+    var = sum((x - mean) ** 2 for x in exact) / len(exact)
+    sd = float(var) ** 0.5 if float(var) != float("inf") else float("inf")
+    problems = []
+    if not abs(stats["mean"] - float(mean)) <= 1e-12 * abs(float(mean)):
+        problems.append(f"mean {stats['mean']!r}, exact {float(mean)!r}")
+    if not abs(stats["sd"] - sd) <= 1e-9 * sd:
+        problems.append(f"sd {stats['sd']!r}, exact {sd!r}")
+    return "; ".join(problems)
+
+
+def check_k_clusters_150(case_dir, args):
+    summary = json.load(open(os.path.join(case_dir, OUTPUTS["@SUMMARY@"])))
+    k = summary["kmeans"]["k"]
+    return "" if k == 150 else f"kmeans.k = {k}"
+
+
+CHECKS = {"exact_moments": check_exact_moments, "k_clusters_150": check_k_clusters_150}
+
+
+def run_case(case, np_, preserve, work, corpus, facts, env):
+    """Runs one case once. Returns (problems list, first error line, skip reason)."""
+    cid, _cat, _gen, command, codes, regex = case[:6]
+    options = case[6] if len(case) > 6 else {}
+    case_dir = os.path.join(work, "cases", cid, f"np{np_}")
+    mounts = []
+    try:
+        if os.path.exists(case_dir):
+            shutil.rmtree(case_dir)
+        os.makedirs(os.path.join(case_dir, "out"))
+        args = shlex.split(command)
+        for i, word in enumerate(args):
+            if word in OUTPUTS:
+                args[i] = OUTPUTS[word]
+            elif "/" not in word and os.path.isfile(os.path.join(corpus, word)):
+                shutil.copy(os.path.join(corpus, word), os.path.join(case_dir, word))
+        skip = setup_steps(case_dir, options.get("setup", ""), mounts)
+        if skip:
+            return [], "", skip
+        if preserve:
+            for placeholder, path in OUTPUTS.items():
+                if placeholder in command and not os.path.lexists(os.path.join(case_dir, path)):
+                    shutil.copy(os.path.join(corpus, EARLIER[placeholder]), os.path.join(case_dir, path))
+        before = snapshot(case_dir)
+        log = os.path.join(work, "logs", f"{cid}.np{np_}")
+        rank_codes, err, wall = mpirun(np_, args, case_dir, os.path.join(work, "ranks"), log, env)
+        after = snapshot(case_dir)
+        problems = []
+        allowed = codes.split("|")
+        if any(c == "killed" for c in rank_codes):
+            problems.append(f"watchdog: killed after {WATCHDOG} s (hang)")
+        if any(c not in allowed for c in rank_codes) or len(set(rank_codes)) != 1:
+            problems.append(f"rank exit codes {' '.join(rank_codes)}, expected {codes} on every rank")
+        lines = [ln for ln in err.splitlines() if "cvseg: error:" in ln]
+        code = rank_codes[0]
+        first = lines[0] if lines else ""
+        if code != "0":
+            pattern = string.Template(regex).safe_substitute(facts)
+            if len(lines) != 1:
+                problems.append(f"{len(lines)} 'cvseg: error:' lines")
+            elif not re.search(pattern, first):
+                problems.append(f"message does not match /{pattern}/")
+            others = [ln for ln in err.splitlines() if re.search("error", ln, re.I) and ln not in lines]
+            if others:
+                problems.append("other error output: " + " | ".join(others[:2]))
+        outputs = {OUTPUTS[p] for p in OUTPUTS if p in command}
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)
+                         and not (code == "0" and (k in outputs or k == "out")))
+        if changed:
+            problems.append("files created or changed: " + ", ".join(
+                f"{k} ({before.get(k, 'absent')} -> {after.get(k, 'absent')})" for k in changed[:4]))
+        for word in args:
+            if word.startswith("/") and glob.glob(word + ".tmp.*"):
+                problems.append(f"temporary left beside {word}: {glob.glob(word + '.tmp.*')}")
+                for t in glob.glob(word + ".tmp.*"):
+                    os.remove(t)
+        if code == "0" and options.get("check") and not problems:
+            try:
+                result = CHECKS[options["check"]](case_dir, args)
+            except Exception as e:  # a missing key is a failed check, not a crash
+                result = f"{type(e).__name__}: {e}"
+            if result:
+                problems.append("check " + options["check"] + ": " + result)
+        if problems:
+            problems.append("stderr: " + " | ".join(err.strip().splitlines()[-3:])[:400])
+        return problems, first, None
+    finally:
+        for m in mounts:
+            subprocess.run(["umount", "-l", m], capture_output=True)
+
+
+def build_base(base, env):
+    """The good files every case starts from, made by cvseg itself."""
+    def cv(np_, *args):
+        r = subprocess.run(["timeout", "-s", "KILL", str(WATCHDOG), "mpirun", "-np", str(np_),
+                            "--oversubscribe", "--bind-to", "none", env["CVSEG"], args[0], "-q"]
+                           + list(args[1:]),
+                           cwd=base, env=env, capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"setup failed: cvseg {' '.join(args)}: exit {r.returncode}: {r.stderr[-500:]}")
+    cv(1, "gen", "--out", "members.h5", "--members", "200", "--seed", "4")
+    cv(1, "gen", "--out", "transactions.h5", "--members", "50", "--transactions-per-member", "3", "--seed", "4")
+    cv(1, "train", "--in", "members.h5", "--out", "good_results.h5", "--model", "good_model.h5", "--k", "3",
+       "--summary", "good_summary.json")
+    cv(1, "train", "--in", "members.h5", "--out", "fm_results.h5", "--model", "model_fm.h5", "--k", "3",
+       "--features", "frequency,monetary")
+    cv(2, "gen", "--out", "big_members.h5", "--members", "20000", "--seed", "5")
+    cv(2, "gen", "--out", "ck_members.h5", "--members", "20000", "--clusters", "6", "--seed", "8")
+    make_checkpoint(base, env)
+
+
+def make_checkpoint(base, env):
+    """A real checkpoint: train --checkpoint-interval 0 writes one every iteration
+    (renamed into place, so a copy is complete); keep one with labels."""
+    import h5py
+    from cases import CKSET
+    for attempt in range(3):
+        ck = os.path.join(base, "ck_live.h5")
+        p = subprocess.Popen([env["CVSEG"], "train", "-q", "--in", "ck_members.h5", "--out", "ck_results.h5",
+                              "--model", "ck_model.h5"] + CKSET.split()
+                             + ["--checkpoint", "ck_live.h5", "--checkpoint-interval", "0"],
+                             cwd=base, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        got = False
+        deadline = time.time() + WATCHDOG
+        while p.poll() is None and time.time() < deadline and not got:
+            try:
+                with open(ck, "rb") as f:  # the inode stays whole even if renamed over
+                    data = f.read()
+                tmp = os.path.join(base, "ck_try.h5")
+                open(tmp, "wb").write(data)
+                with h5py.File(tmp, "r") as h:
+                    if int(h["checkpoint"].attrs["iteration"]) > 2:
+                        os.replace(tmp, os.path.join(base, "ck.h5"))
+                        got = True
+            except (OSError, KeyError):
+                time.sleep(0.005)
+        p.wait(timeout=WATCHDOG)
+        if got:
+            return
+    sys.exit("setup failed: could not capture a checkpoint with labels")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--np", default="1,3")
+    ap.add_argument("--only", default="")
+    ap.add_argument("--list", action="store_true")
+    opts = ap.parse_args()
+    if opts.list:
+        for c in CASES:
+            tag = (c[6] if len(c) > 6 else {}).get("expected_after", "")
+            print(f"{c[0]:50s} {c[1]:13s} exit {c[4]:4s} {tag}")
+        return 0
+    ids = [c[0] for c in CASES]
+    dup = {i for i in ids if ids.count(i) > 1}
+    if dup:
+        sys.exit(f"duplicate case ids: {dup}")
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", "1")
+    work = env["WORK_DIR"]
+    shutil.rmtree(work, ignore_errors=True)
+    base, corpus = os.path.join(work, "base"), os.path.join(work, "corpus")
+    for d in (base, corpus, os.path.join(work, "logs"), os.path.join(work, "ranks")):
+        os.makedirs(d)
+    env["RANK_DIR"] = os.path.join(work, "ranks")
+    with open(os.path.join(work, "ranks", "rankrc.sh"), "w") as f:
+        f.write(RANK_WRAPPER)
+    os.chmod(os.path.join(work, "ranks", "rankrc.sh"), 0o755)
+    t0 = time.time()
+    build_base(base, env)
+    import corpus as gen
+    facts = {}
+    for name in base_files(base):
+        shutil.copy(os.path.join(base, name), os.path.join(corpus, name))
+    for name, fn in gen.GENERATORS.items():
+        facts.update(fn(base, corpus) or {})
+    print(f"info corpus: {len(os.listdir(corpus))} files, setup {time.time() - t0:.1f} s", flush=True)
+    nps = [int(x) for x in opts.np.split(",")]
+    counts = {"PASS": 0, "FAIL": 0, "XFAIL": 0, "XPASS": 0, "SKIP": 0}
+    by_category = {}
+    for case in CASES:
+        if opts.only and not re.search(opts.only, case[0]):
+            continue
+        options = case[6] if len(case) > 6 else {}
+        tag = options.get("expected_after")
+        by_category[case[1]] = by_category.get(case[1], 0) + 1
+        for np_ in options.get("np", nps):
+            preserve = np_ != 1
+            problems, first, skip = run_case(case, np_, preserve, work, corpus, facts, env)
+            label = f"{case[0]} [np {np_}{', earlier outputs' if preserve else ''}]"
+            if skip:
+                verdict = "SKIP"
+            elif problems:
+                verdict = "XFAIL" if tag else "FAIL"
+            else:
+                verdict = "XPASS" if tag else "PASS"
+            counts[verdict] += 1
+            detail = first.replace("cvseg: error: ", "") if not problems else "; ".join(problems)
+            if skip:
+                detail = skip
+            suffix = f" (expected after {tag})" if tag else ""
+            print(f"{verdict:5s} {label}{suffix}: exit {case[4]}: {detail}", flush=True)
+    print(f"info {sum(by_category.values())} cases in {len(by_category)} categories: "
+          + ", ".join(f"{k} {v}" for k, v in by_category.items()))
+    print(f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['XFAIL']} xfail, "
+          f"{counts['XPASS']} xpass, {counts['SKIP']} skipped ({time.time() - t0:.0f} s)")
+    return 1 if counts["FAIL"] else 0
+
+
+def base_files(base):
+    return [n for n in os.listdir(base) if n.endswith((".h5", ".json")) and not n.startswith("ck_try")]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
