@@ -18,3 +18,12 @@ set_tests_properties(faults PROPERTIES LABELS "faults;e2e" TIMEOUT 900 SKIP_RETU
 if(CVSEG_SANITIZE)
   include(${CMAKE_CURRENT_SOURCE_DIR}/asan/asan.cmake)
 endif()
+
+# libFuzzer: built with clang in a second build folder by the test itself (CI
+# builds with gcc), or directly here when this build's compiler is clang.
+if(CMAKE_C_COMPILER_ID MATCHES "Clang")
+  include(${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz.cmake)
+endif()
+add_test(NAME fuzz COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run_fuzz.py)
+set_tests_properties(fuzz PROPERTIES LABELS fuzz TIMEOUT 1200 SKIP_RETURN_CODE 77
+  ENVIRONMENT "${CVSEG_TEST_ENV};SOURCE_DIR=${PROJECT_SOURCE_DIR};FUZZ_BUILD_DIR=${CMAKE_BINARY_DIR}/fuzz-clang;FUZZ_WORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/hardening-work/fuzz")
