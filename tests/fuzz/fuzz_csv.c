@@ -48,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
-    const char delimiter = (data[0] == '"' || data[0] == '\n' || data[0] == '\r') ? ',' : (char)data[0];
+    const char delimiter =
+        (data[0] == '"' || data[0] == '\n' || data[0] == '\r') ? ',' : (char)data[0];
     const char *text = (const char *)data + 1;
     const size_t length = size - 1;
     char *scratch = malloc(length + 1);
