@@ -34,9 +34,9 @@ step() {
     fi
 }
 
-step "gen transactions" 0 gen -q --out tx.h5 --members 3000 --transactions-per-member 4 --seed 3
+step "gen transactions" 0 gen -q --out tx.h5 --members 1500 --transactions-per-member 4 --seed 3
 step "aggregate" 0 aggregate -q --in tx.h5 --out members.h5 --reference-date 2024-12-31
-step "gen members (lrfmc)" 0 gen -q --out airline.h5 --members 3000 --layout lrfmc --seed 3
+step "gen members (lrfmc)" 0 gen -q --out airline.h5 --members 1500 --layout lrfmc --seed 3
 step "rfm" 0 rfm -q --in members.h5 --out rfm.h5 --summary rfm.json
 step "rfm lrfmc" 0 rfm -q --in airline.h5 --out rfm_l.h5 --features lrfmc
 step "train k-means++ with checkpoint" 0 train -q --in members.h5 --out train.h5 --model model.h5 --k 4 \

@@ -48,12 +48,14 @@ exit $rc
 
 
 def mpirun(np_, args, cwd, rank_dir, log_prefix, env):
-    """Runs cvseg ARGS on np_ ranks in cwd. Returns (rank codes, stderr, wall)."""
-    for f in glob.glob(os.path.join(rank_dir, "rc.*")):
-        os.remove(f)
+    """Runs cvseg ARGS on np_ ranks in cwd; each rank writes its exit code to
+    rank_dir/rc.RANK. Returns (rank codes, stderr, wall)."""
+    shutil.rmtree(rank_dir, ignore_errors=True)
+    os.makedirs(rank_dir)
+    env = dict(env, RANK_DIR=rank_dir)
     cmd = ["timeout", "-s", "KILL", str(WATCHDOG), "mpirun", "-np", str(np_), "--oversubscribe",
            "--bind-to", "none", "--mca", "orte_abort_on_non_zero_status", "0", "-x", "RANK_DIR",
-           "-x", "OMP_NUM_THREADS", os.path.join(rank_dir, "rankrc.sh"), env["CVSEG"]] + args
+           "-x", "OMP_NUM_THREADS", env["RANK_WRAPPER"], env["CVSEG"]] + args
     t0 = time.time()
     with open(log_prefix + ".out", "wb") as out, open(log_prefix + ".err", "wb") as err:
         p = subprocess.run(cmd, cwd=cwd, stdout=out, stderr=err, env=env)
@@ -137,6 +139,11 @@ def check_k_clusters_150(case_dir, args):
     return "" if k == 150 else f"kmeans.k = {k}"
 
 
+# Runs that name files outside their folder (/dev/null, ...) run one at a time,
+# so that one run's temporaries beside those files are not taken for another's.
+import threading  # noqa: E402
+OUTSIDE_LOCK = threading.Lock()
+
 CHECKS = {"exact_moments": check_exact_moments, "k_clusters_150": check_k_clusters_150}
 
 
@@ -165,8 +172,19 @@ def run_case(case, np_, preserve, work, corpus, facts, env):
                     shutil.copy(os.path.join(corpus, EARLIER[placeholder]), os.path.join(case_dir, path))
         before = snapshot(case_dir)
         log = os.path.join(work, "logs", f"{cid}.np{np_}")
-        rank_codes, err, wall = mpirun(np_, args, case_dir, os.path.join(work, "ranks"), log, env)
-        after = snapshot(case_dir)
+        outside = any(word.startswith("/") for word in args)
+        if outside:
+            OUTSIDE_LOCK.acquire()
+        try:
+            rank_codes, err, wall = mpirun(np_, args, case_dir, os.path.join(work, "ranks", f"{cid}.np{np_}"),
+                                           log, env)
+            after = snapshot(case_dir)
+            leftovers = [t for word in args if word.startswith("/") for t in glob.glob(word + ".tmp.*")]
+            for t in leftovers:
+                os.remove(t)
+        finally:
+            if outside:
+                OUTSIDE_LOCK.release()
         problems = []
         allowed = codes.split("|")
         if any(c == "killed" for c in rank_codes):
@@ -191,11 +209,8 @@ def run_case(case, np_, preserve, work, corpus, facts, env):
         if changed:
             problems.append("files created or changed: " + ", ".join(
                 f"{k} ({before.get(k, 'absent')} -> {after.get(k, 'absent')})" for k in changed[:4]))
-        for word in args:
-            if word.startswith("/") and glob.glob(word + ".tmp.*"):
-                problems.append(f"temporary left beside {word}: {glob.glob(word + '.tmp.*')}")
-                for t in glob.glob(word + ".tmp.*"):
-                    os.remove(t)
+        if leftovers:
+            problems.append(f"temporaries left: {', '.join(leftovers)}")
         if code == "0" and options.get("check") and not problems:
             try:
                 result = CHECKS[options["check"]](case_dir, args)
@@ -267,6 +282,7 @@ def main():
     ap.add_argument("--np", default="1,3")
     ap.add_argument("--only", default="")
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--jobs", type=int, default=2, help="runs at a time (default 2)")
     opts = ap.parse_args()
     if opts.list:
         for c in CASES:
@@ -284,10 +300,10 @@ def main():
     base, corpus = os.path.join(work, "base"), os.path.join(work, "corpus")
     for d in (base, corpus, os.path.join(work, "logs"), os.path.join(work, "ranks")):
         os.makedirs(d)
-    env["RANK_DIR"] = os.path.join(work, "ranks")
-    with open(os.path.join(work, "ranks", "rankrc.sh"), "w") as f:
+    env["RANK_WRAPPER"] = os.path.join(work, "rankrc.sh")
+    with open(env["RANK_WRAPPER"], "w") as f:
         f.write(RANK_WRAPPER)
-    os.chmod(os.path.join(work, "ranks", "rankrc.sh"), 0o755)
+    os.chmod(env["RANK_WRAPPER"], 0o755)
     t0 = time.time()
     build_base(base, env)
     import corpus as gen
@@ -300,15 +316,20 @@ def main():
     nps = [int(x) for x in opts.np.split(",")]
     counts = {"PASS": 0, "FAIL": 0, "XFAIL": 0, "XPASS": 0, "SKIP": 0}
     by_category = {}
+    runs = []
     for case in CASES:
         if opts.only and not re.search(opts.only, case[0]):
             continue
-        options = case[6] if len(case) > 6 else {}
-        tag = options.get("expected_after")
         by_category[case[1]] = by_category.get(case[1], 0) + 1
-        for np_ in options.get("np", nps):
+        for np_ in (case[6] if len(case) > 6 else {}).get("np", nps):
+            runs.append((case, np_))
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=max(1, opts.jobs)) as pool:
+        futures = [pool.submit(run_case, case, np_, np_ != 1, work, corpus, facts, env) for case, np_ in runs]
+        for (case, np_), future in zip(runs, futures):
+            problems, first, skip = future.result()
             preserve = np_ != 1
-            problems, first, skip = run_case(case, np_, preserve, work, corpus, facts, env)
+            tag = (case[6] if len(case) > 6 else {}).get("expected_after")
             label = f"{case[0]} [np {np_}{', earlier outputs' if preserve else ''}]"
             if skip:
                 verdict = "SKIP"
@@ -317,9 +338,7 @@ def main():
             else:
                 verdict = "XPASS" if tag else "PASS"
             counts[verdict] += 1
-            detail = first.replace("cvseg: error: ", "") if not problems else "; ".join(problems)
-            if skip:
-                detail = skip
+            detail = skip or (first.replace("cvseg: error: ", "") if not problems else "; ".join(problems))
             suffix = f" (expected after {tag})" if tag else ""
             print(f"{verdict:5s} {label}{suffix}: exit {case[4]}: {detail}", flush=True)
     print(f"info {sum(by_category.values())} cases in {len(by_category)} categories: "
