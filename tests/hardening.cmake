@@ -15,7 +15,8 @@ add_test(NAME faults COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/faults/test_faults
 set_tests_properties(faults PROPERTIES LABELS "faults;e2e" TIMEOUT 900 SKIP_RETURN_CODE 77 PROCESSORS 2
   ENVIRONMENT "${CVSEG_HARDENING_ENV};WORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/hardening-work/faults")
 
-if(CVSEG_SANITIZE)
+option(CVSEG_SANITIZE_MPI "Also build ASan+UBSan copies of the libraries, cvseg and the MPI tests" ON)
+if(CVSEG_SANITIZE AND CVSEG_SANITIZE_MPI)
   include(${CMAKE_CURRENT_SOURCE_DIR}/asan/asan.cmake)
 endif()
 
