@@ -43,7 +43,7 @@ step "train k-means++ with checkpoint" 0 train -q --in members.h5 --out train.h5
     --n-init 2 --checkpoint ck.h5 --checkpoint-interval 0 --transform log1p
 step "train k-means-parallel" 0 train -q --in members.h5 --out train2.h5 --model model2.h5 --k 5 \
     --init k-means-parallel --n-init 2
-step "train --init-from (warm start)" 0 train -q --in members.h5 --out train3.h5 --model model3.h5 --k 4 \
+step "train --init-from (warm start)" 0 train -q --in members.h5 --out train3.h5 --model model3.h5 --k 4 --transform log1p \
     --init-from model.h5
 step "score --previous" 0 score -q --in members.h5 --model model.h5 --out score.h5 --previous train.h5 \
     --summary score.json
