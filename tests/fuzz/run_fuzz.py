@@ -29,8 +29,11 @@ import time
 
 SECONDS = {"fuzz_csv": 15, "fuzz_model": 25, "fuzz_checkpoint": 20}
 HERE = os.path.dirname(os.path.abspath(__file__))
-SANITIZER_FRAME = re.compile(r"__interceptor_|__asan|__sanitizer|__ubsan|libclang_rt|compiler-rt|"
-                             r" in (malloc|calloc|realloc|free|memcpy|memmove|memset|strlen)\b")
+# Frames of the sanitizers, libFuzzer and the C library's abort path: the
+# crash is attributed to the first frame after them.
+SANITIZER_FRAME = re.compile(r"__interceptor_|__asan|__sanitizer|__ubsan|libclang_rt|compiler-rt|fuzzer::|"
+                             r" in (malloc|calloc|realloc|free|memcpy|memmove|memset|strlen|raise|abort|"
+                             r"__pthread_kill_implementation|pthread_kill)\b|libc\.so\.6\+")
 
 
 def run_env():
