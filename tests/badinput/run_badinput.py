@@ -289,6 +289,12 @@ def main():
             tag = (c[6] if len(c) > 6 else {}).get("expected_after", "")
             print(f"{c[0]:50s} {c[1]:13s} exit {c[4]:4s} {tag}")
         return 0
+    try:
+        import h5py  # noqa: F401  (the corpus generators need it)
+        import numpy  # noqa: F401
+    except ImportError:
+        print(f"skipped: {sys.executable} lacks h5py/numpy")
+        return 77
     ids = [c[0] for c in CASES]
     dup = {i for i in ids if ids.count(i) > 1}
     if dup:
