@@ -17,8 +17,9 @@ Columns:
   options    expected_after: the branch whose fix the case waits for (reported
              as XFAIL until the tag is removed); setup: ';'-separated steps run
              in the case folder before each run (mkfifo P, mkdir P, symlink P
-             TARGET, hardlink P TARGET, tmpfs SIZE P: a small tmpfs mounted at
-             P, skipped where mount is not allowed); check: a post-run check
+             TARGET, hardlink P TARGET, mknod P MAJOR MINOR: a character device
+             like /dev/null (1 3) or /dev/full (1 7), tmpfs SIZE P: a small
+             tmpfs mounted at P; skipped where mknod or mount is not allowed); check: a post-run check
              in run_badinput.py for exit-0 runs; np: ranks (default 1 and 3).
 
 Each case runs at np 1 with no earlier outputs and at np 3 with earlier
@@ -69,16 +70,18 @@ CASES = [
     ("paths-input-missing", "paths", "-", "rfm --in no_such_file.h5 --out @OUT@", "3", r"'no_such_file\.h5'"),
     ("paths-output-dir-missing", "paths", "base", "rfm --in members.h5 --out nodir/r.h5", "3", r"nodir/r\.h5"),
     ("paths-gen-dir-missing", "paths", "-", "gen --out nodir/m.h5 --members 100", "3", r"nodir/m\.h5"),
-    ("paths-out-dev-null", "paths", "base", "rfm --in members.h5 --out /dev/null", "1", r"/dev/null",
-     {"expected_after": HO}),
-    ("paths-out-dev-full", "paths", "base", "train --in members.h5 --out @OUT@ --model /dev/full " + K3, "1",
-     r"/dev/full", {"expected_after": HO}),
+    # Character devices are made in the case's folder (mknod), never /dev itself:
+    # a cvseg that renames its temporary onto the target would replace them.
+    ("paths-out-char-device-null", "paths", "base", "rfm --in members.h5 --out out/null", "1", r"out/null",
+     {"expected_after": HO, "setup": "mknod out/null 1 3"}),
+    ("paths-out-char-device-full", "paths", "base", "train --in members.h5 --out @OUT@ --model out/full " + K3, "1",
+     r"out/full", {"expected_after": HO, "setup": "mknod out/full 1 7"}),
     ("paths-out-fifo", "paths", "base", "rfm --in members.h5 --out out/fifo.h5", "1", r"out/fifo\.h5",
      {"expected_after": HO, "setup": "mkfifo out/fifo.h5"}),
     ("paths-out-directory", "paths", "base", "rfm --in members.h5 --out out/adir.h5", "1", r"out/adir\.h5",
      {"expected_after": HO, "setup": "mkdir out/adir.h5"}),
-    ("paths-summary-dev-null", "paths", "base", "rfm --in members.h5 --out @OUT@ --summary /dev/null", "1",
-     r"/dev/null", {"expected_after": HO}),
+    ("paths-summary-char-device-null", "paths", "base", "rfm --in members.h5 --out @OUT@ --summary out/null", "1",
+     r"out/null", {"expected_after": HO, "setup": "mknod out/null 1 3"}),
     ("paths-out-is-input", "paths", "base", "rfm --in members.h5 --out members.h5", "1", r"members\.h5",
      {"expected_after": HO}),
     ("paths-out-is-input-spelled-otherwise", "paths", "base", "rfm --in members.h5 --out ./members.h5", "1",

@@ -17,6 +17,7 @@ when they fail and XPASS when they pass; neither fails the run. Exit status:
 0 when every untagged case passes, 1 otherwise.
 """
 import argparse
+import contextlib
 import glob
 import hashlib
 import json
@@ -101,6 +102,11 @@ def setup_steps(case_dir, steps, mounts):
             os.symlink(words[2], path)
         elif words[0] == "hardlink":
             os.link(os.path.join(case_dir, words[2]), path)
+        elif words[0] == "mknod":
+            try:
+                os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(int(words[2]), int(words[3])))
+            except OSError as e:
+                return f"cannot make a device node here: {e}"
         elif words[0] == "tmpfs":
             os.makedirs(path, exist_ok=True)
             r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={words[1]}", "tmpfs", path],
@@ -139,7 +145,7 @@ def check_k_clusters_150(case_dir, args):
     return "" if k == 150 else f"kmeans.k = {k}"
 
 
-# Runs that name files outside their folder (/dev/null, ...) run one at a time,
+# Runs that name files outside their folder (absolute paths) run one at a time,
 # so that one run's temporaries beside those files are not taken for another's.
 import threading  # noqa: E402
 OUTSIDE_LOCK = threading.Lock()
@@ -147,71 +153,81 @@ OUTSIDE_LOCK = threading.Lock()
 CHECKS = {"exact_moments": check_exact_moments, "k_clusters_150": check_k_clusters_150}
 
 
+def prepare_case(case, np_, preserve, work, corpus):
+    """Makes the case's folder: inputs copied, setup steps run, earlier outputs
+    placed (preserve). Returns (folder, cvseg arguments, mounts, skip reason)."""
+    cid, command, options = case[0], case[3], (case[6] if len(case) > 6 else {})
+    case_dir = os.path.join(work, "cases", cid, f"np{np_}")
+    if os.path.exists(case_dir):
+        shutil.rmtree(case_dir)
+    os.makedirs(os.path.join(case_dir, "out"))
+    args = shlex.split(command)
+    for i, word in enumerate(args):
+        if word in OUTPUTS:
+            args[i] = OUTPUTS[word]
+        elif "/" not in word and os.path.isfile(os.path.join(corpus, word)):
+            shutil.copy(os.path.join(corpus, word), os.path.join(case_dir, word))
+    mounts = []
+    skip = setup_steps(case_dir, options.get("setup", ""), mounts)
+    if preserve and not skip:
+        for placeholder, path in OUTPUTS.items():
+            if placeholder in command and not os.path.lexists(os.path.join(case_dir, path)):
+                shutil.copy(os.path.join(corpus, EARLIER[placeholder]), os.path.join(case_dir, path))
+    return case_dir, args, mounts, skip
+
+
+def judge(case, facts, rank_codes, err, stdout, before, after, leftovers):
+    """The problems of one run (empty when it behaved) and its error line."""
+    command, codes, regex = case[3], case[4], case[5]
+    problems = []
+    if any(c == "killed" for c in rank_codes):
+        problems.append(f"watchdog: killed after {WATCHDOG} s (hang)")
+    if any(c not in codes.split("|") for c in rank_codes) or len(set(rank_codes)) != 1:
+        problems.append(f"rank exit codes {' '.join(rank_codes)}, expected {codes} on every rank")
+    lines = [ln for ln in err.splitlines() if "cvseg: error:" in ln]
+    code, first = rank_codes[0], (lines[0] if lines else "")
+    if code != "0":
+        pattern = string.Template(regex).safe_substitute(facts)
+        if len(lines) != 1:
+            problems.append(f"{len(lines)} 'cvseg: error:' lines")
+        elif not re.search(pattern, first):
+            problems.append(f"message does not match /{pattern}/")
+        others = [ln for ln in err.splitlines() if re.search("error", ln, re.I) and ln not in lines]
+        if others:
+            problems.append("other error output: " + " | ".join(others[:2]))
+        if command.startswith("report") and stdout.strip():
+            problems.append("report printed to stdout: " + stdout[:100])
+    outputs = {OUTPUTS[p] for p in OUTPUTS if p in command}
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)
+                     and not (code == "0" and (k in outputs or k == "out")))
+    if changed:
+        problems.append("files created or changed: " + ", ".join(
+            f"{k} ({before.get(k, 'absent')} -> {after.get(k, 'absent')})" for k in changed[:4]))
+    if leftovers:
+        problems.append(f"temporaries left: {', '.join(leftovers)}")
+    return problems, first
+
+
 def run_case(case, np_, preserve, work, corpus, facts, env):
     """Runs one case once. Returns (problems list, first error line, skip reason)."""
-    cid, _cat, _gen, command, codes, regex = case[:6]
     options = case[6] if len(case) > 6 else {}
-    case_dir = os.path.join(work, "cases", cid, f"np{np_}")
-    mounts = []
+    case_dir, args, mounts, skip = prepare_case(case, np_, preserve, work, corpus)
     try:
-        if os.path.exists(case_dir):
-            shutil.rmtree(case_dir)
-        os.makedirs(os.path.join(case_dir, "out"))
-        args = shlex.split(command)
-        for i, word in enumerate(args):
-            if word in OUTPUTS:
-                args[i] = OUTPUTS[word]
-            elif "/" not in word and os.path.isfile(os.path.join(corpus, word)):
-                shutil.copy(os.path.join(corpus, word), os.path.join(case_dir, word))
-        skip = setup_steps(case_dir, options.get("setup", ""), mounts)
         if skip:
             return [], "", skip
-        if preserve:
-            for placeholder, path in OUTPUTS.items():
-                if placeholder in command and not os.path.lexists(os.path.join(case_dir, path)):
-                    shutil.copy(os.path.join(corpus, EARLIER[placeholder]), os.path.join(case_dir, path))
         before = snapshot(case_dir)
-        log = os.path.join(work, "logs", f"{cid}.np{np_}")
+        log = os.path.join(work, "logs", f"{case[0]}.np{np_}")
         outside = any(word.startswith("/") for word in args)
-        if outside:
-            OUTSIDE_LOCK.acquire()
-        try:
-            rank_codes, err, wall = mpirun(np_, args, case_dir, os.path.join(work, "ranks", f"{cid}.np{np_}"),
-                                           log, env)
+        with OUTSIDE_LOCK if outside else contextlib.nullcontext():
+            rank_codes, err, _ = mpirun(np_, args, case_dir, os.path.join(work, "ranks", f"{case[0]}.np{np_}"),
+                                        log, env)
             after = snapshot(case_dir)
             leftovers = [t for word in args if word.startswith("/") for t in glob.glob(word + ".tmp.*")]
             for t in leftovers:
                 os.remove(t)
-        finally:
-            if outside:
-                OUTSIDE_LOCK.release()
-        problems = []
-        allowed = codes.split("|")
-        if any(c == "killed" for c in rank_codes):
-            problems.append(f"watchdog: killed after {WATCHDOG} s (hang)")
-        if any(c not in allowed for c in rank_codes) or len(set(rank_codes)) != 1:
-            problems.append(f"rank exit codes {' '.join(rank_codes)}, expected {codes} on every rank")
-        lines = [ln for ln in err.splitlines() if "cvseg: error:" in ln]
-        code = rank_codes[0]
-        first = lines[0] if lines else ""
-        if code != "0":
-            pattern = string.Template(regex).safe_substitute(facts)
-            if len(lines) != 1:
-                problems.append(f"{len(lines)} 'cvseg: error:' lines")
-            elif not re.search(pattern, first):
-                problems.append(f"message does not match /{pattern}/")
-            others = [ln for ln in err.splitlines() if re.search("error", ln, re.I) and ln not in lines]
-            if others:
-                problems.append("other error output: " + " | ".join(others[:2]))
-        outputs = {OUTPUTS[p] for p in OUTPUTS if p in command}
-        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)
-                         and not (code == "0" and (k in outputs or k == "out")))
-        if changed:
-            problems.append("files created or changed: " + ", ".join(
-                f"{k} ({before.get(k, 'absent')} -> {after.get(k, 'absent')})" for k in changed[:4]))
-        if leftovers:
-            problems.append(f"temporaries left: {', '.join(leftovers)}")
-        if code == "0" and options.get("check") and not problems:
+        problems, first = judge(case, facts, rank_codes, err, open(log + ".out", errors="replace").read(),
+                                before, after, leftovers)
+        if rank_codes[0] == "0" and options.get("check") and not problems:
             try:
                 result = CHECKS[options["check"]](case_dir, args)
             except Exception as e:  # a missing key is a failed check, not a crash
