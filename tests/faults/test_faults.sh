@@ -114,6 +114,7 @@ kill_rank_one() {
     rm -f pids/pid.*
     before=$(cd k && ls -A && md5sum out.h5 model.h5)
     local started=$SECONDS
+    rm -f k.out k.err # before the start: the trigger must not see the last run's log
     setsid timeout -s KILL $WATCHDOG "${MPIRUN[@]}" -np 3 ./rankpid.sh "$CVSEG" "$@" >k.out 2>k.err &
     pid=$!
     if wait_for "$trigger && [ -s pids/pid.1 ]" "$pid"; then
@@ -145,7 +146,7 @@ kill_rank_one "(2) kill -9 of rank 1 mid-write" "compgen -G 'k/out.h5.tmp.*' >/d
 for sig in TERM USR1; do
     tag=""
     [ "$sig" = TERM ] && tag=harden-core
-    rm -f S.h5 S_model.h5 CK_$sig.h5
+    rm -f S.h5 S_model.h5 CK_$sig.h5 s.out s.err # the trigger must not see the last run's log
     timeout -s KILL $WATCHDOG "${MPIRUN[@]}" -np 2 "$CVSEG" train --in big.h5 --out S.h5 --model S_model.h5 \
         "${SETTINGS[@]}" --checkpoint CK_$sig.h5 --checkpoint-interval 0 >s.out 2>s.err &
     pid=$!
@@ -156,7 +157,7 @@ for sig in TERM USR1; do
     wait "$pid" || rc=$?
     check "" "(3) SIG$sig sent to mpirun -np 2 during restart 1" "$((1 - signalled))" "run ended first"
     check "$tag" "(3) SIG$sig to mpirun: exit 7" "$([ "$rc" = 7 ] && echo 0 || echo 1)" "exit $rc"
-    check "" "(3) SIG$sig: checkpoint written, no results or model" \
+    check "$tag" "(3) SIG$sig: checkpoint written, no results or model" \
         "$([ -f CK_$sig.h5 ] && [ ! -e S.h5 ] && [ ! -e S_model.h5 ] && echo 0 || echo 1)" "$(ls CK_$sig.h5 S*.h5 2>&1 | tr '\n' ' ')"
     run 3 train -q --in big.h5 --out S.h5 --model S_model.h5 "${SETTINGS[@]}" --checkpoint CK_$sig.h5 --resume
     ran "(3) SIG$sig: --resume at np 3"
@@ -165,7 +166,7 @@ for sig in TERM USR1; do
 done
 
 # (4) two writers on the same --out.
-rm -f W.h5 W_model.h5 W2_model.h5
+rm -f W.h5 W_model.h5 W2_model.h5 w1.out w1.err w2.out w2.err
 timeout -s KILL $WATCHDOG "${MPIRUN[@]}" -np 2 "$CVSEG" train --in big.h5 --out W.h5 --model W_model.h5 \
     "${SETTINGS[@]}" >w1.out 2>w1.err &
 first=$!
