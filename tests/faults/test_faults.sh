@@ -136,7 +136,7 @@ kill_rank_one() {
         "$([ "$before" = "$after" ] && echo 0 || echo 1)" "before: $before; after: $after"
 }
 # (1) mid-Lloyd: rank 0 has logged an iteration of restart 1.
-kill_rank_one "(1) kill -9 of rank 1 mid-Lloyd" "grep -q 'restart 1 iteration' k.err" \
+kill_rank_one "(1) kill -9 of rank 1 mid-Lloyd" "grep -q 'restart 1 iteration' k.err 2>/dev/null" \
     train --in big.h5 --out k/out.h5 --model k/model.h5 "${SETTINGS[@]}"
 # (2) mid-write: the results temporary exists.
 kill_rank_one "(2) kill -9 of rank 1 mid-write" "compgen -G 'k/out.h5.tmp.*' >/dev/null" \
@@ -152,7 +152,7 @@ for sig in TERM USR1; do
     pid=$!
     signalled=1
     # the signal goes to mpirun itself (the child of timeout)
-    wait_for "grep -q 'restart 1 iteration' s.err" "$pid" && kill -"$sig" "$(pgrep -P "$pid" mpirun)" || signalled=0
+    wait_for "grep -q 'restart 1 iteration' s.err 2>/dev/null" "$pid" && kill -"$sig" "$(pgrep -P "$pid" mpirun)" || signalled=0
     rc=0
     wait "$pid" || rc=$?
     check "" "(3) SIG$sig sent to mpirun -np 2 during restart 1" "$((1 - signalled))" "run ended first"
@@ -170,7 +170,7 @@ rm -f W.h5 W_model.h5 W2_model.h5 w1.out w1.err w2.out w2.err
 timeout -s KILL $WATCHDOG "${MPIRUN[@]}" -np 2 "$CVSEG" train --in big.h5 --out W.h5 --model W_model.h5 \
     "${SETTINGS[@]}" >w1.out 2>w1.err &
 first=$!
-wait_for "grep -q 'iteration' w1.err" "$first" || true
+wait_for "grep -q 'iteration' w1.err 2>/dev/null" "$first" || true
 rc2=0
 timeout -s KILL $WATCHDOG "${MPIRUN[@]}" -np 2 "$CVSEG" rfm --in big.h5 --out W.h5 >w2.out 2>w2.err || rc2=$?
 rc1=0
