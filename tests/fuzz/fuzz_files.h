@@ -12,7 +12,7 @@
 
 #include "app.h"
 
-static char fuzz_path[64];
+static char fuzz_path[4096];
 static cvseg_app fuzz_app;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -27,7 +27,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fuzz_app.ranks = 1;
     fuzz_app.threads = 1;
     fuzz_app.verb = "fuzz";
-    snprintf(fuzz_path, sizeof fuzz_path, "/tmp/cvseg_fuzz_%ld.h5", (long)getpid());
+    /* In $TMPDIR (run_fuzz.py: its work folder), since a crash leaves the file. */
+    const char *folder = getenv("TMPDIR");
+    snprintf(fuzz_path, sizeof fuzz_path, "%s/cvseg_fuzz_%ld.h5",
+             folder && *folder ? folder : "/tmp", (long)getpid());
     return 0;
 }
 

@@ -99,7 +99,9 @@ def main():
     build(source, build_dir)
     print(f"info built the harnesses with clang in {time.time() - t0:.0f} s", flush=True)
     shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
     env = run_env()
+    env["TMPDIR"] = work  # the harnesses' input files (a crash leaves one behind)
     failed = 0
     for harness, seconds in SECONDS.items():
         binary = os.path.join(build_dir, "tests", harness)
