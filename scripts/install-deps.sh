@@ -8,7 +8,8 @@ set -euo pipefail
 required=(gcc make cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
           libcunit1-dev libjansson-dev clang-format python3 python3-numpy python3-pandas
           python3-h5py python3-sklearn python3-matplotlib procps
-          dpkg-dev man-db)  # dpkg-dev, man-db: the Debian package and its man page (ctest -L install)
+          dpkg-dev man-db  # the Debian package and its man page (ctest -L install)
+          clang libclang-rt-14-dev libomp-14-dev llvm-14)  # libFuzzer harnesses (ctest -L fuzz)
 # Slurm for the job-script tests: optional; its tests are skipped without it.
 optional=(munge slurmctld slurmd slurm-client)
 # iproute2 (ip netns) for the multihost tests: optional too; skipped without it.
@@ -39,6 +40,6 @@ fi
 if [ -n "$want" ]; then
     # shellcheck disable=SC2086
     as_root apt-get install -y -qq --no-install-recommends $want >/dev/null ||
-        echo "install-deps: Slurm packages unavailable; the slurm tests will be skipped"
+        echo "install-deps: optional packages unavailable; the slurm / fuzz tests will be skipped"
 fi
 echo "install-deps: done"
