@@ -22,6 +22,8 @@ cvseg_target_flags(cvseg_io_asan)
 
 add_library(cvseg_app_asan STATIC ${CVSEG_APP_SOURCES})
 target_link_libraries(cvseg_app_asan PUBLIC cvseg_io_asan PkgConfig::JANSSON)
+add_dependencies(cvseg_app_asan cvseg_revision) # cvseg_revision.h for --version
+target_include_directories(cvseg_app_asan PRIVATE ${CVSEG_GENERATED_DIR})
 cvseg_target_flags(cvseg_app_asan)
 
 set(CVSEG_ASAN_KEEP ${CMAKE_CURRENT_SOURCE_DIR}/asan/keep_modules.c)

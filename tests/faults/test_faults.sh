@@ -131,7 +131,8 @@ kill_rank_one() {
     check "" "$name: no rank process left" $? "still alive: $pids"
     leftover=$(cd k && compgen -G "*.tmp.*" || true)
     [ -z "$leftover" ] || echo "info $name: temporary left by the killed job: $leftover"
-    after=$(cd k && ls -A | grep -v '\.tmp\.' && md5sum out.h5 model.h5)
+    # a lock file left by the killed run is harmless: the next run takes it over
+    after=$(cd k && ls -A | grep -v -e '\.tmp\.' -e '\.lock$' && md5sum out.h5 model.h5)
     check "" "$name: earlier results and model byte-identical, no new output" \
         "$([ "$before" = "$after" ] && echo 0 || echo 1)" "before: $before; after: $after"
 }
@@ -171,16 +172,20 @@ timeout -s KILL $WATCHDOG "${MPIRUN[@]}" -np 2 "$CVSEG" train --in big.h5 --out 
     "${SETTINGS[@]}" >w1.out 2>w1.err &
 first=$!
 wait_for "grep -q 'iteration' w1.err 2>/dev/null" "$first" || true
+# hold the first writer's ranks still while the second runs, so the two overlap
+# however fast the machine is
+pkill -STOP -f -- "train --in big.h5 --out W.h5" || true
 rc2=0
 timeout -s KILL $WATCHDOG "${MPIRUN[@]}" -np 2 "$CVSEG" rfm --in big.h5 --out W.h5 >w2.out 2>w2.err || rc2=$?
+pkill -CONT -f -- "train --in big.h5 --out W.h5" || true
 rc1=0
 wait "$first" || rc1=$?
 line=$(grep -F 'cvseg: error:' w2.err || true)
-check harden-out "(4) second writer on the same --out exits 1 naming it" \
+check "" "(4) second writer on the same --out exits 1 naming it" \
     "$([ "$rc2" = 1 ] && [[ "$line" == *W.h5* ]] && echo 0 || echo 1)" "exit $rc2: ${line:-no error line}"
 check "" "(4) the first writer completes (exit $rc1)" "$([ "$rc1" = 0 ] && echo 0 || echo 1)" "$(tail -n 2 w1.err | tr '\n' ' ')"
 diff=$(same_as ref.h5 ref_model.h5 W.h5 W_model.h5) && ok=0 || ok=1
-check harden-out "(4) W.h5 is the first writer's complete result" $ok "$diff"
+check "" "(4) W.h5 is the first writer's complete result" $ok "$diff"
 
 echo "info $xfailed checks XFAIL (waiting for other branches)"
 finish
