@@ -137,11 +137,11 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
         status = cvseg_reader_column(reader, "/results", "member_id", CVSEG_T_I64, block.offset,
                                      block.count, old_id);
     if (status == CVSEG_OK)
-        status = cvseg_reader_column(reader, "/results", "segment", CVSEG_T_U8, block.offset,
-                                     block.count, old_segment);
+        status = cvseg_reader_enum_column(reader, "/results", "segment", block.offset, block.count,
+                                          old_segment);
     if (status == CVSEG_OK)
-        status = cvseg_reader_column(reader, "/results", "abc_class", CVSEG_T_U8, block.offset,
-                                     block.count, old_abc);
+        status = cvseg_reader_enum_column(reader, "/results", "abc_class", block.offset,
+                                          block.count, old_abc);
     if (status == CVSEG_OK)
         status = cvseg_reader_column(reader, "/results", "monetary", CVSEG_T_F64, block.offset,
                                      block.count, old_monetary);
