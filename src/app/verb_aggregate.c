@@ -111,7 +111,9 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
                                      n, amounts);
     if (status != CVSEG_OK)
         goto done;
-    cvseg_phase_end(&phases, app, "read");
+    status = cvseg_phase_end(&phases, app, "read");
+    if (status != CVSEG_OK)
+        goto done;
 
     /* Filter in place (file order kept), counting what is left out. */
     int64_t kept = 0, bad_row = -1;
@@ -219,12 +221,16 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
         status = cvseg_exchange_run(app->comm, &plan, send_amounts, recv_amounts, sizeof(double));
     if (status != CVSEG_OK)
         goto done;
-    cvseg_phase_end(&phases, app, "exchange");
+    status = cvseg_phase_end(&phases, app, "exchange");
+    if (status != CVSEG_OK)
+        goto done;
     status = cvseg_aggregate_rows(recv_ids, recv_dates, recv_amounts, received, &members);
     status = cvseg_dist_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
-    cvseg_phase_end(&phases, app, "group");
+    status = cvseg_phase_end(&phases, app, "group");
+    if (status != CVSEG_OK)
+        goto done;
 
     int64_t offset = 0, total_members = 0;
     status = cvseg_dist_exscan_i64(app->comm, members.members, &offset, &total_members);
@@ -258,7 +264,9 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     status = cvseg_writer_finish(writer, write_status);
     if (status != CVSEG_OK)
         goto done;
-    cvseg_phase_end(&phases, app, "write");
+    status = cvseg_phase_end(&phases, app, "write");
+    if (status != CVSEG_OK)
+        goto done;
     cvseg_log(app, 1,
               "%lld rows read, %lld used, %lld returns (amount <= 0; %s), %lld after the reference "
               "date left out; %lld members",
@@ -278,7 +286,9 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
         for (int p = 0; p < phases.count; ++p)
             json_object_set_new(phase_object, phases.name[p], json_real(phases.seconds[p]));
         json_object_set_new(doc, "phases", phase_object);
-        json_object_set_new(doc, "peak_rss_mb_per_rank", json_real(cvseg_peak_rss_mb(app)));
+        double peak = 0.0;
+        status = cvseg_peak_rss_max(app, &peak);
+        json_object_set_new(doc, "peak_rss_mb_per_rank", json_real(peak));
         status = cvseg_write_json_file(app, cvseg_opt(&options, "summary"), doc, status);
         json_decref(doc);
     }
