@@ -10,13 +10,16 @@
  *
  * MPI counts and displacements are int. cvseg_exchange_run moves records as
  * a contiguous MPI datatype of record_size bytes, in as many rounds of
- * MPI_Alltoallv as needed to keep every count per pair and round at most
- * CVSEG_EXCHANGE_MAX_COUNT records (one round below that). When some rank's
+ * MPI_Alltoallv as needed to keep every message (one pair, one round) at
+ * most CVSEG_EXCHANGE_MAX_COUNT records and CVSEG_EXCHANGE_MAX_BYTES bytes
+ * (one round below that; the byte cap keeps messages clear of transports'
+ * 2 GiB troubles and bounds MPI's own buffers). When some rank's
  * send or receive buffer holds more than CVSEG_EXCHANGE_MAX_DISPLACEMENT
  * records (so that a displacement would not fit in an int), every rank uses
  * pairwise nonblocking sends and receives instead, in pieces of at most
- * CVSEG_EXCHANGE_MAX_COUNT records, each addressed by its own pointer. Both
- * limits can be lowered at compile time (tests do, to exercise rounds).
+ * CVSEG_EXCHANGE_MAX_COUNT records (and bytes as above), each addressed by
+ * its own pointer. The limits can be lowered at compile time (tests do, to
+ * exercise rounds).
  *
  * All functions taking comm are collective on it.
  */
@@ -32,6 +35,9 @@
 #ifndef CVSEG_EXCHANGE_MAX_COUNT
 #define CVSEG_EXCHANGE_MAX_COUNT 2147483647 /* INT_MAX */
 #endif
+#ifndef CVSEG_EXCHANGE_MAX_BYTES
+#define CVSEG_EXCHANGE_MAX_BYTES 1073741824 /* 1 GiB per message */
+#endif
 #ifndef CVSEG_EXCHANGE_MAX_DISPLACEMENT
 #define CVSEG_EXCHANGE_MAX_DISPLACEMENT 2147483647 /* INT_MAX */
 #endif
@@ -44,7 +50,7 @@ typedef struct {
     int64_t *recv_displs; /* [ranks] first record of each source in the receive buffer */
     int64_t send_total;   /* records in the send buffer */
     int64_t recv_total;   /* records in the receive buffer */
-    int64_t rounds;       /* Alltoallv rounds (same on every rank; 0 when nothing moves) */
+    int64_t max_pair;     /* largest count of any pair of ranks (same on every rank) */
     int pairwise;         /* 1: some buffer is beyond int displacements (same on every rank) */
     void *memory;         /* owns the four arrays */
 } cvseg_exchange_plan;
@@ -55,6 +61,10 @@ typedef struct {
  * the same on every rank. */
 cvseg_status cvseg_exchange_plan_create(MPI_Comm comm, const int64_t *send_counts,
                                         cvseg_exchange_plan *plan);
+
+/* Rounds (messages per pair) cvseg_exchange_run takes for records of
+ * record_size bytes; 0 when nothing moves. The same on every rank. Local. */
+int64_t cvseg_exchange_rounds(const cvseg_exchange_plan *plan, size_t record_size);
 
 /* Swaps the send and receive sides: the plan of a reply that returns every
  * received record to its source, into the position it was sent from. Local. */

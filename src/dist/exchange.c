@@ -8,9 +8,22 @@
 
 #define EXCHANGE_TAG 4711
 
-static int64_t exchange_pieces(int64_t count)
+/* Records per message for records of size bytes (at least 1). */
+static int64_t exchange_limit(size_t size)
 {
-    return (count + CVSEG_EXCHANGE_MAX_COUNT - 1) / CVSEG_EXCHANGE_MAX_COUNT;
+    const int64_t by_bytes = (int64_t)(CVSEG_EXCHANGE_MAX_BYTES / (size > 0 ? size : 1));
+    const int64_t limit = by_bytes < CVSEG_EXCHANGE_MAX_COUNT ? by_bytes : CVSEG_EXCHANGE_MAX_COUNT;
+    return limit > 0 ? limit : 1;
+}
+
+static int64_t exchange_pieces(int64_t count, int64_t limit)
+{
+    return (count + limit - 1) / limit;
+}
+
+int64_t cvseg_exchange_rounds(const cvseg_exchange_plan *plan, size_t record_size)
+{
+    return exchange_pieces(plan->max_pair, exchange_limit(record_size));
 }
 
 void cvseg_exchange_plan_free(cvseg_exchange_plan *plan)
@@ -56,19 +69,17 @@ cvseg_status cvseg_exchange_plan_create(MPI_Comm comm, const int64_t *send_count
         "exchange counts");
     plan->send_total = exchange_prefix(plan->send_counts, ranks, plan->send_displs);
     plan->recv_total = exchange_prefix(plan->recv_counts, ranks, plan->recv_displs);
-    /* [0]: rounds needed by the largest pair count; [1]: a buffer too big for int displacements. */
+    /* [0]: the largest pair count; [1]: a buffer too big for int displacements. */
     int64_t need[2] = {0, plan->send_total > CVSEG_EXCHANGE_MAX_DISPLACEMENT ||
                               plan->recv_total > CVSEG_EXCHANGE_MAX_DISPLACEMENT};
     for (int r = 0; r < ranks; ++r) {
-        const int64_t pieces =
-            exchange_pieces(plan->send_counts[r] > plan->recv_counts[r] ? plan->send_counts[r]
-                                                                        : plan->recv_counts[r]);
-        need[0] = pieces > need[0] ? pieces : need[0];
+        need[0] = plan->send_counts[r] > need[0] ? plan->send_counts[r] : need[0];
+        need[0] = plan->recv_counts[r] > need[0] ? plan->recv_counts[r] : need[0];
     }
     if (status == CVSEG_OK)
         status = cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, need, 2, MPI_INT64_T, MPI_MAX, comm),
-                                  "exchange rounds");
-    plan->rounds = need[0];
+                                  "exchange planning");
+    plan->max_pair = need[0];
     plan->pairwise = need[1] != 0;
     status = cvseg_dist_agree(comm, status);
     if (status != CVSEG_OK)
@@ -87,31 +98,33 @@ void cvseg_exchange_plan_reverse(cvseg_exchange_plan *plan)
     plan->recv_total = total;
 }
 
-/* Piece t of a group of count records that starts at displ: its first record
- * and its length (0 once the group is done). */
-static void exchange_piece(int64_t count, int64_t displ, int64_t t, int64_t *first, int64_t *length)
+/* Piece t (of at most limit records) of a group of count records that
+ * starts at displ: its first record and its length (0 once the group is done). */
+static void exchange_piece(int64_t count, int64_t displ, int64_t t, int64_t limit, int64_t *first,
+                           int64_t *length)
 {
-    const int64_t done = t * (int64_t)CVSEG_EXCHANGE_MAX_COUNT;
+    const int64_t done = t * limit;
     const int64_t left = count > done ? count - done : 0;
     *first = displ + (count > done ? done : count);
-    *length = left < CVSEG_EXCHANGE_MAX_COUNT ? left : CVSEG_EXCHANGE_MAX_COUNT;
+    *length = left < limit ? left : limit;
 }
 
 /* Rounds of MPI_Alltoallv; every count and displacement fits in an int. */
 static cvseg_status exchange_alltoallv(MPI_Comm comm, const cvseg_exchange_plan *plan,
-                                       const void *send, void *receive, MPI_Datatype type,
-                                       int *scratch)
+                                       const void *send, void *receive, size_t size,
+                                       MPI_Datatype type, int *scratch)
 {
     cvseg_status status = CVSEG_OK;
     const int P = plan->ranks;
+    const int64_t limit = exchange_limit(size), rounds = cvseg_exchange_rounds(plan, size);
     int *sc = scratch, *sd = scratch + P, *rc = scratch + 2 * P, *rd = scratch + 3 * P;
-    for (int64_t t = 0; t < plan->rounds; ++t) {
+    for (int64_t t = 0; t < rounds; ++t) {
         for (int r = 0; r < P; ++r) {
             int64_t first = 0, length = 0;
-            exchange_piece(plan->send_counts[r], plan->send_displs[r], t, &first, &length);
+            exchange_piece(plan->send_counts[r], plan->send_displs[r], t, limit, &first, &length);
             sd[r] = (int)first;
             sc[r] = (int)length;
-            exchange_piece(plan->recv_counts[r], plan->recv_displs[r], t, &first, &length);
+            exchange_piece(plan->recv_counts[r], plan->recv_displs[r], t, limit, &first, &length);
             rd[r] = (int)first;
             rc[r] = (int)length;
         }
@@ -129,19 +142,21 @@ static cvseg_status exchange_step(MPI_Comm comm, const cvseg_exchange_plan *plan
 {
     cvseg_status status = CVSEG_OK;
     const int to = (rank + k) % plan->ranks, from = (rank - k + plan->ranks) % plan->ranks;
-    const int64_t out = exchange_pieces(plan->send_counts[to]);
-    const int64_t in = exchange_pieces(plan->recv_counts[from]);
+    const int64_t limit = exchange_limit(size);
+    const int64_t out = exchange_pieces(plan->send_counts[to], limit);
+    const int64_t in = exchange_pieces(plan->recv_counts[from], limit);
     for (int64_t t = 0; t < (out > in ? out : in); ++t) {
         MPI_Request requests[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
         int64_t first = 0, length = 0;
         int code = MPI_SUCCESS;
         if (t < in) {
-            exchange_piece(plan->recv_counts[from], plan->recv_displs[from], t, &first, &length);
+            exchange_piece(plan->recv_counts[from], plan->recv_displs[from], t, limit, &first,
+                           &length);
             code = MPI_Irecv(receive + (size_t)first * size, (int)length, type, from, EXCHANGE_TAG,
                              comm, &requests[0]);
         }
         if (code == MPI_SUCCESS && t < out) {
-            exchange_piece(plan->send_counts[to], plan->send_displs[to], t, &first, &length);
+            exchange_piece(plan->send_counts[to], plan->send_displs[to], t, limit, &first, &length);
             code = MPI_Isend(send + (size_t)first * size, (int)length, type, to, EXCHANGE_TAG, comm,
                              &requests[1]);
         }
@@ -183,7 +198,7 @@ cvseg_status cvseg_exchange_run(MPI_Comm comm, const cvseg_exchange_plan *plan, 
     if (status == CVSEG_OK && plan->pairwise)
         status = exchange_pairwise(comm, plan, send, receive, record_size, type);
     else if (status == CVSEG_OK)
-        status = exchange_alltoallv(comm, plan, send, receive, type, scratch);
+        status = exchange_alltoallv(comm, plan, send, receive, record_size, type, scratch);
     free(scratch);
     return cvseg_dist_agree(comm, status);
 }

@@ -6,10 +6,12 @@
  * group in its sender's order, at its destination". The replies of the
  * reversed plan must land back on the exact send positions.
  *
- * Built three times: with the default limits (one Alltoallv), with
- * CVSEG_EXCHANGE_MAX_COUNT=7 (several rounds) and additionally with
- * CVSEG_EXCHANGE_MAX_DISPLACEMENT=40 (the pairwise path); the tests check
- * that the intended path ran (plan.rounds, plan.pairwise).
+ * Built four times: with the default limits (one Alltoallv), with
+ * CVSEG_EXCHANGE_MAX_COUNT=7 (several rounds), with a 100-byte message
+ * limit (rounds by bytes: 4 records of 24 bytes, 33 of 3 bytes), and with
+ * CVSEG_EXCHANGE_MAX_COUNT=7 plus CVSEG_EXCHANGE_MAX_DISPLACEMENT=40 (the
+ * pairwise path); the tests check that the intended path ran
+ * (cvseg_exchange_rounds, plan.pairwise).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,13 +48,15 @@ typedef struct {
     int64_t reply; /* set by the receiver before sending it back */
 } record;
 
-static int64_t expected_rounds(pattern p, int P)
+/* Messages per pair for records of size bytes: the largest pair count over
+ * the per-message limit (records and bytes). */
+static int64_t expected_rounds(pattern p, int P, size_t size)
 {
-    int64_t rounds = 0;
+    int64_t limit = CVSEG_EXCHANGE_MAX_BYTES / (int64_t)size, rounds = 0;
+    limit = limit < CVSEG_EXCHANGE_MAX_COUNT ? limit : CVSEG_EXCHANGE_MAX_COUNT;
     for (int s = 0; s < P; ++s)
         for (int d = 0; d < P; ++d) {
-            const int64_t pieces =
-                (traffic(p, s, d, P) + CVSEG_EXCHANGE_MAX_COUNT - 1) / CVSEG_EXCHANGE_MAX_COUNT;
+            const int64_t pieces = (traffic(p, s, d, P) + limit - 1) / limit;
             rounds = pieces > rounds ? pieces : rounds;
         }
     return rounds;
@@ -101,7 +105,8 @@ static void run_pattern(pattern p)
             send[at] = (record){me, d, i, -1};
     cvseg_exchange_plan plan;
     CU_ASSERT_EQUAL_FATAL(cvseg_exchange_plan_create(cvseg_test_comm, counts, &plan), CVSEG_OK);
-    CU_ASSERT_EQUAL(plan.rounds, expected_rounds(p, P));
+    CU_ASSERT_EQUAL(cvseg_exchange_rounds(&plan, sizeof(record)),
+                    expected_rounds(p, P, sizeof(record)));
     CU_ASSERT_EQUAL(plan.pairwise, expected_pairwise(p, P));
     CU_ASSERT_EQUAL(plan.send_total, send_n);
     record *receive = calloc((size_t)(plan.recv_total + 1), sizeof(record));
