@@ -8,6 +8,7 @@
 #define CVSEG_DIST_H
 
 #include <mpi.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cvseg/kmeans.h"
@@ -23,6 +24,17 @@ cvseg_status cvseg_dist_agree(MPI_Comm comm, cvseg_status local_status);
 
 /* Maps an MPI return code to CVSEG_OK or a recorded CVSEG_EMPI. */
 cvseg_status cvseg_dist_check(int mpi_code, const char *what);
+
+/* Creates this layer's MPI datatypes and reduction ops once; call it after
+ * the communicator is set up (the app does, around the run). Collective:
+ * the status is agreed. Functions that need them create them on first use
+ * when it was not called. Idempotent. */
+cvseg_status cvseg_dist_init(MPI_Comm comm);
+/* Frees them (before MPI_Finalize). Not collective. */
+void cvseg_dist_finalize(void);
+/* A committed contiguous datatype of `bytes` MPI_BYTEs (one record),
+ * created once per size and kept until cvseg_dist_finalize. Not collective. */
+cvseg_status cvseg_dist_record_type(size_t bytes, MPI_Datatype *type);
 
 /* Global sums / extrema of small values. */
 cvseg_status cvseg_dist_sum_i64(MPI_Comm comm, int64_t *values, int count);

@@ -132,12 +132,23 @@ cvseg_status cvseg_reader_table(cvseg_reader *reader, const char *group, const c
                                 int n_columns, int64_t *n_rows);
 
 /* Reads rows [offset, offset + count) of group/name, converted to type, into
- * out [count]. Integer targets require an integer (or enum) dataset; float
- * targets accept integer or float datasets. Reads in pieces of at most
- * CVSEG_IO_PIECE_ROWS rows so MPI-IO buffers stay bounded. Collective. */
+ * out [count]. Integer targets require an integer dataset; float targets
+ * accept integer or float datasets. Enums (and h5py's bools, which are
+ * enums) are refused, and so is a dataset with rows but no data ever written
+ * (it would read as its fill value). A file type wider than the target is
+ * accepted only when every value fits (integers into float64: |v| <= 2^53);
+ * otherwise EDATA names the file, dataset, row and value. Never clips.
+ * Reads in pieces of at most CVSEG_IO_PIECE_ROWS rows (MPI-IO buffers stay
+ * bounded; a narrowed read adds one piece-sized buffer, 8 bytes a row).
+ * Collective. */
 #define CVSEG_IO_PIECE_ROWS (4 * 1024 * 1024)
 cvseg_status cvseg_reader_column(cvseg_reader *reader, const char *group, const char *name,
                                  cvseg_type type, int64_t offset, int64_t count, void *out);
+
+/* The same for a categorical column, which must be an HDF5 enum whose values
+ * fit in uint8 (the results' segment, abc_class, ...). Collective. */
+cvseg_status cvseg_reader_enum_column(cvseg_reader *reader, const char *group, const char *name,
+                                      int64_t offset, int64_t count, uint8_t *out);
 
 /* Attributes. present receives 0 when missing (status OK). Not collective. */
 cvseg_status cvseg_reader_attr_i32(cvseg_reader *reader, const char *object, const char *name,

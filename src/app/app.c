@@ -72,15 +72,21 @@ int cvseg_main(int argc, char **argv, MPI_Comm world)
     app.verbosity = 1;
     if (MPI_Comm_dup(world, &app.comm) != MPI_SUCCESS)
         return 4;
-    MPI_Comm_set_errhandler(app.comm, MPI_ERRORS_RETURN);
-    MPI_Comm_rank(app.comm, &app.rank);
-    MPI_Comm_size(app.comm, &app.ranks);
+    if (MPI_Comm_set_errhandler(app.comm, MPI_ERRORS_RETURN) != MPI_SUCCESS ||
+        MPI_Comm_rank(app.comm, &app.rank) != MPI_SUCCESS ||
+        MPI_Comm_size(app.comm, &app.ranks) != MPI_SUCCESS) {
+        MPI_Comm_free(&app.comm);
+        return 4;
+    }
     app.threads = omp_get_max_threads();
     size_t used = 0;
     for (int a = 0; a < argc && used < sizeof app.command_line; ++a)
         used += (size_t)snprintf(app.command_line + used, sizeof app.command_line - used, "%s%s",
                                  a ? " " : "", argv[a]);
 
+    status = cvseg_dist_init(app.comm); /* MPI datatypes and ops, once per run */
+    if (status != CVSEG_OK)
+        goto done;
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         if (app.rank == 0)
             print_usage(argc < 2 ? stderr : stdout);
@@ -120,6 +126,7 @@ done:
         else
             fprintf(stderr, "cvseg: error: %s\n", cvseg_error_message());
     }
+    cvseg_dist_finalize();
     MPI_Comm_free(&app.comm);
     return cvseg_status_exit_code(status);
 }

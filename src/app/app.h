@@ -105,10 +105,13 @@ typedef struct {
     double started;
 } cvseg_phases;
 void cvseg_phase_begin(cvseg_phases *phases);
-/* Ends the current phase: collective (takes the max over ranks); logs it. */
-void cvseg_phase_end(cvseg_phases *phases, const cvseg_app *app, const char *name);
+/* Ends the current phase: collective (takes the max over ranks); logs it.
+ * Returns the status of the reduction (EMPI when it failed). */
+cvseg_status cvseg_phase_end(cvseg_phases *phases, const cvseg_app *app, const char *name);
 
-/* Peak resident memory of the largest rank so far, in MiB. Collective. */
+/* Peak resident memory of the largest rank so far, in MiB. Collective.
+ * cvseg_peak_rss_mb returns -1 when the reduction failed. */
+cvseg_status cvseg_peak_rss_max(const cvseg_app *app, double *megabytes);
 double cvseg_peak_rss_mb(const cvseg_app *app);
 
 /* ------------------------------------------------------------ verbs

@@ -109,10 +109,12 @@ cvseg_status cvseg_checkpoint_read(cvseg_app *app, const char *path, uint64_t fi
         if (probe)
             fclose(probe);
     }
-    MPI_Bcast(&exists, 1, MPI_INT, 0, app->comm);
-    if (!exists)
-        return CVSEG_OK;
-    cvseg_status status = cvseg_dist_exscan_i64(app->comm, n_local, &offset, &total);
+    cvseg_status status =
+        cvseg_dist_agree(app->comm, cvseg_dist_check(MPI_Bcast(&exists, 1, MPI_INT, 0, app->comm),
+                                                     "checkpoint probe"));
+    if (status != CVSEG_OK || !exists)
+        return status;
+    status = cvseg_dist_exscan_i64(app->comm, n_local, &offset, &total);
     if (status == CVSEG_OK)
         status = cvseg_reader_open(app->comm, path, &reader);
     if (status != CVSEG_OK)

@@ -9,6 +9,7 @@
 
 #include "app.h"
 #include "cvseg/date.h"
+#include "cvseg/dist.h"
 
 static int find_option(const cvseg_option *table, int count, const char *name, size_t length)
 {
@@ -240,10 +241,13 @@ void cvseg_phase_begin(cvseg_phases *phases)
     phases->started = cvseg_now();
 }
 
-void cvseg_phase_end(cvseg_phases *phases, const cvseg_app *app, const char *name)
+cvseg_status cvseg_phase_end(cvseg_phases *phases, const cvseg_app *app, const char *name)
 {
     double seconds = cvseg_now() - phases->started;
-    MPI_Allreduce(MPI_IN_PLACE, &seconds, 1, MPI_DOUBLE, MPI_MAX, app->comm);
+    const cvseg_status status = cvseg_dist_agree(
+        app->comm,
+        cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, &seconds, 1, MPI_DOUBLE, MPI_MAX, app->comm),
+                         "phase timing"));
     if (phases->count < CVSEG_MAX_PHASES) {
         phases->name[phases->count] = name;
         phases->seconds[phases->count] = seconds;
@@ -251,14 +255,23 @@ void cvseg_phase_end(cvseg_phases *phases, const cvseg_app *app, const char *nam
     }
     cvseg_log(app, 1, "%-10s %.3f s", name, seconds);
     phases->started = cvseg_now();
+    return status;
+}
+
+cvseg_status cvseg_peak_rss_max(const cvseg_app *app, double *megabytes)
+{
+    struct rusage usage;
+    *megabytes = 0.0;
+    if (getrusage(RUSAGE_SELF, &usage) == 0)
+        *megabytes = (double)usage.ru_maxrss / 1024.0; /* ru_maxrss is in KiB on Linux */
+    return cvseg_dist_agree(
+        app->comm,
+        cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, megabytes, 1, MPI_DOUBLE, MPI_MAX, app->comm),
+                         "peak memory"));
 }
 
 double cvseg_peak_rss_mb(const cvseg_app *app)
 {
-    struct rusage usage;
     double megabytes = 0.0;
-    if (getrusage(RUSAGE_SELF, &usage) == 0)
-        megabytes = (double)usage.ru_maxrss / 1024.0; /* ru_maxrss is in KiB on Linux */
-    MPI_Allreduce(MPI_IN_PLACE, &megabytes, 1, MPI_DOUBLE, MPI_MAX, app->comm);
-    return megabytes;
+    return cvseg_peak_rss_max(app, &megabytes) == CVSEG_OK ? megabytes : -1.0;
 }

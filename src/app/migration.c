@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cvseg/dist.h"
+#include "cvseg/exchange.h"
 #include "cvseg/fixed.h"
 #include "cvseg/io.h"
 #include "cvseg/partition.h"
@@ -37,53 +38,42 @@ static double double_of(int64_t b)
 }
 
 /* Sends n records of WORDS int64 to their owner ranks; returns the received
- * records (allocated) and their count. */
+ * records (allocated), their count and the plan (for the reply). */
 static cvseg_status scatter_records(MPI_Comm comm, int ranks, const int64_t *records, int64_t n,
-                                    int64_t **received, int64_t *received_n, int *send_counts,
-                                    int *recv_counts)
+                                    int64_t **received, int64_t *received_n,
+                                    cvseg_exchange_plan *plan)
 {
     cvseg_status status = CVSEG_OK;
-    int *send_displs = calloc((size_t)ranks, sizeof(int));
-    int *recv_displs = calloc((size_t)ranks, sizeof(int));
-    int *fill = calloc((size_t)ranks, sizeof(int));
+    int64_t *counts = calloc((size_t)ranks, sizeof(int64_t));
+    int64_t *fill = calloc((size_t)ranks, sizeof(int64_t));
     int64_t *ordered = malloc(sizeof(int64_t) * WORDS * (size_t)(n > 0 ? n : 1));
     *received = NULL;
     *received_n = 0;
-    if (!send_displs || !recv_displs || !fill || !ordered)
+    if (!counts || !fill || !ordered)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
     status = cvseg_dist_agree(comm, status);
     if (status != CVSEG_OK)
         goto done;
-    memset(send_counts, 0, sizeof(int) * (size_t)ranks);
     for (int64_t i = 0; i < n; ++i)
-        send_counts[cvseg_mix64((uint64_t)records[i * WORDS]) % (uint64_t)ranks] += WORDS;
-    for (int r = 1; r < ranks; ++r)
-        send_displs[r] = send_displs[r - 1] + send_counts[r - 1];
+        counts[cvseg_mix64((uint64_t)records[i * WORDS]) % (uint64_t)ranks] += 1;
+    status = cvseg_exchange_plan_create(comm, counts, plan);
+    if (status != CVSEG_OK)
+        goto done;
     for (int64_t i = 0; i < n; ++i) {
         const int r = (int)(cvseg_mix64((uint64_t)records[i * WORDS]) % (uint64_t)ranks);
-        memcpy(ordered + send_displs[r] + fill[r], records + i * WORDS, sizeof(int64_t) * WORDS);
-        fill[r] += WORDS;
+        memcpy(ordered + (plan->send_displs[r] + fill[r]++) * WORDS, records + i * WORDS,
+               sizeof(int64_t) * WORDS);
     }
-    status = cvseg_dist_check(MPI_Alltoall(send_counts, 1, MPI_INT, recv_counts, 1, MPI_INT, comm),
-                              "join counts");
-    int64_t total = 0;
-    for (int r = 0; r < ranks; ++r) {
-        recv_displs[r] = (int)total;
-        total += recv_counts[r];
-    }
-    *received = malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
-    if (status == CVSEG_OK && !*received)
+    const int64_t total = plan->recv_total;
+    *received = malloc(sizeof(int64_t) * WORDS * (size_t)(total > 0 ? total : 1));
+    if (!*received)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
     status = cvseg_dist_agree(comm, status);
     if (status == CVSEG_OK)
-        status =
-            cvseg_dist_check(MPI_Alltoallv(ordered, send_counts, send_displs, MPI_INT64_T,
-                                           *received, recv_counts, recv_displs, MPI_INT64_T, comm),
-                             "join exchange");
-    *received_n = total / WORDS;
+        status = cvseg_exchange_run(comm, plan, ordered, *received, sizeof(int64_t) * WORDS);
+    *received_n = total;
 done:
-    free(send_displs);
-    free(recv_displs);
+    free(counts);
     free(fill);
     free(ordered);
     return status;
@@ -107,9 +97,7 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
     int16_t *old_cluster = NULL;
     uint8_t *old_segment = NULL, *old_abc = NULL;
     double *old_monetary = NULL;
-    int *send_counts = calloc((size_t)P, sizeof(int)),
-        *recv_counts = calloc((size_t)P, sizeof(int));
-    int *old_send = calloc((size_t)P, sizeof(int)), *old_recv = calloc((size_t)P, sizeof(int));
+    cvseg_exchange_plan new_plan = {0}, old_plan = {0};
     int64_t *slot_key = NULL, *slot_value = NULL;
     uint8_t *matched = NULL;
     cvseg_i128 *sums[3] = {NULL, NULL, NULL};
@@ -123,8 +111,6 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
         if (!job->migration_members[m] || !job->migration_monetary[m] || !sums[m])
             status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for transition matrices");
     }
-    if (!send_counts || !recv_counts || !old_send || !old_recv)
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
     status = cvseg_dist_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
@@ -151,11 +137,11 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
         status = cvseg_reader_column(reader, "/results", "member_id", CVSEG_T_I64, block.offset,
                                      block.count, old_id);
     if (status == CVSEG_OK)
-        status = cvseg_reader_column(reader, "/results", "segment", CVSEG_T_U8, block.offset,
-                                     block.count, old_segment);
+        status = cvseg_reader_enum_column(reader, "/results", "segment", block.offset, block.count,
+                                          old_segment);
     if (status == CVSEG_OK)
-        status = cvseg_reader_column(reader, "/results", "abc_class", CVSEG_T_U8, block.offset,
-                                     block.count, old_abc);
+        status = cvseg_reader_enum_column(reader, "/results", "abc_class", block.offset,
+                                          block.count, old_abc);
     if (status == CVSEG_OK)
         status = cvseg_reader_column(reader, "/results", "monetary", CVSEG_T_F64, block.offset,
                                      block.count, old_monetary);
@@ -202,11 +188,11 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
         r[4] = old_abc[i];
         r[5] = bits_of(old_monetary[i]);
     }
-    status = scatter_records(app->comm, P, new_records, job->n_local, &new_received, &new_n,
-                             send_counts, recv_counts);
+    status =
+        scatter_records(app->comm, P, new_records, job->n_local, &new_received, &new_n, &new_plan);
     if (status == CVSEG_OK)
         status = scatter_records(app->comm, P, old_records, block.count, &old_received, &old_n,
-                                 old_send, old_recv);
+                                 &old_plan);
     if (status != CVSEG_OK)
         goto done;
 
@@ -303,35 +289,22 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
     if (status != CVSEG_OK)
         goto done;
 
-    /* Previous segment and cluster back to tonight's rows: reverse exchange. */
-    {
-        int *reply_send_displs = calloc((size_t)P, sizeof(int));
-        int *reply_recv_displs = calloc((size_t)P, sizeof(int));
-        returned = malloc(sizeof(int64_t) * WORDS * (size_t)(job->n_local > 0 ? job->n_local : 1));
-        job->previous_cluster =
-            malloc(sizeof(int16_t) * (size_t)(job->n_local > 0 ? job->n_local : 1));
-        job->previous_segment = malloc((size_t)(job->n_local > 0 ? job->n_local : 1));
-        if (!reply_send_displs || !reply_recv_displs || !returned || !job->previous_cluster ||
-            !job->previous_segment)
-            status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-        status = cvseg_dist_agree(app->comm, status);
-        /* Records arrived grouped by source rank in recv order: reply in the same order. */
-        for (int r = 1; r < P; ++r) {
-            reply_send_displs[r] = reply_send_displs[r - 1] + recv_counts[r - 1];
-            reply_recv_displs[r] = reply_recv_displs[r - 1] + send_counts[r - 1];
-        }
-        if (status == CVSEG_OK)
-            status = cvseg_dist_check(MPI_Alltoallv(replies, recv_counts, reply_send_displs,
-                                                    MPI_INT64_T, returned, send_counts,
-                                                    reply_recv_displs, MPI_INT64_T, app->comm),
-                                      "join reply");
-        for (int64_t t = 0; t < job->n_local && status == CVSEG_OK; ++t) {
-            const int64_t *reply = returned + t * WORDS;
-            job->previous_segment[reply[1]] = (uint8_t)reply[2];
-            job->previous_cluster[reply[1]] = (int16_t)reply[3];
-        }
-        free(reply_send_displs);
-        free(reply_recv_displs);
+    /* Previous segment and cluster back to tonight's rows: reverse exchange
+     * (records arrived grouped by source rank: the replies are in that order). */
+    returned = malloc(sizeof(int64_t) * WORDS * (size_t)(job->n_local > 0 ? job->n_local : 1));
+    job->previous_cluster = malloc(sizeof(int16_t) * (size_t)(job->n_local > 0 ? job->n_local : 1));
+    job->previous_segment = malloc((size_t)(job->n_local > 0 ? job->n_local : 1));
+    if (!returned || !job->previous_cluster || !job->previous_segment)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    status = cvseg_dist_agree(app->comm, status);
+    cvseg_exchange_plan_reverse(&new_plan);
+    if (status == CVSEG_OK)
+        status =
+            cvseg_exchange_run(app->comm, &new_plan, replies, returned, sizeof(int64_t) * WORDS);
+    for (int64_t t = 0; t < job->n_local && status == CVSEG_OK; ++t) {
+        const int64_t *reply = returned + t * WORDS;
+        job->previous_segment[reply[1]] = (uint8_t)reply[2];
+        job->previous_cluster[reply[1]] = (int16_t)reply[3];
     }
     job->migrated = status == CVSEG_OK;
 done:
@@ -345,10 +318,8 @@ done:
     free(old_segment);
     free(old_abc);
     free(old_monetary);
-    free(send_counts);
-    free(recv_counts);
-    free(old_send);
-    free(old_recv);
+    cvseg_exchange_plan_free(&new_plan);
+    cvseg_exchange_plan_free(&old_plan);
     free(slot_key);
     free(slot_value);
     free(matched);

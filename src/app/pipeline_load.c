@@ -190,8 +190,12 @@ static cvseg_status report_first_invalid(cvseg_app *app, cvseg_job *job, const i
         if (job->status[i] == CVSEG_MEMBER_INVALID)
             mine = i;
     int64_t global = mine == INT64_MAX ? INT64_MAX : job->offset + mine;
-    MPI_Allreduce(MPI_IN_PLACE, &global, 1, MPI_INT64_T, MPI_MIN, app->comm);
-    cvseg_status status = CVSEG_OK;
+    cvseg_status status = cvseg_dist_agree(
+        app->comm,
+        cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, &global, 1, MPI_INT64_T, MPI_MIN, app->comm),
+                         "first invalid"));
+    if (status != CVSEG_OK)
+        return status;
     if (global == INT64_MAX)
         status = CVSEG_FAIL(CVSEG_EINTERNAL, "invalid members counted but none found");
     else if (mine != INT64_MAX && job->offset + mine == global) {

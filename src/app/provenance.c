@@ -1,6 +1,8 @@
 /* provenance.c: who made an output, from what, how. */
 #include "provenance.h"
 
+#include "cvseg/dist.h"
+
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -23,10 +25,13 @@ cvseg_status cvseg_provenance_write(const cvseg_app *app, cvseg_writer *writer, 
     strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", &utc);
     cvseg_utc_now(end);
     /* Every rank must write the same values: take rank 0's clock. */
-    MPI_Bcast(start, sizeof start, MPI_CHAR, 0, app->comm);
-    MPI_Bcast(end, sizeof end, MPI_CHAR, 0, app->comm);
     cvseg_status status =
-        cvseg_writer_attr_str(writer, group, "engine_version", "cvseg " CVSEG_VERSION);
+        cvseg_dist_check(MPI_Bcast(start, sizeof start, MPI_CHAR, 0, app->comm), "start time");
+    const cvseg_status end_status =
+        cvseg_dist_check(MPI_Bcast(end, sizeof end, MPI_CHAR, 0, app->comm), "end time");
+    status = cvseg_dist_agree(app->comm, status == CVSEG_OK ? end_status : status);
+    if (status == CVSEG_OK)
+        status = cvseg_writer_attr_str(writer, group, "engine_version", "cvseg " CVSEG_VERSION);
     if (status == CVSEG_OK)
         status = cvseg_writer_attr_str(writer, group, "command_line", app->command_line);
     if (status == CVSEG_OK && input_path) {
@@ -36,8 +41,11 @@ cvseg_status cvseg_provenance_write(const cvseg_app *app, cvseg_writer *writer, 
             size_and_mtime[0] = (int64_t)info.st_size;
             size_and_mtime[1] = (int64_t)info.st_mtime;
         }
-        MPI_Bcast(size_and_mtime, 2, MPI_INT64_T, 0, app->comm);
-        status = cvseg_writer_attr_str(writer, group, "input_file", input_path);
+        status =
+            cvseg_dist_check(MPI_Bcast(size_and_mtime, 2, MPI_INT64_T, 0, app->comm), "input size");
+        status = cvseg_dist_agree(app->comm, status);
+        if (status == CVSEG_OK)
+            status = cvseg_writer_attr_str(writer, group, "input_file", input_path);
         if (status == CVSEG_OK)
             status = cvseg_writer_attr_i64(writer, group, "input_size", size_and_mtime[0]);
         if (status == CVSEG_OK)

@@ -5,7 +5,7 @@
  *    date are dropped per the options;
  * 2. P-1 splitters on the member-id key are found by exact distributed
  *    selection (balanced by rows), and every row goes to the rank owning its
- *    id range (MPI_Alltoallv): all rows of a member meet on one rank, in file
+ *    id range (cvseg_exchange_run): all rows of a member meet on one rank, in file
  *    order, and ranks hold increasing id ranges;
  * 3. each rank aggregates its members (radix grouping, OpenMP) and the member
  *    table is written in ascending member id: the file is identical for any
@@ -19,6 +19,7 @@
 #include "cvseg/aggregate.h"
 #include "cvseg/date.h"
 #include "cvseg/dist.h"
+#include "cvseg/exchange.h"
 #include "cvseg/io.h"
 #include "cvseg/partition.h"
 #include "cvseg/quantile.h"
@@ -37,16 +38,6 @@ static const cvseg_option aggregate_options[] = {
 };
 enum { AGGREGATE_OPTIONS = sizeof aggregate_options / sizeof aggregate_options[0] };
 
-/* Exchanges one column: send [n] ordered by destination with counts/displs. */
-static cvseg_status exchange(MPI_Comm comm, const void *send, const int *send_counts,
-                             const int *send_displs, void *receive, const int *receive_counts,
-                             const int *receive_displs, MPI_Datatype type)
-{
-    return cvseg_dist_check(MPI_Alltoallv(send, send_counts, send_displs, type, receive,
-                                          receive_counts, receive_displs, type, comm),
-                            "row exchange");
-}
-
 cvseg_status cvseg_verb_aggregate(cvseg_app *app)
 {
     cvseg_options options;
@@ -63,8 +54,9 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     int32_t *dates = NULL, *send_dates = NULL, *recv_dates = NULL;
     double *amounts = NULL, *send_amounts = NULL, *recv_amounts = NULL;
     uint64_t *keys = NULL, *splitters = NULL;
-    int *send_counts = NULL, *send_displs = NULL, *recv_counts = NULL, *recv_displs = NULL;
-    int *fill = NULL, *destination = NULL;
+    int64_t *send_counts = NULL, *fill = NULL;
+    int *destination = NULL;
+    cvseg_exchange_plan plan = {0};
     /* counts: rows read, rows kept, returns (amount <= 0), returns dropped, after reference */
     int64_t counts[5] = {0, 0, 0, 0, 0};
     cvseg_status status = cvseg_options_parse(app, aggregate_options, AGGREGATE_OPTIONS, &options);
@@ -111,13 +103,9 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     keys = malloc(sizeof(uint64_t) * rows_alloc);
     destination = malloc(sizeof(int) * rows_alloc);
     splitters = calloc((size_t)P, sizeof(uint64_t));
-    send_counts = calloc((size_t)P, sizeof(int));
-    send_displs = calloc((size_t)P, sizeof(int));
-    recv_counts = calloc((size_t)P, sizeof(int));
-    recv_displs = calloc((size_t)P, sizeof(int));
-    fill = calloc((size_t)P, sizeof(int));
-    if (!ids || !dates || !amounts || !keys || !destination || !splitters || !send_counts ||
-        !send_displs || !recv_counts || !recv_displs || !fill)
+    send_counts = calloc((size_t)P, sizeof(int64_t));
+    fill = calloc((size_t)P, sizeof(int64_t));
+    if (!ids || !dates || !amounts || !keys || !destination || !splitters || !send_counts || !fill)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld transaction rows", (long long)n);
     status = cvseg_dist_agree(app->comm, status);
     if (status == CVSEG_OK)
@@ -131,7 +119,9 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
                                      n, amounts);
     if (status != CVSEG_OK)
         goto done;
-    cvseg_phase_end(&phases, app, "read");
+    status = cvseg_phase_end(&phases, app, "read");
+    if (status != CVSEG_OK)
+        goto done;
 
     /* Filter in place (file order kept), counting what is left out. */
     int64_t kept = 0, bad_row = -1;
@@ -158,8 +148,10 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     counts[1] = kept;
     {
         int64_t first_bad = bad_row < 0 ? INT64_MAX : bad_row;
-        MPI_Allreduce(MPI_IN_PLACE, &first_bad, 1, MPI_INT64_T, MPI_MIN, app->comm);
-        if (first_bad != INT64_MAX && first_bad == bad_row)
+        status = cvseg_dist_check(
+            MPI_Allreduce(MPI_IN_PLACE, &first_bad, 1, MPI_INT64_T, MPI_MIN, app->comm),
+            "first NaN amount");
+        if (status == CVSEG_OK && first_bad != INT64_MAX && first_bad == bad_row)
             status = CVSEG_FAIL(
                 CVSEG_EDATA, "file '%s', dataset '/transactions/amount', row %lld: amount is NaN",
                 input, (long long)first_bad);
@@ -196,8 +188,9 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
         destination[i] = lo;
         send_counts[lo] += 1;
     }
-    for (int r = 1; r < P; ++r)
-        send_displs[r] = send_displs[r - 1] + send_counts[r - 1];
+    status = cvseg_exchange_plan_create(app->comm, send_counts, &plan);
+    if (status != CVSEG_OK)
+        goto done;
     send_ids = malloc(sizeof(int64_t) * rows_alloc);
     send_dates = malloc(sizeof(int32_t) * rows_alloc);
     send_amounts = malloc(sizeof(double) * rows_alloc);
@@ -207,7 +200,7 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     if (status != CVSEG_OK)
         goto done;
     for (int64_t i = 0; i < kept; ++i) {
-        const int at = send_displs[destination[i]] + fill[destination[i]]++;
+        const int64_t at = plan.send_displs[destination[i]] + fill[destination[i]]++;
         send_ids[at] = ids[i];
         send_dates[at] = dates[i];
         send_amounts[at] = amounts[i];
@@ -220,37 +213,32 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     dates = NULL;
     amounts = NULL;
     keys = NULL;
-    status = cvseg_dist_check(
-        MPI_Alltoall(send_counts, 1, MPI_INT, recv_counts, 1, MPI_INT, app->comm), "counts");
-    int64_t received = 0;
-    for (int r = 0; r < P; ++r) {
-        recv_displs[r] = (int)received;
-        received += recv_counts[r];
-    }
+    const int64_t received = plan.recv_total;
     recv_ids = malloc(sizeof(int64_t) * (size_t)(received > 0 ? received : 1));
     recv_dates = malloc(sizeof(int32_t) * (size_t)(received > 0 ? received : 1));
     recv_amounts = malloc(sizeof(double) * (size_t)(received > 0 ? received : 1));
-    if (status == CVSEG_OK && (!recv_ids || !recv_dates || !recv_amounts))
+    if (!recv_ids || !recv_dates || !recv_amounts)
         status =
             CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld received rows", (long long)received);
     status = cvseg_dist_agree(app->comm, status);
     if (status == CVSEG_OK)
-        status = exchange(app->comm, send_ids, send_counts, send_displs, recv_ids, recv_counts,
-                          recv_displs, MPI_INT64_T);
+        status = cvseg_exchange_run(app->comm, &plan, send_ids, recv_ids, sizeof(int64_t));
     if (status == CVSEG_OK)
-        status = exchange(app->comm, send_dates, send_counts, send_displs, recv_dates, recv_counts,
-                          recv_displs, MPI_INT32_T);
+        status = cvseg_exchange_run(app->comm, &plan, send_dates, recv_dates, sizeof(int32_t));
     if (status == CVSEG_OK)
-        status = exchange(app->comm, send_amounts, send_counts, send_displs, recv_amounts,
-                          recv_counts, recv_displs, MPI_DOUBLE);
+        status = cvseg_exchange_run(app->comm, &plan, send_amounts, recv_amounts, sizeof(double));
     if (status != CVSEG_OK)
         goto done;
-    cvseg_phase_end(&phases, app, "exchange");
+    status = cvseg_phase_end(&phases, app, "exchange");
+    if (status != CVSEG_OK)
+        goto done;
     status = cvseg_aggregate_rows(recv_ids, recv_dates, recv_amounts, received, &members);
     status = cvseg_dist_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
-    cvseg_phase_end(&phases, app, "group");
+    status = cvseg_phase_end(&phases, app, "group");
+    if (status != CVSEG_OK)
+        goto done;
 
     int64_t offset = 0, total_members = 0;
     status = cvseg_dist_exscan_i64(app->comm, members.members, &offset, &total_members);
@@ -284,7 +272,9 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     status = cvseg_writer_close(writer, write_status);
     if (status != CVSEG_OK)
         goto done;
-    cvseg_phase_end(&phases, app, "write");
+    status = cvseg_phase_end(&phases, app, "write");
+    if (status != CVSEG_OK)
+        goto done;
     cvseg_log(app, 1,
               "%lld rows read, %lld used, %lld returns (amount <= 0; %s), %lld after the reference "
               "date left out; %lld members",
@@ -304,7 +294,9 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
         for (int p = 0; p < phases.count; ++p)
             json_object_set_new(phase_object, phases.name[p], json_real(phases.seconds[p]));
         json_object_set_new(doc, "phases", phase_object);
-        json_object_set_new(doc, "peak_rss_mb_per_rank", json_real(cvseg_peak_rss_mb(app)));
+        double peak = 0.0;
+        status = cvseg_peak_rss_max(app, &peak);
+        json_object_set_new(doc, "peak_rss_mb_per_rank", json_real(peak));
         status = cvseg_write_json_output(app, outputs, 2, doc, status);
         json_decref(doc);
     }
@@ -320,10 +312,8 @@ done:
     free(destination);
     free(splitters);
     free(send_counts);
-    free(send_displs);
-    free(recv_counts);
-    free(recv_displs);
     free(fill);
+    cvseg_exchange_plan_free(&plan);
     free(send_ids);
     free(send_dates);
     free(send_amounts);

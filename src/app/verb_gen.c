@@ -140,7 +140,10 @@ cvseg_status cvseg_verb_gen(cvseg_app *app)
     if (status == CVSEG_OK && !transactions)
         status = cvseg_writer_define(writer, "/truth", rows, 1, &truth);
     int64_t pieces = (block.count + GEN_PIECE_ROWS - 1) / GEN_PIECE_ROWS;
-    MPI_Allreduce(MPI_IN_PLACE, &pieces, 1, MPI_INT64_T, MPI_MAX, app->comm);
+    if (status == CVSEG_OK)
+        status = cvseg_dist_check(
+            MPI_Allreduce(MPI_IN_PLACE, &pieces, 1, MPI_INT64_T, MPI_MAX, app->comm), "pieces");
+    status = cvseg_dist_agree(app->comm, status);
     int64_t last_report = 0;
     for (int64_t p = 0; p < pieces && status == CVSEG_OK; ++p) {
         const int64_t start = p * GEN_PIECE_ROWS;
@@ -180,8 +183,10 @@ cvseg_status cvseg_verb_gen(cvseg_app *app)
         status = cvseg_provenance_write(app, writer, table_group, NULL, (uint64_t)seed);
     status = cvseg_outputs_finish(outputs, cvseg_writer_close(writer, status));
     outputs = NULL;
+    double peak = 0.0;
+    if (status == CVSEG_OK)
+        status = cvseg_peak_rss_max(app, &peak);
     if (status == CVSEG_OK) {
-        const double peak = cvseg_peak_rss_mb(app);
         cvseg_log(app, 1, "done in %.2f s, peak memory %.0f MiB per rank",
                   cvseg_now() - app->start_time, peak);
     }

@@ -65,50 +65,102 @@ cvseg_status cvseg_dist_max_f64(MPI_Comm comm, double *values, int count)
                             "double max");
 }
 
-/* MPI_Op adding 128-bit integers carried as pairs of int64 words. */
-static void add_i128(void *in, void *inout, int *length, MPI_Datatype *type)
+/* The layer's MPI datatypes and ops, created once (cvseg_dist_init or on
+ * first use) and freed by cvseg_dist_finalize. OpenMP threads never call MPI,
+ * so no lock is needed. */
+enum { DIST_RECORD_TYPES_MAX = 16 };
+static struct {
+    int ready;
+    MPI_Datatype i128_type; /* 16 bytes: one cvseg_i128 in memory */
+    MPI_Op i128_sum;
+    int records;
+    size_t record_size[DIST_RECORD_TYPES_MAX];
+    MPI_Datatype record_type[DIST_RECORD_TYPES_MAX];
+} dist_types = {0, MPI_DATATYPE_NULL, MPI_OP_NULL, 0, {0}, {MPI_DATATYPE_NULL}};
+
+/* MPI_Op adding 128-bit integers in place (wrapping, as cvseg_i128 sums). */
+static void dist_i128_add(void *in, void *inout, int *length, MPI_Datatype *type)
 {
     (void)type;
-    const int64_t *a = in;
-    int64_t *b = inout;
+    const char *a = in;
+    char *b = inout;
     for (int t = 0; t < *length; ++t) {
-        const cvseg_i128 sum = cvseg_i128_from_words(a + 2 * t) + cvseg_i128_from_words(b + 2 * t);
-        cvseg_i128_to_words(sum, b + 2 * t);
+        cvseg_u128 x, y;
+        memcpy(&x, a + 16 * (size_t)t, 16);
+        memcpy(&y, b + 16 * (size_t)t, 16);
+        y += x;
+        memcpy(b + 16 * (size_t)t, &y, 16);
     }
 }
 
-static cvseg_status i128_type_and_op(MPI_Datatype *type, MPI_Op *op)
+static cvseg_status dist_types_ready(void)
 {
-    cvseg_status status = cvseg_dist_check(MPI_Type_contiguous(2, MPI_INT64_T, type), "type");
+    cvseg_status status = CVSEG_OK;
+    if (dist_types.ready)
+        return CVSEG_OK;
+    _Static_assert(sizeof(cvseg_i128) == 16, "cvseg_i128 is 16 bytes");
+    status = cvseg_dist_check(MPI_Type_contiguous(16, MPI_BYTE, &dist_types.i128_type), "type");
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(MPI_Type_commit(type), "type commit");
+        status = cvseg_dist_check(MPI_Type_commit(&dist_types.i128_type), "type commit");
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(MPI_Op_create(add_i128, 1, op), "op create");
+        status =
+            cvseg_dist_check(MPI_Op_create(dist_i128_add, 1, &dist_types.i128_sum), "op create");
+    if (status == CVSEG_OK)
+        dist_types.ready = 1;
+    else
+        cvseg_dist_finalize();
+    return status;
+}
+
+cvseg_status cvseg_dist_init(MPI_Comm comm)
+{
+    return cvseg_dist_agree(comm, dist_types_ready());
+}
+
+void cvseg_dist_finalize(void)
+{
+    if (dist_types.i128_sum != MPI_OP_NULL)
+        MPI_Op_free(&dist_types.i128_sum);
+    if (dist_types.i128_type != MPI_DATATYPE_NULL)
+        MPI_Type_free(&dist_types.i128_type);
+    for (int t = 0; t < dist_types.records; ++t)
+        MPI_Type_free(&dist_types.record_type[t]);
+    dist_types.records = 0;
+    dist_types.ready = 0;
+}
+
+cvseg_status cvseg_dist_record_type(size_t bytes, MPI_Datatype *type)
+{
+    cvseg_status status = CVSEG_OK;
+    *type = MPI_DATATYPE_NULL;
+    for (int t = 0; t < dist_types.records; ++t)
+        if (dist_types.record_size[t] == bytes)
+            *type = dist_types.record_type[t];
+    if (*type != MPI_DATATYPE_NULL)
+        return CVSEG_OK;
+    if (bytes == 0 || bytes > 1u << 20 || dist_types.records == DIST_RECORD_TYPES_MAX)
+        return CVSEG_FAIL(CVSEG_EINTERNAL, "no record datatype for %zu-byte records", bytes);
+    MPI_Datatype created = MPI_DATATYPE_NULL;
+    status = cvseg_dist_check(MPI_Type_contiguous((int)bytes, MPI_BYTE, &created), "record type");
+    if (status == CVSEG_OK)
+        status = cvseg_dist_check(MPI_Type_commit(&created), "record type commit");
+    if (status == CVSEG_OK) {
+        dist_types.record_size[dist_types.records] = bytes;
+        dist_types.record_type[dist_types.records++] = created;
+        *type = created;
+    } else if (created != MPI_DATATYPE_NULL) {
+        MPI_Type_free(&created);
+    }
     return status;
 }
 
 cvseg_status cvseg_dist_sum_i128(MPI_Comm comm, cvseg_i128 *values, int count)
 {
-    MPI_Datatype type = MPI_DATATYPE_NULL;
-    MPI_Op op = MPI_OP_NULL;
-    int64_t *words = malloc(sizeof(int64_t) * 2 * (size_t)(count > 0 ? count : 1));
-    cvseg_status status = i128_type_and_op(&type, &op);
-    if (!words)
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for a reduction of %d values", count);
-    if (status == CVSEG_OK) {
-        for (int t = 0; t < count; ++t)
-            cvseg_i128_to_words(values[t], words + 2 * t);
-        status = cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, words, count, type, op, comm),
-                                  "exact 128-bit sum");
-    }
+    cvseg_status status = dist_types_ready();
     if (status == CVSEG_OK)
-        for (int t = 0; t < count; ++t)
-            values[t] = cvseg_i128_from_words(words + 2 * t);
-    if (op != MPI_OP_NULL)
-        MPI_Op_free(&op);
-    if (type != MPI_DATATYPE_NULL)
-        MPI_Type_free(&type);
-    free(words);
+        status = cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, values, count, dist_types.i128_type,
+                                                dist_types.i128_sum, comm),
+                                  "exact 128-bit sum");
     return status;
 }
 
@@ -133,21 +185,16 @@ cvseg_status cvseg_dist_exscan_i64(MPI_Comm comm, int64_t value, int64_t *before
 cvseg_status cvseg_dist_exscan_i128(MPI_Comm comm, cvseg_i128 value, cvseg_i128 *before,
                                     cvseg_i128 *total)
 {
-    MPI_Datatype type = MPI_DATATYPE_NULL;
-    MPI_Op op = MPI_OP_NULL;
     int rank = 0;
-    MPI_Comm_rank(comm, &rank);
-    int64_t mine[2], prefix[2] = {0, 0};
-    cvseg_i128_to_words(value, mine);
-    cvseg_status status = i128_type_and_op(&type, &op);
+    cvseg_i128 prefix = 0, sum = value;
+    cvseg_status status = cvseg_dist_check(MPI_Comm_rank(comm, &rank), "rank");
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(MPI_Exscan(mine, prefix, 1, type, op, comm), "exclusive scan");
-    *before = rank == 0 ? 0 : cvseg_i128_from_words(prefix);
-    cvseg_i128 sum = value;
-    if (op != MPI_OP_NULL)
-        MPI_Op_free(&op);
-    if (type != MPI_DATATYPE_NULL)
-        MPI_Type_free(&type);
+        status = dist_types_ready();
+    if (status == CVSEG_OK)
+        status = cvseg_dist_check(
+            MPI_Exscan(&value, &prefix, 1, dist_types.i128_type, dist_types.i128_sum, comm),
+            "exclusive scan");
+    *before = rank == 0 ? 0 : prefix; /* MPI leaves rank 0's result undefined */
     if (status == CVSEG_OK)
         status = cvseg_dist_sum_i128(comm, &sum, 1);
     if (total)

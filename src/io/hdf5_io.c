@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -769,80 +771,262 @@ done:
     return cvseg_dist_agree(reader->comm, status);
 }
 
-cvseg_status cvseg_reader_column(cvseg_reader *reader, const char *group, const char *name,
-                                 cvseg_type type, int64_t offset, int64_t count, void *out)
+/* How a column reaches the caller's type: straight (HDF5's conversion is
+ * exact for every value of the file type), or through a wide buffer of one
+ * piece and a per-value range check (HDF5 would clip silently). */
+typedef enum { READ_DIRECT, READ_WIDE_SIGNED, READ_WIDE_UNSIGNED, READ_WIDE_FLOAT } reader_mode;
+
+/* Magnitude bits the caller's type holds exactly (integers; for float types
+ * the integers they represent exactly). */
+static int reader_target_bits(cvseg_type type)
+{
+    static const int bits[] = {
+        [CVSEG_T_I64] = 63, [CVSEG_T_I32] = 31, [CVSEG_T_I16] = 15, [CVSEG_T_U16] = 16,
+        [CVSEG_T_U8] = 8,   [CVSEG_T_F64] = 53, [CVSEG_T_F32] = 24};
+    return bits[type];
+}
+
+static int reader_target_unsigned(cvseg_type type)
+{
+    return type == CVSEG_T_U16 || type == CVSEG_T_U8;
+}
+
+/* number_type: the dataset's type, or an enum's base type. */
+static reader_mode reader_choose_mode(hid_t number_type, cvseg_type type)
+{
+    const size_t size = H5Tget_size(number_type);
+    if (H5Tget_class(number_type) == H5T_FLOAT)
+        return type == CVSEG_T_F64 || size <= 4 ? READ_DIRECT : READ_WIDE_FLOAT;
+    const int is_signed = H5Tget_sign(number_type) == H5T_SGN_2;
+    const int bits = (int)size * 8 - is_signed;
+    const int direct =
+        bits <= reader_target_bits(type) && !(is_signed && reader_target_unsigned(type));
+    return direct ? READ_DIRECT : is_signed ? READ_WIDE_SIGNED : READ_WIDE_UNSIGNED;
+}
+
+static const char *reader_type_name(cvseg_type type)
+{
+    static const char *const names[] = {
+        [CVSEG_T_I64] = "int64",  [CVSEG_T_I32] = "int32",
+        [CVSEG_T_I16] = "int16",  [CVSEG_T_U16] = "uint16",
+        [CVSEG_T_U8] = "uint8",   [CVSEG_T_F64] = "float64 (integers up to 2^53)",
+        [CVSEG_T_F32] = "float32"};
+    return names[type];
+}
+
+static void reader_store(cvseg_type type, void *out, int64_t i, int64_t v)
+{
+    switch (type) {
+    case CVSEG_T_I64:
+        ((int64_t *)out)[i] = v;
+        break;
+    case CVSEG_T_I32:
+        ((int32_t *)out)[i] = (int32_t)v;
+        break;
+    case CVSEG_T_I16:
+        ((int16_t *)out)[i] = (int16_t)v;
+        break;
+    case CVSEG_T_U16:
+        ((uint16_t *)out)[i] = (uint16_t)v;
+        break;
+    case CVSEG_T_U8:
+        ((uint8_t *)out)[i] = (uint8_t)v;
+        break;
+    case CVSEG_T_F64:
+        ((double *)out)[i] = (double)v;
+        break;
+    case CVSEG_T_F32:
+        ((float *)out)[i] = (float)v;
+        break;
+    }
+}
+
+/* Moves rows values of the wide buffer into out (type) when every one fits;
+ * returns the index of the first that does not (its text in value), or -1. */
+static int64_t reader_narrow(reader_mode mode, const void *wide, int64_t rows, cvseg_type type,
+                             void *out, char *value, size_t capacity)
+{
+    const int bits = reader_target_bits(type);
+    /* Integers: [-2^bits, 2^bits - 1] or [0, 2^bits - 1]; floats: [-2^bits, 2^bits]. */
+    const int64_t high = bits == 63 ? INT64_MAX : ((int64_t)1 << bits) - !is_float_type(type);
+    const int64_t low = reader_target_unsigned(type) ? 0 : is_float_type(type) ? -high : -high - 1;
+    for (int64_t i = 0; i < rows; ++i) {
+        if (mode == READ_WIDE_FLOAT) { /* to float32 */
+            const double x = ((const double *)wide)[i];
+            if (isfinite(x) && fabs(x) > FLT_MAX) {
+                snprintf(value, capacity, "%.15g", x); /* shortest of 15 or 17 digits */
+                if (strtod(value, NULL) != x)
+                    snprintf(value, capacity, "%.17g", x);
+                return i;
+            }
+            ((float *)out)[i] = (float)x;
+        } else if (mode == READ_WIDE_UNSIGNED) {
+            const uint64_t u = ((const uint64_t *)wide)[i];
+            if (u > (uint64_t)high) {
+                snprintf(value, capacity, "%llu", (unsigned long long)u);
+                return i;
+            }
+            reader_store(type, out, i, (int64_t)u);
+        } else {
+            const int64_t v = ((const int64_t *)wide)[i];
+            if (v < low || v > high) {
+                snprintf(value, capacity, "%lld", (long long)v);
+                return i;
+            }
+            reader_store(type, out, i, v);
+        }
+    }
+    return -1;
+}
+
+/* An open column and how to read it. */
+typedef struct {
+    hid_t dataset, file_type, file_space;
+    reader_mode mode;
+    int64_t length;
+} reader_dataset;
+
+/* Type and storage rules of a column read; want_enum: the column must be an
+ * HDF5 enum (categorical results), else a plain number (enums, bools too,
+ * are refused). */
+static cvseg_status reader_check(const cvseg_reader *reader, const char *path, cvseg_type type,
+                                 int want_enum, reader_dataset *ds)
+{
+    const H5T_class_t class = H5Tget_class(ds->file_type);
+    const hid_t base = class == H5T_ENUM ? H5Tget_super(ds->file_type) : H5I_INVALID_HID;
+    const H5T_class_t number_class = class == H5T_ENUM ? H5Tget_class(base) : class;
+    H5D_space_status_t space = H5D_SPACE_STATUS_ERROR;
+    cvseg_status status = CVSEG_OK;
+    ds->length = (int64_t)H5Sget_simple_extent_npoints(ds->file_space);
+    if (want_enum && class != H5T_ENUM)
+        status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '%s': not an HDF5 enum", reader->path,
+                            path);
+    else if (!want_enum && class == H5T_ENUM)
+        status = CVSEG_FAIL(CVSEG_EDATA,
+                            "file '%s', dataset '%s': is an enumeration (HDF5 enum or bool), "
+                            "expected a number",
+                            reader->path, path);
+    else if (number_class != H5T_INTEGER && (number_class != H5T_FLOAT || !is_float_type(type)))
+        status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '%s': wrong type class (expected %s)",
+                            reader->path, path, is_float_type(type) ? "a number" : "an integer");
+    else if (ds->length > 0 &&
+             (H5Dget_space_status(ds->dataset, &space) < 0 ||
+              space == H5D_SPACE_STATUS_NOT_ALLOCATED || H5Dget_storage_size(ds->dataset) == 0))
+        status = CVSEG_FAIL(CVSEG_EDATA,
+                            "file '%s', dataset '%s': was never written (no data stored; it "
+                            "would read as its fill value)",
+                            reader->path, path);
+    else
+        ds->mode = reader_choose_mode(class == H5T_ENUM ? base : ds->file_type, type);
+    if (base >= 0)
+        H5Tclose(base);
+    return status;
+}
+
+/* Reads rows [first, first + rows) into destination (type); rows may be 0
+ * (the rank still takes part). wide: a piece-sized buffer unless direct.
+ * Collective: the status is agreed. */
+static cvseg_status reader_piece(const cvseg_reader *reader, const char *path,
+                                 const reader_dataset *ds, cvseg_type type, int64_t first,
+                                 int64_t rows, void *destination, void *wide, hid_t dxpl)
+{
+    cvseg_status status = CVSEG_OK;
+    const hsize_t start[1] = {(hsize_t)first}, n[1] = {(hsize_t)rows}, one[1] = {1};
+    hid_t memory_space = H5Screate_simple(1, rows > 0 ? n : one, NULL);
+    hid_t selection = H5Scopy(ds->file_space);
+    if (rows > 0) {
+        H5Sselect_hyperslab(selection, H5S_SELECT_SET, start, NULL, n, NULL);
+    } else {
+        H5Sselect_none(selection);
+        H5Sselect_none(memory_space);
+    }
+    const hid_t memory_type = ds->mode == READ_DIRECT          ? native_type(type)
+                              : ds->mode == READ_WIDE_SIGNED   ? H5T_NATIVE_INT64
+                              : ds->mode == READ_WIDE_UNSIGNED ? H5T_NATIVE_UINT64
+                                                               : H5T_NATIVE_DOUBLE;
+    void *buffer = ds->mode == READ_DIRECT ? destination : wide;
+    char value[64];
+    if (H5Dread(ds->dataset, memory_type, memory_space, selection, dxpl, buffer) < 0) {
+        status = CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': read failed at rows %lld..%lld",
+                            reader->path, path, (long long)first, (long long)(first + rows));
+    } else if (ds->mode != READ_DIRECT && rows > 0) {
+        const int64_t bad =
+            reader_narrow(ds->mode, wide, rows, type, destination, value, sizeof value);
+        if (bad >= 0)
+            status = CVSEG_FAIL(
+                CVSEG_EDATA, "file '%s', dataset '%s', row %lld: value %s does not fit in %s",
+                reader->path, path, (long long)(first + bad), value, reader_type_name(type));
+    }
+    H5Sclose(selection);
+    H5Sclose(memory_space);
+    return cvseg_dist_agree(reader->comm, status);
+}
+
+static cvseg_status reader_read(cvseg_reader *reader, const char *group, const char *name,
+                                cvseg_type type, int want_enum, int64_t offset, int64_t count,
+                                void *out)
 {
     cvseg_status status = CVSEG_OK;
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", group, name);
-    hid_t dataset = H5Dopen2(reader->file, path, H5P_DEFAULT);
-    hid_t file_type = dataset >= 0 ? H5Dget_type(dataset) : H5I_INVALID_HID;
-    hid_t file_space = dataset >= 0 ? H5Dget_space(dataset) : H5I_INVALID_HID;
+    reader_dataset ds = {H5Dopen2(reader->file, path, H5P_DEFAULT), H5I_INVALID_HID,
+                         H5I_INVALID_HID, READ_DIRECT, 0};
+    ds.file_type = ds.dataset >= 0 ? H5Dget_type(ds.dataset) : H5I_INVALID_HID;
+    ds.file_space = ds.dataset >= 0 ? H5Dget_space(ds.dataset) : H5I_INVALID_HID;
     hid_t dxpl = collective_transfer();
-    int64_t pieces = 0;
-    if (dataset < 0 || file_type < 0 || file_space < 0) {
+    const int64_t piece_rows = count < CVSEG_IO_PIECE_ROWS ? count : CVSEG_IO_PIECE_ROWS;
+    void *wide = NULL;
+    int64_t pieces = (count + CVSEG_IO_PIECE_ROWS - 1) / CVSEG_IO_PIECE_ROWS;
+    if (ds.dataset < 0 || ds.file_type < 0 || ds.file_space < 0)
         status = CVSEG_FAIL(CVSEG_EDATA, "file '%s': missing or damaged dataset '%s'", reader->path,
                             path);
-    } else {
-        const H5T_class_t class = H5Tget_class(file_type);
-        const int integer_ok = class == H5T_INTEGER || class == H5T_ENUM;
-        const int float_ok = class == H5T_FLOAT || integer_ok;
-        const hssize_t length = H5Sget_simple_extent_npoints(file_space);
-        if (is_float_type(type) ? !float_ok : !integer_ok)
-            status =
-                CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '%s': wrong type class (expected %s)",
-                           reader->path, path, is_float_type(type) ? "a number" : "an integer");
-        else if (offset < 0 || count < 0 || (count > 0 && offset > (int64_t)length - count))
-            status = CVSEG_FAIL(CVSEG_EDATA,
-                                "file '%s', dataset '%s': rows %lld..%lld outside its %lld rows",
-                                reader->path, path, (long long)offset, (long long)(offset + count),
-                                (long long)length);
-    }
+    else
+        status = reader_check(reader, path, type, want_enum, &ds);
+    if (status == CVSEG_OK &&
+        (offset < 0 || count < 0 || (count > 0 && offset > ds.length - count)))
+        status = CVSEG_FAIL(CVSEG_EDATA,
+                            "file '%s', dataset '%s': rows %lld..%lld outside its %lld rows",
+                            reader->path, path, (long long)offset, (long long)(offset + count),
+                            (long long)ds.length);
+    if (status == CVSEG_OK && ds.mode != READ_DIRECT &&
+        !(wide = malloc(8 * (size_t)(piece_rows > 0 ? piece_rows : 1))))
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for a read buffer");
     status = cvseg_dist_agree(reader->comm, status);
-    if (status != CVSEG_OK)
-        goto done;
     /* Every rank takes part in the same number of collective reads. */
-    pieces = (count + CVSEG_IO_PIECE_ROWS - 1) / CVSEG_IO_PIECE_ROWS;
-    status = cvseg_dist_check(
-        MPI_Allreduce(MPI_IN_PLACE, &pieces, 1, MPI_INT64_T, MPI_MAX, reader->comm),
-        "read planning");
+    if (status == CVSEG_OK)
+        status = cvseg_dist_check(
+            MPI_Allreduce(MPI_IN_PLACE, &pieces, 1, MPI_INT64_T, MPI_MAX, reader->comm),
+            "read planning");
     for (int64_t piece = 0; piece < pieces && status == CVSEG_OK; ++piece) {
         const int64_t first = piece * CVSEG_IO_PIECE_ROWS;
-        int64_t rows = count - first;
-        if (rows > CVSEG_IO_PIECE_ROWS)
-            rows = CVSEG_IO_PIECE_ROWS;
-        if (rows < 0)
-            rows = 0;
-        const hsize_t start[1] = {(hsize_t)(offset + first)}, n[1] = {(hsize_t)rows};
-        const hsize_t one[1] = {1};
-        hid_t memory_space = H5Screate_simple(1, rows > 0 ? n : one, NULL);
-        hid_t selection = H5Scopy(file_space);
-        if (rows > 0) {
-            H5Sselect_hyperslab(selection, H5S_SELECT_SET, start, NULL, n, NULL);
-        } else {
-            H5Sselect_none(selection);
-            H5Sselect_none(memory_space);
-        }
-        char *destination = (char *)out + (size_t)first * cvseg_type_size(type);
-        cvseg_status piece_status = CVSEG_OK;
-        if (H5Dread(dataset, native_type(type), memory_space, selection, dxpl,
-                    rows > 0 ? destination : out) < 0)
-            piece_status = CVSEG_FAIL(
-                CVSEG_EIO, "file '%s', dataset '%s': read failed at rows %lld..%lld", reader->path,
-                path, (long long)(offset + first), (long long)(offset + first + rows));
-        H5Sclose(selection);
-        H5Sclose(memory_space);
-        status = cvseg_dist_agree(reader->comm, piece_status);
+        const int64_t rows = count - first < 0            ? 0
+                             : count - first < piece_rows ? count - first
+                                                          : piece_rows;
+        char *destination = (char *)out + (size_t)(rows > 0 ? first : 0) * cvseg_type_size(type);
+        status =
+            reader_piece(reader, path, &ds, type, offset + first, rows, destination, wide, dxpl);
     }
-done:
+    free(wide);
     H5Pclose(dxpl);
-    if (file_space >= 0)
-        H5Sclose(file_space);
-    if (file_type >= 0)
-        H5Tclose(file_type);
-    if (dataset >= 0)
-        H5Dclose(dataset);
+    if (ds.file_space >= 0)
+        H5Sclose(ds.file_space);
+    if (ds.file_type >= 0)
+        H5Tclose(ds.file_type);
+    if (ds.dataset >= 0)
+        H5Dclose(ds.dataset);
     return status;
+}
+
+cvseg_status cvseg_reader_column(cvseg_reader *reader, const char *group, const char *name,
+                                 cvseg_type type, int64_t offset, int64_t count, void *out)
+{
+    return reader_read(reader, group, name, type, 0, offset, count, out);
+}
+
+cvseg_status cvseg_reader_enum_column(cvseg_reader *reader, const char *group, const char *name,
+                                      int64_t offset, int64_t count, uint8_t *out)
+{
+    return reader_read(reader, group, name, CVSEG_T_U8, 1, offset, count, out);
 }
 
 static cvseg_status read_attr(cvseg_reader *reader, const char *object, const char *name,

@@ -253,8 +253,8 @@ static void round_trip(int64_t n)
                                   block.count, t.i32);
     read[2] = cvseg_reader_column(reader, "/members", "monetary", CVSEG_T_F64, block.offset,
                                   block.count, t.f64);
-    read[3] = cvseg_reader_column(reader, "/members", "channel", CVSEG_T_U8, block.offset,
-                                  block.count, t.u8);
+    read[3] =
+        cvseg_reader_enum_column(reader, "/members", "channel", block.offset, block.count, t.u8);
     /* An integer column read as double converts. */
     read[4] = cvseg_reader_column(reader, "/members", "frequency", CVSEG_T_F64, block.offset,
                                   block.count, as_double);
@@ -391,9 +391,8 @@ static void pieces(int64_t n)
     CU_ASSERT_EQUAL(
         cvseg_reader_column(reader, "/deep/members", "monetary", CVSEG_T_F64, 0, n, all.f64),
         CVSEG_OK);
-    CU_ASSERT_EQUAL(
-        cvseg_reader_column(reader, "/deep/members", "channel", CVSEG_T_U8, 0, n, all.u8),
-        CVSEG_OK);
+    CU_ASSERT_EQUAL(cvseg_reader_enum_column(reader, "/deep/members", "channel", 0, n, all.u8),
+                    CVSEG_OK);
     int64_t wrong = 0;
     for (int64_t g = 0; g < n; ++g)
         wrong += all.id[g] != row_id(g) || all.i32[g] != row_i32(g) ||

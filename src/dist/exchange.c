@@ -1,0 +1,204 @@
+/* exchange.c: all-to-all exchange of fixed-size records with 64-bit counts. */
+#include "cvseg/exchange.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cvseg/dist.h"
+
+#define EXCHANGE_TAG 4711
+
+/* Records per message for records of size bytes (at least 1). */
+static int64_t exchange_limit(size_t size)
+{
+    const int64_t by_bytes = (int64_t)(CVSEG_EXCHANGE_MAX_BYTES / (size > 0 ? size : 1));
+    const int64_t limit = by_bytes < CVSEG_EXCHANGE_MAX_COUNT ? by_bytes : CVSEG_EXCHANGE_MAX_COUNT;
+    return limit > 0 ? limit : 1;
+}
+
+static int64_t exchange_pieces(int64_t count, int64_t limit)
+{
+    return (count + limit - 1) / limit;
+}
+
+int64_t cvseg_exchange_rounds(const cvseg_exchange_plan *plan, size_t record_size)
+{
+    return exchange_pieces(plan->max_pair, exchange_limit(record_size));
+}
+
+void cvseg_exchange_plan_free(cvseg_exchange_plan *plan)
+{
+    free(plan->memory);
+    memset(plan, 0, sizeof *plan);
+}
+
+/* Displacements from counts; returns the total. */
+static int64_t exchange_prefix(const int64_t *counts, int ranks, int64_t *displs)
+{
+    int64_t total = 0;
+    for (int r = 0; r < ranks; ++r) {
+        displs[r] = total;
+        total += counts[r];
+    }
+    return total;
+}
+
+cvseg_status cvseg_exchange_plan_create(MPI_Comm comm, const int64_t *send_counts,
+                                        cvseg_exchange_plan *plan)
+{
+    int ranks = 1;
+    cvseg_status status = cvseg_dist_check(MPI_Comm_size(comm, &ranks), "exchange size");
+    memset(plan, 0, sizeof *plan);
+    int64_t *block = calloc(4 * (size_t)ranks, sizeof(int64_t));
+    if (status == CVSEG_OK && !block)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for an exchange plan of %d ranks", ranks);
+    status = cvseg_dist_agree(comm, status);
+    if (status != CVSEG_OK) {
+        free(block);
+        return status;
+    }
+    plan->ranks = ranks;
+    plan->memory = block;
+    plan->send_counts = block;
+    plan->send_displs = block + ranks;
+    plan->recv_counts = block + 2 * (size_t)ranks;
+    plan->recv_displs = block + 3 * (size_t)ranks;
+    memcpy(plan->send_counts, send_counts, sizeof(int64_t) * (size_t)ranks);
+    status = cvseg_dist_check(
+        MPI_Alltoall(plan->send_counts, 1, MPI_INT64_T, plan->recv_counts, 1, MPI_INT64_T, comm),
+        "exchange counts");
+    plan->send_total = exchange_prefix(plan->send_counts, ranks, plan->send_displs);
+    plan->recv_total = exchange_prefix(plan->recv_counts, ranks, plan->recv_displs);
+    /* [0]: the largest pair count; [1]: a buffer too big for int displacements. */
+    int64_t need[2] = {0, plan->send_total > CVSEG_EXCHANGE_MAX_DISPLACEMENT ||
+                              plan->recv_total > CVSEG_EXCHANGE_MAX_DISPLACEMENT};
+    for (int r = 0; r < ranks; ++r) {
+        need[0] = plan->send_counts[r] > need[0] ? plan->send_counts[r] : need[0];
+        need[0] = plan->recv_counts[r] > need[0] ? plan->recv_counts[r] : need[0];
+    }
+    if (status == CVSEG_OK)
+        status = cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, need, 2, MPI_INT64_T, MPI_MAX, comm),
+                                  "exchange planning");
+    plan->max_pair = need[0];
+    plan->pairwise = need[1] != 0;
+    status = cvseg_dist_agree(comm, status);
+    if (status != CVSEG_OK)
+        cvseg_exchange_plan_free(plan);
+    return status;
+}
+
+void cvseg_exchange_plan_reverse(cvseg_exchange_plan *plan)
+{
+    int64_t *counts = plan->send_counts, *displs = plan->send_displs, total = plan->send_total;
+    plan->send_counts = plan->recv_counts;
+    plan->send_displs = plan->recv_displs;
+    plan->send_total = plan->recv_total;
+    plan->recv_counts = counts;
+    plan->recv_displs = displs;
+    plan->recv_total = total;
+}
+
+/* Piece t (of at most limit records) of a group of count records that
+ * starts at displ: its first record and its length (0 once the group is done). */
+static void exchange_piece(int64_t count, int64_t displ, int64_t t, int64_t limit, int64_t *first,
+                           int64_t *length)
+{
+    const int64_t done = t * limit;
+    const int64_t left = count > done ? count - done : 0;
+    *first = displ + (count > done ? done : count);
+    *length = left < limit ? left : limit;
+}
+
+/* Rounds of MPI_Alltoallv; every count and displacement fits in an int. */
+static cvseg_status exchange_alltoallv(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                       const void *send, void *receive, size_t size,
+                                       MPI_Datatype type, int *scratch)
+{
+    cvseg_status status = CVSEG_OK;
+    const int P = plan->ranks;
+    const int64_t limit = exchange_limit(size), rounds = cvseg_exchange_rounds(plan, size);
+    int *sc = scratch, *sd = scratch + P, *rc = scratch + 2 * P, *rd = scratch + 3 * P;
+    for (int64_t t = 0; t < rounds; ++t) {
+        for (int r = 0; r < P; ++r) {
+            int64_t first = 0, length = 0;
+            exchange_piece(plan->send_counts[r], plan->send_displs[r], t, limit, &first, &length);
+            sd[r] = (int)first;
+            sc[r] = (int)length;
+            exchange_piece(plan->recv_counts[r], plan->recv_displs[r], t, limit, &first, &length);
+            rd[r] = (int)first;
+            rc[r] = (int)length;
+        }
+        /* Keep taking part in every round after a failure: no rank is left waiting. */
+        const cvseg_status round_status = cvseg_dist_check(
+            MPI_Alltoallv(send, sc, sd, type, receive, rc, rd, type, comm), "record exchange");
+        status = status == CVSEG_OK ? round_status : status;
+    }
+    return status;
+}
+
+/* Step k of the pairwise exchange: pieces to rank+k, pieces from rank-k. */
+static cvseg_status exchange_step(MPI_Comm comm, const cvseg_exchange_plan *plan, int rank, int k,
+                                  const char *send, char *receive, size_t size, MPI_Datatype type)
+{
+    cvseg_status status = CVSEG_OK;
+    const int to = (rank + k) % plan->ranks, from = (rank - k + plan->ranks) % plan->ranks;
+    const int64_t limit = exchange_limit(size);
+    const int64_t out = exchange_pieces(plan->send_counts[to], limit);
+    const int64_t in = exchange_pieces(plan->recv_counts[from], limit);
+    for (int64_t t = 0; t < (out > in ? out : in); ++t) {
+        MPI_Request requests[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+        int64_t first = 0, length = 0;
+        int code = MPI_SUCCESS;
+        if (t < in) {
+            exchange_piece(plan->recv_counts[from], plan->recv_displs[from], t, limit, &first,
+                           &length);
+            code = MPI_Irecv(receive + (size_t)first * size, (int)length, type, from, EXCHANGE_TAG,
+                             comm, &requests[0]);
+        }
+        if (code == MPI_SUCCESS && t < out) {
+            exchange_piece(plan->send_counts[to], plan->send_displs[to], t, limit, &first, &length);
+            code = MPI_Isend(send + (size_t)first * size, (int)length, type, to, EXCHANGE_TAG, comm,
+                             &requests[1]);
+        }
+        if (code == MPI_SUCCESS)
+            code = MPI_Waitall(2, requests, MPI_STATUSES_IGNORE);
+        const cvseg_status piece_status = cvseg_dist_check(code, "pairwise record exchange");
+        status = status == CVSEG_OK ? piece_status : status;
+    }
+    return status;
+}
+
+static cvseg_status exchange_pairwise(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                      const void *send, void *receive, size_t size,
+                                      MPI_Datatype type)
+{
+    int rank = 0;
+    cvseg_status status = cvseg_dist_check(MPI_Comm_rank(comm, &rank), "exchange rank");
+    if (plan->recv_counts[rank] > 0) /* to itself: a copy */
+        memcpy((char *)receive + (size_t)plan->recv_displs[rank] * size,
+               (const char *)send + (size_t)plan->send_displs[rank] * size,
+               (size_t)plan->recv_counts[rank] * size);
+    for (int k = 1; k < plan->ranks; ++k) {
+        const cvseg_status step_status =
+            exchange_step(comm, plan, rank, k, send, receive, size, type);
+        status = status == CVSEG_OK ? step_status : status;
+    }
+    return status;
+}
+
+cvseg_status cvseg_exchange_run(MPI_Comm comm, const cvseg_exchange_plan *plan, const void *send,
+                                void *receive, size_t record_size)
+{
+    MPI_Datatype type = MPI_DATATYPE_NULL;
+    int *scratch = plan->pairwise ? NULL : malloc(sizeof(int) * 4 * (size_t)plan->ranks);
+    cvseg_status status = cvseg_dist_record_type(record_size, &type);
+    if (status == CVSEG_OK && !plan->pairwise && !scratch)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for an exchange of %d ranks", plan->ranks);
+    status = cvseg_dist_agree(comm, status);
+    if (status == CVSEG_OK && plan->pairwise)
+        status = exchange_pairwise(comm, plan, send, receive, record_size, type);
+    else if (status == CVSEG_OK)
+        status = exchange_alltoallv(comm, plan, send, receive, record_size, type, scratch);
+    free(scratch);
+    return cvseg_dist_agree(comm, status);
+}

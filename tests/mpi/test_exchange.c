@@ -1,0 +1,217 @@
+/* test_exchange.c: the 64-bit record exchange (exchange.h) on 1, 2 and 4 ranks.
+ *
+ * Every rank knows the whole traffic pattern (records from s to d), so every
+ * rank can compute what it must receive without asking anyone: the reference
+ * is "every record arrives once, grouped by source rank in rank order, each
+ * group in its sender's order, at its destination". The replies of the
+ * reversed plan must land back on the exact send positions.
+ *
+ * Built four times: with the default limits (one Alltoallv), with
+ * CVSEG_EXCHANGE_MAX_COUNT=7 (several rounds), with a 100-byte message
+ * limit (rounds by bytes: 4 records of 24 bytes, 33 of 3 bytes), and with
+ * CVSEG_EXCHANGE_MAX_COUNT=7 plus CVSEG_EXCHANGE_MAX_DISPLACEMENT=40 (the
+ * pairwise path); the tests check that the intended path ran
+ * (cvseg_exchange_rounds, plan.pairwise).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cvseg/dist.h"
+#include "cvseg/exchange.h"
+#include "mpi_test_main.h"
+
+typedef enum { MIXED, ALL_TO_ONE, NOTHING, LARGE, FROM_ONE } pattern;
+
+/* Records from rank s to rank d under a pattern (P ranks). */
+static int64_t traffic(pattern p, int s, int d, int P)
+{
+    switch (p) {
+    case MIXED: /* rank 0 sends nothing; rank 1 receives nothing; uneven rest */
+        return s == 0 || d == 1 ? 0 : (s * 7 + d * 3) % 11 + (s == d ? 5 : 0);
+    case ALL_TO_ONE:
+        return d == P - 1 ? 9 * (s + 1) : 0;
+    case NOTHING:
+        return 0;
+    case LARGE:
+        return 1000 + 17 * s + 5 * d;
+    case FROM_ONE:
+        return s == P - 1 ? 23 + d : 0;
+    }
+    return 0;
+}
+
+typedef struct {
+    int32_t source;
+    int32_t destination;
+    int64_t index; /* position within its (source, destination) group */
+    int64_t reply; /* set by the receiver before sending it back */
+} record;
+
+/* Messages per pair for records of size bytes: the largest pair count over
+ * the per-message limit (records and bytes). */
+static int64_t expected_rounds(pattern p, int P, size_t size)
+{
+    int64_t limit = CVSEG_EXCHANGE_MAX_BYTES / (int64_t)size, rounds = 0;
+    limit = limit < CVSEG_EXCHANGE_MAX_COUNT ? limit : CVSEG_EXCHANGE_MAX_COUNT;
+    for (int s = 0; s < P; ++s)
+        for (int d = 0; d < P; ++d) {
+            const int64_t pieces = (traffic(p, s, d, P) + limit - 1) / limit;
+            rounds = pieces > rounds ? pieces : rounds;
+        }
+    return rounds;
+}
+
+static int expected_pairwise(pattern p, int P)
+{
+    for (int r = 0; r < P; ++r) {
+        int64_t out = 0, in = 0;
+        for (int q = 0; q < P; ++q) {
+            out += traffic(p, r, q, P);
+            in += traffic(p, q, r, P);
+        }
+        if (out > CVSEG_EXCHANGE_MAX_DISPLACEMENT || in > CVSEG_EXCHANGE_MAX_DISPLACEMENT)
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 when receive [n] holds exactly the records due to this rank, in order. */
+static int arrived_in_order(pattern p, const record *receive, int64_t n)
+{
+    const int P = cvseg_test_size, me = cvseg_test_rank;
+    int64_t at = 0;
+    for (int s = 0; s < P; ++s)
+        for (int64_t i = 0; i < traffic(p, s, me, P); ++i, ++at)
+            if (at >= n || receive[at].source != s || receive[at].destination != me ||
+                receive[at].index != i)
+                return 0;
+    return at == n;
+}
+
+static void run_pattern(pattern p)
+{
+    const int P = cvseg_test_size, me = cvseg_test_rank;
+    int64_t *counts = calloc((size_t)P, sizeof(int64_t));
+    CU_ASSERT_FATAL(counts != NULL);
+    int64_t send_n = 0;
+    for (int d = 0; d < P; ++d)
+        send_n += counts[d] = traffic(p, me, d, P);
+    record *send = calloc((size_t)(send_n + 1), sizeof(record));
+    record *back = calloc((size_t)(send_n + 1), sizeof(record));
+    CU_ASSERT_FATAL(send != NULL && back != NULL);
+    for (int d = 0, at = 0; d < P; ++d)
+        for (int64_t i = 0; i < counts[d]; ++i, ++at)
+            send[at] = (record){me, d, i, -1};
+    cvseg_exchange_plan plan;
+    CU_ASSERT_EQUAL_FATAL(cvseg_exchange_plan_create(cvseg_test_comm, counts, &plan), CVSEG_OK);
+    CU_ASSERT_EQUAL(cvseg_exchange_rounds(&plan, sizeof(record)),
+                    expected_rounds(p, P, sizeof(record)));
+    CU_ASSERT_EQUAL(plan.pairwise, expected_pairwise(p, P));
+    CU_ASSERT_EQUAL(plan.send_total, send_n);
+    record *receive = calloc((size_t)(plan.recv_total + 1), sizeof(record));
+    CU_ASSERT_FATAL(receive != NULL);
+    CU_ASSERT_EQUAL(cvseg_exchange_run(cvseg_test_comm, &plan, send, receive, sizeof(record)),
+                    CVSEG_OK);
+    CU_ASSERT(arrived_in_order(p, receive, plan.recv_total));
+    /* Reply: every record goes back to the position it was sent from. */
+    for (int64_t t = 0; t < plan.recv_total; ++t)
+        receive[t].reply = 1000 * me + receive[t].index;
+    cvseg_exchange_plan_reverse(&plan);
+    CU_ASSERT_EQUAL(cvseg_exchange_run(cvseg_test_comm, &plan, receive, back, sizeof(record)),
+                    CVSEG_OK);
+    int64_t wrong = 0;
+    for (int64_t t = 0; t < send_n; ++t)
+        wrong += back[t].source != me || back[t].destination != send[t].destination ||
+                 back[t].index != send[t].index ||
+                 back[t].reply != 1000 * send[t].destination + send[t].index;
+    CU_ASSERT_EQUAL(wrong, 0);
+    cvseg_exchange_plan_free(&plan);
+    free(counts);
+    free(send);
+    free(back);
+    free(receive);
+}
+
+static void test_mixed(void)
+{
+    run_pattern(MIXED);
+}
+
+static void test_all_to_one(void)
+{
+    run_pattern(ALL_TO_ONE);
+}
+
+static void test_from_one(void)
+{
+    run_pattern(FROM_ONE);
+}
+
+static void test_nothing(void)
+{
+    run_pattern(NOTHING);
+}
+
+static void test_large(void)
+{
+    run_pattern(LARGE);
+}
+
+/* Records of an odd size (3 bytes) keep their bytes and order. */
+static void test_odd_record_size(void)
+{
+    const int P = cvseg_test_size, me = cvseg_test_rank;
+    int64_t *counts = calloc((size_t)P, sizeof(int64_t));
+    unsigned char *send = malloc(3 * 20 * (size_t)P), *receive = malloc(3 * 20 * (size_t)P);
+    CU_ASSERT_FATAL(counts && send && receive);
+    int64_t at = 0;
+    for (int d = 0; d < P; ++d) {
+        counts[d] = 10 + d;
+        for (int64_t i = 0; i < counts[d]; ++i, ++at) {
+            send[3 * at] = (unsigned char)me;
+            send[3 * at + 1] = (unsigned char)d;
+            send[3 * at + 2] = (unsigned char)i;
+        }
+    }
+    cvseg_exchange_plan plan;
+    CU_ASSERT_EQUAL_FATAL(cvseg_exchange_plan_create(cvseg_test_comm, counts, &plan), CVSEG_OK);
+    CU_ASSERT_EQUAL(plan.recv_total, (int64_t)P * (10 + me));
+    CU_ASSERT_EQUAL(cvseg_exchange_run(cvseg_test_comm, &plan, send, receive, 3), CVSEG_OK);
+    int64_t wrong = 0;
+    at = 0;
+    for (int s = 0; s < P; ++s)
+        for (int64_t i = 0; i < 10 + me; ++i, ++at)
+            wrong += receive[3 * at] != s || receive[3 * at + 1] != me || receive[3 * at + 2] != i;
+    CU_ASSERT_EQUAL(wrong, 0);
+    cvseg_exchange_plan_free(&plan);
+    free(counts);
+    free(send);
+    free(receive);
+}
+
+/* The duplicate check rides on the exchange: ids repeated across ranks. */
+static void test_duplicates(void)
+{
+    const int P = cvseg_test_size, me = cvseg_test_rank;
+    int64_t keys[40], found = -1, example = 0;
+    for (int i = 0; i < 40; ++i)
+        keys[i] = (int64_t)(me * 40 + i) * 1000003 - 5000000000LL;
+    keys[7] = -5000000000LL; /* rank 0's first key again, on every rank */
+    CU_ASSERT_EQUAL(cvseg_dist_duplicates(cvseg_test_comm, keys, 40, &found, &example), CVSEG_OK);
+    CU_ASSERT_EQUAL(found, P);
+    CU_ASSERT_EQUAL(example, -5000000000LL);
+}
+
+int main(int argc, char **argv)
+{
+    CU_TestInfo tests[] = {{"uneven, empty sender and receiver", test_mixed},
+                           {"all to one rank", test_all_to_one},
+                           {"one rank to all", test_from_one},
+                           {"nothing to move", test_nothing},
+                           {"thousands of records per pair", test_large},
+                           {"3-byte records", test_odd_record_size},
+                           {"duplicate check", test_duplicates},
+                           CU_TEST_INFO_NULL};
+    return cvseg_mpi_test_main(argc, argv, "mpi exchange", tests);
+}
