@@ -128,10 +128,13 @@ void cvseg_kmeans_quantize(double *z, int64_t n, int d, const cvseg_kmeans_expon
  * partial is then exact and independent of how rows are split.
  * distance: [n] or NULL, receives the squared distance to the chosen centre.
  * z: [d][n], centres: [k][d], label: [n] in/out (-1 = none yet).
- * partial must be zeroed by the caller (it is added to). OpenMP inside. */
-void cvseg_kmeans_assign(const double *z, int64_t n, int d, const double *centres, int k,
-                         const cvseg_kmeans_exponents *exponents, int32_t *label, double *distance,
-                         cvseg_kmeans_partial *partial);
+ * partial must be zeroed by the caller (it is added to). OpenMP inside.
+ * Any k >= 1 (not only CVSEG_KMEANS_MAX_K: k-means|| weighs thousands of
+ * candidates with it); all scratch is allocated before the parallel region.
+ * Returns CVSEG_ENOMEM (nothing assigned, partial untouched) when it cannot. */
+cvseg_status cvseg_kmeans_assign(const double *z, int64_t n, int d, const double *centres, int k,
+                                 const cvseg_kmeans_exponents *exponents, int32_t *label,
+                                 double *distance, cvseg_kmeans_partial *partial);
 
 /* distance[i] = cvseg_kmeans_distance2 of row i to centre label[i]: the same
  * bits as the assignment that produced label. OpenMP inside. */

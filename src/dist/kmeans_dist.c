@@ -21,6 +21,21 @@ typedef struct {
     cvseg_kmeans_exponents exponents;
 } run_context;
 
+/* One assignment pass over the local rows and the merge of its partial over
+ * all ranks (agreeing first, so a rank out of memory fails everywhere).
+ * Collective on comm. */
+static cvseg_status assign_and_reduce(MPI_Comm comm, const double *z, int64_t n, int d,
+                                      const double *centres, int k, const cvseg_kmeans_exponents *e,
+                                      int32_t *label, double *distance2,
+                                      cvseg_kmeans_partial *partial)
+{
+    cvseg_status status = cvseg_kmeans_assign(z, n, d, centres, k, e, label, distance2, partial);
+    status = cvseg_dist_agree(comm, status);
+    if (status == CVSEG_OK)
+        status = cvseg_dist_kmeans_allreduce(comm, partial);
+    return status;
+}
+
 /* Fetches global row `row` of z into out [d] on every rank. */
 static cvseg_status fetch_row(const run_context *ctx, int64_t row, double *out)
 {
@@ -248,11 +263,11 @@ static cvseg_status seed_parallel(const run_context *ctx, int k, uint64_t seed, 
             goto done;
         for (int64_t i = 0; i < ctx->n; ++i)
             scratch_label[i] = -1;
-        cvseg_kmeans_assign(ctx->z, ctx->n, d, candidates, (int)m, &ctx->exponents, scratch_label,
-                            NULL, &partial);
+        status = cvseg_kmeans_assign(ctx->z, ctx->n, d, candidates, (int)m, &ctx->exponents,
+                                     scratch_label, NULL, &partial);
         weights = malloc(sizeof(double) * (size_t)m);
         int64_t *sizes = malloc(sizeof(int64_t) * (size_t)m);
-        if (!weights || !sizes)
+        if (status == CVSEG_OK && (!weights || !sizes))
             status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
         status = cvseg_dist_agree(ctx->comm, status);
         if (status == CVSEG_OK) {
@@ -464,8 +479,8 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const
         while (state.iteration < config->max_iter && status == CVSEG_OK) {
             const double started = MPI_Wtime();
             cvseg_kmeans_partial_zero(&partial);
-            cvseg_kmeans_assign(z, n, d, centres, k, &ctx.exponents, label, NULL, &partial);
-            status = cvseg_dist_kmeans_allreduce(comm, &partial);
+            status =
+                assign_and_reduce(comm, z, n, d, centres, k, &ctx.exponents, label, NULL, &partial);
             if (status != CVSEG_OK)
                 break;
             int64_t empty = 0;
@@ -499,8 +514,8 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const
             break;
         /* Inertia at the final centres (the figure restarts are compared on). */
         cvseg_kmeans_partial_zero(&partial);
-        cvseg_kmeans_assign(z, n, d, centres, k, &ctx.exponents, label, distance2, &partial);
-        status = cvseg_dist_kmeans_allreduce(comm, &partial);
+        status = assign_and_reduce(comm, z, n, d, centres, k, &ctx.exponents, label, distance2,
+                                   &partial);
         if (status != CVSEG_OK)
             break;
         const double inertia = cvseg_fixed_to_double(partial.inertia, ctx.exponents.distance);
@@ -545,8 +560,8 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const
     /* Final assignment with the best centres (unless the last pass was it). */
     if (!assigned_best) {
         cvseg_kmeans_partial_zero(&partial);
-        cvseg_kmeans_assign(z, n, d, best_centres, k, &ctx.exponents, label, distance2, &partial);
-        status = cvseg_dist_kmeans_allreduce(comm, &partial);
+        status = assign_and_reduce(comm, z, n, d, best_centres, k, &ctx.exponents, label, distance2,
+                                   &partial);
     }
     if (status == CVSEG_OK) {
         memcpy(result->centres, best_centres, sizeof(double) * (size_t)(k * d));
@@ -600,8 +615,7 @@ cvseg_status cvseg_dist_kmeans_predict(MPI_Comm comm, double *z, int64_t n, int 
         cvseg_kmeans_quantize(z, n, d, &e);
         for (int64_t i = 0; i < n; ++i)
             label[i] = -1;
-        cvseg_kmeans_assign(z, n, d, centres, k, &e, label, distance2, &partial);
-        status = cvseg_dist_kmeans_allreduce(comm, &partial);
+        status = assign_and_reduce(comm, z, n, d, centres, k, &e, label, distance2, &partial);
         if (status == CVSEG_OK)
             *inertia = cvseg_fixed_to_double(partial.inertia, e.distance);
     }

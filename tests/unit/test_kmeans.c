@@ -815,6 +815,51 @@ static void test_exponents_bound_distances(void)
     }
 }
 
+/* k-means|| weighs its candidates with the assignment kernel: thousands of
+ * centres, far beyond CVSEG_KMEANS_MAX_K (the kernel once kept them in
+ * stack tables of 256 entries). Vector (d 3) and scalar (d 7) paths. */
+static void test_assign_many_centres(void)
+{
+    enum { N = 5003, K = 3000, MAX_D = 7 };
+    double *z = malloc(sizeof(double) * N * MAX_D), *centres = malloc(sizeof(double) * K * MAX_D);
+    double *dist = malloc(sizeof(double) * N), *dist_ref = malloc(sizeof(double) * N);
+    int32_t *label = malloc(sizeof(int32_t) * N), *label_ref = malloc(sizeof(int32_t) * N);
+    CU_ASSERT_FATAL(z && centres && dist && dist_ref && label && label_ref);
+    const int dims[2] = {3, 7};
+    for (int v = 0; v < 2; ++v) {
+        const int d = dims[v];
+        for (int64_t t = 0; t < (int64_t)N * d; ++t)
+            z[t] = next_normal();
+        for (int c = 0; c < K; ++c)
+            for (int j = 0; j < d; ++j)
+                centres[c * d + j] = z[(int64_t)j * N + (c * 7919) % N];
+        const cvseg_kmeans_exponents e = cvseg_kmeans_exponents_for(max_abs_of(z, N * d), d);
+        cvseg_kmeans_quantize(z, N, d, &e);
+        for (int c = 0; c < K; ++c)
+            for (int j = 0; j < d; ++j)
+                centres[c * d + j] = z[(int64_t)j * N + (c * 7919) % N];
+        for (int i = 0; i < N; ++i)
+            label[i] = label_ref[i] = -1;
+        cvseg_kmeans_partial ref, got;
+        CU_ASSERT_FATAL(cvseg_kmeans_partial_alloc(&ref, K, d) == CVSEG_OK);
+        CU_ASSERT_FATAL(cvseg_kmeans_partial_alloc(&got, K, d) == CVSEG_OK);
+        reference_assign(z, N, d, centres, K, &e, label_ref, dist_ref, &ref);
+        CVSEG_ASSERT_EQUAL_I64(cvseg_kmeans_assign(z, N, d, centres, K, &e, label, dist, &got),
+                               CVSEG_OK);
+        CU_ASSERT(same_partial(&got, &ref));
+        CU_ASSERT(memcmp(label, label_ref, sizeof(int32_t) * N) == 0);
+        CU_ASSERT(memcmp(dist, dist_ref, sizeof(double) * N) == 0);
+        cvseg_kmeans_partial_free(&ref);
+        cvseg_kmeans_partial_free(&got);
+    }
+    free(z);
+    free(centres);
+    free(dist);
+    free(dist_ref);
+    free(label);
+    free(label_ref);
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {
@@ -825,6 +870,7 @@ int main(void)
         {"vector and scalar paths follow the documented expressions, bit for bit",
          test_paths_follow_the_documented_expressions},
         {"ties go to the lowest centre index", test_ties_go_to_lowest_index},
+        {"assignment with 3000 centres (k-means|| candidates)", test_assign_many_centres},
         {"update: empty clusters keep their centre; squared shift",
          test_update_empty_cluster_and_shift},
         {"min_update / trial_potential / pick_by_weight over chunks",
