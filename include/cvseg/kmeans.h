@@ -196,4 +196,29 @@ cvseg_status cvseg_kmeans_weighted_plusplus(const double *candidates, const doub
 void cvseg_kmeans_order(const double *centres, const int64_t *count, int k, int d,
                         const double *orientation, int *order);
 
+/* --- distinct rows ----------------------------------------------------- */
+
+/* A set of up to `limit` distinct rows of d doubles (equal by value: -0.0
+ * equals 0.0), in the order first added. K-Means needs at least k distinct
+ * rows: counting them only up to k keeps the check cheap (typically the
+ * first k rows are distinct). Merge per-rank sets by adding their rows in
+ * rank order: if the merged count is below the limit it is the exact number
+ * of distinct rows over all ranks. */
+typedef struct {
+    int d, limit;
+    int64_t count;    /* rows held, <= limit */
+    double *rows;     /* [limit][d] */
+    int64_t *slot;    /* [capacity] index into rows or -1 */
+    int64_t capacity; /* power of two, > 2 * limit */
+} cvseg_distinct_set;
+
+/* CVSEG_ENOMEM when the set cannot be allocated; 1 <= d <= CVSEG_KMEANS_MAX_D,
+ * limit >= 1 (else CVSEG_EINTERNAL). */
+cvseg_status cvseg_distinct_init(cvseg_distinct_set *set, int d, int limit);
+void cvseg_distinct_free(cvseg_distinct_set *set);
+/* Adds row x [d] unless held or the set is full. */
+void cvseg_distinct_add(cvseg_distinct_set *set, const double *x);
+/* Adds the rows of column-major z [d][n] in row order, stopping once full. */
+void cvseg_distinct_add_columns(cvseg_distinct_set *set, const double *z, int64_t n);
+
 #endif

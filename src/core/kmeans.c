@@ -729,3 +729,76 @@ void cvseg_kmeans_order(const double *centres, const int64_t *count, int k, int 
     for (int c = 0; c < k; ++c)
         order[c] = entries[c].index;
 }
+
+/* --- distinct rows ------------------------------------------------------- */
+
+cvseg_status cvseg_distinct_init(cvseg_distinct_set *set, int d, int limit)
+{
+    memset(set, 0, sizeof *set);
+    if (d < 1 || d > CVSEG_KMEANS_MAX_D || limit < 1)
+        return CVSEG_FAIL(CVSEG_EINTERNAL, "distinct rows: d = %d, limit = %d out of range", d,
+                          limit);
+    set->d = d;
+    set->limit = limit;
+    set->capacity = 4;
+    while (set->capacity <= 2 * (int64_t)limit)
+        set->capacity *= 2;
+    set->rows = malloc(sizeof(double) * (size_t)limit * (size_t)(d > 0 ? d : 1));
+    set->slot = malloc(sizeof(int64_t) * (size_t)set->capacity);
+    if (!set->rows || !set->slot) {
+        cvseg_distinct_free(set);
+        return CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %d distinct rows", limit);
+    }
+    for (int64_t s = 0; s < set->capacity; ++s)
+        set->slot[s] = -1;
+    return CVSEG_OK;
+}
+
+void cvseg_distinct_free(cvseg_distinct_set *set)
+{
+    free(set->rows);
+    free(set->slot);
+    set->rows = NULL;
+    set->slot = NULL;
+}
+
+/* Hash of a row by value (-0.0 hashed as 0.0). */
+static uint64_t distinct_hash(const double *x, int d)
+{
+    uint64_t h = 0x243F6A8885A308D3ULL;
+    for (int j = 0; j < d; ++j) {
+        const double v = x[j] == 0.0 ? 0.0 : x[j];
+        uint64_t bits;
+        memcpy(&bits, &v, sizeof bits);
+        h = cvseg_mix64(h ^ bits);
+    }
+    return h;
+}
+
+void cvseg_distinct_add(cvseg_distinct_set *set, const double *x)
+{
+    if (set->count >= set->limit)
+        return;
+    const uint64_t mask = (uint64_t)set->capacity - 1;
+    uint64_t s = distinct_hash(x, set->d) & mask;
+    for (; set->slot[s] >= 0; s = (s + 1) & mask) {
+        const double *held = set->rows + set->slot[s] * set->d;
+        int same = 1;
+        for (int j = 0; j < set->d && same; ++j)
+            same = held[j] == x[j];
+        if (same)
+            return;
+    }
+    memcpy(set->rows + set->count * set->d, x, sizeof(double) * (size_t)set->d);
+    set->slot[s] = set->count++;
+}
+
+void cvseg_distinct_add_columns(cvseg_distinct_set *set, const double *z, int64_t n)
+{
+    double row[CVSEG_KMEANS_MAX_D];
+    for (int64_t i = 0; i < n && set->count < set->limit; ++i) {
+        for (int j = 0; j < set->d; ++j)
+            row[j] = z[(int64_t)j * n + i];
+        cvseg_distinct_add(set, row);
+    }
+}

@@ -424,13 +424,33 @@ static void test_too_few_rows(void)
     free_rows(&mine);
 }
 
-/* Many identical rows (3 distinct points, k = 3 and k = 4): deterministic,
- * no NaN, sizes add up. */
+/* Many identical rows (3 distinct points): k = 3 works (deterministic, no
+ * NaN, sizes add up, no empty cluster); k = 4 and 5 are bad data on every
+ * rank, with a message naming the 3 distinct members (counted across ranks:
+ * most ranks hold all three points). Both seedings. */
 static void test_degenerate_data(void)
 {
-    for (int k = 3; k <= 4; ++k) {
-        const cvseg_kmeans_config config = base_config(k, CVSEG_INIT_PLUSPLUS);
-        run_and_compare(degenerate_value, 600, &config, 0, NULL);
+    for (int init = 0; init < 2; ++init) {
+        const cvseg_init_method how = init ? CVSEG_INIT_PARALLEL : CVSEG_INIT_PLUSPLUS;
+        const cvseg_kmeans_config config = base_config(3, how);
+        run_output keep;
+        run_and_compare(degenerate_value, 600, &config, 0, &keep);
+        for (int c = 0; c < 3 && keep.status == CVSEG_OK; ++c)
+            CU_ASSERT(keep.result.sizes[c] > 0);
+        free_output(&keep);
+        for (int k = 4; k <= 5; ++k) {
+            const cvseg_kmeans_config too_many = base_config(k, how);
+            const cvseg_block block = cvseg_block_partition(600, cvseg_test_size, cvseg_test_rank);
+            rows mine = make_rows(degenerate_value, block.offset, block.count);
+            cvseg_error_clear();
+            run_output out = run(cvseg_test_comm, &mine, &too_many);
+            CU_ASSERT_EQUAL(out.status, CVSEG_EDATA);
+            CU_ASSERT(cvseg_test_same_i64(out.status));
+            CU_ASSERT(strstr(cvseg_error_message(), "has only 3") != NULL);
+            cvseg_error_clear();
+            free_output(&out);
+            free_rows(&mine);
+        }
     }
 }
 

@@ -860,6 +860,60 @@ static void test_assign_many_centres(void)
     free(label_ref);
 }
 
+/* Distinct rows counted up to a limit, per simulated rank (P = 1..5, some
+ * chunks empty) and merged in rank order, against a brute-force count;
+ * -0.0 and 0.0 are one value. */
+static void test_distinct_rows_over_chunks(void)
+{
+    enum { N = 997, D = 3 };
+    double *z = malloc(sizeof(double) * N * D);
+    CU_ASSERT_FATAL(z != NULL);
+    for (int distinct_values = 1; distinct_values <= 7; distinct_values += 3) {
+        for (int64_t i = 0; i < N; ++i) {
+            const int v = (int)(next_u64() % (uint64_t)distinct_values);
+            for (int j = 0; j < D; ++j)
+                z[(int64_t)j * N + i] = v == 0 ? (i % 2 ? -0.0 : 0.0) : (double)(v * (j + 1));
+        }
+        int64_t brute = 0; /* rows whose value differs from every earlier row */
+        for (int64_t i = 0; i < N; ++i) {
+            int seen = 0;
+            for (int64_t h = 0; h < i && !seen; ++h)
+                seen = z[i] == z[h] && z[N + i] == z[N + h] && z[2 * N + i] == z[2 * N + h];
+            brute += !seen;
+        }
+        for (int limit = 1; limit <= 9; limit += 4)
+            for (int ranks = 1; ranks <= 5; ++ranks) {
+                cvseg_distinct_set merged;
+                CU_ASSERT_FATAL(cvseg_distinct_init(&merged, D, limit) == CVSEG_OK);
+                for (int r = 0; r < ranks; ++r) {
+                    /* rank 1 of 3 and more gets no rows */
+                    const int64_t from = N * r / ranks,
+                                  to = (ranks > 2 && r == 1) ? from : N * (r + 1) / ranks;
+                    double *chunk = chunk_copy(z, N, D, from, to);
+                    cvseg_distinct_set mine;
+                    CU_ASSERT_FATAL(cvseg_distinct_init(&mine, D, limit) == CVSEG_OK);
+                    cvseg_distinct_add_columns(&mine, chunk, to - from);
+                    for (int64_t v = 0; v < mine.count; ++v)
+                        cvseg_distinct_add(&merged, mine.rows + v * D);
+                    cvseg_distinct_free(&mine);
+                    free(chunk);
+                    if (to != N * (r + 1) / ranks) { /* the empty rank's rows go to the next */
+                        double *rest = chunk_copy(z, N, D, to, N * (r + 1) / ranks);
+                        CU_ASSERT_FATAL(cvseg_distinct_init(&mine, D, limit) == CVSEG_OK);
+                        cvseg_distinct_add_columns(&mine, rest, N * (r + 1) / ranks - to);
+                        for (int64_t v = 0; v < mine.count; ++v)
+                            cvseg_distinct_add(&merged, mine.rows + v * D);
+                        cvseg_distinct_free(&mine);
+                        free(rest);
+                    }
+                }
+                CVSEG_ASSERT_EQUAL_I64(merged.count, brute < limit ? brute : limit);
+                cvseg_distinct_free(&merged);
+            }
+    }
+    free(z);
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {
@@ -871,6 +925,7 @@ int main(void)
          test_paths_follow_the_documented_expressions},
         {"ties go to the lowest centre index", test_ties_go_to_lowest_index},
         {"assignment with 3000 centres (k-means|| candidates)", test_assign_many_centres},
+        {"distinct rows up to a limit over chunks", test_distinct_rows_over_chunks},
         {"update: empty clusters keep their centre; squared shift",
          test_update_empty_cluster_and_shift},
         {"min_update / trial_potential / pick_by_weight over chunks",
