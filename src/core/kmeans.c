@@ -402,13 +402,11 @@ cvseg_status cvseg_kmeans_assign(const double *z, int64_t n, int d, const double
     if (status != CVSEG_OK)
         return status;
     assign_fill_tables(&s, centres, k, d);
-    const double *const norm2 = s.norm2;
+    const double *const norm2 = s.norm2, *const table = s.table;
+    (void)table; /* unused by a scalar-only build */
     /* Rows per vector step; the scalar path takes whole rows. */
     const int64_t rows_per_group = vector ? VECTOR_ROWS : 1;
     const int64_t groups = n / rows_per_group;
-#if defined(__AVX2__) && defined(__FMA__)
-    const double *const table = s.table;
-#endif
 #pragma omp parallel num_threads(s.threads)
     {
         const int threads = omp_get_num_threads(), me = omp_get_thread_num();

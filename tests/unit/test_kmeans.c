@@ -14,6 +14,14 @@
 #include "cvseg/kmeans.h"
 #include "cvseg/partition.h"
 
+/* ASan builds: an impossible allocation returns NULL (as malloc does) instead
+ * of aborting, so the out-of-memory path can be tested. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "allocator_may_return_null=1";
+}
+
 static void assert_same_i128(cvseg_i128 a, cvseg_i128 b, const char *what)
 {
     if (a != b)
@@ -914,6 +922,25 @@ static void test_distinct_rows_over_chunks(void)
     free(z);
 }
 
+/* Scratch the assignment cannot get is a status, not a silent skip inside the
+ * threads: an absurd k (2^28 centres of d 8 need far more than this machine
+ * has) gives CVSEG_ENOMEM and leaves labels and the partial untouched. The
+ * centres are not read before the scratch exists. */
+static void test_assign_out_of_memory_is_a_status(void)
+{
+    double z[8] = {0}, centres[8] = {0};
+    int32_t label[1] = {-1};
+    cvseg_i128 sum[8] = {0};
+    int64_t count[1] = {0};
+    cvseg_kmeans_partial partial = {1 << 28, 8, sum, count, 0, 0};
+    const cvseg_kmeans_exponents e = cvseg_kmeans_exponents_for(1.0, 8);
+    CVSEG_ASSERT_EQUAL_I64(
+        cvseg_kmeans_assign(z, 1, 8, centres, 1 << 28, &e, label, NULL, &partial), CVSEG_ENOMEM);
+    CVSEG_ASSERT_EQUAL_I64(label[0], -1);
+    CVSEG_ASSERT_EQUAL_I64(partial.changed, 0);
+    cvseg_error_clear();
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {
@@ -926,6 +953,7 @@ int main(void)
         {"ties go to the lowest centre index", test_ties_go_to_lowest_index},
         {"assignment with 3000 centres (k-means|| candidates)", test_assign_many_centres},
         {"distinct rows up to a limit over chunks", test_distinct_rows_over_chunks},
+        {"assignment out of memory is a status", test_assign_out_of_memory_is_a_status},
         {"update: empty clusters keep their centre; squared shift",
          test_update_empty_cluster_and_shift},
         {"min_update / trial_potential / pick_by_weight over chunks",
