@@ -238,14 +238,16 @@ fi
 # Open MPI 4's mpirun answers SIGTERM by aborting the job (exit 1 whatever the ranks
 # return; it cannot forward SIGTERM). scripts/cvseg-run turns SIGTERM into SIGUSR1
 # for the launcher: every rank writes the checkpoint and exits 7, and so does the
-# launch. Each rank records its own code (mpirun is told not to kill the other
-# ranks when the first exits non-zero, so that every rank gets to record it).
+# launch. Each rank records its own code (its wrapper outlives the SIGTERM that
+# mpirun sends the other ranks once the first has exited non-zero).
 cat >rankrc.sh <<'EOF'
 #!/usr/bin/env bash
-# mpirun signals this script (its child): pass SIGUSR1 on to cvseg.
+# mpirun signals this script (its child): pass SIGUSR1 on to cvseg; a SIGTERM
+# (mpirun ending the job) only cuts the wait short, so the code is recorded.
 "$@" &
 child=$!
 trap 'got=1; kill -USR1 $child' USR1
+trap 'got=1' TERM
 while :; do
     got=0 rc=0
     wait $child || rc=$?
@@ -260,7 +262,7 @@ exit $rc
 EOF
 chmod +x rankrc.sh
 rm -f G.h5 G_model.h5 CKG.h5 rank.*.rc
-"$SOURCE_DIR/scripts/cvseg-run" "${MPIRUN[@]}" -np 2 --mca orte_abort_on_non_zero_status 0 ./rankrc.sh "$CVSEG" train --in big.h5 --out G.h5 \
+"$SOURCE_DIR/scripts/cvseg-run" "${MPIRUN[@]}" -np 2 ./rankrc.sh "$CVSEG" train --in big.h5 --out G.h5 \
     --model G_model.h5 "${SETTINGS[@]}" --checkpoint CKG.h5 >outG.txt 2>errG.txt &
 pid=$!
 if wait_for errG.txt 'restart 0 iteration +1:' "$pid"; then
