@@ -340,12 +340,13 @@ static cvseg_status assign_scratch_alloc(assign_scratch *s, int k, int d, int co
     s->threads = omp_get_max_threads();
     s->block_doubles = ((size_t)copies * (size_t)k * (size_t)stride + 7) / 8 * 8;
     const size_t threads = (size_t)s->threads;
-    s->norm2 = malloc(sizeof(double) * (size_t)k);
+    /* The largest first; stop at the first failure. */
     s->block = zeroed_aligned(threads * s->block_doubles);
-    s->sum = calloc(threads * (size_t)k * (size_t)d, sizeof(cvseg_i128));
-    s->count = calloc(threads * (size_t)k, sizeof(int64_t));
+    s->sum = s->block ? calloc(threads * (size_t)k * (size_t)d, sizeof(cvseg_i128)) : NULL;
+    s->count = s->sum ? calloc(threads * (size_t)k, sizeof(int64_t)) : NULL;
+    s->norm2 = s->count ? malloc(sizeof(double) * (size_t)k) : NULL;
 #if defined(__AVX2__) && defined(__FMA__)
-    if (vector)
+    if (vector && s->norm2)
         s->table = zeroed_aligned((size_t)k * TABLE_ROW(VECTOR_MAX_D));
 #endif
     if (!s->norm2 || !s->block || !s->sum || !s->count || (vector && !s->table)) {

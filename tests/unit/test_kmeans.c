@@ -828,7 +828,7 @@ static void test_exponents_bound_distances(void)
  * stack tables of 256 entries). Vector (d 3) and scalar (d 7) paths. */
 static void test_assign_many_centres(void)
 {
-    enum { N = 5003, K = 3000, MAX_D = 7 };
+    enum { N = 2003, K = 1200, MAX_D = 7 };
     double *z = malloc(sizeof(double) * N * MAX_D), *centres = malloc(sizeof(double) * K * MAX_D);
     double *dist = malloc(sizeof(double) * N), *dist_ref = malloc(sizeof(double) * N);
     int32_t *label = malloc(sizeof(int32_t) * N), *label_ref = malloc(sizeof(int32_t) * N);
@@ -951,7 +951,7 @@ int main(void)
         {"vector and scalar paths follow the documented expressions, bit for bit",
          test_paths_follow_the_documented_expressions},
         {"ties go to the lowest centre index", test_ties_go_to_lowest_index},
-        {"assignment with 3000 centres (k-means|| candidates)", test_assign_many_centres},
+        {"assignment with 1200 centres (k-means|| candidates)", test_assign_many_centres},
         {"distinct rows up to a limit over chunks", test_distinct_rows_over_chunks},
         {"assignment out of memory is a status", test_assign_out_of_memory_is_a_status},
         {"update: empty clusters keep their centre; squared shift",
