@@ -7,7 +7,8 @@
 #   - --k up to the CLI maximum (256) with k-means++ and k-means-parallel
 #   - fewer distinct members than k (all identical; three distinct values)
 #   - monetary beyond 1e150 refused; up to 1e150 finite moments, scaler and distances
-#   - dates outside 0001..9999, reference_date 2147483647 or with two values
+#   - dates outside 0001..9999 (members, transactions), reference_date 2147483647 or
+#     with two values; transaction amounts beyond 1e150
 #   - a CSV whose header repeats a used column name
 #   - --abc with --abc-cuts, report --model of other features, --init-from messages
 #   - score --previous: one new invalid member with monetary 1e30 (migration sums)
@@ -115,6 +116,16 @@ for name, extra in (("member_id", 10**9), ("last_purchase", ref - 5), ("frequenc
     cols[name] = np.append(cols[name], np.array([extra], cols[name].dtype))
 write("tonight.h5", cols)
 write("last_night.h5", small())
+# transactions: row 7 dated at INT32_MIN; row 9 with an amount of 1e300
+for name, row, column, value in (("tx_old_date.h5", 7, "date", np.iinfo(np.int32).min),
+                                  ("tx_huge_amount.h5", 9, "amount", 1e300)):
+    with h5py.File(name, "w") as f:
+        g = f.create_group("transactions")
+        cols = {"member_id": np.arange(12, dtype=np.int64) % 5,
+                "date": np.full(12, ref - 3, np.int32), "amount": np.full(12, 2.5)}
+        cols[column][row] = value
+        for key, values in cols.items():
+            g.create_dataset(key, data=values)
 EOF
 printf 'member_id,last_purchase,frequency,monetary,monetary\n1,2024-01-02,3,10.5,99\n2,2024-02-03,1,5.0,7\n' >repeated.csv
 
@@ -170,6 +181,8 @@ done
 refused "last_purchase at INT32_MIN" 2 "outside 0001-01-01..9999-12-31" rfm --in old_date.h5 --out out/r.h5
 refused "reference_date 2147483647" 2 "reference_date attribute 2147483647" rfm --in ref_max.h5 --out out/r.h5
 refused "reference_date with two values" 2 "has 2 values" rfm --in ref_two.h5 --out out/r.h5
+refused "aggregate: transaction dated INT32_MIN" 2 "'/transactions/date', row 7" aggregate --in tx_old_date.h5 --out out/m.h5 --reference-date 2024-12-31
+refused "aggregate: amount 1e300" 2 "'/transactions/amount', row 9" aggregate --in tx_huge_amount.h5 --out out/m.h5 --reference-date 2024-12-31
 refused "CSV repeats a used column" 2 "column 'monetary' appears more than once" import --format csv --in repeated.csv --out out/m.h5 --kind members --reference-date 2024-12-31
 
 # ------------------------------------------------------------------ models
