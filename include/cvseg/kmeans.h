@@ -128,10 +128,13 @@ void cvseg_kmeans_quantize(double *z, int64_t n, int d, const cvseg_kmeans_expon
  * partial is then exact and independent of how rows are split.
  * distance: [n] or NULL, receives the squared distance to the chosen centre.
  * z: [d][n], centres: [k][d], label: [n] in/out (-1 = none yet).
- * partial must be zeroed by the caller (it is added to). OpenMP inside. */
-void cvseg_kmeans_assign(const double *z, int64_t n, int d, const double *centres, int k,
-                         const cvseg_kmeans_exponents *exponents, int32_t *label, double *distance,
-                         cvseg_kmeans_partial *partial);
+ * partial must be zeroed by the caller (it is added to). OpenMP inside.
+ * Any k >= 1 (not only CVSEG_KMEANS_MAX_K: k-means|| weighs thousands of
+ * candidates with it); all scratch is allocated before the parallel region.
+ * Returns CVSEG_ENOMEM (nothing assigned, partial untouched) when it cannot. */
+cvseg_status cvseg_kmeans_assign(const double *z, int64_t n, int d, const double *centres, int k,
+                                 const cvseg_kmeans_exponents *exponents, int32_t *label,
+                                 double *distance, cvseg_kmeans_partial *partial);
 
 /* distance[i] = cvseg_kmeans_distance2 of row i to centre label[i]: the same
  * bits as the assignment that produced label. OpenMP inside. */
@@ -192,5 +195,30 @@ cvseg_status cvseg_kmeans_weighted_plusplus(const double *candidates, const doub
  * centre[j]), then descending size, then old index. order[new] = old. */
 void cvseg_kmeans_order(const double *centres, const int64_t *count, int k, int d,
                         const double *orientation, int *order);
+
+/* --- distinct rows ----------------------------------------------------- */
+
+/* A set of up to `limit` distinct rows of d doubles (equal by value: -0.0
+ * equals 0.0), in the order first added. K-Means needs at least k distinct
+ * rows: counting them only up to k keeps the check cheap (typically the
+ * first k rows are distinct). Merge per-rank sets by adding their rows in
+ * rank order: if the merged count is below the limit it is the exact number
+ * of distinct rows over all ranks. */
+typedef struct {
+    int d, limit;
+    int64_t count;    /* rows held, <= limit */
+    double *rows;     /* [limit][d] */
+    int64_t *slot;    /* [capacity] index into rows or -1 */
+    int64_t capacity; /* power of two, > 2 * limit */
+} cvseg_distinct_set;
+
+/* CVSEG_ENOMEM when the set cannot be allocated; 1 <= d <= CVSEG_KMEANS_MAX_D,
+ * limit >= 1 (else CVSEG_EINTERNAL). */
+cvseg_status cvseg_distinct_init(cvseg_distinct_set *set, int d, int limit);
+void cvseg_distinct_free(cvseg_distinct_set *set);
+/* Adds row x [d] unless held or the set is full. */
+void cvseg_distinct_add(cvseg_distinct_set *set, const double *x);
+/* Adds the rows of column-major z [d][n] in row order, stopping once full. */
+void cvseg_distinct_add_columns(cvseg_distinct_set *set, const double *z, int64_t n);
 
 #endif

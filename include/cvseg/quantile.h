@@ -17,6 +17,8 @@
 
 #include <stdint.h>
 
+#include "cvseg/status.h"
+
 #define CVSEG_SELECT_LEVELS      4
 #define CVSEG_SELECT_BINS        65536
 #define CVSEG_SELECT_MAX_TARGETS 16
@@ -37,13 +39,14 @@ void cvseg_select_init(cvseg_select_state *state, int m, const int64_t *ranks);
 
 /* Counts, for every target, the included values whose key matches the
  * target's prefix, by their next 16 key bits. hist: [m][CVSEG_SELECT_BINS],
- * zeroed and filled here. x: [n], include: [n] or NULL. OpenMP inside. */
-void cvseg_select_histogram(const cvseg_select_state *state, const double *x,
-                            const uint8_t *include, int64_t n, int64_t *hist);
+ * zeroed and filled here. x: [n], include: [n] or NULL. OpenMP inside.
+ * CVSEG_ENOMEM when the per-thread histograms cannot be allocated. */
+cvseg_status cvseg_select_histogram(const cvseg_select_state *state, const double *x,
+                                    const uint8_t *include, int64_t n, int64_t *hist);
 
 /* The same over precomputed order keys (e.g. cvseg_i64_key of member ids). */
-void cvseg_select_histogram_keys(const cvseg_select_state *state, const uint64_t *keys,
-                                 const uint8_t *include, int64_t n, int64_t *hist);
+cvseg_status cvseg_select_histogram_keys(const cvseg_select_state *state, const uint64_t *keys,
+                                         const uint8_t *include, int64_t n, int64_t *hist);
 
 /* Given the global histogram (summed over all ranks), fixes the next 16 bits
  * of every target. Returns 0, or -1 if a rank lies beyond the counted values
@@ -59,7 +62,7 @@ void cvseg_select_values(const cvseg_select_state *state, double *values);
 int64_t cvseg_quantile_rank(int64_t q, int64_t parts, int64_t n);
 
 /* Convenience for one process: selects the ranks directly (tests). */
-void cvseg_select_local(const double *x, const uint8_t *include, int64_t n, int m,
-                        const int64_t *ranks, double *values);
+cvseg_status cvseg_select_local(const double *x, const uint8_t *include, int64_t n, int m,
+                                const int64_t *ranks, double *values);
 
 #endif

@@ -9,17 +9,29 @@
 #ifndef CVSEG_RFM_H
 #define CVSEG_RFM_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include "cvseg/fixed.h"
 #include "cvseg/status.h"
+
+/* Real-valued inputs (monetary, LRFMC distance and discount, custom feature
+ * columns) must be finite with |x| <= CVSEG_VALUE_MAX: then every square of a
+ * difference that the moments and K-Means form stays finite ((2e150)^2 =
+ * 4e300 < DBL_MAX). Other values are bad input, like NaN (status INVALID). */
+#define CVSEG_VALUE_MAX 1e150
+static inline int cvseg_value_valid(double x)
+{
+    return fabs(x) <= CVSEG_VALUE_MAX; /* false for NaN */
+}
 
 /* Per-member status (HDF5 enum "member_status"). */
 typedef enum {
     CVSEG_MEMBER_OK = 0,
     CVSEG_MEMBER_MISSING_FARE = 1, /* LRFMC: a yearly fare total is missing */
     CVSEG_MEMBER_INCONSISTENT = 2, /* LRFMC: fare 0, discount > 0, distance > 0 */
-    CVSEG_MEMBER_INVALID = 3,      /* NaN/Inf, negative F, dates out of order */
+    CVSEG_MEMBER_INVALID = 3,      /* NaN/Inf/|x| > 1e150, negative F, dates out of order or
+                                      outside 0001..9999 */
     CVSEG_MEMBER_STATUS_COUNT = 4
 } cvseg_member_status;
 
@@ -74,8 +86,9 @@ typedef struct {
 } cvseg_rfm_model;
 
 /* RFM features from a member table. R = reference_date - last_purchase (days),
- * F = frequency, M = monetary. status[i] = INVALID when M is NaN/Inf, F < 0, or
- * last_purchase > reference_date; else OK (status is only ever raised, so a
+ * F = frequency, M = monetary. status[i] = INVALID when M is not
+ * cvseg_value_valid, F < 0, last_purchase > reference_date, or a date is not
+ * cvseg_date_valid; else OK (status is only ever raised, so a
  * status set by an earlier rule stays). first_purchase may be NULL; when given,
  * first > last is INVALID too. */
 void cvseg_rfm_features(const int32_t *last_purchase, const int32_t *first_purchase,

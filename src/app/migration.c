@@ -37,6 +37,12 @@ static double double_of(int64_t b)
     return x;
 }
 
+/* |x| for finite x, 0 for NaN / Inf (amounts the matrices skip). */
+static double migration_finite_abs(double x)
+{
+    return isfinite(x) ? fabs(x) : 0.0;
+}
+
 /* Sends n records of WORDS int64 to their owner ranks; returns the received
  * records (allocated), their count and the plan (for the reply). */
 static cvseg_status scatter_records(MPI_Comm comm, int ranks, const int64_t *records, int64_t n,
@@ -225,8 +231,12 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
     const double bound =
         fmax(fmax(fabs(job->rfm_moments[2].min), fabs(job->rfm_moments[2].max)), 1.0);
     double old_bound = bound;
+    /* The bound covers every amount added below: last night's rows and all of
+     * tonight's rows (dropped and invalid members too), NaN/Inf excluded. */
     for (int64_t o = 0; o < old_n; ++o)
-        old_bound = fmax(old_bound, fabs(double_of(old_received[o * WORDS + 5])));
+        old_bound = fmax(old_bound, migration_finite_abs(double_of(old_received[o * WORDS + 5])));
+    for (int64_t t = 0; t < new_n; ++t)
+        old_bound = fmax(old_bound, migration_finite_abs(double_of(new_received[t * WORDS + 5])));
     status = cvseg_dist_max_f64(app->comm, &old_bound, 1);
     if (status != CVSEG_OK)
         goto done;

@@ -58,6 +58,35 @@ static const char *const rfm_feature_names[3] = {"recency", "frequency", "moneta
 static const char *const lrfmc_feature_names[5] = {"length", "recency", "frequency", "mileage",
                                                    "discount"};
 
+/* --features COL,COL,...: one to CVSEG_MAX_FEATURES distinct, non-empty
+ * names (no empty list, no empty element, no trailing comma). */
+static cvseg_status parse_feature_list(const char *features, cvseg_job *job)
+{
+    cvseg_status status = CVSEG_OK;
+    job->feature_set = CVSEG_FEATURES_CUSTOM;
+    job->d = 0;
+    const char *at = features;
+    do {
+        const char *comma = strchr(at, ',');
+        const size_t length = comma ? (size_t)(comma - at) : strlen(at);
+        if (length == 0 || length >= 64 || job->d >= CVSEG_MAX_FEATURES) {
+            status = CVSEG_FAIL(CVSEG_EUSAGE,
+                                "option --features: '%s': expected rfm, lrfmc or a list of 1 to "
+                                "%d column names separated by commas",
+                                features, CVSEG_MAX_FEATURES);
+            break;
+        }
+        snprintf(job->feature_names[job->d], 64, "%.*s", (int)length, at);
+        for (int j = 0; j < job->d && status == CVSEG_OK; ++j)
+            if (strcmp(job->feature_names[j], job->feature_names[job->d]) == 0)
+                status = CVSEG_FAIL(CVSEG_EUSAGE, "option --features: column '%s' given twice",
+                                    job->feature_names[j]);
+        job->d += 1;
+        at = comma ? comma + 1 : NULL;
+    } while (at && status == CVSEG_OK);
+    return status;
+}
+
 cvseg_status cvseg_job_settings(cvseg_app *app, const cvseg_options *options, cvseg_job *job)
 {
     cvseg_status status = CVSEG_OK;
@@ -90,6 +119,9 @@ cvseg_status cvseg_job_settings(cvseg_app *app, const cvseg_options *options, cv
     job->baseline_median = strcmp(baseline, "median") == 0;
     snprintf(job->abc_preset, sizeof job->abc_preset, "%s", abc);
     status = cvseg_abc_preset(abc, &job->abc);
+    if (status == CVSEG_OK && cvseg_opt_has(options, "abc") && cvseg_opt_has(options, "abc-cuts"))
+        status = CVSEG_FAIL(CVSEG_EUSAGE,
+                            "options --abc and --abc-cuts exclude each other (give one of them)");
     if (status == CVSEG_OK && cvseg_opt_has(options, "abc-cuts")) {
         double a = 0, b = 0;
         if (sscanf(cvseg_opt(options, "abc-cuts"), "%lf,%lf", &a, &b) != 2 || !(a > 0) ||
@@ -113,21 +145,7 @@ cvseg_status cvseg_job_settings(cvseg_app *app, const cvseg_options *options, cv
         for (int j = 0; j < 5; ++j)
             snprintf(job->feature_names[j], 64, "%s", lrfmc_feature_names[j]);
     } else {
-        job->feature_set = CVSEG_FEATURES_CUSTOM;
-        job->d = 0;
-        const char *at = features;
-        while (*at && status == CVSEG_OK) {
-            const char *comma = strchr(at, ',');
-            const size_t length = comma ? (size_t)(comma - at) : strlen(at);
-            if (length == 0 || length >= 64 || job->d >= CVSEG_MAX_FEATURES)
-                status = CVSEG_FAIL(CVSEG_EUSAGE,
-                                    "option --features: expected rfm, lrfmc or a list of up to %d "
-                                    "column names separated by commas",
-                                    CVSEG_MAX_FEATURES);
-            else
-                snprintf(job->feature_names[job->d++], 64, "%.*s", (int)length, at);
-            at = comma ? comma + 1 : at + length;
-        }
+        status = parse_feature_list(features, job);
     }
     /* log1p applies to the skewed count and amount features. */
     for (int j = 0; j < job->d && strcmp(transform, "log1p") == 0; ++j)
@@ -202,7 +220,15 @@ static cvseg_status report_first_invalid(cvseg_app *app, cvseg_job *job, const i
         const int64_t i = mine;
         char reason[256];
         const char *column = column_of(job, "monetary");
-        if (freq && freq[i] < 0) {
+        if (!cvseg_date_valid(last[i]) || (first && !cvseg_date_valid(first[i]))) {
+            const int bad_last = !cvseg_date_valid(last[i]);
+            column = column_of(job, bad_last                                   ? "last_purchase"
+                                    : job->feature_set == CVSEG_FEATURES_LRFMC ? "join_date"
+                                                                               : "first_purchase");
+            snprintf(reason, sizeof reason,
+                     "date %d (days since 1970-01-01) is outside 0001-01-01..9999-12-31",
+                     bad_last ? last[i] : first[i]);
+        } else if (freq && freq[i] < 0) {
             column = column_of(job, job->feature_set == CVSEG_FEATURES_LRFMC ? "flight_count"
                                                                              : "frequency");
             snprintf(reason, sizeof reason, "negative frequency %d", freq[i]);
@@ -220,7 +246,8 @@ static cvseg_status report_first_invalid(cvseg_app *app, cvseg_job *job, const i
         } else {
             if (job->feature_set == CVSEG_FEATURES_LRFMC)
                 column = column_of(job, "seg_km_sum");
-            snprintf(reason, sizeof reason, "value is NaN or infinite (%g)", job->monetary[i]);
+            snprintf(reason, sizeof reason, "value is NaN, infinite or beyond +-1e150 (%g)",
+                     job->monetary[i]);
         }
         status = CVSEG_FAIL(CVSEG_EDATA,
                             "file '%s', dataset '/members/%s', row %lld (member_id %lld): %s "
@@ -276,6 +303,13 @@ cvseg_status cvseg_job_load(cvseg_app *app, cvseg_job *job)
         status = cvseg_dist_agree(app->comm, status);
         if (status != CVSEG_OK)
             goto done;
+        if (!cvseg_date_valid(job->reference_date)) {
+            status = CVSEG_FAIL(CVSEG_EDATA,
+                                "file '%s', group '/members': reference_date attribute %d (days "
+                                "since 1970-01-01) is outside 0001-01-01..9999-12-31",
+                                job->input_path, job->reference_date);
+            goto done;
+        }
     }
     const cvseg_block block = cvseg_block_partition(job->n_global, app->ranks, app->rank);
     job->offset = block.offset;
@@ -358,7 +392,7 @@ cvseg_status cvseg_job_load(cvseg_app *app, cvseg_job *job)
                 double *column = job->features + (int64_t)j * n;
                 status = read_column(reader, job, job->feature_names[j], CVSEG_T_F64, column);
                 for (int64_t i = 0; i < n && status == CVSEG_OK; ++i)
-                    if (!isfinite(column[i]) && job->status[i] == CVSEG_MEMBER_OK)
+                    if (!cvseg_value_valid(column[i]) && job->status[i] == CVSEG_MEMBER_OK)
                         job->status[i] = CVSEG_MEMBER_INVALID;
             }
             if (status != CVSEG_OK)

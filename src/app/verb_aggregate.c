@@ -125,10 +125,15 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
 
     /* Filter in place (file order kept), counting what is left out. */
     int64_t kept = 0, bad_row = -1;
+    int32_t bad_date = 0;
+    double bad_amount = 0.0;
     for (int64_t i = 0; i < n; ++i) {
         const int is_return = amounts[i] <= 0.0;
-        if (amounts[i] != amounts[i] && bad_row < 0)
+        if ((!cvseg_value_valid(amounts[i]) || !cvseg_date_valid(dates[i])) && bad_row < 0) {
             bad_row = block.offset + i;
+            bad_date = dates[i];
+            bad_amount = amounts[i];
+        }
         counts[2] += is_return;
         if (dates[i] > reference) {
             counts[4] += 1;
@@ -150,11 +155,18 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
         int64_t first_bad = bad_row < 0 ? INT64_MAX : bad_row;
         status = cvseg_dist_check(
             MPI_Allreduce(MPI_IN_PLACE, &first_bad, 1, MPI_INT64_T, MPI_MIN, app->comm),
-            "first NaN amount");
-        if (status == CVSEG_OK && first_bad != INT64_MAX && first_bad == bad_row)
-            status = CVSEG_FAIL(
-                CVSEG_EDATA, "file '%s', dataset '/transactions/amount', row %lld: amount is NaN",
-                input, (long long)first_bad);
+            "first invalid transaction row");
+        if (status == CVSEG_OK && first_bad != INT64_MAX && first_bad == bad_row &&
+            !cvseg_date_valid(bad_date))
+            status = CVSEG_FAIL(CVSEG_EDATA,
+                                "file '%s', dataset '/transactions/date', row %lld: date %d (days "
+                                "since 1970-01-01) is outside 0001-01-01..9999-12-31",
+                                input, (long long)first_bad, bad_date);
+        else if (status == CVSEG_OK && first_bad != INT64_MAX && first_bad == bad_row)
+            status = CVSEG_FAIL(CVSEG_EDATA,
+                                "file '%s', dataset '/transactions/amount', row %lld: amount is "
+                                "NaN, infinite or beyond +-1e150 (%g)",
+                                input, (long long)first_bad, bad_amount);
         status = cvseg_dist_agree(app->comm, status);
         if (status != CVSEG_OK)
             goto done;

@@ -342,6 +342,16 @@ static int find_column(const import_plan *plan, const char *name)
     return found;
 }
 
+/* The second column named name (the first repeat), or -1. */
+static int find_repeat(const import_plan *plan, const char *name)
+{
+    int seen = 0, repeat = -1;
+    for (int c = 0; c < plan->n_columns && repeat < 0; ++c)
+        if (strcmp(plan->names[c], name) == 0 && seen++)
+            repeat = c;
+    return repeat;
+}
+
 static void free_names(import_plan *plan)
 {
     if (plan->names)
@@ -431,6 +441,14 @@ static cvseg_status resolve_columns(import_plan *plan)
             continue;
         const char *name = plan->mapped[f] ? plan->mapped[f] : fields[f].name;
         plan->column[f] = find_column(plan, name);
+        const int repeat = plan->column[f] >= 0 ? find_repeat(plan, name) : -1;
+        if (repeat >= 0) {
+            status = CVSEG_FAIL(CVSEG_EDATA,
+                                "file '%s': column '%s' appears more than once in the header "
+                                "(columns %d and %d); rename one or map another",
+                                plan->path, name, plan->column[f] + 1, repeat + 1);
+            goto done;
+        }
         if (plan->column[f] < 0 && plan->mapped[f]) {
             status = CVSEG_FAIL(CVSEG_EDATA,
                                 "file '%s': column '%s' (--map %s=%s) is not in the header; "

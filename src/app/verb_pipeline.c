@@ -275,10 +275,15 @@ cvseg_status cvseg_verb_train(cvseg_app *app)
         cvseg_job old;
         memset(&old, 0, sizeof old);
         status = cvseg_model_read(app, &old, cvseg_opt(&options, "init-from"));
-        if (status == CVSEG_OK && (old.d != job.d || (k > 0 && old.k != k)))
-            status = CVSEG_FAIL(
-                CVSEG_EUSAGE, "--init-from %s: model has k = %d, d = %d; this run k = %lld, d = %d",
-                cvseg_opt(&options, "init-from"), old.k, old.d, (long long)k, job.d);
+        if (status == CVSEG_OK && old.d != job.d)
+            status = CVSEG_FAIL(CVSEG_EUSAGE,
+                                "--init-from %s: model has d = %d features, this run has d = %d",
+                                cvseg_opt(&options, "init-from"), old.d, job.d);
+        if (status == CVSEG_OK && k > 0 && old.k != k)
+            status = CVSEG_FAIL(CVSEG_EUSAGE,
+                                "--init-from %s: model has k = %d, this run asks for k = %lld "
+                                "(leave out --k to take the model's)",
+                                cvseg_opt(&options, "init-from"), old.k, (long long)k);
         for (int j = 0; j < job.d && status == CVSEG_OK; ++j)
             if (strcmp(old.feature_names[j], job.feature_names[j]) != 0 ||
                 old.log1p[j] != job.log1p[j])

@@ -189,6 +189,38 @@ static void render(FILE *out, json_t *doc, int markdown)
     fprintf(out, "\n");
 }
 
+/* The clustering features of a results document, comma-separated: the
+ * K-Means feature list, else the RFM / LRFMC set; "" when unknown. */
+static void report_result_features(const json_t *doc, char *out, size_t capacity)
+{
+    const json_t *names = json_object_get(json_object_get(doc, "kmeans"), "features");
+    const char *set = json_string_value(json_object_get(doc, "features"));
+    size_t used = 0;
+    out[0] = '\0';
+    if (json_is_array(names)) {
+        for (size_t j = 0; j < json_array_size(names) && used < capacity; ++j)
+            used += (size_t)snprintf(out + used, capacity - used, "%s%s", j ? "," : "",
+                                     json_string_value(json_array_get(names, j)));
+    } else if (set && strcmp(set, "rfm") == 0) {
+        snprintf(out, capacity, "recency,frequency,monetary");
+    } else if (set && strcmp(set, "lrfmc") == 0) {
+        snprintf(out, capacity, "length,recency,frequency,mileage,discount");
+    }
+}
+
+/* EUSAGE when the model was trained on other features than the results. */
+static cvseg_status report_check_model(const json_t *doc, const char *model_names,
+                                       const char *model_path, const char *results_path)
+{
+    char result_names[4096];
+    report_result_features(doc, result_names, sizeof result_names);
+    if (result_names[0] && strcmp(result_names, model_names) != 0)
+        return CVSEG_FAIL(CVSEG_EUSAGE,
+                          "--model %s: trained on features '%s', but results '%s' have '%s'",
+                          model_path, model_names, results_path, result_names);
+    return CVSEG_OK;
+}
+
 cvseg_status cvseg_verb_report(cvseg_app *app)
 {
     cvseg_options options;
@@ -243,6 +275,12 @@ cvseg_status cvseg_verb_report(cvseg_app *app)
         if (status == CVSEG_OK)
             status =
                 cvseg_reader_attr_str(model, "/model", "input_file", input, sizeof input, &present);
+        char names[4096] = "";
+        if (status == CVSEG_OK)
+            status = cvseg_reader_attr_str(model, "/model", "feature_names", names, sizeof names,
+                                           &present);
+        if (status == CVSEG_OK)
+            status = report_check_model(doc, names, cvseg_opt(&options, "model"), path);
         status = cvseg_dist_agree(app->comm, status);
         cvseg_reader_close(model);
         if (status == CVSEG_OK)

@@ -309,85 +309,145 @@ static void assign_vector(const double *z, int64_t n, int d, const double *table
 #define VECTOR_COPIES 1
 #endif
 
-void cvseg_kmeans_assign(const double *z, int64_t n, int d, const double *centres, int k,
-                         const cvseg_kmeans_exponents *exponents, int32_t *label, double *distance,
-                         cvseg_kmeans_partial *partial)
+/* Scratch of one cvseg_kmeans_assign call, allocated before the parallel
+ * region (an allocation failure inside it could not be reported): the centre
+ * norms, the broadcast centre table of the vector path and, per thread, its
+ * block table and exact sums. Slices of thread t start at t * the slice size;
+ * block slices are whole 64-byte lines. */
+typedef struct {
+    int threads;
+    double *norm2; /* [k] */
+    double *table; /* [k][TABLE_ROW(d)] (vector path) or NULL */
+    double *block; /* [threads][block_doubles] */
+    size_t block_doubles;
+    cvseg_i128 *sum; /* [threads][k][d] */
+    int64_t *count;  /* [threads][k] */
+} assign_scratch;
+
+static void assign_scratch_free(assign_scratch *s)
 {
-    const double coordinate_scale = cvseg_fixed_scale(exponents->coordinate);
-    const double distance_scale = cvseg_fixed_scale(exponents->distance);
-    double norm2[CVSEG_KMEANS_MAX_K];
-    for (int c = 0; c < k; ++c)
-        norm2[c] = cvseg_kmeans_centre_norm2(centres + (int64_t)c * d, d);
-    const int vector = d <= VECTOR_MAX_D;
-    /* Rows per vector step; the scalar path takes whole rows. */
-    const int64_t rows_per_group = vector ? VECTOR_ROWS : 1;
-    const int64_t groups = n / rows_per_group;
+    free(s->norm2);
+    free(s->table);
+    free(s->block);
+    free(s->sum);
+    free(s->count);
+}
+
+static cvseg_status assign_scratch_alloc(assign_scratch *s, int k, int d, int copies, int stride,
+                                         int vector)
+{
+    memset(s, 0, sizeof *s);
+    s->threads = omp_get_max_threads();
+    s->block_doubles = ((size_t)copies * (size_t)k * (size_t)stride + 7) / 8 * 8;
+    const size_t threads = (size_t)s->threads;
+    /* The largest first; stop at the first failure. */
+    s->block = zeroed_aligned(threads * s->block_doubles);
+    s->sum = s->block ? calloc(threads * (size_t)k * (size_t)d, sizeof(cvseg_i128)) : NULL;
+    s->count = s->sum ? calloc(threads * (size_t)k, sizeof(int64_t)) : NULL;
+    s->norm2 = s->count ? malloc(sizeof(double) * (size_t)k) : NULL;
 #if defined(__AVX2__) && defined(__FMA__)
-    _Alignas(32) double table[CVSEG_KMEANS_MAX_K * TABLE_ROW(VECTOR_MAX_D)];
-    if (vector)
+    if (vector && s->norm2)
+        s->table = zeroed_aligned((size_t)k * TABLE_ROW(VECTOR_MAX_D));
+#endif
+    if (!s->norm2 || !s->block || !s->sum || !s->count || (vector && !s->table)) {
+        assign_scratch_free(s);
+        return CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the K-Means assignment (k=%d, d=%d)", k,
+                          d);
+    }
+    return CVSEG_OK;
+}
+
+/* ||c||^2 of every centre and, on the vector path, the broadcast table:
+ * norm2, -2 c_j and the index of each centre, 4 lanes each. */
+static void assign_fill_tables(assign_scratch *s, const double *centres, int k, int d)
+{
+    for (int c = 0; c < k; ++c)
+        s->norm2[c] = cvseg_kmeans_centre_norm2(centres + (int64_t)c * d, d);
+#if defined(__AVX2__) && defined(__FMA__)
+    if (s->table)
         for (int c = 0; c < k; ++c)
             for (int l = 0; l < 4; ++l) {
-                double *centre = table + (int64_t)c * TABLE_ROW(d);
-                centre[l] = norm2[c];
+                double *centre = s->table + (int64_t)c * TABLE_ROW(d);
+                centre[l] = s->norm2[c];
                 for (int j = 0; j < d; ++j)
                     centre[4 * (j + 1) + l] = -2.0 * centres[(int64_t)c * d + j];
                 centre[4 * (d + 1) + l] = (double)c;
             }
 #endif
-#pragma omp parallel
+}
+
+/* Adds every thread's exact sums and counts to the partial (integers: the
+ * order does not matter). */
+static void assign_merge_threads(const assign_scratch *s, int k, int d,
+                                 cvseg_kmeans_partial *partial)
+{
+    const size_t kd = (size_t)k * (size_t)d;
+    for (int th = 0; th < s->threads; ++th) {
+        for (size_t u = 0; u < kd; ++u)
+            partial->sum[u] += s->sum[(size_t)th * kd + u];
+        for (int c = 0; c < k; ++c)
+            partial->count[c] += s->count[(size_t)th * (size_t)k + (size_t)c];
+    }
+}
+
+cvseg_status cvseg_kmeans_assign(const double *z, int64_t n, int d, const double *centres, int k,
+                                 const cvseg_kmeans_exponents *exponents, int32_t *label,
+                                 double *distance, cvseg_kmeans_partial *partial)
+{
+    const double coordinate_scale = cvseg_fixed_scale(exponents->coordinate);
+    const double distance_scale = cvseg_fixed_scale(exponents->distance);
+    const int vector = d <= VECTOR_MAX_D;
+    const int copies = vector ? VECTOR_COPIES : 1, stride = vector ? VECTOR_STRIDE : d + 2;
+    assign_scratch s;
+    cvseg_status status = assign_scratch_alloc(&s, k, d, copies, stride, vector);
+    if (status != CVSEG_OK)
+        return status;
+    assign_fill_tables(&s, centres, k, d);
+    const double *const norm2 = s.norm2, *const table = s.table;
+    (void)table; /* unused by a scalar-only build */
+    /* Rows per vector step; the scalar path takes whole rows. */
+    const int64_t rows_per_group = vector ? VECTOR_ROWS : 1;
+    const int64_t groups = n / rows_per_group;
+#pragma omp parallel num_threads(s.threads)
     {
-        thread_sums t = {NULL,
-                         vector ? VECTOR_COPIES : 1,
-                         vector ? VECTOR_STRIDE : d + 2,
+        const int threads = omp_get_num_threads(), me = omp_get_thread_num();
+        thread_sums t = {s.block + (size_t)me * s.block_doubles,
+                         copies,
+                         stride,
                          coordinate_scale,
-                         calloc((size_t)k * (size_t)d, sizeof(cvseg_i128)),
-                         calloc((size_t)k, sizeof(int64_t)),
+                         s.sum + (size_t)me * (size_t)k * (size_t)d,
+                         s.count + (size_t)me * (size_t)k,
                          0,
                          0};
-        t.block = zeroed_aligned((size_t)t.copies * (size_t)k * (size_t)t.stride);
-        const int ok = t.block && t.sum && t.count;
         /* Static split of whole groups over threads; the tail goes to the last thread. */
-        const int threads = omp_get_num_threads(), me = omp_get_thread_num();
         const int64_t g_begin = groups * me / threads, g_end = groups * (me + 1) / threads;
-        if (ok) {
-            int64_t scalar_begin = g_begin, scalar_end = g_end; /* rows on the scalar path */
+        int64_t scalar_begin = g_begin, scalar_end = g_end; /* rows on the scalar path */
 #if defined(__AVX2__) && defined(__FMA__)
-            if (vector) {
-                assign_vector(z, n, d, table, k, distance_scale, label, distance, g_begin, g_end,
-                              &t);
-                scalar_begin = groups * rows_per_group;
-                scalar_end = me == threads - 1 ? n : scalar_begin;
-            }
-#endif
-            int rows = 0;
-            for (int64_t row = scalar_begin; row < scalar_end; ++row) {
-                assign_row(z, n, row, d, centres, norm2, k, distance_scale, label, distance,
-                           t.block, t.stride, &t.changed);
-                if (++rows == FLUSH_TERMS) {
-                    flush(&t, k, d);
-                    rows = 0;
-                }
-            }
-            flush(&t, k, d);
+        if (vector) {
+            assign_vector(z, n, d, table, k, distance_scale, label, distance, g_begin, g_end, &t);
+            scalar_begin = groups * rows_per_group;
+            scalar_end = me == threads - 1 ? n : scalar_begin;
         }
+#endif
+        int rows = 0;
+        for (int64_t row = scalar_begin; row < scalar_end; ++row) {
+            assign_row(z, n, row, d, centres, norm2, k, distance_scale, label, distance, t.block,
+                       t.stride, &t.changed);
+            if (++rows == FLUSH_TERMS) {
+                flush(&t, k, d);
+                rows = 0;
+            }
+        }
+        flush(&t, k, d);
 #pragma omp critical(cvseg_kmeans_assign)
         {
-            if (ok) {
-                for (int64_t u = 0; u < (int64_t)k * d; ++u)
-                    partial->sum[u] += t.sum[u];
-                for (int c = 0; c < k; ++c)
-                    partial->count[c] += t.count[c];
-                partial->inertia += t.inertia;
-                partial->changed += t.changed;
-            } else {
-                /* Cannot happen for sane k, d; make it visible, never silent. */
-                partial->changed = -1;
-            }
+            partial->inertia += t.inertia;
+            partial->changed += t.changed;
         }
-        free(t.block);
-        free(t.sum);
-        free(t.count);
     }
+    assign_merge_threads(&s, k, d, partial);
+    assign_scratch_free(&s);
+    return status;
 }
 
 void cvseg_kmeans_label_distances(const double *z, int64_t n, int d, const double *centres,
@@ -667,4 +727,77 @@ void cvseg_kmeans_order(const double *centres, const int64_t *count, int k, int 
     qsort(entries, (size_t)k, sizeof entries[0], compare_order);
     for (int c = 0; c < k; ++c)
         order[c] = entries[c].index;
+}
+
+/* --- distinct rows ------------------------------------------------------- */
+
+cvseg_status cvseg_distinct_init(cvseg_distinct_set *set, int d, int limit)
+{
+    memset(set, 0, sizeof *set);
+    if (d < 1 || d > CVSEG_KMEANS_MAX_D || limit < 1)
+        return CVSEG_FAIL(CVSEG_EINTERNAL, "distinct rows: d = %d, limit = %d out of range", d,
+                          limit);
+    set->d = d;
+    set->limit = limit;
+    set->capacity = 4;
+    while (set->capacity <= 2 * (int64_t)limit)
+        set->capacity *= 2;
+    set->rows = malloc(sizeof(double) * (size_t)limit * (size_t)(d > 0 ? d : 1));
+    set->slot = malloc(sizeof(int64_t) * (size_t)set->capacity);
+    if (!set->rows || !set->slot) {
+        cvseg_distinct_free(set);
+        return CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %d distinct rows", limit);
+    }
+    for (int64_t s = 0; s < set->capacity; ++s)
+        set->slot[s] = -1;
+    return CVSEG_OK;
+}
+
+void cvseg_distinct_free(cvseg_distinct_set *set)
+{
+    free(set->rows);
+    free(set->slot);
+    set->rows = NULL;
+    set->slot = NULL;
+}
+
+/* Hash of a row by value (-0.0 hashed as 0.0). */
+static uint64_t distinct_hash(const double *x, int d)
+{
+    uint64_t h = 0x243F6A8885A308D3ULL;
+    for (int j = 0; j < d; ++j) {
+        const double v = x[j] == 0.0 ? 0.0 : x[j];
+        uint64_t bits;
+        memcpy(&bits, &v, sizeof bits);
+        h = cvseg_mix64(h ^ bits);
+    }
+    return h;
+}
+
+void cvseg_distinct_add(cvseg_distinct_set *set, const double *x)
+{
+    if (set->count >= set->limit)
+        return;
+    const uint64_t mask = (uint64_t)set->capacity - 1;
+    uint64_t s = distinct_hash(x, set->d) & mask;
+    for (; set->slot[s] >= 0; s = (s + 1) & mask) {
+        const double *held = set->rows + set->slot[s] * set->d;
+        int same = 1;
+        for (int j = 0; j < set->d && same; ++j)
+            same = held[j] == x[j];
+        if (same)
+            return;
+    }
+    memcpy(set->rows + set->count * set->d, x, sizeof(double) * (size_t)set->d);
+    set->slot[s] = set->count++;
+}
+
+void cvseg_distinct_add_columns(cvseg_distinct_set *set, const double *z, int64_t n)
+{
+    double row[CVSEG_KMEANS_MAX_D];
+    for (int64_t i = 0; i < n && set->count < set->limit; ++i) {
+        for (int j = 0; j < set->d; ++j)
+            row[j] = z[(int64_t)j * n + i];
+        cvseg_distinct_add(set, row);
+    }
 }

@@ -1,6 +1,7 @@
 /* quantile.c: radix selection of exact order statistics. */
 #include "cvseg/quantile.h"
 
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,9 +35,12 @@ static int shift_of_level(int level)
     return 48 - 16 * level;
 }
 
-/* Counts over keys taken from doubles (x) or given directly (keys). */
-static void select_histogram(const cvseg_select_state *state, const double *x, const uint64_t *keys,
-                             const uint8_t *include, int64_t n, int64_t *hist)
+/* Counts over keys taken from doubles (x) or given directly (keys). The
+ * per-thread histograms are allocated before the parallel region, so that
+ * every thread reaches the worksharing loop and a failure is reported. */
+static cvseg_status select_histogram(const cvseg_select_state *state, const double *x,
+                                     const uint64_t *keys, const uint8_t *include, int64_t n,
+                                     int64_t *hist)
 {
     const int m = state->count;
     const int shift = shift_of_level(state->level);
@@ -55,49 +59,54 @@ static void select_histogram(const cvseg_select_state *state, const double *x, c
             distinct[n_distinct++] = t;
         }
     }
+    const int threads = omp_get_max_threads();
+    const size_t per_thread = (size_t)n_distinct * CVSEG_SELECT_BINS;
+    int64_t *all = calloc((size_t)threads * per_thread, sizeof(int64_t));
+    if (!all)
+        return CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %d quantile histograms per thread",
+                          n_distinct);
     memset(hist, 0, sizeof(int64_t) * (size_t)m * CVSEG_SELECT_BINS);
-#pragma omp parallel
+#pragma omp parallel num_threads(threads)
     {
-        int64_t *mine = calloc((size_t)n_distinct * CVSEG_SELECT_BINS, sizeof(int64_t));
-        if (mine) {
+        int64_t *mine = all + (size_t)omp_get_thread_num() * per_thread;
 #pragma omp for schedule(static) nowait
-            for (int64_t i = 0; i < n; ++i) {
-                if (include && !include[i])
-                    continue;
-                const uint64_t key = keys ? keys[i] : cvseg_order_key(x[i]);
-                const uint64_t high = prefix_bits ? key >> (64 - prefix_bits) : 0;
-                const unsigned digit = (unsigned)((key >> shift) & 0xffffu);
-                for (int u = 0; u < n_distinct; ++u) {
-                    const uint64_t want =
-                        prefix_bits ? state->prefix[distinct[u]] >> (64 - prefix_bits) : 0;
-                    mine[(size_t)u * CVSEG_SELECT_BINS + digit] += (high == want);
-                }
+        for (int64_t i = 0; i < n; ++i) {
+            if (include && !include[i])
+                continue;
+            const uint64_t key = keys ? keys[i] : cvseg_order_key(x[i]);
+            const uint64_t high = prefix_bits ? key >> (64 - prefix_bits) : 0;
+            const unsigned digit = (unsigned)((key >> shift) & 0xffffu);
+            for (int u = 0; u < n_distinct; ++u) {
+                const uint64_t want =
+                    prefix_bits ? state->prefix[distinct[u]] >> (64 - prefix_bits) : 0;
+                mine[(size_t)u * CVSEG_SELECT_BINS + digit] += (high == want);
             }
-#pragma omp critical(cvseg_select_histogram)
-            for (int u = 0; u < n_distinct; ++u)
-                for (int b = 0; b < CVSEG_SELECT_BINS; ++b)
-                    hist[(size_t)distinct[u] * CVSEG_SELECT_BINS + b] +=
-                        mine[(size_t)u * CVSEG_SELECT_BINS + b];
-            free(mine);
         }
+#pragma omp critical(cvseg_select_histogram)
+        for (int u = 0; u < n_distinct; ++u)
+            for (int b = 0; b < CVSEG_SELECT_BINS; ++b)
+                hist[(size_t)distinct[u] * CVSEG_SELECT_BINS + b] +=
+                    mine[(size_t)u * CVSEG_SELECT_BINS + b];
     }
+    free(all);
     for (int t = 0; t < m; ++t)
         if (same_as[t] != t)
             memcpy(hist + (size_t)t * CVSEG_SELECT_BINS,
                    hist + (size_t)same_as[t] * CVSEG_SELECT_BINS,
                    sizeof(int64_t) * CVSEG_SELECT_BINS);
+    return CVSEG_OK;
 }
 
-void cvseg_select_histogram(const cvseg_select_state *state, const double *x,
-                            const uint8_t *include, int64_t n, int64_t *hist)
+cvseg_status cvseg_select_histogram(const cvseg_select_state *state, const double *x,
+                                    const uint8_t *include, int64_t n, int64_t *hist)
 {
-    select_histogram(state, x, NULL, include, n, hist);
+    return select_histogram(state, x, NULL, include, n, hist);
 }
 
-void cvseg_select_histogram_keys(const cvseg_select_state *state, const uint64_t *keys,
-                                 const uint8_t *include, int64_t n, int64_t *hist)
+cvseg_status cvseg_select_histogram_keys(const cvseg_select_state *state, const uint64_t *keys,
+                                         const uint8_t *include, int64_t n, int64_t *hist)
 {
-    select_histogram(state, NULL, keys, include, n, hist);
+    return select_histogram(state, NULL, keys, include, n, hist);
 }
 
 int cvseg_select_refine(cvseg_select_state *state, const int64_t *global_hist)
@@ -135,16 +144,21 @@ int64_t cvseg_quantile_rank(int64_t q, int64_t parts, int64_t n)
     return rank < 1 ? 1 : rank;
 }
 
-void cvseg_select_local(const double *x, const uint8_t *include, int64_t n, int m,
-                        const int64_t *ranks, double *values)
+cvseg_status cvseg_select_local(const double *x, const uint8_t *include, int64_t n, int m,
+                                const int64_t *ranks, double *values)
 {
     cvseg_select_state state;
     int64_t *hist = malloc(sizeof(int64_t) * (size_t)m * CVSEG_SELECT_BINS);
+    cvseg_status status =
+        hist ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for quantile histograms");
     cvseg_select_init(&state, m, ranks);
-    for (int level = 0; level < CVSEG_SELECT_LEVELS; ++level) {
-        cvseg_select_histogram(&state, x, include, n, hist);
-        cvseg_select_refine(&state, hist);
+    for (int level = 0; level < CVSEG_SELECT_LEVELS && status == CVSEG_OK; ++level) {
+        status = cvseg_select_histogram(&state, x, include, n, hist);
+        if (status == CVSEG_OK)
+            cvseg_select_refine(&state, hist);
     }
-    cvseg_select_values(&state, values);
+    if (status == CVSEG_OK)
+        cvseg_select_values(&state, values);
     free(hist);
+    return status;
 }

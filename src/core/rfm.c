@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "cvseg/date.h"
+
 const char *const cvseg_member_status_names[CVSEG_MEMBER_STATUS_COUNT] = {
     "ok", "dropped_missing_fare", "dropped_inconsistent", "invalid"};
 const char *const cvseg_segment_names[CVSEG_SEG_COUNT] = {
@@ -30,8 +32,10 @@ void cvseg_rfm_features(const int32_t *last_purchase, const int32_t *first_purch
         recency[i] = (double)reference_date - (double)last_purchase[i];
         frequency_out[i] = (double)frequency[i];
         monetary_out[i] = monetary[i];
-        if (!isfinite(monetary[i]) || frequency[i] < 0 || last_purchase[i] > reference_date ||
-            (first_purchase && first_purchase[i] > last_purchase[i]))
+        if (!cvseg_value_valid(monetary[i]) || frequency[i] < 0 ||
+            last_purchase[i] > reference_date || !cvseg_date_valid(last_purchase[i]) ||
+            (first_purchase &&
+             (first_purchase[i] > last_purchase[i] || !cvseg_date_valid(first_purchase[i]))))
             raise_status(&status[i], CVSEG_MEMBER_INVALID);
     }
 }
@@ -56,8 +60,10 @@ void cvseg_lrfmc_features(const int32_t *join_date, const int32_t *last_flight,
         if (rules->drop_inconsistent && !fare_missing && fare_yr1[i] + fare_yr2[i] == 0.0 &&
             avg_discount[i] != 0.0 && seg_km_sum[i] > 0.0)
             raise_status(&status[i], CVSEG_MEMBER_INCONSISTENT);
-        if (!isfinite(seg_km_sum[i]) || !isfinite(avg_discount[i]) || flight_count[i] < 0 ||
-            last_flight[i] > reference_date || join_date[i] > last_flight[i])
+        if (!cvseg_value_valid(seg_km_sum[i]) || !cvseg_value_valid(avg_discount[i]) ||
+            flight_count[i] < 0 || last_flight[i] > reference_date ||
+            join_date[i] > last_flight[i] || !cvseg_date_valid(last_flight[i]) ||
+            !cvseg_date_valid(join_date[i]))
             raise_status(&status[i], CVSEG_MEMBER_INVALID);
     }
 }

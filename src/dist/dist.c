@@ -257,13 +257,13 @@ static cvseg_status select_any(MPI_Comm comm, const double *x, const uint64_t *k
         goto done;
     cvseg_select_init(&state, m, ranks);
     for (int level = 0; level < CVSEG_SELECT_LEVELS && status == CVSEG_OK; ++level) {
-        if (keys)
-            cvseg_select_histogram_keys(&state, keys, include, n, hist);
-        else
-            cvseg_select_histogram(&state, x, include, n, hist);
-        status = cvseg_dist_check(
-            MPI_Allreduce(MPI_IN_PLACE, hist, m * CVSEG_SELECT_BINS, MPI_INT64_T, MPI_SUM, comm),
-            "quantile histogram");
+        status = keys ? cvseg_select_histogram_keys(&state, keys, include, n, hist)
+                      : cvseg_select_histogram(&state, x, include, n, hist);
+        status = cvseg_dist_agree(comm, status);
+        if (status == CVSEG_OK)
+            status = cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, hist, m * CVSEG_SELECT_BINS,
+                                                    MPI_INT64_T, MPI_SUM, comm),
+                                      "quantile histogram");
         if (status == CVSEG_OK && cvseg_select_refine(&state, hist) != 0)
             status = CVSEG_FAIL(CVSEG_EINTERNAL, "quantile rank beyond the number of values");
     }

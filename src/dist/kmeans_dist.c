@@ -21,6 +21,21 @@ typedef struct {
     cvseg_kmeans_exponents exponents;
 } run_context;
 
+/* One assignment pass over the local rows and the merge of its partial over
+ * all ranks (agreeing first, so a rank out of memory fails everywhere).
+ * Collective on comm. */
+static cvseg_status assign_and_reduce(MPI_Comm comm, const double *z, int64_t n, int d,
+                                      const double *centres, int k, const cvseg_kmeans_exponents *e,
+                                      int32_t *label, double *distance2,
+                                      cvseg_kmeans_partial *partial)
+{
+    cvseg_status status = cvseg_kmeans_assign(z, n, d, centres, k, e, label, distance2, partial);
+    status = cvseg_dist_agree(comm, status);
+    if (status == CVSEG_OK)
+        status = cvseg_dist_kmeans_allreduce(comm, partial);
+    return status;
+}
+
 /* Fetches global row `row` of z into out [d] on every rank. */
 static cvseg_status fetch_row(const run_context *ctx, int64_t row, double *out)
 {
@@ -248,11 +263,11 @@ static cvseg_status seed_parallel(const run_context *ctx, int k, uint64_t seed, 
             goto done;
         for (int64_t i = 0; i < ctx->n; ++i)
             scratch_label[i] = -1;
-        cvseg_kmeans_assign(ctx->z, ctx->n, d, candidates, (int)m, &ctx->exponents, scratch_label,
-                            NULL, &partial);
+        status = cvseg_kmeans_assign(ctx->z, ctx->n, d, candidates, (int)m, &ctx->exponents,
+                                     scratch_label, NULL, &partial);
         weights = malloc(sizeof(double) * (size_t)m);
         int64_t *sizes = malloc(sizeof(int64_t) * (size_t)m);
-        if (!weights || !sizes)
+        if (status == CVSEG_OK && (!weights || !sizes))
             status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
         status = cvseg_dist_agree(ctx->comm, status);
         if (status == CVSEG_OK) {
@@ -279,13 +294,57 @@ done:
     return status;
 }
 
+/* Distinct rows of z over all ranks, counted up to limit (exact when below
+ * it): each rank's first `limit` distinct rows, gathered and merged in rank
+ * order. Collective on comm. */
+static cvseg_status count_distinct(const run_context *ctx, int limit, int64_t *distinct)
+{
+    cvseg_distinct_set mine, merged;
+    int ranks = 1;
+    MPI_Comm_size(ctx->comm, &ranks);
+    cvseg_status status = cvseg_distinct_init(&mine, ctx->d, limit);
+    const cvseg_status merged_status = cvseg_distinct_init(&merged, ctx->d, limit);
+    status = status != CVSEG_OK ? status : merged_status;
+    int *counts = calloc((size_t)ranks, sizeof(int)), *displs = calloc((size_t)ranks, sizeof(int));
+    double *all = malloc(sizeof(double) * (size_t)ranks * (size_t)limit * (size_t)ctx->d);
+    if (status == CVSEG_OK && (!counts || !displs || !all))
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the distinct-member count");
+    status = cvseg_dist_agree(ctx->comm, status);
+    int my_values = 0;
+    if (status == CVSEG_OK) {
+        cvseg_distinct_add_columns(&mine, ctx->z, ctx->n);
+        my_values = (int)(mine.count * ctx->d);
+        status = cvseg_dist_check(
+            MPI_Allgather(&my_values, 1, MPI_INT, counts, 1, MPI_INT, ctx->comm), "distinct count");
+    }
+    int64_t values = 0;
+    for (int r = 0; r < ranks && status == CVSEG_OK; ++r) {
+        displs[r] = (int)values;
+        values += counts[r];
+    }
+    if (status == CVSEG_OK)
+        status = cvseg_dist_check(MPI_Allgatherv(mine.rows, my_values, MPI_DOUBLE, all, counts,
+                                                 displs, MPI_DOUBLE, ctx->comm),
+                                  "distinct rows");
+    for (int64_t v = 0; v < values && status == CVSEG_OK; v += ctx->d)
+        cvseg_distinct_add(&merged, all + v);
+    *distinct = merged.count;
+    cvseg_distinct_free(&mine);
+    cvseg_distinct_free(&merged);
+    free(counts);
+    free(displs);
+    free(all);
+    return status;
+}
+
 typedef struct {
     double distance2;
     int64_t member_id;
 } far_point;
 
 /* Moves the farthest rows (largest squared distance, ties: smallest member
- * id) into each empty cluster, adjusting the merged partial on every rank.
+ * id) of clusters with at least two members into each empty cluster, adjusting
+ * the merged partial on every rank.
  * Returns the number of clusters repaired. */
 static cvseg_status repair_empty(const run_context *ctx, cvseg_kmeans_partial *global,
                                  const int64_t *member_id, int32_t *label, double *distance2,
@@ -311,6 +370,9 @@ static cvseg_status repair_empty(const run_context *ctx, cvseg_kmeans_partial *g
         far_point mine = {-1.0, INT64_MAX};
         int64_t mine_index = -1;
         for (int64_t i = 0; i < ctx->n; ++i) {
+            /* A cluster's only member stays: moving it would empty its cluster. */
+            if (global->count[label[i]] < 2)
+                continue;
             if (distance2[i] > mine.distance2 ||
                 (distance2[i] == mine.distance2 && member_id[i] < mine.member_id)) {
                 mine.distance2 = distance2[i];
@@ -416,6 +478,17 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const
     }
     ctx.exponents = cvseg_kmeans_exponents_for(zmax, d);
     cvseg_kmeans_quantize(z, n, d, &ctx.exponents);
+    /* k clusters need k distinct points (on the grid): identical members
+     * would leave clusters empty or duplicated. */
+    int64_t distinct = 0;
+    status = count_distinct(&ctx, k, &distinct);
+    if (status == CVSEG_OK && distinct < k)
+        status = CVSEG_FAIL(CVSEG_EDATA,
+                            "K-Means with k = %d needs at least %d distinct members (distinct "
+                            "standardised feature vectors); the data has only %lld",
+                            k, k, (long long)distinct);
+    if (status != CVSEG_OK)
+        goto done;
     const double tol_abs = config->tol * mean_variance(&ctx, &status);
     const int restarts = config->init == CVSEG_INIT_GIVEN ? 1 : config->n_init;
     cvseg_kmeans_state state;
@@ -464,8 +537,8 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const
         while (state.iteration < config->max_iter && status == CVSEG_OK) {
             const double started = MPI_Wtime();
             cvseg_kmeans_partial_zero(&partial);
-            cvseg_kmeans_assign(z, n, d, centres, k, &ctx.exponents, label, NULL, &partial);
-            status = cvseg_dist_kmeans_allreduce(comm, &partial);
+            status =
+                assign_and_reduce(comm, z, n, d, centres, k, &ctx.exponents, label, NULL, &partial);
             if (status != CVSEG_OK)
                 break;
             int64_t empty = 0;
@@ -499,8 +572,8 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const
             break;
         /* Inertia at the final centres (the figure restarts are compared on). */
         cvseg_kmeans_partial_zero(&partial);
-        cvseg_kmeans_assign(z, n, d, centres, k, &ctx.exponents, label, distance2, &partial);
-        status = cvseg_dist_kmeans_allreduce(comm, &partial);
+        status = assign_and_reduce(comm, z, n, d, centres, k, &ctx.exponents, label, distance2,
+                                   &partial);
         if (status != CVSEG_OK)
             break;
         const double inertia = cvseg_fixed_to_double(partial.inertia, ctx.exponents.distance);
@@ -545,8 +618,8 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const
     /* Final assignment with the best centres (unless the last pass was it). */
     if (!assigned_best) {
         cvseg_kmeans_partial_zero(&partial);
-        cvseg_kmeans_assign(z, n, d, best_centres, k, &ctx.exponents, label, distance2, &partial);
-        status = cvseg_dist_kmeans_allreduce(comm, &partial);
+        status = assign_and_reduce(comm, z, n, d, best_centres, k, &ctx.exponents, label, distance2,
+                                   &partial);
     }
     if (status == CVSEG_OK) {
         memcpy(result->centres, best_centres, sizeof(double) * (size_t)(k * d));
@@ -600,8 +673,7 @@ cvseg_status cvseg_dist_kmeans_predict(MPI_Comm comm, double *z, int64_t n, int 
         cvseg_kmeans_quantize(z, n, d, &e);
         for (int64_t i = 0; i < n; ++i)
             label[i] = -1;
-        cvseg_kmeans_assign(z, n, d, centres, k, &e, label, distance2, &partial);
-        status = cvseg_dist_kmeans_allreduce(comm, &partial);
+        status = assign_and_reduce(comm, z, n, d, centres, k, &e, label, distance2, &partial);
         if (status == CVSEG_OK)
             *inertia = cvseg_fixed_to_double(partial.inertia, e.distance);
     }

@@ -1041,7 +1041,16 @@ static cvseg_status read_attr(cvseg_reader *reader, const char *object, const ch
         return CVSEG_OK;
     if (H5Aexists(target, name) > 0) {
         hid_t attr = H5Aopen(target, name, H5P_DEFAULT);
-        if (attr < 0 || H5Aread(attr, type, value) < 0)
+        /* One value only: a longer attribute would overrun *value. */
+        hid_t space = attr >= 0 ? H5Aget_space(attr) : H5I_INVALID_HID;
+        const hssize_t points = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+        if (space >= 0)
+            H5Sclose(space);
+        if (attr >= 0 && points != 1)
+            status = CVSEG_FAIL(CVSEG_EDATA,
+                                "file '%s': attribute '%s' of '%s' has %lld values, expected one",
+                                reader->path, name, object, (long long)points);
+        else if (attr < 0 || H5Aread(attr, type, value) < 0)
             status =
                 CVSEG_FAIL(CVSEG_EDATA, "file '%s': attribute '%s' of '%s' unreadable as a number",
                            reader->path, name, object);

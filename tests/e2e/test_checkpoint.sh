@@ -17,6 +17,8 @@
 #       with exit 1 and a message naming the checkpoint.
 #   (e) --resume without a checkpoint file starts from scratch: the reference.
 #   (f) a successful run removes its checkpoint.
+#   (g) SIGTERM to scripts/cvseg-run around mpirun -np 2 after the first Lloyd
+#       iteration: exit 7 from every rank and from the launch; resume at np 2.
 #
 # Environment (set by ctest): CVSEG, SOURCE_DIR, SHARED_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
@@ -231,6 +233,65 @@ if [ ! -e CKB.h5 ]; then
 else
     fail "(f) checkpoint removed after the successful run (b)"
 fi
+
+# ------------------------------------------------------------ (g) SIGTERM to an mpirun launch
+# Open MPI 4's mpirun answers SIGTERM by aborting the job (exit 1 whatever the ranks
+# return; it cannot forward SIGTERM). scripts/cvseg-run turns SIGTERM into SIGUSR1
+# for the launcher: every rank writes the checkpoint and exits 7, and so does the
+# launch. Each rank records its own code (its wrapper outlives the SIGTERM that
+# mpirun sends the other ranks once the first has exited non-zero).
+cat >rankrc.sh <<'EOF'
+#!/usr/bin/env bash
+# mpirun signals this script (its child): pass SIGUSR1 on to cvseg; a SIGTERM
+# (mpirun ending the job) only cuts the wait short, so the code is recorded.
+"$@" &
+child=$!
+trap 'got=1; kill -USR1 $child' USR1
+trap 'got=1' TERM
+while :; do
+    got=0 rc=0
+    wait $child || rc=$?
+    [ "$got" = 1 ] || break                 # cvseg ended: rc is its code
+    kill -0 $child 2>/dev/null && continue  # the trap cut the wait short
+    rc=0
+    wait $child || rc=$?
+    break
+done
+echo "$rc" >"rank.${OMPI_COMM_WORLD_RANK:-0}.rc"
+exit $rc
+EOF
+chmod +x rankrc.sh
+rm -f G.h5 G_model.h5 CKG.h5 rank.*.rc
+"$SOURCE_DIR/scripts/cvseg-run" "${MPIRUN[@]}" -np 2 ./rankrc.sh "$CVSEG" train --in big.h5 --out G.h5 \
+    --model G_model.h5 "${SETTINGS[@]}" --checkpoint CKG.h5 >outG.txt 2>errG.txt &
+pid=$!
+if wait_for errG.txt 'restart 0 iteration +1:' "$pid"; then
+    kill -TERM "$pid"
+    signalled=1
+else
+    signalled=0
+fi
+rc=0
+wait "$pid" || rc=$?
+if [ "$signalled" = 1 ]; then
+    pass "(g) SIGTERM sent to cvseg-run mpirun -np 2 after the first Lloyd iteration"
+else
+    fail "(g) SIGTERM sent to cvseg-run mpirun -np 2 after the first Lloyd iteration" "run ended first (exit $rc)"
+fi
+expect_rc "(g) SIGTERM through cvseg-run + mpirun: exit code 7" 7 errG.txt
+if [ "$(cat rank.0.rc rank.1.rc 2>/dev/null | tr '\n' ' ')" = "7 7 " ]; then
+    pass "(g) every rank exited 7"
+else
+    fail "(g) every rank exited 7" "ranks: $(cat rank.*.rc 2>/dev/null | tr '\n' ' ')"
+fi
+if [ -f CKG.h5 ] && [ ! -e G.h5 ] && [ ! -e G_model.h5 ]; then
+    pass "(g) checkpoint written, no outputs (restart $(ckpt_attr CKG.h5 restart), iteration $(ckpt_attr CKG.h5 iteration))"
+else
+    fail "(g) checkpoint written, no outputs" "$(ls CKG.h5 G*.h5 2>/dev/null | tr '\n' ' ')"
+fi
+run 2 train --in big.h5 --out G.h5 --model G_model.h5 "${SETTINGS[@]}" --checkpoint CKG.h5 --resume
+expect_rc "(g) --resume at np 2: exit 0" 0
+same_as_reference "(g) resumed after SIGTERM: bit-identical to the reference" G.h5 G_model.h5
 
 # ------------------------------------------------------------ (c) SIGKILL over a previous output
 rm -f CKC.h5

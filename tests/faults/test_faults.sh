@@ -145,19 +145,22 @@ kill_rank_one "(2) kill -9 of rank 1 mid-write" "compgen -G 'k/out.h5.tmp.*' >/d
 
 # (3) SIGTERM / SIGUSR1 to mpirun during train --checkpoint.
 for sig in TERM USR1; do
+    # SIGTERM goes through scripts/cvseg-run: Open MPI 4's mpirun itself turns
+    # SIGTERM into "abort the job" and exits 1 whatever the ranks return (README).
     tag=""
-    [ "$sig" = TERM ] && tag=harden-core
+    launcher=()
+    [ "$sig" = TERM ] && launcher=("$SOURCE_DIR/scripts/cvseg-run")
     rm -f S.h5 S_model.h5 CK_$sig.h5 s.out s.err # the trigger must not see the last run's log
-    timeout -s KILL $WATCHDOG "${MPIRUN[@]}" -np 2 "$CVSEG" train --in big.h5 --out S.h5 --model S_model.h5 \
+    timeout -s KILL $WATCHDOG "${launcher[@]}" "${MPIRUN[@]}" -np 2 "$CVSEG" train --in big.h5 --out S.h5 --model S_model.h5 \
         "${SETTINGS[@]}" --checkpoint CK_$sig.h5 --checkpoint-interval 0 >s.out 2>s.err &
     pid=$!
     signalled=1
-    # the signal goes to mpirun itself (the child of timeout)
-    wait_for "grep -q 'restart 1 iteration' s.err 2>/dev/null" "$pid" && kill -"$sig" "$(pgrep -P "$pid" mpirun)" || signalled=0
+    # the signal goes to the launcher (mpirun or cvseg-run: the child of timeout)
+    wait_for "grep -q 'restart 1 iteration' s.err 2>/dev/null" "$pid" && kill -"$sig" "$(pgrep -P "$pid")" || signalled=0
     rc=0
     wait "$pid" || rc=$?
     check "" "(3) SIG$sig sent to mpirun -np 2 during restart 1" "$((1 - signalled))" "run ended first"
-    check "$tag" "(3) SIG$sig to mpirun: exit 7" "$([ "$rc" = 7 ] && echo 0 || echo 1)" "exit $rc"
+    check "$tag" "(3) SIG$sig to ${launcher[*]:+cvseg-run + }mpirun: exit 7" "$([ "$rc" = 7 ] && echo 0 || echo 1)" "exit $rc"
     check "$tag" "(3) SIG$sig: checkpoint written, no results or model" \
         "$([ -f CK_$sig.h5 ] && [ ! -e S.h5 ] && [ ! -e S_model.h5 ] && echo 0 || echo 1)" "$(ls CK_$sig.h5 S*.h5 2>&1 | tr '\n' ' ')"
     run 3 train -q --in big.h5 --out S.h5 --model S_model.h5 "${SETTINGS[@]}" --checkpoint CK_$sig.h5 --resume

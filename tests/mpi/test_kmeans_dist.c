@@ -142,12 +142,15 @@ static void check_result(const run_output *out, const rows *mine, int k, int64_t
         return;
     const cvseg_kmeans_result *res = &out->result;
     int64_t sum = 0;
+    int64_t empty = 0; /* with at least k distinct rows no cluster may end empty */
     for (int c = 0; c < k; ++c) {
         sum += res->sizes[c];
+        empty += res->sizes[c] == 0;
         for (int j = 0; j < D; ++j)
             CU_ASSERT(isfinite(res->centres[c * D + j]));
     }
     CVSEG_ASSERT_EQUAL_I64(sum, total);
+    CVSEG_ASSERT_EQUAL_I64(empty, 0);
     CU_ASSERT(isfinite(res->inertia) && res->inertia >= 0.0);
     CU_ASSERT(res->iterations >= 1);
     int64_t *local = calloc((size_t)k, sizeof(int64_t));
@@ -364,6 +367,39 @@ static void test_empty_cluster_repair(void)
     free_output(&out);
 }
 
+/* Sole-member data: rows 0..48 on a line near 0, row 49 far out at 10. */
+static double sole_member_value(int64_t g, int j)
+{
+    (void)j;
+    return g == 49 ? 10.0 : 0.01 * (double)g;
+}
+
+/* Centres: A near the line (all rows but one), X at 3 (its only member is the
+ * far row 49, also the farthest row of all), B at 100 (empty). The repair must
+ * not move X's sole member into B (X would then end empty): it takes A's
+ * farthest row. One iteration, then the final assignment: no cluster empty. */
+static void test_repair_keeps_sole_members(void)
+{
+    double given[3 * D];
+    for (int j = 0; j < D; ++j) {
+        given[0 * D + j] = 0.1;
+        given[1 * D + j] = 3.0;
+        given[2 * D + j] = 100.0;
+    }
+    cvseg_kmeans_config config = base_config(3, CVSEG_INIT_GIVEN);
+    config.given_centres = given;
+    config.max_iter = 1;
+    run_output out;
+    run_and_compare(sole_member_value, 50, &config, 0, &out);
+    CU_ASSERT_EQUAL(out.status, CVSEG_OK);
+    if (out.status == CVSEG_OK) {
+        CU_ASSERT(out.result.empty_repairs == 1);
+        for (int c = 0; c < 3; ++c)
+            CU_ASSERT(out.result.sizes[c] > 0);
+    }
+    free_output(&out);
+}
+
 /* Several restarts with progress reports: identical on every rank. */
 typedef struct {
     int calls;
@@ -424,13 +460,33 @@ static void test_too_few_rows(void)
     free_rows(&mine);
 }
 
-/* Many identical rows (3 distinct points, k = 3 and k = 4): deterministic,
- * no NaN, sizes add up. */
+/* Many identical rows (3 distinct points): k = 3 works (deterministic, no
+ * NaN, sizes add up, no empty cluster); k = 4 and 5 are bad data on every
+ * rank, with a message naming the 3 distinct members (counted across ranks:
+ * most ranks hold all three points). Both seedings. */
 static void test_degenerate_data(void)
 {
-    for (int k = 3; k <= 4; ++k) {
-        const cvseg_kmeans_config config = base_config(k, CVSEG_INIT_PLUSPLUS);
-        run_and_compare(degenerate_value, 600, &config, 0, NULL);
+    for (int init = 0; init < 2; ++init) {
+        const cvseg_init_method how = init ? CVSEG_INIT_PARALLEL : CVSEG_INIT_PLUSPLUS;
+        const cvseg_kmeans_config config = base_config(3, how);
+        run_output keep;
+        run_and_compare(degenerate_value, 600, &config, 0, &keep);
+        for (int c = 0; c < 3 && keep.status == CVSEG_OK; ++c)
+            CU_ASSERT(keep.result.sizes[c] > 0);
+        free_output(&keep);
+        for (int k = 4; k <= 5; ++k) {
+            const cvseg_kmeans_config too_many = base_config(k, how);
+            const cvseg_block block = cvseg_block_partition(600, cvseg_test_size, cvseg_test_rank);
+            rows mine = make_rows(degenerate_value, block.offset, block.count);
+            cvseg_error_clear();
+            run_output out = run(cvseg_test_comm, &mine, &too_many);
+            CU_ASSERT_EQUAL(out.status, CVSEG_EDATA);
+            CU_ASSERT(cvseg_test_same_i64(out.status));
+            CU_ASSERT(strstr(cvseg_error_message(), "has only 3") != NULL);
+            cvseg_error_clear();
+            free_output(&out);
+            free_rows(&mine);
+        }
     }
 }
 
@@ -440,6 +496,7 @@ int main(int argc, char **argv)
                            {"k-means|| seeding", test_parallel},
                            {"given centres", test_given},
                            {"empty cluster repair", test_empty_cluster_repair},
+                           {"repair keeps sole members", test_repair_keeps_sole_members},
                            {"progress reports", test_progress_same_everywhere},
                            {"fewer rows than ranks", test_fewer_rows_than_ranks},
                            {"fewer rows than k", test_too_few_rows},

@@ -14,6 +14,14 @@
 #include "cvseg/kmeans.h"
 #include "cvseg/partition.h"
 
+/* ASan builds: an impossible allocation returns NULL (as malloc does) instead
+ * of aborting, so the out-of-memory path can be tested. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "allocator_may_return_null=1";
+}
+
 static void assert_same_i128(cvseg_i128 a, cvseg_i128 b, const char *what)
 {
     if (a != b)
@@ -815,6 +823,124 @@ static void test_exponents_bound_distances(void)
     }
 }
 
+/* k-means|| weighs its candidates with the assignment kernel: thousands of
+ * centres, far beyond CVSEG_KMEANS_MAX_K (the kernel once kept them in
+ * stack tables of 256 entries). Vector (d 3) and scalar (d 7) paths. */
+static void test_assign_many_centres(void)
+{
+    enum { N = 2003, K = 1200, MAX_D = 7 };
+    double *z = malloc(sizeof(double) * N * MAX_D), *centres = malloc(sizeof(double) * K * MAX_D);
+    double *dist = malloc(sizeof(double) * N), *dist_ref = malloc(sizeof(double) * N);
+    int32_t *label = malloc(sizeof(int32_t) * N), *label_ref = malloc(sizeof(int32_t) * N);
+    CU_ASSERT_FATAL(z && centres && dist && dist_ref && label && label_ref);
+    const int dims[2] = {3, 7};
+    for (int v = 0; v < 2; ++v) {
+        const int d = dims[v];
+        for (int64_t t = 0; t < (int64_t)N * d; ++t)
+            z[t] = next_normal();
+        for (int c = 0; c < K; ++c)
+            for (int j = 0; j < d; ++j)
+                centres[c * d + j] = z[(int64_t)j * N + (c * 7919) % N];
+        const cvseg_kmeans_exponents e = cvseg_kmeans_exponents_for(max_abs_of(z, N * d), d);
+        cvseg_kmeans_quantize(z, N, d, &e);
+        for (int c = 0; c < K; ++c)
+            for (int j = 0; j < d; ++j)
+                centres[c * d + j] = z[(int64_t)j * N + (c * 7919) % N];
+        for (int i = 0; i < N; ++i)
+            label[i] = label_ref[i] = -1;
+        cvseg_kmeans_partial ref, got;
+        CU_ASSERT_FATAL(cvseg_kmeans_partial_alloc(&ref, K, d) == CVSEG_OK);
+        CU_ASSERT_FATAL(cvseg_kmeans_partial_alloc(&got, K, d) == CVSEG_OK);
+        reference_assign(z, N, d, centres, K, &e, label_ref, dist_ref, &ref);
+        CVSEG_ASSERT_EQUAL_I64(cvseg_kmeans_assign(z, N, d, centres, K, &e, label, dist, &got),
+                               CVSEG_OK);
+        CU_ASSERT(same_partial(&got, &ref));
+        CU_ASSERT(memcmp(label, label_ref, sizeof(int32_t) * N) == 0);
+        CU_ASSERT(memcmp(dist, dist_ref, sizeof(double) * N) == 0);
+        cvseg_kmeans_partial_free(&ref);
+        cvseg_kmeans_partial_free(&got);
+    }
+    free(z);
+    free(centres);
+    free(dist);
+    free(dist_ref);
+    free(label);
+    free(label_ref);
+}
+
+/* Distinct rows counted up to a limit, per simulated rank (P = 1..5, some
+ * chunks empty) and merged in rank order, against a brute-force count;
+ * -0.0 and 0.0 are one value. */
+static void test_distinct_rows_over_chunks(void)
+{
+    enum { N = 997, D = 3 };
+    double *z = malloc(sizeof(double) * N * D);
+    CU_ASSERT_FATAL(z != NULL);
+    for (int distinct_values = 1; distinct_values <= 7; distinct_values += 3) {
+        for (int64_t i = 0; i < N; ++i) {
+            const int v = (int)(next_u64() % (uint64_t)distinct_values);
+            for (int j = 0; j < D; ++j)
+                z[(int64_t)j * N + i] = v == 0 ? (i % 2 ? -0.0 : 0.0) : (double)(v * (j + 1));
+        }
+        int64_t brute = 0; /* rows whose value differs from every earlier row */
+        for (int64_t i = 0; i < N; ++i) {
+            int seen = 0;
+            for (int64_t h = 0; h < i && !seen; ++h)
+                seen = z[i] == z[h] && z[N + i] == z[N + h] && z[2 * N + i] == z[2 * N + h];
+            brute += !seen;
+        }
+        for (int limit = 1; limit <= 9; limit += 4)
+            for (int ranks = 1; ranks <= 5; ++ranks) {
+                cvseg_distinct_set merged;
+                CU_ASSERT_FATAL(cvseg_distinct_init(&merged, D, limit) == CVSEG_OK);
+                for (int r = 0; r < ranks; ++r) {
+                    /* rank 1 of 3 and more gets no rows */
+                    const int64_t from = N * r / ranks,
+                                  to = (ranks > 2 && r == 1) ? from : N * (r + 1) / ranks;
+                    double *chunk = chunk_copy(z, N, D, from, to);
+                    cvseg_distinct_set mine;
+                    CU_ASSERT_FATAL(cvseg_distinct_init(&mine, D, limit) == CVSEG_OK);
+                    cvseg_distinct_add_columns(&mine, chunk, to - from);
+                    for (int64_t v = 0; v < mine.count; ++v)
+                        cvseg_distinct_add(&merged, mine.rows + v * D);
+                    cvseg_distinct_free(&mine);
+                    free(chunk);
+                    if (to != N * (r + 1) / ranks) { /* the empty rank's rows go to the next */
+                        double *rest = chunk_copy(z, N, D, to, N * (r + 1) / ranks);
+                        CU_ASSERT_FATAL(cvseg_distinct_init(&mine, D, limit) == CVSEG_OK);
+                        cvseg_distinct_add_columns(&mine, rest, N * (r + 1) / ranks - to);
+                        for (int64_t v = 0; v < mine.count; ++v)
+                            cvseg_distinct_add(&merged, mine.rows + v * D);
+                        cvseg_distinct_free(&mine);
+                        free(rest);
+                    }
+                }
+                CVSEG_ASSERT_EQUAL_I64(merged.count, brute < limit ? brute : limit);
+                cvseg_distinct_free(&merged);
+            }
+    }
+    free(z);
+}
+
+/* Scratch the assignment cannot get is a status, not a silent skip inside the
+ * threads: an absurd k (2^28 centres of d 8 need far more than this machine
+ * has) gives CVSEG_ENOMEM and leaves labels and the partial untouched. The
+ * centres are not read before the scratch exists. */
+static void test_assign_out_of_memory_is_a_status(void)
+{
+    double z[8] = {0}, centres[8] = {0};
+    int32_t label[1] = {-1};
+    cvseg_i128 sum[8] = {0};
+    int64_t count[1] = {0};
+    cvseg_kmeans_partial partial = {1 << 28, 8, sum, count, 0, 0};
+    const cvseg_kmeans_exponents e = cvseg_kmeans_exponents_for(1.0, 8);
+    CVSEG_ASSERT_EQUAL_I64(
+        cvseg_kmeans_assign(z, 1, 8, centres, 1 << 28, &e, label, NULL, &partial), CVSEG_ENOMEM);
+    CVSEG_ASSERT_EQUAL_I64(label[0], -1);
+    CVSEG_ASSERT_EQUAL_I64(partial.changed, 0);
+    cvseg_error_clear();
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {
@@ -825,6 +951,9 @@ int main(void)
         {"vector and scalar paths follow the documented expressions, bit for bit",
          test_paths_follow_the_documented_expressions},
         {"ties go to the lowest centre index", test_ties_go_to_lowest_index},
+        {"assignment with 1200 centres (k-means|| candidates)", test_assign_many_centres},
+        {"distinct rows up to a limit over chunks", test_distinct_rows_over_chunks},
+        {"assignment out of memory is a status", test_assign_out_of_memory_is_a_status},
         {"update: empty clusters keep their centre; squared shift",
          test_update_empty_cluster_and_shift},
         {"min_update / trial_potential / pick_by_weight over chunks",

@@ -12,6 +12,7 @@
 #include "test_support.h"
 #include "cvseg/partition.h"
 #include "cvseg/quantile.h"
+#include "cvseg/date.h"
 #include "cvseg/rfm.h"
 
 static int compare_double(const void *a, const void *b)
@@ -382,6 +383,40 @@ static void test_rfm_features_and_invalid(void)
         CVSEG_ASSERT_EQUAL_I64(status[i], CVSEG_MEMBER_MISSING_FARE);
 }
 
+/* The documented ranges: |value| <= 1e150 and dates in 0001-01-01..9999-12-31
+ * are data; beyond them a member is invalid (RFM and LRFMC). */
+static void test_value_and_date_ranges(void)
+{
+    enum { N = 7 };
+    const int32_t ref = CVSEG_DATE_MAX;
+    const int32_t last[N] = {CVSEG_DATE_MIN, CVSEG_DATE_MAX, INT32_MIN, 100, 100, 100, 100};
+    const int32_t first[N] = {CVSEG_DATE_MIN, 0, INT32_MIN, CVSEG_DATE_MIN - 1, 0, 0, 0};
+    const int32_t freq[N] = {1, 1, 1, 1, 1, 1, 1};
+    const double money[N] = {1.0, 1.0, 1.0, 1.0, 1e150, -1e150, 1.0000000000000001e151};
+    const int expect[N] = {CVSEG_MEMBER_OK,      CVSEG_MEMBER_OK, CVSEG_MEMBER_INVALID,
+                           CVSEG_MEMBER_INVALID, CVSEG_MEMBER_OK, CVSEG_MEMBER_OK,
+                           CVSEG_MEMBER_INVALID};
+    double rec[N], f[N], m[N];
+    uint8_t status[N] = {0};
+    cvseg_rfm_features(last, first, freq, money, N, ref, rec, f, m, status);
+    for (int i = 0; i < N; ++i)
+        CVSEG_ASSERT_EQUAL_I64(status[i], expect[i]);
+    /* LRFMC: a join date before year 1, a distance beyond the bound */
+    const int32_t join[2] = {CVSEG_DATE_MIN - 1, 0}, flown[2] = {100, 100}, count[2] = {1, 1};
+    const double km[2] = {10.0, -2e150}, disc[2] = {0.5, 0.5}, fare[2] = {1.0, 1.0};
+    const cvseg_lrfmc_rules rules = {1, 1};
+    double l[2], r[2], ff[2], mm[2], c[2];
+    uint8_t st[2] = {0, 0};
+    cvseg_lrfmc_features(join, flown, count, km, disc, fare, fare, 2, 200, &rules, l, r, ff, mm, c,
+                         st);
+    CVSEG_ASSERT_EQUAL_I64(st[0], CVSEG_MEMBER_INVALID);
+    CVSEG_ASSERT_EQUAL_I64(st[1], CVSEG_MEMBER_INVALID);
+    CU_ASSERT(cvseg_date_valid(cvseg_days_from_civil(1, 1, 1)));
+    CU_ASSERT(cvseg_date_valid(cvseg_days_from_civil(9999, 12, 31)));
+    CU_ASSERT(!cvseg_date_valid(cvseg_days_from_civil(1, 1, 1) - 1));
+    CU_ASSERT(!cvseg_date_valid(cvseg_days_from_civil(9999, 12, 31) + 1));
+}
+
 static void test_lrfmc_cleaning_rules(void)
 {
     const int32_t ref = 20000;
@@ -597,6 +632,8 @@ int main(void)
         {"ABC presets and ranks = integer ceil", test_abc_ranks_integer_math},
         {"ABC classes with ties", test_abc_classes_with_ties},
         {"RFM features flag invalid members", test_rfm_features_and_invalid},
+        {"values beyond 1e150 and dates outside 0001..9999 are invalid",
+         test_value_and_date_ranges},
         {"LRFMC cleaning rules and switches", test_lrfmc_cleaning_rules},
         {"group summaries merge bit-identically over simulated ranks", test_group_summaries_merge},
         {"features and classes identical with 1 and 2 threads", test_classify_threads},
