@@ -313,6 +313,12 @@ cvseg_status cvseg_job_cluster(cvseg_app *app, cvseg_job *job)
     }
     status = cvseg_dist_kmeans(app->comm, z, n_ok, job->d, ids, &job->kmeans_config, label,
                                distance2, &job->kmeans);
+    if (status == CVSEG_EDATA) { /* the kernel does not know the file: name it */
+        char location[256], message[CVSEG_ERROR_MESSAGE_MAX];
+        snprintf(location, sizeof location, "%s", cvseg_error_location());
+        snprintf(message, sizeof message, "file '%s': %s", job->input_path, cvseg_error_message());
+        cvseg_error_set_message(status, location, message);
+    }
     if (status != CVSEG_OK)
         goto done;
     cvseg_log(app, 1, "K-Means: seeding %.3f s, %lld Lloyd iterations %.3f s (all restarts)",

@@ -443,10 +443,11 @@ static cvseg_status resolve_columns(import_plan *plan)
         plan->column[f] = find_column(plan, name);
         const int repeat = plan->column[f] >= 0 ? find_repeat(plan, name) : -1;
         if (repeat >= 0) {
-            status = CVSEG_FAIL(CVSEG_EDATA,
-                                "file '%s': column '%s' appears more than once in the header "
-                                "(columns %d and %d); rename one or map another",
-                                plan->path, name, plan->column[f] + 1, repeat + 1);
+            status =
+                CVSEG_FAIL(CVSEG_EDATA,
+                           "file '%s', line 1: column '%s' appears more than once in the header "
+                           "(columns %d and %d); rename one or map another",
+                           plan->path, name, plan->column[f] + 1, repeat + 1);
             goto done;
         }
         if (plan->column[f] < 0 && plan->mapped[f]) {
