@@ -25,6 +25,7 @@
 #include "cvseg/sort.h"
 #include "pipeline.h"
 #include "provenance.h"
+#include "transactions.h"
 
 static const cvseg_option aggregate_options[] = {
     {"in", CVSEG_OPT_VALUE, "TRANSACTIONS.h5", "transaction log (group /transactions)", 1, 0},
@@ -47,16 +48,13 @@ static cvseg_status exchange(MPI_Comm comm, const void *send, const int *send_co
                             "row exchange");
 }
 
-cvseg_status cvseg_verb_aggregate(cvseg_app *app)
+cvseg_status cvseg_aggregate_exchange(cvseg_app *app, const char *input, int32_t reference,
+                                      int drop_returns, cvseg_phases *phases_out, int64_t counts[5],
+                                      cvseg_transaction_rows *rows)
 {
-    cvseg_options options;
     cvseg_reader *reader = NULL;
-    cvseg_writer *writer = NULL;
-    cvseg_phases phases = {0};
-    cvseg_member_aggregate members = {0};
-    const char *returns = "net";
-    int32_t reference = 0;
-    int have_date = 0;
+    cvseg_phases phases = *phases_out;
+    cvseg_status status = CVSEG_OK;
     int64_t n_rows = 0;
     int64_t *ids = NULL, *send_ids = NULL, *recv_ids = NULL;
     int32_t *dates = NULL, *send_dates = NULL, *recv_dates = NULL;
@@ -64,28 +62,7 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     uint64_t *keys = NULL, *splitters = NULL;
     int *send_counts = NULL, *send_displs = NULL, *recv_counts = NULL, *recv_displs = NULL;
     int *fill = NULL, *destination = NULL;
-    /* counts: rows read, rows kept, returns (amount <= 0), returns dropped, after reference */
-    int64_t counts[5] = {0, 0, 0, 0, 0};
-    cvseg_status status = cvseg_options_parse(app, aggregate_options, AGGREGATE_OPTIONS, &options);
-    if (status == CVSEG_OK && app->help_requested) {
-        if (app->rank == 0)
-            cvseg_options_help(stdout, "aggregate",
-                               "Aggregates a transaction log (member_id, date, amount; rows in any "
-                               "order) into a member table: first_purchase, last_purchase, "
-                               "frequency (rows), monetary (sum), distinct_days, repeat_monetary "
-                               "(spend after the first purchase day), in ascending member_id.",
-                               aggregate_options, AGGREGATE_OPTIONS);
-        return CVSEG_OK;
-    }
-    if (status == CVSEG_OK)
-        status = cvseg_opt_choice(&options, "returns", "net", "net|drop", &returns);
-    if (status == CVSEG_OK)
-        status = cvseg_opt_date(&options, "reference-date", &reference, &have_date);
-    if (status != CVSEG_OK)
-        return status;
-    const int drop_returns = strcmp(returns, "drop") == 0;
-    const char *input = cvseg_opt(&options, "in");
-    cvseg_phase_begin(&phases);
+    memset(counts, 0, 5 * sizeof counts[0]);
 
     static const char *const columns[3] = {"member_id", "date", "amount"};
     status = cvseg_reader_open(app->comm, input, &reader);
@@ -238,7 +215,80 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     if (status != CVSEG_OK)
         goto done;
     cvseg_phase_end(&phases, app, "exchange");
-    status = cvseg_aggregate_rows(recv_ids, recv_dates, recv_amounts, received, &members);
+    rows->n = received;
+    rows->member_id = recv_ids;
+    rows->date = recv_dates;
+    rows->amount = recv_amounts;
+    recv_ids = NULL;
+    recv_dates = NULL;
+    recv_amounts = NULL;
+done:
+    *phases_out = phases;
+    cvseg_reader_close(reader);
+    free(ids);
+    free(dates);
+    free(amounts);
+    free(keys);
+    free(destination);
+    free(splitters);
+    free(send_counts);
+    free(send_displs);
+    free(recv_counts);
+    free(recv_displs);
+    free(fill);
+    free(send_ids);
+    free(send_dates);
+    free(send_amounts);
+    free(recv_ids);
+    free(recv_dates);
+    free(recv_amounts);
+    return status;
+}
+
+void cvseg_transaction_rows_free(cvseg_transaction_rows *rows)
+{
+    free(rows->member_id);
+    free(rows->date);
+    free(rows->amount);
+    memset(rows, 0, sizeof *rows);
+}
+
+cvseg_status cvseg_verb_aggregate(cvseg_app *app)
+{
+    cvseg_options options;
+    cvseg_writer *writer = NULL;
+    cvseg_phases phases = {0};
+    cvseg_member_aggregate members = {0};
+    cvseg_transaction_rows rows = {0};
+    const char *returns = "net";
+    int32_t reference = 0;
+    int have_date = 0;
+    /* counts: rows read, rows kept, returns (amount <= 0), returns dropped, after reference */
+    int64_t counts[5] = {0, 0, 0, 0, 0};
+    cvseg_status status = cvseg_options_parse(app, aggregate_options, AGGREGATE_OPTIONS, &options);
+    if (status == CVSEG_OK && app->help_requested) {
+        if (app->rank == 0)
+            cvseg_options_help(stdout, "aggregate",
+                               "Aggregates a transaction log (member_id, date, amount; rows in any "
+                               "order) into a member table: first_purchase, last_purchase, "
+                               "frequency (rows), monetary (sum), distinct_days, repeat_monetary "
+                               "(spend after the first purchase day), in ascending member_id.",
+                               aggregate_options, AGGREGATE_OPTIONS);
+        return CVSEG_OK;
+    }
+    if (status == CVSEG_OK)
+        status = cvseg_opt_choice(&options, "returns", "net", "net|drop", &returns);
+    if (status == CVSEG_OK)
+        status = cvseg_opt_date(&options, "reference-date", &reference, &have_date);
+    if (status != CVSEG_OK)
+        return status;
+    const int drop_returns = strcmp(returns, "drop") == 0;
+    const char *input = cvseg_opt(&options, "in");
+    cvseg_phase_begin(&phases);
+    status = cvseg_aggregate_exchange(app, input, reference, drop_returns, &phases, counts, &rows);
+    if (status != CVSEG_OK)
+        goto done;
+    status = cvseg_aggregate_rows(rows.member_id, rows.date, rows.amount, rows.n, &members);
     status = cvseg_dist_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
@@ -301,24 +351,7 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
         json_decref(doc);
     }
 done:
-    cvseg_reader_close(reader);
     cvseg_member_aggregate_free(&members);
-    free(ids);
-    free(dates);
-    free(amounts);
-    free(keys);
-    free(destination);
-    free(splitters);
-    free(send_counts);
-    free(send_displs);
-    free(recv_counts);
-    free(recv_displs);
-    free(fill);
-    free(send_ids);
-    free(send_dates);
-    free(send_amounts);
-    free(recv_ids);
-    free(recv_dates);
-    free(recv_amounts);
+    cvseg_transaction_rows_free(&rows);
     return status;
 }

@@ -1,0 +1,386 @@
+/* clv.c: BG/NBD and Gamma-Gamma likelihoods, fits and closed forms (see
+ * clv.h). Special functions (ln Gamma, digamma, 2F1), the optimiser (BFGS)
+ * and the Cholesky inverse come from GSL. */
+#include "cvseg/clv.h"
+
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_multimin.h>
+#include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_sf_hyperg.h>
+#include <gsl/gsl_sf_psi.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const cvseg_lifecycle_names[CVSEG_LIFE_COUNT] = {"prospect", "new", "active", "at_risk",
+                                                             "churned"};
+
+void cvseg_clv_init(void)
+{
+    gsl_set_error_handler_off();
+}
+
+/* One member's BG/NBD log-likelihood at th = (r, alpha, a, b); adds
+ * weight * gradient to g [4]. */
+static double clv_bgnbd_row(const double th[4], double x, double t_x, double T, double weight,
+                            double g[4])
+{
+    const double r = th[0], alpha = th[1], a = th[2], b = th[3];
+    const double a1 = gsl_sf_lngamma(r + x) - gsl_sf_lngamma(r) + r * log(alpha);
+    const double a2 = gsl_sf_lngamma(a + b) + gsl_sf_lngamma(b + x) - gsl_sf_lngamma(b) -
+                      gsl_sf_lngamma(a + b + x);
+    const double a3 = -(r + x) * log(alpha + T);
+    double log_sum = a3, w3 = 1.0, w4 = 0.0;
+    if (x > 0) {
+        const double a4 = log(a) - log(b + x - 1) - (r + x) * log(alpha + t_x);
+        const double top = a3 > a4 ? a3 : a4;
+        log_sum = top + log(exp(a3 - top) + exp(a4 - top));
+        w3 = exp(a3 - log_sum);
+        w4 = exp(a4 - log_sum);
+    }
+    if (g) {
+        const double psi_ab = gsl_sf_psi(a + b), psi_abx = gsl_sf_psi(a + b + x);
+        g[0] += weight * (gsl_sf_psi(r + x) - gsl_sf_psi(r) + log(alpha) - w3 * log(alpha + T) -
+                          w4 * log(alpha + t_x));
+        g[1] += weight * (r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + t_x));
+        g[2] += weight * (psi_ab - psi_abx + w4 / a);
+        g[3] += weight * (psi_ab + gsl_sf_psi(b + x) - gsl_sf_psi(b) - psi_abx -
+                          (x > 0 ? w4 / (b + x - 1) : 0.0));
+    }
+    return a1 + a2 + log_sum;
+}
+
+double cvseg_bgnbd_loglik(const cvseg_bgnbd_data *data, const double theta[4], double gradient[4])
+{
+    double sum = 0.0;
+    if (gradient)
+        memset(gradient, 0, 4 * sizeof gradient[0]);
+    for (int64_t i = 0; i < data->n; ++i)
+        sum += data->weight[i] * clv_bgnbd_row(theta, data->x[i], data->t_x[i], data->T[i],
+                                               data->weight[i], gradient);
+    return sum;
+}
+
+double cvseg_gg_loglik(const cvseg_gg_data *data, const double theta[3], double gradient[3])
+{
+    const double p = theta[0], q = theta[1], v = theta[2];
+    double sum = 0.0;
+    if (gradient)
+        memset(gradient, 0, 3 * sizeof gradient[0]);
+    for (int64_t i = 0; i < data->n; ++i) {
+        const double x = data->x[i], m = data->m[i], w = data->weight[i];
+        const double px = p * x, tail = log(x * m + v);
+        sum += w * (gsl_sf_lngamma(px + q) - gsl_sf_lngamma(px) - gsl_sf_lngamma(q) + q * log(v) +
+                    (px - 1) * log(m) + px * log(x) - (px + q) * tail);
+        if (gradient) {
+            const double psi_pxq = gsl_sf_psi(px + q);
+            gradient[0] += w * x * (psi_pxq - gsl_sf_psi(px) + log(m) + log(x) - tail);
+            gradient[1] += w * (psi_pxq - gsl_sf_psi(q) + log(v) - tail);
+            gradient[2] += w * (q / v - (px + q) / (x * m + v));
+        }
+    }
+    return sum;
+}
+
+/* ------------------------------------------------------------------ fitting */
+
+typedef double (*clv_loglik_fn)(const void *data, const double *theta, double *gradient);
+
+typedef struct {
+    clv_loglik_fn loglik;
+    const void *data;
+    int k; /* parameters */
+    double total_weight;
+} clv_problem;
+
+static double clv_bgnbd_adapter(const void *data, const double *theta, double *gradient)
+{
+    return cvseg_bgnbd_loglik(data, theta, gradient);
+}
+
+static double clv_gg_adapter(const void *data, const double *theta, double *gradient)
+{
+    return cvseg_gg_loglik(data, theta, gradient);
+}
+
+/* Objective of the optimiser: -LL / W at theta = exp(phi); gradient in phi.
+ * Non-finite values (the line search probing extreme parameters) become a
+ * large penalty so BFGS backs off. */
+static void clv_objective(const gsl_vector *phi, void *params, double *f, gsl_vector *df)
+{
+    const clv_problem *problem = params;
+    double theta[4], gradient[4];
+    for (int j = 0; j < problem->k; ++j)
+        theta[j] = exp(gsl_vector_get(phi, (size_t)j));
+    const double ll = problem->loglik(problem->data, theta, gradient);
+    int finite = isfinite(ll);
+    for (int j = 0; j < problem->k; ++j)
+        finite = finite && isfinite(gradient[j]);
+    if (f)
+        *f = finite ? -ll / problem->total_weight : 1e300;
+    if (df)
+        for (int j = 0; j < problem->k; ++j)
+            gsl_vector_set(df, (size_t)j,
+                           finite ? -theta[j] * gradient[j] / problem->total_weight : 0.0);
+}
+
+static double clv_f(const gsl_vector *phi, void *params)
+{
+    double f = 0.0;
+    clv_objective(phi, params, &f, NULL);
+    return f;
+}
+
+static void clv_df(const gsl_vector *phi, void *params, gsl_vector *df)
+{
+    clv_objective(phi, params, NULL, df);
+}
+
+static void clv_fdf(const gsl_vector *phi, void *params, double *f, gsl_vector *df)
+{
+    clv_objective(phi, params, f, df);
+}
+
+/* Runs BFGS from phi (in/out) until the gradient norm is below tolerance, the
+ * optimiser makes no progress, or the iteration cap. Returns iterations. */
+static int clv_bfgs(clv_problem *problem, gsl_vector *phi, double *gradient_norm)
+{
+    gsl_multimin_function_fdf function = {clv_f, clv_df, clv_fdf, (size_t)problem->k, problem};
+    gsl_multimin_fdfminimizer *minimizer =
+        gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2, (size_t)problem->k);
+    int iterations = 0;
+    *gradient_norm = INFINITY;
+    if (!minimizer)
+        return 0;
+    gsl_multimin_fdfminimizer_set(minimizer, &function, phi, 0.01, 0.1);
+    int status = GSL_CONTINUE;
+    while (status == GSL_CONTINUE && iterations < 2000) {
+        ++iterations;
+        if (gsl_multimin_fdfminimizer_iterate(minimizer) != GSL_SUCCESS)
+            break;
+        status = gsl_multimin_test_gradient(minimizer->gradient, 1e-10);
+    }
+    gsl_vector_memcpy(phi, minimizer->x);
+    *gradient_norm = gsl_blas_dnrm2(minimizer->gradient);
+    gsl_multimin_fdfminimizer_free(minimizer);
+    return iterations;
+}
+
+/* Standard errors: sqrt(diag((-H)^-1)), H by central differences of the
+ * analytic gradient at theta; NaN when -H is not positive definite. */
+static void clv_standard_errors(const clv_problem *problem, const double *theta, double *errors)
+{
+    const int k = problem->k;
+    gsl_matrix *information = gsl_matrix_alloc((size_t)k, (size_t)k);
+    for (int j = 0; j < k; ++j)
+        errors[j] = NAN;
+    if (!information)
+        return;
+    for (int j = 0; j < k; ++j) {
+        double up[4], down[4], g_up[4], g_down[4];
+        const double h = 1e-5 * theta[j];
+        memcpy(up, theta, sizeof(double) * (size_t)k);
+        memcpy(down, theta, sizeof(double) * (size_t)k);
+        up[j] += h;
+        down[j] -= h;
+        problem->loglik(problem->data, up, g_up);
+        problem->loglik(problem->data, down, g_down);
+        for (int i = 0; i < k; ++i)
+            gsl_matrix_set(information, (size_t)i, (size_t)j, -(g_up[i] - g_down[i]) / (2 * h));
+    }
+    for (int i = 0; i < k; ++i)
+        for (int j = 0; j < i; ++j) {
+            const double mean = 0.5 * (gsl_matrix_get(information, (size_t)i, (size_t)j) +
+                                       gsl_matrix_get(information, (size_t)j, (size_t)i));
+            gsl_matrix_set(information, (size_t)i, (size_t)j, mean);
+            gsl_matrix_set(information, (size_t)j, (size_t)i, mean);
+        }
+    if (gsl_linalg_cholesky_decomp1(information) == GSL_SUCCESS &&
+        gsl_linalg_cholesky_invert(information) == GSL_SUCCESS)
+        for (int j = 0; j < k; ++j)
+            errors[j] = sqrt(gsl_matrix_get(information, (size_t)j, (size_t)j));
+    gsl_matrix_free(information);
+}
+
+/* Fits problem from start [k]; up to three BFGS restarts from the last point
+ * (BFGS's curvature estimate goes stale on these flat likelihoods). */
+static cvseg_status clv_fit(clv_problem *problem, const double *start, const char *model,
+                            cvseg_clv_fit *fit)
+{
+    cvseg_status status = CVSEG_OK;
+    gsl_vector *phi = gsl_vector_alloc((size_t)problem->k);
+    memset(fit, 0, sizeof *fit);
+    if (!phi)
+        return CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the %s fit", model);
+    gsl_set_error_handler_off();
+    for (int j = 0; j < problem->k; ++j)
+        gsl_vector_set(phi, (size_t)j, log(start[j]));
+    for (int round = 0; round < 4 && !(fit->gradient_norm < 1e-9 && round > 0); ++round)
+        fit->iterations += clv_bfgs(problem, phi, &fit->gradient_norm);
+    for (int j = 0; j < problem->k; ++j)
+        fit->theta[j] = exp(gsl_vector_get(phi, (size_t)j));
+    double gradient[4];
+    fit->log_likelihood = problem->loglik(problem->data, fit->theta, gradient);
+    if (!(fit->gradient_norm < 1e-6) || !isfinite(fit->log_likelihood))
+        status = CVSEG_FAIL(CVSEG_ENOCONV,
+                            "%s fit did not converge: gradient norm %.3g after %d iterations "
+                            "(log-likelihood %.6g)",
+                            model, fit->gradient_norm, fit->iterations, fit->log_likelihood);
+    else
+        clv_standard_errors(problem, fit->theta, fit->standard_error);
+    gsl_vector_free(phi);
+    return status;
+}
+
+static double clv_total_weight(const double *weight, int64_t n)
+{
+    double total = 0.0;
+    for (int64_t i = 0; i < n; ++i)
+        total += weight[i];
+    return total;
+}
+
+cvseg_status cvseg_bgnbd_fit(const cvseg_bgnbd_data *data, cvseg_clv_fit *fit)
+{
+    clv_problem problem = {clv_bgnbd_adapter, data, 4, clv_total_weight(data->weight, data->n)};
+    if (data->n == 0 || !(problem.total_weight > 0))
+        return CVSEG_FAIL(CVSEG_EDATA, "no members to fit the BG/NBD model to");
+    /* start: r = a = b = 1 and alpha = the mean age, so alpha / r is a rate
+     * on the data's time scale whatever the unit */
+    double mean_age = 0.0;
+    for (int64_t i = 0; i < data->n; ++i)
+        mean_age += data->weight[i] * data->T[i];
+    mean_age = mean_age / problem.total_weight > 0 ? mean_age / problem.total_weight : 1.0;
+    const double start[4] = {1.0, mean_age, 1.0, 1.0};
+    return clv_fit(&problem, start, "BG/NBD", fit);
+}
+
+cvseg_status cvseg_gg_fit(const cvseg_gg_data *data, cvseg_clv_fit *fit)
+{
+    clv_problem problem = {clv_gg_adapter, data, 3, clv_total_weight(data->weight, data->n)};
+    if (data->n == 0 || !(problem.total_weight > 0))
+        return CVSEG_FAIL(CVSEG_EDATA, "no repeat buyers to fit the Gamma-Gamma model to");
+    double mean_spend = 0.0;
+    for (int64_t i = 0; i < data->n; ++i)
+        mean_spend += data->weight[i] * data->m[i];
+    mean_spend = mean_spend / problem.total_weight > 0 ? mean_spend / problem.total_weight : 1.0;
+    const double start[3] = {1.0, 2.0, mean_spend};
+    cvseg_status status = clv_fit(&problem, start, "Gamma-Gamma", fit);
+    fit->theta[3] = 0.0;
+    fit->standard_error[3] = 0.0;
+    return status;
+}
+
+/* --------------------------------------------------------- closed forms */
+
+/* 1 + [x > 0] a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x) */
+static double clv_alive_denominator(const cvseg_bgnbd_params *p, double x, double t_x, double T)
+{
+    if (!(x > 0))
+        return 1.0;
+    return 1.0 + p->a / (p->b + x - 1) * pow((p->alpha + T) / (p->alpha + t_x), p->r + x);
+}
+
+double cvseg_bgnbd_p_alive(const cvseg_bgnbd_params *params, double x, double t_x, double T)
+{
+    return 1.0 / clv_alive_denominator(params, x, t_x, T);
+}
+
+cvseg_status cvseg_bgnbd_expected(const cvseg_bgnbd_params *params, double x, double t_x, double T,
+                                  double t, double *expected)
+{
+    const cvseg_bgnbd_params *p = params;
+    const double z = t / (p->alpha + T + t);
+    gsl_sf_result hyper = {0.0, 0.0};
+    *expected = 0.0;
+    if (!(t > 0))
+        return CVSEG_OK;
+    if (gsl_sf_hyperg_2F1_e(p->r + x, p->b + x, p->a + p->b + x - 1, z, &hyper) != GSL_SUCCESS)
+        return CVSEG_FAIL(CVSEG_EINTERNAL,
+                          "2F1(%g, %g; %g; %g) failed for x = %g, t_x = %g, T = %g, t = %g",
+                          p->r + x, p->b + x, p->a + p->b + x - 1, z, x, t_x, T, t);
+    const double first = (p->a + p->b + x - 1) / (p->a - 1);
+    const double second = 1.0 - hyper.val * pow((p->alpha + T) / (p->alpha + T + t), p->r + x);
+    *expected = first * second / clv_alive_denominator(p, x, t_x, T);
+    return CVSEG_OK;
+}
+
+double cvseg_gg_expected_spend(const cvseg_gg_params *params, double x, double m)
+{
+    if (!(params->q > 1))
+        return NAN;
+    if (!(x > 0))
+        return params->p * params->v / (params->q - 1);
+    return params->p * (params->v + x * m) / (params->p * x + params->q - 1);
+}
+
+cvseg_status cvseg_clv_value(const cvseg_bgnbd_params *params, double x, double t_x, double T,
+                             int horizon, double discount, double spend, double *value,
+                             double *expected_out)
+{
+    cvseg_status status = CVSEG_OK;
+    double previous = 0.0, sum = 0.0, factor = 1.0, current = 0.0;
+    if (discount == 0.0) {
+        status = cvseg_bgnbd_expected(params, x, t_x, T, horizon, &current);
+        sum = current;
+    } else {
+        for (int k = 1; k <= horizon && status == CVSEG_OK; ++k) {
+            status = cvseg_bgnbd_expected(params, x, t_x, T, k, &current);
+            factor /= 1.0 + discount;
+            sum += (current - previous) * factor;
+            previous = current;
+        }
+    }
+    *value = spend * sum;
+    *expected_out = current;
+    return status;
+}
+
+cvseg_lifecycle cvseg_lifecycle_stage(int has_purchase, double x, double tenure_days,
+                                      double p_alive, double new_days)
+{
+    if (!has_purchase)
+        return CVSEG_LIFE_PROSPECT;
+    if (tenure_days <= new_days)
+        return CVSEG_LIFE_NEW;
+    if (p_alive < 0.25 || (!(x > 0) && tenure_days > 365))
+        return CVSEG_LIFE_CHURNED;
+    if (p_alive < 0.5 || !(x > 0))
+        return CVSEG_LIFE_AT_RISK;
+    return CVSEG_LIFE_ACTIVE;
+}
+
+/* ------------------------------------------------------------ tuples */
+
+static _Thread_local int clv_tuple_width;
+
+static int clv_tuple_compare(const void *left, const void *right)
+{
+    const uint64_t *l = left, *r = right;
+    for (int j = 0; j < clv_tuple_width; ++j)
+        if (l[j] != r[j])
+            return l[j] < r[j] ? -1 : 1;
+    return 0;
+}
+
+int64_t cvseg_tuples_compress(uint64_t *rows, int64_t n, int width)
+{
+    const size_t stride = (size_t)width + 1;
+    int64_t kept = 0;
+    if (n <= 0)
+        return 0;
+    clv_tuple_width = width;
+    qsort(rows, (size_t)n, stride * sizeof(uint64_t), clv_tuple_compare);
+    for (int64_t i = 1; i < n; ++i) {
+        uint64_t *last = rows + (size_t)kept * stride, *row = rows + (size_t)i * stride;
+        if (clv_tuple_compare(last, row) == 0) {
+            last[width] += row[width];
+        } else {
+            ++kept;
+            memmove(rows + (size_t)kept * stride, row, stride * sizeof(uint64_t));
+        }
+    }
+    return kept + 1;
+}
