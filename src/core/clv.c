@@ -223,13 +223,30 @@ static cvseg_status clv_fit(clv_problem *problem, const double *start, const cha
         fit->theta[j] = exp(gsl_vector_get(phi, (size_t)j));
     double gradient[4];
     fit->log_likelihood = problem->loglik(problem->data, fit->theta, gradient);
-    if (!(fit->gradient_norm < 1e-6) || !isfinite(fit->log_likelihood))
+    int interior = 1; /* a parameter running to 0 or infinity: no finite maximum */
+    for (int j = 0; j < problem->k; ++j)
+        interior = interior && fit->theta[j] > 1e-8 && fit->theta[j] < 1e8;
+    if (!interior)
+        status = CVSEG_FAIL(CVSEG_ENOCONV,
+                            "%s fit did not converge: a parameter ran to the boundary (%g, %g, "
+                            "%g, %g); the data have no finite maximum-likelihood estimate",
+                            model, fit->theta[0], fit->theta[1], fit->theta[2],
+                            problem->k > 3 ? fit->theta[3] : 0.0);
+    else if (!(fit->gradient_norm < 1e-6) || !isfinite(fit->log_likelihood))
         status = CVSEG_FAIL(CVSEG_ENOCONV,
                             "%s fit did not converge: gradient norm %.3g after %d iterations "
                             "(log-likelihood %.6g)",
                             model, fit->gradient_norm, fit->iterations, fit->log_likelihood);
-    else
+    if (status == CVSEG_OK) {
         clv_standard_errors(problem, fit->theta, fit->standard_error);
+        for (int j = 0; j < problem->k && status == CVSEG_OK; ++j)
+            if (!isfinite(fit->standard_error[j]))
+                status = CVSEG_FAIL(CVSEG_ENOCONV,
+                                    "%s fit did not converge: the information matrix at the "
+                                    "optimum is singular (a parameter is not identified by the "
+                                    "data, or runs to the boundary)",
+                                    model);
+    }
     gsl_vector_free(phi);
     return status;
 }
