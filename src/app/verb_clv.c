@@ -102,6 +102,8 @@ static cvseg_status clv_parse(cvseg_options *options, clv_settings *settings)
         status = cvseg_opt_f64(options, "margin", 1.0, 0.0, 1e6, &settings->margin);
     if (status == CVSEG_OK)
         status = cvseg_opt_f64(options, "new-days", 91.0, 0.0, 1e6, &settings->new_days);
+    if (status != CVSEG_OK)
+        return status;
     settings->unit_days = strcmp(settings->unit, "day") == 0    ? 1.0
                           : strcmp(settings->unit, "week") == 0 ? 7.0
                                                                 : 30.4375;
