@@ -32,14 +32,14 @@ typedef struct {
     double p, q, v;
 } cvseg_gg_params;
 
-/* Compressed BG/NBD data: rows [n]; x >= 0 (integer valued), 0 <= t_x <= T,
- * T > 0 (t_x = 0 when x = 0); weight > 0. */
+/* Compressed BG/NBD data: rows [n]; x >= 0 (integer valued, at most 2^24),
+ * 0 <= t_x <= T (t_x = 0 when x = 0); weight > 0. */
 typedef struct {
     int64_t n;
     const double *x, *t_x, *T, *weight;
 } cvseg_bgnbd_data;
 
-/* Compressed Gamma-Gamma data: rows [n]; x >= 1, m > 0 (mean spend per
+/* Compressed Gamma-Gamma data: rows [n]; x >= 1 (integer valued), m > 0 (mean spend per
  * repeat purchase), weight > 0. */
 typedef struct {
     int64_t n;
@@ -65,7 +65,9 @@ typedef struct {
 void cvseg_clv_init(void);
 
 /* Weighted log-likelihood sum_i w_i LL_i at theta [4] = (r, alpha, a, b);
- * gradient [4] (d/dtheta) when non-NULL. */
+ * gradient [4] (d/dtheta) when non-NULL. Rows are summed with OpenMP in
+ * fixed chunks, chunk results in order: the same bits for any thread count.
+ * NaN when out of memory or an x is not a count. */
 double cvseg_bgnbd_loglik(const cvseg_bgnbd_data *data, const double theta[4], double gradient[4]);
 
 /* Weighted Gamma-Gamma log-likelihood at theta [3] = (p, q, v) and its

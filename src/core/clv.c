@@ -22,66 +22,165 @@ void cvseg_clv_init(void)
     gsl_set_error_handler_off();
 }
 
-/* One member's BG/NBD log-likelihood at th = (r, alpha, a, b); adds
- * weight * gradient to g [4]. */
-static double clv_bgnbd_row(const double th[4], double x, double t_x, double T, double weight,
-                            double g[4])
+/* The likelihoods are sums over table rows. Rows are summed in fixed chunks
+ * of CLV_CHUNK (in row order), the chunks in chunk order: the same bits for
+ * any number of threads. The parts of a row that depend only on the repeat
+ * count x (ln Gamma, digamma: GSL) are computed once per distinct x. */
+enum { CLV_CHUNK = 4096, CLV_MAX_X = 1 << 24 };
+
+typedef void (*clv_chunk_fn)(const void *context, int64_t begin, int64_t end, double acc[5]);
+
+/* Returns sum[0] (the log-likelihood) and gradient[0..k-1] = sum[1..k];
+ * NaN when out of memory. */
+static double clv_sum_chunks(const void *context, clv_chunk_fn chunk, int64_t n, int k,
+                             double *gradient)
+{
+    const int64_t chunks = (n + CLV_CHUNK - 1) / CLV_CHUNK;
+    double(*partial)[5] = calloc((size_t)(chunks > 0 ? chunks : 1), sizeof *partial);
+    double total[5] = {0, 0, 0, 0, 0};
+    if (!partial)
+        return NAN;
+#pragma omp parallel for schedule(dynamic, 1) if (chunks > 1)
+    for (int64_t c = 0; c < chunks; ++c)
+        chunk(context, c * CLV_CHUNK, c * CLV_CHUNK + CLV_CHUNK < n ? c * CLV_CHUNK + CLV_CHUNK : n,
+              partial[c]);
+    for (int64_t c = 0; c < chunks; ++c)
+        for (int j = 0; j <= k; ++j)
+            total[j] += partial[c][j];
+    free(partial);
+    if (gradient)
+        for (int j = 0; j < k; ++j)
+            gradient[j] = total[j + 1];
+    return total[0];
+}
+
+/* Largest x of rows [n] (integer valued); -1 when some x is not a count in
+ * 0..CLV_MAX_X. */
+static int64_t clv_max_x(const double *x, int64_t n)
+{
+    int64_t top = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        if (!(x[i] >= 0 && x[i] <= CLV_MAX_X) || x[i] != floor(x[i]))
+            return -1;
+        top = (int64_t)x[i] > top ? (int64_t)x[i] : top;
+    }
+    return top;
+}
+
+typedef struct {
+    const cvseg_bgnbd_data *data;
+    const double *theta;
+    const double (*by_x)[5];
+} clv_bgnbd_context;
+
+/* by_x[x]: A1 + A2 of the paper's eq. 6 (ln Gamma(r + x) - ln Gamma(r) +
+ * r ln alpha + ln B(a, b + x) - ln B(a, b)), psi(r + x) - psi(r),
+ * psi(a + b) - psi(a + b + x), psi(b + x) - psi(b), ln a - ln(b + x - 1). */
+static void clv_bgnbd_by_x(const double th[4], int64_t max_x, double (*by_x)[5])
 {
     const double r = th[0], alpha = th[1], a = th[2], b = th[3];
-    const double a1 = gsl_sf_lngamma(r + x) - gsl_sf_lngamma(r) + r * log(alpha);
-    const double a2 = gsl_sf_lngamma(a + b) + gsl_sf_lngamma(b + x) - gsl_sf_lngamma(b) -
-                      gsl_sf_lngamma(a + b + x);
-    const double a3 = -(r + x) * log(alpha + T);
-    double log_sum = a3, w3 = 1.0, w4 = 0.0;
-    if (x > 0) {
-        const double a4 = log(a) - log(b + x - 1) - (r + x) * log(alpha + t_x);
-        const double top = a3 > a4 ? a3 : a4;
-        log_sum = top + log(exp(a3 - top) + exp(a4 - top));
-        w3 = exp(a3 - log_sum);
-        w4 = exp(a4 - log_sum);
+    const double base =
+        -gsl_sf_lngamma(r) + r * log(alpha) + gsl_sf_lngamma(a + b) - gsl_sf_lngamma(b);
+    const double psi_r = gsl_sf_psi(r), psi_ab = gsl_sf_psi(a + b), psi_b = gsl_sf_psi(b);
+    for (int64_t x = 0; x <= max_x; ++x) {
+        by_x[x][0] =
+            base + gsl_sf_lngamma(r + x) + gsl_sf_lngamma(b + x) - gsl_sf_lngamma(a + b + x);
+        by_x[x][1] = gsl_sf_psi(r + x) - psi_r;
+        by_x[x][2] = psi_ab - gsl_sf_psi(a + b + x);
+        by_x[x][3] = gsl_sf_psi(b + x) - psi_b;
+        by_x[x][4] = x > 0 ? log(a) - log(b + x - 1) : 0.0;
     }
-    if (g) {
-        const double psi_ab = gsl_sf_psi(a + b), psi_abx = gsl_sf_psi(a + b + x);
-        g[0] += weight * (gsl_sf_psi(r + x) - gsl_sf_psi(r) + log(alpha) - w3 * log(alpha + T) -
-                          w4 * log(alpha + t_x));
-        g[1] += weight * (r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + t_x));
-        g[2] += weight * (psi_ab - psi_abx + w4 / a);
-        g[3] += weight * (psi_ab + gsl_sf_psi(b + x) - gsl_sf_psi(b) - psi_abx -
-                          (x > 0 ? w4 / (b + x - 1) : 0.0));
+}
+
+/* Rows [begin, end): acc = (LL, dLL/dr, dLL/dalpha, dLL/da, dLL/db). */
+static void clv_bgnbd_chunk(const void *context, int64_t begin, int64_t end, double acc[5])
+{
+    const clv_bgnbd_context *c = context;
+    const double r = c->theta[0], alpha = c->theta[1], a = c->theta[2], b = c->theta[3];
+    const double log_alpha = log(alpha);
+    for (int64_t i = begin; i < end; ++i) {
+        const double x = c->data->x[i], w = c->data->weight[i];
+        const double *tab = c->by_x[(int64_t)x];
+        const double at_T = alpha + c->data->T[i], at_tx = alpha + c->data->t_x[i];
+        const double log_T = log(at_T), log_tx = log(at_tx);
+        const double a3 = -(r + x) * log_T;
+        double log_sum = a3, w3 = 1.0, w4 = 0.0;
+        if (x > 0) {
+            const double a4 = tab[4] - (r + x) * log_tx;
+            log_sum = (a3 > a4 ? a3 : a4) + log1p(exp(-fabs(a3 - a4)));
+            w3 = exp(a3 - log_sum);
+            w4 = exp(a4 - log_sum);
+        }
+        acc[0] += w * (tab[0] + log_sum);
+        acc[1] += w * (tab[1] + log_alpha - w3 * log_T - w4 * log_tx);
+        acc[2] += w * (r / alpha - w3 * (r + x) / at_T - w4 * (r + x) / at_tx);
+        acc[3] += w * (tab[2] + w4 / a);
+        acc[4] += w * (tab[2] + tab[3] - (x > 0 ? w4 / (b + x - 1) : 0.0));
     }
-    return a1 + a2 + log_sum;
 }
 
 double cvseg_bgnbd_loglik(const cvseg_bgnbd_data *data, const double theta[4], double gradient[4])
 {
-    double sum = 0.0;
-    if (gradient)
-        memset(gradient, 0, 4 * sizeof gradient[0]);
-    for (int64_t i = 0; i < data->n; ++i)
-        sum += data->weight[i] * clv_bgnbd_row(theta, data->x[i], data->t_x[i], data->T[i],
-                                               data->weight[i], gradient);
-    return sum;
+    const int64_t max_x = clv_max_x(data->x, data->n);
+    double(*by_x)[5] = max_x < 0 ? NULL : malloc(sizeof *by_x * (size_t)(max_x + 1));
+    double ll = NAN;
+    if (by_x) {
+        clv_bgnbd_by_x(theta, max_x, by_x);
+        const clv_bgnbd_context context = {data, theta, (const double(*)[5])by_x};
+        ll = clv_sum_chunks(&context, clv_bgnbd_chunk, data->n, 4, gradient);
+    }
+    free(by_x);
+    return ll;
+}
+
+typedef struct {
+    const cvseg_gg_data *data;
+    const double *theta;
+    const double (*by_x)[5];
+} clv_gg_context;
+
+/* by_x[x] (x >= 1): ln Gamma(px + q) - ln Gamma(px) - ln Gamma(q) + q ln v
+ * + px ln x, x (psi(px + q) - psi(px) + ln x), psi(px + q) - psi(q) + ln v. */
+static void clv_gg_by_x(const double th[3], int64_t max_x, double (*by_x)[5])
+{
+    const double p = th[0], q = th[1], v = th[2];
+    for (int64_t x = 1; x <= max_x; ++x) {
+        const double px = p * x, psi_pxq = gsl_sf_psi(px + q);
+        by_x[x][0] = gsl_sf_lngamma(px + q) - gsl_sf_lngamma(px) - gsl_sf_lngamma(q) + q * log(v) +
+                     px * log((double)x);
+        by_x[x][1] = x * (psi_pxq - gsl_sf_psi(px) + log((double)x));
+        by_x[x][2] = psi_pxq - gsl_sf_psi(q) + log(v);
+    }
+}
+
+/* Rows [begin, end): acc = (LL, dLL/dp, dLL/dq, dLL/dv). */
+static void clv_gg_chunk(const void *context, int64_t begin, int64_t end, double acc[5])
+{
+    const clv_gg_context *c = context;
+    const double p = c->theta[0], q = c->theta[1], v = c->theta[2];
+    for (int64_t i = begin; i < end; ++i) {
+        const double x = c->data->x[i], m = c->data->m[i], w = c->data->weight[i];
+        const double *tab = c->by_x[(int64_t)x];
+        const double px = p * x, log_m = log(m), tail = log(x * m + v);
+        acc[0] += w * (tab[0] + (px - 1) * log_m - (px + q) * tail);
+        acc[1] += w * (tab[1] + x * log_m - x * tail);
+        acc[2] += w * (tab[2] - tail);
+        acc[3] += w * (q / v - (px + q) / (x * m + v));
+    }
 }
 
 double cvseg_gg_loglik(const cvseg_gg_data *data, const double theta[3], double gradient[3])
 {
-    const double p = theta[0], q = theta[1], v = theta[2];
-    double sum = 0.0;
-    if (gradient)
-        memset(gradient, 0, 3 * sizeof gradient[0]);
-    for (int64_t i = 0; i < data->n; ++i) {
-        const double x = data->x[i], m = data->m[i], w = data->weight[i];
-        const double px = p * x, tail = log(x * m + v);
-        sum += w * (gsl_sf_lngamma(px + q) - gsl_sf_lngamma(px) - gsl_sf_lngamma(q) + q * log(v) +
-                    (px - 1) * log(m) + px * log(x) - (px + q) * tail);
-        if (gradient) {
-            const double psi_pxq = gsl_sf_psi(px + q);
-            gradient[0] += w * x * (psi_pxq - gsl_sf_psi(px) + log(m) + log(x) - tail);
-            gradient[1] += w * (psi_pxq - gsl_sf_psi(q) + log(v) - tail);
-            gradient[2] += w * (q / v - (px + q) / (x * m + v));
-        }
+    const int64_t max_x = clv_max_x(data->x, data->n);
+    double(*by_x)[5] = max_x < 0 ? NULL : calloc((size_t)(max_x + 1), sizeof *by_x);
+    double ll = NAN;
+    if (by_x) {
+        clv_gg_by_x(theta, max_x, by_x);
+        const clv_gg_context context = {data, theta, (const double(*)[5])by_x};
+        ll = clv_sum_chunks(&context, clv_gg_chunk, data->n, 3, gradient);
     }
-    return sum;
+    free(by_x);
+    return ll;
 }
 
 /* ------------------------------------------------------------------ fitting */
@@ -111,7 +210,7 @@ static double clv_gg_adapter(const void *data, const double *theta, double *grad
 static void clv_objective(const gsl_vector *phi, void *params, double *f, gsl_vector *df)
 {
     const clv_problem *problem = params;
-    double theta[4], gradient[4];
+    double theta[4], gradient[4] = {0.0, 0.0, 0.0, 0.0};
     for (int j = 0; j < problem->k; ++j)
         theta[j] = exp(gsl_vector_get(phi, (size_t)j));
     const double ll = problem->loglik(problem->data, theta, gradient);
