@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app.h"
 #include "cvseg/aggregate.h"
@@ -79,6 +80,8 @@ typedef struct {
 typedef struct {
     cvseg_clv_fit bgnbd, gg;
     int64_t bgnbd_rows, gg_rows, repeat_buyers, gg_members;
+    double bgnbd_seconds, gg_seconds; /* the optimiser alone, on the gathered table */
+    double bgnbd_cpu, gg_cpu;         /* its process CPU seconds (all threads) */
 } clv_fits;
 
 static cvseg_status clv_parse(cvseg_options *options, clv_settings *settings)
@@ -267,7 +270,11 @@ static cvseg_status clv_fit_bgnbd(cvseg_app *app, const clv_settings *settings,
         }
         const cvseg_bgnbd_data data = {m, columns, columns + m, columns + 2 * m, columns + 3 * m};
         fits->bgnbd_rows = m;
+        const double started = cvseg_now();
+        const clock_t cpu = clock();
         status = cvseg_bgnbd_fit(&data, &fits->bgnbd);
+        fits->bgnbd_seconds = cvseg_now() - started;
+        fits->bgnbd_cpu = (double)(clock() - cpu) / CLOCKS_PER_SEC;
     }
     status = cvseg_dist_agree(app->comm, status);
 done:
@@ -311,7 +318,11 @@ static cvseg_status clv_fit_gg(cvseg_app *app, const clv_members *members, clv_f
         }
         const cvseg_gg_data data = {m, columns, columns + m, columns + 2 * m};
         fits->gg_rows = m;
+        const double started = cvseg_now();
+        const clock_t cpu = clock();
         status = cvseg_gg_fit(&data, &fits->gg);
+        fits->gg_seconds = cvseg_now() - started;
+        fits->gg_cpu = (double)(clock() - cpu) / CLOCKS_PER_SEC;
     }
     status = cvseg_dist_agree(app->comm, status);
 done:
@@ -500,7 +511,8 @@ static cvseg_status clv_write(cvseg_app *app, const clv_settings *settings, cons
     return cvseg_writer_finish(writer, write_status);
 }
 
-static json_t *clv_fit_json(const cvseg_clv_fit *fit, const char *const *names, int k)
+static json_t *clv_fit_json(const cvseg_clv_fit *fit, const char *const *names, int k,
+                            double seconds, double cpu_seconds)
 {
     json_t *object = json_object(), *errors = json_object();
     for (int j = 0; j < k; ++j) {
@@ -513,6 +525,8 @@ static json_t *clv_fit_json(const cvseg_clv_fit *fit, const char *const *names, 
     json_object_set_new(object, "log_likelihood", json_real(fit->log_likelihood));
     json_object_set_new(object, "iterations", json_integer(fit->iterations));
     json_object_set_new(object, "gradient_norm", json_real(fit->gradient_norm));
+    json_object_set_new(object, "seconds", json_real(seconds));
+    json_object_set_new(object, "cpu_seconds", json_real(cpu_seconds));
     return object;
 }
 
@@ -549,11 +563,12 @@ static json_t *clv_summary(const cvseg_app *app, const clv_settings *settings, c
     char day[11];
     cvseg_format_date(settings->calibration_end, day);
     json_t *clv = json_pack(
-        "{s:o, s:o, s:I, s:I, s:I, s:I, s:I}", "bgnbd", clv_fit_json(&fits->bgnbd, bg_names, 4),
-        "gamma_gamma", clv_fit_json(&fits->gg, gg_names, 3), "members", (json_int_t)tally->members,
-        "repeat_buyers", (json_int_t)fits->repeat_buyers, "gamma_gamma_members",
-        (json_int_t)fits->gg_members, "bgnbd_tuples", (json_int_t)fits->bgnbd_rows,
-        "gamma_gamma_tuples", (json_int_t)fits->gg_rows);
+        "{s:o, s:o, s:I, s:I, s:I, s:I, s:I}", "bgnbd",
+        clv_fit_json(&fits->bgnbd, bg_names, 4, fits->bgnbd_seconds, fits->bgnbd_cpu),
+        "gamma_gamma", clv_fit_json(&fits->gg, gg_names, 3, fits->gg_seconds, fits->gg_cpu),
+        "members", (json_int_t)tally->members, "repeat_buyers", (json_int_t)fits->repeat_buyers,
+        "gamma_gamma_members", (json_int_t)fits->gg_members, "bgnbd_tuples",
+        (json_int_t)fits->bgnbd_rows, "gamma_gamma_tuples", (json_int_t)fits->gg_rows);
     json_t *life = json_object(), *phase_object = json_object();
     for (int s = 0; s < CVSEG_LIFE_COUNT; ++s)
         json_object_set_new(life, cvseg_lifecycle_names[s], json_integer(tally->life[s]));
@@ -586,10 +601,10 @@ static void clv_log(const cvseg_app *app, const clv_settings *settings, const cl
     cvseg_log(app, 1, "%lld members, %lld repeat buyers (%lld distinct (x, t_x, T))",
               (long long)tally->members, (long long)fits->repeat_buyers,
               (long long)fits->bgnbd_rows);
-    cvseg_log(app, 1, "BG/NBD r %.6f alpha %.6f a %.6f b %.6f, log-likelihood %.4f", bg[0], bg[1],
-              bg[2], bg[3], fits->bgnbd.log_likelihood);
-    cvseg_log(app, 1, "Gamma-Gamma p %.6f q %.6f v %.6f (%lld repeat buyers)", gg[0], gg[1], gg[2],
-              (long long)fits->gg_members);
+    cvseg_log(app, 1, "BG/NBD r %.6f alpha %.6f a %.6f b %.6f, log-likelihood %.4f (%.3f s)", bg[0],
+              bg[1], bg[2], bg[3], fits->bgnbd.log_likelihood, fits->bgnbd_seconds);
+    cvseg_log(app, 1, "Gamma-Gamma p %.6f q %.6f v %.6f (%lld repeat buyers, %.3f s)", gg[0], gg[1],
+              gg[2], (long long)fits->gg_members, fits->gg_seconds);
     if (!settings->have_holdout)
         return;
     cvseg_log(app, 1, "holdout: x  members  actual_mean  predicted_mean");

@@ -92,24 +92,35 @@ static void clv_bgnbd_by_x(const double th[4], int64_t max_x, double (*by_x)[5])
     }
 }
 
-/* Rows [begin, end): acc = (LL, dLL/dr, dLL/dalpha, dLL/da, dLL/db). */
+/* ln(e^a3 + e^a4) and the weights e^a3 / sum, e^a4 / sum: one exp, one log1p. */
+static double clv_log_add(double a3, double a4, double *w3, double *w4)
+{
+    const double e = exp(-fabs(a3 - a4)), share = 1.0 / (1.0 + e);
+    *w3 = a3 >= a4 ? share : e * share;
+    *w4 = a3 >= a4 ? e * share : share;
+    return (a3 >= a4 ? a3 : a4) + log1p(e);
+}
+
+/* Rows [begin, end): acc = (LL, dLL/dr, dLL/dalpha, dLL/da, dLL/db). Rows
+ * sorted by (x, t_x) reuse ln(alpha + t_x) of the row before. */
 static void clv_bgnbd_chunk(const void *context, int64_t begin, int64_t end, double acc[5])
 {
     const clv_bgnbd_context *c = context;
     const double r = c->theta[0], alpha = c->theta[1], a = c->theta[2], b = c->theta[3];
     const double log_alpha = log(alpha);
+    double last_tx = NAN, log_tx = 0.0;
     for (int64_t i = begin; i < end; ++i) {
-        const double x = c->data->x[i], w = c->data->weight[i];
+        const double x = c->data->x[i], w = c->data->weight[i], t_x = c->data->t_x[i];
         const double *tab = c->by_x[(int64_t)x];
-        const double at_T = alpha + c->data->T[i], at_tx = alpha + c->data->t_x[i];
-        const double log_T = log(at_T), log_tx = log(at_tx);
-        const double a3 = -(r + x) * log_T;
+        const double at_T = alpha + c->data->T[i], at_tx = alpha + t_x;
+        const double log_T = log(at_T), a3 = -(r + x) * log_T;
         double log_sum = a3, w3 = 1.0, w4 = 0.0;
         if (x > 0) {
-            const double a4 = tab[4] - (r + x) * log_tx;
-            log_sum = (a3 > a4 ? a3 : a4) + log1p(exp(-fabs(a3 - a4)));
-            w3 = exp(a3 - log_sum);
-            w4 = exp(a4 - log_sum);
+            if (t_x != last_tx) {
+                last_tx = t_x;
+                log_tx = log(at_tx);
+            }
+            log_sum = clv_log_add(a3, tab[4] - (r + x) * log_tx, &w3, &w4);
         }
         acc[0] += w * (tab[0] + log_sum);
         acc[1] += w * (tab[1] + log_alpha - w3 * log_T - w4 * log_tx);
@@ -185,6 +196,11 @@ double cvseg_gg_loglik(const cvseg_gg_data *data, const double theta[3], double 
 
 /* ------------------------------------------------------------------ fitting */
 
+/* Stop when the gradient of -LL / W with respect to the log-parameters is
+ * below this (relative parameter accuracy about 1e-7 on CDNOW); report
+ * non-convergence above 1000 times it. */
+#define CLV_GRADIENT_TOLERANCE 1e-7
+
 typedef double (*clv_loglik_fn)(const void *data, const double *theta, double *gradient);
 
 typedef struct {
@@ -259,7 +275,7 @@ static int clv_bfgs(clv_problem *problem, gsl_vector *phi, double *gradient_norm
         ++iterations;
         if (gsl_multimin_fdfminimizer_iterate(minimizer) != GSL_SUCCESS)
             break;
-        status = gsl_multimin_test_gradient(minimizer->gradient, 1e-10);
+        status = gsl_multimin_test_gradient(minimizer->gradient, CLV_GRADIENT_TOLERANCE);
     }
     gsl_vector_memcpy(phi, minimizer->x);
     *gradient_norm = gsl_blas_dnrm2(minimizer->gradient);
@@ -303,21 +319,29 @@ static void clv_standard_errors(const clv_problem *problem, const double *theta,
     gsl_matrix_free(information);
 }
 
-/* Fits problem from start [k]; up to three BFGS restarts from the last point
- * (BFGS's curvature estimate goes stale on these flat likelihoods). */
+/* Fits problem from start [k]; BFGS restarts from the last point while that
+ * helps (BFGS's curvature estimate goes stale on these flat likelihoods). */
 static cvseg_status clv_fit(clv_problem *problem, const double *start, const char *model,
                             cvseg_clv_fit *fit)
 {
     cvseg_status status = CVSEG_OK;
     gsl_vector *phi = gsl_vector_alloc((size_t)problem->k);
     memset(fit, 0, sizeof *fit);
+    fit->gradient_norm = INFINITY;
     if (!phi)
         return CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the %s fit", model);
     gsl_set_error_handler_off();
     for (int j = 0; j < problem->k; ++j)
         gsl_vector_set(phi, (size_t)j, log(start[j]));
-    for (int round = 0; round < 4 && !(fit->gradient_norm < 1e-9 && round > 0); ++round)
+    /* restarts while a round still halves the gradient (none at the floor
+     * that rounding of the sum sets) */
+    double previous = INFINITY;
+    for (int round = 0; round < 8 && fit->gradient_norm >= CLV_GRADIENT_TOLERANCE &&
+                        (round == 0 || fit->gradient_norm < 0.5 * previous);
+         ++round) {
+        previous = fit->gradient_norm;
         fit->iterations += clv_bfgs(problem, phi, &fit->gradient_norm);
+    }
     for (int j = 0; j < problem->k; ++j)
         fit->theta[j] = exp(gsl_vector_get(phi, (size_t)j));
     double gradient[4];
@@ -331,7 +355,7 @@ static cvseg_status clv_fit(clv_problem *problem, const double *start, const cha
                             "%g, %g); the data have no finite maximum-likelihood estimate",
                             model, fit->theta[0], fit->theta[1], fit->theta[2],
                             problem->k > 3 ? fit->theta[3] : 0.0);
-    else if (!(fit->gradient_norm < 1e-6) || !isfinite(fit->log_likelihood))
+    else if (!(fit->gradient_norm < 1e3 * CLV_GRADIENT_TOLERANCE) || !isfinite(fit->log_likelihood))
         status = CVSEG_FAIL(CVSEG_ENOCONV,
                             "%s fit did not converge: gradient norm %.3g after %d iterations "
                             "(log-likelihood %.6g)",
@@ -358,6 +382,41 @@ static double clv_total_weight(const double *weight, int64_t n)
     return total;
 }
 
+/* Large tables: BFGS first on every stride-th row (about CLV_SAMPLE_ROWS
+ * rows, the same rows on every rank), then on the whole table from there:
+ * the answer is the whole table's optimum; the sample only saves the early
+ * iterations. */
+enum { CLV_SAMPLE_ROWS = 16384 };
+
+/* out [ceil(n / stride)] = column [0], [stride], ...; returns the count. */
+static int64_t clv_every(const double *column, int64_t n, int64_t stride, double *out)
+{
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i += stride)
+        out[m++] = column[i];
+    return m;
+}
+
+/* Replaces start [k] by the sample's optimum when that is finite. */
+static void clv_warm_start(clv_problem *sample, double *start)
+{
+    gsl_vector *phi = gsl_vector_alloc((size_t)sample->k);
+    double gradient_norm = 0.0;
+    int finite = phi != NULL;
+    if (phi) {
+        gsl_set_error_handler_off();
+        for (int j = 0; j < sample->k; ++j)
+            gsl_vector_set(phi, (size_t)j, log(start[j]));
+        clv_bfgs(sample, phi, &gradient_norm);
+        for (int j = 0; j < sample->k; ++j)
+            finite = finite && isfinite(gsl_vector_get(phi, (size_t)j)) &&
+                     fabs(gsl_vector_get(phi, (size_t)j)) < 30;
+    }
+    for (int j = 0; j < sample->k && finite; ++j)
+        start[j] = exp(gsl_vector_get(phi, (size_t)j));
+    gsl_vector_free(phi);
+}
+
 cvseg_status cvseg_bgnbd_fit(const cvseg_bgnbd_data *data, cvseg_clv_fit *fit)
 {
     clv_problem problem = {clv_bgnbd_adapter, data, 4, clv_total_weight(data->weight, data->n)};
@@ -369,7 +428,21 @@ cvseg_status cvseg_bgnbd_fit(const cvseg_bgnbd_data *data, cvseg_clv_fit *fit)
     for (int64_t i = 0; i < data->n; ++i)
         mean_age += data->weight[i] * data->T[i];
     mean_age = mean_age / problem.total_weight > 0 ? mean_age / problem.total_weight : 1.0;
-    const double start[4] = {1.0, mean_age, 1.0, 1.0};
+    double start[4] = {1.0, mean_age, 1.0, 1.0};
+    const int64_t stride = data->n / CLV_SAMPLE_ROWS;
+    if (stride >= 4) {
+        double *sample = malloc(sizeof(double) * 4 * (size_t)(data->n / stride + 1));
+        if (sample) {
+            const int64_t m = clv_every(data->x, data->n, stride, sample);
+            clv_every(data->t_x, data->n, stride, sample + m);
+            clv_every(data->T, data->n, stride, sample + 2 * m);
+            clv_every(data->weight, data->n, stride, sample + 3 * m);
+            const cvseg_bgnbd_data part = {m, sample, sample + m, sample + 2 * m, sample + 3 * m};
+            clv_problem small = {clv_bgnbd_adapter, &part, 4, clv_total_weight(part.weight, m)};
+            clv_warm_start(&small, start);
+        }
+        free(sample);
+    }
     return clv_fit(&problem, start, "BG/NBD", fit);
 }
 
@@ -382,7 +455,20 @@ cvseg_status cvseg_gg_fit(const cvseg_gg_data *data, cvseg_clv_fit *fit)
     for (int64_t i = 0; i < data->n; ++i)
         mean_spend += data->weight[i] * data->m[i];
     mean_spend = mean_spend / problem.total_weight > 0 ? mean_spend / problem.total_weight : 1.0;
-    const double start[3] = {1.0, 2.0, mean_spend};
+    double start[3] = {1.0, 2.0, mean_spend};
+    const int64_t stride = data->n / CLV_SAMPLE_ROWS;
+    if (stride >= 4) {
+        double *sample = malloc(sizeof(double) * 3 * (size_t)(data->n / stride + 1));
+        if (sample) {
+            const int64_t m = clv_every(data->x, data->n, stride, sample);
+            clv_every(data->m, data->n, stride, sample + m);
+            clv_every(data->weight, data->n, stride, sample + 2 * m);
+            const cvseg_gg_data part = {m, sample, sample + m, sample + 2 * m};
+            clv_problem small = {clv_gg_adapter, &part, 3, clv_total_weight(part.weight, m)};
+            clv_warm_start(&small, start);
+        }
+        free(sample);
+    }
     cvseg_status status = clv_fit(&problem, start, "Gamma-Gamma", fit);
     fit->theta[3] = 0.0;
     fit->standard_error[3] = 0.0;

@@ -28,24 +28,29 @@ def main():
     drop = rng.beta(TRUE["a"], TRUE["b"], members)
     nu = rng.gamma(TRUE["q"], 1 / TRUE["v"], members)
     first = rng.integers(0, 84, members)
-    ids, days, amounts = [], [], []
-    for i in range(members):
-        t = first[i] / 7.0
-        while True:
-            ids.append(i + 1000)
-            days.append(START + int(np.floor(t * 7 + 1e-9)))
-            amounts.append(rng.gamma(TRUE["p"], 1 / nu[i]))
-            if t > first[i] / 7.0 and rng.random() < drop[i]:
-                break
-            t += rng.exponential(1 / lam[i])
-            if t >= END_WEEKS:
-                break
-    order = rng.permutation(len(ids))
+    # all members step together: purchase k of every member still buying
+    who = [np.arange(members)]
+    when = [first / 7.0]
+    t = first / 7.0
+    active = np.arange(members)
+    while active.size:
+        t_next = t[active] + rng.exponential(1 / lam[active])
+        going = t_next < END_WEEKS
+        active, t_active = active[going], t_next[going]
+        t[active] = t_active
+        who.append(active)
+        when.append(t_active)
+        active = active[rng.random(active.size) >= drop[active]]
+    ids = np.concatenate(who)
+    weeks = np.concatenate(when)
+    amounts = np.round(rng.gamma(TRUE["p"], 1 / nu[ids]), 2)
+    days = START + np.floor(weeks * 7 + 1e-9).astype(np.int64)
+    order = rng.permutation(ids.size)
     with h5py.File(out, "w") as f:
         g = f.create_group("transactions")
-        g["member_id"] = np.asarray(ids, dtype=np.int64)[order]
-        g["date"] = np.asarray(days, dtype=np.int32)[order]
-        g["amount"] = np.round(np.asarray(amounts), 2)[order]
+        g["member_id"] = (ids + 1000).astype(np.int64)[order]
+        g["date"] = days.astype(np.int32)[order]
+        g["amount"] = amounts[order]
 
 
 if __name__ == "__main__":
