@@ -209,10 +209,12 @@ static cvseg_status clv_collect(cvseg_app *app, const clv_settings *settings, cv
         cvseg_aggregate_exchange(app, settings->input, last, 0, phases, counts, &rows);
     if (status != CVSEG_OK)
         goto done;
-    status = clv_select_rows(&rows, INT32_MIN, settings->calibration_end, &cal_rows);
+    if (settings->have_holdout) /* else every row is in the calibration window */
+        status = clv_select_rows(&rows, INT32_MIN, settings->calibration_end, &cal_rows);
+    const cvseg_transaction_rows *in_window = settings->have_holdout ? &cal_rows : &rows;
     if (status == CVSEG_OK)
-        status = cvseg_aggregate_rows(cal_rows.member_id, cal_rows.date, cal_rows.amount,
-                                      cal_rows.n, &cal);
+        status = cvseg_aggregate_rows(in_window->member_id, in_window->date, in_window->amount,
+                                      in_window->n, &cal);
     if (status == CVSEG_OK && settings->have_holdout)
         status =
             clv_select_rows(&rows, settings->calibration_end, settings->holdout_end, &hold_rows);
