@@ -84,4 +84,9 @@ cvseg_status cvseg_outputs_replace(cvseg_outputs *set, int index, cvseg_status s
  * before the run). Collective. */
 cvseg_status cvseg_outputs_finish(cvseg_outputs *set, cvseg_status status);
 
+/* The same, but commits nothing whatever the status: for a run that ends
+ * with a status whose results would normally be written (ENOCONV) before it
+ * wrote any. Collective. */
+cvseg_status cvseg_outputs_abandon(cvseg_outputs *set, cvseg_status status);
+
 #endif

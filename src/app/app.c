@@ -20,6 +20,7 @@ static const verb_entry verbs[] = {
     {"train", cvseg_verb_train, "rfm + K-Means clustering; writes results and a model"},
     {"score", cvseg_verb_score, "apply a trained model to a member snapshot"},
     {"report", cvseg_verb_report, "print the report of a results file"},
+    {"clv", cvseg_verb_clv, "BG/NBD + Gamma-Gamma lifetime value from a transaction log"},
 };
 enum { VERB_COUNT = sizeof verbs / sizeof verbs[0] };
 
@@ -109,7 +110,7 @@ int cvseg_main(int argc, char **argv, MPI_Comm world)
     if (!verb) {
         status = CVSEG_FAIL(CVSEG_EUSAGE,
                             "unknown verb '%s' (expected one of: gen, import, aggregate, rfm, "
-                            "train, score, report; see cvseg --help)",
+                            "train, score, report, clv; see cvseg --help)",
                             argv[1]);
         goto done;
     }

@@ -26,6 +26,7 @@
 #include "cvseg/sort.h"
 #include "pipeline.h"
 #include "provenance.h"
+#include "transactions.h"
 
 static const cvseg_option aggregate_options[] = {
     {"in", CVSEG_OPT_VALUE, "TRANSACTIONS.h5", "transaction log (group /transactions)", 1, 0},
@@ -38,17 +39,12 @@ static const cvseg_option aggregate_options[] = {
 };
 enum { AGGREGATE_OPTIONS = sizeof aggregate_options / sizeof aggregate_options[0] };
 
-cvseg_status cvseg_verb_aggregate(cvseg_app *app)
+cvseg_status cvseg_aggregate_exchange(cvseg_app *app, const char *input, int32_t reference,
+                                      int drop_returns, cvseg_phases *phases, int64_t counts[5],
+                                      cvseg_transaction_rows *rows)
 {
-    cvseg_options options;
     cvseg_reader *reader = NULL;
-    cvseg_writer *writer = NULL;
-    cvseg_outputs *outputs = NULL;
-    cvseg_phases phases = {0};
-    cvseg_member_aggregate members = {0};
-    const char *returns = "net";
-    int32_t reference = 0;
-    int have_date = 0;
+    cvseg_status status = CVSEG_OK;
     int64_t n_rows = 0;
     int64_t *ids = NULL, *send_ids = NULL, *recv_ids = NULL;
     int32_t *dates = NULL, *send_dates = NULL, *recv_dates = NULL;
@@ -57,36 +53,8 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     int64_t *send_counts = NULL, *fill = NULL;
     int *destination = NULL;
     cvseg_exchange_plan plan = {0};
-    /* counts: rows read, rows kept, returns (amount <= 0), returns dropped, after reference */
-    int64_t counts[5] = {0, 0, 0, 0, 0};
-    cvseg_status status = cvseg_options_parse(app, aggregate_options, AGGREGATE_OPTIONS, &options);
-    if (status == CVSEG_OK && app->help_requested) {
-        if (app->rank == 0)
-            cvseg_options_help(stdout, "aggregate",
-                               "Aggregates a transaction log (member_id, date, amount; rows in any "
-                               "order) into a member table: first_purchase, last_purchase, "
-                               "frequency (rows), monetary (sum), distinct_days, repeat_monetary "
-                               "(spend after the first purchase day), in ascending member_id.",
-                               aggregate_options, AGGREGATE_OPTIONS);
-        return CVSEG_OK;
-    }
-    if (status == CVSEG_OK)
-        status = cvseg_opt_choice(&options, "returns", "net", "net|drop", &returns);
-    if (status == CVSEG_OK)
-        status = cvseg_opt_date(&options, "reference-date", &reference, &have_date);
-    if (status != CVSEG_OK)
-        return status;
-    const int drop_returns = strcmp(returns, "drop") == 0;
-    const char *input = cvseg_opt(&options, "in");
-    const cvseg_file_decl files[3] = {
-        {"--in", input, CVSEG_FILE_INPUT},
-        {"--out", cvseg_opt(&options, "out"), CVSEG_FILE_OUTPUT},
-        {"--summary", cvseg_opt(&options, "summary"), CVSEG_FILE_OUTPUT}};
-    status = cvseg_outputs_open(app->comm, app->command_line, 3, files, &outputs);
-    if (status != CVSEG_OK)
-        return status;
-    cvseg_phase_begin(&phases);
-
+    memset(counts, 0, 5 * sizeof counts[0]);
+    memset(rows, 0, sizeof *rows);
     static const char *const columns[3] = {"member_id", "date", "amount"};
     status = cvseg_reader_open(app->comm, input, &reader);
     if (status == CVSEG_OK)
@@ -119,7 +87,7 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
                                      n, amounts);
     if (status != CVSEG_OK)
         goto done;
-    status = cvseg_phase_end(&phases, app, "read");
+    status = cvseg_phase_end(phases, app, "read");
     if (status != CVSEG_OK)
         goto done;
 
@@ -241,10 +209,90 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
         status = cvseg_exchange_run(app->comm, &plan, send_amounts, recv_amounts, sizeof(double));
     if (status != CVSEG_OK)
         goto done;
-    status = cvseg_phase_end(&phases, app, "exchange");
+    status = cvseg_phase_end(phases, app, "exchange");
     if (status != CVSEG_OK)
         goto done;
-    status = cvseg_aggregate_rows(recv_ids, recv_dates, recv_amounts, received, &members);
+    rows->n = received;
+    rows->member_id = recv_ids;
+    rows->date = recv_dates;
+    rows->amount = recv_amounts;
+    recv_ids = NULL;
+    recv_dates = NULL;
+    recv_amounts = NULL;
+done:
+    cvseg_reader_close(reader);
+    free(ids);
+    free(dates);
+    free(amounts);
+    free(keys);
+    free(destination);
+    free(splitters);
+    free(send_counts);
+    free(fill);
+    cvseg_exchange_plan_free(&plan);
+    free(send_ids);
+    free(send_dates);
+    free(send_amounts);
+    free(recv_ids);
+    free(recv_dates);
+    free(recv_amounts);
+    return status;
+}
+
+void cvseg_transaction_rows_free(cvseg_transaction_rows *rows)
+{
+    free(rows->member_id);
+    free(rows->date);
+    free(rows->amount);
+    memset(rows, 0, sizeof *rows);
+}
+
+cvseg_status cvseg_verb_aggregate(cvseg_app *app)
+{
+    cvseg_options options;
+    cvseg_writer *writer = NULL;
+    cvseg_outputs *outputs = NULL;
+    cvseg_phases phases = {0};
+    cvseg_member_aggregate members = {0};
+    cvseg_transaction_rows rows = {0};
+    const char *returns = "net";
+    int32_t reference = 0;
+    int have_date = 0;
+    /* counts: rows read, rows kept, returns (amount <= 0), returns dropped, after reference */
+    int64_t counts[5] = {0, 0, 0, 0, 0};
+    cvseg_status status = cvseg_options_parse(app, aggregate_options, AGGREGATE_OPTIONS, &options);
+    if (status == CVSEG_OK && app->help_requested) {
+        if (app->rank == 0)
+            cvseg_options_help(stdout, "aggregate",
+                               "Aggregates a transaction log (member_id, date, amount; rows in any "
+                               "order) into a member table: first_purchase, last_purchase, "
+                               "frequency (rows), monetary (sum), distinct_days, repeat_monetary "
+                               "(spend after the first purchase day), in ascending member_id.",
+                               aggregate_options, AGGREGATE_OPTIONS);
+        return CVSEG_OK;
+    }
+    if (status == CVSEG_OK)
+        status = cvseg_opt_choice(&options, "returns", "net", "net|drop", &returns);
+    if (status == CVSEG_OK)
+        status = cvseg_opt_date(&options, "reference-date", &reference, &have_date);
+    if (status != CVSEG_OK)
+        return status;
+    const int drop_returns = strcmp(returns, "drop") == 0;
+    const char *input = cvseg_opt(&options, "in");
+    const cvseg_file_decl files[3] = {
+        {"--in", input, CVSEG_FILE_INPUT},
+        {"--out", cvseg_opt(&options, "out"), CVSEG_FILE_OUTPUT},
+        {"--summary", cvseg_opt(&options, "summary"), CVSEG_FILE_OUTPUT}};
+    status = cvseg_outputs_open(app->comm, app->command_line, 3, files, &outputs);
+    if (status != CVSEG_OK)
+        return status;
+    cvseg_phase_begin(&phases);
+
+    status = cvseg_aggregate_exchange(app, input, reference, drop_returns, &phases, counts, &rows);
+    if (status != CVSEG_OK)
+        goto done;
+    status = cvseg_aggregate_rows(rows.member_id, rows.date, rows.amount, rows.n, &members);
+    cvseg_transaction_rows_free(&rows);
     status = cvseg_dist_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
@@ -315,22 +363,7 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
 done:
     /* The member table and the summary are committed together. */
     status = cvseg_outputs_finish(outputs, status);
-    cvseg_reader_close(reader);
     cvseg_member_aggregate_free(&members);
-    free(ids);
-    free(dates);
-    free(amounts);
-    free(keys);
-    free(destination);
-    free(splitters);
-    free(send_counts);
-    free(fill);
-    cvseg_exchange_plan_free(&plan);
-    free(send_ids);
-    free(send_dates);
-    free(send_amounts);
-    free(recv_ids);
-    free(recv_dates);
-    free(recv_amounts);
+    cvseg_transaction_rows_free(&rows);
     return status;
 }

@@ -453,13 +453,15 @@ cvseg_status cvseg_outputs_replace(cvseg_outputs *set, int index, cvseg_status s
     return cvseg_dist_agree(set->comm, status);
 }
 
-cvseg_status cvseg_outputs_finish(cvseg_outputs *set, cvseg_status status)
+/* finish (may_commit) or abandon (never commits). */
+static cvseg_status outputs_end(cvseg_outputs *set, cvseg_status status, int may_commit)
 {
     MPI_Comm comm = set ? set->comm : MPI_COMM_NULL;
     if (!set)
         return status;
     status = cvseg_dist_agree(comm, status);
-    const int commit = status == CVSEG_OK || status == CVSEG_ENOCONV || status == CVSEG_EDRIFT;
+    const int commit =
+        may_commit && (status == CVSEG_OK || status == CVSEG_ENOCONV || status == CVSEG_EDRIFT);
     cvseg_status local = CVSEG_OK;
     if (set->rank == 0 && commit)
         local = outputs_rename_all(set);
@@ -476,4 +478,14 @@ cvseg_status cvseg_outputs_finish(cvseg_outputs *set, cvseg_status status)
     local = cvseg_dist_agree(comm, local);
     free(set);
     return local != CVSEG_OK ? local : status;
+}
+
+cvseg_status cvseg_outputs_finish(cvseg_outputs *set, cvseg_status status)
+{
+    return outputs_end(set, status, 1);
+}
+
+cvseg_status cvseg_outputs_abandon(cvseg_outputs *set, cvseg_status status)
+{
+    return outputs_end(set, status, 0);
 }

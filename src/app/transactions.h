@@ -1,0 +1,33 @@
+/* transactions.h: the distributed read-and-exchange step of `cvseg aggregate`,
+ * shared with `cvseg clv`.
+ */
+#ifndef CVSEG_TRANSACTIONS_H
+#define CVSEG_TRANSACTIONS_H
+
+#include <stdint.h>
+
+#include "app.h"
+
+/* Transaction rows held by one rank after the exchange: [n] each, every
+ * member's rows on one rank in file order, ranks holding increasing member-id
+ * ranges (rank r's ids all below rank r+1's). */
+typedef struct {
+    int64_t n;
+    int64_t *member_id;
+    int32_t *date;
+    double *amount;
+} cvseg_transaction_rows;
+
+/* Reads /transactions of input (block per rank), drops rows dated after
+ * reference (and rows with amount <= 0 when drop_returns), range-partitions
+ * the rest by member id (exact splitters) and exchanges them. counts[5]
+ * (global): rows read, rows kept, returns (amount <= 0), returns dropped,
+ * rows after reference. Records phases "read" and "exchange". rows receives
+ * arrays to free with cvseg_transaction_rows_free. EDATA for a NaN amount.
+ * Collective; the status is agreed on all ranks. */
+cvseg_status cvseg_aggregate_exchange(cvseg_app *app, const char *input, int32_t reference,
+                                      int drop_returns, cvseg_phases *phases, int64_t counts[5],
+                                      cvseg_transaction_rows *rows);
+void cvseg_transaction_rows_free(cvseg_transaction_rows *rows);
+
+#endif
