@@ -121,6 +121,24 @@ cvseg_status cvseg_job_score_rfm(cvseg_app *app, cvseg_job *job, int frozen);
 /* Standardises (fitting the scaler unless frozen) and clusters; orders and
  * labels clusters. Collective. */
 cvseg_status cvseg_job_cluster(cvseg_app *app, cvseg_job *job);
+/* The standardised rows of a clustering run (train, sweep): this rank's OK
+ * rows, their ids, z [d][n_ok] (rounded in place by K-Means), and the last
+ * run's label [n_ok] (engine order) and squared distance [n_ok]. */
+typedef struct {
+    int64_t n_ok;
+    int64_t *rows, *ids;
+    double *z;
+    int32_t *label;
+    double *distance2;
+} cvseg_prepared;
+/* Fits the scaler and standardises (cvseg_job_cluster's first half). Collective. */
+cvseg_status cvseg_job_prepare(cvseg_app *app, cvseg_job *job, cvseg_prepared *prepared);
+/* K-Means at job->k on prepared rows, order, labels, member outputs
+ * (cvseg_job_cluster's second half). Collective. */
+cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prepared *prepared);
+void cvseg_prepared_free(cvseg_prepared *prepared);
+/* Frees the clustering outputs so that the job can be clustered again. */
+void cvseg_job_clear_clusters(cvseg_job *job);
 /* Frozen-model assignment for rescoring. Collective. */
 cvseg_status cvseg_job_assign(cvseg_app *app, cvseg_job *job);
 /* Writes /results (and /report/summary_json) to path. Collective. */
@@ -157,6 +175,10 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
 /* PSI, mean shifts and segment share changes against the model's training
  * figures. */
 void cvseg_job_drift(cvseg_job *job);
+
+/* train's option table (verb_pipeline.c), reused by sweep. */
+extern const cvseg_option *const cvseg_train_option_table;
+extern const int cvseg_train_option_count;
 
 /* Shared option parsing of rfm/train/score into job settings. */
 cvseg_status cvseg_job_settings(cvseg_app *app, const cvseg_options *options, cvseg_job *job);

@@ -104,6 +104,10 @@ static const cvseg_option score_options[] = {
 
 #define COUNT(table) ((int)(sizeof table / sizeof table[0]))
 
+/* train's option table, for `cvseg sweep` (which takes everything train takes). */
+const cvseg_option *const cvseg_train_option_table = train_options;
+const int cvseg_train_option_count = COUNT(train_options);
+
 static cvseg_status parse(cvseg_app *app, const cvseg_option *table, int count,
                           cvseg_options *options, const char *summary)
 {
