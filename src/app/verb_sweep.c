@@ -16,10 +16,10 @@
 #define SWEEP_MAX_KS         64
 #define SWEEP_DEFAULT_SAMPLE 20000
 #define SWEEP_MAX_SAMPLE     200000
-/* Calinski-Harabasz values within this relative distance of the best tie. */
+/* Criterion values within this relative distance of the best tie. */
 #define SWEEP_TIE_REL 1e-9
-/* A CH curve whose range is below this share of its maximum is "flat". */
-#define SWEEP_FLAT_REL 0.01
+/* Below this silhouette (Kaufman and Rousseeuw) no substantial structure. */
+#define SWEEP_WEAK_SILHOUETTE 0.25
 
 /* Train options that do not apply to a sweep (it has its own --out, --k, --init). */
 static const char *const sweep_dropped[] = {
@@ -62,6 +62,14 @@ typedef struct {
     int iterations, converged;
     cvseg_sweep_sample sample;
 } sweep_row;
+
+/* Criterion 0: Calinski-Harabasz, 1: Davies-Bouldin, 2: sampled silhouette. */
+static double sweep_criterion(const sweep_row *row, int criterion)
+{
+    return criterion == 0   ? row->metrics.calinski_harabasz
+           : criterion == 1 ? row->metrics.davies_bouldin
+                            : row->sample.silhouette;
+}
 
 typedef struct {
     int first, last;
@@ -141,32 +149,56 @@ static cvseg_status sweep_models_dir(cvseg_app *app, const char *dir)
     return cvseg_dist_agree(app->comm, status);
 }
 
-/* Recommended k: the largest Calinski-Harabasz (ties within SWEEP_TIE_REL:
- * the smallest k). reason says which case applied. */
-static int sweep_recommend(const sweep_row *rows, int count, const char **reason)
+/* Row of the best value of one criterion (sign +1: largest, -1: smallest);
+ * values within SWEEP_TIE_REL of the best tie and go to the smallest k; -1
+ * when no row has a finite value. */
+static int sweep_best_row(const sweep_row *rows, int count, int criterion, double sign)
 {
-    int best = -1;
-    double high = -INFINITY, low = INFINITY;
+    double best = -INFINITY;
+    int found = -1;
     for (int r = 0; r < count; ++r) {
-        const double ch = rows[r].metrics.calinski_harabasz;
-        if (!isfinite(ch))
-            continue;
-        high = ch > high ? ch : high;
-        low = ch < low ? ch : low;
+        const double value = sign * sweep_criterion(rows + r, criterion);
+        best = isfinite(value) && value > best ? value : best;
     }
-    for (int r = 0; r < count && best < 0; ++r)
-        if (isfinite(rows[r].metrics.calinski_harabasz) &&
-            rows[r].metrics.calinski_harabasz >= high * (1.0 - SWEEP_TIE_REL))
-            best = r;
-    if (best < 0) {
-        *reason = "no k with a defined Calinski-Harabasz index: the smallest k";
+    for (int r = 0; r < count && found < 0; ++r) {
+        const double value = sign * sweep_criterion(rows + r, criterion);
+        if (isfinite(value) && value >= best - SWEEP_TIE_REL * fabs(best))
+            found = r;
+    }
+    return found;
+}
+
+/* Recommended k (README "Choosing k"): each of three criteria votes for
+ * one k: the largest Calinski-Harabasz, the smallest Davies-Bouldin, the
+ * largest sampled silhouette (ties: the smallest k). A k with two or three
+ * votes wins; with three different votes, the silhouette's. When the
+ * winner's silhouette is below SWEEP_WEAK_SILHOUETTE the reason says the
+ * structure is weak (flat curves). */
+static int sweep_recommend(const sweep_row *rows, int count, char *reason, size_t size)
+{
+    const int ch = sweep_best_row(rows, count, 0, 1.0), db = sweep_best_row(rows, count, 1, -1.0);
+    const int sil = sweep_best_row(rows, count, 2, 1.0);
+    int winner = sil;
+    const char *how = "three different votes: the silhouette's";
+    if (ch >= 0 && (ch == db || ch == sil)) {
+        winner = ch;
+        how = ch == db && ch == sil ? "all three criteria agree" : "two of three criteria agree";
+    } else if (db >= 0 && db == sil) {
+        how = "two of three criteria agree";
+    }
+    if (winner < 0) {
+        snprintf(reason, size, "no criterion defined: the smallest k");
         return rows[0].k;
     }
-    *reason = high - low <= SWEEP_FLAT_REL * high
-                  ? "flat: Calinski-Harabasz varies by at most 1 % over the range (no clear "
-                    "structure); the smallest k with the largest value"
-                  : "the largest Calinski-Harabasz index (ties: the smallest k)";
-    return rows[best].k;
+    const double silhouette = rows[winner].sample.silhouette;
+    snprintf(
+        reason, size, "%s (largest CH at k=%d, smallest DB at k=%d, largest silhouette at k=%d)%s",
+        how, ch >= 0 ? rows[ch].k : 0, db >= 0 ? rows[db].k : 0, sil >= 0 ? rows[sil].k : 0,
+        silhouette < SWEEP_WEAK_SILHOUETTE
+            ? "; weak structure: silhouette below 0.25, the curves are flat and no k is clearly "
+              "better"
+            : "");
+    return rows[winner].k;
 }
 
 static json_t *sweep_real(double value)
@@ -399,7 +431,8 @@ cvseg_status cvseg_verb_sweep(cvseg_app *app)
             "`cvseg train` does (same flags: same labels) for every k of --k, with inertia, "
             "Calinski-Harabasz, Davies-Bouldin and the simplified silhouette on all members "
             "(exact), the silhouette on a deterministic stratified sample, and a recommended k "
-            "(largest Calinski-Harabasz). Writes /sweep, a summary and optionally every model.",
+            "(majority of the largest CH, the smallest DB and the largest silhouette). Writes "
+            "/sweep, a summary and optionally every model.",
             sweep_options, sweep_option_count);
     if (status != CVSEG_OK || app->help_requested)
         return status;
@@ -416,10 +449,10 @@ cvseg_status cvseg_verb_sweep(cvseg_app *app)
         goto done;
     status = sweep_run(app, &job, &settings, writer, rows);
     const int count = settings.last - settings.first + 1;
-    const char *reason = "";
+    char reason[512] = "";
     int recommended = 0, all_converged = 1;
     if (status == CVSEG_OK) {
-        recommended = sweep_recommend(rows, count, &reason);
+        recommended = sweep_recommend(rows, count, reason, sizeof reason);
         for (int r = 0; r < count; ++r)
             all_converged &= rows[r].converged;
         summary = sweep_summary(app, &job, rows, count, recommended, reason, &settings);
