@@ -345,6 +345,7 @@ static cvseg_status sweep_one(cvseg_app *app, cvseg_job *job, cvseg_prepared *pr
                               const sweep_settings *settings, cvseg_writer *writer, sweep_row *row)
 {
     const double started = cvseg_now();
+    cvseg_phase_begin(&job->phases); /* the kmeans phase of this k alone */
     cvseg_job_clear_clusters(job);
     job->k = row->k;
     cvseg_status status = cvseg_job_train_prepared(app, job, prepared);
