@@ -8,8 +8,9 @@ set -euo pipefail
 required=(gcc make cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
           libcunit1-dev libjansson-dev clang-format python3 python3-numpy python3-pandas
           python3-h5py python3-sklearn python3-matplotlib procps)
-# Slurm for the job-script tests: optional; its tests are skipped without it.
-optional=(munge slurmctld slurmd slurm-client)
+# Slurm for the job-script tests, Chromium for the HTML report test: optional;
+# their tests are skipped without them.
+optional=(munge slurmctld slurmd slurm-client chromium)
 
 missing() {
     local p
@@ -36,6 +37,6 @@ fi
 if [ -n "$want" ]; then
     # shellcheck disable=SC2086
     as_root apt-get install -y -qq --no-install-recommends $want >/dev/null ||
-        echo "install-deps: Slurm packages unavailable; the slurm tests will be skipped"
+        echo "install-deps: optional packages unavailable; the slurm / html tests will be skipped"
 fi
 echo "install-deps: done"

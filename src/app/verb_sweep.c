@@ -170,34 +170,43 @@ static int sweep_best_row(const sweep_row *rows, int count, int criterion, doubl
 
 /* Recommended k (README "Choosing k"): each of three criteria votes for
  * one k: the largest Calinski-Harabasz, the smallest Davies-Bouldin, the
- * largest sampled silhouette (ties: the smallest k). A k with two or three
- * votes wins; with three different votes, the silhouette's. When the
- * winner's silhouette is below SWEEP_WEAK_SILHOUETTE the reason says the
+ * largest sampled silhouette (ties: the smallest k). The recommendation is
+ * the median of the votes (so a k with two votes wins); criteria that are
+ * undefined do not vote (with two votes: the smaller k). When the chosen
+ * k's silhouette is below SWEEP_WEAK_SILHOUETTE the reason says the
  * structure is weak (flat curves). */
 static int sweep_recommend(const sweep_row *rows, int count, char *reason, size_t size)
 {
     const int ch = sweep_best_row(rows, count, 0, 1.0), db = sweep_best_row(rows, count, 1, -1.0);
     const int sil = sweep_best_row(rows, count, 2, 1.0);
-    int winner = sil;
-    const char *how = "three different votes: the silhouette's";
-    if (ch >= 0 && (ch == db || ch == sil)) {
-        winner = ch;
-        how = ch == db && ch == sil ? "all three criteria agree" : "two of three criteria agree";
-    } else if (db >= 0 && db == sil) {
-        how = "two of three criteria agree";
-    }
-    if (winner < 0) {
+    int votes[3], n = 0;
+    if (ch >= 0)
+        votes[n++] = ch;
+    if (db >= 0)
+        votes[n++] = db;
+    if (sil >= 0)
+        votes[n++] = sil;
+    for (int a = 0; a < n; ++a) /* sort the row indices (k grows with the row) */
+        for (int b = a + 1; b < n; ++b)
+            if (votes[b] < votes[a]) {
+                const int t = votes[a];
+                votes[a] = votes[b];
+                votes[b] = t;
+            }
+    if (n == 0) {
         snprintf(reason, size, "no criterion defined: the smallest k");
         return rows[0].k;
     }
-    const double silhouette = rows[winner].sample.silhouette;
-    snprintf(
-        reason, size, "%s (largest CH at k=%d, smallest DB at k=%d, largest silhouette at k=%d)%s",
-        how, ch >= 0 ? rows[ch].k : 0, db >= 0 ? rows[db].k : 0, sil >= 0 ? rows[sil].k : 0,
-        silhouette < SWEEP_WEAK_SILHOUETTE
-            ? "; weak structure: silhouette below 0.25, the curves are flat and no k is clearly "
-              "better"
-            : "");
+    const int winner = votes[(n - 1) / 2];
+    const int agree = (ch == winner) + (db == winner) + (sil == winner);
+    snprintf(reason, size,
+             "median of the votes, %d of 3 agree (largest CH at k=%d, smallest DB at k=%d, "
+             "largest silhouette at k=%d)%s",
+             agree, ch >= 0 ? rows[ch].k : 0, db >= 0 ? rows[db].k : 0, sil >= 0 ? rows[sil].k : 0,
+             rows[winner].sample.silhouette < SWEEP_WEAK_SILHOUETTE
+                 ? "; weak structure: silhouette below 0.25, the curves are flat and no k is "
+                   "clearly better"
+                 : "");
     return rows[winner].k;
 }
 
@@ -432,7 +441,8 @@ cvseg_status cvseg_verb_sweep(cvseg_app *app)
             "`cvseg train` does (same flags: same labels) for every k of --k, with inertia, "
             "Calinski-Harabasz, Davies-Bouldin and the simplified silhouette on all members "
             "(exact), the silhouette on a deterministic stratified sample, and a recommended k "
-            "(majority of the largest CH, the smallest DB and the largest silhouette). Writes "
+            "(the median of the k chosen by the largest CH, the smallest DB and the largest "
+            "silhouette). Writes "
             "/sweep, a summary and optionally every model.",
             sweep_options, sweep_option_count);
     if (status != CVSEG_OK || app->help_requested)
