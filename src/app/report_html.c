@@ -64,9 +64,10 @@ static void html_head(FILE *out, const char *title)
           ".scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.9em;margin:.5em 0}\n"
           "th,td{padding:4px 8px;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}"
           "\nth:first-child,td:first-child{text-align:left}th{background:#f3f6f9}\n"
-          ".charts{display:flex;flex-wrap:wrap;gap:12px}.chart{flex:1 1 300px;min-width:0}\n"
+          ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:12px}"
+          ".chart{min-width:0}\n"
           "svg{width:100%;height:auto;display:block}svg text{font-family:inherit}\n"
-          ".note{color:#555;font-size:.85em}.flag{color:#b00020}\n"
+          ".note{color:#555;font-size:.85em}.flag{color:#b00020}td.l{text-align:left}\n"
           "dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px}dt{color:#555}"
           "dd{margin:0}\n</style></head><body>\n",
           out);
@@ -265,14 +266,21 @@ static void svg_radar(FILE *out, json_t *kmeans)
 static void html_clusters(FILE *out, json_t *kmeans)
 {
     json_t *features = json_object_get(kmeans, "features");
-    fprintf(out,
-            "<h2>Clusters</h2>\n<p>K-Means: k = %.0f, %.0f iterations, inertia %.6g, %s.</p>\n"
-            "<div class=\"scroll\"><table><tr><th>cluster</th><th>name</th><th>members</th>"
-            "<th>share</th><th>revenue share</th>",
-            html_num(kmeans, "k"), html_num(kmeans, "iterations"), html_num(kmeans, "inertia"),
-            json_is_true(json_object_get(kmeans, "converged")) ? "converged"
-                                                               : "<span class=\"flag\">not "
-                                                                 "converged</span>");
+    if (strcmp(html_str(kmeans, "init"), "model") == 0) /* score: frozen centroids */
+        fprintf(out,
+                "<h2>Clusters</h2>\n<p>k = %.0f, centroids of the model (frozen), inertia "
+                "%.6g.</p>\n",
+                html_num(kmeans, "k"), html_num(kmeans, "inertia"));
+    else
+        fprintf(out,
+                "<h2>Clusters</h2>\n<p>K-Means: k = %.0f, %.0f iterations, inertia %.6g, %s.</p>\n",
+                html_num(kmeans, "k"), html_num(kmeans, "iterations"), html_num(kmeans, "inertia"),
+                json_is_true(json_object_get(kmeans, "converged"))
+                    ? "converged"
+                    : "<span class=\"flag\">not converged</span>");
+    fputs("<div class=\"scroll\"><table><tr><th>cluster</th><th>name</th><th>members</th>"
+          "<th>share</th><th>revenue share</th>",
+          out);
     for (size_t j = 0; j < json_array_size(features); ++j) {
         fputs("<th>", out);
         html_text(out, json_string_value(json_array_get(features, j)));
@@ -285,7 +293,7 @@ static void html_clusters(FILE *out, json_t *kmeans)
     {
         json_t *centroid = json_object_get(cluster, "centroid"), *z;
         z = json_object_get(cluster, "centroid_z");
-        fprintf(out, "<tr><td>%.0f</td><td>", html_num(cluster, "cluster"));
+        fprintf(out, "<tr><td>%.0f</td><td class=\"l\">", html_num(cluster, "cluster"));
         html_text(out, html_str(cluster, "label"));
         fprintf(out, "</td><td>%.0f</td><td>%.1f %%</td><td>%.1f %%</td>",
                 html_num(cluster, "size"), 100 * html_num(cluster, "share"),
