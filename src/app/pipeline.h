@@ -108,6 +108,7 @@ typedef struct {
     double training_statistics[3][2];
 
     cvseg_phases phases;
+    json_t *summary_extra; /* keys added to the summary, or NULL (owner: the verb) */
 } cvseg_job;
 
 void cvseg_job_free(cvseg_job *job);
@@ -139,6 +140,13 @@ cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prep
 void cvseg_prepared_free(cvseg_prepared *prepared);
 /* Frees the clustering outputs so that the job can be clustered again. */
 void cvseg_job_clear_clusters(cvseg_job *job);
+/* Two-step clustering (train --two-step): K-Means at pre_clusters, Ward
+ * merging of the weighted pre-cluster centres, k in 2..k_max by the
+ * distance-ratio rule, then Lloyd from the merged groups' centres; the job
+ * ends up clustered at the chosen k (job->k), as after cvseg_job_cluster.
+ * Sets job->summary_extra ("two_step"). Collective. */
+cvseg_status cvseg_job_cluster_two_step(cvseg_app *app, cvseg_job *job, int pre_clusters,
+                                        int k_max);
 /* Frozen-model assignment for rescoring. Collective. */
 cvseg_status cvseg_job_assign(cvseg_app *app, cvseg_job *job);
 /* Writes /results (and /report/summary_json) to path. Collective. */
