@@ -6,10 +6,10 @@ flags, same ranks and threads. A measurement, not a test.
   bench/sweep_vs_train.py [--members 10000000] [--k 2-12] [--np 2]
                           [--threads 1] [--out bench/results/sweep]
 
-Writes OUT/results.json (machine, commands, seconds, the sweep's phases and
-per-k seconds, peak memory) and OUT/table.md. Page cache warm: the member
-table is written just before (or reused from OUT/members.h5 when present
-with the same size; it is deleted afterwards unless --keep).
+Writes OUT/results.json (machine, commands, wall and CPU seconds summed
+over the ranks, the sweep's phases and per-k seconds) and OUT/table.md.
+Page cache warm: the member table is written just before (or reused from
+OUT/members.h5 when present; it is deleted afterwards unless --keep).
 """
 import argparse
 import json
