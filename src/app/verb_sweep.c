@@ -422,6 +422,32 @@ static cvseg_status sweep_run(cvseg_app *app, cvseg_job *job, const sweep_settin
     return status;
 }
 
+/* The recommendation, the /sweep table, its attributes, provenance and the
+ * summary into the open writer, then finishes it (renamed into place only
+ * when run_status and every write succeeded). Collective. */
+static cvseg_status sweep_finish_file(cvseg_app *app, const cvseg_job *job,
+                                      const sweep_settings *settings, const sweep_row *rows,
+                                      cvseg_writer *writer, cvseg_status status, json_t **summary,
+                                      char *reason, size_t size, int *recommended)
+{
+    const int count = settings->last - settings->first + 1;
+    if (status == CVSEG_OK) {
+        *recommended = sweep_recommend(rows, count, reason, size);
+        *summary = sweep_summary(app, job, rows, count, *recommended, reason, settings);
+        status = sweep_write_table(writer, rows, count);
+    }
+    if (status == CVSEG_OK)
+        status = cvseg_writer_attr_i32(writer, "/sweep", "recommended_k", *recommended);
+    if (status == CVSEG_OK)
+        status = cvseg_writer_attr_str(writer, "/sweep", "recommendation", reason);
+    if (status == CVSEG_OK)
+        status =
+            cvseg_provenance_write(app, writer, "/sweep", job->input_path, job->kmeans_config.seed);
+    if (status == CVSEG_OK)
+        status = sweep_write_summary(app, writer, *summary);
+    return cvseg_writer_finish(writer, status);
+}
+
 cvseg_status cvseg_verb_sweep(cvseg_app *app)
 {
     cvseg_options options;
@@ -442,8 +468,7 @@ cvseg_status cvseg_verb_sweep(cvseg_app *app)
             "Calinski-Harabasz, Davies-Bouldin and the simplified silhouette on all members "
             "(exact), the silhouette on a deterministic stratified sample, and a recommended k "
             "(the median of the k chosen by the largest CH, the smallest DB and the largest "
-            "silhouette). Writes "
-            "/sweep, a summary and optionally every model.",
+            "silhouette). Writes /sweep, a summary and optionally every model.",
             sweep_options, sweep_option_count);
     if (status != CVSEG_OK || app->help_requested)
         return status;
@@ -462,23 +487,10 @@ cvseg_status cvseg_verb_sweep(cvseg_app *app)
     const int count = settings.last - settings.first + 1;
     char reason[512] = "";
     int recommended = 0, all_converged = 1;
-    if (status == CVSEG_OK) {
-        recommended = sweep_recommend(rows, count, reason, sizeof reason);
-        for (int r = 0; r < count; ++r)
-            all_converged &= rows[r].converged;
-        summary = sweep_summary(app, &job, rows, count, recommended, reason, &settings);
-        status = sweep_write_table(writer, rows, count);
-    }
-    if (status == CVSEG_OK)
-        status = cvseg_writer_attr_i32(writer, "/sweep", "recommended_k", recommended);
-    if (status == CVSEG_OK)
-        status = cvseg_writer_attr_str(writer, "/sweep", "recommendation", reason);
-    if (status == CVSEG_OK)
-        status =
-            cvseg_provenance_write(app, writer, "/sweep", job.input_path, job.kmeans_config.seed);
-    if (status == CVSEG_OK)
-        status = sweep_write_summary(app, writer, summary);
-    status = cvseg_writer_finish(writer, status);
+    for (int r = 0; r < count; ++r)
+        all_converged &= rows[r].converged;
+    status = sweep_finish_file(app, &job, &settings, rows, writer, status, &summary, reason,
+                               sizeof reason, &recommended);
     const cvseg_status run_status = all_converged ? CVSEG_OK : CVSEG_ENOCONV;
     if (status == CVSEG_OK && cvseg_opt_has(&options, "summary"))
         status = cvseg_write_json_file(app, cvseg_opt(&options, "summary"), summary, CVSEG_OK);
