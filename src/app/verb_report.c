@@ -316,8 +316,9 @@ cvseg_status cvseg_verb_report(cvseg_app *app)
         status = cvseg_opt_choice(&options, "format", "text", "text|json|markdown|html", &format);
     if (status == CVSEG_OK && !cvseg_opt_has(&options, "results") &&
         !cvseg_opt_has(&options, "sweep"))
-        status =
-            CVSEG_FAIL(CVSEG_EUSAGE, "report: give --results RESULTS.h5, --sweep SWEEP.h5 or both");
+        status = CVSEG_FAIL(CVSEG_EUSAGE,
+                            "cvseg report: missing required option --results RESULTS.h5 (or "
+                            "--sweep SWEEP.h5 for a sweep alone; see cvseg report --help)");
     if (status != CVSEG_OK)
         return status;
     if (cvseg_opt_has(&options, "results"))
