@@ -65,7 +65,7 @@ static void html_head(FILE *out, const char *title)
           "th,td{padding:4px 8px;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}"
           "\nth:first-child,td:first-child{text-align:left}th{background:#f3f6f9}\n"
           ".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:12px}"
-          ".chart{min-width:0}\n"
+          ".chart{min-width:0}.wide{grid-column:1/-1;max-width:640px}\n"
           "svg{width:100%;height:auto;display:block}svg text{font-family:inherit}\n"
           ".note{color:#555;font-size:.85em}.flag{color:#b00020}td.l{text-align:left}\n"
           "dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px}dt{color:#555}"
@@ -217,7 +217,7 @@ static void svg_radar(FILE *out, json_t *kmeans)
                                          json_string_value(json_array_get(features, j)))));
     zlim = ceil(zlim);
     const double cx = 210, cy = 200, radius = 150;
-    fputs("<div class=\"chart\"><svg viewBox=\"0 0 560 420\" role=\"img\" aria-label=\"radar "
+    fputs("<div class=\"chart wide\"><svg viewBox=\"0 0 560 420\" role=\"img\" aria-label=\"radar "
           "chart of the cluster centroids\"><title>cluster centroids (z)</title>\n<text x=\"4\" "
           "y=\"16\" font-size=\"14\" font-weight=\"bold\">Cluster centroids (z units)</text>\n",
           out);
@@ -323,11 +323,12 @@ static void svg_heatmap(FILE *out, json_t *matrix, const char *title)
         for (size_t b = 0; b < n; ++b)
             high = fmax(high, json_number_value(json_array_get(json_array_get(members, a), b)));
     const double cell = 44, left = 130, top = 120;
-    fprintf(out,
-            "<div class=\"chart\"><svg viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"%s\">"
-            "<title>%s</title><text x=\"4\" y=\"16\" font-size=\"14\" font-weight=\"bold\">%s "
-            "(rows: previous, columns: now)</text>\n",
-            left + cell * (double)n + 10, top + cell * (double)n + 10, title, title, title);
+    fprintf(
+        out,
+        "<div class=\"chart wide\"><svg viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"%s\">"
+        "<title>%s</title><text x=\"4\" y=\"16\" font-size=\"14\" font-weight=\"bold\">%s "
+        "(rows: previous, columns: now)</text>\n",
+        left + cell * (double)n + 10, top + cell * (double)n + 10, title, title, title);
     for (size_t a = 0; a < n; ++a) {
         const char *name = json_string_value(json_array_get(categories, a));
         fprintf(out, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">", left - 4,
