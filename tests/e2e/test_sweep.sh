@@ -12,8 +12,9 @@
 #   c. The labels at k = 3 and k = 5 identical to `cvseg train --k K` with
 #      the same flags; --models DIR writes the same centroids as train.
 #   d. The summary's keys agree with /sweep; recommended_k is the planted 4.
-#   e. A sample larger than the base uses every member; bad --k ranges exit 1
-#      with no output file.
+#   e. A sample larger than the base uses every member; --max-iter 1 exits 5
+#      with everything written (converged = 0); bad --k ranges exit 1 with no
+#      output file.
 #
 # Environment (set by ctest): CVSEG, SOURCE_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
@@ -103,6 +104,13 @@ run 1 gen --out small.h5 --members 500 --clusters 3 --seed 5
 run 2 sweep -q --in small.h5 --out small_sweep.h5 --k 2-4 --silhouette-sample 100000 --labels
 ran "sweep of 500 members, sample 100,000"
 oracle "small base: silhouette over every member equals sklearn" metrics small.h5 small_sweep.h5
+run 2 sweep -q --in small.h5 --out noconv.h5 --k 3-4 --max-iter 1 --summary noconv.json
+if [ "$rc" = 5 ] && [ -e noconv.h5 ] && [ -e noconv.json ] &&
+    [ "$(h5dump -d /sweep/converged -y noconv.h5 | grep -Eo '^ *[0-9, ]+$' | tr -d ' \n')" = "0,0" ]; then
+    pass "--max-iter 1: exit 5, sweep and summary written with converged = 0"
+else
+    fail "--max-iter 1" "exit $rc, $(head -n 1 err.txt)"
+fi
 for bad in 1-3 5-3 x 2-100; do
     run 2 sweep -q --in small.h5 --out bad.h5 --k "$bad"
     if [ "$rc" = 1 ] && [ ! -e bad.h5 ] && grep -q -- "--k" err.txt; then
