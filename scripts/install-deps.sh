@@ -11,7 +11,8 @@ required=(gcc make cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-d
           dpkg-dev man-db  # the Debian package and its man page (ctest -L install)
           clang libclang-rt-14-dev libomp-14-dev llvm-14)  # libFuzzer harnesses (ctest -L fuzz)
 # Slurm for the job-script tests: optional; its tests are skipped without it.
-optional=(munge slurmctld slurmd slurm-client)
+# Chromium for the HTML report test: optional too.
+optional=(munge slurmctld slurmd slurm-client chromium)
 # iproute2 (ip netns) for the multihost tests: optional too; skipped without it.
 optional+=(iproute2)
 
@@ -40,6 +41,6 @@ fi
 if [ -n "$want" ]; then
     # shellcheck disable=SC2086
     as_root apt-get install -y -qq --no-install-recommends $want >/dev/null ||
-        echo "install-deps: optional packages unavailable; the slurm / fuzz tests will be skipped"
+        echo "install-deps: optional packages unavailable; the slurm / multihost / html tests will be skipped"
 fi
 echo "install-deps: done"

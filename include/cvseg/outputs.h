@@ -50,7 +50,7 @@ typedef struct {
 
 typedef struct cvseg_outputs cvseg_outputs;
 
-#define CVSEG_OUTPUTS_MAX 16
+#define CVSEG_OUTPUTS_MAX 80 /* sweep: input, out, summary and up to 64 models */
 #define CVSEG_PATH_MAX    4096
 
 /* Checks, locks and names the temporaries of files [count] (see above);

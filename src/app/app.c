@@ -18,6 +18,7 @@ static const verb_entry verbs[] = {
     {"aggregate", cvseg_verb_aggregate, "aggregate a transaction log into a member table"},
     {"rfm", cvseg_verb_rfm, "features, exact statistics, quintile scores, segments, classes"},
     {"train", cvseg_verb_train, "rfm + K-Means clustering; writes results and a model"},
+    {"sweep", cvseg_verb_sweep, "train over a range of k in one job; quality metrics per k"},
     {"score", cvseg_verb_score, "apply a trained model to a member snapshot"},
     {"report", cvseg_verb_report, "print the report of a results file"},
     {"clv", cvseg_verb_clv, "BG/NBD + Gamma-Gamma lifetime value from a transaction log"},

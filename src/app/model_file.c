@@ -40,8 +40,14 @@ static void join_names(const cvseg_job *job, int transforms, char *out, size_t c
 
 cvseg_status cvseg_model_write(cvseg_app *app, cvseg_job *job, cvseg_status run_status)
 {
+    return cvseg_model_write_to(app, job, job->outputs, CVSEG_JOB_MODEL, run_status);
+}
+
+cvseg_status cvseg_model_write_to(cvseg_app *app, cvseg_job *job, cvseg_outputs *outputs, int index,
+                                  cvseg_status run_status)
+{
     cvseg_writer *writer = NULL;
-    cvseg_status status = cvseg_writer_open(job->outputs, CVSEG_JOB_MODEL, &writer);
+    cvseg_status status = cvseg_writer_open(outputs, index, &writer);
     if (status != CVSEG_OK)
         return status;
     const int k = job->k, d = job->d;

@@ -123,6 +123,7 @@ typedef struct {
     double training_statistics[3][2];
 
     cvseg_phases phases;
+    json_t *summary_extra; /* keys added to the summary, or NULL (owner: the verb) */
 } cvseg_job;
 
 void cvseg_job_free(cvseg_job *job);
@@ -136,6 +137,31 @@ cvseg_status cvseg_job_score_rfm(cvseg_app *app, cvseg_job *job, int frozen);
 /* Standardises (fitting the scaler unless frozen) and clusters; orders and
  * labels clusters. Collective. */
 cvseg_status cvseg_job_cluster(cvseg_app *app, cvseg_job *job);
+/* The standardised rows of a clustering run (train, sweep): this rank's OK
+ * rows, their ids, z [d][n_ok] (rounded in place by K-Means), and the last
+ * run's label [n_ok] (engine order) and squared distance [n_ok]. */
+typedef struct {
+    int64_t n_ok;
+    int64_t *rows, *ids;
+    double *z;
+    int32_t *label;
+    double *distance2;
+} cvseg_prepared;
+/* Fits the scaler and standardises (cvseg_job_cluster's first half). Collective. */
+cvseg_status cvseg_job_prepare(cvseg_app *app, cvseg_job *job, cvseg_prepared *prepared);
+/* K-Means at job->k on prepared rows, order, labels, member outputs
+ * (cvseg_job_cluster's second half). Collective. */
+cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prepared *prepared);
+void cvseg_prepared_free(cvseg_prepared *prepared);
+/* Frees the clustering outputs so that the job can be clustered again. */
+void cvseg_job_clear_clusters(cvseg_job *job);
+/* Two-step clustering (train --two-step): K-Means at pre_clusters, Ward
+ * merging of the weighted pre-cluster centres, k in 2..k_max by the
+ * distance-ratio rule, then Lloyd from the merged groups' centres; the job
+ * ends up clustered at the chosen k (job->k), as after cvseg_job_cluster.
+ * Sets job->summary_extra ("two_step"). Collective. */
+cvseg_status cvseg_job_cluster_two_step(cvseg_app *app, cvseg_job *job, int pre_clusters,
+                                        int k_max);
 /* Frozen-model assignment for rescoring. Collective. */
 cvseg_status cvseg_job_assign(cvseg_app *app, cvseg_job *job);
 /* Writes /results (and /report/summary_json) to the temporary of
@@ -153,6 +179,9 @@ cvseg_status cvseg_write_json_output(cvseg_app *app, cvseg_outputs *outputs, int
 /* Model file: everything `score` needs, written to the temporary of
  * CVSEG_JOB_MODEL. Returns run_status, or the failure of writing. Collective. */
 cvseg_status cvseg_model_write(cvseg_app *app, cvseg_job *job, cvseg_status run_status);
+/* The same to the temporary of output index of outputs (sweep's --models). */
+cvseg_status cvseg_model_write_to(cvseg_app *app, cvseg_job *job, cvseg_outputs *outputs, int index,
+                                  cvseg_status run_status);
 cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path);
 
 /* Checkpoint file (group /checkpoint): the K-Means state at a boundary plus a
@@ -176,6 +205,10 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
 /* PSI, mean shifts and segment share changes against the model's training
  * figures. */
 void cvseg_job_drift(cvseg_job *job);
+
+/* train's option table (verb_pipeline.c), reused by sweep. */
+extern const cvseg_option *const cvseg_train_option_table;
+extern const int cvseg_train_option_count;
 
 /* Shared option parsing of rfm/train/score into job settings. */
 cvseg_status cvseg_job_settings(cvseg_app *app, const cvseg_options *options, cvseg_job *job);

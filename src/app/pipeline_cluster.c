@@ -255,25 +255,73 @@ static cvseg_status checkpoint_hook(void *context, const cvseg_kmeans_state *sta
     return status;
 }
 
+void cvseg_prepared_free(cvseg_prepared *prepared)
+{
+    free(prepared->rows);
+    free(prepared->ids);
+    free(prepared->z);
+    free(prepared->label);
+    free(prepared->distance2);
+    memset(prepared, 0, sizeof *prepared);
+}
+
+cvseg_status cvseg_job_prepare(cvseg_app *app, cvseg_job *job, cvseg_prepared *prepared)
+{
+    memset(prepared, 0, sizeof *prepared);
+    cvseg_status status =
+        prepare_rows(app, job, 1, &prepared->rows, &prepared->ids, &prepared->z, &prepared->n_ok);
+    const int64_t n_ok = prepared->n_ok;
+    if (status == CVSEG_OK) {
+        prepared->label = malloc(sizeof(int32_t) * (size_t)(n_ok > 0 ? n_ok : 1));
+        prepared->distance2 = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok : 1));
+        if (!prepared->label || !prepared->distance2)
+            status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+        status = cvseg_dist_agree(app->comm, status);
+    }
+    if (status != CVSEG_OK)
+        cvseg_prepared_free(prepared);
+    return status;
+}
+
+void cvseg_job_clear_clusters(cvseg_job *job)
+{
+    free(job->centroids);
+    free(job->cluster_sizes);
+    free(job->cluster_labels);
+    free(job->cluster);
+    free(job->member_cluster_label);
+    free(job->cluster_distance);
+    free(job->kmeans.centres);
+    free(job->kmeans.sizes);
+    job->centroids = job->kmeans.centres = NULL;
+    job->cluster_sizes = job->kmeans.sizes = NULL;
+    job->cluster_labels = job->member_cluster_label = NULL;
+    job->cluster = NULL;
+    job->cluster_distance = NULL;
+    job->clustered = 0;
+}
+
 cvseg_status cvseg_job_cluster(cvseg_app *app, cvseg_job *job)
+{
+    cvseg_prepared prepared;
+    cvseg_status status = cvseg_job_prepare(app, job, &prepared);
+    if (status == CVSEG_OK) {
+        cvseg_phase_end(&job->phases, app, "standardise");
+        status = cvseg_job_train_prepared(app, job, &prepared);
+    }
+    cvseg_prepared_free(&prepared);
+    return status;
+}
+
+cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prepared *prepared)
 {
     cvseg_kmeans_state resume_state;
     checkpoint_context checkpoint = {app, job, 0, 0, 0.0};
     memset(&resume_state, 0, sizeof resume_state);
-    int64_t *rows = NULL, *ids = NULL, n_ok = 0;
-    double *z = NULL, *distance2 = NULL;
-    int32_t *label = NULL;
-    cvseg_status status = prepare_rows(app, job, 1, &rows, &ids, &z, &n_ok);
-    if (status != CVSEG_OK)
-        goto done;
-    cvseg_phase_end(&job->phases, app, "standardise");
-    label = malloc(sizeof(int32_t) * (size_t)(n_ok > 0 ? n_ok : 1));
-    distance2 = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok : 1));
-    if (!label || !distance2)
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(app->comm, status);
-    if (status != CVSEG_OK)
-        goto done;
+    const int64_t *rows = prepared->rows, *ids = prepared->ids, n_ok = prepared->n_ok;
+    double *z = prepared->z, *distance2 = prepared->distance2;
+    int32_t *label = prepared->label;
+    cvseg_status status = CVSEG_OK;
     if (job->warm_centres) {
         /* Warm start: the old centres in this run's standardised units. */
         for (int c = 0; c < job->k; ++c)
@@ -349,14 +397,11 @@ cvseg_status cvseg_job_cluster(cvseg_app *app, cvseg_job *job)
     }
     status = member_outputs(app, job, rows, n_ok, label, distance2, order_inverse);
     job->clustered = status == CVSEG_OK;
+    for (int64_t t = 0; t < n_ok; ++t) /* the caller sees engine order */
+        label[t] = order_inverse[label[t]];
 done:
     cvseg_checkpoint_free(&resume_state);
     job->kmeans_config.resume = NULL;
-    free(rows);
-    free(ids);
-    free(z);
-    free(label);
-    free(distance2);
     return cvseg_dist_agree(app->comm, status);
 }
 

@@ -225,6 +225,8 @@ json_t *cvseg_job_summary(cvseg_app *app, cvseg_job *job)
     json_object_set_new(doc, "features", json_string(feature_set_name(job)));
     json_object_set_new(doc, "members", json_integer(job->n_global));
     json_object_set_new(doc, "members_scored", json_integer(job->n_ok));
+    if (job->summary_extra) /* e.g. train --two-step's "two_step" */
+        json_object_update(doc, job->summary_extra);
     json_object_set_new(doc, "ranks", json_integer(app->ranks));
     json_object_set_new(doc, "threads", json_integer(app->threads));
     json_object_set_new(doc, "peak_rss_mb_per_rank", json_real(cvseg_peak_rss_mb(app)));

@@ -87,6 +87,12 @@ static const cvseg_option train_options[] = {
     {"resume", CVSEG_OPT_SWITCH, NULL,
      "continue from --checkpoint FILE if it exists (results bit-identical to an uninterrupted run)",
      0, 0},
+    {"two-step", CVSEG_OPT_SWITCH, NULL,
+     "two-step clustering: K-Means pre-clusters merged by Ward linkage, k chosen by the distance "
+     "ratio rule, refined by Lloyd (instead of --k)",
+     0, 0},
+    {"pre-clusters", CVSEG_OPT_VALUE, "K0", "--two-step: pre-clusters (default 50)", 0, 0},
+    {"k-max", CVSEG_OPT_VALUE, "K", "--two-step: largest k considered (default 15)", 0, 0},
 };
 
 static const cvseg_option score_options[] = {
@@ -103,6 +109,10 @@ static const cvseg_option score_options[] = {
 };
 
 #define COUNT(table) ((int)(sizeof table / sizeof table[0]))
+
+/* train's option table, for `cvseg sweep` (which takes everything train takes). */
+const cvseg_option *const cvseg_train_option_table = train_options;
+const int cvseg_train_option_count = COUNT(train_options);
 
 static cvseg_status parse(cvseg_app *app, const cvseg_option *table, int count,
                           cvseg_options *options, const char *summary)
@@ -315,13 +325,25 @@ cvseg_status cvseg_verb_train(cvseg_app *app)
     job.kmeans_config.max_iter = (int)max_iter;
     job.kmeans_config.tol = tol;
     job.kmeans_config.seed = (uint64_t)seed;
-    status = cvseg_job_load(app, &job);
+    int64_t pre_clusters = 50, k_max = 15;
+    const int two_step = cvseg_opt_has(&options, "two-step");
+    status = cvseg_opt_i64(&options, "pre-clusters", 50, 3, 512, &pre_clusters);
+    if (status == CVSEG_OK)
+        status = cvseg_opt_i64(&options, "k-max", 15, 2, 511, &k_max);
+    if (status == CVSEG_OK && two_step &&
+        (cvseg_opt_has(&options, "k") || cvseg_opt_has(&options, "init-from") ||
+         job.checkpoint_path || job.kmeans_config.init == CVSEG_INIT_GIVEN))
+        status = CVSEG_FAIL(CVSEG_EUSAGE, "--two-step chooses k itself: it does not combine with "
+                                          "--k, --init CENTERS.h5, --init-from or --checkpoint");
+    if (status == CVSEG_OK)
+        status = cvseg_job_load(app, &job);
     if (status == CVSEG_OK) {
         cvseg_phase_end(&job.phases, app, "read");
         status = cvseg_job_score_rfm(app, &job, 0);
     }
     if (status == CVSEG_OK)
-        status = cvseg_job_cluster(app, &job);
+        status = two_step ? cvseg_job_cluster_two_step(app, &job, (int)pre_clusters, (int)k_max)
+                          : cvseg_job_cluster(app, &job);
     if (status != CVSEG_OK) {
         status = cvseg_dist_agree(app->comm, status);
         goto done;
@@ -342,6 +364,7 @@ done:
      * also removes its checkpoint, leaving nothing to resume by mistake. */
     status = cvseg_outputs_finish(job.outputs, status);
     free(given);
+    json_decref(job.summary_extra);
     cvseg_job_free(&job);
     return status;
 }

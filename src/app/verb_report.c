@@ -1,18 +1,30 @@
 /* verb_report.c: `cvseg report`: renders the summary stored in a results file
  * as text (for people), markdown (for tickets and wikis) or JSON (for
  * machines). Rank 0 prints; other ranks only take part in the file open. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cvseg/dist.h"
 #include "cvseg/io.h"
+#include "cvseg/outputs.h"
 #include "pipeline.h"
+#include "report.h"
 
 static const cvseg_option report_options[] = {
-    {"results", CVSEG_OPT_VALUE, "RESULTS.h5", "results file of rfm, train or score", 1, 0},
+    {"results", CVSEG_OPT_VALUE, "RESULTS.h5",
+     "results file of rfm, train or score (required unless --sweep is given)", 0, 0},
     {"model", CVSEG_OPT_VALUE, "MODEL.h5", "model file (adds the model's provenance)", 0, 0},
-    {"format", CVSEG_OPT_VALUE, "text|json|markdown", "output format (default text)", 0, 0},
+    {"format", CVSEG_OPT_VALUE, "text|json|markdown|html",
+     "output format (default text); html: one self-contained page with SVG charts", 0, 0},
+    {"sweep", CVSEG_OPT_VALUE, "SWEEP.h5",
+     "add a sweep's table and its elbow / CH / silhouette / DB curves", 0, 0},
+    {"out", CVSEG_OPT_VALUE, "FILE", "write the report to FILE (default: standard output)", 0, 0},
 };
+/* The run's declared files (outputs.h), by index. */
+enum { REPORT_FILE_RESULTS, REPORT_FILE_SWEEP, REPORT_FILE_MODEL, REPORT_FILE_OUT, REPORT_FILES };
 
 static double num(json_t *object, const char *key)
 {
@@ -189,6 +201,64 @@ static void render(FILE *out, json_t *doc, int markdown)
     fprintf(out, "\n");
 }
 
+/* The sweep table (text or markdown) and the recommended k. */
+static void render_sweep(FILE *out, json_t *sweep, int markdown)
+{
+    fprintf(out,
+            markdown ? "\n## sweep of %s\n\n| k | inertia | CH | DB | silhouette (sample) | "
+                       "silhouette (simplified) | iterations | converged |\n"
+                       "|---:|---:|---:|---:|---:|---:|---:|---|\n"
+                     : "\nsweep of %s\n  %4s %14s %14s %8s %10s %10s %10s %9s\n",
+            str(sweep, "input"), "k", "inertia", "CH", "DB", "silhouette", "simplified",
+            "iterations", "converged");
+    size_t index;
+    json_t *row;
+    json_array_foreach(json_object_get(sweep, "sweep"), index, row)
+    {
+        fprintf(out,
+                markdown ? "| %.0f | %.6g | %.6g | %.4f | %.4f | %.4f | %.0f | %s |\n"
+                         : "  %4.0f %14.6g %14.6g %8.4f %10.4f %10.4f %10.0f %9s\n",
+                num(row, "k"), num(row, "inertia"), num(row, "calinski_harabasz"),
+                num(row, "davies_bouldin"), num(row, "silhouette_sample"),
+                num(row, "silhouette_simplified"), num(row, "iterations"),
+                json_is_true(json_object_get(row, "converged")) ? "yes" : "no");
+    }
+    fprintf(out, "%srecommended k: %lld (%s)\n", markdown ? "\n" : "",
+            (long long)json_integer_value(json_object_get(sweep, "recommended_k")),
+            str(sweep, "recommendation"));
+}
+
+/* The summary document stored in a cvseg file (results or sweep). Collective. */
+static cvseg_status report_load(cvseg_app *app, const char *path, json_t **doc)
+{
+    cvseg_reader *reader = NULL;
+    const int64_t capacity = 16 * 1024 * 1024;
+    int64_t dims[2];
+    char *text = calloc((size_t)capacity + 1, 1);
+    cvseg_status status = text ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    *doc = NULL;
+    status = cvseg_dist_agree(app->comm, status);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_open(app->comm, path, &reader);
+    if (status == CVSEG_OK && !cvseg_reader_exists(reader, "/report/summary_json"))
+        status = CVSEG_FAIL(CVSEG_EDATA,
+                            "file '%s': no /report/summary_json (not a cvseg results file)", path);
+    status = cvseg_dist_agree(app->comm, status);
+    if (status == CVSEG_OK)
+        status =
+            cvseg_reader_small(reader, "/report/summary_json", CVSEG_T_U8, capacity, dims, text);
+    if (status == CVSEG_OK) {
+        json_error_t error;
+        *doc = json_loads(text, 0, &error);
+        if (!*doc)
+            status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '/report/summary_json': %s", path,
+                                error.text);
+    }
+    cvseg_reader_close(reader);
+    free(text);
+    return cvseg_dist_agree(app->comm, status);
+}
+
 /* The clustering features of a results document, comma-separated: the
  * K-Means feature list, else the RFM / LRFMC set; "" when unknown. */
 static void report_result_features(const json_t *doc, char *out, size_t capacity)
@@ -221,53 +291,90 @@ static cvseg_status report_check_model(const json_t *doc, const char *model_name
     return CVSEG_OK;
 }
 
+/* Renders on rank 0 to out in the chosen format. */
+static void report_render(FILE *out, const char *format, json_t *doc, json_t *sweep)
+{
+    if (strcmp(format, "html") == 0) {
+        cvseg_report_html(out, doc, sweep);
+    } else if (strcmp(format, "json") == 0) {
+        if (doc && sweep)
+            json_object_set(doc, "sweep_report", sweep);
+        json_dumpf(doc ? doc : sweep, out, JSON_INDENT(2) | JSON_SORT_KEYS);
+        fputc('\n', out);
+    } else {
+        if (doc)
+            render(out, doc, strcmp(format, "markdown") == 0);
+        if (sweep)
+            render_sweep(out, sweep, strcmp(format, "markdown") == 0);
+    }
+}
+
+/* Writes the report to stdout (outputs NULL) or, on rank 0, to the
+ * temporary of the run's declared --out (committed by cvseg_outputs_finish).
+ * Collective. */
+static cvseg_status report_output(cvseg_app *app, cvseg_outputs *outputs, const char *format,
+                                  json_t *doc, json_t *sweep)
+{
+    cvseg_status status = CVSEG_OK;
+    if (app->rank == 0 && !outputs) {
+        report_render(stdout, format, doc, sweep);
+        fflush(stdout);
+    } else if (app->rank == 0) {
+        const char *temporary = cvseg_outputs_temporary(outputs, REPORT_FILE_OUT);
+        FILE *out = fopen(temporary, "w");
+        if (out)
+            report_render(out, format, doc, sweep);
+        if (!out || ferror(out) || fflush(out) != 0 || fsync(fileno(out)) != 0)
+            status = CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot write the report: %s",
+                                cvseg_outputs_given(outputs, REPORT_FILE_OUT), strerror(errno));
+        if (out && fclose(out) != 0 && status == CVSEG_OK)
+            status = CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot write the report: %s",
+                                cvseg_outputs_given(outputs, REPORT_FILE_OUT), strerror(errno));
+    }
+    return cvseg_dist_agree(app->comm, status);
+}
+
 cvseg_status cvseg_verb_report(cvseg_app *app)
 {
     cvseg_options options;
-    cvseg_reader *reader = NULL;
     const char *format = "text";
-    char *text = NULL;
-    json_t *doc = NULL;
+    json_t *doc = NULL, *sweep = NULL;
+    cvseg_outputs *outputs = NULL;
     cvseg_status status = cvseg_options_parse(
         app, report_options, (int)(sizeof report_options / sizeof report_options[0]), &options);
     if (status == CVSEG_OK && app->help_requested) {
         if (app->rank == 0)
             cvseg_options_help(stdout, "report",
                                "Prints the report stored in a results file (segments, classes, "
-                               "value matrix, quintile edges, clusters, data quality, timings).",
+                               "value matrix, quintile edges, clusters, data quality, timings) "
+                               "and/or a sweep file; --format html writes one self-contained page "
+                               "with SVG charts.",
                                report_options,
                                (int)(sizeof report_options / sizeof report_options[0]));
         return CVSEG_OK;
     }
     if (status == CVSEG_OK)
-        status = cvseg_opt_choice(&options, "format", "text", "text|json|markdown", &format);
+        status = cvseg_opt_choice(&options, "format", "text", "text|json|markdown|html", &format);
+    if (status == CVSEG_OK && !cvseg_opt_has(&options, "results") &&
+        !cvseg_opt_has(&options, "sweep"))
+        status = CVSEG_FAIL(CVSEG_EUSAGE,
+                            "cvseg report: missing required option --results RESULTS.h5 (or "
+                            "--sweep SWEEP.h5 for a sweep alone; see cvseg report --help)");
     if (status != CVSEG_OK)
         return status;
-    const char *path = cvseg_opt(&options, "results");
-    const int64_t capacity = 16 * 1024 * 1024;
-    int64_t dims[2];
-    text = calloc((size_t)capacity + 1, 1);
-    if (!text)
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(app->comm, status);
-    if (status == CVSEG_OK)
-        status = cvseg_reader_open(app->comm, path, &reader);
-    if (status == CVSEG_OK && !cvseg_reader_exists(reader, "/report/summary_json"))
-        status = CVSEG_FAIL(CVSEG_EDATA,
-                            "file '%s': no /report/summary_json (not a cvseg results file)", path);
-    status = cvseg_dist_agree(app->comm, status);
-    if (status == CVSEG_OK)
-        status =
-            cvseg_reader_small(reader, "/report/summary_json", CVSEG_T_U8, capacity, dims, text);
-    if (status == CVSEG_OK) {
-        json_error_t error;
-        doc = json_loads(text, 0, &error);
-        if (!doc)
-            status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '/report/summary_json': %s", path,
-                                error.text);
-    }
-    status = cvseg_dist_agree(app->comm, status);
-    if (status == CVSEG_OK && cvseg_opt_has(&options, "model")) {
+    const cvseg_file_decl files[REPORT_FILES] = {
+        [REPORT_FILE_RESULTS] = {"--results", cvseg_opt(&options, "results"), CVSEG_FILE_INPUT},
+        [REPORT_FILE_SWEEP] = {"--sweep", cvseg_opt(&options, "sweep"), CVSEG_FILE_INPUT},
+        [REPORT_FILE_MODEL] = {"--model", cvseg_opt(&options, "model"), CVSEG_FILE_INPUT},
+        [REPORT_FILE_OUT] = {"--out", cvseg_opt(&options, "out"), CVSEG_FILE_OUTPUT}};
+    status = cvseg_outputs_open(app->comm, app->command_line, REPORT_FILES, files, &outputs);
+    if (status != CVSEG_OK)
+        return status;
+    if (cvseg_opt_has(&options, "results"))
+        status = report_load(app, cvseg_opt(&options, "results"), &doc);
+    if (status == CVSEG_OK && cvseg_opt_has(&options, "sweep"))
+        status = report_load(app, cvseg_opt(&options, "sweep"), &sweep);
+    if (status == CVSEG_OK && doc && cvseg_opt_has(&options, "model")) {
         cvseg_reader *model = NULL;
         char input[4096] = "";
         int present = 0;
@@ -280,7 +387,8 @@ cvseg_status cvseg_verb_report(cvseg_app *app)
             status = cvseg_reader_attr_str(model, "/model", "feature_names", names, sizeof names,
                                            &present);
         if (status == CVSEG_OK)
-            status = report_check_model(doc, names, cvseg_opt(&options, "model"), path);
+            status = report_check_model(doc, names, cvseg_opt(&options, "model"),
+                                        cvseg_opt(&options, "results"));
         status = cvseg_dist_agree(app->comm, status);
         cvseg_reader_close(model);
         if (status == CVSEG_OK)
@@ -288,17 +396,11 @@ cvseg_status cvseg_verb_report(cvseg_app *app)
                                 json_pack("{s:s, s:s}", "path", cvseg_opt(&options, "model"),
                                           "training_input", input));
     }
-    if (status == CVSEG_OK && app->rank == 0) {
-        if (strcmp(format, "json") == 0) {
-            json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-            fputc('\n', stdout);
-        } else {
-            render(stdout, doc, strcmp(format, "markdown") == 0);
-        }
-        fflush(stdout);
-    }
+    if (status == CVSEG_OK)
+        status =
+            report_output(app, cvseg_opt(&options, "out") ? outputs : NULL, format, doc, sweep);
+    status = cvseg_outputs_finish(outputs, status);
     json_decref(doc);
-    cvseg_reader_close(reader);
-    free(text);
+    json_decref(sweep);
     return status;
 }
