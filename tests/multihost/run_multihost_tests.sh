@@ -221,7 +221,7 @@ fault() {
     rm -f "$name.ckpt.h5"
     "${MH_MPIRUN[@]}" \
         -np 6 "${FORWARD[@]}" "$CVSEG" "${TRAIN[@]}" --out "$name.h5" --model "${name}_model.h5" \
-        --checkpoint "$name.ckpt.h5" --checkpoint-interval 0.5 >"$name.out" 2>"$name.err" &
+        --checkpoint "$name.ckpt.h5" --checkpoint-interval 0 >"$name.out" 2>"$name.err" &
     pid=$!
     for ((i = 0; i < 12000; ++i)); do
         grep -q 'checkpoint written: restart [1-9]' "$name.err" 2>/dev/null && break
