@@ -12,6 +12,7 @@
  */
 #include <inttypes.h>
 #include <signal.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,57 @@ cvseg_status cvseg_checkpoint_write(cvseg_app *app, cvseg_outputs *outputs, uint
     return cvseg_outputs_replace(outputs, CVSEG_JOB_CHECKPOINT, status);
 }
 
+/* EDATA unless a centres dataset has the shape [k][d] and finite values. */
+static cvseg_status checkpoint_check_centres(const char *path, const char *name,
+                                             const int64_t dims[2], int k, int d,
+                                             const double *centres)
+{
+    if (dims[0] != k || dims[1] != d)
+        return CVSEG_FAIL(CVSEG_EDATA,
+                          "file '%s', dataset '/checkpoint/%s': shape [%lld][%lld], this run "
+                          "needs [%d][%d] (k x features)",
+                          path, name, (long long)dims[0], (long long)dims[1], k, d);
+    for (int t = 0; t < k * d; ++t)
+        if (!isfinite(centres[t]))
+            return CVSEG_FAIL(CVSEG_EDATA,
+                              "file '%s', dataset '/checkpoint/%s': value %d is not finite", path,
+                              name, t);
+    return CVSEG_OK;
+}
+
+/* EDATA unless the counters of a checkpoint are in range. */
+static cvseg_status checkpoint_check_state(const char *path, const cvseg_kmeans_state *state)
+{
+    const int flags_ok = (state->have_best == 0 || state->have_best == 1) &&
+                         (state->best_converged == 0 || state->best_converged == 1);
+    const int counts_ok = state->restart >= 0 && state->iteration >= 0 &&
+                          state->best_iterations >= 0 &&
+                          (state->best_restart >= 0 || !state->have_best) &&
+                          state->empty_repairs >= 0 && state->lloyd_iterations >= 0;
+    const int inertia_ok =
+        !state->have_best || (isfinite(state->best_inertia) && state->best_inertia >= 0.0);
+    if (!flags_ok || !counts_ok || !inertia_ok)
+        return CVSEG_FAIL(CVSEG_EDATA,
+                          "file '%s', group '/checkpoint': counters out of range (restart %d, "
+                          "iteration %d, have_best %d, best_restart %d, best_inertia %g)",
+                          path, state->restart, state->iteration, state->have_best,
+                          state->best_restart, state->best_inertia);
+    return CVSEG_OK;
+}
+
+/* EDATA naming the first row whose label is outside 0..k-1. Local. */
+static cvseg_status checkpoint_check_labels(const char *path, const int32_t *label, int64_t n,
+                                            int64_t offset, int k)
+{
+    for (int64_t i = 0; i < n; ++i)
+        if (label[i] < 0 || label[i] >= k)
+            return CVSEG_FAIL(CVSEG_EDATA,
+                              "file '%s', dataset '/checkpoint/label', row %lld: label %d is "
+                              "outside 0..%d",
+                              path, (long long)(offset + i), label[i], k - 1);
+    return CVSEG_OK;
+}
+
 cvseg_status cvseg_checkpoint_read(cvseg_app *app, const char *path, uint64_t fingerprint, int k,
                                    int d, int64_t n_local, cvseg_kmeans_state *state, int *found)
 {
@@ -149,13 +201,19 @@ cvseg_status cvseg_checkpoint_read(cvseg_app *app, const char *path, uint64_t fi
     GET(i64, "lloyd_iterations", &state->lloyd_iterations);
     GET(f64, "lloyd_seconds", &state->lloyd_seconds);
 #undef GET
+    if (status == CVSEG_OK)
+        status = checkpoint_check_state(path, state);
     status = cvseg_dist_agree(app->comm, status);
     if (status == CVSEG_OK)
         status = cvseg_reader_small(reader, "/checkpoint/centres", CVSEG_T_F64, k * d, dims,
                                     state->centres);
     if (status == CVSEG_OK)
+        status = checkpoint_check_centres(path, "centres", dims, k, d, state->centres);
+    if (status == CVSEG_OK)
         status = cvseg_reader_small(reader, "/checkpoint/best_centres", CVSEG_T_F64, k * d, dims,
                                     state->best_centres);
+    if (status == CVSEG_OK && state->have_best)
+        status = checkpoint_check_centres(path, "best_centres", dims, k, d, state->best_centres);
     static const char *const label_column[1] = {"label"};
     if (status == CVSEG_OK)
         status = cvseg_reader_table(reader, "/checkpoint", label_column, 1, &rows);
@@ -166,6 +224,9 @@ cvseg_status cvseg_checkpoint_read(cvseg_app *app, const char *path, uint64_t fi
     if (status == CVSEG_OK && state->iteration > 0)
         status = cvseg_reader_column(reader, "/checkpoint", "label", CVSEG_T_I32, offset, n_local,
                                      state->label);
+    if (status == CVSEG_OK && state->iteration > 0)
+        status = checkpoint_check_labels(path, state->label, n_local, offset, k);
+    status = cvseg_dist_agree(app->comm, status);
     cvseg_reader_close(reader);
     if (status == CVSEG_OK)
         *found = 1;
