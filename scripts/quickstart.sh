@@ -18,3 +18,5 @@ mpirun -np 2 build/cvseg gen --out "$out/members.h5" --members "$members" --clus
 mpirun -np 2 build/cvseg train --in "$out/members.h5" --out "$out/results.h5" \
     --model "$out/model.h5" --k 5 --transform log1p --seed 1 --summary "$out/summary.json"
 build/cvseg report --results "$out/results.h5" --model "$out/model.h5"
+build/cvseg report --results "$out/results.h5" --model "$out/model.h5" --format html \
+    --out "$out/report.html"
