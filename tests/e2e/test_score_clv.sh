@@ -8,7 +8,8 @@
 # 1, 2, 4: identical results; the columns equal a pandas left merge of /clv onto
 # /results by member_id (exact floats, NaN and "prospect" for the cut members,
 # enum names); the summary's clv counts and sum; the report's lifecycle table;
-# --clv equal to --out and a file without /clv are refused.
+# --clv equal to --out (1), a file without /clv and an id twice in /clv (2)
+# are refused.
 #
 # Environment (set by ctest): CVSEG, SOURCE_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
@@ -65,6 +66,11 @@ with h5py.File("clv.h5", "r") as src, h5py.File("cut.h5", "w") as dst:
         extra = np.array([top + 1, top + 2, top + 3]) if name == "member_id" else data[:3]
         dst.create_dataset("clv/" + name, data=np.concatenate([data, extra.astype(data.dtype)]),
                            dtype=clv[name].dtype)
+with h5py.File("clv.h5", "r") as src, h5py.File("dup.h5", "w") as dst:
+    for name in src["clv"]:
+        data = src["clv"][name][...]
+        dst.create_dataset("clv/" + name, data=np.concatenate([data[:10], data[9:]]),
+                           dtype=src["clv"][name].dtype)
 PY
 
 for np in 1 2 4; do
@@ -149,5 +155,11 @@ if [ "$rc" = 2 ] && [ ! -e bad.h5 ] && grep -q "/clv" err.txt; then
     pass "--clv without /clv: exit 2, no output"
 else
     fail "--clv without /clv: exit 2, no output" "rc $rc: $(cat err.txt)"
+fi
+run 3 score --in shuffled.h5 --model model.h5 --clv dup.h5 --out bad.h5
+if [ "$rc" = 2 ] && [ ! -e bad.h5 ] && grep -q "appears more than once" err.txt; then
+    pass "an id twice in /clv: exit 2, no output"
+else
+    fail "an id twice in /clv: exit 2, no output" "rc $rc: $(cat err.txt)"
 fi
 finish
