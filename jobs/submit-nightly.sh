@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2034  # settings are written out through ${!name}
 # Submit the nightly cvseg chain as dependent Slurm jobs:
-#   import -> aggregate [-> train] -> score -> report
+#   import -> aggregate [-> train] [-> clv] -> score -> report
 # each step starting only if the previous one ended COMPLETED with exit code 0
 # (--dependency=afterok); a failed step cancels the rest
 # (--kill-on-invalid-dep=yes, so this works without
@@ -23,6 +23,11 @@
 #   --cvseg PATH           binary (default: the installed one, else cvseg on PATH, else build/cvseg)
 #   --after JOBID          make the first step wait for JOBID (afterok)
 #   --drift-fails          let drift (exit 6 from score) stop the chain
+#   --clv-calibration-end DATE  add a `clv` step (cvseg clv on the transaction log,
+#                          calibration ending at DATE) and `score --clv`: the
+#                          results gain the CLV columns (a CLV fit that does not
+#                          converge, exit 5, stops the chain)
+#   --clv-args "ARGS"      more `cvseg clv` options (e.g. "--unit week --horizon 52")
 # SBATCH_OPTIONS after `--` go to every sbatch call (e.g. -n 2 -c 1 -t 10 -p PART).
 # Environment passed to the steps: LAUNCHER, SRUN_ARGS, MPIRUN_ARGS (see train.sbatch).
 #
@@ -36,6 +41,7 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 1; }
 
 RAW="" WORKDIR="" FORMAT=cdnow REFERENCE_DATE=$(date +%F) MODEL="" PREVIOUS=""
 K=5 SEED=1 FEATURES=rfm CVSEG="${CVSEG:-}" AFTER="" DRIFT_FAILS=0 DRIFT_THRESHOLD=""
+CLV_CALIBRATION_END="" CLV_ARGS=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --in) RAW=$(abspath "$2"); shift 2 ;;
@@ -51,6 +57,8 @@ while [ $# -gt 0 ]; do
     --after) AFTER=$2; shift 2 ;;
     --drift-fails) DRIFT_FAILS=1; shift ;;
     --drift-threshold) DRIFT_THRESHOLD=$2; shift 2 ;;
+    --clv-calibration-end) CLV_CALIBRATION_END=$2; shift 2 ;;
+    --clv-args) CLV_ARGS=$2; shift 2 ;;
     -h|--help) usage ;;
     --) shift; break ;;
     *) echo "submit-nightly: unknown option $1" >&2; usage ;;
@@ -70,12 +78,13 @@ TRANSACTIONS=$WORKDIR/transactions.h5
 steps=(import aggregate)
 case "$RAW" in *.h5|*.hdf5) TRANSACTIONS=$RAW; steps=(aggregate) ;; esac
 if [ -z "$MODEL" ]; then steps+=(train); MODEL=$WORKDIR/model.h5; fi
+if [ -n "$CLV_CALIBRATION_END" ]; then steps+=(clv); fi
 steps+=(score report)
 
 SETTINGS=$WORKDIR/nightly.env
 {
   echo "# cvseg nightly chain settings, written by submit-nightly.sh at $(date -Is)"
-  for v in CVSEG WORKDIR RAW TRANSACTIONS FORMAT REFERENCE_DATE MODEL PREVIOUS DRIFT_THRESHOLD FEATURES K SEED DRIFT_FAILS; do
+  for v in CVSEG WORKDIR RAW TRANSACTIONS FORMAT REFERENCE_DATE MODEL PREVIOUS DRIFT_THRESHOLD FEATURES K SEED DRIFT_FAILS CLV_CALIBRATION_END CLV_ARGS; do
     printf '%s=%q\n' "$v" "${!v}"
   done
   for v in LAUNCHER SRUN_ARGS MPIRUN_ARGS; do

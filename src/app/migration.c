@@ -43,48 +43,6 @@ static double migration_finite_abs(double x)
     return isfinite(x) ? fabs(x) : 0.0;
 }
 
-/* Sends n records of WORDS int64 to their owner ranks; returns the received
- * records (allocated), their count and the plan (for the reply). */
-static cvseg_status scatter_records(MPI_Comm comm, int ranks, const int64_t *records, int64_t n,
-                                    int64_t **received, int64_t *received_n,
-                                    cvseg_exchange_plan *plan)
-{
-    cvseg_status status = CVSEG_OK;
-    int64_t *counts = calloc((size_t)ranks, sizeof(int64_t));
-    int64_t *fill = calloc((size_t)ranks, sizeof(int64_t));
-    int64_t *ordered = malloc(sizeof(int64_t) * WORDS * (size_t)(n > 0 ? n : 1));
-    *received = NULL;
-    *received_n = 0;
-    if (!counts || !fill || !ordered)
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
-    status = cvseg_dist_agree(comm, status);
-    if (status != CVSEG_OK)
-        goto done;
-    for (int64_t i = 0; i < n; ++i)
-        counts[cvseg_mix64((uint64_t)records[i * WORDS]) % (uint64_t)ranks] += 1;
-    status = cvseg_exchange_plan_create(comm, counts, plan);
-    if (status != CVSEG_OK)
-        goto done;
-    for (int64_t i = 0; i < n; ++i) {
-        const int r = (int)(cvseg_mix64((uint64_t)records[i * WORDS]) % (uint64_t)ranks);
-        memcpy(ordered + (plan->send_displs[r] + fill[r]++) * WORDS, records + i * WORDS,
-               sizeof(int64_t) * WORDS);
-    }
-    const int64_t total = plan->recv_total;
-    *received = malloc(sizeof(int64_t) * WORDS * (size_t)(total > 0 ? total : 1));
-    if (!*received)
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
-    status = cvseg_dist_agree(comm, status);
-    if (status == CVSEG_OK)
-        status = cvseg_exchange_run(comm, plan, ordered, *received, sizeof(int64_t) * WORDS);
-    *received_n = total;
-done:
-    free(counts);
-    free(fill);
-    free(ordered);
-    return status;
-}
-
 static int category(int matrix, int64_t value, int k)
 {
     /* segment 0..8, cluster -1..k-1 -> 0..k, ABC 0..3; absent is the last. */
@@ -194,11 +152,11 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
         r[4] = old_abc[i];
         r[5] = bits_of(old_monetary[i]);
     }
-    status =
-        scatter_records(app->comm, P, new_records, job->n_local, &new_received, &new_n, &new_plan);
+    status = cvseg_member_scatter(app->comm, P, WORDS, new_records, job->n_local, &new_received,
+                                  &new_n, &new_plan);
     if (status == CVSEG_OK)
-        status = scatter_records(app->comm, P, old_records, block.count, &old_received, &old_n,
-                                 &old_plan);
+        status = cvseg_member_scatter(app->comm, P, WORDS, old_records, block.count, &old_received,
+                                      &old_n, &old_plan);
     if (status != CVSEG_OK)
         goto done;
 

@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "app.h"
+#include "cvseg/clv.h"
+#include "cvseg/exchange.h"
 #include "cvseg/kmeans_dist.h"
 #include "cvseg/outputs.h"
 #include "cvseg/rfm.h"
@@ -40,6 +42,7 @@ enum {
     CVSEG_JOB_INIT_FROM,
     CVSEG_JOB_CHECKPOINT,
     CVSEG_JOB_PREVIOUS,
+    CVSEG_JOB_CLV, /* score --clv: read */
     CVSEG_JOB_FILES
 };
 
@@ -122,6 +125,15 @@ typedef struct {
     int64_t training_segment_members[8];
     double training_statistics[3][2];
 
+    /* CLV columns joined by member id (score --clv) */
+    int clv_attached;
+    double *clv_values;     /* [CVSEG_CLV_ATTACHED][n]; NaN where the CLV file lacks the member */
+    uint8_t *clv_lifecycle; /* [n] cvseg_lifecycle; prospect where the CLV file lacks the member */
+    int64_t clv_life_counts[CVSEG_LIFE_COUNT]; /* tonight's members per stage (global) */
+    int64_t clv_missing;                       /* tonight's members not in the CLV file (global) */
+    int64_t clv_ignored; /* CLV file rows whose id is not among tonight's members (global) */
+    double clv_sum;      /* exact sum of the finite clv values of tonight's members */
+
     cvseg_phases phases;
     json_t *summary_extra; /* keys added to the summary, or NULL (owner: the verb) */
 } cvseg_job;
@@ -202,6 +214,35 @@ int cvseg_checkpoint_signalled(void);
 /* Joins tonight's results with OLD_RESULTS by member_id across ranks and
  * fills the transition matrices and previous_* columns. Collective. */
 cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *previous_path);
+/* The CLV columns score --clv attaches, in /clv and /results order. */
+enum { CVSEG_CLV_ATTACHED = 5 };
+extern const char *const cvseg_clv_attached_names[CVSEG_CLV_ATTACHED];
+/* Joins CLV.h5's /clv rows (cvseg clv) to tonight's members by member_id
+ * across ranks: fills job->clv_values, clv_lifecycle and the clv_* totals.
+ * EDATA for a bad lifecycle value or an id twice in the file. Collective. */
+cvseg_status cvseg_job_attach_clv(cvseg_app *app, cvseg_job *job, const char *clv_path);
+
+/* Distributed join by member id (member_join.c). Sends n records of `words`
+ * int64 (records [n][words], word 0 the member id) to the rank that owns the
+ * id; returns the received records (allocated, grouped by source rank), their
+ * count and the plan (reverse it to send one reply per record back).
+ * Collective. */
+cvseg_status cvseg_member_scatter(MPI_Comm comm, int ranks, int words, const int64_t *records,
+                                  int64_t n, int64_t **received, int64_t *received_n,
+                                  cvseg_exchange_plan *plan);
+/* Open-addressing index of ids (not collective). */
+typedef struct {
+    int64_t capacity;
+    int64_t *key, *value; /* [capacity]; value -1: empty slot */
+} cvseg_id_index;
+/* Indexes the n ids ids[0], ids[stride], ...; *duplicate receives the
+ * position of the first id seen twice (-1: none; the first one is kept). */
+cvseg_status cvseg_id_index_build(cvseg_id_index *index, const int64_t *ids, int64_t stride,
+                                  int64_t n, int64_t *duplicate);
+/* Position of id, or -1. */
+int64_t cvseg_id_index_find(const cvseg_id_index *index, int64_t id);
+void cvseg_id_index_free(cvseg_id_index *index);
+
 /* PSI, mean shifts and segment share changes against the model's training
  * figures. */
 void cvseg_job_drift(cvseg_job *job);

@@ -51,6 +51,8 @@ void cvseg_job_free(cvseg_job *job)
     free(job->previous_cluster);
     free(job->warm_centres);
     free(job->previous_segment);
+    free(job->clv_values);
+    free(job->clv_lifecycle);
     memset(job, 0, sizeof *job);
 }
 

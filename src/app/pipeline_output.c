@@ -17,6 +17,7 @@ static const cvseg_enum_def segment_enum = {cvseg_segment_names, CVSEG_SEG_COUNT
 static const cvseg_enum_def matrix_enum = {cvseg_value_cell_names, CVSEG_MATRIX_COUNT};
 static const cvseg_enum_def abc_enum = {cvseg_abc_names, CVSEG_ABC_COUNT};
 static const cvseg_enum_def label_enum = {cvseg_cluster_label_names, CVSEG_LABEL_COUNT};
+static const cvseg_enum_def lifecycle_enum = {cvseg_lifecycle_names, CVSEG_LIFE_COUNT};
 
 static const char *feature_set_name(const cvseg_job *job)
 {
@@ -90,6 +91,12 @@ cvseg_status cvseg_job_write_results(cvseg_app *app, cvseg_job *job, json_t *sum
         columns[c++] =
             (cvseg_column){"previous_cluster", CVSEG_T_I16, job->previous_cluster, NULL, NULL};
     }
+    for (int v = 0; v < CVSEG_CLV_ATTACHED && job->clv_attached; ++v)
+        columns[c++] = (cvseg_column){cvseg_clv_attached_names[v], CVSEG_T_F64,
+                                      job->clv_values + (int64_t)v * n, NULL, NULL};
+    if (job->clv_attached)
+        columns[c++] =
+            (cvseg_column){"lifecycle", CVSEG_T_U8, job->clv_lifecycle, &lifecycle_enum, NULL};
     status = cvseg_writer_columns(writer, "/results", job->n_global, job->offset, n, c, columns);
     static const char *const matrix_names[3] = {"segment", "cluster", "abc"};
     for (int m = 0; m < 3 && job->migrated && status == CVSEG_OK; ++m) {
@@ -388,6 +395,17 @@ json_t *cvseg_job_summary(cvseg_app *app, cvseg_job *job)
                                           members, "monetary", money));
         }
         json_object_set_new(doc, "migration", migration);
+    }
+    if (job->clv_attached) {
+        json_t *clv = json_object(), *life = json_object();
+        for (int s = 0; s < CVSEG_LIFE_COUNT; ++s)
+            json_object_set_new(life, cvseg_lifecycle_names[s],
+                                json_integer(job->clv_life_counts[s]));
+        json_object_set_new(clv, "lifecycle", life);
+        json_object_set_new(clv, "clv_sum", json_real(job->clv_sum));
+        json_object_set_new(clv, "members_without_clv", json_integer(job->clv_missing));
+        json_object_set_new(clv, "clv_rows_not_scored", json_integer(job->clv_ignored));
+        json_object_set_new(doc, "clv", clv);
     }
     if (job->drift_available) {
         static const char *const names[3] = {"recency", "frequency", "monetary"};

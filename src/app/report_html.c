@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cvseg/clv.h"
 #include "report.h"
 
 #define HTML_PI 3.14159265358979323846
@@ -461,6 +462,22 @@ static void html_migration(FILE *out, json_t *migration)
     fputs("</div>\n", out);
 }
 
+/* Lifecycle table after score --clv. */
+static void html_clv(FILE *out, json_t *clv)
+{
+    json_t *life = json_object_get(clv, "lifecycle");
+    fprintf(out,
+            "<h2>Customer lifetime value</h2>\n<p>Sum of clv %.2f; %.0f members without CLV "
+            "(prospect); %.0f CLV rows of members not scored.</p>\n<div class=\"scroll\"><table>"
+            "<tr><th>lifecycle</th><th>members</th></tr>\n",
+            html_num(clv, "clv_sum"), html_num(clv, "members_without_clv"),
+            html_num(clv, "clv_rows_not_scored"));
+    for (int s = 0; s < CVSEG_LIFE_COUNT; ++s)
+        fprintf(out, "<tr><td>%s</td><td>%.0f</td></tr>\n", cvseg_lifecycle_names[s],
+                html_num(life, cvseg_lifecycle_names[s]));
+    fputs("</table></div>\n", out);
+}
+
 /* Clusters as group rows (name, share, monetary_share) for the bar chart. */
 static json_t *html_cluster_groups(json_t *kmeans)
 {
@@ -500,6 +517,8 @@ void cvseg_report_html(FILE *out, json_t *doc, json_t *sweep)
         }
         if (json_object_get(doc, "migration"))
             html_migration(out, json_object_get(doc, "migration"));
+        if (json_object_get(doc, "clv"))
+            html_clv(out, json_object_get(doc, "clv"));
     } else {
         fputs("<h1>cvseg sweep of ", out);
         html_text(out, html_str(sweep, "input"));

@@ -102,6 +102,10 @@ static const cvseg_option score_options[] = {
      "join last night's results by member_id: transition matrices, previous_segment and "
      "previous_cluster columns, new and gone members",
      0, 0},
+    {"clv", CVSEG_OPT_VALUE, "CLV.h5",
+     "attach p_alive, expected_purchases, expected_spend, clv, historic_value and lifecycle from "
+     "cvseg clv's /clv by member_id (NaN and prospect for members it lacks)",
+     0, 0},
     {"drift-threshold", CVSEG_OPT_VALUE, "PSI",
      "exit with code 6 (results still written) when a feature's population stability index on "
      "the frozen quintile bins exceeds PSI (e.g. 0.25)",
@@ -142,6 +146,7 @@ static cvseg_status declare_files(cvseg_app *app, const cvseg_options *options, 
         [CVSEG_JOB_CHECKPOINT] = {"--checkpoint", cvseg_opt(options, "checkpoint"),
                                   CVSEG_FILE_CHECKPOINT},
         [CVSEG_JOB_PREVIOUS] = {"--previous", cvseg_opt(options, "previous"), CVSEG_FILE_INPUT},
+        [CVSEG_JOB_CLV] = {"--clv", cvseg_opt(options, "clv"), CVSEG_FILE_INPUT},
     };
     return cvseg_outputs_open(app->comm, app->command_line, CVSEG_JOB_FILES, files, &job->outputs);
 }
@@ -401,6 +406,11 @@ cvseg_status cvseg_verb_score(cvseg_app *app)
         status = cvseg_job_migration(app, &job, cvseg_opt(&options, "previous"));
         if (status == CVSEG_OK)
             cvseg_phase_end(&job.phases, app, "migration");
+    }
+    if (status == CVSEG_OK && cvseg_opt_has(&options, "clv")) {
+        status = cvseg_job_attach_clv(app, &job, cvseg_opt(&options, "clv"));
+        if (status == CVSEG_OK)
+            cvseg_phase_end(&job.phases, app, "clv");
     }
     double threshold = 0.0;
     if (status == CVSEG_OK)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cvseg/clv.h"
 #include "cvseg/dist.h"
 #include "cvseg/io.h"
 #include "cvseg/outputs.h"
@@ -62,6 +63,27 @@ static void group_rows(FILE *out, json_t *rows, int markdown, const char *title)
                     str(row, "name"), num(row, "members"), 100 * num(row, "share"),
                     num(row, "mean_recency"), num(row, "mean_frequency"), num(row, "mean_monetary"),
                     num(row, "total_monetary"), 100 * num(row, "monetary_share"));
+    }
+}
+
+/* Lifecycle table of score --clv (the summary's "clv" object). */
+static void render_clv(FILE *out, json_t *clv, int markdown)
+{
+    json_t *life = json_object_get(clv, "lifecycle");
+    double total = 0.0;
+    for (int s = 0; s < CVSEG_LIFE_COUNT; ++s)
+        total += num(life, cvseg_lifecycle_names[s]);
+    fprintf(out,
+            "\n%scustomer lifetime value: sum of clv %.2f; %.0f members without CLV (prospect), "
+            "%.0f CLV rows of members not scored\n",
+            markdown ? "## " : "", num(clv, "clv_sum"), num(clv, "members_without_clv"),
+            num(clv, "clv_rows_not_scored"));
+    fprintf(out, markdown ? "\n| lifecycle | members | share |\n|---|---:|---:|\n"
+                          : "  lifecycle    members    share\n");
+    for (int s = 0; s < CVSEG_LIFE_COUNT; ++s) {
+        const double members = num(life, cvseg_lifecycle_names[s]);
+        fprintf(out, markdown ? "| %s | %.0f | %.4f |\n" : "  %-10s %9.0f %8.4f\n",
+                cvseg_lifecycle_names[s], members, total > 0.0 ? members / total : 0.0);
     }
 }
 
@@ -192,6 +214,8 @@ static void render(FILE *out, json_t *doc, int markdown)
             fprintf(out, "\n");
         }
     }
+    if (json_object_get(doc, "clv"))
+        render_clv(out, json_object_get(doc, "clv"), markdown);
     json_t *phases = json_object_get(doc, "phases");
     fprintf(out, "%stimings:", markdown ? "\n" : "\n");
     json_object_foreach(phases, key, value)

@@ -117,9 +117,11 @@ wait_job "sbatch --wrap" "$j" 60
 check "cvseg gen members" "$CVSEG" gen --out "$DATA/members.h5" --members 20000 --clusters 4 --seed 1 --reference-date 2024-12-31
 check "cvseg gen transactions" "$CVSEG" gen --out "$DATA/transactions.h5" --members 2000 --transactions-per-member 5 --seed 1 --reference-date 2024-12-31
 CDNOW=""
+CLV_CHAIN=()  # the real CDNOW log gets the optional clv step (a BG/NBD fit needs repeat buyers)
 for c in "$REPO/../shared/data/cdnow/CDNOW_master.txt" "$REPO/shared/data/cdnow/CDNOW_master.txt"; do
   [ -f "$c" ] && { CDNOW=$(cd "$(dirname "$c")" && pwd)/$(basename "$c"); break; }
 done
+[ -n "$CDNOW" ] && CLV_CHAIN=(--clv-calibration-end 1997-09-30 --clv-args "--unit week")
 if [ -z "$CDNOW" ]; then   # synthetic text in the CDNOW layout: id yyyymmdd cds dollars
   CDNOW=$DATA/cdnow-synthetic.txt
   awk 'BEGIN { srand(1); for (c = 1; c <= 2000; c++) { n = 1 + int(rand() * 5)
@@ -142,9 +144,9 @@ t2=$(sub "${SB[@]}" -n 2 -c 2 -o "$WORK/logs/train2-%j.out" "$REPO/jobs/train.sb
 t4=$(sub "${SB[@]}" -n 4 -c 1 -o "$WORK/logs/train4-%j.out" "$REPO/jobs/train.sbatch" \
        CVSEG="$CVSEG" INPUT="$DATA/members.h5" OUTDIR="$WORK/train4" K=4 SEED=1 \
        LAUNCHER=mpirun MPIRUN_ARGS=--oversubscribe)
-# nightly chain on CDNOW text: import -> aggregate -> train -> score -> report
+# nightly chain on CDNOW text: import -> aggregate -> train [-> clv] -> score -> report
 nightly_ok=$("$REPO/jobs/submit-nightly.sh" --in "$CDNOW" --format cdnow --workdir "$WORK/nightly" \
-               --reference-date 1998-06-30 --k 4 --cvseg "$CVSEG" -- "${SB[@]}" -n 2 -c 1 2>&1)
+               --reference-date 1998-06-30 --k 4 "${CLV_CHAIN[@]}" --cvseg "$CVSEG" -- "${SB[@]}" -n 2 -c 1 2>&1)
 # nightly chain on the synthetic transaction log (no import step), scoring with
 # the model of the np2 training job, after that job (--after), against its
 # results as last night's; the tiny drift threshold makes score exit 6, which
@@ -198,6 +200,12 @@ nightly_check() {  # nightly_check NAME WORKDIR IDS FIRST_STEP FILES...
 }
 nightly_check "nightly(cdnow)" "$WORK/nightly" "$nightly_ok" import \
   transactions.h5 members.h5 model.h5 results.h5 score.json report.md report.json nightly.env
+if [ ${#CLV_CHAIN[@]} -gt 0 ]; then
+  check "nightly(cdnow) steps are: import aggregate train clv score report" \
+    test "$(awk '{ printf "%s ", $1 }' <<< "$nightly_ok")" = "import aggregate train clv score report "
+  check "nightly(cdnow) clv step: clv.h5, clv.json and /results/lifecycle" \
+    bash -c "[ -s '$WORK/nightly/clv.h5' ] && [ -s '$WORK/nightly/clv.json' ] && h5ls '$WORK/nightly/results.h5/results/lifecycle' >/dev/null"
+fi
 nightly_check "nightly(h5)" "$WORK/nightly-h5" "$nightly_h5" aggregate \
   members.h5 results.h5 score.json report.md report.json nightly.env
 h5steps=$(awk '{ printf "%s ", $1 }' <<< "$nightly_h5")
