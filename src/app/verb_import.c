@@ -50,6 +50,10 @@ static const cvseg_option import_options[] = {
      0},
     {"summary", CVSEG_OPT_VALUE, "SUMMARY.json", "write row counts (read, imported, skipped)", 0,
      0},
+    {"encoding", CVSEG_OPT_VALUE, "NAME",
+     "text encoding of the input (iconv name, e.g. GB18030, LATIN1, UTF-16; default UTF-8); "
+     "converted to UTF-8 on rank 0 before parsing",
+     0, 0},
 };
 enum { IMPORT_OPTIONS = sizeof import_options / sizeof import_options[0] };
 
@@ -1039,7 +1043,7 @@ cvseg_status cvseg_verb_import(cvseg_app *app)
 
     /* Plan from the first lines (every rank holds them; same decisions). */
     const double started = cvseg_now();
-    status = cvseg_text_open(app->comm, plan.path, &file);
+    status = cvseg_text_open(app->comm, plan.path, cvseg_opt(&options, "encoding"), &file);
     if (status != CVSEG_OK)
         goto done;
     status = cdnow ? plan_cdnow(&file, &plan, &begin, &begin_line)
