@@ -85,9 +85,9 @@ static cvseg_status text_inflate(const char *path, char **data, size_t *size)
             buffer = grown;
         }
         const int got = gzread(in, buffer + used, READ_PIECE);
-        if (got < 0) {
-            int code = 0;
-            const char *reason = gzerror(in, &code);
+        int code = Z_OK;
+        const char *reason = gzerror(in, &code);
+        if (got < 0 || (got == 0 && code != Z_OK)) { /* Z_BUF_ERROR: the stream is cut short */
             status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', line %lld: damaged gzip data (%s)", path,
                                 (long long)text_line_of(buffer, used), reason);
             goto done;
