@@ -76,19 +76,29 @@ static const char import_summary[] =
     "  purchase to the reference date, e.g. LAST_TO_END: last_purchase = reference date -\n"
     "  recency_days). Without frequency, frequency = flight_count; without monetary,\n"
     "  monetary = fare_yr1 + fare_yr2 (NaN when either is missing). Fields for --kind\n"
-    "  transactions: member_id, date, amount (required), quantity (optional).\n"
+    "  transactions: member_id, date, amount (required), quantity, order_id (optional).\n"
+    "  A number field may be the product of two columns: --map amount=Quantity*UnitPrice (the\n"
+    "  IEEE product of the two parsed doubles). order_id (invoice number, text or integer) is\n"
+    "  stored as int64: a canonical decimal integer as itself, other text as a 63-bit hash of\n"
+    "  its bytes (FNV-1a + SplitMix64 finalizer), so '536365' and 'C536365' differ.\n"
     "  Airline example: --map member_id=MEMBER_NO --map join_date=FFP_DATE\n"
     "  --map flight_count=FLIGHT_COUNT --map seg_km_sum=SEG_KM_SUM --map "
     "avg_discount=avg_discount\n"
     "  --map fare_yr1=SUM_YR_1 --map fare_yr2=SUM_YR_2 --map reference_date=LOAD_TIME\n"
     "  --map recency_days=LAST_TO_END\n"
     "\n"
-    "Cells: dates are YYYY-MM-DD, YYYYMMDD or YYYY/M/D; integers are decimal (\"12.0\" counts as\n"
+    "Cells: dates are YYYY-MM-DD, YYYYMMDD or YYYY/M/D, the first and last optionally with a\n"
+    "time (' ' or 'T', HH:MM[:SS], optional Z or +hh:mm; checked, then dropped), or follow\n"
+    "--date-format (%Y, %y: 00-68 -> 20xx, 69-99 -> 19xx, %m, %d, %H, %M, %S 1-2 digits, %b\n"
+    "Jan..Dec); integers are decimal (\"12.0\" counts as\n"
     "12); numbers are decimal with an optional exponent. An empty number cell (or NaN) is stored\n"
     "as NaN, a missing value, never as zero. Integer and date cells must not be empty: HDF5\n"
     "integers have no missing value, so an empty one is a bad row. Blank lines are skipped.\n"
     "A bad line stops the import with exit code 2 and one message naming the file, line, column\n"
-    "and text; the output file is then not written (an earlier one stays as it was).";
+    "and text; the output file is then not written (an earlier one stays as it was). With\n"
+    "--missing-member skip, rows with an empty member cell are left out and counted (stderr and\n"
+    "--summary). A .gz input is decompressed and --encoding text converted to UTF-8 on rank 0,\n"
+    "then shared with every rank (each holds the whole decoded text).";
 
 /* ------------------------------------------------------------ target fields */
 typedef enum { FT_I64, FT_I32, FT_DATE, FT_F64, FT_ORDER } field_type;
@@ -233,8 +243,11 @@ static cvseg_status cell_error(const import_plan *plan, int64_t line, int c, con
     if (problem == CVSEG_CSV_EMPTY)
         status = CVSEG_FAIL(CVSEG_EDATA,
                             "file '%s', line %lld, column '%s': empty cell, but %s cells need a "
-                            "value (only number cells may be empty)",
-                            plan->path, (long long)line, plan->names[c], expected);
+                            "value (only number cells may be empty%s)",
+                            plan->path, (long long)line, plan->names[c], expected,
+                            c == plan->column[F_MEMBER_ID]
+                                ? "; --missing-member skip leaves rows without a member out"
+                                : "");
     else
         status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', line %lld, column '%s': '%.*s%s' %s%s%s",
                             plan->path, (long long)line, plan->names[c], shown, text,

@@ -245,8 +245,10 @@ int cvseg_date_format_valid(const char *format)
     for (const char *f = format; *f && ok; ++f) {
         if (*f != '%')
             continue;
+        ok = f[1] != '\0' && strchr("YymdHMSb%", f[1]) != NULL;
+        if (!ok)
+            break;
         ++f;
-        ok = *f != '\0' && strchr("YymdHMSb%", *f) != NULL;
         seen_year += *f == 'Y' || *f == 'y';
         seen_month += *f == 'm' || *f == 'b';
         seen_day += *f == 'd';
