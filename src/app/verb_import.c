@@ -552,15 +552,11 @@ static cvseg_status resolve_columns(import_plan *plan)
     list_columns(plan, columns, sizeof columns);
     const char *hint = plan->n_columns == 1 ? " (only one column: is --delimiter right?)" : "";
     for (int f = 0; f < FIELD_COUNT; ++f) {
-        plan->column[f] = -1;
-        plan->factor[f] = -1;
+        plan->column[f] = plan->factor[f] = -1;
         if (!(fields[f].kinds & plan->kind))
             continue;
         const char *name = plan->mapped[f] ? plan->mapped[f] : fields[f].name;
         plan->column[f] = find_column(plan, name);
-        status = resolve_product(plan, f, columns);
-        if (status != CVSEG_OK)
-            goto done;
         const int repeat = plan->column[f] >= 0 ? find_repeat(plan, name) : -1;
         if (repeat >= 0) {
             status =
@@ -570,13 +566,14 @@ static cvseg_status resolve_columns(import_plan *plan)
                            plan->path, name, plan->column[f] + 1, repeat + 1);
             goto done;
         }
-        if (plan->column[f] < 0 && plan->mapped[f]) {
+        status = resolve_product(plan, f, columns);
+        if (status == CVSEG_OK && plan->column[f] < 0 && plan->mapped[f])
             status = CVSEG_FAIL(CVSEG_EDATA,
                                 "file '%s': column '%s' (--map %s=%s) is not in the header; "
                                 "columns are: %s%s",
                                 plan->path, name, fields[f].name, name, columns, hint);
+        if (status != CVSEG_OK)
             goto done;
-        }
     }
     /* Required fields and the ones that can stand in for them. */
     const struct {
@@ -989,6 +986,40 @@ done:
     return status;
 }
 
+/* Usage checks: identical on every rank, no communication. */
+static cvseg_status import_usage(const cvseg_options *options, import_plan *plan)
+{
+    const char *format = "csv", *kind = "members";
+    cvseg_status status = cvseg_opt_choice(options, "format", NULL, "cdnow|csv", &format);
+    const int cdnow = status == CVSEG_OK && strcmp(format, "cdnow") == 0;
+    if (status == CVSEG_OK)
+        status = cvseg_opt_choice(options, "kind", cdnow ? "transactions" : "members",
+                                  "transactions|members", &kind);
+    plan->kind = strcmp(kind, "transactions") == 0 ? KIND_TRANSACTIONS : KIND_MEMBERS;
+    plan->path = cvseg_opt(options, "in");
+    plan->whitespace = cdnow;
+    if (status == CVSEG_OK && cdnow && plan->kind != KIND_TRANSACTIONS)
+        status = CVSEG_FAIL(CVSEG_EUSAGE,
+                            "--format cdnow imports transactions only (--kind transactions); "
+                            "`cvseg aggregate` makes the member table");
+    if (status == CVSEG_OK && cdnow &&
+        (cvseg_opt_has(options, "map") || cvseg_opt_has(options, "delimiter") ||
+         cvseg_opt_has(options, "date-format") || cvseg_opt_has(options, "missing-member")))
+        status = CVSEG_FAIL(CVSEG_EUSAGE,
+                            "--map, --delimiter, --date-format and --missing-member apply to "
+                            "--format csv only (CDNOW columns are fixed)");
+    if (status == CVSEG_OK && !cdnow)
+        status = parse_delimiter(options, &plan->delimiter);
+    if (status == CVSEG_OK)
+        status = parse_row_rules(options, plan);
+    if (status == CVSEG_OK)
+        status = parse_maps(options, plan->kind, plan);
+    if (status == CVSEG_OK)
+        status = cvseg_opt_date(options, "reference-date", &plan->attribute_reference,
+                                &plan->have_attribute_reference);
+    return status;
+}
+
 cvseg_status cvseg_verb_import(cvseg_app *app)
 {
     cvseg_options options;
@@ -997,7 +1028,6 @@ cvseg_status cvseg_verb_import(cvseg_app *app)
     cvseg_text_range range;
     table t;
     cvseg_outputs *outputs = NULL;
-    const char *format = "csv", *kind = "members";
     int64_t begin = 0, begin_line = 1, offset = 0, total = 0;
     memset(&plan, 0, sizeof plan);
     memset(&file, 0, sizeof file);
@@ -1010,35 +1040,9 @@ cvseg_status cvseg_verb_import(cvseg_app *app)
             cvseg_options_help(stdout, "import", import_summary, import_options, IMPORT_OPTIONS);
         return CVSEG_OK;
     }
-    /* Usage checks: identical on every rank, no communication. */
     if (status == CVSEG_OK)
-        status = cvseg_opt_choice(&options, "format", NULL, "cdnow|csv", &format);
-    const int cdnow = status == CVSEG_OK && strcmp(format, "cdnow") == 0;
-    if (status == CVSEG_OK)
-        status = cvseg_opt_choice(&options, "kind", cdnow ? "transactions" : "members",
-                                  "transactions|members", &kind);
-    plan.kind = strcmp(kind, "transactions") == 0 ? KIND_TRANSACTIONS : KIND_MEMBERS;
-    plan.path = cvseg_opt(&options, "in");
-    plan.whitespace = cdnow;
-    if (status == CVSEG_OK && cdnow && plan.kind != KIND_TRANSACTIONS)
-        status = CVSEG_FAIL(CVSEG_EUSAGE,
-                            "--format cdnow imports transactions only (--kind transactions); "
-                            "`cvseg aggregate` makes the member table");
-    if (status == CVSEG_OK && cdnow &&
-        (cvseg_opt_has(&options, "map") || cvseg_opt_has(&options, "delimiter") ||
-         cvseg_opt_has(&options, "date-format") || cvseg_opt_has(&options, "missing-member")))
-        status = CVSEG_FAIL(CVSEG_EUSAGE,
-                            "--map, --delimiter, --date-format and --missing-member apply to "
-                            "--format csv only (CDNOW columns are fixed)");
-    if (status == CVSEG_OK && !cdnow)
-        status = parse_delimiter(&options, &plan.delimiter);
-    if (status == CVSEG_OK)
-        status = parse_row_rules(&options, &plan);
-    if (status == CVSEG_OK)
-        status = parse_maps(&options, plan.kind, &plan);
-    if (status == CVSEG_OK)
-        status = cvseg_opt_date(&options, "reference-date", &plan.attribute_reference,
-                                &plan.have_attribute_reference);
+        status = import_usage(&options, &plan);
+    const int cdnow = plan.whitespace;
     if (status != CVSEG_OK)
         goto done;
     const cvseg_file_decl files[3] = {
