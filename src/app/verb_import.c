@@ -18,8 +18,10 @@
 #include "cvseg/csv.h"
 #include "cvseg/date.h"
 #include "cvseg/dist.h"
+#include "cvseg/import_rules.h"
 #include "cvseg/io.h"
 #include "cvseg/text_import.h"
+#include "pipeline.h"
 #include "provenance.h"
 
 static const cvseg_option import_options[] = {
@@ -38,6 +40,19 @@ static const cvseg_option import_options[] = {
      "mapped reference_date column)",
      0, 0},
     {"delimiter", CVSEG_OPT_VALUE, "C", "csv: field delimiter, one character or 'tab' (default ,)",
+     0, 0},
+    {"date-format", CVSEG_OPT_VALUE, "FMT",
+     "csv: read every date cell with this strptime-like format (%Y %y %m %d %H %M %S %b %%), "
+     "e.g. '%m/%d/%Y %H:%M'",
+     0, 0},
+    {"missing-member", CVSEG_OPT_VALUE, "error|skip",
+     "csv: a row whose member_id cell is empty is an error (default) or is skipped and counted", 0,
+     0},
+    {"summary", CVSEG_OPT_VALUE, "SUMMARY.json", "write row counts (read, imported, skipped)", 0,
+     0},
+    {"encoding", CVSEG_OPT_VALUE, "NAME",
+     "text encoding of the input (iconv name, e.g. GB18030, LATIN1, UTF-16; default UTF-8); "
+     "converted to UTF-8 on rank 0 before parsing",
      0, 0},
 };
 enum { IMPORT_OPTIONS = sizeof import_options / sizeof import_options[0] };
@@ -61,22 +76,32 @@ static const char import_summary[] =
     "  purchase to the reference date, e.g. LAST_TO_END: last_purchase = reference date -\n"
     "  recency_days). Without frequency, frequency = flight_count; without monetary,\n"
     "  monetary = fare_yr1 + fare_yr2 (NaN when either is missing). Fields for --kind\n"
-    "  transactions: member_id, date, amount (required), quantity (optional).\n"
+    "  transactions: member_id, date, amount (required), quantity, order_id (optional).\n"
+    "  A number field may be the product of two columns: --map amount=Quantity*UnitPrice (the\n"
+    "  IEEE product of the two parsed doubles). order_id (invoice number, text or integer) is\n"
+    "  stored as int64: a canonical decimal integer as itself, other text as a 63-bit hash of\n"
+    "  its bytes (FNV-1a + SplitMix64 finalizer), so '536365' and 'C536365' differ.\n"
     "  Airline example: --map member_id=MEMBER_NO --map join_date=FFP_DATE\n"
     "  --map flight_count=FLIGHT_COUNT --map seg_km_sum=SEG_KM_SUM --map "
     "avg_discount=avg_discount\n"
     "  --map fare_yr1=SUM_YR_1 --map fare_yr2=SUM_YR_2 --map reference_date=LOAD_TIME\n"
     "  --map recency_days=LAST_TO_END\n"
     "\n"
-    "Cells: dates are YYYY-MM-DD, YYYYMMDD or YYYY/M/D; integers are decimal (\"12.0\" counts as\n"
+    "Cells: dates are YYYY-MM-DD, YYYYMMDD or YYYY/M/D, the first and last optionally with a\n"
+    "time (' ' or 'T', HH:MM[:SS], optional Z or +hh:mm; checked, then dropped), or follow\n"
+    "--date-format (%Y, %y: 00-68 -> 20xx, 69-99 -> 19xx, %m, %d, %H, %M, %S 1-2 digits, %b\n"
+    "Jan..Dec); integers are decimal (\"12.0\" counts as\n"
     "12); numbers are decimal with an optional exponent. An empty number cell (or NaN) is stored\n"
     "as NaN, a missing value, never as zero. Integer and date cells must not be empty: HDF5\n"
     "integers have no missing value, so an empty one is a bad row. Blank lines are skipped.\n"
     "A bad line stops the import with exit code 2 and one message naming the file, line, column\n"
-    "and text; the output file is then not written (an earlier one stays as it was).";
+    "and text; the output file is then not written (an earlier one stays as it was). With\n"
+    "--missing-member skip, rows with an empty member cell are left out and counted (stderr and\n"
+    "--summary). A .gz input is decompressed and --encoding text converted to UTF-8 on rank 0,\n"
+    "then shared with every rank (each holds the whole decoded text).";
 
 /* ------------------------------------------------------------ target fields */
-typedef enum { FT_I64, FT_I32, FT_DATE, FT_F64 } field_type;
+typedef enum { FT_I64, FT_I32, FT_DATE, FT_F64, FT_ORDER } field_type;
 enum { KIND_MEMBERS = 1, KIND_TRANSACTIONS = 2 };
 
 /* In output order (reference_date and recency_days are inputs only). */
@@ -97,6 +122,7 @@ enum {
     F_DATE,
     F_AMOUNT,
     F_QUANTITY,
+    F_ORDER_ID,
     FIELD_COUNT
 };
 
@@ -126,6 +152,7 @@ static const field_def fields[FIELD_COUNT] = {
     [F_DATE] = {"date", FT_DATE, KIND_TRANSACTIONS, 0, 1, NULL},
     [F_AMOUNT] = {"amount", FT_F64, KIND_TRANSACTIONS, 0, 1, NULL},
     [F_QUANTITY] = {"quantity", FT_I32, KIND_TRANSACTIONS, 0, 1, NULL},
+    [F_ORDER_ID] = {"order_id", FT_ORDER, KIND_TRANSACTIONS, 0, 1, NULL},
 };
 
 #define DATE_UNITS      "days since 1970-01-01"
@@ -147,6 +174,9 @@ typedef struct {
     int n_columns;                   /* fields on every line */
     char **names;                    /* [n_columns] column names, for messages */
     int column[FIELD_COUNT];         /* column index of each field, -1 if absent */
+    int factor[FIELD_COUNT];         /* --map FIELD=A*B: column of B, -1 if none */
+    const char *date_format;         /* --date-format, NULL for the built-in formats */
+    int skip_missing_member;         /* --missing-member skip */
     const char *mapped[FIELD_COUNT]; /* --map COLUMN, NULL if not mapped */
     int have_reference;              /* reference date known (column or option) */
     int32_t reference;               /* its value */
@@ -167,11 +197,13 @@ typedef struct {
 typedef struct {
     void *data[FIELD_COUNT];
     int64_t rows;
+    int64_t rows_read;              /* non-blank data lines */
+    int64_t skipped_missing_member; /* rows left out by --missing-member skip */
 } table;
 
 static size_t type_bytes(field_type type)
 {
-    return type == FT_I64 || type == FT_F64 ? 8 : 4;
+    return type == FT_I64 || type == FT_F64 || type == FT_ORDER ? 8 : 4;
 }
 
 /* "a, b, c" (cut at COLUMN_LIST_MAX bytes with ", ..."). */
@@ -211,8 +243,11 @@ static cvseg_status cell_error(const import_plan *plan, int64_t line, int c, con
     if (problem == CVSEG_CSV_EMPTY)
         status = CVSEG_FAIL(CVSEG_EDATA,
                             "file '%s', line %lld, column '%s': empty cell, but %s cells need a "
-                            "value (only number cells may be empty)",
-                            plan->path, (long long)line, plan->names[c], expected);
+                            "value (only number cells may be empty%s)",
+                            plan->path, (long long)line, plan->names[c], expected,
+                            c == plan->column[F_MEMBER_ID]
+                                ? "; --missing-member skip leaves rows without a member out"
+                                : "");
     else
         status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', line %lld, column '%s': '%.*s%s' %s%s%s",
                             plan->path, (long long)line, plan->names[c], shown, text,
@@ -288,6 +323,27 @@ static cvseg_status split_row(const import_plan *plan, splitter *s, const char *
     return status;
 }
 
+/* A date cell read with --date-format; the message names the format. */
+static cvseg_status parse_formatted_date(const import_plan *plan, int c, const cvseg_field *cell,
+                                         int64_t line_number, int32_t *days)
+{
+    const char *text = cell->text;
+    size_t length = cell->length;
+    cvseg_status status = CVSEG_OK;
+    cvseg_trim(&text, &length);
+    if (length == 0)
+        status = cell_error(plan, line_number, c, text, length, CVSEG_CSV_EMPTY, "date");
+    else if (cvseg_date_parse_format(plan->date_format, text, length, days) != CVSEG_OK) {
+        const int shown = (int)(length > SHOW_TEXT_MAX ? SHOW_TEXT_MAX : length);
+        status = CVSEG_FAIL(CVSEG_EDATA,
+                            "file '%s', line %lld, column '%s': '%.*s%s' is not a date in the "
+                            "format '%s' (--date-format; time fields must be in range too)",
+                            plan->path, (long long)line_number, plan->names[c], shown, text,
+                            (size_t)shown < length ? "..." : "", plan->date_format);
+    }
+    return status;
+}
+
 /* Parses cell c as field f into value (int64_t, int32_t or double). */
 static cvseg_status parse_cell(const import_plan *plan, int f, int c, const cvseg_field *cell,
                                int64_t line_number, void *value)
@@ -317,9 +373,19 @@ static cvseg_status parse_cell(const import_plan *plan, int f, int c, const cvse
         break;
     }
     case FT_DATE:
-        status = cvseg_parse_date_cell(cell->text, cell->length, (int32_t *)value, NULL, &problem);
-        if (status != CVSEG_OK)
+        status =
+            plan->date_format
+                ? parse_formatted_date(plan, c, cell, line_number, (int32_t *)value)
+                : cvseg_parse_date_cell(cell->text, cell->length, (int32_t *)value, NULL, &problem);
+        if (status != CVSEG_OK && !plan->date_format)
             status = cell_error(plan, line_number, c, cell->text, cell->length, problem, "date");
+        break;
+    case FT_ORDER:
+        if (cvseg_is_blank(cell->text, cell->length))
+            status = cell_error(plan, line_number, c, cell->text, cell->length, CVSEG_CSV_EMPTY,
+                                "order_id");
+        else
+            *(int64_t *)value = cvseg_order_id_key(cell->text, cell->length);
         break;
     case FT_F64:
         status = cvseg_parse_double(cell->text, cell->length, (double *)value, &missing, &problem);
@@ -340,6 +406,40 @@ static int find_column(const import_plan *plan, const char *name)
         if (strcmp(plan->names[c], name) == 0)
             found = c;
     return found;
+}
+
+/* The first column named name[0..length), or -1. */
+static int find_column_n(const import_plan *plan, const char *name, size_t length)
+{
+    int found = -1;
+    for (int c = 0; c < plan->n_columns && found < 0; ++c)
+        if (strlen(plan->names[c]) == length && memcmp(plan->names[c], name, length) == 0)
+            found = c;
+    return found;
+}
+
+/* --map FIELD=A*B where no column is named "A*B": the columns of A and B. */
+static cvseg_status resolve_product(import_plan *plan, int f, const char *columns)
+{
+    cvseg_status status = CVSEG_OK;
+    const char *l, *r;
+    size_t nl, nr;
+    if (!plan->mapped[f] || plan->column[f] >= 0 ||
+        cvseg_split_product(plan->mapped[f], &l, &nl, &r, &nr) != 1)
+        goto done;
+    plan->column[f] = find_column_n(plan, l, nl);
+    plan->factor[f] = find_column_n(plan, r, nr);
+    if (plan->column[f] < 0 || plan->factor[f] < 0) {
+        const int missing_left = plan->column[f] < 0;
+        status = CVSEG_FAIL(CVSEG_EDATA,
+                            "file '%s': column '%.*s' (--map %s=%s) is not in the header; "
+                            "columns are: %s",
+                            plan->path, (int)(missing_left ? nl : nr), missing_left ? l : r,
+                            fields[f].name, plan->mapped[f], columns);
+        plan->column[f] = -1;
+    }
+done:
+    return status;
 }
 
 /* The second column named name (the first repeat), or -1. */
@@ -423,6 +523,22 @@ static cvseg_status parse_maps(const cvseg_options *options, int kind, import_pl
                 CVSEG_FAIL(CVSEG_EUSAGE, "option --map: field '%s' mapped twice", fields[f].name);
             break;
         }
+        const char *left, *right;
+        size_t n_left, n_right;
+        const int product = cvseg_split_product(equals + 1, &left, &n_left, &right, &n_right);
+        if (product != 0 && fields[f].type != FT_F64) {
+            status = CVSEG_FAIL(CVSEG_EUSAGE,
+                                "option --map: '%s': only number fields (such as amount) may be "
+                                "a product COLUMN*COLUMN",
+                                value);
+            break;
+        }
+        if (product < 0) {
+            status =
+                CVSEG_FAIL(CVSEG_EUSAGE,
+                           "option --map: '%s' is not FIELD=COLUMN or FIELD=COLUMN*COLUMN", value);
+            break;
+        }
         plan->mapped[f] = equals + 1; /* argv outlives the import */
     }
     return status;
@@ -436,7 +552,7 @@ static cvseg_status resolve_columns(import_plan *plan)
     list_columns(plan, columns, sizeof columns);
     const char *hint = plan->n_columns == 1 ? " (only one column: is --delimiter right?)" : "";
     for (int f = 0; f < FIELD_COUNT; ++f) {
-        plan->column[f] = -1;
+        plan->column[f] = plan->factor[f] = -1;
         if (!(fields[f].kinds & plan->kind))
             continue;
         const char *name = plan->mapped[f] ? plan->mapped[f] : fields[f].name;
@@ -450,13 +566,14 @@ static cvseg_status resolve_columns(import_plan *plan)
                            plan->path, name, plan->column[f] + 1, repeat + 1);
             goto done;
         }
-        if (plan->column[f] < 0 && plan->mapped[f]) {
+        status = resolve_product(plan, f, columns);
+        if (status == CVSEG_OK && plan->column[f] < 0 && plan->mapped[f])
             status = CVSEG_FAIL(CVSEG_EDATA,
                                 "file '%s': column '%s' (--map %s=%s) is not in the header; "
                                 "columns are: %s%s",
                                 plan->path, name, fields[f].name, name, columns, hint);
+        if (status != CVSEG_OK)
             goto done;
-        }
     }
     /* Required fields and the ones that can stand in for them. */
     const struct {
@@ -543,7 +660,7 @@ static cvseg_status plan_cdnow(const cvseg_text_file *file, import_plan *plan, i
     }
     plan->n_columns = n_data;
     for (int f = 0; f < FIELD_COUNT; ++f)
-        plan->column[f] = -1;
+        plan->column[f] = plan->factor[f] = -1;
     const int shift = n_data == 5; /* the sample's second column is the id in the sample */
     plan->column[F_MEMBER_ID] = 0;
     plan->column[F_DATE] = 1 + shift;
@@ -670,7 +787,58 @@ static int field_stored(const import_plan *plan, int f)
            (f == F_MONETARY && plan->column[F_FARE_YR1] >= 0 && plan->column[F_FARE_YR2] >= 0);
 }
 
-/* Parses this rank's lines into t. Local: no communication. */
+/* Parses the fields of the split row s into row `row` of t. */
+static cvseg_status parse_row(const import_plan *plan, const splitter *s, int64_t line_number,
+                              table *t, int64_t row)
+{
+    cvseg_status status = CVSEG_OK;
+    for (int f = 0; f < FIELD_COUNT && status == CVSEG_OK; ++f) {
+        const int c = plan->column[f];
+        if (c < 0 || !t->data[f])
+            continue;
+        char *slot = (char *)t->data[f] + (size_t)row * type_bytes(fields[f].type);
+        status = parse_cell(plan, f, c, &s->cells[c], line_number, slot);
+        if (status == CVSEG_OK && plan->factor[f] >= 0) {
+            /* --map FIELD=A*B: the IEEE product of the two parsed doubles. */
+            double factor = 0.0;
+            status = parse_cell(plan, f, plan->factor[f], &s->cells[plan->factor[f]], line_number,
+                                &factor);
+            *(double *)slot *= factor;
+        }
+        if (status == CVSEG_OK && f == F_REFERENCE_DATE && plan->reference_from_column &&
+            *(int32_t *)slot != plan->reference) {
+            char expected[11];
+            cvseg_format_date(plan->reference, expected);
+            const cvseg_field *cell = &s->cells[c];
+            status = CVSEG_FAIL(CVSEG_EDATA,
+                                "file '%s', line %lld, column '%s': '%.*s' differs from the "
+                                "reference date %s of line %lld (every row must hold the "
+                                "same date)",
+                                plan->path, (long long)line_number, plan->names[c],
+                                (int)(cell->length > SHOW_TEXT_MAX ? SHOW_TEXT_MAX : cell->length),
+                                cell->text, expected, (long long)plan->reference_line);
+        }
+    }
+    return status;
+}
+
+/* Fields derived from others (last_purchase, frequency, monetary). */
+static void derive_fields(const import_plan *plan, table *t)
+{
+    for (int64_t i = 0; i < t->rows; ++i) {
+        if (plan->column[F_LAST_PURCHASE] < 0 && t->data[F_LAST_PURCHASE])
+            ((int32_t *)t->data[F_LAST_PURCHASE])[i] =
+                plan->reference - ((const int32_t *)t->data[F_RECENCY_DAYS])[i];
+        if (plan->column[F_FREQUENCY] < 0 && t->data[F_FREQUENCY])
+            ((int32_t *)t->data[F_FREQUENCY])[i] = ((const int32_t *)t->data[F_FLIGHT_COUNT])[i];
+        if (plan->column[F_MONETARY] < 0 && t->data[F_MONETARY])
+            ((double *)t->data[F_MONETARY])[i] =
+                ((const double *)t->data[F_FARE_YR1])[i] + ((const double *)t->data[F_FARE_YR2])[i];
+    }
+}
+
+/* Parses this rank's lines into t. Local: no communication. A row whose
+ * member_id cell is blank is skipped and counted with --missing-member skip. */
 static cvseg_status parse_range(const import_plan *plan, const cvseg_text_range *range, table *t)
 {
     cvseg_status status = CVSEG_OK;
@@ -691,50 +859,25 @@ static cvseg_status parse_range(const import_plan *plan, const cvseg_text_range 
     const char *line = NULL;
     size_t length = 0;
     int64_t line_number = range->first_line - 1;
-    int64_t row = 0;
+    const int c_member = plan->column[F_MEMBER_ID];
     while (status == CVSEG_OK && cvseg_next_line(range->data, range->size, &pos, &line, &length)) {
         ++line_number;
         if (cvseg_is_blank(line, length))
             continue;
+        ++t->rows_read;
         status = split_row(plan, &s, line, length, line_number);
-        for (int f = 0; f < FIELD_COUNT && status == CVSEG_OK; ++f) {
-            const int c = plan->column[f];
-            if (c < 0 || !t->data[f])
-                continue;
-            char *slot = (char *)t->data[f] + (size_t)row * type_bytes(fields[f].type);
-            status = parse_cell(plan, f, c, &s.cells[c], line_number, slot);
-            if (status == CVSEG_OK && f == F_REFERENCE_DATE && plan->reference_from_column &&
-                *(int32_t *)slot != plan->reference) {
-                char expected[11];
-                cvseg_format_date(plan->reference, expected);
-                const cvseg_field *cell = &s.cells[c];
-                status =
-                    CVSEG_FAIL(CVSEG_EDATA,
-                               "file '%s', line %lld, column '%s': '%.*s' differs from the "
-                               "reference date %s of line %lld (every row must hold the "
-                               "same date)",
-                               plan->path, (long long)line_number, plan->names[c],
-                               (int)(cell->length > SHOW_TEXT_MAX ? SHOW_TEXT_MAX : cell->length),
-                               cell->text, expected, (long long)plan->reference_line);
-            }
+        if (status == CVSEG_OK && plan->skip_missing_member && c_member >= 0 &&
+            cvseg_is_blank(s.cells[c_member].text, s.cells[c_member].length)) {
+            ++t->skipped_missing_member;
+            continue;
         }
         if (status == CVSEG_OK)
-            ++row;
+            status = parse_row(plan, &s, line_number, t, t->rows);
+        if (status == CVSEG_OK)
+            ++t->rows;
     }
-    t->rows = row;
-    if (status != CVSEG_OK)
-        goto done;
-    /* Derived fields. */
-    for (int64_t i = 0; i < row; ++i) {
-        if (plan->column[F_LAST_PURCHASE] < 0 && t->data[F_LAST_PURCHASE])
-            ((int32_t *)t->data[F_LAST_PURCHASE])[i] =
-                plan->reference - ((const int32_t *)t->data[F_RECENCY_DAYS])[i];
-        if (plan->column[F_FREQUENCY] < 0 && t->data[F_FREQUENCY])
-            ((int32_t *)t->data[F_FREQUENCY])[i] = ((const int32_t *)t->data[F_FLIGHT_COUNT])[i];
-        if (plan->column[F_MONETARY] < 0 && t->data[F_MONETARY])
-            ((double *)t->data[F_MONETARY])[i] =
-                ((const double *)t->data[F_FARE_YR1])[i] + ((const double *)t->data[F_FARE_YR2])[i];
-    }
+    if (status == CVSEG_OK)
+        derive_fields(plan, t);
 done:
     splitter_free(&s);
     return status;
@@ -755,6 +898,45 @@ static cvseg_status parse_delimiter(const cvseg_options *options, char *delimite
                             "option --delimiter: '%s' is not one character (other than a quote) "
                             "or 'tab'",
                             text);
+    return status;
+}
+
+/* --date-format and --missing-member (usage errors only). */
+static cvseg_status parse_row_rules(const cvseg_options *options, import_plan *plan)
+{
+    const char *missing = "error";
+    plan->date_format = cvseg_opt(options, "date-format");
+    cvseg_status status =
+        cvseg_opt_choice(options, "missing-member", "error", "error|skip", &missing);
+    plan->skip_missing_member = status == CVSEG_OK && strcmp(missing, "skip") == 0;
+    if (status == CVSEG_OK && plan->date_format && !cvseg_date_format_valid(plan->date_format))
+        status = CVSEG_FAIL(CVSEG_EUSAGE,
+                            "option --date-format: '%s' needs one year (%%Y or %%y), one month "
+                            "(%%m or %%b) and one day (%%d); other fields: %%H %%M %%S %%%%",
+                            plan->date_format);
+    return status;
+}
+
+/* Totals over the ranks: reports skipped rows (stderr, rank 0) and writes
+ * the --summary document. Collective. */
+static cvseg_status report_rows(cvseg_app *app, cvseg_outputs *outputs, const import_plan *plan,
+                                const table *t, int64_t total, const char *summary)
+{
+    int64_t counts[2] = {t->rows_read, t->skipped_missing_member};
+    cvseg_status status = cvseg_dist_sum_i64(app->comm, counts, 2);
+    if (status == CVSEG_OK && counts[1] > 0 && app->rank == 0)
+        fprintf(stderr,
+                "cvseg: import: %lld of %lld rows skipped (missing_member: %lld; "
+                "--missing-member skip)\n",
+                (long long)counts[1], (long long)counts[0], (long long)counts[1]);
+    if (status == CVSEG_OK && summary) {
+        json_t *doc =
+            json_pack("{s:s, s:s, s:I, s:I, s:{s:I}, s:i}", "verb", "import", "input", plan->path,
+                      "rows_read", (json_int_t)counts[0], "rows_imported", (json_int_t)total,
+                      "rows_skipped", "missing_member", (json_int_t)counts[1], "ranks", app->ranks);
+        status = cvseg_write_json_output(app, outputs, 2, doc, status);
+        json_decref(doc);
+    }
     return status;
 }
 
@@ -779,8 +961,8 @@ static cvseg_status write_table(cvseg_app *app, cvseg_outputs *outputs, const im
     for (int f = 0; f < FIELD_COUNT; ++f) {
         if (!fields[f].output || !(fields[f].kinds & plan->kind) || !field_stored(plan, f))
             continue;
-        const cvseg_type type = fields[f].type == FT_I64   ? CVSEG_T_I64
-                                : fields[f].type == FT_F64 ? CVSEG_T_F64
+        const cvseg_type type = fields[f].type == FT_I64 || fields[f].type == FT_ORDER ? CVSEG_T_I64
+                                : fields[f].type == FT_F64                             ? CVSEG_T_F64
                                                            : CVSEG_T_I32;
         columns[n_columns++] =
             (cvseg_column){fields[f].name, type, t->data[f], NULL,
@@ -804,6 +986,40 @@ done:
     return status;
 }
 
+/* Usage checks: identical on every rank, no communication. */
+static cvseg_status import_usage(const cvseg_options *options, import_plan *plan)
+{
+    const char *format = "csv", *kind = "members";
+    cvseg_status status = cvseg_opt_choice(options, "format", NULL, "cdnow|csv", &format);
+    const int cdnow = status == CVSEG_OK && strcmp(format, "cdnow") == 0;
+    if (status == CVSEG_OK)
+        status = cvseg_opt_choice(options, "kind", cdnow ? "transactions" : "members",
+                                  "transactions|members", &kind);
+    plan->kind = strcmp(kind, "transactions") == 0 ? KIND_TRANSACTIONS : KIND_MEMBERS;
+    plan->path = cvseg_opt(options, "in");
+    plan->whitespace = cdnow;
+    if (status == CVSEG_OK && cdnow && plan->kind != KIND_TRANSACTIONS)
+        status = CVSEG_FAIL(CVSEG_EUSAGE,
+                            "--format cdnow imports transactions only (--kind transactions); "
+                            "`cvseg aggregate` makes the member table");
+    if (status == CVSEG_OK && cdnow &&
+        (cvseg_opt_has(options, "map") || cvseg_opt_has(options, "delimiter") ||
+         cvseg_opt_has(options, "date-format") || cvseg_opt_has(options, "missing-member")))
+        status = CVSEG_FAIL(CVSEG_EUSAGE,
+                            "--map, --delimiter, --date-format and --missing-member apply to "
+                            "--format csv only (CDNOW columns are fixed)");
+    if (status == CVSEG_OK && !cdnow)
+        status = parse_delimiter(options, &plan->delimiter);
+    if (status == CVSEG_OK)
+        status = parse_row_rules(options, plan);
+    if (status == CVSEG_OK)
+        status = parse_maps(options, plan->kind, plan);
+    if (status == CVSEG_OK)
+        status = cvseg_opt_date(options, "reference-date", &plan->attribute_reference,
+                                &plan->have_attribute_reference);
+    return status;
+}
+
 cvseg_status cvseg_verb_import(cvseg_app *app)
 {
     cvseg_options options;
@@ -812,7 +1028,6 @@ cvseg_status cvseg_verb_import(cvseg_app *app)
     cvseg_text_range range;
     table t;
     cvseg_outputs *outputs = NULL;
-    const char *format = "csv", *kind = "members";
     int64_t begin = 0, begin_line = 1, offset = 0, total = 0;
     memset(&plan, 0, sizeof plan);
     memset(&file, 0, sizeof file);
@@ -825,37 +1040,16 @@ cvseg_status cvseg_verb_import(cvseg_app *app)
             cvseg_options_help(stdout, "import", import_summary, import_options, IMPORT_OPTIONS);
         return CVSEG_OK;
     }
-    /* Usage checks: identical on every rank, no communication. */
     if (status == CVSEG_OK)
-        status = cvseg_opt_choice(&options, "format", NULL, "cdnow|csv", &format);
-    const int cdnow = status == CVSEG_OK && strcmp(format, "cdnow") == 0;
-    if (status == CVSEG_OK)
-        status = cvseg_opt_choice(&options, "kind", cdnow ? "transactions" : "members",
-                                  "transactions|members", &kind);
-    plan.kind = strcmp(kind, "transactions") == 0 ? KIND_TRANSACTIONS : KIND_MEMBERS;
-    plan.path = cvseg_opt(&options, "in");
-    plan.whitespace = cdnow;
-    if (status == CVSEG_OK && cdnow && plan.kind != KIND_TRANSACTIONS)
-        status = CVSEG_FAIL(CVSEG_EUSAGE,
-                            "--format cdnow imports transactions only (--kind transactions); "
-                            "`cvseg aggregate` makes the member table");
-    if (status == CVSEG_OK && cdnow &&
-        (cvseg_opt_has(&options, "map") || cvseg_opt_has(&options, "delimiter")))
-        status = CVSEG_FAIL(CVSEG_EUSAGE,
-                            "--map and --delimiter apply to --format csv only (CDNOW columns are "
-                            "fixed)");
-    if (status == CVSEG_OK && !cdnow)
-        status = parse_delimiter(&options, &plan.delimiter);
-    if (status == CVSEG_OK)
-        status = parse_maps(&options, plan.kind, &plan);
-    if (status == CVSEG_OK)
-        status = cvseg_opt_date(&options, "reference-date", &plan.attribute_reference,
-                                &plan.have_attribute_reference);
+        status = import_usage(&options, &plan);
+    const int cdnow = plan.whitespace;
     if (status != CVSEG_OK)
         goto done;
-    const cvseg_file_decl files[2] = {{"--in", plan.path, CVSEG_FILE_INPUT},
-                                      {"--out", cvseg_opt(&options, "out"), CVSEG_FILE_OUTPUT}};
-    status = cvseg_outputs_open(app->comm, app->command_line, 2, files, &outputs);
+    const cvseg_file_decl files[3] = {
+        {"--in", plan.path, CVSEG_FILE_INPUT},
+        {"--out", cvseg_opt(&options, "out"), CVSEG_FILE_OUTPUT},
+        {"--summary", cvseg_opt(&options, "summary"), CVSEG_FILE_OUTPUT}};
+    status = cvseg_outputs_open(app->comm, app->command_line, 3, files, &outputs);
     if (status != CVSEG_OK)
         goto done;
     if (plan.have_attribute_reference) {
@@ -866,7 +1060,7 @@ cvseg_status cvseg_verb_import(cvseg_app *app)
 
     /* Plan from the first lines (every rank holds them; same decisions). */
     const double started = cvseg_now();
-    status = cvseg_text_open(app->comm, plan.path, &file);
+    status = cvseg_text_open(app->comm, plan.path, cvseg_opt(&options, "encoding"), &file);
     if (status != CVSEG_OK)
         goto done;
     status = cdnow ? plan_cdnow(&file, &plan, &begin, &begin_line)
@@ -891,7 +1085,10 @@ cvseg_status cvseg_verb_import(cvseg_app *app)
               plan.path, (long long)file.size,
               cdnow ? (plan.n_columns == 5 ? "CDNOW sample layout" : "CDNOW master layout") : "CSV",
               is_airline(&plan) ? ", airline fields" : "", cvseg_now() - started, app->ranks);
-    status = cvseg_outputs_finish(outputs, write_table(app, outputs, &plan, &t, offset, total));
+    status = write_table(app, outputs, &plan, &t, offset, total);
+    if (status == CVSEG_OK)
+        status = report_rows(app, outputs, &plan, &t, total, cvseg_opt(&options, "summary"));
+    status = cvseg_outputs_finish(outputs, status);
     outputs = NULL;
     if (status == CVSEG_OK)
         cvseg_log(app, 1, "wrote %s in %.2f s", cvseg_opt(&options, "out"),

@@ -1,6 +1,8 @@
 /* date.c: civil date arithmetic (H. Hinnant's days_from_civil algorithm). */
 #include "cvseg/date.h"
 
+#include <string.h>
+
 int32_t cvseg_days_from_civil(int year, int month, int day)
 {
     year -= month <= 2;
@@ -49,6 +51,66 @@ static size_t read_digits(const char *text, size_t length, size_t max_digits, in
     return used;
 }
 
+/* Reads "HH:MM[:SS]" from text[*pos..length) with 1..2 digits per field and
+ * range checks; advances *pos. Returns 1 on success. */
+static int read_clock(const char *text, size_t length, size_t *pos)
+{
+    int hour = 0, minute = 0, second = 0;
+    size_t at = *pos, used = read_digits(text + at, length - at, 2, &hour);
+    int ok = used > 0 && at + used < length && text[at + used] == ':';
+    at += used + 1;
+    used = ok ? read_digits(text + at, length - at, 2, &minute) : 0;
+    ok = ok && used == 2;
+    at += used;
+    if (ok && at < length && text[at] == ':') {
+        used = read_digits(text + at + 1, length - at - 1, 2, &second);
+        ok = used == 2;
+        at += used + 1;
+    }
+    ok = ok && hour <= 23 && minute <= 59 && second <= 59;
+    if (ok)
+        *pos = at;
+    return ok;
+}
+
+/* The optional ISO time after a date: ("T" | blanks) HH:MM[:SS] then an
+ * optional "Z" or "+hh:mm" / "-hh:mm" (hh <= 23, mm <= 59; also "+hhmm").
+ * Returns 1 if text[pos..length) is empty or such a time. */
+static int iso_time_suffix(const char *text, size_t length, size_t pos)
+{
+    int ok = 1;
+    if (pos == length)
+        goto done;
+    ok = 0;
+    if (text[pos] == 'T')
+        ++pos;
+    else if (text[pos] == ' ')
+        while (pos < length && text[pos] == ' ')
+            ++pos;
+    else
+        goto done;
+    if (!read_clock(text, length, &pos))
+        goto done;
+    if (pos < length && text[pos] == 'Z')
+        ++pos;
+    else if (pos < length && (text[pos] == '+' || text[pos] == '-')) {
+        int hours = 0, minutes = 0;
+        ++pos;
+        const size_t used = read_digits(text + pos, length - pos, 2, &hours);
+        pos += used;
+        if (used != 2 || hours > 23)
+            goto done;
+        if (pos < length && text[pos] == ':')
+            ++pos;
+        if (read_digits(text + pos, length - pos, 2, &minutes) != 2 || minutes > 59)
+            goto done;
+        pos += 2;
+    }
+    ok = pos == length;
+done:
+    return ok;
+}
+
 cvseg_status cvseg_parse_date(const char *text, size_t length, int32_t *days)
 {
     cvseg_status status = CVSEG_EDATA;
@@ -77,7 +139,7 @@ cvseg_status cvseg_parse_date(const char *text, size_t length, int32_t *days)
             goto done;
         pos = 8;
     }
-    if (pos != length || year < 1 || month < 1 || month > 12 || day < 1 ||
+    if (!iso_time_suffix(text, length, pos) || year < 1 || month < 1 || month > 12 || day < 1 ||
         day > days_in_month(year, month))
         goto done;
     *days = cvseg_days_from_civil(year, month, day);
@@ -104,4 +166,124 @@ void cvseg_format_date(int32_t days, char out[11])
     out[8] = (char)('0' + d / 10);
     out[9] = (char)('0' + d % 10);
     out[10] = '\0';
+}
+
+/* ------------------------------------------------------------ --date-format */
+
+typedef struct {
+    int year, month, day, hour, minute, second;
+} date_fields;
+
+static const char date_months[12][4] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                        "jul", "aug", "sep", "oct", "nov", "dec"};
+
+static int date_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* Reads one %-directive's value at text[*pos]; advances *pos. Returns 1 on
+ * success (digits present, value in the field's range). */
+static int date_directive(char directive, const char *text, size_t length, size_t *pos,
+                          date_fields *out)
+{
+    const char *at = text + *pos;
+    const size_t left = length - *pos;
+    int value = 0, ok = 0;
+    size_t used = 0;
+    if (directive == 'b') {
+        for (int m = 0; m < 12 && !ok; ++m)
+            if (left >= 3 && date_lower(at[0]) == date_months[m][0] &&
+                date_lower(at[1]) == date_months[m][1] && date_lower(at[2]) == date_months[m][2]) {
+                out->month = m + 1;
+                used = 3;
+                ok = 1;
+            }
+        goto done;
+    }
+    used = read_digits(at, left, directive == 'Y' ? 4 : 2, &value);
+    if (used == 0)
+        goto done;
+    ok = 1;
+    switch (directive) {
+    case 'Y':
+        out->year = value;
+        break;
+    case 'y':
+        out->year = value < 69 ? 2000 + value : 1900 + value;
+        break;
+    case 'm':
+        out->month = value;
+        break;
+    case 'd':
+        out->day = value;
+        break;
+    case 'H':
+        out->hour = value;
+        ok = value <= 23;
+        break;
+    case 'M':
+        out->minute = value;
+        ok = value <= 59;
+        break;
+    case 'S':
+        out->second = value;
+        ok = value <= 59;
+        break;
+    default:
+        ok = 0;
+        break;
+    }
+done:
+    *pos += ok ? used : 0;
+    return ok;
+}
+
+int cvseg_date_format_valid(const char *format)
+{
+    int seen_year = 0, seen_month = 0, seen_day = 0, ok = 1;
+    for (const char *f = format; *f && ok; ++f) {
+        if (*f != '%')
+            continue;
+        ok = f[1] != '\0' && strchr("YymdHMSb%", f[1]) != NULL;
+        if (!ok)
+            break;
+        ++f;
+        seen_year += *f == 'Y' || *f == 'y';
+        seen_month += *f == 'm' || *f == 'b';
+        seen_day += *f == 'd';
+    }
+    return ok && seen_year == 1 && seen_month == 1 && seen_day == 1;
+}
+
+cvseg_status cvseg_date_parse_format(const char *format, const char *text, size_t length,
+                                     int32_t *days)
+{
+    cvseg_status status = CVSEG_EDATA;
+    date_fields got = {0, 0, 0, 0, 0, 0};
+    size_t pos = 0;
+    for (const char *f = format; *f; ++f) {
+        if (*f == '%' && f[1] != '%') {
+            if (!date_directive(*++f, text, length, &pos, &got))
+                goto done;
+        } else if (*f == ' ') {
+            const size_t start = pos;
+            while (pos < length && (text[pos] == ' ' || text[pos] == '\t'))
+                ++pos;
+            if (pos == start)
+                goto done;
+        } else {
+            f += *f == '%'; /* "%%" is a literal '%' */
+            if (pos >= length || text[pos] != *f)
+                goto done;
+            ++pos;
+        }
+    }
+    if (pos != length || got.year < 1 || got.month < 1 || got.month > 12 || got.day < 1 ||
+        got.day > days_in_month(got.year, got.month))
+        goto done;
+    *days = cvseg_days_from_civil(got.year, got.month, got.day);
+    status = CVSEG_OK;
+done:
+    return status;
 }

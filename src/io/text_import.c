@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "cvseg/csv.h"
 #include "cvseg/dist.h"
@@ -21,6 +24,14 @@ static cvseg_status read_at(const cvseg_text_file *file, int64_t offset, char *b
 {
     cvseg_status status = CVSEG_OK;
     size_t done = 0;
+    if (file->memory) {
+        done = offset >= file->size               ? 0
+               : (int64_t)n > file->size - offset ? (size_t)(file->size - offset)
+                                                  : n;
+        if (done > 0)
+            memcpy(buffer, file->memory + offset, done);
+        goto done;
+    }
     while (done < n) {
         const size_t ask = n - done > ((size_t)1 << 30) ? ((size_t)1 << 30) : n - done;
         const ssize_t r = pread(file->fd, buffer + done, ask, (off_t)(offset + (int64_t)done));
@@ -37,6 +48,157 @@ static cvseg_status read_at(const cvseg_text_file *file, int64_t offset, char *b
     }
 done:
     *got = done;
+    return status;
+}
+
+/* ------------------------------------------------------------ decoding */
+
+/* 1-based number of the line holding byte `at` of text. */
+static int64_t text_line_of(const char *text, size_t at)
+{
+    int64_t line = 1;
+    for (size_t k = 0; k < at; ++k)
+        line += text[k] == '\n';
+    return line;
+}
+
+/* Reads the whole file through zlib (gzip data is inflated; other bytes are
+ * passed through) into *data[0..*size). */
+static cvseg_status text_inflate(const char *path, char **data, size_t *size)
+{
+    cvseg_status status = CVSEG_OK;
+    size_t used = 0, capacity = 4 * READ_PIECE;
+    char *buffer = malloc(capacity);
+    gzFile in = gzopen(path, "rb");
+    if (!buffer || !in) {
+        status = CVSEG_FAIL(in ? CVSEG_ENOMEM : CVSEG_EIO, "file '%s': cannot open (%s)", path,
+                            in ? "out of memory" : strerror(errno));
+        goto done;
+    }
+    for (;;) {
+        if (capacity - used < READ_PIECE) {
+            char *grown = realloc(buffer, capacity *= 2);
+            if (!grown) {
+                status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory decompressing '%s'", path);
+                goto done;
+            }
+            buffer = grown;
+        }
+        const int got = gzread(in, buffer + used, READ_PIECE);
+        int code = Z_OK;
+        const char *reason = gzerror(in, &code);
+        if (got < 0 || (got == 0 && code != Z_OK)) { /* Z_BUF_ERROR: the stream is cut short */
+            status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', line %lld: damaged gzip data (%s)", path,
+                                (long long)text_line_of(buffer, used), reason);
+            goto done;
+        }
+        if (got == 0)
+            break;
+        used += (size_t)got;
+    }
+done:
+    if (in)
+        gzclose(in);
+    if (status != CVSEG_OK) {
+        free(buffer);
+        buffer = NULL;
+    }
+    *data = buffer;
+    *size = used;
+    return status;
+}
+
+/* Converts in[0..n) from encoding to UTF-8 into *out[0..*out_size). */
+static cvseg_status text_convert(const char *path, const char *encoding, const char *in, size_t n,
+                                 char **out, size_t *out_size)
+{
+    cvseg_status status = CVSEG_OK;
+    size_t capacity = 2 * n + 16, used = 0;
+    char *buffer = NULL;
+    iconv_t cd = iconv_open("UTF-8", encoding);
+    if (cd == (iconv_t)-1) {
+        status = CVSEG_FAIL(CVSEG_EUSAGE, "option --encoding: '%s' is not an encoding iconv knows",
+                            encoding);
+        goto done;
+    }
+    buffer = malloc(capacity);
+    char *source = (char *)in;
+    size_t left = n;
+    while (status == CVSEG_OK && buffer) {
+        char *target = buffer + used;
+        size_t room = capacity - used;
+        const size_t r = iconv(cd, left ? &source : NULL, &left, &target, &room);
+        used = (size_t)(target - buffer);
+        if (r != (size_t)-1 && left == 0)
+            break;
+        if (r == (size_t)-1 && errno == E2BIG) {
+            char *grown = realloc(buffer, capacity *= 2);
+            buffer = grown ? grown : (free(buffer), NULL);
+        } else
+            status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', line %lld: not valid %s text (%s)", path,
+                                (long long)text_line_of(buffer, used), encoding,
+                                errno == EINVAL ? "cut short at the end of the file"
+                                                : "an invalid byte sequence");
+    }
+    if (!buffer && status == CVSEG_OK)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory converting '%s'", path);
+done:
+    if (cd != (iconv_t)-1)
+        iconv_close(cd);
+    if (status != CVSEG_OK) {
+        free(buffer);
+        buffer = NULL;
+    }
+    *out = buffer;
+    *out_size = used;
+    return status;
+}
+
+/* 1 if the file must be decoded: gzip magic bytes, or an encoding other
+ * than UTF-8. */
+static int text_needs_decoding(const cvseg_text_file *file, const char *encoding)
+{
+    unsigned char magic[2] = {0, 0};
+    const int gzip = pread(file->fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    const int utf8 =
+        !encoding || strcasecmp(encoding, "UTF-8") == 0 || strcasecmp(encoding, "UTF8") == 0;
+    return gzip || !utf8;
+}
+
+/* Rank 0 decodes the file, every rank receives the text into file->memory.
+ * Collective. */
+static cvseg_status text_decode(MPI_Comm comm, int rank, const char *encoding,
+                                cvseg_text_file *file)
+{
+    char *raw = NULL;
+    size_t raw_size = 0, size = 0;
+    cvseg_status status = CVSEG_OK;
+    if (rank == 0) {
+        status = text_inflate(file->path, &raw, &raw_size);
+        const int utf8 =
+            !encoding || strcasecmp(encoding, "UTF-8") == 0 || strcasecmp(encoding, "UTF8") == 0;
+        if (status == CVSEG_OK && !utf8) {
+            status = text_convert(file->path, encoding, raw, raw_size, &file->memory, &size);
+            free(raw);
+        } else {
+            file->memory = raw;
+            size = raw_size;
+        }
+    }
+    status = cvseg_dist_agree(comm, status);
+    int64_t total = (int64_t)size;
+    if (status == CVSEG_OK)
+        status = cvseg_dist_check(MPI_Bcast(&total, 1, MPI_INT64_T, 0, comm), "text broadcast");
+    if (status == CVSEG_OK && rank != 0 && !(file->memory = malloc((size_t)total + 1)))
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld bytes of decoded text",
+                            (long long)total);
+    status = cvseg_dist_agree(comm, status);
+    for (int64_t at = 0; status == CVSEG_OK && at < total; at += 1 << 30) {
+        const int piece = (int)(total - at < (1 << 30) ? total - at : (1 << 30));
+        status = cvseg_dist_check(MPI_Bcast(file->memory + at, piece, MPI_CHAR, 0, comm),
+                                  "text broadcast");
+    }
+    file->size = total;
     return status;
 }
 
@@ -145,7 +307,8 @@ static cvseg_status broadcast_head(MPI_Comm comm, int rank, cvseg_text_file *fil
     return status;
 }
 
-cvseg_status cvseg_text_open(MPI_Comm comm, const char *path, cvseg_text_file *file)
+cvseg_status cvseg_text_open(MPI_Comm comm, const char *path, const char *encoding,
+                             cvseg_text_file *file)
 {
     cvseg_status status = CVSEG_OK;
     struct stat info;
@@ -164,6 +327,8 @@ cvseg_status cvseg_text_open(MPI_Comm comm, const char *path, cvseg_text_file *f
     else
         file->size = (int64_t)info.st_size;
     status = cvseg_dist_agree(comm, status);
+    if (status == CVSEG_OK && text_needs_decoding(file, encoding))
+        status = text_decode(comm, rank, encoding, file);
     if (status != CVSEG_OK)
         goto done;
     if (rank == 0)
@@ -268,6 +433,8 @@ void cvseg_text_close(cvseg_text_file *file)
 {
     if (file->fd >= 0)
         close(file->fd);
+    free(file->memory);
+    file->memory = NULL;
     free_head(file);
     file->fd = -1;
 }

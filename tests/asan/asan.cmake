@@ -17,7 +17,7 @@ cvseg_target_flags(cvseg_dist_asan)
 add_library(cvseg_io_asan STATIC ${CVSEG_IO_SOURCES})
 target_include_directories(cvseg_io_asan SYSTEM PUBLIC ${HDF5_C_INCLUDE_DIRS})
 target_compile_definitions(cvseg_io_asan PUBLIC ${HDF5_C_DEFINITIONS} H5_USE_110_API_DEFAULT)
-target_link_libraries(cvseg_io_asan PUBLIC cvseg_dist_asan ${HDF5_C_LIBRARIES})
+target_link_libraries(cvseg_io_asan PUBLIC cvseg_dist_asan ${HDF5_C_LIBRARIES} ZLIB::ZLIB)
 cvseg_target_flags(cvseg_io_asan)
 
 add_library(cvseg_app_asan STATIC ${CVSEG_APP_SOURCES})

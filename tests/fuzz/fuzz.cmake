@@ -13,7 +13,7 @@ target_compile_options(cvseg_fuzz_lib PUBLIC ${CVSEG_FUZZ_FLAGS} PRIVATE -fsanit
                        ${CVSEG_FP_FLAGS} ${CVSEG_ARCH_FLAGS})
 target_link_options(cvseg_fuzz_lib PUBLIC -fsanitize=fuzzer,address,undefined)
 target_link_libraries(cvseg_fuzz_lib PUBLIC MPI::MPI_C ${HDF5_C_LIBRARIES} PkgConfig::JANSSON
-                      GSL::gsl OpenMP::OpenMP_C ${MATH_LIBRARY})
+                      GSL::gsl OpenMP::OpenMP_C ${MATH_LIBRARY} ZLIB::ZLIB)
 add_dependencies(cvseg_fuzz_lib cvseg_revision) # cvseg_revision.h for --version
 target_include_directories(cvseg_fuzz_lib PRIVATE ${CVSEG_GENERATED_DIR})
 foreach(harness fuzz_csv fuzz_model fuzz_checkpoint)

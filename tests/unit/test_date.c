@@ -121,6 +121,115 @@ static void test_format(void)
     CVSEG_ASSERT_EQUAL_I64(strlen(text), 10);
 }
 
+static void test_iso_times(void)
+{
+    int32_t days = -1;
+    const int32_t day = cvseg_days_from_civil(2010, 12, 1);
+    const char *good[] = {
+        "2010-12-01 08:26",         "2010-12-01T08:26:00",    "2010-12-01 8:26",
+        "2010-12-01T23:59:59Z",     "2010-12-01T00:00+01:00", "2010-12-01 08:26-05:30",
+        "2010-12-01T08:26:00+0100", "2010/12/1 08:26",        "2010-12-01  08:26"};
+    for (size_t k = 0; k < sizeof good / sizeof good[0]; ++k) {
+        days = -1;
+        const cvseg_status status = parse(good[k], &days);
+        if (status != CVSEG_OK)
+            fprintf(stderr, "  '%s' was refused\n", good[k]);
+        CU_ASSERT_EQUAL(status, CVSEG_OK);
+        CVSEG_ASSERT_EQUAL_I64(days, day); /* the written day; the offset does not move it */
+    }
+    const char *bad[] = {"2010-12-01 24:00",
+                         "2010-12-01 08:60",
+                         "2010-12-01T08:26:60",
+                         "2010-12-01 08",
+                         "2010-12-01T",
+                         "2010-12-01 08:5",
+                         "2010-12-01 08:26+24:00",
+                         "2010-12-01 08:26+01:60",
+                         "2010-12-01 08:26 Z",
+                         "2010-12-01x08:26",
+                         "20101201 08:26",
+                         "2010-02-30 08:26",
+                         "2010-12-01 08:26:00.5",
+                         "2010-12-01 08:26+1"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; ++k) {
+        days = 12345;
+        const cvseg_status status = parse(bad[k], &days);
+        if (status != CVSEG_EDATA)
+            fprintf(stderr, "  '%s' was accepted\n", bad[k]);
+        CU_ASSERT_EQUAL(status, CVSEG_EDATA);
+        CVSEG_ASSERT_EQUAL_I64(days, 12345);
+    }
+}
+
+static cvseg_status parse_as(const char *format, const char *text, int32_t *days)
+{
+    return cvseg_date_parse_format(format, text, strlen(text), days);
+}
+
+static void test_formats(void)
+{
+    const struct {
+        const char *format, *text;
+        int year, month, day;
+    } good[] = {
+        {"%m/%d/%Y %H:%M", "12/1/2010 8:26", 2010, 12, 1},
+        {"%m/%d/%Y %H:%M", "01/31/2011 23:59", 2011, 1, 31},
+        {"%m/%d/%Y %H:%M", "2/29/2012  0:00", 2012, 2, 29},
+        {"%d.%m.%Y", "1.2.2011", 2011, 2, 1},
+        {"%Y%m%d", "20101201", 2010, 12, 1},
+        {"%d %b %Y", "09 dec 2011", 2011, 12, 9},
+        {"%d-%b-%y", "9-DEC-11", 2011, 12, 9},
+        {"%d-%b-%y", "1-Jan-68", 2068, 1, 1},
+        {"%d-%b-%y", "1-Jan-69", 1969, 1, 1},
+        {"%d/%m/%y", "31/12/99", 1999, 12, 31},
+        {"%Y-%m-%dT%H:%M:%S", "2010-12-01T08:26:05", 2010, 12, 1},
+        {"%H:%M:%S %Y/%m/%d", "8:2:3 2010/12/1", 2010, 12, 1},
+        {"%d%%%m%%%Y", "1%2%2011", 2011, 2, 1},
+    };
+    for (size_t k = 0; k < sizeof good / sizeof good[0]; ++k) {
+        int32_t days = -1;
+        CU_ASSERT_TRUE(cvseg_date_format_valid(good[k].format));
+        const cvseg_status status = parse_as(good[k].format, good[k].text, &days);
+        if (status != CVSEG_OK)
+            fprintf(stderr, "  '%s' with '%s' was refused\n", good[k].text, good[k].format);
+        CU_ASSERT_EQUAL(status, CVSEG_OK);
+        CVSEG_ASSERT_EQUAL_I64(days,
+                               cvseg_days_from_civil(good[k].year, good[k].month, good[k].day));
+    }
+    const struct {
+        const char *format, *text;
+    } bad[] = {
+        {"%m/%d/%Y %H:%M", "2/30/2012 8:26"},
+        {"%m/%d/%Y %H:%M", "2/29/2011 8:26"},
+        {"%m/%d/%Y %H:%M", "12/1/2010 24:00"},
+        {"%m/%d/%Y %H:%M", "12/1/2010 8:60"},
+        {"%m/%d/%Y %H:%M", "13/1/2010 8:26"},
+        {"%m/%d/%Y %H:%M", "12/0/2010 8:26"},
+        {"%m/%d/%Y %H:%M", "12/1/2010"},
+        {"%m/%d/%Y %H:%M", "12/1/2010 8:26:00"},
+        {"%m/%d/%Y %H:%M", "12-1-2010 8:26"},
+        {"%m/%d/%Y %H:%M", "12/1/2010T8:26"},
+        {"%m/%d/%Y %H:%M", ""},
+        {"%m/%d/%Y", "123/1/2010"},
+        {"%d %b %Y", "1 Foo 2011"},
+        {"%Y-%m-%d %H:%M:%S", "2010-12-01 08:26:61"},
+        {"%Y-%m-%d", "0000-01-01"},
+        {"%d%%%m%%%Y", "1-2-2011"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; ++k) {
+        int32_t days = 12345;
+        const cvseg_status status = parse_as(bad[k].format, bad[k].text, &days);
+        if (status != CVSEG_EDATA)
+            fprintf(stderr, "  '%s' with '%s' was accepted\n", bad[k].text, bad[k].format);
+        CU_ASSERT_EQUAL(status, CVSEG_EDATA);
+        CVSEG_ASSERT_EQUAL_I64(days, 12345);
+    }
+    const char *invalid[] = {"%m/%d",      "%Y-%m",       "%Y-%d",       "%Y %m %d %q",
+                             "%Y-%m-%d %", "%Y %y %m %d", "%Y %m %b %d", "%Y %m %d %d"};
+    for (size_t k = 0; k < sizeof invalid / sizeof invalid[0]; ++k)
+        CU_ASSERT_FALSE(cvseg_date_format_valid(invalid[k]));
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {{"epoch and the three formats", test_epoch_and_formats},
@@ -128,6 +237,8 @@ int main(void)
                            {"leap years", test_leap_years},
                            {"round trip for every day 1900..2100", test_round_trip},
                            {"format", test_format},
+                           {"ISO dates with times", test_iso_times},
+                           {"--date-format", test_formats},
                            CU_TEST_INFO_NULL};
     return cvseg_run_cunit("date", tests);
 }
