@@ -153,6 +153,9 @@ cvseg_status cvseg_job_prepare(cvseg_app *app, cvseg_job *job, cvseg_prepared *p
  * (cvseg_job_cluster's second half). Collective. */
 cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prepared *prepared);
 void cvseg_prepared_free(cvseg_prepared *prepared);
+/* The display name of cluster c (engine order): its label, with a rank
+ * suffix (_2, _3, ...) when higher-value clusters have the same label. */
+void cvseg_job_cluster_name(const cvseg_job *job, int c, char *out, size_t size);
 /* Frees the clustering outputs so that the job can be clustered again. */
 void cvseg_job_clear_clusters(cvseg_job *job);
 /* Two-step clustering (train --two-step): K-Means at pre_clusters, Ward

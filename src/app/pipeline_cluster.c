@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cvseg/cluster_names.h"
 #include "cvseg/dist.h"
 #include "pipeline.h"
 
@@ -27,30 +28,52 @@ static int feature_index(const cvseg_job *job, const char *name)
     return -1;
 }
 
-/* Value label of a centroid (z units: the global mean is 0). */
-static uint8_t label_of(const cvseg_job *job, const double *centre)
+/* The cluster_label enum code of a name (CVSEG_LABEL_NONE if unknown). */
+static uint8_t label_code(const char *name)
 {
-    const int r = feature_index(job, "recency"), f = feature_index(job, "frequency");
-    const int m =
-        feature_index(job, job->feature_set == CVSEG_FEATURES_LRFMC ? "mileage" : "monetary");
-    if (r < 0 || f < 0 || m < 0)
-        return CVSEG_LABEL_NONE;
-    const int recent = centre[r]<0.0, frequent = centre[f]> 0.0, valuable = centre[m] > 0.0;
-    if (job->feature_set != CVSEG_FEATURES_LRFMC)
-        return (uint8_t)((valuable ? 0 : 4) + (recent ? 0 : 2) + (frequent ? 0 : 1));
-    const int c = feature_index(job, "discount"), l = feature_index(job, "length");
-    const int cabin = centre[c] > 0.0, long_standing = centre[l] > 0.0;
-    if (cabin && frequent && valuable && recent)
-        return CVSEG_SEG_IMPORTANT_KEEP;
-    if (cabin && recent)
-        return CVSEG_SEG_IMPORTANT_DEVELOP;
-    if (frequent && valuable && !recent)
-        return CVSEG_SEG_IMPORTANT_RETAIN;
-    if (!cabin && !frequent && !valuable && !recent && !long_standing)
-        return CVSEG_LABEL_LOW_VALUE;
-    if (!frequent && !valuable && !recent)
-        return CVSEG_LABEL_LOW_VALUE;
-    return CVSEG_LABEL_GENERAL;
+    uint8_t code = CVSEG_LABEL_NONE;
+    for (int v = 0; v < CVSEG_LABEL_COUNT; ++v)
+        if (strcmp(cvseg_cluster_label_names[v], name) == 0)
+            code = (uint8_t)v;
+    return code;
+}
+
+/* Value labels of the k centroids (z units, engine order) into
+ * job->cluster_labels[k] by the prototype table of the feature set
+ * (cluster_names.h): LRFMC's table for lrfmc, the RFM table for features
+ * that include recency, frequency and monetary; none otherwise. */
+static cvseg_status name_clusters(cvseg_job *job)
+{
+    const cvseg_prototype_table *table =
+        job->feature_set == CVSEG_FEATURES_LRFMC ? &cvseg_prototypes_lrfmc : &cvseg_prototypes_rfm;
+    const int k = job->k, q = table->d;
+    int column[CVSEG_PROTOTYPE_D], name[CVSEG_KMEANS_MAX_K], rank[CVSEG_KMEANS_MAX_K];
+    double projected[CVSEG_KMEANS_MAX_K * CVSEG_PROTOTYPE_D];
+    int missing = 0;
+    for (int j = 0; j < q; ++j) {
+        column[j] = feature_index(job, table->feature_names[j]);
+        missing |= column[j] < 0;
+    }
+    for (int c = 0; c < k; ++c) {
+        job->cluster_labels[c] = CVSEG_LABEL_NONE;
+        for (int j = 0; j < q && !missing; ++j)
+            projected[c * q + j] = job->centroids[(int64_t)c * job->d + column[j]];
+    }
+    if (missing)
+        return CVSEG_OK;
+    cvseg_status status =
+        cvseg_cluster_names(projected, k, q, table->pattern, table->p, name, rank);
+    for (int c = 0; c < k && status == CVSEG_OK; ++c)
+        job->cluster_labels[c] = label_code(table->names[name[c]]);
+    return status;
+}
+
+void cvseg_job_cluster_name(const cvseg_job *job, int c, char *out, size_t size)
+{
+    int rank = 1;
+    for (int before = 0; before < c; ++before)
+        rank += job->cluster_labels[before] == job->cluster_labels[c];
+    cvseg_cluster_name_format(cvseg_cluster_label_names[job->cluster_labels[c]], rank, out, size);
 }
 
 /* z [d][n_ok] := the included rows' features, transformed (log1p where
@@ -392,9 +415,11 @@ cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prep
         memcpy(job->centroids + (int64_t)c * d, job->kmeans.centres + (int64_t)order[c] * d,
                sizeof(double) * (size_t)d);
         job->cluster_sizes[c] = job->kmeans.sizes[order[c]];
-        job->cluster_labels[c] = label_of(job, job->centroids + (int64_t)c * d);
         order_inverse[order[c]] = c;
     }
+    status = name_clusters(job);
+    if (status != CVSEG_OK)
+        goto done;
     status = member_outputs(app, job, rows, n_ok, label, distance2, order_inverse);
     job->clustered = status == CVSEG_OK;
     for (int64_t t = 0; t < n_ok; ++t) /* the caller sees engine order */

@@ -4,6 +4,7 @@
 
 #include "cvseg/dist.h"
 #include "cvseg/io.h"
+#include "cvseg/cluster_names.h"
 #include "pipeline.h"
 
 #define COMMON_OPTIONS                                                                             \
@@ -225,6 +226,18 @@ static cvseg_status read_given_centres(cvseg_app *app, const char *path, int64_t
     return status;
 }
 
+static const char train_summary[] =
+    "Everything `cvseg rfm` does, then K-Means over the standardised features (exact and "
+    "bit-identical for any number of ranks and threads); writes /results with clusters, the "
+    "model file and a summary. Exit code 5 when no restart converged within --max-iter "
+    "(results are still written, flagged converged = 0).\n"
+    "\n"
+    "Cluster names (cluster_label): when k equals the number of names of the feature set (5 for "
+    "lrfmc, 8 for rfm), each name goes to one cluster, by the assignment that minimises the summed "
+    "squared distance between the centroids (z units) and the prototypes below; for other k each "
+    "cluster takes its nearest prototype, and a name repeated by lower-value clusters gets a "
+    "suffix _2, _3, ... in the summary and report. Prototypes (z units):\n";
+
 cvseg_status cvseg_verb_train(cvseg_app *app)
 {
     cvseg_options options;
@@ -232,13 +245,11 @@ cvseg_status cvseg_verb_train(cvseg_app *app)
     double *given = NULL;
     int64_t k = 0, n_init = 3, max_iter = 300, seed = 1;
     double tol = 1e-4;
+    char prototypes[2048], summary[3072];
     memset(&job, 0, sizeof job);
-    cvseg_status status = parse(
-        app, train_options, COUNT(train_options), &options,
-        "Everything `cvseg rfm` does, then K-Means over the standardised features (exact and "
-        "bit-identical for any number of ranks and threads); writes /results with clusters, the "
-        "model file and a summary. Exit code 5 when no restart converged within --max-iter "
-        "(results are still written, flagged converged = 0).");
+    cvseg_prototype_tables_text(prototypes, sizeof prototypes);
+    snprintf(summary, sizeof summary, "%s%s", train_summary, prototypes);
+    cvseg_status status = parse(app, train_options, COUNT(train_options), &options, summary);
     if (status != CVSEG_OK || app->help_requested)
         return status;
     cvseg_phase_begin(&job.phases);
