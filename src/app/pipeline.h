@@ -60,6 +60,7 @@ typedef struct {
     cvseg_abc_cuts abc;
     char abc_preset[16];
     cvseg_lrfmc_rules rules;
+    int fare_columns; /* LRFMC: 1 when the table has fare_yr1 and fare_yr2 (fare rules apply) */
     int check_duplicates;
 
     /* rows */
@@ -72,6 +73,8 @@ typedef struct {
     /* global statistics */
     int64_t status_counts[CVSEG_MEMBER_STATUS_COUNT];
     int64_t n_ok;
+    int64_t
+        joined_after_last_flight; /* LRFMC: members whose join date is after their last flight */
     cvseg_moments rfm_moments[3];
     cvseg_moments amount_moments;
     cvseg_rfm_model model;

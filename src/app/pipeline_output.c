@@ -235,6 +235,16 @@ json_t *cvseg_job_summary(cvseg_app *app, cvseg_job *job)
     for (int s = 0; s < CVSEG_MEMBER_STATUS_COUNT; ++s)
         json_object_set_new(quality, cvseg_member_status_names[s],
                             json_integer(job->status_counts[s]));
+    if (job->feature_set == CVSEG_FEATURES_LRFMC) {
+        json_object_set_new(quality, "joined_after_last_flight",
+                            json_integer(job->joined_after_last_flight));
+        json_object_set_new(
+            doc, "fare_rules",
+            json_string(!job->fare_columns ? "not applied: no fare columns (fare_yr1, fare_yr2)"
+                        : job->rules.drop_missing_fare || job->rules.drop_inconsistent
+                            ? "applied"
+                            : "not applied: --keep-missing-fare --keep-inconsistent"));
+    }
     json_object_set_new(doc, "data_quality", quality);
 
     static const char *const rfm_names[3] = {"recency", "frequency", "monetary"};

@@ -60,7 +60,8 @@ static const char import_summary[] =
     "  LOAD_TIME: becomes the attribute reference_date) and recency_days (days from the last\n"
     "  purchase to the reference date, e.g. LAST_TO_END: last_purchase = reference date -\n"
     "  recency_days). Without frequency, frequency = flight_count; without monetary,\n"
-    "  monetary = fare_yr1 + fare_yr2 (NaN when either is missing). Fields for --kind\n"
+    "  monetary = fare_yr1 + fare_yr2 (NaN when either is missing), and an airline table\n"
+    "  (join_date, flight_count, seg_km_sum, avg_discount) needs neither. Fields for --kind\n"
     "  transactions: member_id, date, amount (required), quantity (optional).\n"
     "  Airline example: --map member_id=MEMBER_NO --map join_date=FFP_DATE\n"
     "  --map flight_count=FLIGHT_COUNT --map seg_km_sum=SEG_KM_SUM --map "
@@ -477,6 +478,12 @@ static cvseg_status resolve_columns(import_plan *plan)
             continue;
         const int *alt = required[k].alternative;
         if (alt[0] >= 0 && plan->column[alt[0]] >= 0 && (alt[1] < 0 || plan->column[alt[1]] >= 0))
+            continue;
+        /* An airline (LRFMC) table needs no money column: L, R, F, M, C come
+         * from join_date, last_purchase, flight_count, seg_km_sum, avg_discount. */
+        if (f == F_MONETARY && plan->column[F_JOIN_DATE] >= 0 &&
+            plan->column[F_FLIGHT_COUNT] >= 0 && plan->column[F_SEG_KM_SUM] >= 0 &&
+            plan->column[F_AVG_DISCOUNT] >= 0)
             continue;
         status = CVSEG_FAIL(CVSEG_EDATA,
                             "file '%s': no column '%s' for the required field %s (name one with "
