@@ -97,6 +97,8 @@ typedef struct {
     float *cluster_distance;       /* [n] */
     cvseg_group_summary by_cluster;
     cvseg_kmeans_config kmeans_config;
+    int64_t kmeans_sample; /* > 0: the restarts run on about this many members
+                              (chosen by member id), then Lloyd on all from the best */
     cvseg_kmeans_result kmeans;
     const char *init_name;
 

@@ -5,6 +5,7 @@
 
 #include "cvseg/cluster_names.h"
 #include "cvseg/dist.h"
+#include "cvseg/rng.h"
 #include "pipeline.h"
 
 /* Sign-preserving log1p: defined for every real (returns can make M < 0). */
@@ -245,6 +246,65 @@ static uint64_t run_fingerprint(const cvseg_job *job, double zmax)
     return h;
 }
 
+/* The restarts on a sample (job->kmeans_sample > 0, several restarts, a
+ * seeded start): members whose id hashes below n_sample / n_ok form the
+ * sample (the same members for any ranks and threads); K-Means with all
+ * restarts runs on their z (a copy), and its best centres [k][d] become the
+ * given start of the single run on all members. *centres NULL when the
+ * sample stage does not apply. Collective. */
+static cvseg_status sample_restarts(cvseg_app *app, cvseg_job *job, const cvseg_prepared *prepared,
+                                    double **centres)
+{
+    const cvseg_kmeans_config *c = &job->kmeans_config;
+    const int64_t n_ok = prepared->n_ok;
+    cvseg_kmeans_result result;
+    memset(&result, 0, sizeof result);
+    *centres = NULL;
+    if (job->kmeans_sample <= 0 || c->n_init <= 1 || c->init == CVSEG_INIT_GIVEN ||
+        job->n_ok <= job->kmeans_sample)
+        return CVSEG_OK;
+    const double share = (double)job->kmeans_sample / (double)job->n_ok;
+    const uint64_t cut = (uint64_t)(share * 18446744073709551615.0);
+    int64_t m = 0;
+    for (int64_t t = 0; t < n_ok; ++t)
+        m += cvseg_rng_u64(c->seed, 0x53414d50ULL, (uint64_t)prepared->ids[t]) < cut;
+    double *z = malloc(sizeof(double) * (size_t)(m > 0 ? m * job->d : 1));
+    int64_t *ids = malloc(sizeof(int64_t) * (size_t)(m > 0 ? m : 1));
+    int32_t *label = malloc(sizeof(int32_t) * (size_t)(m > 0 ? m : 1));
+    double *distance2 = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1));
+    cvseg_status status = z && ids && label && distance2
+                              ? CVSEG_OK
+                              : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the K-Means sample");
+    status = cvseg_dist_agree(app->comm, status);
+    if (status != CVSEG_OK)
+        goto done;
+    for (int64_t t = 0, s = 0; t < n_ok; ++t) {
+        if (cvseg_rng_u64(c->seed, 0x53414d50ULL, (uint64_t)prepared->ids[t]) >= cut)
+            continue;
+        for (int j = 0; j < job->d; ++j)
+            z[(int64_t)j * m + s] = prepared->z[(int64_t)j * n_ok + t];
+        ids[s++] = prepared->ids[t];
+    }
+    cvseg_kmeans_config sample_config = *c;
+    sample_config.hook = NULL;
+    sample_config.resume = NULL;
+    status =
+        cvseg_dist_kmeans(app->comm, z, m, job->d, ids, &sample_config, label, distance2, &result);
+    if (status == CVSEG_OK)
+        cvseg_log(app, 1, "K-Means: %d restarts on a sample of %lld members, best inertia %.10g",
+                  c->n_init, (long long)job->kmeans_sample, result.inertia);
+    *centres = status == CVSEG_OK ? result.centres : NULL;
+    if (status != CVSEG_OK)
+        free(result.centres);
+done:
+    free(result.sizes);
+    free(z);
+    free(ids);
+    free(label);
+    free(distance2);
+    return status;
+}
+
 typedef struct {
     cvseg_app *app;
     cvseg_job *job;
@@ -344,6 +404,7 @@ cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prep
     const int64_t *rows = prepared->rows, *ids = prepared->ids, n_ok = prepared->n_ok;
     double *z = prepared->z, *distance2 = prepared->distance2;
     int32_t *label = prepared->label;
+    double *sample_centres = NULL; /* [k][d] best of the restarts on a sample */
     cvseg_status status = CVSEG_OK;
     if (job->warm_centres) {
         /* Warm start: the old centres in this run's standardised units. */
@@ -358,6 +419,14 @@ cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prep
     job->kmeans_config.k = job->k;
     job->kmeans_config.progress = log_iteration;
     job->kmeans_config.progress_context = app;
+    status = sample_restarts(app, job, prepared, &sample_centres);
+    if (status != CVSEG_OK)
+        goto done;
+    const cvseg_kmeans_config seeded_config = job->kmeans_config;
+    if (sample_centres) { /* one run on all members from the sample's best */
+        job->kmeans_config.init = CVSEG_INIT_GIVEN;
+        job->kmeans_config.given_centres = sample_centres;
+    }
     if (job->checkpoint_path) {
         double zmax = 0.0;
         status = cvseg_dist_zmax(app->comm, z, n_ok, job->d, &zmax);
@@ -384,6 +453,10 @@ cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prep
     }
     status = cvseg_dist_kmeans(app->comm, z, n_ok, job->d, ids, &job->kmeans_config, label,
                                distance2, &job->kmeans);
+    if (sample_centres) { /* the model records the settings given */
+        job->kmeans_config = seeded_config;
+        job->kmeans.restarts = seeded_config.n_init;
+    }
     if (status == CVSEG_EDATA) { /* the kernel does not know the file: name it */
         char location[256], message[CVSEG_ERROR_MESSAGE_MAX];
         snprintf(location, sizeof location, "%s", cvseg_error_location());
@@ -426,6 +499,7 @@ cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prep
         label[t] = order_inverse[label[t]];
 done:
     cvseg_checkpoint_free(&resume_state);
+    free(sample_centres);
     job->kmeans_config.resume = NULL;
     return cvseg_dist_agree(app->comm, status);
 }
