@@ -246,6 +246,49 @@ static uint64_t run_fingerprint(const cvseg_job *job, double zmax)
     return h;
 }
 
+/* Replaces this rank's sample (z [d][m], ids [m]) by the sample of all
+ * ranks in rank order (= global row order). Collective. */
+static cvseg_status gather_sample(cvseg_app *app, int d, double **z, int64_t **ids, int64_t *m)
+{
+    int *counts = calloc((size_t)app->ranks, sizeof(int));
+    int *offsets = calloc((size_t)app->ranks, sizeof(int));
+    const int mine = (int)*m;
+    int64_t total = 0;
+    cvseg_status status = counts && offsets ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    status = cvseg_dist_agree(app->comm, status);
+    if (status == CVSEG_OK)
+        status = cvseg_dist_check(MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, app->comm),
+                                  "sample counts");
+    for (int r = 0; r < app->ranks && status == CVSEG_OK; ++r) {
+        offsets[r] = (int)total;
+        total += counts[r];
+    }
+    double *all_z = malloc(sizeof(double) * (size_t)(total > 0 ? total * d : 1));
+    int64_t *all_ids = malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
+    if (status == CVSEG_OK && (!all_z || !all_ids || total > INT32_MAX))
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for a K-Means sample of %lld members",
+                            (long long)total);
+    status = cvseg_dist_agree(app->comm, status);
+    for (int j = 0; j < d && status == CVSEG_OK; ++j)
+        status = cvseg_dist_check(MPI_Allgatherv(*z + (int64_t)j * mine, mine, MPI_DOUBLE,
+                                                 all_z + (int64_t)j * total, counts, offsets,
+                                                 MPI_DOUBLE, app->comm),
+                                  "sample gather");
+    if (status == CVSEG_OK)
+        status = cvseg_dist_check(MPI_Allgatherv(*ids, mine, MPI_INT64_T, all_ids, counts, offsets,
+                                                 MPI_INT64_T, app->comm),
+                                  "sample gather");
+    status = cvseg_dist_agree(app->comm, status);
+    free(counts);
+    free(offsets);
+    free(*z);
+    free(*ids);
+    *z = all_z;
+    *ids = all_ids;
+    *m = total;
+    return status;
+}
+
 /* The restarts on a sample (job->kmeans_sample > 0, several restarts, a
  * seeded start): members whose id hashes below n_sample / n_ok form the
  * sample (the same members for any ranks and threads); K-Means with all
@@ -285,11 +328,26 @@ static cvseg_status sample_restarts(cvseg_app *app, cvseg_job *job, const cvseg_
             z[(int64_t)j * m + s] = prepared->z[(int64_t)j * n_ok + t];
         ids[s++] = prepared->ids[t];
     }
+    /* Every rank gathers the whole sample (global row order) and runs the
+     * restarts alone: no collectives per iteration, the same answer on every
+     * rank (the K-Means result does not depend on the partition). */
+    status = gather_sample(app, job->d, &z, &ids, &m);
+    free(label);
+    free(distance2);
+    label = malloc(sizeof(int32_t) * (size_t)(m > 0 ? m : 1));
+    distance2 = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1));
+    if (status == CVSEG_OK && (!label || !distance2))
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the K-Means sample");
+    status = cvseg_dist_agree(app->comm, status);
+    if (status != CVSEG_OK)
+        goto done;
     cvseg_kmeans_config sample_config = *c;
     sample_config.hook = NULL;
     sample_config.resume = NULL;
-    status =
-        cvseg_dist_kmeans(app->comm, z, m, job->d, ids, &sample_config, label, distance2, &result);
+    sample_config.progress = NULL;
+    status = cvseg_dist_kmeans(MPI_COMM_SELF, z, m, job->d, ids, &sample_config, label, distance2,
+                               &result);
+    status = cvseg_dist_agree(app->comm, status);
     if (status == CVSEG_OK)
         cvseg_log(app, 1, "K-Means: %d restarts on a sample of %lld members, best inertia %.10g",
                   c->n_init, (long long)job->kmeans_sample, result.inertia);
