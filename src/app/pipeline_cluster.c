@@ -295,50 +295,64 @@ static cvseg_status gather_sample(cvseg_app *app, int d, double **z, int64_t **i
  * restarts runs on their z (a copy), and its best centres [k][d] become the
  * given start of the single run on all members. *centres NULL when the
  * sample stage does not apply. Collective. */
-static cvseg_status sample_restarts(cvseg_app *app, cvseg_job *job, const cvseg_prepared *prepared,
-                                    double **centres)
+/* This rank's sample: the OK rows whose member id hashes below
+ * share * 2^64 (the same members for any ranks and threads); z [d][m] and
+ * ids [m] allocated here (NULL on failure). Collective (agreement). */
+static cvseg_status select_sample(cvseg_app *app, const cvseg_job *job,
+                                  const cvseg_prepared *prepared, double **z_out, int64_t **ids_out,
+                                  int64_t *m_out)
 {
-    const cvseg_kmeans_config *c = &job->kmeans_config;
+    const uint64_t seed = job->kmeans_config.seed;
     const int64_t n_ok = prepared->n_ok;
-    cvseg_kmeans_result result;
-    memset(&result, 0, sizeof result);
-    *centres = NULL;
-    if (job->kmeans_sample <= 0 || c->n_init <= 1 || c->init == CVSEG_INIT_GIVEN ||
-        job->n_ok <= job->kmeans_sample)
-        return CVSEG_OK;
     const double share = (double)job->kmeans_sample / (double)job->n_ok;
     const uint64_t cut = (uint64_t)(share * 18446744073709551615.0);
     int64_t m = 0;
     for (int64_t t = 0; t < n_ok; ++t)
-        m += cvseg_rng_u64(c->seed, 0x53414d50ULL, (uint64_t)prepared->ids[t]) < cut;
+        m += cvseg_rng_u64(seed, 0x53414d50ULL, (uint64_t)prepared->ids[t]) < cut;
     double *z = malloc(sizeof(double) * (size_t)(m > 0 ? m * job->d : 1));
     int64_t *ids = malloc(sizeof(int64_t) * (size_t)(m > 0 ? m : 1));
-    int32_t *label = malloc(sizeof(int32_t) * (size_t)(m > 0 ? m : 1));
-    double *distance2 = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1));
-    cvseg_status status = z && ids && label && distance2
-                              ? CVSEG_OK
-                              : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the K-Means sample");
+    cvseg_status status =
+        z && ids ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the K-Means sample");
     status = cvseg_dist_agree(app->comm, status);
-    if (status != CVSEG_OK)
-        goto done;
-    for (int64_t t = 0, s = 0; t < n_ok; ++t) {
-        if (cvseg_rng_u64(c->seed, 0x53414d50ULL, (uint64_t)prepared->ids[t]) >= cut)
+    for (int64_t t = 0, s = 0; t < n_ok && status == CVSEG_OK; ++t) {
+        if (cvseg_rng_u64(seed, 0x53414d50ULL, (uint64_t)prepared->ids[t]) >= cut)
             continue;
         for (int j = 0; j < job->d; ++j)
             z[(int64_t)j * m + s] = prepared->z[(int64_t)j * n_ok + t];
         ids[s++] = prepared->ids[t];
     }
+    *z_out = z;
+    *ids_out = ids;
+    *m_out = m;
+    return status;
+}
+
+static cvseg_status sample_restarts(cvseg_app *app, cvseg_job *job, const cvseg_prepared *prepared,
+                                    double **centres)
+{
+    const cvseg_kmeans_config *c = &job->kmeans_config;
+    cvseg_kmeans_result result;
+    double *z = NULL, *distance2 = NULL;
+    int64_t *ids = NULL, m = 0;
+    int32_t *label = NULL;
+    memset(&result, 0, sizeof result);
+    *centres = NULL;
+    if (job->kmeans_sample <= 0 || c->n_init <= 1 || c->init == CVSEG_INIT_GIVEN ||
+        job->n_ok <= job->kmeans_sample)
+        return CVSEG_OK;
     /* Every rank gathers the whole sample (global row order) and runs the
      * restarts alone: no collectives per iteration, the same answer on every
      * rank (the K-Means result does not depend on the partition). */
-    status = gather_sample(app, job->d, &z, &ids, &m);
-    free(label);
-    free(distance2);
-    label = malloc(sizeof(int32_t) * (size_t)(m > 0 ? m : 1));
-    distance2 = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1));
-    if (status == CVSEG_OK && (!label || !distance2))
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the K-Means sample");
-    status = cvseg_dist_agree(app->comm, status);
+    cvseg_status status = select_sample(app, job, prepared, &z, &ids, &m);
+    if (status == CVSEG_OK)
+        status = gather_sample(app, job->d, &z, &ids, &m);
+    if (status == CVSEG_OK) {
+        label = malloc(sizeof(int32_t) * (size_t)(m > 0 ? m : 1));
+        distance2 = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1));
+        if (!label || !distance2)
+            status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the K-Means sample");
+        status = cvseg_dist_agree(app->comm, status);
+    }
     if (status != CVSEG_OK)
         goto done;
     cvseg_kmeans_config sample_config = *c;
@@ -350,7 +364,7 @@ static cvseg_status sample_restarts(cvseg_app *app, cvseg_job *job, const cvseg_
     status = cvseg_dist_agree(app->comm, status);
     if (status == CVSEG_OK)
         cvseg_log(app, 1, "K-Means: %d restarts on a sample of %lld members, best inertia %.10g",
-                  c->n_init, (long long)job->kmeans_sample, result.inertia);
+                  c->n_init, (long long)m, result.inertia);
     *centres = status == CVSEG_OK ? result.centres : NULL;
     if (status != CVSEG_OK)
         free(result.centres);
