@@ -107,7 +107,11 @@ typedef struct {
 
 /* LRFMC features: L = (reference - join_date) / 30.4375 (months), R = reference -
  * last flight (days), F = flight_count, M = seg_km_sum, C = avg_discount.
- * fare_yr1/fare_yr2 may be NaN (missing). Out arrays [n] each. */
+ * fare_yr1/fare_yr2 may be NaN (missing); both NULL (a table without fare
+ * columns): the fare rules are not applied. A join date after the last
+ * flight is valid (L and R are independent). INVALID: distance or discount
+ * not cvseg_value_valid, negative F, a last flight after the reference date,
+ * a date outside 0001..9999. Out arrays [n] each. */
 void cvseg_lrfmc_features(const int32_t *join_date, const int32_t *last_flight,
                           const int32_t *flight_count, const double *seg_km_sum,
                           const double *avg_discount, const double *fare_yr1,

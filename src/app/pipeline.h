@@ -63,6 +63,7 @@ typedef struct {
     cvseg_abc_cuts abc;
     char abc_preset[16];
     cvseg_lrfmc_rules rules;
+    int fare_columns; /* LRFMC: 1 when the table has fare_yr1 and fare_yr2 (fare rules apply) */
     int check_duplicates;
 
     /* rows */
@@ -75,6 +76,8 @@ typedef struct {
     /* global statistics */
     int64_t status_counts[CVSEG_MEMBER_STATUS_COUNT];
     int64_t n_ok;
+    int64_t
+        joined_after_last_flight; /* LRFMC: members whose join date is after their last flight */
     cvseg_moments rfm_moments[3];
     cvseg_moments amount_moments;
     cvseg_rfm_model model;
@@ -97,6 +100,8 @@ typedef struct {
     float *cluster_distance;       /* [n] */
     cvseg_group_summary by_cluster;
     cvseg_kmeans_config kmeans_config;
+    int64_t kmeans_sample; /* > 0: the restarts run on about this many members
+                              (chosen by member id), then Lloyd on all from the best */
     cvseg_kmeans_result kmeans;
     const char *init_name;
 
@@ -165,6 +170,9 @@ cvseg_status cvseg_job_prepare(cvseg_app *app, cvseg_job *job, cvseg_prepared *p
  * (cvseg_job_cluster's second half). Collective. */
 cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prepared *prepared);
 void cvseg_prepared_free(cvseg_prepared *prepared);
+/* The display name of cluster c (engine order): its label, with a rank
+ * suffix (_2, _3, ...) when higher-value clusters have the same label. */
+void cvseg_job_cluster_name(const cvseg_job *job, int c, char *out, size_t size);
 /* Frees the clustering outputs so that the job can be clustered again. */
 void cvseg_job_clear_clusters(cvseg_job *job);
 /* Two-step clustering (train --two-step): K-Means at pre_clusters, Ward

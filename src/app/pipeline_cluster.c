@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cvseg/cluster_names.h"
 #include "cvseg/dist.h"
+#include "cvseg/rng.h"
 #include "pipeline.h"
 
 /* Sign-preserving log1p: defined for every real (returns can make M < 0). */
@@ -27,30 +29,52 @@ static int feature_index(const cvseg_job *job, const char *name)
     return -1;
 }
 
-/* Value label of a centroid (z units: the global mean is 0). */
-static uint8_t label_of(const cvseg_job *job, const double *centre)
+/* The cluster_label enum code of a name (CVSEG_LABEL_NONE if unknown). */
+static uint8_t label_code(const char *name)
 {
-    const int r = feature_index(job, "recency"), f = feature_index(job, "frequency");
-    const int m =
-        feature_index(job, job->feature_set == CVSEG_FEATURES_LRFMC ? "mileage" : "monetary");
-    if (r < 0 || f < 0 || m < 0)
-        return CVSEG_LABEL_NONE;
-    const int recent = centre[r]<0.0, frequent = centre[f]> 0.0, valuable = centre[m] > 0.0;
-    if (job->feature_set != CVSEG_FEATURES_LRFMC)
-        return (uint8_t)((valuable ? 0 : 4) + (recent ? 0 : 2) + (frequent ? 0 : 1));
-    const int c = feature_index(job, "discount"), l = feature_index(job, "length");
-    const int cabin = centre[c] > 0.0, long_standing = centre[l] > 0.0;
-    if (cabin && frequent && valuable && recent)
-        return CVSEG_SEG_IMPORTANT_KEEP;
-    if (cabin && recent)
-        return CVSEG_SEG_IMPORTANT_DEVELOP;
-    if (frequent && valuable && !recent)
-        return CVSEG_SEG_IMPORTANT_RETAIN;
-    if (!cabin && !frequent && !valuable && !recent && !long_standing)
-        return CVSEG_LABEL_LOW_VALUE;
-    if (!frequent && !valuable && !recent)
-        return CVSEG_LABEL_LOW_VALUE;
-    return CVSEG_LABEL_GENERAL;
+    uint8_t code = CVSEG_LABEL_NONE;
+    for (int v = 0; v < CVSEG_LABEL_COUNT; ++v)
+        if (strcmp(cvseg_cluster_label_names[v], name) == 0)
+            code = (uint8_t)v;
+    return code;
+}
+
+/* Value labels of the k centroids (z units, engine order) into
+ * job->cluster_labels[k] by the prototype table of the feature set
+ * (cluster_names.h): LRFMC's table for lrfmc, the RFM table for features
+ * that include recency, frequency and monetary; none otherwise. */
+static cvseg_status name_clusters(cvseg_job *job)
+{
+    const cvseg_prototype_table *table =
+        job->feature_set == CVSEG_FEATURES_LRFMC ? &cvseg_prototypes_lrfmc : &cvseg_prototypes_rfm;
+    const int k = job->k, q = table->d;
+    int column[CVSEG_PROTOTYPE_D], name[CVSEG_KMEANS_MAX_K], rank[CVSEG_KMEANS_MAX_K];
+    double projected[CVSEG_KMEANS_MAX_K * CVSEG_PROTOTYPE_D];
+    int missing = 0;
+    for (int j = 0; j < q; ++j) {
+        column[j] = feature_index(job, table->feature_names[j]);
+        missing |= column[j] < 0;
+    }
+    for (int c = 0; c < k; ++c) {
+        job->cluster_labels[c] = CVSEG_LABEL_NONE;
+        for (int j = 0; j < q && !missing; ++j)
+            projected[c * q + j] = job->centroids[(int64_t)c * job->d + column[j]];
+    }
+    if (missing)
+        return CVSEG_OK;
+    cvseg_status status =
+        cvseg_cluster_names(projected, k, q, table->pattern, table->p, name, rank);
+    for (int c = 0; c < k && status == CVSEG_OK; ++c)
+        job->cluster_labels[c] = label_code(table->names[name[c]]);
+    return status;
+}
+
+void cvseg_job_cluster_name(const cvseg_job *job, int c, char *out, size_t size)
+{
+    int rank = 1;
+    for (int before = 0; before < c; ++before)
+        rank += job->cluster_labels[before] == job->cluster_labels[c];
+    cvseg_cluster_name_format(cvseg_cluster_label_names[job->cluster_labels[c]], rank, out, size);
 }
 
 /* z [d][n_ok] := the included rows' features, transformed (log1p where
@@ -222,6 +246,137 @@ static uint64_t run_fingerprint(const cvseg_job *job, double zmax)
     return h;
 }
 
+/* Replaces this rank's sample (z [d][m], ids [m]) by the sample of all
+ * ranks in rank order (= global row order). Collective. */
+static cvseg_status gather_sample(cvseg_app *app, int d, double **z, int64_t **ids, int64_t *m)
+{
+    int *counts = calloc((size_t)app->ranks, sizeof(int));
+    int *offsets = calloc((size_t)app->ranks, sizeof(int));
+    const int mine = (int)*m;
+    int64_t total = 0;
+    cvseg_status status = counts && offsets ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    status = cvseg_dist_agree(app->comm, status);
+    if (status == CVSEG_OK)
+        status = cvseg_dist_check(MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, app->comm),
+                                  "sample counts");
+    for (int r = 0; r < app->ranks && status == CVSEG_OK; ++r) {
+        offsets[r] = (int)total;
+        total += counts[r];
+    }
+    double *all_z = malloc(sizeof(double) * (size_t)(total > 0 ? total * d : 1));
+    int64_t *all_ids = malloc(sizeof(int64_t) * (size_t)(total > 0 ? total : 1));
+    if (status == CVSEG_OK && (!all_z || !all_ids || total > INT32_MAX))
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for a K-Means sample of %lld members",
+                            (long long)total);
+    status = cvseg_dist_agree(app->comm, status);
+    for (int j = 0; j < d && status == CVSEG_OK; ++j)
+        status = cvseg_dist_check(MPI_Allgatherv(*z + (int64_t)j * mine, mine, MPI_DOUBLE,
+                                                 all_z + (int64_t)j * total, counts, offsets,
+                                                 MPI_DOUBLE, app->comm),
+                                  "sample gather");
+    if (status == CVSEG_OK)
+        status = cvseg_dist_check(MPI_Allgatherv(*ids, mine, MPI_INT64_T, all_ids, counts, offsets,
+                                                 MPI_INT64_T, app->comm),
+                                  "sample gather");
+    status = cvseg_dist_agree(app->comm, status);
+    free(counts);
+    free(offsets);
+    free(*z);
+    free(*ids);
+    *z = all_z;
+    *ids = all_ids;
+    *m = total;
+    return status;
+}
+
+/* The restarts on a sample (job->kmeans_sample > 0, several restarts, a
+ * seeded start): members whose id hashes below n_sample / n_ok form the
+ * sample (the same members for any ranks and threads); K-Means with all
+ * restarts runs on their z (a copy), and its best centres [k][d] become the
+ * given start of the single run on all members. *centres NULL when the
+ * sample stage does not apply. Collective. */
+/* This rank's sample: the OK rows whose member id hashes below
+ * share * 2^64 (the same members for any ranks and threads); z [d][m] and
+ * ids [m] allocated here (NULL on failure). Collective (agreement). */
+static cvseg_status select_sample(cvseg_app *app, const cvseg_job *job,
+                                  const cvseg_prepared *prepared, double **z_out, int64_t **ids_out,
+                                  int64_t *m_out)
+{
+    const uint64_t seed = job->kmeans_config.seed;
+    const int64_t n_ok = prepared->n_ok;
+    const double share = (double)job->kmeans_sample / (double)job->n_ok;
+    const uint64_t cut = (uint64_t)(share * 18446744073709551615.0);
+    int64_t m = 0;
+    for (int64_t t = 0; t < n_ok; ++t)
+        m += cvseg_rng_u64(seed, 0x53414d50ULL, (uint64_t)prepared->ids[t]) < cut;
+    double *z = malloc(sizeof(double) * (size_t)(m > 0 ? m * job->d : 1));
+    int64_t *ids = malloc(sizeof(int64_t) * (size_t)(m > 0 ? m : 1));
+    cvseg_status status =
+        z && ids ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the K-Means sample");
+    status = cvseg_dist_agree(app->comm, status);
+    for (int64_t t = 0, s = 0; t < n_ok && status == CVSEG_OK; ++t) {
+        if (cvseg_rng_u64(seed, 0x53414d50ULL, (uint64_t)prepared->ids[t]) >= cut)
+            continue;
+        for (int j = 0; j < job->d; ++j)
+            z[(int64_t)j * m + s] = prepared->z[(int64_t)j * n_ok + t];
+        ids[s++] = prepared->ids[t];
+    }
+    *z_out = z;
+    *ids_out = ids;
+    *m_out = m;
+    return status;
+}
+
+static cvseg_status sample_restarts(cvseg_app *app, cvseg_job *job, const cvseg_prepared *prepared,
+                                    double **centres)
+{
+    const cvseg_kmeans_config *c = &job->kmeans_config;
+    cvseg_kmeans_result result;
+    double *z = NULL, *distance2 = NULL;
+    int64_t *ids = NULL, m = 0;
+    int32_t *label = NULL;
+    memset(&result, 0, sizeof result);
+    *centres = NULL;
+    if (job->kmeans_sample <= 0 || c->n_init <= 1 || c->init == CVSEG_INIT_GIVEN ||
+        job->n_ok <= job->kmeans_sample)
+        return CVSEG_OK;
+    /* Every rank gathers the whole sample (global row order) and runs the
+     * restarts alone: no collectives per iteration, the same answer on every
+     * rank (the K-Means result does not depend on the partition). */
+    cvseg_status status = select_sample(app, job, prepared, &z, &ids, &m);
+    if (status == CVSEG_OK)
+        status = gather_sample(app, job->d, &z, &ids, &m);
+    if (status == CVSEG_OK) {
+        label = malloc(sizeof(int32_t) * (size_t)(m > 0 ? m : 1));
+        distance2 = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1));
+        if (!label || !distance2)
+            status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the K-Means sample");
+        status = cvseg_dist_agree(app->comm, status);
+    }
+    if (status != CVSEG_OK)
+        goto done;
+    cvseg_kmeans_config sample_config = *c;
+    sample_config.hook = NULL;
+    sample_config.resume = NULL;
+    sample_config.progress = NULL;
+    status = cvseg_dist_kmeans(MPI_COMM_SELF, z, m, job->d, ids, &sample_config, label, distance2,
+                               &result);
+    status = cvseg_dist_agree(app->comm, status);
+    if (status == CVSEG_OK)
+        cvseg_log(app, 1, "K-Means: %d restarts on a sample of %lld members, best inertia %.10g",
+                  c->n_init, (long long)m, result.inertia);
+    *centres = status == CVSEG_OK ? result.centres : NULL;
+    if (status != CVSEG_OK)
+        free(result.centres);
+done:
+    free(result.sizes);
+    free(z);
+    free(ids);
+    free(label);
+    free(distance2);
+    return status;
+}
+
 typedef struct {
     cvseg_app *app;
     cvseg_job *job;
@@ -321,6 +476,7 @@ cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prep
     const int64_t *rows = prepared->rows, *ids = prepared->ids, n_ok = prepared->n_ok;
     double *z = prepared->z, *distance2 = prepared->distance2;
     int32_t *label = prepared->label;
+    double *sample_centres = NULL; /* [k][d] best of the restarts on a sample */
     cvseg_status status = CVSEG_OK;
     if (job->warm_centres) {
         /* Warm start: the old centres in this run's standardised units. */
@@ -335,6 +491,14 @@ cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prep
     job->kmeans_config.k = job->k;
     job->kmeans_config.progress = log_iteration;
     job->kmeans_config.progress_context = app;
+    status = sample_restarts(app, job, prepared, &sample_centres);
+    if (status != CVSEG_OK)
+        goto done;
+    const cvseg_kmeans_config seeded_config = job->kmeans_config;
+    if (sample_centres) { /* one run on all members from the sample's best */
+        job->kmeans_config.init = CVSEG_INIT_GIVEN;
+        job->kmeans_config.given_centres = sample_centres;
+    }
     if (job->checkpoint_path) {
         double zmax = 0.0;
         status = cvseg_dist_zmax(app->comm, z, n_ok, job->d, &zmax);
@@ -361,6 +525,10 @@ cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prep
     }
     status = cvseg_dist_kmeans(app->comm, z, n_ok, job->d, ids, &job->kmeans_config, label,
                                distance2, &job->kmeans);
+    if (sample_centres) { /* the model records the settings given */
+        job->kmeans_config = seeded_config;
+        job->kmeans.restarts = seeded_config.n_init;
+    }
     if (status == CVSEG_EDATA) { /* the kernel does not know the file: name it */
         char location[256], message[CVSEG_ERROR_MESSAGE_MAX];
         snprintf(location, sizeof location, "%s", cvseg_error_location());
@@ -392,15 +560,18 @@ cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prep
         memcpy(job->centroids + (int64_t)c * d, job->kmeans.centres + (int64_t)order[c] * d,
                sizeof(double) * (size_t)d);
         job->cluster_sizes[c] = job->kmeans.sizes[order[c]];
-        job->cluster_labels[c] = label_of(job, job->centroids + (int64_t)c * d);
         order_inverse[order[c]] = c;
     }
+    status = name_clusters(job);
+    if (status != CVSEG_OK)
+        goto done;
     status = member_outputs(app, job, rows, n_ok, label, distance2, order_inverse);
     job->clustered = status == CVSEG_OK;
     for (int64_t t = 0; t < n_ok; ++t) /* the caller sees engine order */
         label[t] = order_inverse[label[t]];
 done:
     cvseg_checkpoint_free(&resume_state);
+    free(sample_centres);
     job->kmeans_config.resume = NULL;
     return cvseg_dist_agree(app->comm, status);
 }

@@ -241,7 +241,7 @@ static cvseg_status report_first_invalid(cvseg_app *app, cvseg_job *job, const i
             column = column_of(job, "last_purchase");
             snprintf(reason, sizeof reason, "last purchase %s is after the reference date %s", day,
                      reference);
-        } else if (first && first[i] > last[i]) {
+        } else if (first && first[i] > last[i] && job->feature_set != CVSEG_FEATURES_LRFMC) {
             column = column_of(job, job->feature_set == CVSEG_FEATURES_LRFMC ? "join_date"
                                                                              : "first_purchase");
             snprintf(reason, sizeof reason, "first date is after the last purchase");
@@ -258,6 +258,29 @@ static cvseg_status report_first_invalid(cvseg_app *app, cvseg_job *job, const i
                             (long long)job->member_id[i], reason);
     }
     /* Other ranks return OK: the agreement then carries the owner's message. */
+    return status;
+}
+
+/* 1 when the member table has both fare columns (after --map): the fare
+ * cleaning rules apply only then. Same answer on every rank (one file). */
+static int fare_columns_present(cvseg_reader *reader, const cvseg_job *job)
+{
+    char path[2][80];
+    snprintf(path[0], sizeof path[0], "/members/%s", column_of(job, "fare_yr1"));
+    snprintf(path[1], sizeof path[1], "/members/%s", column_of(job, "fare_yr2"));
+    return cvseg_reader_exists(reader, path[0]) && cvseg_reader_exists(reader, path[1]);
+}
+
+/* job->joined_after_last_flight := members (all ranks) whose join date is
+ * after their last flight (kept: L and R are independent). Collective. */
+static cvseg_status count_joined_after(cvseg_app *app, cvseg_job *job, const int32_t *join,
+                                       const int32_t *last)
+{
+    int64_t count = 0;
+    for (int64_t i = 0; i < job->n_local; ++i)
+        count += join[i] > last[i];
+    cvseg_status status = cvseg_dist_sum_i64(app->comm, &count, 1);
+    job->joined_after_last_flight = count;
     return status;
 }
 
@@ -281,8 +304,11 @@ cvseg_status cvseg_job_load(cvseg_app *app, cvseg_job *job)
         needed[n_needed++] = column_of(job, "flight_count");
         needed[n_needed++] = column_of(job, "seg_km_sum");
         needed[n_needed++] = column_of(job, "avg_discount");
-        needed[n_needed++] = column_of(job, "fare_yr1");
-        needed[n_needed++] = column_of(job, "fare_yr2");
+        job->fare_columns = fare_columns_present(reader, job);
+        if (job->fare_columns) {
+            needed[n_needed++] = column_of(job, "fare_yr1");
+            needed[n_needed++] = column_of(job, "fare_yr2");
+        }
     } else {
         needed[n_needed++] = column_of(job, "frequency");
         needed[n_needed++] = column_of(job, "monetary");
@@ -337,8 +363,10 @@ cvseg_status cvseg_job_load(cvseg_app *app, cvseg_job *job)
         join = alloc_rows(n, sizeof(int32_t), &status);
         km = alloc_rows(n, sizeof(double), &status);
         discount = alloc_rows(n, sizeof(double), &status);
-        fare1 = alloc_rows(n, sizeof(double), &status);
-        fare2 = alloc_rows(n, sizeof(double), &status);
+        if (job->fare_columns) {
+            fare1 = alloc_rows(n, sizeof(double), &status);
+            fare2 = alloc_rows(n, sizeof(double), &status);
+        }
         status = cvseg_dist_agree(app->comm, status);
         if (status == CVSEG_OK)
             status = read_column(reader, job, "join_date", CVSEG_T_I32, join);
@@ -348,10 +376,12 @@ cvseg_status cvseg_job_load(cvseg_app *app, cvseg_job *job)
             status = read_column(reader, job, "seg_km_sum", CVSEG_T_F64, km);
         if (status == CVSEG_OK)
             status = read_column(reader, job, "avg_discount", CVSEG_T_F64, discount);
-        if (status == CVSEG_OK)
+        if (status == CVSEG_OK && job->fare_columns)
             status = read_column(reader, job, "fare_yr1", CVSEG_T_F64, fare1);
-        if (status == CVSEG_OK)
+        if (status == CVSEG_OK && job->fare_columns)
             status = read_column(reader, job, "fare_yr2", CVSEG_T_F64, fare2);
+        if (status == CVSEG_OK)
+            status = count_joined_after(app, job, join, last);
         if (status != CVSEG_OK)
             goto done;
         double *f = job->features;

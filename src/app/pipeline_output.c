@@ -242,6 +242,16 @@ json_t *cvseg_job_summary(cvseg_app *app, cvseg_job *job)
     for (int s = 0; s < CVSEG_MEMBER_STATUS_COUNT; ++s)
         json_object_set_new(quality, cvseg_member_status_names[s],
                             json_integer(job->status_counts[s]));
+    if (job->feature_set == CVSEG_FEATURES_LRFMC) {
+        json_object_set_new(quality, "joined_after_last_flight",
+                            json_integer(job->joined_after_last_flight));
+        json_object_set_new(
+            doc, "fare_rules",
+            json_string(!job->fare_columns ? "not applied: no fare columns (fare_yr1, fare_yr2)"
+                        : job->rules.drop_missing_fare || job->rules.drop_inconsistent
+                            ? "applied"
+                            : "not applied: --keep-missing-fare --keep-inconsistent"));
+    }
     json_object_set_new(doc, "data_quality", quality);
 
     static const char *const rfm_names[3] = {"recency", "frequency", "monetary"};
@@ -344,11 +354,12 @@ json_t *cvseg_job_summary(cvseg_app *app, cvseg_job *job)
                 json_object_set_new(original, job->feature_names[j], json_real(value));
             }
             const double revenue = cvseg_group_summary_total(&job->by_cluster, c, 2);
+            char name[96];
+            cvseg_job_cluster_name(job, c, name, sizeof name);
             json_array_append_new(
                 clusters,
                 json_pack("{s:i, s:s, s:I, s:f, s:o, s:o, s:f, s:f, s:f, s:f}", "cluster", c,
-                          "label", cvseg_cluster_label_names[job->cluster_labels[c]], "size",
-                          (json_int_t)job->by_cluster.count[c], "share",
+                          "label", name, "size", (json_int_t)job->by_cluster.count[c], "share",
                           job->n_ok ? (double)job->by_cluster.count[c] / (double)job->n_ok : 0.0,
                           "centroid_z", z, "centroid", original, "mean_recency",
                           cvseg_group_summary_mean(&job->by_cluster, c, 0), "mean_frequency",

@@ -4,6 +4,7 @@
 
 #include "cvseg/dist.h"
 #include "cvseg/io.h"
+#include "cvseg/cluster_names.h"
 #include "pipeline.h"
 
 #define COMMON_OPTIONS                                                                             \
@@ -68,7 +69,11 @@ static const cvseg_option train_options[] = {
     SCORING_OPTIONS,
     {"model", CVSEG_OPT_VALUE, "MODEL.h5", "write the trained model", 1, 0},
     {"k", CVSEG_OPT_VALUE, "K", "clusters (default 5)", 0, 0},
-    {"n-init", CVSEG_OPT_VALUE, "N", "restarts, the lowest inertia wins (default 3)", 0, 0},
+    {"n-init", CVSEG_OPT_VALUE, "N", "restarts, the lowest inertia wins (default 10)", 0, 0},
+    {"restart-sample", CVSEG_OPT_VALUE, "N",
+     "with more members than N, the restarts run on about N of them (chosen by member id), then "
+     "Lloyd on all from the best (default 100000; 0: every restart on all members)",
+     0, 0},
     {"init", CVSEG_OPT_VALUE, "k-means++|k-means-parallel|CENTERS.h5",
      "seeding (default k-means++); a file with /centers [k][d] in z units", 0, 0},
     {"max-iter", CVSEG_OPT_VALUE, "N", "Lloyd iterations per restart (default 300)", 0, 0},
@@ -230,20 +235,30 @@ static cvseg_status read_given_centres(cvseg_app *app, const char *path, int64_t
     return status;
 }
 
+static const char train_summary[] =
+    "Everything `cvseg rfm` does, then K-Means over the standardised features (exact and "
+    "bit-identical for any number of ranks and threads); writes /results with clusters, the "
+    "model file and a summary. Exit code 5 when no restart converged within --max-iter "
+    "(results are still written, flagged converged = 0).\n"
+    "\n"
+    "Cluster names (cluster_label): when k equals the number of names of the feature set (5 for "
+    "lrfmc, 8 for rfm), each name goes to one cluster, by the assignment that minimises the summed "
+    "squared distance between the centroids (z units) and the prototypes below; for other k each "
+    "cluster takes its nearest prototype, and a name repeated by lower-value clusters gets a "
+    "suffix _2, _3, ... in the summary and report. Prototypes (z units):\n";
+
 cvseg_status cvseg_verb_train(cvseg_app *app)
 {
     cvseg_options options;
     cvseg_job job;
     double *given = NULL;
-    int64_t k = 0, n_init = 3, max_iter = 300, seed = 1;
+    int64_t k = 0, n_init = 10, max_iter = 300, seed = 1, restart_sample = 100000;
     double tol = 1e-4;
+    char prototypes[2048], summary[3072];
     memset(&job, 0, sizeof job);
-    cvseg_status status = parse(
-        app, train_options, COUNT(train_options), &options,
-        "Everything `cvseg rfm` does, then K-Means over the standardised features (exact and "
-        "bit-identical for any number of ranks and threads); writes /results with clusters, the "
-        "model file and a summary. Exit code 5 when no restart converged within --max-iter "
-        "(results are still written, flagged converged = 0).");
+    cvseg_prototype_tables_text(prototypes, sizeof prototypes);
+    snprintf(summary, sizeof summary, "%s%s", train_summary, prototypes);
+    cvseg_status status = parse(app, train_options, COUNT(train_options), &options, summary);
     if (status != CVSEG_OK || app->help_requested)
         return status;
     cvseg_phase_begin(&job.phases);
@@ -251,7 +266,9 @@ cvseg_status cvseg_verb_train(cvseg_app *app)
     if (status == CVSEG_OK)
         status = cvseg_opt_i64(&options, "k", 0, 1, CVSEG_KMEANS_MAX_K, &k);
     if (status == CVSEG_OK)
-        status = cvseg_opt_i64(&options, "n-init", 3, 1, 1000, &n_init);
+        status = cvseg_opt_i64(&options, "n-init", 10, 1, 1000, &n_init);
+    if (status == CVSEG_OK)
+        status = cvseg_opt_i64(&options, "restart-sample", 100000, 0, INT64_MAX, &restart_sample);
     if (status == CVSEG_OK)
         status = cvseg_opt_i64(&options, "max-iter", 300, 1, 1000000, &max_iter);
     if (status == CVSEG_OK)
@@ -327,6 +344,7 @@ cvseg_status cvseg_verb_train(cvseg_app *app)
     }
     job.k = (int)(k > 0 ? k : 5);
     job.kmeans_config.n_init = (int)n_init;
+    job.kmeans_sample = restart_sample;
     job.kmeans_config.max_iter = (int)max_iter;
     job.kmeans_config.tol = tol;
     job.kmeans_config.seed = (uint64_t)seed;

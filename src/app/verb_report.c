@@ -106,6 +106,8 @@ static void render(FILE *out, json_t *doc, int markdown)
         fprintf(out, " %s %lld;", key, (long long)json_integer_value(value));
     }
     fprintf(out, "\n");
+    if (json_is_string(json_object_get(doc, "fare_rules")))
+        fprintf(out, "%sfare cleaning rules: %s\n", markdown ? "\n" : "", str(doc, "fare_rules"));
     json_t *quintiles = json_object_get(doc, "quintiles");
     fprintf(out, "%squintile edges (%s):\n", markdown ? "\n" : "", str(quintiles, "rule"));
     static const char *const names[3] = {"recency", "frequency", "monetary"};

@@ -103,7 +103,7 @@ static cvseg_status sweep_parse_range(const char *text, int *first, int *last)
 static cvseg_status sweep_parse_settings(cvseg_app *app, const cvseg_options *options,
                                          cvseg_job *job, sweep_settings *settings)
 {
-    int64_t n_init = 3, max_iter = 300, seed = 1;
+    int64_t n_init = 10, max_iter = 300, seed = 1, restart_sample = 100000; /* as train */
     double tol = 1e-4;
     const char *init = "k-means++";
     (void)app;
@@ -111,7 +111,9 @@ static cvseg_status sweep_parse_settings(cvseg_app *app, const cvseg_options *op
     cvseg_status status =
         sweep_parse_range(cvseg_opt_or(options, "k", "2-12"), &settings->first, &settings->last);
     if (status == CVSEG_OK)
-        status = cvseg_opt_i64(options, "n-init", 3, 1, 1000, &n_init);
+        status = cvseg_opt_i64(options, "n-init", 10, 1, 1000, &n_init);
+    if (status == CVSEG_OK)
+        status = cvseg_opt_i64(options, "restart-sample", 100000, 0, INT64_MAX, &restart_sample);
     if (status == CVSEG_OK)
         status = cvseg_opt_i64(options, "max-iter", 300, 1, 1000000, &max_iter);
     if (status == CVSEG_OK)
@@ -131,6 +133,7 @@ static cvseg_status sweep_parse_settings(cvseg_app *app, const cvseg_options *op
     job->kmeans_config.init =
         strcmp(init, "k-means++") == 0 ? CVSEG_INIT_PLUSPLUS : CVSEG_INIT_PARALLEL;
     job->kmeans_config.n_init = (int)n_init;
+    job->kmeans_sample = restart_sample;
     job->kmeans_config.max_iter = (int)max_iter;
     job->kmeans_config.tol = tol;
     job->kmeans_config.seed = (uint64_t)seed;

@@ -47,6 +47,7 @@ void cvseg_lrfmc_features(const int32_t *join_date, const int32_t *last_flight,
                           const cvseg_lrfmc_rules *rules, double *length, double *recency,
                           double *frequency, double *mileage, double *discount, uint8_t *status)
 {
+    const int fares = fare_yr1 != NULL && fare_yr2 != NULL;
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; ++i) {
         length[i] = ((double)reference_date - (double)join_date[i]) / CVSEG_DAYS_PER_MONTH;
@@ -54,16 +55,19 @@ void cvseg_lrfmc_features(const int32_t *join_date, const int32_t *last_flight,
         frequency[i] = (double)flight_count[i];
         mileage[i] = seg_km_sum[i];
         discount[i] = avg_discount[i];
-        const int fare_missing = isnan(fare_yr1[i]) || isnan(fare_yr2[i]);
-        if (rules->drop_missing_fare && fare_missing)
-            raise_status(&status[i], CVSEG_MEMBER_MISSING_FARE);
-        if (rules->drop_inconsistent && !fare_missing && fare_yr1[i] + fare_yr2[i] == 0.0 &&
-            avg_discount[i] != 0.0 && seg_km_sum[i] > 0.0)
-            raise_status(&status[i], CVSEG_MEMBER_INCONSISTENT);
+        if (fares) {
+            const int fare_missing = isnan(fare_yr1[i]) || isnan(fare_yr2[i]);
+            if (rules->drop_missing_fare && fare_missing)
+                raise_status(&status[i], CVSEG_MEMBER_MISSING_FARE);
+            if (rules->drop_inconsistent && !fare_missing && fare_yr1[i] + fare_yr2[i] == 0.0 &&
+                avg_discount[i] != 0.0 && seg_km_sum[i] > 0.0)
+                raise_status(&status[i], CVSEG_MEMBER_INCONSISTENT);
+        }
+        /* A join date after the last flight is real data (flights credited
+         * retroactively): L and R stand on their own. */
         if (!cvseg_value_valid(seg_km_sum[i]) || !cvseg_value_valid(avg_discount[i]) ||
             flight_count[i] < 0 || last_flight[i] > reference_date ||
-            join_date[i] > last_flight[i] || !cvseg_date_valid(last_flight[i]) ||
-            !cvseg_date_valid(join_date[i]))
+            !cvseg_date_valid(last_flight[i]) || !cvseg_date_valid(join_date[i]))
             raise_status(&status[i], CVSEG_MEMBER_INVALID);
     }
 }

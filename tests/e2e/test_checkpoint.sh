@@ -2,7 +2,7 @@
 # test_checkpoint.sh: K-Means checkpoints, signals and --resume, end to end.
 # Data: gen --members 400000 --clusters 6 --seed 8 (a seed whose restarts run
 # 34, 32 and 23 Lloyd iterations with --tol 0, so a signal has time to land).
-# Reference: train --k 6 --n-init 3 --tol 0 --seed 9 at np 2. Every resumed
+# Reference: train --k 6 --n-init 3 --restart-sample 0 --tol 0 --seed 9 at np 2. Every resumed
 # run must give /results and /model datasets bit-identical to the reference
 # (h5diff per dataset) and equal inertia/iterations/converged attributes;
 # provenance and timing attributes and /report are ignored.
@@ -119,7 +119,7 @@ ckpt_attr() {
     "$PYTHON" -c "import h5py, sys; print(int(h5py.File(sys.argv[1], 'r')['checkpoint'].attrs[sys.argv[2]]))" "$1" "$2" 2>/dev/null || echo none
 }
 
-SETTINGS=(--k 6 --n-init 3 --tol 0 --seed 9)
+SETTINGS=(--k 6 --n-init 3 --restart-sample 0 --tol 0 --seed 9)
 
 # ------------------------------------------------------------ reference
 run 2 gen -q --out big.h5 --members 400000 --clusters 6 --seed 8
@@ -346,7 +346,7 @@ same_as_reference "(c) resumed after kill -9: bit-identical to the reference" C.
 if [ -f CK_saved.h5 ]; then
     rm -f D.h5 D_model.h5
     cp CK_saved.h5 CKD.h5
-    run 2 train --in big.h5 --out D.h5 --model D_model.h5 --k 6 --n-init 3 --tol 0 --seed 10 \
+    run 2 train --in big.h5 --out D.h5 --model D_model.h5 --k 6 --n-init 3 --restart-sample 0 --tol 0 --seed 10 \
         --checkpoint CKD.h5 --resume
     expect_rc "(d) --resume with a checkpoint of --seed 9 in a --seed 10 run: exit 1" 1
     if grep -F "cvseg: error:" err.txt | grep -qF "checkpoint" && [ ! -e D.h5 ] && [ ! -e D_model.h5 ]; then

@@ -98,7 +98,7 @@ same_as() { # same_as A_RESULTS A_MODEL B_RESULTS B_MODEL: every dataset equal (
     }
 }
 
-SETTINGS=(--k 6 --n-init 3 --tol 0 --seed 9)
+SETTINGS=(--k 6 --n-init 3 --restart-sample 0 --tol 0 --seed 9)
 run 2 gen -q --out big.h5 --members 400000 --clusters 6 --seed 8
 ran "gen --members 400000"
 run 2 train -q --in big.h5 --out ref.h5 --model ref_model.h5 "${SETTINGS[@]}"

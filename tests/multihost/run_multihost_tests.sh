@@ -205,7 +205,7 @@ fi
 echo "-- $((SECONDS - T0)) s"
 
 # ------------------------------------------------------------ 3. faults
-TRAIN=(train -v --in one_MEMBERS.h5 --k 6 --n-init 3 --tol 0 --seed 9)
+TRAIN=(train -v --in one_MEMBERS.h5 --k 6 --n-init 3 --restart-sample 0 --tol 0 --seed 9)
 alone "${TRAIN[@]}" --out REF.h5 --model REF_model.h5
 ran "uninterrupted reference train at np 1 on one host"
 

@@ -248,7 +248,7 @@ if ! "$CVSEG" train --help 2>&1 | grep -q -- '--checkpoint'; then
 else
   # A bigger input and more restarts of K-Means so that the job is still
   # running when it is signalled.
-  RQ_ARGS=${CVSEG_SLURM_REQUEUE_ARGS:---n-init 32 --tol 0 --max-iter 300}
+  RQ_ARGS=${CVSEG_SLURM_REQUEUE_ARGS:---n-init 32 --restart-sample 0 --tol 0 --max-iter 300}
   if [ ! -s "$DATA/members-big.h5" ]; then
     "$CVSEG" gen --out "$DATA/members-big.h5" --members 200000 --clusters 6 --seed 2 --reference-date 2024-12-31 >/dev/null 2>&1
   fi

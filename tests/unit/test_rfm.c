@@ -430,20 +430,22 @@ static void test_lrfmc_cleaning_rules(void)
     const double fare2[N] = {200, 40, NAN, 0, 0, 0, 30, 0, 5};
     /* rows: 0 ok; 1, 2 missing fare; 3 inconsistent; 4 zero fares but no
      * discount: ok; 5 zero fares but no distance: ok; 6 joined after the last
-     * flight: invalid; 7 last flight on the reference day: ok; 8 one zero fare
-     * of two: ok. */
-    const int both[N] = {0, 1, 1, 2, 0, 0, 3, 0, 0};
-    const int no_missing[N] = {0, 0, 0, 2, 0, 0, 3, 0, 0};
-    const int no_inconsistent[N] = {0, 1, 1, 0, 0, 0, 3, 0, 0};
-    const int none[N] = {0, 0, 0, 0, 0, 0, 3, 0, 0};
-    const int *expect[4] = {both, no_missing, no_inconsistent, none};
-    for (int mode = 0; mode < 4; ++mode) {
-        const cvseg_lrfmc_rules rules = {mode == 0 || mode == 2, mode == 0 || mode == 1};
+     * flight: ok (real data; L and R independent); 7 last flight on the
+     * reference day: ok; 8 one zero fare of two: ok. Mode 4: no fare columns
+     * (NULL): the fare rules are not applied. */
+    const int both[N] = {0, 1, 1, 2, 0, 0, 0, 0, 0};
+    const int no_missing[N] = {0, 0, 0, 2, 0, 0, 0, 0, 0};
+    const int no_inconsistent[N] = {0, 1, 1, 0, 0, 0, 0, 0, 0};
+    const int none[N] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    const int *expect[5] = {both, no_missing, no_inconsistent, none, none};
+    for (int mode = 0; mode < 5; ++mode) {
+        const cvseg_lrfmc_rules rules = {mode == 0 || mode == 2 || mode == 4,
+                                         mode == 0 || mode == 1 || mode == 4};
         double l[N], r[N], f[N], mm[N], c[N];
         uint8_t status[N];
         memset(status, 0, sizeof status);
-        cvseg_lrfmc_features(join, last, flights, km, disc, fare1, fare2, N, ref, &rules, l, r, f,
-                             mm, c, status);
+        cvseg_lrfmc_features(join, last, flights, km, disc, mode == 4 ? NULL : fare1,
+                             mode == 4 ? NULL : fare2, N, ref, &rules, l, r, f, mm, c, status);
         for (int i = 0; i < N; ++i) {
             if (status[i] != expect[mode][i])
                 fprintf(stderr, "  rules %d/%d row %d: status %d, expected %d\n",
