@@ -71,6 +71,7 @@ typedef struct {
 
     /* global statistics */
     int64_t status_counts[CVSEG_MEMBER_STATUS_COUNT];
+    int64_t non_positive_monetary; /* scored members with M <= 0 (RFM and custom sets) */
     int64_t n_ok;
     cvseg_moments rfm_moments[3];
     cvseg_moments amount_moments;
