@@ -50,7 +50,8 @@ static cvseg_status aggregate_has_order_ids(cvseg_app *app, cvseg_reader *reader
 {
     cvseg_status status = CVSEG_OK;
     *has = want != CVSEG_ORDER_IDS_NONE && cvseg_reader_exists(reader, "/transactions/order_id");
-    if (want == CVSEG_ORDER_IDS_REQUIRED && !*has)
+    /* (a missing group is reported by cvseg_reader_table) */
+    if (want == CVSEG_ORDER_IDS_REQUIRED && !*has && cvseg_reader_exists(reader, "/transactions"))
         status = CVSEG_FAIL(CVSEG_EDATA,
                             "file '%s': no dataset '/transactions/order_id': --frequency orders "
                             "needs order ids (import --map order_id=COLUMN)",
