@@ -32,7 +32,8 @@ typedef enum {
     CVSEG_MEMBER_INCONSISTENT = 2, /* LRFMC: fare 0, discount > 0, distance > 0 */
     CVSEG_MEMBER_INVALID = 3,      /* NaN/Inf/|x| > 1e150, negative F, dates out of order or
                                       outside 0001..9999 */
-    CVSEG_MEMBER_STATUS_COUNT = 4
+    CVSEG_MEMBER_NO_PURCHASE = 4,  /* RFM: F = 0 (e.g. only returns): kept, not scored */
+    CVSEG_MEMBER_STATUS_COUNT = 5
 } cvseg_member_status;
 
 /* The eight RFM value segments (HDF5 enum "segment"); NONE for dropped members. */
@@ -88,9 +89,9 @@ typedef struct {
 /* RFM features from a member table. R = reference_date - last_purchase (days),
  * F = frequency, M = monetary. status[i] = INVALID when M is not
  * cvseg_value_valid, F < 0, last_purchase > reference_date, or a date is not
- * cvseg_date_valid; else OK (status is only ever raised, so a
- * status set by an earlier rule stays). first_purchase may be NULL; when given,
- * first > last is INVALID too. */
+ * cvseg_date_valid; else NO_PURCHASE when F = 0; else OK (status is only ever
+ * raised, so a status set by an earlier rule stays). first_purchase may be
+ * NULL; when given, first > last is INVALID too. */
 void cvseg_rfm_features(const int32_t *last_purchase, const int32_t *first_purchase,
                         const int32_t *frequency, const double *monetary, int64_t n,
                         int32_t reference_date, double *recency, double *frequency_out,

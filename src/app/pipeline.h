@@ -75,6 +75,7 @@ typedef struct {
 
     /* global statistics */
     int64_t status_counts[CVSEG_MEMBER_STATUS_COUNT];
+    int64_t non_positive_monetary; /* scored members with M <= 0 (RFM and custom sets) */
     int64_t n_ok;
     int64_t
         joined_after_last_flight; /* LRFMC: members whose join date is after their last flight */

@@ -438,6 +438,14 @@ cvseg_status cvseg_job_load(cvseg_app *app, cvseg_job *job)
     status = cvseg_dist_sum_i64(app->comm, job->status_counts, CVSEG_MEMBER_STATUS_COUNT);
     if (status != CVSEG_OK)
         goto done;
+    /* Scored members with net spend <= 0 (returns): data quality, not an error. */
+    job->non_positive_monetary = 0;
+    for (int64_t i = 0; i < n && !airline; ++i)
+        job->non_positive_monetary +=
+            job->status[i] == CVSEG_MEMBER_OK && !(job->monetary[i] > 0.0);
+    status = cvseg_dist_sum_i64(app->comm, &job->non_positive_monetary, 1);
+    if (status != CVSEG_OK)
+        goto done;
     if (job->status_counts[CVSEG_MEMBER_INVALID] > 0 && !job->invalid_drop) {
         status = report_first_invalid(app, job, last, first, freq);
         status = cvseg_dist_agree(app->comm, status);

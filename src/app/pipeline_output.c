@@ -252,6 +252,9 @@ json_t *cvseg_job_summary(cvseg_app *app, cvseg_job *job)
                             ? "applied"
                             : "not applied: --keep-missing-fare --keep-inconsistent"));
     }
+    if (job->feature_set != CVSEG_FEATURES_LRFMC)
+        json_object_set_new(quality, "non_positive_monetary",
+                            json_integer(job->non_positive_monetary));
     json_object_set_new(doc, "data_quality", quality);
 
     static const char *const rfm_names[3] = {"recency", "frequency", "monetary"};

@@ -16,7 +16,15 @@ typedef struct {
     int64_t *member_id;
     int32_t *date;
     double *amount;
+    int64_t *order_id; /* NULL unless order ids were asked for and present */
 } cvseg_transaction_rows;
+
+/* Whether the exchange reads /transactions/order_id. */
+typedef enum {
+    CVSEG_ORDER_IDS_NONE = 0,       /* not read */
+    CVSEG_ORDER_IDS_IF_PRESENT = 1, /* read when the dataset exists */
+    CVSEG_ORDER_IDS_REQUIRED = 2    /* read; EDATA when missing */
+} cvseg_order_ids;
 
 /* Reads /transactions of input (block per rank), drops rows dated after
  * reference (and rows with amount <= 0 when drop_returns), range-partitions
@@ -28,6 +36,12 @@ typedef struct {
 cvseg_status cvseg_aggregate_exchange(cvseg_app *app, const char *input, int32_t reference,
                                       int drop_returns, cvseg_phases *phases, int64_t counts[5],
                                       cvseg_transaction_rows *rows);
+/* The same, also carrying each row's order id (int64; rows->order_id) per
+ * want_orders; rows->order_id stays NULL when not read. Collective. */
+cvseg_status cvseg_transactions_exchange(cvseg_app *app, const char *input, int32_t reference,
+                                         int drop_returns, cvseg_order_ids want_orders,
+                                         cvseg_phases *phases, int64_t counts[5],
+                                         cvseg_transaction_rows *rows);
 void cvseg_transaction_rows_free(cvseg_transaction_rows *rows);
 
 #endif

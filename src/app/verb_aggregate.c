@@ -35,13 +35,42 @@ static const cvseg_option aggregate_options[] = {
      "end of the window; later rows are left out and counted", 1, 0},
     {"returns", CVSEG_OPT_VALUE, "net|drop",
      "rows with amount <= 0: counted and summed as given (net, default) or dropped", 0, 0},
+    {"frequency", CVSEG_OPT_VALUE, "rows|orders|days",
+     "what F counts: rows; orders (rows sharing /transactions/order_id) with a net amount > 0; "
+     "or days with a net amount > 0 (default: orders when the log has order ids, else rows)",
+     0, 0},
     {"summary", CVSEG_OPT_VALUE, "SUMMARY.json", "write counts and timings as JSON", 0, 0},
 };
 enum { AGGREGATE_OPTIONS = sizeof aggregate_options / sizeof aggregate_options[0] };
 
+/* Whether the log has order ids (agreed; same file on every rank). EDATA when
+ * want is CVSEG_ORDER_IDS_REQUIRED and there are none. */
+static cvseg_status aggregate_has_order_ids(cvseg_app *app, cvseg_reader *reader, const char *input,
+                                            cvseg_order_ids want, int *has)
+{
+    cvseg_status status = CVSEG_OK;
+    *has = want != CVSEG_ORDER_IDS_NONE && cvseg_reader_exists(reader, "/transactions/order_id");
+    /* (a missing group is reported by cvseg_reader_table) */
+    if (want == CVSEG_ORDER_IDS_REQUIRED && !*has && cvseg_reader_exists(reader, "/transactions"))
+        status = CVSEG_FAIL(CVSEG_EDATA,
+                            "file '%s': no dataset '/transactions/order_id': --frequency orders "
+                            "needs order ids (import --map order_id=COLUMN)",
+                            input);
+    return cvseg_dist_agree(app->comm, status);
+}
+
 cvseg_status cvseg_aggregate_exchange(cvseg_app *app, const char *input, int32_t reference,
                                       int drop_returns, cvseg_phases *phases, int64_t counts[5],
                                       cvseg_transaction_rows *rows)
+{
+    return cvseg_transactions_exchange(app, input, reference, drop_returns, CVSEG_ORDER_IDS_NONE,
+                                       phases, counts, rows);
+}
+
+cvseg_status cvseg_transactions_exchange(cvseg_app *app, const char *input, int32_t reference,
+                                         int drop_returns, cvseg_order_ids want_orders,
+                                         cvseg_phases *phases, int64_t counts[5],
+                                         cvseg_transaction_rows *rows)
 {
     cvseg_reader *reader = NULL;
     cvseg_status status = CVSEG_OK;
@@ -49,16 +78,20 @@ cvseg_status cvseg_aggregate_exchange(cvseg_app *app, const char *input, int32_t
     int64_t *ids = NULL, *send_ids = NULL, *recv_ids = NULL;
     int32_t *dates = NULL, *send_dates = NULL, *recv_dates = NULL;
     double *amounts = NULL, *send_amounts = NULL, *recv_amounts = NULL;
+    int64_t *orders = NULL, *send_orders = NULL, *recv_orders = NULL; /* with order ids only */
+    int has_orders = 0;
     uint64_t *keys = NULL, *splitters = NULL;
     int64_t *send_counts = NULL, *fill = NULL;
     int *destination = NULL;
     cvseg_exchange_plan plan = {0};
     memset(counts, 0, 5 * sizeof counts[0]);
     memset(rows, 0, sizeof *rows);
-    static const char *const columns[3] = {"member_id", "date", "amount"};
+    static const char *const columns[4] = {"member_id", "date", "amount", "order_id"};
     status = cvseg_reader_open(app->comm, input, &reader);
     if (status == CVSEG_OK)
-        status = cvseg_reader_table(reader, "/transactions", columns, 3, &n_rows);
+        status = aggregate_has_order_ids(app, reader, input, want_orders, &has_orders);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_table(reader, "/transactions", columns, 3 + has_orders, &n_rows);
     if (status != CVSEG_OK)
         goto done;
     const cvseg_block block = cvseg_block_partition(n_rows, app->ranks, app->rank);
@@ -73,7 +106,9 @@ cvseg_status cvseg_aggregate_exchange(cvseg_app *app, const char *input, int32_t
     splitters = calloc((size_t)P, sizeof(uint64_t));
     send_counts = calloc((size_t)P, sizeof(int64_t));
     fill = calloc((size_t)P, sizeof(int64_t));
-    if (!ids || !dates || !amounts || !keys || !destination || !splitters || !send_counts || !fill)
+    orders = has_orders ? malloc(sizeof(int64_t) * rows_alloc) : NULL;
+    if (!ids || !dates || !amounts || !keys || !destination || !splitters || !send_counts ||
+        !fill || (has_orders && !orders))
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld transaction rows", (long long)n);
     status = cvseg_dist_agree(app->comm, status);
     if (status == CVSEG_OK)
@@ -85,6 +120,9 @@ cvseg_status cvseg_aggregate_exchange(cvseg_app *app, const char *input, int32_t
     if (status == CVSEG_OK)
         status = cvseg_reader_column(reader, "/transactions", "amount", CVSEG_T_F64, block.offset,
                                      n, amounts);
+    if (status == CVSEG_OK && has_orders)
+        status = cvseg_reader_column(reader, "/transactions", "order_id", CVSEG_T_I64, block.offset,
+                                     n, orders);
     if (status != CVSEG_OK)
         goto done;
     status = cvseg_phase_end(phases, app, "read");
@@ -114,6 +152,8 @@ cvseg_status cvseg_aggregate_exchange(cvseg_app *app, const char *input, int32_t
         ids[kept] = ids[i];
         dates[kept] = dates[i];
         amounts[kept] = amounts[i];
+        if (has_orders)
+            orders[kept] = orders[i];
         keys[kept] = cvseg_i64_key(ids[i]);
         ++kept;
     }
@@ -174,7 +214,8 @@ cvseg_status cvseg_aggregate_exchange(cvseg_app *app, const char *input, int32_t
     send_ids = malloc(sizeof(int64_t) * rows_alloc);
     send_dates = malloc(sizeof(int32_t) * rows_alloc);
     send_amounts = malloc(sizeof(double) * rows_alloc);
-    if (!send_ids || !send_dates || !send_amounts)
+    send_orders = has_orders ? malloc(sizeof(int64_t) * rows_alloc) : NULL;
+    if (!send_ids || !send_dates || !send_amounts || (has_orders && !send_orders))
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the row exchange");
     status = cvseg_dist_agree(app->comm, status);
     if (status != CVSEG_OK)
@@ -184,20 +225,26 @@ cvseg_status cvseg_aggregate_exchange(cvseg_app *app, const char *input, int32_t
         send_ids[at] = ids[i];
         send_dates[at] = dates[i];
         send_amounts[at] = amounts[i];
+        if (has_orders)
+            send_orders[at] = orders[i];
     }
     free(ids);
     free(dates);
     free(amounts);
     free(keys);
+    free(orders);
     ids = NULL;
     dates = NULL;
     amounts = NULL;
     keys = NULL;
+    orders = NULL;
     const int64_t received = plan.recv_total;
     recv_ids = malloc(sizeof(int64_t) * (size_t)(received > 0 ? received : 1));
     recv_dates = malloc(sizeof(int32_t) * (size_t)(received > 0 ? received : 1));
     recv_amounts = malloc(sizeof(double) * (size_t)(received > 0 ? received : 1));
-    if (!recv_ids || !recv_dates || !recv_amounts)
+    recv_orders =
+        has_orders ? malloc(sizeof(int64_t) * (size_t)(received > 0 ? received : 1)) : NULL;
+    if (!recv_ids || !recv_dates || !recv_amounts || (has_orders && !recv_orders))
         status =
             CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld received rows", (long long)received);
     status = cvseg_dist_agree(app->comm, status);
@@ -207,6 +254,8 @@ cvseg_status cvseg_aggregate_exchange(cvseg_app *app, const char *input, int32_t
         status = cvseg_exchange_run(app->comm, &plan, send_dates, recv_dates, sizeof(int32_t));
     if (status == CVSEG_OK)
         status = cvseg_exchange_run(app->comm, &plan, send_amounts, recv_amounts, sizeof(double));
+    if (status == CVSEG_OK && has_orders)
+        status = cvseg_exchange_run(app->comm, &plan, send_orders, recv_orders, sizeof(int64_t));
     if (status != CVSEG_OK)
         goto done;
     status = cvseg_phase_end(phases, app, "exchange");
@@ -216,9 +265,11 @@ cvseg_status cvseg_aggregate_exchange(cvseg_app *app, const char *input, int32_t
     rows->member_id = recv_ids;
     rows->date = recv_dates;
     rows->amount = recv_amounts;
+    rows->order_id = recv_orders;
     recv_ids = NULL;
     recv_dates = NULL;
     recv_amounts = NULL;
+    recv_orders = NULL;
 done:
     cvseg_reader_close(reader);
     free(ids);
@@ -236,6 +287,9 @@ done:
     free(recv_ids);
     free(recv_dates);
     free(recv_amounts);
+    free(orders);
+    free(send_orders);
+    free(recv_orders);
     return status;
 }
 
@@ -244,6 +298,7 @@ void cvseg_transaction_rows_free(cvseg_transaction_rows *rows)
     free(rows->member_id);
     free(rows->date);
     free(rows->amount);
+    free(rows->order_id);
     memset(rows, 0, sizeof *rows);
 }
 
@@ -255,7 +310,7 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     cvseg_phases phases = {0};
     cvseg_member_aggregate members = {0};
     cvseg_transaction_rows rows = {0};
-    const char *returns = "net";
+    const char *returns = "net", *frequency = NULL;
     int32_t reference = 0;
     int have_date = 0;
     /* counts: rows read, rows kept, returns (amount <= 0), returns dropped, after reference */
@@ -264,15 +319,21 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     if (status == CVSEG_OK && app->help_requested) {
         if (app->rank == 0)
             cvseg_options_help(stdout, "aggregate",
-                               "Aggregates a transaction log (member_id, date, amount; rows in any "
-                               "order) into a member table: first_purchase, last_purchase, "
-                               "frequency (rows), monetary (sum), distinct_days, repeat_monetary "
-                               "(spend after the first purchase day), in ascending member_id.",
+                               "Aggregates a transaction log (member_id, date, amount, optional "
+                               "order_id; rows in any order) into a member table: "
+                               "first_purchase, last_purchase (of purchases), frequency "
+                               "(purchases: rows, orders or days with a net amount > 0), "
+                               "monetary (net sum), distinct_days (purchase days), "
+                               "repeat_monetary (spend after the first purchase day), in "
+                               "ascending member_id. Members without a purchase get frequency 0 "
+                               "(status no_purchase in rfm/train/score).",
                                aggregate_options, AGGREGATE_OPTIONS);
         return CVSEG_OK;
     }
     if (status == CVSEG_OK)
         status = cvseg_opt_choice(&options, "returns", "net", "net|drop", &returns);
+    if (status == CVSEG_OK && cvseg_opt_has(&options, "frequency"))
+        status = cvseg_opt_choice(&options, "frequency", "rows", "rows|orders|days", &frequency);
     if (status == CVSEG_OK)
         status = cvseg_opt_date(&options, "reference-date", &reference, &have_date);
     if (status != CVSEG_OK)
@@ -288,10 +349,21 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
         return status;
     cvseg_phase_begin(&phases);
 
-    status = cvseg_aggregate_exchange(app, input, reference, drop_returns, &phases, counts, &rows);
+    const cvseg_order_ids want_orders = !frequency ? CVSEG_ORDER_IDS_IF_PRESENT
+                                        : strcmp(frequency, "orders") == 0
+                                            ? CVSEG_ORDER_IDS_REQUIRED
+                                            : CVSEG_ORDER_IDS_NONE;
+    status = cvseg_transactions_exchange(app, input, reference, drop_returns, want_orders, &phases,
+                                         counts, &rows);
     if (status != CVSEG_OK)
         goto done;
-    status = cvseg_aggregate_rows(rows.member_id, rows.date, rows.amount, rows.n, &members);
+    if (!frequency) /* the same on every rank: the file has order ids or not */
+        frequency = rows.order_id ? "orders" : "rows";
+    const cvseg_frequency_mode mode = strcmp(frequency, "orders") == 0 ? CVSEG_FREQUENCY_ORDERS
+                                      : strcmp(frequency, "days") == 0 ? CVSEG_FREQUENCY_DAYS
+                                                                       : CVSEG_FREQUENCY_ROWS;
+    status = cvseg_aggregate_purchases(rows.member_id, rows.date, rows.amount, rows.order_id,
+                                       rows.n, mode, &members);
     cvseg_transaction_rows_free(&rows);
     status = cvseg_dist_agree(app->comm, status);
     if (status != CVSEG_OK)
@@ -300,8 +372,13 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     if (status != CVSEG_OK)
         goto done;
 
+    /* orders, purchases, members without a purchase, with net M <= 0 */
+    int64_t totals[4] = {members.orders, members.purchases, members.no_purchase,
+                         members.non_positive_monetary};
     int64_t offset = 0, total_members = 0;
-    status = cvseg_dist_exscan_i64(app->comm, members.members, &offset, &total_members);
+    status = cvseg_dist_sum_i64(app->comm, totals, 4);
+    if (status == CVSEG_OK)
+        status = cvseg_dist_exscan_i64(app->comm, members.members, &offset, &total_members);
     if (status == CVSEG_OK)
         status = cvseg_writer_open(outputs, 1, &writer);
     if (status != CVSEG_OK)
@@ -326,6 +403,8 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     if (write_status == CVSEG_OK)
         write_status = cvseg_writer_attr_str(writer, "/members", "returns", returns);
     if (write_status == CVSEG_OK)
+        write_status = cvseg_writer_attr_str(writer, "/members", "frequency_mode", frequency);
+    if (write_status == CVSEG_OK)
         write_status = cvseg_writer_attr_i64(writer, "/members", "transactions_used", counts[1]);
     if (write_status == CVSEG_OK)
         write_status = cvseg_provenance_write(app, writer, "/members", input, 0);
@@ -337,9 +416,11 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
         goto done;
     cvseg_log(app, 1,
               "%lld rows read, %lld used, %lld returns (amount <= 0; %s), %lld after the reference "
-              "date left out; %lld members",
+              "date left out; %lld members (%lld without a purchase, %lld with net spend <= 0); "
+              "frequency counts %s: %lld purchases",
               (long long)counts[0], (long long)counts[1], (long long)counts[2],
-              drop_returns ? "dropped" : "netted", (long long)counts[4], (long long)total_members);
+              drop_returns ? "dropped" : "netted", (long long)counts[4], (long long)total_members,
+              (long long)totals[2], (long long)totals[3], frequency, (long long)totals[1]);
     if (cvseg_opt_has(&options, "summary")) {
         char day[11];
         cvseg_format_date(reference, day);
@@ -354,6 +435,14 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
         for (int p = 0; p < phases.count; ++p)
             json_object_set_new(phase_object, phases.name[p], json_real(phases.seconds[p]));
         json_object_set_new(doc, "phases", phase_object);
+        json_object_set_new(doc, "frequency_mode", json_string(frequency));
+        if (mode == CVSEG_FREQUENCY_ORDERS)
+            json_object_set_new(doc, "orders", json_integer(totals[0]));
+        json_object_set_new(doc, "purchases", json_integer(totals[1]));
+        json_object_set_new(doc, "no_purchase_members", json_integer(totals[2]));
+        json_object_set_new(doc, "data_quality",
+                            json_pack("{s:I, s:I}", "no_purchase", (json_int_t)totals[2],
+                                      "non_positive_monetary", (json_int_t)totals[3]));
         double peak = 0.0;
         status = cvseg_peak_rss_max(app, &peak);
         json_object_set_new(doc, "peak_rss_mb_per_rank", json_real(peak));

@@ -75,20 +75,13 @@ static const char import_summary[] =
     "  LOAD_TIME: becomes the attribute reference_date) and recency_days (days from the last\n"
     "  purchase to the reference date, e.g. LAST_TO_END: last_purchase = reference date -\n"
     "  recency_days). Without frequency, frequency = flight_count; without monetary,\n"
-    "  monetary = fare_yr1 + fare_yr2 (NaN when either is missing), and an airline table
-"
-    "  (join_date, flight_count, seg_km_sum, avg_discount) needs neither. Fields for --kind
-"
-    "  transactions: member_id, date, amount (required), quantity, order_id (optional).
-"
-    "  A number field may be the product of two columns: --map amount=Quantity*UnitPrice (the
-"
-    "  IEEE product of the two parsed doubles). order_id (invoice number, text or integer) is
-"
-    "  stored as int64: a canonical decimal integer as itself, other text as a 63-bit hash of
-"
-    "  its bytes (FNV-1a + SplitMix64 finalizer), so '536365' and 'C536365' differ.
-"
+    "  monetary = fare_yr1 + fare_yr2 (NaN when either is missing), and an airline table\n"
+    "  (join_date, flight_count, seg_km_sum, avg_discount) needs neither. Fields for --kind\n"
+    "  transactions: member_id, date, amount (required), quantity, order_id (optional).\n"
+    "  A number field may be the product of two columns: --map amount=Quantity*UnitPrice (the\n"
+    "  IEEE product of the two parsed doubles). order_id (invoice number, text or integer) is\n"
+    "  stored as int64: a canonical decimal integer as itself, other text as a 63-bit hash of\n"
+    "  its bytes (FNV-1a + SplitMix64 finalizer), so '536365' and 'C536365' differ.\n"
     "  Airline example: --map member_id=MEMBER_NO --map join_date=FFP_DATE\n"
     "  --map flight_count=FLIGHT_COUNT --map seg_km_sum=SEG_KM_SUM --map "
     "avg_discount=avg_discount\n"

@@ -18,7 +18,7 @@ void cvseg_member_aggregate_free(cvseg_member_aggregate *aggregate)
     memset(aggregate, 0, sizeof *aggregate);
 }
 
-static int compare_dates(const void *a, const void *b)
+static int aggregate_compare_dates(const void *a, const void *b)
 {
     const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
     return (x > y) - (x < y);
@@ -35,9 +35,11 @@ typedef struct {
 /* Stable sort of rows by key in two memory passes: a counting scatter into
  * 256..65,536 buckets by the high bits of (key - min key), then a radix sort
  * of each bucket, which fits in cache. records [n] receives the rows in key
- * order, file order within equal keys. */
+ * order, file order within equal keys; source_row [n] (NULL: not wanted) the
+ * input row of each record. */
 static cvseg_status sort_records(const int64_t *member_id, const int32_t *date,
-                                 const double *amount, int64_t n, tx_record *records)
+                                 const double *amount, int64_t n, tx_record *records,
+                                 int64_t *source_row)
 {
     cvseg_status status = CVSEG_OK;
     /* About 4,096 rows per bucket (a cache-resident sort), 256..65,536 buckets. */
@@ -47,7 +49,8 @@ static cvseg_status sort_records(const int64_t *member_id, const int32_t *date,
     const int BUCKETS = 1 << bucket_bits;
     int64_t *bucket_start = calloc((size_t)BUCKETS + 1, sizeof(int64_t));
     tx_record *scattered = malloc(sizeof(tx_record) * (size_t)(n > 0 ? n : 1));
-    if (!bucket_start || !scattered) {
+    int64_t *scattered_row = source_row ? malloc(sizeof(int64_t) * (size_t)(n > 0 ? n : 1)) : NULL;
+    if (!bucket_start || !scattered || (source_row && !scattered_row)) {
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
         goto done;
     }
@@ -73,7 +76,10 @@ static cvseg_status sort_records(const int64_t *member_id, const int32_t *date,
         memcpy(next, bucket_start, sizeof(int64_t) * (size_t)BUCKETS);
         for (int64_t i = 0; i < n; ++i) {
             const uint64_t key = cvseg_i64_key(member_id[i]);
-            tx_record *r = &scattered[next[(key - lowest) >> shift]++];
+            const int64_t at = next[(key - lowest) >> shift]++;
+            tx_record *r = &scattered[at];
+            if (scattered_row)
+                scattered_row[at] = i;
             r->key = key;
             r->amount = amount[i];
             r->date = date[i];
@@ -113,6 +119,9 @@ static cvseg_status sort_records(const int64_t *member_id, const int32_t *date,
             cvseg_radix_sort_u64(keys, key_scratch, index, index_scratch, count);
             for (int64_t t = 0; t < count; ++t)
                 records[begin + t] = scattered[begin + (int64_t)index[t]];
+            if (scattered_row)
+                for (int64_t t = 0; t < count; ++t)
+                    source_row[begin + t] = scattered_row[begin + (int64_t)index[t]];
         }
         free(keys);
         free(index);
@@ -124,116 +133,289 @@ static cvseg_status sort_records(const int64_t *member_id, const int32_t *date,
 done:
     free(bucket_start);
     free(scattered);
+    free(scattered_row);
+    return status;
+}
+
+/* Per-thread scratch of the per-member kernels, [capacity] each. */
+typedef struct {
+    int64_t capacity;
+    int32_t *days;
+    uint64_t *keys, *index, *key_scratch, *index_scratch;
+} aggregate_scratch;
+
+static void aggregate_scratch_free(aggregate_scratch *s)
+{
+    free(s->days);
+    free(s->keys);
+    free(s->index);
+    free(s->key_scratch);
+    free(s->index_scratch);
+    memset(s, 0, sizeof *s);
+}
+
+/* Makes room for count rows; 0 on success, -1 when out of memory. */
+static int aggregate_scratch_reserve(aggregate_scratch *s, int64_t count)
+{
+    if (count <= s->capacity)
+        return 0;
+    aggregate_scratch_free(s);
+    const size_t size = (size_t)count;
+    s->days = malloc(sizeof(int32_t) * size);
+    s->keys = malloc(sizeof(uint64_t) * size);
+    s->index = malloc(sizeof(uint64_t) * size);
+    s->key_scratch = malloc(sizeof(uint64_t) * size);
+    s->index_scratch = malloc(sizeof(uint64_t) * size);
+    if (!s->days || !s->keys || !s->index || !s->key_scratch || !s->index_scratch) {
+        aggregate_scratch_free(s);
+        return -1;
+    }
+    s->capacity = count;
+    return 0;
+}
+
+/* One member's aggregate. */
+typedef struct {
+    int32_t first, last, frequency, distinct_days;
+    double monetary, repeat_monetary;
+    int64_t orders;
+    int failed; /* out of memory */
+} aggregate_member;
+
+/* Sorts days [count] in place and returns the number of distinct values. */
+static int32_t aggregate_distinct_days(int32_t *days, int64_t count)
+{
+    if (count <= 32) { /* insertion sort: most members have few rows */
+        for (int64_t t = 1; t < count; ++t) {
+            const int32_t v = days[t];
+            int64_t u = t;
+            while (u > 0 && days[u - 1] > v) {
+                days[u] = days[u - 1];
+                --u;
+            }
+            days[u] = v;
+        }
+    } else {
+        qsort(days, (size_t)count, sizeof(int32_t), aggregate_compare_dates);
+    }
+    int32_t distinct = count > 0;
+    for (int64_t t = 1; t < count; ++t)
+        distinct += days[t] != days[t - 1];
+    return distinct;
+}
+
+/* Sum of the amounts of rows [count] dated after day, in row order. */
+static double aggregate_sum_after(const tx_record *rows, int64_t count, int32_t day)
+{
+    double sum = 0.0;
+    for (int64_t r = 0; r < count; ++r)
+        if (rows[r].date > day)
+            sum += rows[r].amount;
+    return sum;
+}
+
+/* ROWS mode: rows [count] of one member in file order, every row a purchase. */
+static void aggregate_by_rows(const tx_record *rows, int64_t count, aggregate_scratch *s,
+                              aggregate_member *m)
+{
+    int32_t first = rows[0].date, last = first;
+    double sum = 0.0;
+    for (int64_t r = 0; r < count; ++r) {
+        first = rows[r].date < first ? rows[r].date : first;
+        last = rows[r].date > last ? rows[r].date : last;
+        sum += rows[r].amount;
+    }
+    m->first = first;
+    m->last = last;
+    m->monetary = sum;
+    m->repeat_monetary = aggregate_sum_after(rows, count, first);
+    m->frequency = (int32_t)count;
+    m->distinct_days = 1;
+    if (count > 1 && first != last) {
+        if (aggregate_scratch_reserve(s, count) != 0) {
+            m->failed = 1;
+            return;
+        }
+        for (int64_t r = 0; r < count; ++r)
+            s->days[r] = rows[r].date;
+        m->distinct_days = aggregate_distinct_days(s->days, count);
+    }
+}
+
+/* Stable sort of s->keys [count] carrying s->index. */
+static void aggregate_sort_keys(aggregate_scratch *s, int64_t count)
+{
+    if (count > 32) {
+        cvseg_radix_sort_u64(s->keys, s->key_scratch, s->index, s->index_scratch, count);
+        return;
+    }
+    for (int64_t t = 1; t < count; ++t) {
+        const uint64_t key = s->keys[t], index = s->index[t];
+        int64_t u = t;
+        while (u > 0 && s->keys[u - 1] > key) {
+            s->keys[u] = s->keys[u - 1];
+            s->index[u] = s->index[u - 1];
+            --u;
+        }
+        s->keys[u] = key;
+        s->index[u] = index;
+    }
+}
+
+/* ORDERS / DAYS mode: rows [count] of one member in file order, grouped by
+ * order id (order_id[source_row[r]]) or by date; a group with a net amount
+ * > 0 is a purchase, dated by its earliest row. */
+static void aggregate_by_groups(const tx_record *rows, const int64_t *source_row,
+                                const int64_t *order_id, int64_t count, aggregate_scratch *s,
+                                aggregate_member *m)
+{
+    if (aggregate_scratch_reserve(s, count) != 0) {
+        m->failed = 1;
+        return;
+    }
+    int32_t lo = rows[0].date, hi = lo, first = INT32_MAX, last = INT32_MIN, purchases = 0;
+    double sum = 0.0;
+    for (int64_t r = 0; r < count; ++r) {
+        lo = rows[r].date < lo ? rows[r].date : lo;
+        hi = rows[r].date > hi ? rows[r].date : hi;
+        sum += rows[r].amount;
+        s->keys[r] =
+            order_id ? cvseg_i64_key(order_id[source_row[r]]) : cvseg_i64_key(rows[r].date);
+        s->index[r] = (uint64_t)r;
+    }
+    aggregate_sort_keys(s, count);
+    for (int64_t g = 0, end = 0; g < count; g = end) {
+        double net = 0.0; /* the group's rows in file order (stable sort) */
+        int32_t day = INT32_MAX;
+        for (end = g; end < count && s->keys[end] == s->keys[g]; ++end) {
+            const tx_record *row = &rows[s->index[end]];
+            net += row->amount;
+            day = row->date < day ? row->date : day;
+        }
+        m->orders += 1;
+        if (net > 0.0) {
+            first = day < first ? day : first;
+            last = day > last ? day : last;
+            s->days[purchases++] = day;
+        }
+    }
+    m->monetary = sum;
+    m->frequency = purchases;
+    m->first = purchases > 0 ? first : lo;
+    m->last = purchases > 0 ? last : hi;
+    m->distinct_days = aggregate_distinct_days(s->days, purchases);
+    m->repeat_monetary = purchases > 0 ? aggregate_sum_after(rows, count, first) : 0.0;
+}
+
+static cvseg_status aggregate_alloc(cvseg_member_aggregate *out, int64_t members)
+{
+    const size_t size = (size_t)(members > 0 ? members : 1);
+    out->members = members;
+    out->member_id = malloc(sizeof(int64_t) * size);
+    out->first_purchase = malloc(sizeof(int32_t) * size);
+    out->last_purchase = malloc(sizeof(int32_t) * size);
+    out->frequency = malloc(sizeof(int32_t) * size);
+    out->monetary = malloc(sizeof(double) * size);
+    out->distinct_days = malloc(sizeof(int32_t) * size);
+    out->repeat_monetary = malloc(sizeof(double) * size);
+    if (!out->member_id || !out->first_purchase || !out->last_purchase || !out->frequency ||
+        !out->monetary || !out->distinct_days || !out->repeat_monetary)
+        return CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld members", (long long)members);
+    return CVSEG_OK;
+}
+
+/* Aggregates every member: start [members + 1] delimits each member's
+ * records. Fills out's arrays and totals; ENOMEM when a scratch failed. */
+static cvseg_status aggregate_members(const tx_record *records, const int64_t *source_row,
+                                      const int64_t *start, const int64_t *order_id,
+                                      cvseg_frequency_mode mode, cvseg_member_aggregate *out)
+{
+    int64_t orders = 0, purchases = 0, no_purchase = 0, non_positive = 0;
+    int failed = 0;
+    const int64_t members = out->members;
+#pragma omp parallel reduction(+ : orders, purchases, no_purchase, non_positive) reduction(| : failed)
+    {
+        aggregate_scratch scratch = {0};
+#pragma omp for schedule(dynamic, 4096)
+        for (int64_t o = 0; o < members; ++o) {
+            const int64_t begin = start[o], count = start[o + 1] - begin;
+            aggregate_member m = {0};
+            if (mode == CVSEG_FREQUENCY_ROWS)
+                aggregate_by_rows(records + begin, count, &scratch, &m);
+            else
+                aggregate_by_groups(records + begin, source_row ? source_row + begin : NULL,
+                                    mode == CVSEG_FREQUENCY_ORDERS ? order_id : NULL, count,
+                                    &scratch, &m);
+            out->member_id[o] = (int64_t)(records[begin].key ^ 0x8000000000000000ULL);
+            out->first_purchase[o] = m.first;
+            out->last_purchase[o] = m.last;
+            out->frequency[o] = m.frequency;
+            out->monetary[o] = m.monetary;
+            out->distinct_days[o] = m.distinct_days;
+            out->repeat_monetary[o] = m.repeat_monetary;
+            orders += m.orders;
+            purchases += m.frequency;
+            no_purchase += m.frequency == 0;
+            non_positive += m.frequency > 0 && !(m.monetary > 0.0);
+            failed |= m.failed;
+        }
+        aggregate_scratch_free(&scratch);
+    }
+    out->orders = mode == CVSEG_FREQUENCY_ORDERS ? orders : 0;
+    out->purchases = purchases;
+    out->no_purchase = no_purchase;
+    out->non_positive_monetary = non_positive;
+    return failed ? CVSEG_FAIL(CVSEG_ENOMEM, "out of memory counting purchases") : CVSEG_OK;
+}
+
+cvseg_status cvseg_aggregate_purchases(const int64_t *member_id, const int32_t *date,
+                                       const double *amount, const int64_t *order_id, int64_t n,
+                                       cvseg_frequency_mode mode, cvseg_member_aggregate *out)
+{
+    cvseg_status status = CVSEG_OK;
+    const size_t size = (size_t)(n > 0 ? n : 1);
+    const int orders = mode == CVSEG_FREQUENCY_ORDERS;
+    tx_record *records = malloc(sizeof(tx_record) * size);
+    int64_t *source_row = orders ? malloc(sizeof(int64_t) * size) : NULL;
+    int64_t *start = NULL;
+    int64_t members = 0;
+    memset(out, 0, sizeof *out);
+    if (orders && !order_id) {
+        status = CVSEG_FAIL(CVSEG_EINTERNAL, "orders counted without order ids");
+        goto done;
+    }
+    if (!records || (orders && !source_row)) {
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
+        goto done;
+    }
+    /* Each member's rows end up contiguous, in file order; members ascend. */
+    status = sort_records(member_id, date, amount, n, records, source_row);
+    if (status != CVSEG_OK)
+        goto done;
+    for (int64_t i = 0; i < n; ++i)
+        members += i == 0 || records[i].key != records[i - 1].key;
+    start = malloc(sizeof(int64_t) * (size_t)(members + 1));
+    status = aggregate_alloc(out, members);
+    if (status == CVSEG_OK && !start)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
+    if (status != CVSEG_OK)
+        goto done;
+    for (int64_t i = 0, m = 0; i < n; ++i)
+        if (i == 0 || records[i].key != records[i - 1].key)
+            start[m++] = i;
+    start[members] = n;
+    status = aggregate_members(records, source_row, start, order_id, mode, out);
+done:
+    free(records);
+    free(source_row);
+    free(start);
+    if (status != CVSEG_OK)
+        cvseg_member_aggregate_free(out);
     return status;
 }
 
 cvseg_status cvseg_aggregate_rows(const int64_t *member_id, const int32_t *date,
                                   const double *amount, int64_t n, cvseg_member_aggregate *out)
 {
-    cvseg_status status = CVSEG_OK;
-    tx_record *records = malloc(sizeof(tx_record) * (size_t)(n > 0 ? n : 1));
-    int64_t *start = NULL;
-    int64_t members = 0;
-    memset(out, 0, sizeof *out);
-    if (!records) {
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
-        goto done;
-    }
-    /* Each member's rows end up contiguous, in file order; members ascend. */
-    status = sort_records(member_id, date, amount, n, records);
-    if (status != CVSEG_OK)
-        goto done;
-    for (int64_t i = 0; i < n; ++i)
-        members += i == 0 || records[i].key != records[i - 1].key;
-    start = malloc(sizeof(int64_t) * (size_t)(members + 1));
-    const size_t member_alloc = (size_t)(members > 0 ? members : 1);
-    out->member_id = malloc(sizeof(int64_t) * member_alloc);
-    out->first_purchase = malloc(sizeof(int32_t) * member_alloc);
-    out->last_purchase = malloc(sizeof(int32_t) * member_alloc);
-    out->frequency = malloc(sizeof(int32_t) * member_alloc);
-    out->monetary = malloc(sizeof(double) * member_alloc);
-    out->distinct_days = malloc(sizeof(int32_t) * member_alloc);
-    out->repeat_monetary = malloc(sizeof(double) * member_alloc);
-    if (!start || !out->member_id || !out->first_purchase || !out->last_purchase ||
-        !out->frequency || !out->monetary || !out->distinct_days || !out->repeat_monetary) {
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
-        goto done;
-    }
-    for (int64_t i = 0, m = 0; i < n; ++i)
-        if (i == 0 || records[i].key != records[i - 1].key)
-            start[m++] = i;
-    start[members] = n;
-    out->members = members;
-#pragma omp parallel
-    {
-        int32_t *days = NULL;
-        int64_t days_capacity = 0;
-#pragma omp for schedule(dynamic, 4096)
-        for (int64_t o = 0; o < members; ++o) {
-            const int64_t begin = start[o], end = start[o + 1];
-            int32_t first = records[begin].date, last = first;
-            double sum = 0.0;
-            for (int64_t r = begin; r < end; ++r) {
-                const int32_t day = records[r].date;
-                first = day < first ? day : first;
-                last = day > last ? day : last;
-                sum += records[r].amount;
-            }
-            double repeat = 0.0;
-            for (int64_t r = begin; r < end; ++r)
-                if (records[r].date > first)
-                    repeat += records[r].amount;
-            const int64_t count = end - begin;
-            int32_t distinct = 1;
-            if (count > 1 && first != last) {
-                if (count > days_capacity) {
-                    int32_t *grown = realloc(days, sizeof(int32_t) * (size_t)count);
-                    if (grown) {
-                        days = grown;
-                        days_capacity = count;
-                    }
-                }
-                if (days_capacity >= count) {
-                    for (int64_t r = begin; r < end; ++r)
-                        days[r - begin] = records[r].date;
-                    if (count <= 32) { /* insertion sort: most members have few rows */
-                        for (int64_t t = 1; t < count; ++t) {
-                            const int32_t v = days[t];
-                            int64_t u = t;
-                            while (u > 0 && days[u - 1] > v) {
-                                days[u] = days[u - 1];
-                                --u;
-                            }
-                            days[u] = v;
-                        }
-                    } else {
-                        qsort(days, (size_t)count, sizeof(int32_t), compare_dates);
-                    }
-                    for (int64_t t = 1; t < count; ++t)
-                        distinct += days[t] != days[t - 1];
-                } else {
-                    distinct = -1; /* allocation failed: flagged below */
-                }
-            }
-            out->member_id[o] = (int64_t)(records[begin].key ^ 0x8000000000000000ULL);
-            out->first_purchase[o] = first;
-            out->last_purchase[o] = last;
-            out->frequency[o] = (int32_t)count;
-            out->monetary[o] = sum;
-            out->distinct_days[o] = distinct;
-            out->repeat_monetary[o] = repeat;
-        }
-        free(days);
-    }
-    for (int64_t o = 0; o < members; ++o)
-        if (out->distinct_days[o] < 0) {
-            status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory counting purchase days");
-            break;
-        }
-done:
-    free(records);
-    free(start);
-    if (status != CVSEG_OK)
-        cvseg_member_aggregate_free(out);
-    return status;
+    return cvseg_aggregate_purchases(member_id, date, amount, NULL, n, CVSEG_FREQUENCY_ROWS, out);
 }

@@ -7,7 +7,7 @@
 #include "cvseg/date.h"
 
 const char *const cvseg_member_status_names[CVSEG_MEMBER_STATUS_COUNT] = {
-    "ok", "dropped_missing_fare", "dropped_inconsistent", "invalid"};
+    "ok", "dropped_missing_fare", "dropped_inconsistent", "invalid", "no_purchase"};
 const char *const cvseg_segment_names[CVSEG_SEG_COUNT] = {
     "important_value",  "important_develop", "important_keep",
     "important_retain", "general_value",     "general_develop",
@@ -37,6 +37,8 @@ void cvseg_rfm_features(const int32_t *last_purchase, const int32_t *first_purch
             (first_purchase &&
              (first_purchase[i] > last_purchase[i] || !cvseg_date_valid(first_purchase[i]))))
             raise_status(&status[i], CVSEG_MEMBER_INVALID);
+        else if (frequency[i] == 0)
+            raise_status(&status[i], CVSEG_MEMBER_NO_PURCHASE);
     }
 }
 

@@ -352,13 +352,14 @@ static void test_rfm_features_and_invalid(void)
     const int32_t first[N] = {9000, 10000, 8000, 9000, 9600, 9000, 9000, 9000, 9999};
     const int32_t freq[N] = {3, 1, 0, 2, 2, -1, 2, 2, 4};
     const double money[N] = {120.5, 9.99, 0.0, 10.0, 10.0, 10.0, NAN, INFINITY, -5.0};
-    const int expect[N] = {CVSEG_MEMBER_OK,      CVSEG_MEMBER_OK,
-                           CVSEG_MEMBER_OK,      CVSEG_MEMBER_INVALID, /* last after reference */
-                           CVSEG_MEMBER_INVALID,                       /* first after last */
-                           CVSEG_MEMBER_INVALID,                       /* negative F */
-                           CVSEG_MEMBER_INVALID,                       /* NaN M */
-                           CVSEG_MEMBER_INVALID,                       /* Inf M */
-                           CVSEG_MEMBER_OK}; /* negative M (returns) is data */
+    const int expect[N] = {CVSEG_MEMBER_OK,          CVSEG_MEMBER_OK,
+                           CVSEG_MEMBER_NO_PURCHASE, /* F = 0: kept, not scored */
+                           CVSEG_MEMBER_INVALID,     /* last after reference */
+                           CVSEG_MEMBER_INVALID,     /* first after last */
+                           CVSEG_MEMBER_INVALID,     /* negative F */
+                           CVSEG_MEMBER_INVALID,     /* NaN M */
+                           CVSEG_MEMBER_INVALID,     /* Inf M */
+                           CVSEG_MEMBER_OK};         /* negative M (returns) is data */
     double rec[N], f[N], m[N];
     uint8_t status[N];
     memset(status, 0, sizeof status);
