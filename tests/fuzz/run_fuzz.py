@@ -33,7 +33,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # crash is attributed to the first frame after them.
 SANITIZER_FRAME = re.compile(r"__interceptor_|__asan|__sanitizer|__ubsan|libclang_rt|compiler-rt|fuzzer::|"
                              r" in (malloc|calloc|realloc|free|memcpy|memmove|memset|strlen|raise|abort|"
-                             r"__pthread_kill_implementation|pthread_kill)\b|libc\.so\.6\+")
+                             r"__pthread_kill_implementation|pthread_kill)\b|libc\.so\.6\+|"
+                             # glibc's string functions (e.g. __memcpy_avx512_unaligned_erms in
+                             # sysdeps/): the caller decides whose fault it is
+                             r" in __(mem|str)[a-z0-9_]*\b|sysdeps/")
 
 
 def run_env():
