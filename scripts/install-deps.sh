@@ -6,7 +6,7 @@
 set -euo pipefail
 
 required=(gcc make cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
-          libcunit1-dev libjansson-dev libgsl-dev clang-format python3 python3-numpy python3-pandas
+          libcunit1-dev libjansson-dev libgsl-dev zlib1g-dev clang-format python3 python3-numpy python3-pandas
           python3-h5py python3-sklearn python3-scipy python3-matplotlib procps
           dpkg-dev man-db  # the Debian package and its man page (ctest -L install)
           clang libclang-rt-14-dev libomp-14-dev llvm-14)  # libFuzzer harnesses (ctest -L fuzz)

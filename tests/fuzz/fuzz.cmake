@@ -13,7 +13,7 @@ target_compile_options(cvseg_fuzz_lib PUBLIC ${CVSEG_FUZZ_FLAGS} PRIVATE -fsanit
                        ${CVSEG_FP_FLAGS} ${CVSEG_ARCH_FLAGS})
 target_link_options(cvseg_fuzz_lib PUBLIC -fsanitize=fuzzer,address,undefined)
 target_link_libraries(cvseg_fuzz_lib PUBLIC MPI::MPI_C ${HDF5_C_LIBRARIES} PkgConfig::JANSSON
-                      OpenMP::OpenMP_C ${MATH_LIBRARY})
+                      OpenMP::OpenMP_C ZLIB::ZLIB ${MATH_LIBRARY})
 foreach(harness fuzz_csv fuzz_model fuzz_checkpoint)
   add_executable(${harness} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/${harness}.c)
   target_link_libraries(${harness} PRIVATE cvseg_fuzz_lib)
