@@ -4,9 +4,13 @@
  *
  * Numbers: a double is written with the fewest of 15, 16 or 17 significant
  * digits ("%.Ng") that strtod reads back to the same bits (shortest for every
- * normal double; subnormals may keep more digits than strictly needed); a
+ * normal double; subnormals may keep more digits than strictly needed), in
+ * exponent notation when the fixed one would spell more than 17 digits
+ * (0.00012345678901234567 -> 1.2345678901234567e-04: pandas' default parser
+ * reads only the first 17 digits, leading zeros included); a
  * float the fewest of 6..9 digits that strtof reads back. NaN is an empty
- * field (pandas reads NaN), infinities are "inf" and "-inf", -0 is "-0".
+ * field (pandas reads NaN), infinities are "inf" and "-inf", -0 is "-0.0"; a
+ * double or float with an integer value gets ".0" ("12.0", like Python's repr).
  * Integers are exact decimal. Dates (int days since 1970-01-01) are
  * "YYYY-MM-DD". Text fields are quoted when they contain a comma, a double
  * quote, CR or LF, with inner quotes doubled (RFC 4180). Rows end with "\n".

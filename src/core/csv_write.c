@@ -64,12 +64,22 @@ size_t cvseg_csv_format_double(double x, char out[CVSEG_CSV_NUMBER_MAX])
     }
     if (isinf(x))
         return (size_t)snprintf(out, CVSEG_CSV_NUMBER_MAX, "%s", x < 0 ? "-inf" : "inf");
-    int length = 0;
-    for (int digits = 15; digits <= 17; ++digits) {
+    int length = 0, digits = 15;
+    for (; digits <= 17; ++digits) {
         length = snprintf(out, CVSEG_CSV_NUMBER_MAX, "%.*g", digits, x);
         if (strtod(out, NULL) == x)
             break;
     }
+    /* More than 17 digits in fixed notation (leading zeros of a small number
+     * included): exponent notation instead, because pandas' default parser
+     * reads only the first 17 digits. */
+    int spelled = 0, leading = 0;
+    for (const char *p = out; *p && *p != 'e'; ++p) {
+        leading += *p == '0' && spelled == leading;
+        spelled += *p >= '0' && *p <= '9';
+    }
+    if (spelled > 17 && !strchr(out, 'e'))
+        length = snprintf(out, CVSEG_CSV_NUMBER_MAX, "%.*e", spelled - leading - 1, x);
     return csv_mark_float(out, (size_t)length);
 }
 

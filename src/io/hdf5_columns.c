@@ -97,15 +97,41 @@ static int columns_enum_names(hid_t type, cvseg_column_info *info)
     return ok;
 }
 
-/* 1 when the dataset has the string attribute units = "days since 1970-01-01". */
-static int columns_is_date(cvseg_reader *reader, const char *path)
+/* 1 when the dataset has the string attribute units = "days since
+ * 1970-01-01" (fixed-length, as cvseg writes it, or variable-length, as
+ * h5py writes a Python str). */
+static int columns_is_date(hid_t file, const char *path)
 {
-    char units[128] = "";
-    int present = 0;
-    const cvseg_status status =
-        cvseg_reader_attr_str(reader, path, "units", units, sizeof units, &present);
-    cvseg_error_clear();
-    return status == CVSEG_OK && present && strcmp(units, "days since 1970-01-01") == 0;
+    static const char date_units[] = "days since 1970-01-01";
+    int is_date = 0;
+    if (H5Aexists_by_name(file, path, "units", H5P_DEFAULT) <= 0)
+        return 0;
+    const hid_t attribute = H5Aopen_by_name(file, path, "units", H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t type = attribute >= 0 ? H5Aget_type(attribute) : H5I_INVALID_HID;
+    const hid_t memory = type >= 0 ? H5Tcopy(H5T_C_S1) : H5I_INVALID_HID;
+    if (memory >= 0 && H5Tget_class(type) == H5T_STRING)
+        H5Tset_cset(memory, H5Tget_cset(type)); /* h5py writes UTF-8 */
+    if (memory >= 0 && H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) > 0) {
+        char *value = NULL;
+        H5Tset_size(memory, H5T_VARIABLE);
+        if (H5Aread(attribute, memory, &value) >= 0 && value) {
+            is_date = strcmp(value, date_units) == 0;
+            H5free_memory(value);
+        }
+    } else if (memory >= 0 && H5Tget_class(type) == H5T_STRING) {
+        char value[64] = "";
+        const size_t size = H5Tget_size(type);
+        H5Tset_size(memory, sizeof value);
+        if (size < sizeof value && H5Aread(attribute, memory, value) >= 0)
+            is_date = strcmp(value, date_units) == 0;
+    }
+    if (memory >= 0)
+        H5Tclose(memory);
+    if (type >= 0)
+        H5Tclose(type);
+    if (attribute >= 0)
+        H5Aclose(attribute);
+    return is_date;
 }
 
 cvseg_status cvseg_reader_describe(cvseg_reader *reader, const char *group, const char *name,
@@ -136,7 +162,7 @@ cvseg_status cvseg_reader_describe(cvseg_reader *reader, const char *group, cons
     if (info->class == CVSEG_COLUMN_ENUM && !columns_enum_names(type, info))
         status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '%s': cannot read its enum names",
                             cvseg_reader_path(reader), path);
-    info->is_date = info->class == CVSEG_COLUMN_INTEGER && columns_is_date(reader, path);
+    info->is_date = info->class == CVSEG_COLUMN_INTEGER && columns_is_date(file, path);
 done:
     if (space >= 0)
         H5Sclose(space);

@@ -109,7 +109,9 @@ static void test_double_spelling(void)
                  {2.5e-7, "2.5e-07"},
                  {INFINITY, "inf"},
                  {-INFINITY, "-inf"},
-                 {0.30000000000000004, "0.30000000000000004"}};
+                 {0.30000000000000004, "3.0000000000000004e-01"},
+                 {1.2345678901234567e-04, "1.2345678901234567e-04"},
+                 {0.000125, "0.000125"}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; ++k) {
         cvseg_csv_format_double(cases[k].x, text);
         if (strcmp(text, cases[k].text) != 0)
