@@ -5,7 +5,7 @@
 # gzip members); pandas.read_csv with no options equals h5py's /results
 # (tests/e2e/oracle_export/compare_csv.py: enums as names, dates as ISO,
 # integers exact, floats bit-identical with a correctly rounded parser); a
-# member table (dates); a hand-made file with NaN, +-inf, -0, subnormals,
+# member table (dates); a clv file and a transaction log; a hand-made file with NaN, +-inf, -0, subnormals,
 # extremes and enum names that need quoting; --columns subset and order;
 # unknown column (exit 1); --out naming the input (exit 1); a date out of
 # range (exit 2); no output left by a failing run.
@@ -74,6 +74,18 @@ oracle "pandas.read_csv(results.csv.gz) == h5py /results" pieces.csv.gz results.
 run 2 export --results members.h5 --out members.csv
 ran "export a member table"
 oracle "member table: dates as ISO" members.csv members.h5 /members
+
+run 1 gen --out transactions.h5 --members 2000 --transactions-per-member 5 --seed 2 \
+    --reference-date 2024-12-31
+ran "gen transactions"
+run 1 clv --in transactions.h5 --calibration-end 2024-06-30 --out clv.h5
+ran "clv"
+run 2 export --results clv.h5 --out clv.csv
+ran "export a clv file (group /clv found by itself)"
+oracle "clv file: enums as names, floats exact" clv.csv clv.h5 /clv
+run 2 export --results transactions.h5 --out transactions.csv.gz
+ran "export a transaction log"
+oracle "transaction log: dates as ISO" transactions.csv.gz transactions.h5 /transactions
 
 # A hand-made file: special values, enum names that need quoting.
 "$PYTHON" - <<'PY'
