@@ -16,8 +16,11 @@ typedef struct {
 static herr_t columns_collect(hid_t group, const char *name, const H5L_info_t *info, void *data)
 {
     columns_listing *listing = data;
-    (void)group;
+    H5O_info_t object;
     (void)info;
+    if (H5Oget_info_by_name2(group, name, &object, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
+        object.type != H5O_TYPE_DATASET)
+        return 0; /* subgroups, named types, dangling links */
     if (listing->count == listing->capacity) {
         const int capacity = listing->capacity ? 2 * listing->capacity : 32;
         char **grown = realloc(listing->names, (size_t)capacity * sizeof *grown);

@@ -115,6 +115,7 @@ with h5py.File("special.h5", "w") as f:
     g["day"].attrs["units"] = "days since 1970-01-01"
     g["count"] = rng.integers(0, 255, n).astype(np.uint8)
     g["matrix"] = np.zeros((n, 2))  # 2-D: left out by default
+    g.create_group("subgroup")  # not a dataset: left out
     f.create_group("bad")["day"] = np.array([0, 2932897], dtype=np.int32)
     f["bad/day"].attrs["units"] = "days since 1970-01-01"
 PY
