@@ -6,7 +6,7 @@
 set -euo pipefail
 
 required=(gcc make cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
-          libcunit1-dev libjansson-dev libgsl-dev clang-format python3 python3-numpy python3-pandas
+          libcunit1-dev libjansson-dev libgsl-dev zlib1g-dev clang-format python3 python3-numpy python3-pandas
           python3-h5py python3-sklearn python3-scipy python3-matplotlib procps
           zlib1g-dev  # import: .gz input
           dpkg-dev man-db  # the Debian package and its man page (ctest -L install)

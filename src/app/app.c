@@ -22,6 +22,7 @@ static const verb_entry verbs[] = {
     {"score", cvseg_verb_score, "apply a trained model to a member snapshot"},
     {"report", cvseg_verb_report, "print the report of a results file"},
     {"clv", cvseg_verb_clv, "BG/NBD + Gamma-Gamma lifetime value from a transaction log"},
+    {"export", cvseg_verb_export, "write a results file as CSV (parallel, exact numbers, .gz)"},
 };
 enum { VERB_COUNT = sizeof verbs / sizeof verbs[0] };
 
@@ -111,7 +112,7 @@ int cvseg_main(int argc, char **argv, MPI_Comm world)
     if (!verb) {
         status = CVSEG_FAIL(CVSEG_EUSAGE,
                             "unknown verb '%s' (expected one of: gen, import, aggregate, rfm, "
-                            "train, score, report, clv; see cvseg --help)",
+                            "train, score, report, clv, export; see cvseg --help)",
                             argv[1]);
         goto done;
     }

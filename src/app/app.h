@@ -124,6 +124,7 @@ cvseg_status cvseg_verb_train(cvseg_app *app);
 cvseg_status cvseg_verb_score(cvseg_app *app);
 cvseg_status cvseg_verb_report(cvseg_app *app);
 cvseg_status cvseg_verb_clv(cvseg_app *app);
+cvseg_status cvseg_verb_export(cvseg_app *app);
 cvseg_status cvseg_verb_sweep(cvseg_app *app);
 
 /* Runs the whole program on comm (the library entry point; main() is a thin

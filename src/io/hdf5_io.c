@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cvseg/dist.h"
+#include "hdf5_internal.h"
 
 #define CHUNK_ROWS_MAX (1024 * 1024)
 
@@ -705,6 +706,11 @@ void cvseg_reader_close(cvseg_reader *reader)
 const char *cvseg_reader_path(const cvseg_reader *reader)
 {
     return reader->path;
+}
+
+hid_t cvseg__reader_file(const cvseg_reader *reader)
+{
+    return reader->file;
 }
 
 int cvseg_reader_exists(cvseg_reader *reader, const char *object)
