@@ -1141,10 +1141,15 @@ cvseg_status cvseg_reader_small(cvseg_reader *reader, const char *path, cvseg_ty
     } else {
         dims[0] = (int64_t)h_dims[0];
         dims[1] = rank == 2 ? (int64_t)h_dims[1] : 1;
-        if (dims[0] * dims[1] > capacity)
-            status = CVSEG_FAIL(CVSEG_EDATA,
-                                "file '%s', dataset '%s': larger than expected (%lld values)",
-                                reader->path, path, (long long)(dims[0] * dims[1]));
+        /* compared by division: a damaged file's dimensions may overflow a product */
+        if (h_dims[0] > (hsize_t)INT64_MAX || (rank == 2 && h_dims[1] > (hsize_t)INT64_MAX) ||
+            (dims[1] > 0 && dims[0] > capacity / dims[1]))
+            status =
+                CVSEG_FAIL(CVSEG_EDATA,
+                           "file '%s', dataset '%s': larger than expected (%llu x %llu "
+                           "values, at most %lld)",
+                           reader->path, path, (unsigned long long)h_dims[0],
+                           (unsigned long long)(rank == 2 ? h_dims[1] : 1), (long long)capacity);
         else if (dims[0] * dims[1] > 0 &&
                  H5Dread(dataset, native_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
             status =

@@ -21,10 +21,20 @@ mh__on_node() {
     local host=$1 ns
     shift
     eval "ns=\${MH_NS_$host:-}"
+    # The host's own /tmp hides the real one: folders of the test that live
+    # under /tmp (a checkout or work folder there) are bound back into it from
+    # a hold mount of the real /tmp.
+    local keep="" p
+    for p in "$SOURCE_DIR" "$SOURCE_DIR/../shared" "$WORK_DIR" "$(dirname "$CVSEG")"; do
+        p=$(realpath -m "$p")
+        case $p in /tmp/*) keep+="$p " ;; esac
+    done
     # shellcheck disable=SC2016  # expanded by sh -c
     nsenter --net="/run/netns/$ns" unshare --uts --mount --fork --kill-child=SIGTERM \
-        sh -c 'hostname "$0" && mount --bind "$1" /tmp && shift && exec "$@"' \
-        "$host" "$MH_SLURM_DIR/tmp-$host" "$@"
+        sh -c 'hostname "$0" && mount --bind /tmp "$2" && mount --bind "$1" /tmp || exit 1
+               for p in $3; do mkdir -p "$p" && mount --bind "$2/${p#/tmp/}" "$p" || exit 1; done
+               shift 3 && exec "$@"' \
+        "$host" "$MH_SLURM_DIR/tmp-$host" "$MH_SLURM_DIR/hold-$host" "$keep" "$@"
 }
 
 mh_slurm() {
@@ -106,7 +116,9 @@ mh_slurm_up() {
     export PATH=$PATH:/usr/sbin:/sbin
     rm -rf "$MH_SLURM_DIR"
     mkdir -p "$MH_SLURM_DIR"/{ctld,log,munge} || return 1
-    for host in $MH_HOSTS; do mkdir -p "$MH_SLURM_DIR/spool-$host" "$MH_SLURM_DIR/tmp-$host"; done
+    for host in $MH_HOSTS; do
+        mkdir -p "$MH_SLURM_DIR/spool-$host" "$MH_SLURM_DIR/tmp-$host" "$MH_SLURM_DIR/hold-$host"
+    done
     chmod 1777 "$MH_SLURM_DIR"/tmp-*
     chown munge:munge "$MH_SLURM_DIR/munge"
     chmod 0755 "$MH_SLURM_DIR" "$MH_SLURM_DIR/munge"
