@@ -33,36 +33,9 @@ cd "$WORK_DIR"
 # shellcheck source=lib.sh
 source "$SOURCE_DIR/tests/e2e/lib.sh"
 
-cat >rankrc.sh <<'EOF'
-#!/usr/bin/env bash
-"$@"
-rc=$?
-echo "$rc" >"$RANK_DIR/rank.${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-0}}"
-exit $rc
-EOF
-chmod +x rankrc.sh
-export RANK_DIR=$WORK_DIR/ranks
+ranks_setup
 
-# run NP ARGS...: cvseg on NP ranks; rc (rank 0's code, or "timeout"),
-# rank_codes (every rank's code), err.txt.
-run() {
-    local np=$1 r mrc=0
-    shift
-    rm -f ranks/rank.*
-    OMP_NUM_THREADS=1 timeout 120 mpirun -np "$np" --oversubscribe --bind-to none \
-        -x OMP_NUM_THREADS -x RANK_DIR --mca orte_abort_on_non_zero_status 0 \
-        ./rankrc.sh "$CVSEG" "$@" >out.txt 2>err.txt || mrc=$?
-    rank_codes=""
-    for ((r = 0; r < np; r++)); do
-        rank_codes+="$(cat "ranks/rank.$r" 2>/dev/null || echo missing) "
-    done
-    rank_codes=${rank_codes% }
-    if [ "$mrc" = 124 ] || [ "$mrc" = 137 ]; then
-        rc=timeout
-    else
-        rc=$(cat ranks/rank.0 2>/dev/null || echo "mpirun:$mrc")
-    fi
-}
+run() { run_ranks "$@"; } # every rank's exit code (lib.sh)
 
 # Earlier outputs every case must leave byte-identical.
 run 1 gen --out members.h5 --members 300 --seed 3

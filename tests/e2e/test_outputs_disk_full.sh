@@ -32,34 +32,9 @@ trap 'umount "$WORK_DIR/full" 2>/dev/null || umount -l "$WORK_DIR/full" 2>/dev/n
 # shellcheck source=lib.sh
 source "$SOURCE_DIR/tests/e2e/lib.sh"
 
-cat >rankrc.sh <<'EOF'
-#!/usr/bin/env bash
-"$@"
-rc=$?
-echo "$rc" >"$RANK_DIR/rank.${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-0}}"
-exit $rc
-EOF
-chmod +x rankrc.sh
-export RANK_DIR=$WORK_DIR/ranks
+ranks_setup
 
-run() { # run NP ARGS...: rc (rank 0 or "timeout"), rank_codes, err.txt
-    local np=$1 r mrc=0
-    shift
-    rm -f ranks/rank.*
-    OMP_NUM_THREADS=1 timeout 120 mpirun -np "$np" --oversubscribe --bind-to none \
-        -x OMP_NUM_THREADS -x RANK_DIR --mca orte_abort_on_non_zero_status 0 \
-        ./rankrc.sh "$CVSEG" "$@" >out.txt 2>err.txt || mrc=$?
-    rank_codes=""
-    for ((r = 0; r < np; r++)); do
-        rank_codes+="$(cat "ranks/rank.$r" 2>/dev/null || echo missing) "
-    done
-    rank_codes=${rank_codes% }
-    if [ "$mrc" = 124 ] || [ "$mrc" = 137 ]; then
-        rc=timeout
-    else
-        rc=$(cat ranks/rank.0 2>/dev/null || echo "mpirun:$mrc")
-    fi
-}
+run() { run_ranks "$@"; } # every rank's exit code (lib.sh)
 
 run 1 gen --out members.h5 --members 1000000 --seed 11
 ran "fixture: gen 1,000,000 members"
