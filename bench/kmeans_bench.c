@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/kmeans.h"
 #include "cvseg/partition.h"
 #include "cvseg/rng.h"
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
         zmax = fmax(zmax, fabs(z[t]));
     MPI_Allreduce(MPI_IN_PLACE, &zmax, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
     const cvseg_kmeans_exponents e = cvseg_kmeans_exponents_for(zmax, d);
-    cvseg_kmeans_quantize(z, n, d, &e); /* as cvseg_dist_kmeans does */
+    cvseg_kmeans_quantize(z, n, d, &e); /* as cvseg_mpi_kmeans does */
     cvseg_kmeans_partial partial;
     cvseg_kmeans_partial_alloc(&partial, k, d);
     double *per_iteration = malloc(sizeof(double) * (size_t)repeats);
@@ -107,7 +107,7 @@ int main(int argc, char **argv)
         for (int it = 0; it < iterations; ++it) {
             cvseg_kmeans_partial_zero(&partial);
             cvseg_kmeans_assign(z, n, d, centres, k, &e, label, NULL, &partial);
-            cvseg_dist_kmeans_allreduce(MPI_COMM_WORLD, &partial);
+            cvseg_mpi_kmeans_allreduce(MPI_COMM_WORLD, &partial);
             cvseg_kmeans_update(&partial, &e, centres);
         }
         double seconds = MPI_Wtime() - t0;

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "app.h"
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 
 typedef struct {
     const char *name;
@@ -87,7 +87,7 @@ int cvseg_main(int argc, char **argv, MPI_Comm world)
         used += (size_t)snprintf(app.command_line + used, sizeof app.command_line - used, "%s%s",
                                  a ? " " : "", argv[a]);
 
-    status = cvseg_dist_init(app.comm); /* MPI datatypes and ops, once per run */
+    status = cvseg_mpi_init(app.comm); /* MPI datatypes and ops, once per run */
     if (status != CVSEG_OK)
         goto done;
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -121,7 +121,7 @@ int cvseg_main(int argc, char **argv, MPI_Comm world)
     app.argv = argv + 2;
     status = verb->run(&app);
 done:
-    status = cvseg_dist_agree(app.comm, status);
+    status = cvseg_mpi_agree(app.comm, status);
     if (status != CVSEG_OK && app.rank == 0) {
         if (app.verbosity >= 2)
             fprintf(stderr, "cvseg: error [%s at %s]: %s\n", cvseg_status_name(status),
@@ -129,7 +129,7 @@ done:
         else
             fprintf(stderr, "cvseg: error: %s\n", cvseg_error_message());
     }
-    cvseg_dist_finalize();
+    cvseg_mpi_finalize();
     MPI_Comm_free(&app.comm);
     return cvseg_status_exit_code(status);
 }

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/io.h"
 #include "pipeline.h"
 
@@ -59,7 +59,7 @@ cvseg_status cvseg_checkpoint_write(cvseg_app *app, cvseg_outputs *outputs, uint
     int64_t offset = 0, total = 0;
     char hex[32];
     snprintf(hex, sizeof hex, "%016" PRIx64, fingerprint);
-    cvseg_status status = cvseg_dist_exscan_i64(app->comm, n_local, &offset, &total);
+    cvseg_status status = cvseg_mpi_exscan_i64(app->comm, n_local, &offset, &total);
     if (status == CVSEG_OK)
         status = cvseg_writer_open(outputs, CVSEG_JOB_CHECKPOINT, &writer);
     if (status != CVSEG_OK)
@@ -162,11 +162,11 @@ cvseg_status cvseg_checkpoint_read(cvseg_app *app, const char *path, uint64_t fi
             fclose(probe);
     }
     cvseg_status status =
-        cvseg_dist_agree(app->comm, cvseg_dist_check(MPI_Bcast(&exists, 1, MPI_INT, 0, app->comm),
-                                                     "checkpoint probe"));
+        cvseg_mpi_agree(app->comm, cvseg_mpi_check(MPI_Bcast(&exists, 1, MPI_INT, 0, app->comm),
+                                                   "checkpoint probe"));
     if (status != CVSEG_OK || !exists)
         return status;
-    status = cvseg_dist_exscan_i64(app->comm, n_local, &offset, &total);
+    status = cvseg_mpi_exscan_i64(app->comm, n_local, &offset, &total);
     if (status == CVSEG_OK)
         status = cvseg_reader_open(app->comm, path, &reader);
     if (status != CVSEG_OK)
@@ -203,7 +203,7 @@ cvseg_status cvseg_checkpoint_read(cvseg_app *app, const char *path, uint64_t fi
 #undef GET
     if (status == CVSEG_OK)
         status = checkpoint_check_state(path, state);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
         status = cvseg_reader_small(reader, "/checkpoint/centres", CVSEG_T_F64, k * d, dims,
                                     state->centres);
@@ -220,13 +220,13 @@ cvseg_status cvseg_checkpoint_read(cvseg_app *app, const char *path, uint64_t fi
     if (status == CVSEG_OK && state->iteration > 0 && rows != total)
         status = CVSEG_FAIL(CVSEG_EUSAGE, "checkpoint '%s' holds %lld labels for %lld members",
                             path, (long long)rows, (long long)total);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK && state->iteration > 0)
         status = cvseg_reader_column(reader, "/checkpoint", "label", CVSEG_T_I32, offset, n_local,
                                      state->label);
     if (status == CVSEG_OK && state->iteration > 0)
         status = checkpoint_check_labels(path, state->label, n_local, offset, k);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     cvseg_reader_close(reader);
     if (status == CVSEG_OK)
         *found = 1;

@@ -9,7 +9,7 @@
 
 #include "app.h"
 #include "cvseg/date.h"
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 
 static int find_option(const cvseg_option *table, int count, const char *name, size_t length)
 {
@@ -244,10 +244,10 @@ void cvseg_phase_begin(cvseg_phases *phases)
 cvseg_status cvseg_phase_end(cvseg_phases *phases, const cvseg_app *app, const char *name)
 {
     double seconds = cvseg_now() - phases->started;
-    const cvseg_status status = cvseg_dist_agree(
+    const cvseg_status status = cvseg_mpi_agree(
         app->comm,
-        cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, &seconds, 1, MPI_DOUBLE, MPI_MAX, app->comm),
-                         "phase timing"));
+        cvseg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, &seconds, 1, MPI_DOUBLE, MPI_MAX, app->comm),
+                        "phase timing"));
     if (phases->count < CVSEG_MAX_PHASES) {
         phases->name[phases->count] = name;
         phases->seconds[phases->count] = seconds;
@@ -264,10 +264,9 @@ cvseg_status cvseg_peak_rss_max(const cvseg_app *app, double *megabytes)
     *megabytes = 0.0;
     if (getrusage(RUSAGE_SELF, &usage) == 0)
         *megabytes = (double)usage.ru_maxrss / 1024.0; /* ru_maxrss is in KiB on Linux */
-    return cvseg_dist_agree(
-        app->comm,
-        cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, megabytes, 1, MPI_DOUBLE, MPI_MAX, app->comm),
-                         "peak memory"));
+    return cvseg_mpi_agree(app->comm, cvseg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, megabytes, 1,
+                                                                    MPI_DOUBLE, MPI_MAX, app->comm),
+                                                      "peak memory"));
 }
 
 double cvseg_peak_rss_mb(const cvseg_app *app)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/fixed.h"
 #include "cvseg/io.h"
 #include "cvseg/partition.h"
@@ -34,7 +34,7 @@ static cvseg_status clv_attach_read_block(MPI_Comm comm, cvseg_reader *reader, c
     cvseg_status status = CVSEG_OK;
     if (!ids || !values || !stage)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the CLV file");
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK)
         status = cvseg_reader_column(reader, "/clv", "member_id", CVSEG_T_I64, offset, count, ids);
     for (int64_t i = 0; i < count && status == CVSEG_OK; ++i)
@@ -58,7 +58,7 @@ static cvseg_status clv_attach_read_block(MPI_Comm comm, cvseg_reader *reader, c
     free(ids);
     free(values);
     free(stage);
-    return cvseg_dist_agree(comm, status);
+    return cvseg_mpi_agree(comm, status);
 }
 
 /* This rank's block of the CLV file's rows: records (allocated) [count][WORDS]. */
@@ -81,7 +81,7 @@ static cvseg_status clv_attach_read(cvseg_app *app, const char *path, int64_t **
                           (size_t)(block.count > 0 ? block.count : 1));
         if (!*records)
             status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the CLV file");
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
         if (status == CVSEG_OK)
             status =
                 clv_attach_read_block(app->comm, reader, path, block.offset, block.count, *records);
@@ -147,7 +147,7 @@ static cvseg_status clv_attach_exchange(cvseg_app *app, const cvseg_job *job, co
     cvseg_status status = CVSEG_OK;
     if (!tonight || !*returned)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     for (int64_t i = 0; i < job->n_local && status == CVSEG_OK; ++i) {
         tonight[2 * i] = job->member_id[i];
         tonight[2 * i + 1] = i;
@@ -164,7 +164,7 @@ static cvseg_status clv_attach_exchange(cvseg_app *app, const cvseg_job *job, co
         status = replies ? clv_attach_answer(path, clv_received, clv_n, tonight_received, tonight_n,
                                              replies, counts)
                          : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
     }
     if (status == CVSEG_OK) {
         cvseg_exchange_plan_reverse(&tonight_plan);
@@ -191,9 +191,9 @@ static cvseg_status clv_attach_totals(cvseg_app *app, cvseg_job *job)
         if (isfinite(clv[i]))
             bound = fmax(bound, fabs(clv[i]));
     }
-    cvseg_status status = cvseg_dist_sum_i64(app->comm, job->clv_life_counts, CVSEG_LIFE_COUNT);
+    cvseg_status status = cvseg_mpi_sum_i64(app->comm, job->clv_life_counts, CVSEG_LIFE_COUNT);
     if (status == CVSEG_OK)
-        status = cvseg_dist_max_f64(app->comm, &bound, 1);
+        status = cvseg_mpi_max_f64(app->comm, &bound, 1);
     if (status != CVSEG_OK)
         return status;
     const int exponent = cvseg_fixed_exponent(bound);
@@ -202,7 +202,7 @@ static cvseg_status clv_attach_totals(cvseg_app *app, cvseg_job *job)
     for (int64_t i = 0; i < job->n_local; ++i)
         if (isfinite(clv[i]))
             sum += cvseg_fixed_term(clv[i], scale);
-    status = cvseg_dist_sum_i128(app->comm, &sum, 1);
+    status = cvseg_mpi_sum_i128(app->comm, &sum, 1);
     job->clv_sum = cvseg_fixed_to_double(sum, exponent);
     return status;
 }
@@ -217,7 +217,7 @@ cvseg_status cvseg_job_attach_clv(cvseg_app *app, cvseg_job *job, const char *cl
     cvseg_status status = CVSEG_OK;
     if (!job->clv_values || !job->clv_lifecycle)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the CLV columns");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
         status = clv_attach_read(app, clv_path, &clv, &clv_count);
     if (status == CVSEG_OK)
@@ -230,7 +230,7 @@ cvseg_status cvseg_job_attach_clv(cvseg_app *app, cvseg_job *job, const char *cl
         job->clv_lifecycle[row] = (uint8_t)reply[CLV_ATTACH_WORDS - 1];
     }
     if (status == CVSEG_OK)
-        status = cvseg_dist_sum_i64(app->comm, counts, 2);
+        status = cvseg_mpi_sum_i64(app->comm, counts, 2);
     if (status == CVSEG_OK)
         status = clv_attach_totals(app, job);
     job->clv_missing = counts[0];
@@ -238,5 +238,5 @@ cvseg_status cvseg_job_attach_clv(cvseg_app *app, cvseg_job *job, const char *cl
     job->clv_attached = status == CVSEG_OK;
     free(clv);
     free(returned);
-    return cvseg_dist_agree(app->comm, status);
+    return cvseg_mpi_agree(app->comm, status);
 }

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/rng.h"
 #include "pipeline.h"
 
@@ -25,7 +25,7 @@ cvseg_status cvseg_member_scatter(MPI_Comm comm, int ranks, int words, const int
     *received_n = 0;
     if (!counts || !fill || !ordered)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status != CVSEG_OK)
         goto done;
     for (int64_t i = 0; i < n; ++i)
@@ -42,7 +42,7 @@ cvseg_status cvseg_member_scatter(MPI_Comm comm, int ranks, int words, const int
     *received = malloc(sizeof(int64_t) * (size_t)words * (size_t)(total > 0 ? total : 1));
     if (!*received)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK)
         status =
             cvseg_exchange_run(comm, plan, ordered, *received, sizeof(int64_t) * (size_t)words);

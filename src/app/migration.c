@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/exchange.h"
 #include "cvseg/fixed.h"
 #include "cvseg/io.h"
@@ -75,7 +75,7 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
         if (!job->migration_members[m] || !job->migration_monetary[m] || !sums[m])
             status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for transition matrices");
     }
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
 
@@ -96,7 +96,7 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
     old_monetary = malloc(sizeof(double) * old_alloc);
     if (!old_id || !old_cluster || !old_segment || !old_abc || !old_monetary)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for last night's results");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
         status = cvseg_reader_column(reader, "/results", "member_id", CVSEG_T_I64, block.offset,
                                      block.count, old_id);
@@ -122,7 +122,7 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
                                 "range for this model (segment %d, ABC %d, cluster %d)",
                                 previous_path, (long long)(block.offset + i), old_segment[i],
                                 old_abc[i], old_cluster[i]);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
 
@@ -131,7 +131,7 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
     old_records = malloc(sizeof(int64_t) * WORDS * old_alloc);
     if (!new_records || !old_records)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
     for (int64_t i = 0; i < job->n_local; ++i) {
@@ -170,7 +170,7 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
     replies = malloc(sizeof(int64_t) * WORDS * (size_t)(new_n > 0 ? new_n : 1));
     if (!slot_key || !slot_value || !matched || !replies)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
     const uint64_t mask = (uint64_t)capacity - 1;
@@ -195,7 +195,7 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
         old_bound = fmax(old_bound, migration_finite_abs(double_of(old_received[o * WORDS + 5])));
     for (int64_t t = 0; t < new_n; ++t)
         old_bound = fmax(old_bound, migration_finite_abs(double_of(new_received[t * WORDS + 5])));
-    status = cvseg_dist_max_f64(app->comm, &old_bound, 1);
+    status = cvseg_mpi_max_f64(app->comm, &old_bound, 1);
     if (status != CVSEG_OK)
         goto done;
     const int exponent = cvseg_fixed_exponent(isfinite(old_bound) ? old_bound : 1.0);
@@ -243,15 +243,15 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
     }
     /* Global matrices. */
     for (int m = 0; m < 3 && status == CVSEG_OK; ++m) {
-        status = cvseg_dist_sum_i64(app->comm, job->migration_members[m], sizes[m] * sizes[m]);
+        status = cvseg_mpi_sum_i64(app->comm, job->migration_members[m], sizes[m] * sizes[m]);
         if (status == CVSEG_OK)
-            status = cvseg_dist_sum_i128(app->comm, sums[m], sizes[m] * sizes[m]);
+            status = cvseg_mpi_sum_i128(app->comm, sums[m], sizes[m] * sizes[m]);
         for (int c = 0; c < sizes[m] * sizes[m] && status == CVSEG_OK; ++c)
             job->migration_monetary[m][c] = cvseg_fixed_to_double(sums[m][c], exponent);
     }
     int64_t counts[2] = {new_count, gone_count};
     if (status == CVSEG_OK)
-        status = cvseg_dist_sum_i64(app->comm, counts, 2);
+        status = cvseg_mpi_sum_i64(app->comm, counts, 2);
     job->new_members = counts[0];
     job->gone_members = counts[1];
     if (status != CVSEG_OK)
@@ -264,7 +264,7 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
     job->previous_segment = malloc((size_t)(job->n_local > 0 ? job->n_local : 1));
     if (!returned || !job->previous_cluster || !job->previous_segment)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     cvseg_exchange_plan_reverse(&new_plan);
     if (status == CVSEG_OK)
         status =
@@ -295,7 +295,7 @@ done:
     free(returned);
     for (int m = 0; m < 3; ++m)
         free(sums[m]);
-    return cvseg_dist_agree(app->comm, status);
+    return cvseg_mpi_agree(app->comm, status);
 }
 
 void cvseg_job_drift(cvseg_job *job)

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/io.h"
 #include "pipeline.h"
 #include "provenance.h"
@@ -57,7 +57,7 @@ cvseg_status cvseg_model_write_to(cvseg_app *app, cvseg_job *job, cvseg_outputs 
     size_t used = 0;
     if (!original)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK || (run_status != CVSEG_OK && run_status != CVSEG_ENOCONV))
         goto finish;
     for (int c = 0; c < k; ++c)
@@ -187,7 +187,7 @@ cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path)
         status = cvseg_reader_attr_i32(reader, "/model", "d", &d, &present);
     if (status == CVSEG_OK && (k < 1 || k > CVSEG_KMEANS_MAX_K || d < 1 || d > CVSEG_MAX_FEATURES))
         status = CVSEG_FAIL(CVSEG_EDATA, "model '%s': k = %d or d = %d out of range", path, k, d);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
     /* The feature set is the model's: the member table must carry its columns. */
@@ -243,7 +243,7 @@ cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path)
     if (status == CVSEG_OK)
         status = cvseg_reader_attr_i64(reader, "/model", "seed",
                                        (int64_t *)&job->kmeans_config.seed, &present);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
     job->k = k;
@@ -252,7 +252,7 @@ cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path)
     job->cluster_labels = malloc((size_t)k);
     if (!job->centroids || !job->cluster_sizes || !job->cluster_labels)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
         status = read_array(reader, "/model/centroids", CVSEG_T_F64, k, d, job->centroids);
     if (status == CVSEG_OK)
@@ -292,7 +292,7 @@ cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path)
                 status = CVSEG_FAIL(CVSEG_EDATA, "model '%s': cluster label code %d out of range",
                                     path, job->cluster_labels[c]);
     }
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
 done:
     cvseg_reader_close(reader);
     return status;

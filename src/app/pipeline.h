@@ -13,7 +13,7 @@
 #include "app.h"
 #include "cvseg/clv.h"
 #include "cvseg/exchange.h"
-#include "cvseg/kmeans_dist.h"
+#include "cvseg/kmeans_mpi.h"
 #include "cvseg/outputs.h"
 #include "cvseg/rfm.h"
 #include "cvseg/stats.h"

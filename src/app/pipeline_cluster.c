@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cvseg/cluster_names.h"
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/rng.h"
 #include "pipeline.h"
 
@@ -111,7 +111,7 @@ static cvseg_status fit_scaler(cvseg_app *app, cvseg_job *job, const double *z, 
     cvseg_status status = CVSEG_OK;
     for (int j = 0; j < job->d && status == CVSEG_OK; ++j) {
         cvseg_moments moments;
-        status = cvseg_dist_moments(app->comm, z + (int64_t)j * n_ok, NULL, n_ok, &moments);
+        status = cvseg_mpi_moments(app->comm, z + (int64_t)j * n_ok, NULL, n_ok, &moments);
         job->scaler_mean[j] = moments.mean;
         job->scaler_sd[j] = moments.sd;
     }
@@ -141,7 +141,7 @@ static cvseg_status member_outputs(cvseg_app *app, cvseg_job *job, const int64_t
     uint8_t *group = malloc((size_t)(n > 0 ? n : 1));
     if (!job->cluster || !job->member_cluster_label || !job->cluster_distance || !group)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
     for (int64_t i = 0; i < n; ++i) {
@@ -164,7 +164,7 @@ static cvseg_status member_outputs(cvseg_app *app, cvseg_job *job, const int64_t
     cvseg_group_summary_init(&job->by_cluster, job->k, bounds);
     cvseg_group_summary_add(&job->by_cluster, group, job->recency, job->frequency, job->monetary,
                             n);
-    status = cvseg_dist_group_summary(app->comm, &job->by_cluster);
+    status = cvseg_mpi_group_summary(app->comm, &job->by_cluster);
 done:
     free(group);
     return status;
@@ -185,7 +185,7 @@ static cvseg_status prepare_rows(cvseg_app *app, cvseg_job *job, int fit, int64_
     if (!rows || !ids || !z)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld x %d features", (long long)n_ok,
                             job->d);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK) {
         int64_t t = 0;
         for (int64_t i = 0; i < n; ++i)
@@ -255,10 +255,10 @@ static cvseg_status gather_sample(cvseg_app *app, int d, double **z, int64_t **i
     const int mine = (int)*m;
     int64_t total = 0;
     cvseg_status status = counts && offsets ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, app->comm),
-                                  "sample counts");
+        status = cvseg_mpi_check(MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, app->comm),
+                                 "sample counts");
     for (int r = 0; r < app->ranks && status == CVSEG_OK; ++r) {
         offsets[r] = (int)total;
         total += counts[r];
@@ -268,17 +268,17 @@ static cvseg_status gather_sample(cvseg_app *app, int d, double **z, int64_t **i
     if (status == CVSEG_OK && (!all_z || !all_ids || total > INT32_MAX))
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for a K-Means sample of %lld members",
                             (long long)total);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     for (int j = 0; j < d && status == CVSEG_OK; ++j)
-        status = cvseg_dist_check(MPI_Allgatherv(*z + (int64_t)j * mine, mine, MPI_DOUBLE,
-                                                 all_z + (int64_t)j * total, counts, offsets,
-                                                 MPI_DOUBLE, app->comm),
-                                  "sample gather");
+        status = cvseg_mpi_check(MPI_Allgatherv(*z + (int64_t)j * mine, mine, MPI_DOUBLE,
+                                                all_z + (int64_t)j * total, counts, offsets,
+                                                MPI_DOUBLE, app->comm),
+                                 "sample gather");
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(MPI_Allgatherv(*ids, mine, MPI_INT64_T, all_ids, counts, offsets,
-                                                 MPI_INT64_T, app->comm),
-                                  "sample gather");
-    status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_check(MPI_Allgatherv(*ids, mine, MPI_INT64_T, all_ids, counts, offsets,
+                                                MPI_INT64_T, app->comm),
+                                 "sample gather");
+    status = cvseg_mpi_agree(app->comm, status);
     free(counts);
     free(offsets);
     free(*z);
@@ -313,7 +313,7 @@ static cvseg_status select_sample(cvseg_app *app, const cvseg_job *job,
     int64_t *ids = malloc(sizeof(int64_t) * (size_t)(m > 0 ? m : 1));
     cvseg_status status =
         z && ids ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the K-Means sample");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     for (int64_t t = 0, s = 0; t < n_ok && status == CVSEG_OK; ++t) {
         if (cvseg_rng_u64(seed, 0x53414d50ULL, (uint64_t)prepared->ids[t]) >= cut)
             continue;
@@ -351,7 +351,7 @@ static cvseg_status sample_restarts(cvseg_app *app, cvseg_job *job, const cvseg_
         distance2 = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1));
         if (!label || !distance2)
             status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the K-Means sample");
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
     }
     if (status != CVSEG_OK)
         goto done;
@@ -359,9 +359,9 @@ static cvseg_status sample_restarts(cvseg_app *app, cvseg_job *job, const cvseg_
     sample_config.hook = NULL;
     sample_config.resume = NULL;
     sample_config.progress = NULL;
-    status = cvseg_dist_kmeans(MPI_COMM_SELF, z, m, job->d, ids, &sample_config, label, distance2,
-                               &result);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_kmeans(MPI_COMM_SELF, z, m, job->d, ids, &sample_config, label, distance2,
+                              &result);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
         cvseg_log(app, 1, "K-Means: %d restarts on a sample of %lld members, best inertia %.10g",
                   c->n_init, (long long)m, result.inertia);
@@ -392,7 +392,7 @@ static cvseg_status checkpoint_hook(void *context, const cvseg_kmeans_state *sta
     checkpoint_context *ctx = context;
     int flags[2] = {cvseg_checkpoint_signalled(),
                     cvseg_now() - ctx->last_write >= ctx->job->checkpoint_interval};
-    cvseg_status status = cvseg_dist_check(
+    cvseg_status status = cvseg_mpi_check(
         MPI_Allreduce(MPI_IN_PLACE, flags, 2, MPI_INT, MPI_MAX, ctx->app->comm), "checkpoint");
     if (status == CVSEG_OK && (flags[0] || flags[1])) {
         status = cvseg_checkpoint_write(ctx->app, ctx->job->outputs, ctx->fingerprint, ctx->job->k,
@@ -431,7 +431,7 @@ cvseg_status cvseg_job_prepare(cvseg_app *app, cvseg_job *job, cvseg_prepared *p
         prepared->distance2 = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok : 1));
         if (!prepared->label || !prepared->distance2)
             status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
     }
     if (status != CVSEG_OK)
         cvseg_prepared_free(prepared);
@@ -501,7 +501,7 @@ cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prep
     }
     if (job->checkpoint_path) {
         double zmax = 0.0;
-        status = cvseg_dist_zmax(app->comm, z, n_ok, job->d, &zmax);
+        status = cvseg_mpi_zmax(app->comm, z, n_ok, job->d, &zmax);
         checkpoint.fingerprint = run_fingerprint(job, zmax);
         checkpoint.n_local = n_ok;
         checkpoint.last_write = cvseg_now();
@@ -523,8 +523,8 @@ cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prep
         if (status != CVSEG_OK)
             goto done;
     }
-    status = cvseg_dist_kmeans(app->comm, z, n_ok, job->d, ids, &job->kmeans_config, label,
-                               distance2, &job->kmeans);
+    status = cvseg_mpi_kmeans(app->comm, z, n_ok, job->d, ids, &job->kmeans_config, label,
+                              distance2, &job->kmeans);
     if (sample_centres) { /* the model records the settings given */
         job->kmeans_config = seeded_config;
         job->kmeans.restarts = seeded_config.n_init;
@@ -553,7 +553,7 @@ cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prep
     job->cluster_labels = malloc((size_t)k);
     if (!job->centroids || !job->cluster_sizes || !job->cluster_labels)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
     for (int c = 0; c < k; ++c) {
@@ -573,7 +573,7 @@ done:
     cvseg_checkpoint_free(&resume_state);
     free(sample_centres);
     job->kmeans_config.resume = NULL;
-    return cvseg_dist_agree(app->comm, status);
+    return cvseg_mpi_agree(app->comm, status);
 }
 
 cvseg_status cvseg_job_assign(cvseg_app *app, cvseg_job *job)
@@ -588,17 +588,17 @@ cvseg_status cvseg_job_assign(cvseg_app *app, cvseg_job *job)
     distance2 = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok : 1));
     if (!label || !distance2)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
-        status = cvseg_dist_kmeans_predict(app->comm, z, n_ok, job->d, job->centroids, job->k,
-                                           label, distance2, &inertia);
+        status = cvseg_mpi_kmeans_predict(app->comm, z, n_ok, job->d, job->centroids, job->k, label,
+                                          distance2, &inertia);
     if (status != CVSEG_OK)
         goto done;
     job->kmeans.inertia = inertia;
     int64_t sizes[CVSEG_KMEANS_MAX_K] = {0};
     for (int64_t t = 0; t < n_ok; ++t)
         sizes[label[t]] += 1;
-    status = cvseg_dist_sum_i64(app->comm, sizes, job->k);
+    status = cvseg_mpi_sum_i64(app->comm, sizes, job->k);
     if (status == CVSEG_OK) {
         memcpy(job->cluster_sizes, sizes, sizeof(int64_t) * (size_t)job->k);
         status = member_outputs(app, job, rows, n_ok, label, distance2, NULL);
@@ -612,5 +612,5 @@ done:
     free(z);
     free(label);
     free(distance2);
-    return cvseg_dist_agree(app->comm, status);
+    return cvseg_mpi_agree(app->comm, status);
 }

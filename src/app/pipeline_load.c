@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cvseg/date.h"
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/io.h"
 #include "cvseg/partition.h"
 #include "pipeline.h"
@@ -210,10 +210,10 @@ static cvseg_status report_first_invalid(cvseg_app *app, cvseg_job *job, const i
         if (job->status[i] == CVSEG_MEMBER_INVALID)
             mine = i;
     int64_t global = mine == INT64_MAX ? INT64_MAX : job->offset + mine;
-    cvseg_status status = cvseg_dist_agree(
+    cvseg_status status = cvseg_mpi_agree(
         app->comm,
-        cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, &global, 1, MPI_INT64_T, MPI_MIN, app->comm),
-                         "first invalid"));
+        cvseg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, &global, 1, MPI_INT64_T, MPI_MIN, app->comm),
+                        "first invalid"));
     if (status != CVSEG_OK)
         return status;
     if (global == INT64_MAX)
@@ -279,7 +279,7 @@ static cvseg_status count_joined_after(cvseg_app *app, cvseg_job *job, const int
     int64_t count = 0;
     for (int64_t i = 0; i < job->n_local; ++i)
         count += join[i] > last[i];
-    cvseg_status status = cvseg_dist_sum_i64(app->comm, &count, 1);
+    cvseg_status status = cvseg_mpi_sum_i64(app->comm, &count, 1);
     job->joined_after_last_flight = count;
     return status;
 }
@@ -328,7 +328,7 @@ cvseg_status cvseg_job_load(cvseg_app *app, cvseg_job *job)
                                 "file '%s', group '/members': no reference_date attribute; give "
                                 "--reference-date YYYY-MM-DD",
                                 job->input_path);
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
         if (status != CVSEG_OK)
             goto done;
         if (!cvseg_date_valid(job->reference_date)) {
@@ -351,7 +351,7 @@ cvseg_status cvseg_job_load(cvseg_app *app, cvseg_job *job)
     job->features = alloc_rows(n * job->d, sizeof(double), &status);
     last = alloc_rows(n, sizeof(int32_t), &status);
     freq = alloc_rows(n, sizeof(int32_t), &status);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
     status = read_column(reader, job, "member_id", CVSEG_T_I64, job->member_id);
@@ -367,7 +367,7 @@ cvseg_status cvseg_job_load(cvseg_app *app, cvseg_job *job)
             fare1 = alloc_rows(n, sizeof(double), &status);
             fare2 = alloc_rows(n, sizeof(double), &status);
         }
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
         if (status == CVSEG_OK)
             status = read_column(reader, job, "join_date", CVSEG_T_I32, join);
         if (status == CVSEG_OK)
@@ -400,7 +400,7 @@ cvseg_status cvseg_job_load(cvseg_app *app, cvseg_job *job)
         if (status == CVSEG_OK && cvseg_reader_exists(reader, "/members/first_purchase") &&
             strcmp(column_of(job, "first_purchase"), "first_purchase") == 0) {
             first = alloc_rows(n, sizeof(int32_t), &status);
-            status = cvseg_dist_agree(app->comm, status);
+            status = cvseg_mpi_agree(app->comm, status);
             if (status == CVSEG_OK)
                 status = read_column(reader, job, "first_purchase", CVSEG_T_I32, first);
         }
@@ -408,7 +408,7 @@ cvseg_status cvseg_job_load(cvseg_app *app, cvseg_job *job)
             goto done;
         double *raw_monetary = job->monetary;
         job->monetary = alloc_rows(n, sizeof(double), &status);
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
         if (status == CVSEG_OK)
             cvseg_rfm_features(last, first, freq, raw_monetary, n, job->reference_date,
                                job->recency, job->frequency, job->monetary, job->status);
@@ -435,7 +435,7 @@ cvseg_status cvseg_job_load(cvseg_app *app, cvseg_job *job)
     memset(job->status_counts, 0, sizeof job->status_counts);
     for (int64_t i = 0; i < n; ++i)
         job->status_counts[job->status[i]] += 1;
-    status = cvseg_dist_sum_i64(app->comm, job->status_counts, CVSEG_MEMBER_STATUS_COUNT);
+    status = cvseg_mpi_sum_i64(app->comm, job->status_counts, CVSEG_MEMBER_STATUS_COUNT);
     if (status != CVSEG_OK)
         goto done;
     /* Scored members with net spend <= 0 (returns): data quality, not an error. */
@@ -443,25 +443,25 @@ cvseg_status cvseg_job_load(cvseg_app *app, cvseg_job *job)
     for (int64_t i = 0; i < n && !airline; ++i)
         job->non_positive_monetary +=
             job->status[i] == CVSEG_MEMBER_OK && !(job->monetary[i] > 0.0);
-    status = cvseg_dist_sum_i64(app->comm, &job->non_positive_monetary, 1);
+    status = cvseg_mpi_sum_i64(app->comm, &job->non_positive_monetary, 1);
     if (status != CVSEG_OK)
         goto done;
     if (job->status_counts[CVSEG_MEMBER_INVALID] > 0 && !job->invalid_drop) {
         status = report_first_invalid(app, job, last, first, freq);
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
         goto done;
     }
     job->n_ok = job->status_counts[CVSEG_MEMBER_OK];
     if (job->check_duplicates) {
         int64_t duplicates = 0, example = 0;
-        status = cvseg_dist_duplicates(app->comm, job->member_id, n, &duplicates, &example);
+        status = cvseg_mpi_duplicates(app->comm, job->member_id, n, &duplicates, &example);
         if (status == CVSEG_OK && duplicates > 0)
             status = CVSEG_FAIL(CVSEG_EDATA,
                                 "file '%s', dataset '/members/%s': %lld duplicate member ids "
                                 "(e.g. %lld); ids must be unique",
                                 job->input_path, column_of(job, "member_id"), (long long)duplicates,
                                 (long long)example);
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
     }
 done:
     cvseg_reader_close(reader);

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cvseg/date.h"
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/io.h"
 #include "pipeline.h"
 #include "provenance.h"
@@ -41,7 +41,7 @@ cvseg_status cvseg_job_write_results(cvseg_app *app, cvseg_job *job, json_t *sum
     total_score = malloc((size_t)(n > 0 ? n : 1));
     if (!total_score)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto finish;
     for (int64_t i = 0; i < n; ++i)
@@ -134,12 +134,12 @@ cvseg_status cvseg_job_write_results(cvseg_app *app, cvseg_job *job, json_t *sum
         text = json_dumps(summary, JSON_INDENT(2) | JSON_SORT_KEYS);
         if (!text)
             status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the summary");
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
         /* Rank 0's text is the one written: every rank must pass the same
          * dataset shape to the collective create. */
         int64_t length = text ? (int64_t)strlen(text) : 0;
         if (status == CVSEG_OK)
-            status = cvseg_dist_check(MPI_Bcast(&length, 1, MPI_INT64_T, 0, app->comm), "bcast");
+            status = cvseg_mpi_check(MPI_Bcast(&length, 1, MPI_INT64_T, 0, app->comm), "bcast");
         if (status == CVSEG_OK && app->rank != 0) {
             char *resized = realloc(text, (size_t)length + 1);
             if (!resized)
@@ -147,10 +147,10 @@ cvseg_status cvseg_job_write_results(cvseg_app *app, cvseg_job *job, json_t *sum
             else
                 text = resized;
         }
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
         if (status == CVSEG_OK)
-            status = cvseg_dist_check(MPI_Bcast(text, (int)length + 1, MPI_CHAR, 0, app->comm),
-                                      "summary broadcast");
+            status = cvseg_mpi_check(MPI_Bcast(text, (int)length + 1, MPI_CHAR, 0, app->comm),
+                                     "summary broadcast");
         if (status == CVSEG_OK)
             status =
                 cvseg_writer_small(writer, "/report/summary_json", CVSEG_T_U8, 1, &length, text);
@@ -187,7 +187,7 @@ cvseg_status cvseg_write_json_output(cvseg_app *app, cvseg_outputs *outputs, int
     if (app->rank == 0)
         status = json_write_synced(cvseg_outputs_temporary(outputs, index),
                                    cvseg_outputs_given(outputs, index), document);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     return status == CVSEG_OK ? run_status : status;
 }
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/quantile.h"
 #include "pipeline.h"
 
@@ -35,7 +35,7 @@ cvseg_status cvseg_job_score_rfm(cvseg_app *app, cvseg_job *job, int frozen)
     job->abc_class = alloc_rows(n, 1, &status);
     job->value_cell = alloc_rows(n, 1, &status);
     job->rfm_cell = alloc_rows(n, sizeof(uint16_t), &status);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
     if (job->n_ok == 0) {
@@ -47,10 +47,10 @@ cvseg_status cvseg_job_score_rfm(cvseg_app *app, cvseg_job *job, int frozen)
     for (int64_t i = 0; i < n; ++i)
         include[i] = job->status[i] == CVSEG_MEMBER_OK;
     for (int f = 0; f < 3 && status == CVSEG_OK; ++f)
-        status = cvseg_dist_moments(app->comm, rfm[f], include, n, &job->rfm_moments[f]);
+        status = cvseg_mpi_moments(app->comm, rfm[f], include, n, &job->rfm_moments[f]);
     cvseg_rfm_amount_per_purchase(job->frequency, job->monetary, n, amount);
     if (status == CVSEG_OK)
-        status = cvseg_dist_moments(app->comm, amount, include, n, &job->amount_moments);
+        status = cvseg_mpi_moments(app->comm, amount, include, n, &job->amount_moments);
     if (status != CVSEG_OK)
         goto done;
     cvseg_phase_end(&job->phases, app, "moments");
@@ -70,7 +70,7 @@ cvseg_status cvseg_job_score_rfm(cvseg_app *app, cvseg_job *job, int frozen)
         for (int f = 0; f < 3 && status == CVSEG_OK; ++f) {
             /* M also selects the ABC cuts; the median only when asked. */
             const int m = f == 2 ? 7 : job->baseline_median ? 5 : 4;
-            status = cvseg_dist_select(app->comm, rfm[f], include, n, m, ranks, values);
+            status = cvseg_mpi_select(app->comm, rfm[f], include, n, m, ranks, values);
             if (status != CVSEG_OK)
                 break;
             memcpy(job->model.edges[f], values, sizeof(double) * 4);
@@ -95,7 +95,7 @@ cvseg_status cvseg_job_score_rfm(cvseg_app *app, cvseg_job *job, int frozen)
         job->score_bins[1][job->f_score[i]] += 1;
         job->score_bins[2][job->m_score[i]] += 1;
     }
-    status = cvseg_dist_sum_i64(app->comm, &job->score_bins[0][0], 3 * 6);
+    status = cvseg_mpi_sum_i64(app->comm, &job->score_bins[0][0], 3 * 6);
     const double bounds[3] = {bound_of(&job->rfm_moments[0]), bound_of(&job->rfm_moments[1]),
                               bound_of(&job->rfm_moments[2])};
     cvseg_group_summary_init(&job->by_segment, 8, bounds);
@@ -108,15 +108,15 @@ cvseg_status cvseg_job_score_rfm(cvseg_app *app, cvseg_job *job, int frozen)
     cvseg_group_summary_add(&job->by_matrix, job->value_cell, job->recency, job->frequency,
                             job->monetary, n);
     if (status == CVSEG_OK)
-        status = cvseg_dist_group_summary(app->comm, &job->by_segment);
+        status = cvseg_mpi_group_summary(app->comm, &job->by_segment);
     if (status == CVSEG_OK)
-        status = cvseg_dist_group_summary(app->comm, &job->by_abc);
+        status = cvseg_mpi_group_summary(app->comm, &job->by_abc);
     if (status == CVSEG_OK)
-        status = cvseg_dist_group_summary(app->comm, &job->by_matrix);
+        status = cvseg_mpi_group_summary(app->comm, &job->by_matrix);
     if (status == CVSEG_OK)
         cvseg_phase_end(&job->phases, app, "scores");
 done:
     free(include);
     free(amount);
-    return cvseg_dist_agree(app->comm, status);
+    return cvseg_mpi_agree(app->comm, status);
 }

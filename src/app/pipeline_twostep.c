@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/ward.h"
 #include "pipeline.h"
 
@@ -42,8 +42,8 @@ static cvseg_status twostep_merge(cvseg_app *app, cvseg_job *job, cvseg_prepared
     pre.hook = NULL;
     pre.resume = NULL;
     cvseg_status status =
-        cvseg_dist_kmeans(app->comm, prepared->z, prepared->n_ok, job->d, prepared->ids, &pre,
-                          prepared->label, prepared->distance2, &result);
+        cvseg_mpi_kmeans(app->comm, prepared->z, prepared->n_ok, job->d, prepared->ids, &pre,
+                         prepared->label, prepared->distance2, &result);
     for (int c = 0; c < pre_clusters && status == CVSEG_OK; ++c)
         weights[c] = (double)result.sizes[c];
     if (status == CVSEG_OK)
@@ -64,7 +64,7 @@ static cvseg_status twostep_merge(cvseg_app *app, cvseg_job *job, cvseg_prepared
     }
     free(result.centres);
     free(result.sizes);
-    return cvseg_dist_agree(app->comm, status);
+    return cvseg_mpi_agree(app->comm, status);
 }
 
 cvseg_status cvseg_job_cluster_two_step(cvseg_app *app, cvseg_job *job, int pre_clusters, int k_max)
@@ -101,5 +101,5 @@ cvseg_status cvseg_job_cluster_two_step(cvseg_app *app, cvseg_job *job, int pre_
     }
     cvseg_prepared_free(&prepared);
     free(centres);
-    return cvseg_dist_agree(app->comm, status);
+    return cvseg_mpi_agree(app->comm, status);
 }

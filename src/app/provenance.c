@@ -1,7 +1,7 @@
 /* provenance.c: who made an output, from what, how. */
 #include "provenance.h"
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 
 #include <stdio.h>
 #include <sys/stat.h>
@@ -26,10 +26,10 @@ cvseg_status cvseg_provenance_write(const cvseg_app *app, cvseg_writer *writer, 
     cvseg_utc_now(end);
     /* Every rank must write the same values: take rank 0's clock. */
     cvseg_status status =
-        cvseg_dist_check(MPI_Bcast(start, sizeof start, MPI_CHAR, 0, app->comm), "start time");
+        cvseg_mpi_check(MPI_Bcast(start, sizeof start, MPI_CHAR, 0, app->comm), "start time");
     const cvseg_status end_status =
-        cvseg_dist_check(MPI_Bcast(end, sizeof end, MPI_CHAR, 0, app->comm), "end time");
-    status = cvseg_dist_agree(app->comm, status == CVSEG_OK ? end_status : status);
+        cvseg_mpi_check(MPI_Bcast(end, sizeof end, MPI_CHAR, 0, app->comm), "end time");
+    status = cvseg_mpi_agree(app->comm, status == CVSEG_OK ? end_status : status);
     if (status == CVSEG_OK)
         status = cvseg_writer_attr_str(writer, group, "engine_version", "cvseg " CVSEG_VERSION);
     if (status == CVSEG_OK)
@@ -42,8 +42,8 @@ cvseg_status cvseg_provenance_write(const cvseg_app *app, cvseg_writer *writer, 
             size_and_mtime[1] = (int64_t)info.st_mtime;
         }
         status =
-            cvseg_dist_check(MPI_Bcast(size_and_mtime, 2, MPI_INT64_T, 0, app->comm), "input size");
-        status = cvseg_dist_agree(app->comm, status);
+            cvseg_mpi_check(MPI_Bcast(size_and_mtime, 2, MPI_INT64_T, 0, app->comm), "input size");
+        status = cvseg_mpi_agree(app->comm, status);
         if (status == CVSEG_OK)
             status = cvseg_writer_attr_str(writer, group, "input_file", input_path);
         if (status == CVSEG_OK)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cvseg/cluster_metrics.h"
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/partition.h"
 #include "cvseg/quantile.h"
 #include "cvseg/rng.h"
@@ -22,16 +22,16 @@ cvseg_status cvseg_sweep_metrics(cvseg_app *app, const cvseg_prepared *prepared,
     double means[CVSEG_CLUSTER_METRICS_MAX_K * CVSEG_CLUSTER_METRICS_MAX_D];
     double grand[CVSEG_CLUSTER_METRICS_MAX_D];
     cvseg_status status = cvseg_cluster_partial_alloc(&partial, k, d, zmax);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         return status;
     cvseg_cluster_sums(prepared->z, prepared->n_ok, d, prepared->label, &partial);
-    status = cvseg_dist_sum_i128(app->comm, partial.values, (int)cvseg_cluster_pass1_values(k, d));
+    status = cvseg_mpi_sum_i128(app->comm, partial.values, (int)cvseg_cluster_pass1_values(k, d));
     if (status == CVSEG_OK) {
         cvseg_cluster_means(&partial, means, grand);
         cvseg_cluster_dispersion(prepared->z, prepared->n_ok, d, prepared->label, means, &partial);
-        status = cvseg_dist_sum_i128(app->comm, partial.values + cvseg_cluster_pass1_values(k, d),
-                                     (int)cvseg_cluster_pass2_values(k));
+        status = cvseg_mpi_sum_i128(app->comm, partial.values + cvseg_cluster_pass1_values(k, d),
+                                    (int)cvseg_cluster_pass2_values(k));
     }
     if (status == CVSEG_OK)
         cvseg_cluster_metrics_finish(&partial, means, grand, metrics);
@@ -59,7 +59,7 @@ static cvseg_status sweep_thresholds(cvseg_app *app, const uint64_t *keys, int64
     for (int c = 0; c <= k && status == CVSEG_OK; ++c) {
         if (m == CVSEG_SELECT_MAX_TARGETS || (c == k && m > 0)) {
             uint64_t found[CVSEG_SELECT_MAX_TARGETS];
-            status = cvseg_dist_select_keys(app->comm, keys, n, m, ranks, found);
+            status = cvseg_mpi_select_keys(app->comm, keys, n, m, ranks, found);
             for (int t = 0; t < m; ++t)
                 threshold[which[t]] = found[t];
             m = 0;
@@ -130,10 +130,10 @@ static cvseg_status sweep_gather(cvseg_app *app, const sweep_point *mine, int64_
     int *offsets = malloc(sizeof(int) * (size_t)app->ranks);
     const int bytes = (int)(count * (int64_t)sizeof(sweep_point));
     cvseg_status status = counts && offsets ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(MPI_Allgather(&bytes, 1, MPI_INT, counts, 1, MPI_INT, app->comm),
-                                  "sample sizes");
+        status = cvseg_mpi_check(MPI_Allgather(&bytes, 1, MPI_INT, counts, 1, MPI_INT, app->comm),
+                                 "sample sizes");
     int64_t sum = 0;
     for (int r = 0; r < app->ranks && status == CVSEG_OK; ++r) {
         offsets[r] = (int)sum;
@@ -143,9 +143,9 @@ static cvseg_status sweep_gather(cvseg_app *app, const sweep_point *mine, int64_
     *all = status == CVSEG_OK ? malloc((size_t)(sum > 0 ? sum : 1)) : NULL;
     if (status == CVSEG_OK && !*all)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the silhouette sample");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(
+        status = cvseg_mpi_check(
             MPI_Allgatherv(mine, bytes, MPI_BYTE, *all, counts, offsets, MPI_BYTE, app->comm),
             "sample gather");
     if (status == CVSEG_OK)
@@ -165,7 +165,7 @@ static cvseg_status sweep_sample_silhouette(cvseg_app *app, const sweep_point *p
     const cvseg_block block = cvseg_block_partition(m, app->ranks, app->rank);
     double *s = malloc(sizeof(double) * (size_t)(block.count > 0 ? block.count : 1));
     cvseg_status status = x && s ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     int clusters = 0;
     if (status == CVSEG_OK) {
         for (int64_t i = 0; i < m; ++i) {
@@ -179,7 +179,7 @@ static cvseg_status sweep_sample_silhouette(cvseg_app *app, const sweep_point *p
         }
         cvseg_silhouette_values(x, m, d, k, start, block.offset, block.offset + block.count, s);
         cvseg_i128 sum = cvseg_unit_sum(s, block.count);
-        status = cvseg_dist_sum_i128(app->comm, &sum, 1);
+        status = cvseg_mpi_sum_i128(app->comm, &sum, 1);
         *silhouette = clusters >= 2 && clusters < m
                           ? cvseg_fixed_to_double(sum, cvseg_fixed_exponent(1.0)) / (double)m
                           : NAN;
@@ -201,7 +201,7 @@ cvseg_status cvseg_sweep_silhouette(cvseg_app *app, const cvseg_prepared *prepar
     cvseg_silhouette_sample_sizes(cluster_sizes, k, sample_target, sizes);
     uint64_t *keys = sweep_keys(prepared, seed);
     cvseg_status status = keys ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
         status = sweep_thresholds(app, keys, prepared->n_ok, cluster_sizes, sizes, k, threshold);
     int64_t count = 0;
@@ -209,7 +209,7 @@ cvseg_status cvseg_sweep_silhouette(cvseg_app *app, const cvseg_prepared *prepar
         count = sweep_local_points(prepared, keys, d, threshold, sizes, NULL);
         mine = malloc(sizeof(sweep_point) * (size_t)(count > 0 ? count : 1));
         status = mine ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
     }
     if (status == CVSEG_OK) {
         sweep_local_points(prepared, keys, d, threshold, sizes, mine);
@@ -222,7 +222,7 @@ cvseg_status cvseg_sweep_silhouette(cvseg_app *app, const cvseg_prepared *prepar
         status = sample->member_id ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
         for (int64_t i = 0; status == CVSEG_OK && i < sample->size; ++i)
             sample->member_id[i] = all[i].id;
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
     }
     free(keys);
     free(mine);

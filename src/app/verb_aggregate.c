@@ -18,7 +18,7 @@
 #include "app.h"
 #include "cvseg/aggregate.h"
 #include "cvseg/date.h"
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/exchange.h"
 #include "cvseg/io.h"
 #include "cvseg/partition.h"
@@ -56,7 +56,7 @@ static cvseg_status aggregate_has_order_ids(cvseg_app *app, cvseg_reader *reader
                             "file '%s': no dataset '/transactions/order_id': --frequency orders "
                             "needs order ids (import --map order_id=COLUMN)",
                             input);
-    return cvseg_dist_agree(app->comm, status);
+    return cvseg_mpi_agree(app->comm, status);
 }
 
 cvseg_status cvseg_aggregate_exchange(cvseg_app *app, const char *input, int32_t reference,
@@ -110,7 +110,7 @@ cvseg_status cvseg_transactions_exchange(cvseg_app *app, const char *input, int3
     if (!ids || !dates || !amounts || !keys || !destination || !splitters || !send_counts ||
         !fill || (has_orders && !orders))
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld transaction rows", (long long)n);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
         status = cvseg_reader_column(reader, "/transactions", "member_id", CVSEG_T_I64,
                                      block.offset, n, ids);
@@ -161,7 +161,7 @@ cvseg_status cvseg_transactions_exchange(cvseg_app *app, const char *input, int3
     counts[1] = kept;
     {
         int64_t first_bad = bad_row < 0 ? INT64_MAX : bad_row;
-        status = cvseg_dist_check(
+        status = cvseg_mpi_check(
             MPI_Allreduce(MPI_IN_PLACE, &first_bad, 1, MPI_INT64_T, MPI_MIN, app->comm),
             "first invalid transaction row");
         if (status == CVSEG_OK && first_bad != INT64_MAX && first_bad == bad_row &&
@@ -175,11 +175,11 @@ cvseg_status cvseg_transactions_exchange(cvseg_app *app, const char *input, int3
                                 "file '%s', dataset '/transactions/amount', row %lld: amount is "
                                 "NaN, infinite or beyond +-1e150 (%g)",
                                 input, (long long)first_bad, bad_amount);
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
         if (status != CVSEG_OK)
             goto done;
     }
-    status = cvseg_dist_sum_i64(app->comm, counts, 5);
+    status = cvseg_mpi_sum_i64(app->comm, counts, 5);
     if (status != CVSEG_OK)
         goto done;
     const int64_t total_kept = counts[1];
@@ -191,7 +191,7 @@ cvseg_status cvseg_transactions_exchange(cvseg_app *app, const char *input, int3
         int64_t ranks[CVSEG_SELECT_MAX_TARGETS];
         for (int t = 0; t < m; ++t)
             ranks[t] = cvseg_quantile_rank(first + t, P, total_kept);
-        status = cvseg_dist_select_keys(app->comm, keys, kept, m, ranks, splitters + first - 1);
+        status = cvseg_mpi_select_keys(app->comm, keys, kept, m, ranks, splitters + first - 1);
     }
     if (status != CVSEG_OK)
         goto done;
@@ -217,7 +217,7 @@ cvseg_status cvseg_transactions_exchange(cvseg_app *app, const char *input, int3
     send_orders = has_orders ? malloc(sizeof(int64_t) * rows_alloc) : NULL;
     if (!send_ids || !send_dates || !send_amounts || (has_orders && !send_orders))
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the row exchange");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
     for (int64_t i = 0; i < kept; ++i) {
@@ -247,7 +247,7 @@ cvseg_status cvseg_transactions_exchange(cvseg_app *app, const char *input, int3
     if (!recv_ids || !recv_dates || !recv_amounts || (has_orders && !recv_orders))
         status =
             CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld received rows", (long long)received);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
         status = cvseg_exchange_run(app->comm, &plan, send_ids, recv_ids, sizeof(int64_t));
     if (status == CVSEG_OK)
@@ -365,7 +365,7 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     status = cvseg_aggregate_purchases(rows.member_id, rows.date, rows.amount, rows.order_id,
                                        rows.n, mode, &members);
     cvseg_transaction_rows_free(&rows);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
     status = cvseg_phase_end(&phases, app, "group");
@@ -376,9 +376,9 @@ cvseg_status cvseg_verb_aggregate(cvseg_app *app)
     int64_t totals[4] = {members.orders, members.purchases, members.no_purchase,
                          members.non_positive_monetary};
     int64_t offset = 0, total_members = 0;
-    status = cvseg_dist_sum_i64(app->comm, totals, 4);
+    status = cvseg_mpi_sum_i64(app->comm, totals, 4);
     if (status == CVSEG_OK)
-        status = cvseg_dist_exscan_i64(app->comm, members.members, &offset, &total_members);
+        status = cvseg_mpi_exscan_i64(app->comm, members.members, &offset, &total_members);
     if (status == CVSEG_OK)
         status = cvseg_writer_open(outputs, 1, &writer);
     if (status != CVSEG_OK)

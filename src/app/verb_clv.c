@@ -8,7 +8,7 @@
  * 2. per member x (repeat purchase days), t_x and T (days), the mean spend
  *    per repeat day; the distinct (x, t_x, T) and (x, mean spend) tuples with
  *    their counts are gathered in one sorted table on every rank
- *    (cvseg_dist_gather_tuples), so both fits see the same numbers in the
+ *    (cvseg_mpi_gather_tuples), so both fits see the same numbers in the
  *    same order for any ranks x threads, and run identically on every rank;
  * 3. per member P(alive), expected purchases and spend, CLV, historic value
  *    and the lifecycle stage (OpenMP), written as /clv in ascending member id;
@@ -22,9 +22,9 @@
 #include "app.h"
 #include "cvseg/aggregate.h"
 #include "cvseg/clv.h"
-#include "cvseg/clv_dist.h"
+#include "cvseg/clv_mpi.h"
 #include "cvseg/date.h"
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/fixed.h"
 #include "cvseg/io.h"
 #include "cvseg/outputs.h"
@@ -232,9 +232,9 @@ static cvseg_status clv_collect(cvseg_app *app, const clv_settings *settings, cv
     if (status == CVSEG_OK)
         status = clv_members_build(&cal, settings->have_holdout ? &hold : NULL,
                                    settings->calibration_end, members, &members->holdout_only);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
-        status = cvseg_dist_sum_i64(app->comm, &members->holdout_only, 1);
+        status = cvseg_mpi_sum_i64(app->comm, &members->holdout_only, 1);
     if (status == CVSEG_OK)
         cvseg_phase_end(phases, app, "group");
 done:
@@ -254,7 +254,7 @@ static cvseg_status clv_fit_bgnbd(cvseg_app *app, const clv_settings *settings,
     uint64_t *table = NULL;
     double *columns = NULL;
     int64_t m = 0;
-    cvseg_status status = cvseg_dist_agree(
+    cvseg_status status = cvseg_mpi_agree(
         app->comm, rows ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for tuples"));
     if (status != CVSEG_OK)
         goto done;
@@ -264,7 +264,7 @@ static cvseg_status clv_fit_bgnbd(cvseg_app *app, const clv_settings *settings,
         rows[4 * i + 2] = (uint64_t)members->T_days[i];
         rows[4 * i + 3] = 1;
     }
-    status = cvseg_dist_gather_tuples(app->comm, rows, members->n, 3, &table, &m);
+    status = cvseg_mpi_gather_tuples(app->comm, rows, members->n, 3, &table, &m);
     if (status != CVSEG_OK)
         goto done;
     columns = malloc(sizeof(double) * 4 * (size_t)(m > 0 ? m : 1));
@@ -286,7 +286,7 @@ static cvseg_status clv_fit_bgnbd(cvseg_app *app, const clv_settings *settings,
         fits->bgnbd_seconds = cvseg_now() - started;
         fits->bgnbd_cpu = (double)(clock() - cpu) / CLOCKS_PER_SEC;
     }
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
 done:
     free(rows);
     free(table);
@@ -302,7 +302,7 @@ static cvseg_status clv_fit_gg(cvseg_app *app, const clv_members *members, clv_f
     uint64_t *table = NULL;
     double *columns = NULL;
     int64_t m = 0, n = 0;
-    cvseg_status status = cvseg_dist_agree(
+    cvseg_status status = cvseg_mpi_agree(
         app->comm, rows ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for tuples"));
     if (status != CVSEG_OK)
         goto done;
@@ -313,7 +313,7 @@ static cvseg_status clv_fit_gg(cvseg_app *app, const clv_members *members, clv_f
             rows[3 * n + 2] = 1;
             ++n;
         }
-    status = cvseg_dist_gather_tuples(app->comm, rows, n, 2, &table, &m);
+    status = cvseg_mpi_gather_tuples(app->comm, rows, n, 2, &table, &m);
     if (status != CVSEG_OK)
         goto done;
     columns = malloc(sizeof(double) * 3 * (size_t)(m > 0 ? m : 1));
@@ -334,7 +334,7 @@ static cvseg_status clv_fit_gg(cvseg_app *app, const clv_members *members, clv_f
         fits->gg_seconds = cvseg_now() - started;
         fits->gg_cpu = (double)(clock() - cpu) / CLOCKS_PER_SEC;
     }
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
 done:
     free(rows);
     free(table);
@@ -435,11 +435,11 @@ static cvseg_status clv_tallies(cvseg_app *app, const clv_members *members,
         bound =
             fabs(results->holdout_expected[i]) > bound ? fabs(results->holdout_expected[i]) : bound;
     }
-    cvseg_status status = cvseg_dist_sum_i64(app->comm, life, CVSEG_LIFE_COUNT);
+    cvseg_status status = cvseg_mpi_sum_i64(app->comm, life, CVSEG_LIFE_COUNT);
     if (status == CVSEG_OK)
-        status = cvseg_dist_sum_i64(app->comm, &chart[0][0], 2 * CLV_CHART_BINS);
+        status = cvseg_mpi_sum_i64(app->comm, &chart[0][0], 2 * CLV_CHART_BINS);
     if (status == CVSEG_OK)
-        status = cvseg_dist_max_f64(app->comm, &bound, 1);
+        status = cvseg_mpi_max_f64(app->comm, &bound, 1);
     if (status != CVSEG_OK)
         return status;
     const int exponent = cvseg_fixed_exponent(bound);
@@ -448,7 +448,7 @@ static cvseg_status clv_tallies(cvseg_app *app, const clv_members *members,
         const int bin = members->x[i] < CLV_CHART_BINS - 1 ? members->x[i] : CLV_CHART_BINS - 1;
         sums[bin] += cvseg_fixed_term(results->holdout_expected[i], scale);
     }
-    status = cvseg_dist_sum_i128(app->comm, sums, CLV_CHART_BINS);
+    status = cvseg_mpi_sum_i128(app->comm, sums, CLV_CHART_BINS);
     for (int b = 0; b < CLV_CHART_BINS; ++b)
         predicted[b] = cvseg_fixed_to_double(sums[b], exponent);
     return status;
@@ -492,7 +492,7 @@ static cvseg_status clv_write(cvseg_app *app, cvseg_outputs *outputs, const clv_
 {
     cvseg_writer *writer = NULL;
     int64_t offset = 0, total = 0;
-    cvseg_status status = cvseg_dist_exscan_i64(app->comm, members->n, &offset, &total);
+    cvseg_status status = cvseg_mpi_exscan_i64(app->comm, members->n, &offset, &total);
     if (status == CVSEG_OK)
         status = cvseg_writer_open(outputs, CLV_FILE_OUT, &writer);
     if (status != CVSEG_OK)
@@ -670,10 +670,10 @@ cvseg_status cvseg_verb_clv(cvseg_app *app)
     if (status != CVSEG_OK)
         goto done;
     cvseg_phase_end(&phases, app, "fit");
-    status = cvseg_dist_agree(app->comm, clv_predict(&settings, &fits, &members, &results));
+    status = cvseg_mpi_agree(app->comm, clv_predict(&settings, &fits, &members, &results));
     int64_t before = 0;
     if (status == CVSEG_OK)
-        status = cvseg_dist_exscan_i64(app->comm, members.n, &before, &tally.members);
+        status = cvseg_mpi_exscan_i64(app->comm, members.n, &before, &tally.members);
     if (status == CVSEG_OK)
         status = clv_tallies(app, &members, &results, tally.life, tally.chart, tally.predicted);
     if (status != CVSEG_OK)

@@ -14,7 +14,7 @@
 
 #include "app.h"
 #include "cvseg/csv_write.h"
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/io.h"
 #include "cvseg/io_columns.h"
 #include "cvseg/outputs.h"
@@ -194,7 +194,7 @@ static cvseg_status export_open_table(const cvseg_app *app, cvseg_reader *reader
     for (int c = 0; c < table->n_columns && status == CVSEG_OK; ++c)
         status = export_prepare_column(reader, table, c, piece_rows);
     cvseg_column_names_free(present, n_present);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
         status = cvseg_reader_table(reader, table->group, (const char *const *)table->names,
                                     table->n_columns, &table->n_rows);
@@ -268,7 +268,7 @@ static cvseg_status export_write(const cvseg_app *app, cvseg_reader *reader, exp
         if (status == CVSEG_OK)
             status = export_format_piece(table, w == 0 && app->rank == 0, start + block.offset,
                                          block.count, gzip_level, &text);
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
         if (status == CVSEG_OK)
             status = cvseg_parallel_text_append(file, text.data, (int64_t)text.length);
     }
@@ -282,8 +282,8 @@ static cvseg_status export_piece_rows(const cvseg_app *app, int64_t *rows)
 {
     const char *given = getenv("CVSEG_EXPORT_PIECE_ROWS");
     *rows = given && atoll(given) > 0 ? atoll(given) : EXPORT_PIECE_ROWS;
-    return cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, rows, 1, MPI_INT64_T, MPI_MIN, app->comm),
-                            "export planning");
+    return cvseg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, rows, 1, MPI_INT64_T, MPI_MIN, app->comm),
+                           "export planning");
 }
 
 static int export_is_gzip(const char *path)

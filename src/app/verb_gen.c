@@ -5,7 +5,7 @@
 
 #include "app.h"
 #include "cvseg/date.h"
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/gen.h"
 #include "cvseg/io.h"
 #include "cvseg/partition.h"
@@ -90,7 +90,7 @@ cvseg_status cvseg_verb_gen(cvseg_app *app)
             status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for a piece of %lld rows",
                                 (long long)piece);
     }
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
 
@@ -141,9 +141,9 @@ cvseg_status cvseg_verb_gen(cvseg_app *app)
         status = cvseg_writer_define(writer, "/truth", rows, 1, &truth);
     int64_t pieces = (block.count + GEN_PIECE_ROWS - 1) / GEN_PIECE_ROWS;
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(
+        status = cvseg_mpi_check(
             MPI_Allreduce(MPI_IN_PLACE, &pieces, 1, MPI_INT64_T, MPI_MAX, app->comm), "pieces");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     int64_t last_report = 0;
     for (int64_t p = 0; p < pieces && status == CVSEG_OK; ++p) {
         const int64_t start = p * GEN_PIECE_ROWS;

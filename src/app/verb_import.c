@@ -17,7 +17,7 @@
 #include "app.h"
 #include "cvseg/csv.h"
 #include "cvseg/date.h"
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/import_rules.h"
 #include "cvseg/io.h"
 #include "cvseg/text_import.h"
@@ -930,7 +930,7 @@ static cvseg_status report_rows(cvseg_app *app, cvseg_outputs *outputs, const im
                                 const table *t, int64_t total, const char *summary)
 {
     int64_t counts[2] = {t->rows_read, t->skipped_missing_member};
-    cvseg_status status = cvseg_dist_sum_i64(app->comm, counts, 2);
+    cvseg_status status = cvseg_mpi_sum_i64(app->comm, counts, 2);
     if (status == CVSEG_OK && counts[1] > 0 && app->rank == 0)
         fprintf(stderr,
                 "cvseg: import: %lld of %lld rows skipped (missing_member: %lld; "
@@ -1072,7 +1072,7 @@ cvseg_status cvseg_verb_import(cvseg_app *app)
         goto done;
     status = cdnow ? plan_cdnow(&file, &plan, &begin, &begin_line)
                    : plan_csv(&file, &plan, &begin, &begin_line);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
 
@@ -1082,9 +1082,9 @@ cvseg_status cvseg_verb_import(cvseg_app *app)
         goto done;
     status = parse_range(&plan, &range, &t);
     cvseg_text_range_free(&range);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
-        status = cvseg_dist_exscan_i64(app->comm, t.rows, &offset, &total);
+        status = cvseg_mpi_exscan_i64(app->comm, t.rows, &offset, &total);
     if (status != CVSEG_OK)
         goto done;
     cvseg_log(app, 1, "parsed %lld %s from %s (%lld bytes, %s%s) in %.2f s on %d ranks",

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/io.h"
 #include "cvseg/cluster_names.h"
 #include "pipeline.h"
@@ -197,7 +197,7 @@ cvseg_status cvseg_verb_rfm(cvseg_app *app)
     if (status == CVSEG_OK)
         status = finish_outputs(app, &job, &options, status);
     else
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
     status = cvseg_outputs_finish(job.outputs, status);
     cvseg_job_free(&job);
     return status;
@@ -210,7 +210,7 @@ static cvseg_status read_given_centres(cvseg_app *app, const char *path, int64_t
     int64_t dims[2] = {0, 0};
     double *values = malloc(sizeof(double) * CVSEG_KMEANS_MAX_K * CVSEG_MAX_FEATURES);
     cvseg_status status = values ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
         status = cvseg_reader_open(app->comm, path, &reader);
     if (status == CVSEG_OK)
@@ -224,7 +224,7 @@ static cvseg_status read_given_centres(cvseg_app *app, const char *path, int64_t
         status =
             CVSEG_FAIL(CVSEG_EUSAGE, "file '%s', dataset '/centers': %lld centres but --k %lld",
                        path, (long long)dims[0], (long long)*k);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     cvseg_reader_close(reader);
     if (status == CVSEG_OK) {
         *k = dims[0];
@@ -324,7 +324,7 @@ cvseg_status cvseg_verb_train(cvseg_app *app)
                                     cvseg_opt(&options, "init-from"), j, old.feature_names[j],
                                     old.log1p[j] ? " (log1p)" : "", job.feature_names[j],
                                     job.log1p[j] ? " (log1p)" : "");
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
         if (status == CVSEG_OK) {
             k = old.k;
             job.warm_centres = malloc(sizeof(double) * (size_t)(old.k * old.d));
@@ -338,7 +338,7 @@ cvseg_status cvseg_verb_train(cvseg_app *app)
             job.init_name = "warm start";
         }
         cvseg_job_free(&old);
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
         if (status != CVSEG_OK)
             goto done;
     }
@@ -368,7 +368,7 @@ cvseg_status cvseg_verb_train(cvseg_app *app)
         status = two_step ? cvseg_job_cluster_two_step(app, &job, (int)pre_clusters, (int)k_max)
                           : cvseg_job_cluster(app, &job);
     if (status != CVSEG_OK) {
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
         goto done;
     }
     const cvseg_status run_status = job.kmeans.converged ? CVSEG_OK : CVSEG_ENOCONV;
@@ -454,7 +454,7 @@ cvseg_status cvseg_verb_score(cvseg_app *app)
     if (status == CVSEG_OK)
         status = finish_outputs(app, &job, &options, run_status);
     else
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
     status = cvseg_outputs_finish(job.outputs, status);
     cvseg_job_free(&job);
     return status;

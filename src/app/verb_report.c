@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cvseg/clv.h"
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/io.h"
 #include "cvseg/outputs.h"
 #include "pipeline.h"
@@ -263,13 +263,13 @@ static cvseg_status report_load(cvseg_app *app, const char *path, json_t **doc)
     char *text = calloc((size_t)capacity + 1, 1);
     cvseg_status status = text ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
     *doc = NULL;
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
         status = cvseg_reader_open(app->comm, path, &reader);
     if (status == CVSEG_OK && !cvseg_reader_exists(reader, "/report/summary_json"))
         status = CVSEG_FAIL(CVSEG_EDATA,
                             "file '%s': no /report/summary_json (not a cvseg results file)", path);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
         status =
             cvseg_reader_small(reader, "/report/summary_json", CVSEG_T_U8, capacity, dims, text);
@@ -282,7 +282,7 @@ static cvseg_status report_load(cvseg_app *app, const char *path, json_t **doc)
     }
     cvseg_reader_close(reader);
     free(text);
-    return cvseg_dist_agree(app->comm, status);
+    return cvseg_mpi_agree(app->comm, status);
 }
 
 /* The clustering features of a results document, comma-separated: the
@@ -357,7 +357,7 @@ static cvseg_status report_output(cvseg_app *app, cvseg_outputs *outputs, const 
             status = CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot write the report: %s",
                                 cvseg_outputs_given(outputs, REPORT_FILE_OUT), strerror(errno));
     }
-    return cvseg_dist_agree(app->comm, status);
+    return cvseg_mpi_agree(app->comm, status);
 }
 
 cvseg_status cvseg_verb_report(cvseg_app *app)
@@ -415,7 +415,7 @@ cvseg_status cvseg_verb_report(cvseg_app *app)
         if (status == CVSEG_OK)
             status = report_check_model(doc, names, cvseg_opt(&options, "model"),
                                         cvseg_opt(&options, "results"));
-        status = cvseg_dist_agree(app->comm, status);
+        status = cvseg_mpi_agree(app->comm, status);
         cvseg_reader_close(model);
         if (status == CVSEG_OK)
             json_object_set_new(doc, "model",

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/io.h"
 #include "provenance.h"
 #include "sweep.h"
@@ -149,7 +149,7 @@ static cvseg_status sweep_models_dir(cvseg_app *app, const char *dir)
     if (dir && app->rank == 0 && mkdir(dir, 0777) != 0 && errno != EEXIST)
         status =
             CVSEG_FAIL(CVSEG_EIO, "--models %s: cannot create folder (%s)", dir, strerror(errno));
-    return cvseg_dist_agree(app->comm, status);
+    return cvseg_mpi_agree(app->comm, status);
 }
 
 /* Row of the best value of one criterion (sign +1: largest, -1: smallest);
@@ -321,19 +321,19 @@ static cvseg_status sweep_write_summary(cvseg_app *app, cvseg_writer *writer, js
 {
     char *text = json_dumps(summary, JSON_INDENT(2) | JSON_SORT_KEYS);
     cvseg_status status = text ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     int64_t length = text ? (int64_t)strlen(text) : 0;
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(MPI_Bcast(&length, 1, MPI_INT64_T, 0, app->comm), "bcast");
+        status = cvseg_mpi_check(MPI_Bcast(&length, 1, MPI_INT64_T, 0, app->comm), "bcast");
     char *shared = status == CVSEG_OK ? malloc((size_t)length + 1) : NULL;
     if (status == CVSEG_OK && !shared)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK) {
         if (app->rank == 0)
             memcpy(shared, text, (size_t)length + 1);
-        status = cvseg_dist_check(MPI_Bcast(shared, (int)length + 1, MPI_CHAR, 0, app->comm),
-                                  "summary broadcast");
+        status = cvseg_mpi_check(MPI_Bcast(shared, (int)length + 1, MPI_CHAR, 0, app->comm),
+                                 "summary broadcast");
     }
     if (status == CVSEG_OK)
         status = cvseg_writer_small(writer, "/report/summary_json", CVSEG_T_U8, 1, &length, shared);
@@ -408,9 +408,9 @@ static cvseg_status sweep_one(cvseg_app *app, cvseg_job *job, cvseg_prepared *pr
         status = status == CVSEG_ENOCONV ? CVSEG_OK : status;
     }
     row->seconds = cvseg_now() - started;
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
-        status = cvseg_dist_max_f64(app->comm, &row->seconds, 1);
+        status = cvseg_mpi_max_f64(app->comm, &row->seconds, 1);
     if (status == CVSEG_OK)
         cvseg_log(app, 1,
                   "k %d: inertia %.6g, CH %.6g, DB %.6g, silhouette %.6g (sample %lld), "
@@ -418,7 +418,7 @@ static cvseg_status sweep_one(cvseg_app *app, cvseg_job *job, cvseg_prepared *pr
                   row->k, row->metrics.inertia, row->metrics.calinski_harabasz,
                   row->metrics.davies_bouldin, row->sample.silhouette, (long long)row->sample.size,
                   row->metrics.silhouette_simplified, row->seconds);
-    return cvseg_dist_agree(app->comm, status);
+    return cvseg_mpi_agree(app->comm, status);
 }
 
 /* Loads, scores, standardises once; runs every k into rows. Collective. */
@@ -436,7 +436,7 @@ static cvseg_status sweep_run(cvseg_app *app, cvseg_job *job, const sweep_settin
     if (status == CVSEG_OK)
         status = cvseg_job_prepare(app, job, &prepared);
     if (status == CVSEG_OK)
-        status = cvseg_dist_zmax(app->comm, prepared.z, prepared.n_ok, job->d, &zmax);
+        status = cvseg_mpi_zmax(app->comm, prepared.z, prepared.n_ok, job->d, &zmax);
     if (status == CVSEG_OK && settings->labels) {
         const cvseg_column column = {"member_id", CVSEG_T_I64, job->member_id, NULL, NULL};
         status = cvseg_writer_columns(writer, "/labels", job->n_global, job->offset, job->n_local,
@@ -510,7 +510,7 @@ cvseg_status cvseg_verb_sweep(cvseg_app *app)
     status = cvseg_job_settings(app, &options, &job);
     if (status == CVSEG_OK)
         status = sweep_parse_settings(app, &options, &job, &settings);
-    status = cvseg_dist_agree(app->comm, status);
+    status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
         status = sweep_models_dir(app, settings.models_dir);
     if (status == CVSEG_OK)
@@ -544,5 +544,5 @@ done:
         free(rows[r].sample.member_id);
     json_decref(summary);
     cvseg_job_free(&job);
-    return cvseg_dist_agree(app->comm, status);
+    return cvseg_mpi_agree(app->comm, status);
 }

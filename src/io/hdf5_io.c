@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "hdf5_internal.h"
 
 #define CHUNK_ROWS_MAX (1024 * 1024)
@@ -178,7 +178,7 @@ cvseg_status cvseg_writer_open(cvseg_outputs *set, int index, cvseg_writer **wri
     quiet_hdf5();
     *writer = NULL;
     /* Agree before anything collective: a rank without memory must not skip it. */
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status != CVSEG_OK) {
         free(w);
         return status;
@@ -187,12 +187,12 @@ cvseg_status cvseg_writer_open(cvseg_outputs *set, int index, cvseg_writer **wri
     w->file = H5I_INVALID_HID;
     w->reserve_fd = -1;
     w->set = set;
-    status = cvseg_dist_check(MPI_Comm_rank(comm, &w->rank), "rank");
+    status = cvseg_mpi_check(MPI_Comm_rank(comm, &w->rank), "rank");
     snprintf(w->target, sizeof w->target, "%s", cvseg_outputs_given(set, index));
     snprintf(w->temporary, sizeof w->temporary, "%s", cvseg_outputs_temporary(set, index));
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK)
-        status = cvseg_dist_agree(comm, writer_create_file(w));
+        status = cvseg_mpi_agree(comm, writer_create_file(w));
     if (status == CVSEG_OK)
         *writer = w;
     else
@@ -216,18 +216,18 @@ static cvseg_status writer_reserve(cvseg_writer *w)
                 CVSEG_FAIL(CVSEG_EIO, "file '%s': no space left on device (%.1f MiB needed for it)",
                            w->target, (double)bytes / (1024.0 * 1024.0));
     }
-    return cvseg_dist_agree(w->comm, status);
+    return cvseg_mpi_agree(w->comm, status);
 }
 
 cvseg_status cvseg_writer_close(cvseg_writer *writer, cvseg_status run_status)
 {
-    cvseg_status status = cvseg_dist_agree(writer->comm, run_status);
+    cvseg_status status = cvseg_mpi_agree(writer->comm, run_status);
     if (status == CVSEG_OK)
         status = writer_reserve(writer);
     if (status == CVSEG_OK) {
         cvseg_status flushed = CVSEG_OK;
         WRITER_CHECK(flushed, H5Fflush(writer->file, H5F_SCOPE_GLOBAL), writer, "flush");
-        status = cvseg_dist_agree(writer->comm, flushed);
+        status = cvseg_mpi_agree(writer->comm, flushed);
     }
     if (status != CVSEG_OK && writer->rank == 0) {
         /* The temporary is lost anyway: free its blocks and the folders'
@@ -238,7 +238,7 @@ cvseg_status cvseg_writer_close(cvseg_writer *writer, cvseg_status run_status)
     }
     cvseg_status closed = CVSEG_OK;
     WRITER_CHECK(closed, H5Fclose(writer->file), writer, "closing");
-    closed = cvseg_dist_agree(writer->comm, closed);
+    closed = cvseg_mpi_agree(writer->comm, closed);
     if (status == CVSEG_OK)
         status = closed;
     if (writer->rank == 0 && writer->reserve_fd >= 0) {
@@ -251,7 +251,7 @@ cvseg_status cvseg_writer_close(cvseg_writer *writer, cvseg_status run_status)
                                 writer->target, strerror(errno));
         close(writer->reserve_fd);
     }
-    status = cvseg_dist_agree(writer->comm, status);
+    status = cvseg_mpi_agree(writer->comm, status);
     free(writer);
     return status;
 }
@@ -307,7 +307,7 @@ static cvseg_status ensure_group(const cvseg_writer *writer, const char *group)
 
 cvseg_status cvseg_writer_group(cvseg_writer *writer, const char *group)
 {
-    return cvseg_dist_agree(writer->comm, ensure_group(writer, group));
+    return cvseg_mpi_agree(writer->comm, ensure_group(writer, group));
 }
 
 static hid_t enum_type(const cvseg_enum_def *def)
@@ -409,10 +409,10 @@ cvseg_status cvseg_writer_define(cvseg_writer *writer, const char *group, int64_
     WRITER_CHECK(status, dcpl, writer, "dataset properties");
     /* Dataset creation is collective: agree first, then every rank makes
      * every column (a failing rank goes on calling, so none is skipped). */
-    status = cvseg_dist_agree(writer->comm, status);
+    status = cvseg_mpi_agree(writer->comm, status);
     for (int c = 0; c < n_columns && status == CVSEG_OK; ++c)
-        status = cvseg_dist_agree(writer->comm,
-                                  writer_define_column(writer, group, n_global, dcpl, &columns[c]));
+        status = cvseg_mpi_agree(writer->comm,
+                                 writer_define_column(writer, group, n_global, dcpl, &columns[c]));
     if (dcpl >= 0)
         H5Pclose(dcpl);
     /* The data's space is allocated now (early allocation): reserve it. */
@@ -489,14 +489,14 @@ cvseg_status cvseg_writer_rows(cvseg_writer *writer, const char *group, int64_t 
     cvseg_status status = CVSEG_OK;
     hid_t dxpl = collective_transfer();
     WRITER_CHECK(status, dxpl, writer, "transfer properties");
-    status = cvseg_dist_agree(writer->comm, status);
+    status = cvseg_mpi_agree(writer->comm, status);
     for (int c = 0; c < n_columns && status == CVSEG_OK; ++c) {
         char path[1024];
         hid_t dataset = H5I_INVALID_HID, file_space = H5I_INVALID_HID;
         snprintf(path, sizeof path, "%s/%s", group, columns[c].name);
         status = writer_open_column(writer, path, offset, n_local, &dataset, &file_space);
         /* Agree before the collective write: a rank that skips it hangs the others. */
-        status = cvseg_dist_agree(writer->comm, status);
+        status = cvseg_mpi_agree(writer->comm, status);
         if (status == CVSEG_OK)
             status = writer_write_column(writer, path, &columns[c], dataset, file_space, dxpl,
                                          offset, n_local);
@@ -504,7 +504,7 @@ cvseg_status cvseg_writer_rows(cvseg_writer *writer, const char *group, int64_t 
             WRITER_CHECK(status, H5Sclose(file_space), writer, "H5Sclose");
         if (dataset >= 0)
             WRITER_CHECK(status, H5Dclose(dataset), writer, "H5Dclose");
-        status = cvseg_dist_agree(writer->comm, status);
+        status = cvseg_mpi_agree(writer->comm, status);
     }
     if (dxpl >= 0)
         H5Pclose(dxpl);
@@ -533,14 +533,14 @@ static cvseg_status writer_small_create(cvseg_writer *writer, const char *path, 
         *slash = '\0';
         status = ensure_group(writer, parent);
     }
-    status = cvseg_dist_agree(writer->comm, status);
+    status = cvseg_mpi_agree(writer->comm, status);
     if (status == CVSEG_OK)
         *dataset = H5Dcreate2(writer->file, path, native_type(type), space, H5P_DEFAULT,
                               H5P_DEFAULT, H5P_DEFAULT);
     if (status == CVSEG_OK && *dataset < 0)
         status =
             CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': cannot create", writer->target, path);
-    return cvseg_dist_agree(writer->comm, status);
+    return cvseg_mpi_agree(writer->comm, status);
 }
 
 cvseg_status cvseg_writer_small(cvseg_writer *writer, const char *path, cvseg_type type, int rank,
@@ -553,7 +553,7 @@ cvseg_status cvseg_writer_small(cvseg_writer *writer, const char *path, cvseg_ty
     hid_t dataset = H5I_INVALID_HID, file_space = H5I_INVALID_HID, memory_space = H5I_INVALID_HID;
     WRITER_CHECK(status, space, writer, "H5Screate_simple");
     WRITER_CHECK(status, dxpl, writer, "transfer properties");
-    status = cvseg_dist_agree(writer->comm, status);
+    status = cvseg_mpi_agree(writer->comm, status);
     if (status == CVSEG_OK)
         status = writer_small_create(writer, path, type, space, &dataset);
     writer->planned_bytes += (int64_t)(h_dims[0] * h_dims[1] * cvseg_type_size(type));
@@ -583,7 +583,7 @@ cvseg_status cvseg_writer_small(cvseg_writer *writer, const char *path, cvseg_ty
         H5Pclose(dxpl);
     if (space >= 0)
         H5Sclose(space);
-    return cvseg_dist_agree(writer->comm, status);
+    return cvseg_mpi_agree(writer->comm, status);
 }
 
 static cvseg_status write_attr(cvseg_writer *writer, const char *object, const char *name,
@@ -615,7 +615,7 @@ done:
         H5Sclose(space);
     if (target >= 0)
         WRITER_CHECK(status, H5Oclose(target), writer, "H5Oclose");
-    return cvseg_dist_agree(writer->comm, status);
+    return cvseg_mpi_agree(writer->comm, status);
 }
 
 cvseg_status cvseg_writer_attr_i64(cvseg_writer *writer, const char *object, const char *name,
@@ -648,7 +648,7 @@ cvseg_status cvseg_writer_attr_str(cvseg_writer *writer, const char *object, con
         status = write_string_attr(writer, target, name, value);
     if (target >= 0)
         WRITER_CHECK(status, H5Oclose(target), writer, "H5Oclose");
-    return cvseg_dist_agree(writer->comm, status);
+    return cvseg_mpi_agree(writer->comm, status);
 }
 
 /* ------------------------------------------------------------------ reader */
@@ -684,7 +684,7 @@ cvseg_status cvseg_reader_open(MPI_Comm comm, const char *path, cvseg_reader **r
 done:
     if (fapl >= 0)
         H5Pclose(fapl);
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK) {
         *reader = r;
     } else if (r) {
@@ -774,7 +774,7 @@ cvseg_status cvseg_reader_table(cvseg_reader *reader, const char *group, const c
     }
 done:
     *n_rows = rows < 0 ? 0 : rows;
-    return cvseg_dist_agree(reader->comm, status);
+    return cvseg_mpi_agree(reader->comm, status);
 }
 
 /* How a column reaches the caller's type: straight (HDF5's conversion is
@@ -965,7 +965,7 @@ static cvseg_status reader_piece(const cvseg_reader *reader, const char *path,
     }
     H5Sclose(selection);
     H5Sclose(memory_space);
-    return cvseg_dist_agree(reader->comm, status);
+    return cvseg_mpi_agree(reader->comm, status);
 }
 
 static cvseg_status reader_read(cvseg_reader *reader, const char *group, const char *name,
@@ -997,10 +997,10 @@ static cvseg_status reader_read(cvseg_reader *reader, const char *group, const c
     if (status == CVSEG_OK && ds.mode != READ_DIRECT &&
         !(wide = malloc(8 * (size_t)(piece_rows > 0 ? piece_rows : 1))))
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for a read buffer");
-    status = cvseg_dist_agree(reader->comm, status);
+    status = cvseg_mpi_agree(reader->comm, status);
     /* Every rank takes part in the same number of collective reads. */
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(
+        status = cvseg_mpi_check(
             MPI_Allreduce(MPI_IN_PLACE, &pieces, 1, MPI_INT64_T, MPI_MAX, reader->comm),
             "read planning");
     for (int64_t piece = 0; piece < pieces && status == CVSEG_OK; ++piece) {
@@ -1159,5 +1159,5 @@ cvseg_status cvseg_reader_small(cvseg_reader *reader, const char *path, cvseg_ty
         H5Sclose(space);
     if (dataset >= 0)
         H5Dclose(dataset);
-    return cvseg_dist_agree(reader->comm, status);
+    return cvseg_mpi_agree(reader->comm, status);
 }

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 
 #define OUTPUTS_RESERVE_BYTES (1 << 20)
 
@@ -295,13 +295,13 @@ static cvseg_status outputs_share_names(cvseg_outputs *set)
         outputs_file *file = &set->files[i];
         if (!file->declared || file->role == CVSEG_FILE_INPUT)
             continue;
-        status = cvseg_dist_check(MPI_Bcast(file->target, CVSEG_PATH_MAX, MPI_CHAR, 0, set->comm),
-                                  "output names");
+        status = cvseg_mpi_check(MPI_Bcast(file->target, CVSEG_PATH_MAX, MPI_CHAR, 0, set->comm),
+                                 "output names");
         if (status == CVSEG_OK)
-            status = cvseg_dist_check(
+            status = cvseg_mpi_check(
                 MPI_Bcast(file->temporary, CVSEG_PATH_MAX, MPI_CHAR, 0, set->comm), "output names");
     }
-    return cvseg_dist_agree(set->comm, status);
+    return cvseg_mpi_agree(set->comm, status);
 }
 
 cvseg_status cvseg_outputs_open(MPI_Comm comm, const char *command, int count,
@@ -332,7 +332,7 @@ cvseg_status cvseg_outputs_open(MPI_Comm comm, const char *command, int count,
     }
     if (status == CVSEG_OK && s->rank == 0)
         status = outputs_prepare(s, command);
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK)
         status = outputs_share_names(s);
     if (status == CVSEG_OK) {
@@ -435,7 +435,7 @@ static cvseg_status outputs_rename_all(cvseg_outputs *set)
 cvseg_status cvseg_outputs_replace(cvseg_outputs *set, int index, cvseg_status status)
 {
     outputs_file *file = &set->files[index];
-    status = cvseg_dist_agree(set->comm, status);
+    status = cvseg_mpi_agree(set->comm, status);
     if (set->rank == 0) {
         cvseg_status local = status;
         if (local == CVSEG_OK)
@@ -450,7 +450,7 @@ cvseg_status cvseg_outputs_replace(cvseg_outputs *set, int index, cvseg_status s
         if (status == CVSEG_OK)
             status = local;
     }
-    return cvseg_dist_agree(set->comm, status);
+    return cvseg_mpi_agree(set->comm, status);
 }
 
 /* finish (may_commit) or abandon (never commits). */
@@ -459,7 +459,7 @@ static cvseg_status outputs_end(cvseg_outputs *set, cvseg_status status, int may
     MPI_Comm comm = set ? set->comm : MPI_COMM_NULL;
     if (!set)
         return status;
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     const int commit =
         may_commit && (status == CVSEG_OK || status == CVSEG_ENOCONV || status == CVSEG_EDRIFT);
     cvseg_status local = CVSEG_OK;
@@ -475,7 +475,7 @@ static cvseg_status outputs_end(cvseg_outputs *set, cvseg_status status, int may
             unlink(file->target); /* a finished run leaves nothing to resume */
         outputs_unlock(file);
     }
-    local = cvseg_dist_agree(comm, local);
+    local = cvseg_mpi_agree(comm, local);
     free(set);
     return local != CVSEG_OK ? local : status;
 }

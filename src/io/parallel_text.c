@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 
 /* Bytes of one collective write per rank (below INT_MAX). */
 #define PARALLEL_TEXT_PIECE ((int64_t)1 << 30)
@@ -32,7 +32,7 @@ cvseg_status cvseg_parallel_text_open(MPI_Comm comm, const char *path, const cha
     cvseg_parallel_text *f = calloc(1, sizeof *f);
     *file = NULL;
     if (!f)
-        return cvseg_dist_agree(comm, CVSEG_FAIL(CVSEG_ENOMEM, "out of memory"));
+        return cvseg_mpi_agree(comm, CVSEG_FAIL(CVSEG_ENOMEM, "out of memory"));
     f->comm = comm;
     f->handle = MPI_FILE_NULL;
     snprintf(f->label, sizeof f->label, "%s", label);
@@ -40,10 +40,10 @@ cvseg_status cvseg_parallel_text_open(MPI_Comm comm, const char *path, const cha
         MPI_File_open(comm, path, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL, &f->handle);
     if (code != MPI_SUCCESS)
         status = parallel_text_failure(f, code, "create");
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK && (code = MPI_File_set_size(f->handle, 0)) != MPI_SUCCESS)
         status = parallel_text_failure(f, code, "truncate");
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK)
         *file = f;
     else
@@ -54,10 +54,10 @@ cvseg_status cvseg_parallel_text_open(MPI_Comm comm, const char *path, const cha
 cvseg_status cvseg_parallel_text_append(cvseg_parallel_text *file, const char *data, int64_t length)
 {
     int64_t before = 0, total = 0;
-    cvseg_status status = cvseg_dist_exscan_i64(file->comm, length, &before, &total);
+    cvseg_status status = cvseg_mpi_exscan_i64(file->comm, length, &before, &total);
     int64_t rounds = (length + PARALLEL_TEXT_PIECE - 1) / PARALLEL_TEXT_PIECE;
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(
+        status = cvseg_mpi_check(
             MPI_Allreduce(MPI_IN_PLACE, &rounds, 1, MPI_INT64_T, MPI_MAX, file->comm),
             "write planning");
     for (int64_t round = 0; round < rounds && status == CVSEG_OK; ++round) {
@@ -74,7 +74,7 @@ cvseg_status cvseg_parallel_text_append(cvseg_parallel_text *file, const char *d
         else if (MPI_Get_count(&result, MPI_BYTE, &written) != MPI_SUCCESS || written != count)
             status = CVSEG_FAIL(CVSEG_EIO, "file '%s': short write (%d of %d bytes)", file->label,
                                 written, count);
-        status = cvseg_dist_agree(file->comm, status);
+        status = cvseg_mpi_agree(file->comm, status);
     }
     if (status == CVSEG_OK)
         file->size += total;
@@ -95,7 +95,7 @@ cvseg_status cvseg_parallel_text_close(cvseg_parallel_text *file, cvseg_status s
         if (code != MPI_SUCCESS && status == CVSEG_OK)
             status = parallel_text_failure(file, code, "close");
     }
-    status = cvseg_dist_agree(file->comm, status);
+    status = cvseg_mpi_agree(file->comm, status);
     free(file);
     return status;
 }

@@ -12,7 +12,7 @@
 #include <zlib.h>
 
 #include "cvseg/csv.h"
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 
 #define READ_PIECE (64 * 1024)
 /* Longest header (or first data) line accepted. */
@@ -185,18 +185,18 @@ static cvseg_status text_decode(MPI_Comm comm, int rank, const char *encoding,
             size = raw_size;
         }
     }
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     int64_t total = (int64_t)size;
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(MPI_Bcast(&total, 1, MPI_INT64_T, 0, comm), "text broadcast");
+        status = cvseg_mpi_check(MPI_Bcast(&total, 1, MPI_INT64_T, 0, comm), "text broadcast");
     if (status == CVSEG_OK && rank != 0 && !(file->memory = malloc((size_t)total + 1)))
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld bytes of decoded text",
                             (long long)total);
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     for (int64_t at = 0; status == CVSEG_OK && at < total; at += 1 << 30) {
         const int piece = (int)(total - at < (1 << 30) ? total - at : (1 << 30));
-        status = cvseg_dist_check(MPI_Bcast(file->memory + at, piece, MPI_CHAR, 0, comm),
-                                  "text broadcast");
+        status = cvseg_mpi_check(MPI_Bcast(file->memory + at, piece, MPI_CHAR, 0, comm),
+                                 "text broadcast");
     }
     file->size = total;
     return status;
@@ -287,7 +287,7 @@ static cvseg_status broadcast_head(MPI_Comm comm, int rank, cvseg_text_file *fil
         cvseg_text_line *line = &file->head[k];
         int64_t meta[4] = {line->text ? (int64_t)line->length : -1, line->number, line->start,
                            line->end};
-        status = cvseg_dist_check(MPI_Bcast(meta, 4, MPI_INT64_T, 0, comm), "head broadcast");
+        status = cvseg_mpi_check(MPI_Bcast(meta, 4, MPI_INT64_T, 0, comm), "head broadcast");
         if (status != CVSEG_OK || meta[0] < 0)
             continue;
         if (rank != 0) {
@@ -299,9 +299,9 @@ static cvseg_status broadcast_head(MPI_Comm comm, int rank, cvseg_text_file *fil
             if (!line->text)
                 status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for a header line");
         }
-        status = cvseg_dist_agree(comm, status);
+        status = cvseg_mpi_agree(comm, status);
         if (status == CVSEG_OK)
-            status = cvseg_dist_check(
+            status = cvseg_mpi_check(
                 MPI_Bcast(line->text, (int)line->length + 1, MPI_CHAR, 0, comm), "head broadcast");
     }
     return status;
@@ -326,14 +326,14 @@ cvseg_status cvseg_text_open(MPI_Comm comm, const char *path, const char *encodi
         status = CVSEG_FAIL(CVSEG_EIO, "file '%s': not a regular file", path);
     else
         file->size = (int64_t)info.st_size;
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK && text_needs_decoding(file, encoding))
         status = text_decode(comm, rank, encoding, file);
     if (status != CVSEG_OK)
         goto done;
     if (rank == 0)
         status = read_head(file);
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK)
         status = broadcast_head(comm, rank, file);
 done:
@@ -413,9 +413,9 @@ cvseg_status cvseg_text_read_range(MPI_Comm comm, const cvseg_text_file *file, i
         ++newlines;
     range->lines = newlines + (range->size > 0 && range->data[range->size - 1] != '\n');
 agree:
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK)
-        status = cvseg_dist_exscan_i64(comm, newlines, &before, &total);
+        status = cvseg_mpi_exscan_i64(comm, newlines, &before, &total);
     if (status == CVSEG_OK)
         range->first_line = begin_line + before;
     else

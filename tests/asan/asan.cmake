@@ -10,14 +10,14 @@ set(CVSEG_ASAN_ENV
     "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/asan/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0"
     "OMPI_MCA_memory=^patcher")
 
-add_library(cvseg_dist_asan STATIC ${CVSEG_DIST_SOURCES})
-target_link_libraries(cvseg_dist_asan PUBLIC cvseg_core_asan MPI::MPI_C)
-cvseg_target_flags(cvseg_dist_asan)
+add_library(cvseg_mpi_asan STATIC ${CVSEG_MPI_SOURCES})
+target_link_libraries(cvseg_mpi_asan PUBLIC cvseg_core_asan MPI::MPI_C)
+cvseg_target_flags(cvseg_mpi_asan)
 
 add_library(cvseg_io_asan STATIC ${CVSEG_IO_SOURCES})
 target_include_directories(cvseg_io_asan SYSTEM PUBLIC ${HDF5_C_INCLUDE_DIRS})
 target_compile_definitions(cvseg_io_asan PUBLIC ${HDF5_C_DEFINITIONS} H5_USE_110_API_DEFAULT)
-target_link_libraries(cvseg_io_asan PUBLIC cvseg_dist_asan ${HDF5_C_LIBRARIES} ZLIB::ZLIB)
+target_link_libraries(cvseg_io_asan PUBLIC cvseg_mpi_asan ${HDF5_C_LIBRARIES} ZLIB::ZLIB)
 cvseg_target_flags(cvseg_io_asan)
 
 add_library(cvseg_app_asan STATIC ${CVSEG_APP_SOURCES})

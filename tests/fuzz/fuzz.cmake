@@ -3,7 +3,7 @@
 # cvseg_fuzz_lib: every source but main.c with coverage + ASan + UBSan.
 set(CVSEG_FUZZ_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined
     -fno-omit-frame-pointer -g -O1)
-add_library(cvseg_fuzz_lib STATIC ${CVSEG_CORE_SOURCES} ${CVSEG_DIST_SOURCES} ${CVSEG_IO_SOURCES}
+add_library(cvseg_fuzz_lib STATIC ${CVSEG_CORE_SOURCES} ${CVSEG_MPI_SOURCES} ${CVSEG_IO_SOURCES}
             ${CVSEG_APP_SOURCES})
 target_include_directories(cvseg_fuzz_lib PUBLIC ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src/app)
 target_include_directories(cvseg_fuzz_lib SYSTEM PUBLIC ${HDF5_C_INCLUDE_DIRS})

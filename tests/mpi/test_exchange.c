@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/exchange.h"
 #include "mpi_test_main.h"
 
@@ -198,7 +198,7 @@ static void test_duplicates(void)
     for (int i = 0; i < 40; ++i)
         keys[i] = (int64_t)(me * 40 + i) * 1000003 - 5000000000LL;
     keys[7] = -5000000000LL; /* rank 0's first key again, on every rank */
-    CU_ASSERT_EQUAL(cvseg_dist_duplicates(cvseg_test_comm, keys, 40, &found, &example), CVSEG_OK);
+    CU_ASSERT_EQUAL(cvseg_mpi_duplicates(cvseg_test_comm, keys, 40, &found, &example), CVSEG_OK);
     CU_ASSERT_EQUAL(found, P);
     CU_ASSERT_EQUAL(example, -5000000000LL);
 }

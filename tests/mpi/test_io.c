@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/io.h"
 #include "cvseg/partition.h"
 #include "cvseg/status.h"
@@ -890,7 +890,7 @@ static void test_agree(void)
         if (mine != CVSEG_OK)
             CVSEG_FAIL(mine, "case %d: rank %d failed with %s", which, cvseg_test_rank,
                        cvseg_status_name(mine));
-        const cvseg_status agreed = cvseg_dist_agree(cvseg_test_comm, mine);
+        const cvseg_status agreed = cvseg_mpi_agree(cvseg_test_comm, mine);
         CU_ASSERT_EQUAL(agreed, expected);
         CU_ASSERT(cvseg_test_same_i64(agreed));
         if (expected == CVSEG_OK) {
@@ -909,7 +909,7 @@ static void test_agree(void)
     /* A rank that fails without a recorded message still reaches agreement. */
     cvseg_error_clear();
     const cvseg_status mine = cvseg_test_rank == cvseg_test_size - 1 ? CVSEG_EMPI : CVSEG_OK;
-    const cvseg_status agreed = cvseg_dist_agree(cvseg_test_comm, mine);
+    const cvseg_status agreed = cvseg_mpi_agree(cvseg_test_comm, mine);
     CU_ASSERT_EQUAL(agreed, CVSEG_EMPI);
     CU_ASSERT_STRING_EQUAL(cvseg_error_message(), cvseg_strerror(CVSEG_EMPI));
     cvseg_error_clear();

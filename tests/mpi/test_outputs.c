@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/io.h"
 #include "cvseg/outputs.h"
 #include "cvseg/partition.h"
@@ -70,7 +70,7 @@ static cvseg_status write_output(cvseg_outputs *set, int index, int64_t n, int64
         status = cvseg_writer_columns(writer, "/t", n, block.offset, block.count, 1, &column);
         if (status == CVSEG_OK && last)
             status = inject_write;
-        status = cvseg_dist_agree(cvseg_test_comm, status);
+        status = cvseg_mpi_agree(cvseg_test_comm, status);
         if (status == CVSEG_OK && last)
             status = inject_close;
         status = cvseg_writer_close(writer, status);

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/io.h"
 #include "cvseg/partition.h"
 #include "mpi_test_main.h"

@@ -1,6 +1,6 @@
-/* clv_dist.h: the distributed step of the CLV fits (MPI layer). */
-#ifndef CVSEG_CLV_DIST_H
-#define CVSEG_CLV_DIST_H
+/* clv_mpi.h: the distributed step of the CLV fits (MPI layer). */
+#ifndef CVSEG_CLV_MPI_H
+#define CVSEG_CLV_MPI_H
 
 #include <mpi.h>
 #include <stdint.h>
@@ -14,7 +14,7 @@
  * lexicographically by key: identical bits on every rank, whatever the
  * partition of the tuples. ENOMEM / EINTERNAL (more than INT_MAX words to
  * gather) agreed on all ranks. Collective on comm. */
-cvseg_status cvseg_dist_gather_tuples(MPI_Comm comm, uint64_t *rows, int64_t n, int width,
-                                      uint64_t **table, int64_t *m);
+cvseg_status cvseg_mpi_gather_tuples(MPI_Comm comm, uint64_t *rows, int64_t n, int width,
+                                     uint64_t **table, int64_t *m);
 
 #endif

@@ -1,4 +1,4 @@
-/* test_dist.c: the MPI collectives of dist.h on 1, 2 and 4 ranks.
+/* test_collectives.c: the MPI collectives of collectives.h on 1, 2 and 4 ranks.
  *
  * Every rank builds the same deterministic global array (heavy ties,
  * negatives, both signed zeros, a few huge values), takes its slice under a
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/fixed.h"
 #include "cvseg/partition.h"
 #include "cvseg/quantile.h"
@@ -92,7 +92,7 @@ static void test_partition_covers(void)
             CU_ASSERT(block.count >= 0 && block.offset >= 0);
             /* Slices are contiguous, in rank order, and cover [0, n). */
             int64_t before = 0, total = 0;
-            CU_ASSERT_EQUAL(cvseg_dist_exscan_i64(cvseg_test_comm, block.count, &before, &total),
+            CU_ASSERT_EQUAL(cvseg_mpi_exscan_i64(cvseg_test_comm, block.count, &before, &total),
                             CVSEG_OK);
             CVSEG_ASSERT_EQUAL_I64(total, sizes[s]);
             if (block.count > 0)
@@ -114,8 +114,8 @@ static void test_moments(void)
                 cvseg_moments got;
                 memset(&got, 0x55, sizeof got);
                 const cvseg_status status =
-                    cvseg_dist_moments(cvseg_test_comm, a.x + block.offset,
-                                       include ? include + block.offset : NULL, block.count, &got);
+                    cvseg_mpi_moments(cvseg_test_comm, a.x + block.offset,
+                                      include ? include + block.offset : NULL, block.count, &got);
                 CU_ASSERT_EQUAL(status, CVSEG_OK);
                 CVSEG_ASSERT_EQUAL_I64(got.count, expected.count);
                 CVSEG_ASSERT_SAME_DOUBLE(got.mean, expected.mean);
@@ -128,9 +128,9 @@ static void test_moments(void)
                     CU_ASSERT(expected.max == 3.5e9);
                 }
                 cvseg_range range;
-                CU_ASSERT_EQUAL(cvseg_dist_range(cvseg_test_comm, a.x + block.offset,
-                                                 include ? include + block.offset : NULL,
-                                                 block.count, &range),
+                CU_ASSERT_EQUAL(cvseg_mpi_range(cvseg_test_comm, a.x + block.offset,
+                                                include ? include + block.offset : NULL,
+                                                block.count, &range),
                                 CVSEG_OK);
                 CVSEG_ASSERT_EQUAL_I64(range.count, expected.count);
                 if (expected.count > 0) {
@@ -156,7 +156,7 @@ static void test_moments_signed_zeros(void)
         const cvseg_moments expected = cvseg_moments_local(x, NULL, n);
         cvseg_moments got;
         CU_ASSERT_EQUAL(
-            cvseg_dist_moments(cvseg_test_comm, x + block.offset, NULL, block.count, &got),
+            cvseg_mpi_moments(cvseg_test_comm, x + block.offset, NULL, block.count, &got),
             CVSEG_OK);
         CU_ASSERT(memcmp(&got, &expected, sizeof got) == 0);
         CVSEG_ASSERT_SAME_DOUBLE(got.min, 0.0);
@@ -198,7 +198,7 @@ static void test_select(void)
                 double expected[CVSEG_SELECT_MAX_TARGETS], got[CVSEG_SELECT_MAX_TARGETS];
                 cvseg_select_local(a.x, include, a.n, m, ranks, expected);
                 memset(got, 0x55, sizeof got);
-                const cvseg_status status = cvseg_dist_select(
+                const cvseg_status status = cvseg_mpi_select(
                     cvseg_test_comm, a.x + block.offset, include ? include + block.offset : NULL,
                     block.count, m, ranks, got);
                 CU_ASSERT_EQUAL(status, CVSEG_OK);
@@ -228,8 +228,8 @@ static void test_select_out_of_range(void)
         const int64_t ranks[2] = {1, a.n + 1};
         double values[2];
         cvseg_error_clear();
-        const cvseg_status status = cvseg_dist_select(cvseg_test_comm, a.x + block.offset, NULL,
-                                                      block.count, 2, ranks, values);
+        const cvseg_status status = cvseg_mpi_select(cvseg_test_comm, a.x + block.offset, NULL,
+                                                     block.count, 2, ranks, values);
         CU_ASSERT_NOT_EQUAL(status, CVSEG_OK);
         CU_ASSERT(cvseg_test_same_i64(status));
         cvseg_error_clear();
@@ -249,26 +249,26 @@ static void test_sums_and_scans(void)
     const cvseg_block block = part(a.n, 1);
     values[2] = cvseg_fixed_sum(a.x + block.offset, NULL, block.count, exponent);
     const cvseg_i128 whole = cvseg_fixed_sum(a.x, NULL, a.n, exponent);
-    CU_ASSERT_EQUAL(cvseg_dist_sum_i128(cvseg_test_comm, values, 3), CVSEG_OK);
+    CU_ASSERT_EQUAL(cvseg_mpi_sum_i128(cvseg_test_comm, values, 3), CVSEG_OK);
     CU_ASSERT(values[0] == ((cvseg_i128)P << 100) + (cvseg_i128)P * (P - 1) / 2);
     CU_ASSERT(values[1] == -(((cvseg_i128)P * (P + 1) / 2) << 64));
     CU_ASSERT(values[2] == whole);
     free_array(&a);
     /* count 0 is allowed */
-    CU_ASSERT_EQUAL(cvseg_dist_sum_i128(cvseg_test_comm, values, 0), CVSEG_OK);
+    CU_ASSERT_EQUAL(cvseg_mpi_sum_i128(cvseg_test_comm, values, 0), CVSEG_OK);
 
     int64_t v64[2] = {r - 3, INT64_C(1) << 40};
-    CU_ASSERT_EQUAL(cvseg_dist_sum_i64(cvseg_test_comm, v64, 2), CVSEG_OK);
+    CU_ASSERT_EQUAL(cvseg_mpi_sum_i64(cvseg_test_comm, v64, 2), CVSEG_OK);
     CVSEG_ASSERT_EQUAL_I64(v64[0], (int64_t)P * (P - 1) / 2 - 3 * P);
     CVSEG_ASSERT_EQUAL_I64(v64[1], (INT64_C(1) << 40) * P);
     double f64[2] = {-(double)r, r == P - 1 ? 2.5 : -INFINITY};
-    CU_ASSERT_EQUAL(cvseg_dist_max_f64(cvseg_test_comm, f64, 2), CVSEG_OK);
+    CU_ASSERT_EQUAL(cvseg_mpi_max_f64(cvseg_test_comm, f64, 2), CVSEG_OK);
     CVSEG_ASSERT_SAME_DOUBLE(f64[0], -0.0); /* rank 0 sends -(double)0 */
     CVSEG_ASSERT_SAME_DOUBLE(f64[1], 2.5);
 
     /* Exclusive scans. */
     int64_t before = -1, total = -1;
-    CU_ASSERT_EQUAL(cvseg_dist_exscan_i64(cvseg_test_comm, (int64_t)r * r - 5, &before, &total),
+    CU_ASSERT_EQUAL(cvseg_mpi_exscan_i64(cvseg_test_comm, (int64_t)r * r - 5, &before, &total),
                     CVSEG_OK);
     int64_t want_before = 0, want_total = 0;
     for (int q = 0; q < P; ++q) {
@@ -279,12 +279,12 @@ static void test_sums_and_scans(void)
     CVSEG_ASSERT_EQUAL_I64(before, want_before);
     CVSEG_ASSERT_EQUAL_I64(total, want_total);
     before = -1;
-    CU_ASSERT_EQUAL(cvseg_dist_exscan_i64(cvseg_test_comm, 7, &before, NULL), CVSEG_OK);
+    CU_ASSERT_EQUAL(cvseg_mpi_exscan_i64(cvseg_test_comm, 7, &before, NULL), CVSEG_OK);
     CVSEG_ASSERT_EQUAL_I64(before, 7 * r);
 
     cvseg_i128 b128 = -1, t128 = -1;
     const cvseg_i128 mine = ((cvseg_i128)(r + 1) << 80) - 7 * (cvseg_i128)r;
-    CU_ASSERT_EQUAL(cvseg_dist_exscan_i128(cvseg_test_comm, mine, &b128, &t128), CVSEG_OK);
+    CU_ASSERT_EQUAL(cvseg_mpi_exscan_i128(cvseg_test_comm, mine, &b128, &t128), CVSEG_OK);
     cvseg_i128 want_b = 0, want_t = 0;
     for (int q = 0; q < P; ++q) {
         const cvseg_i128 v = ((cvseg_i128)(q + 1) << 80) - 7 * (cvseg_i128)q;
@@ -295,7 +295,7 @@ static void test_sums_and_scans(void)
     CU_ASSERT(b128 == want_b);
     CU_ASSERT(t128 == want_t);
     b128 = -1;
-    CU_ASSERT_EQUAL(cvseg_dist_exscan_i128(cvseg_test_comm, -1, &b128, NULL), CVSEG_OK);
+    CU_ASSERT_EQUAL(cvseg_mpi_exscan_i128(cvseg_test_comm, -1, &b128, NULL), CVSEG_OK);
     CU_ASSERT(b128 == -(cvseg_i128)r);
 }
 
@@ -373,7 +373,7 @@ static void test_duplicates(void)
                     keys[i] = key_of(kind, block.offset + i, n);
                 int64_t found = -1, example = 0;
                 const cvseg_status status =
-                    cvseg_dist_duplicates(cvseg_test_comm, keys, block.count, &found, &example);
+                    cvseg_mpi_duplicates(cvseg_test_comm, keys, block.count, &found, &example);
                 CU_ASSERT_EQUAL(status, CVSEG_OK);
                 if (found != want)
                     fprintf(stderr, "  n %lld kind %d partition %d\n", (long long)n, kind, p);

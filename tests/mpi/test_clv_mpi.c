@@ -1,4 +1,4 @@
-/* test_clv_dist.c: cvseg_dist_gather_tuples on every rank: the gathered table
+/* test_clv_mpi.c: cvseg_mpi_gather_tuples on every rank: the gathered table
  * equals the serial compression of all tuples (cvseg_tuples_compress on one
  * array), whatever the partition (uneven, one rank empty), and is identical
  * on every rank. */
@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cvseg/clv.h"
-#include "cvseg/clv_dist.h"
+#include "cvseg/clv_mpi.h"
 #include "mpi_test_main.h"
 
 enum { TUPLES = 5000, WIDTH = 3 };
@@ -36,7 +36,7 @@ static void test_gather_equals_serial(void)
     const int64_t want = cvseg_tuples_compress(all, TUPLES, WIDTH);
     uint64_t *table = NULL;
     int64_t m = -1;
-    CU_ASSERT_EQUAL(cvseg_dist_gather_tuples(cvseg_test_comm, mine, end - begin, WIDTH, &table, &m),
+    CU_ASSERT_EQUAL(cvseg_mpi_gather_tuples(cvseg_test_comm, mine, end - begin, WIDTH, &table, &m),
                     CVSEG_OK);
     CVSEG_ASSERT_EQUAL_I64(m, want);
     CU_ASSERT(table && memcmp(table, all, sizeof(uint64_t) * 4 * (size_t)want) == 0);

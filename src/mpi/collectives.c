@@ -1,5 +1,5 @@
-/* dist.c: collectives on the core's partials. */
-#include "cvseg/dist.h"
+/* collectives.c: collectives on the core's partials. */
+#include "cvseg/collectives.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 
 #include "cvseg/quantile.h"
 
-cvseg_status cvseg_dist_check(int mpi_code, const char *what)
+cvseg_status cvseg_mpi_check(int mpi_code, const char *what)
 {
     cvseg_status status = CVSEG_OK;
     if (mpi_code != MPI_SUCCESS) {
@@ -19,7 +19,7 @@ cvseg_status cvseg_dist_check(int mpi_code, const char *what)
     return status;
 }
 
-cvseg_status cvseg_dist_agree(MPI_Comm comm, cvseg_status local_status)
+cvseg_status cvseg_mpi_agree(MPI_Comm comm, cvseg_status local_status)
 {
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
@@ -30,10 +30,10 @@ cvseg_status cvseg_dist_agree(MPI_Comm comm, cvseg_status local_status)
     } mine = {(int)local_status, rank}, worst;
     int code = MPI_Allreduce(&mine, &worst, 1, MPI_2INT, MPI_MINLOC, comm);
     if (code != MPI_SUCCESS)
-        return cvseg_dist_check(code, "status agreement");
+        return cvseg_mpi_check(code, "status agreement");
     if (worst.status == CVSEG_OK)
         return CVSEG_OK;
-    char message[CVSEG_DIST_MESSAGE_MAX];
+    char message[CVSEG_MPI_MESSAGE_MAX];
     memset(message, 0, sizeof message);
     if (rank == worst.rank) {
         if (cvseg_error_status() != CVSEG_OK)
@@ -44,7 +44,7 @@ cvseg_status cvseg_dist_agree(MPI_Comm comm, cvseg_status local_status)
     }
     code = MPI_Bcast(message, (int)sizeof message, MPI_CHAR, worst.rank, comm);
     if (code != MPI_SUCCESS)
-        return cvseg_dist_check(code, "error message broadcast");
+        return cvseg_mpi_check(code, "error message broadcast");
     char *bar = strchr(message, '|');
     if (bar) {
         *bar = '\0';
@@ -53,20 +53,20 @@ cvseg_status cvseg_dist_agree(MPI_Comm comm, cvseg_status local_status)
     return (cvseg_status)worst.status;
 }
 
-cvseg_status cvseg_dist_sum_i64(MPI_Comm comm, int64_t *values, int count)
+cvseg_status cvseg_mpi_sum_i64(MPI_Comm comm, int64_t *values, int count)
 {
-    return cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_INT64_T, MPI_SUM, comm),
-                            "int64 sum");
+    return cvseg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_INT64_T, MPI_SUM, comm),
+                           "int64 sum");
 }
 
-cvseg_status cvseg_dist_max_f64(MPI_Comm comm, double *values, int count)
+cvseg_status cvseg_mpi_max_f64(MPI_Comm comm, double *values, int count)
 {
-    return cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, MPI_MAX, comm),
-                            "double max");
+    return cvseg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, MPI_MAX, comm),
+                           "double max");
 }
 
-/* The layer's MPI datatypes and ops, created once (cvseg_dist_init or on
- * first use) and freed by cvseg_dist_finalize. OpenMP threads never call MPI,
+/* The layer's MPI datatypes and ops, created once (cvseg_mpi_init or on
+ * first use) and freed by cvseg_mpi_finalize. OpenMP threads never call MPI,
  * so no lock is needed. */
 enum { DIST_RECORD_TYPES_MAX = 16 };
 static struct {
@@ -99,25 +99,25 @@ static cvseg_status dist_types_ready(void)
     if (dist_types.ready)
         return CVSEG_OK;
     _Static_assert(sizeof(cvseg_i128) == 16, "cvseg_i128 is 16 bytes");
-    status = cvseg_dist_check(MPI_Type_contiguous(16, MPI_BYTE, &dist_types.i128_type), "type");
+    status = cvseg_mpi_check(MPI_Type_contiguous(16, MPI_BYTE, &dist_types.i128_type), "type");
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(MPI_Type_commit(&dist_types.i128_type), "type commit");
+        status = cvseg_mpi_check(MPI_Type_commit(&dist_types.i128_type), "type commit");
     if (status == CVSEG_OK)
         status =
-            cvseg_dist_check(MPI_Op_create(dist_i128_add, 1, &dist_types.i128_sum), "op create");
+            cvseg_mpi_check(MPI_Op_create(dist_i128_add, 1, &dist_types.i128_sum), "op create");
     if (status == CVSEG_OK)
         dist_types.ready = 1;
     else
-        cvseg_dist_finalize();
+        cvseg_mpi_finalize();
     return status;
 }
 
-cvseg_status cvseg_dist_init(MPI_Comm comm)
+cvseg_status cvseg_mpi_init(MPI_Comm comm)
 {
-    return cvseg_dist_agree(comm, dist_types_ready());
+    return cvseg_mpi_agree(comm, dist_types_ready());
 }
 
-void cvseg_dist_finalize(void)
+void cvseg_mpi_finalize(void)
 {
     if (dist_types.i128_sum != MPI_OP_NULL)
         MPI_Op_free(&dist_types.i128_sum);
@@ -129,7 +129,7 @@ void cvseg_dist_finalize(void)
     dist_types.ready = 0;
 }
 
-cvseg_status cvseg_dist_record_type(size_t bytes, MPI_Datatype *type)
+cvseg_status cvseg_mpi_record_type(size_t bytes, MPI_Datatype *type)
 {
     cvseg_status status = CVSEG_OK;
     *type = MPI_DATATYPE_NULL;
@@ -141,9 +141,9 @@ cvseg_status cvseg_dist_record_type(size_t bytes, MPI_Datatype *type)
     if (bytes == 0 || bytes > 1u << 20 || dist_types.records == DIST_RECORD_TYPES_MAX)
         return CVSEG_FAIL(CVSEG_EINTERNAL, "no record datatype for %zu-byte records", bytes);
     MPI_Datatype created = MPI_DATATYPE_NULL;
-    status = cvseg_dist_check(MPI_Type_contiguous((int)bytes, MPI_BYTE, &created), "record type");
+    status = cvseg_mpi_check(MPI_Type_contiguous((int)bytes, MPI_BYTE, &created), "record type");
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(MPI_Type_commit(&created), "record type commit");
+        status = cvseg_mpi_check(MPI_Type_commit(&created), "record type commit");
     if (status == CVSEG_OK) {
         dist_types.record_size[dist_types.records] = bytes;
         dist_types.record_type[dist_types.records++] = created;
@@ -154,86 +154,86 @@ cvseg_status cvseg_dist_record_type(size_t bytes, MPI_Datatype *type)
     return status;
 }
 
-cvseg_status cvseg_dist_sum_i128(MPI_Comm comm, cvseg_i128 *values, int count)
+cvseg_status cvseg_mpi_sum_i128(MPI_Comm comm, cvseg_i128 *values, int count)
 {
     cvseg_status status = dist_types_ready();
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, values, count, dist_types.i128_type,
-                                                dist_types.i128_sum, comm),
-                                  "exact 128-bit sum");
+        status = cvseg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, values, count, dist_types.i128_type,
+                                               dist_types.i128_sum, comm),
+                                 "exact 128-bit sum");
     return status;
 }
 
-cvseg_status cvseg_dist_exscan_i64(MPI_Comm comm, int64_t value, int64_t *before, int64_t *total)
+cvseg_status cvseg_mpi_exscan_i64(MPI_Comm comm, int64_t value, int64_t *before, int64_t *total)
 {
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
     int64_t prefix = 0;
-    cvseg_status status = cvseg_dist_check(
+    cvseg_status status = cvseg_mpi_check(
         MPI_Exscan(&value, &prefix, 1, MPI_INT64_T, MPI_SUM, comm), "exclusive scan");
     if (rank == 0)
         prefix = 0; /* MPI leaves rank 0's result undefined */
     int64_t sum = value;
     if (status == CVSEG_OK)
-        status = cvseg_dist_sum_i64(comm, &sum, 1);
+        status = cvseg_mpi_sum_i64(comm, &sum, 1);
     *before = prefix;
     if (total)
         *total = sum;
     return status;
 }
 
-cvseg_status cvseg_dist_exscan_i128(MPI_Comm comm, cvseg_i128 value, cvseg_i128 *before,
-                                    cvseg_i128 *total)
+cvseg_status cvseg_mpi_exscan_i128(MPI_Comm comm, cvseg_i128 value, cvseg_i128 *before,
+                                   cvseg_i128 *total)
 {
     int rank = 0;
     cvseg_i128 prefix = 0, sum = value;
-    cvseg_status status = cvseg_dist_check(MPI_Comm_rank(comm, &rank), "rank");
+    cvseg_status status = cvseg_mpi_check(MPI_Comm_rank(comm, &rank), "rank");
     if (status == CVSEG_OK)
         status = dist_types_ready();
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(
+        status = cvseg_mpi_check(
             MPI_Exscan(&value, &prefix, 1, dist_types.i128_type, dist_types.i128_sum, comm),
             "exclusive scan");
     *before = rank == 0 ? 0 : prefix; /* MPI leaves rank 0's result undefined */
     if (status == CVSEG_OK)
-        status = cvseg_dist_sum_i128(comm, &sum, 1);
+        status = cvseg_mpi_sum_i128(comm, &sum, 1);
     if (total)
         *total = sum;
     return status;
 }
 
-cvseg_status cvseg_dist_range(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
-                              cvseg_range *range)
+cvseg_status cvseg_mpi_range(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
+                             cvseg_range *range)
 {
     *range = cvseg_range_empty();
     cvseg_range_accumulate(x, include, n, range);
     double extremes[2] = {-range->min, range->max};
-    cvseg_status status = cvseg_dist_max_f64(comm, extremes, 2);
+    cvseg_status status = cvseg_mpi_max_f64(comm, extremes, 2);
     if (status == CVSEG_OK)
-        status = cvseg_dist_sum_i64(comm, &range->count, 1);
+        status = cvseg_mpi_sum_i64(comm, &range->count, 1);
     range->min = -extremes[0];
     range->max = extremes[1];
     return status;
 }
 
-cvseg_status cvseg_dist_moments(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
-                                cvseg_moments *moments)
+cvseg_status cvseg_mpi_moments(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
+                               cvseg_moments *moments)
 {
     cvseg_range range;
     memset(moments, 0, sizeof *moments);
-    cvseg_status status = cvseg_dist_range(comm, x, include, n, &range);
+    cvseg_status status = cvseg_mpi_range(comm, x, include, n, &range);
     if (status != CVSEG_OK || range.count == 0)
         goto done;
     const int sum_exponent = cvseg_moments_sum_exponent(&range);
     cvseg_i128 sum = cvseg_fixed_sum(x, include, n, sum_exponent);
-    status = cvseg_dist_sum_i128(comm, &sum, 1);
+    status = cvseg_mpi_sum_i128(comm, &sum, 1);
     if (status != CVSEG_OK)
         goto done;
     moments->count = range.count;
     moments->mean = cvseg_moments_mean(sum, sum_exponent, range.count);
     const int sqdev_exponent = cvseg_moments_sqdev_exponent(&range, moments->mean);
     cvseg_i128 sqdev = cvseg_fixed_sum_sqdev(x, include, n, moments->mean, sqdev_exponent);
-    status = cvseg_dist_sum_i128(comm, &sqdev, 1);
+    status = cvseg_mpi_sum_i128(comm, &sqdev, 1);
     if (status != CVSEG_OK)
         goto done;
     moments->sd = cvseg_moments_sd(sqdev, sqdev_exponent, range.count);
@@ -252,18 +252,18 @@ static cvseg_status select_any(MPI_Comm comm, const double *x, const uint64_t *k
     int64_t *hist = malloc(sizeof(int64_t) * (size_t)m * CVSEG_SELECT_BINS);
     if (!hist)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for quantile histograms");
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status != CVSEG_OK)
         goto done;
     cvseg_select_init(&state, m, ranks);
     for (int level = 0; level < CVSEG_SELECT_LEVELS && status == CVSEG_OK; ++level) {
         status = keys ? cvseg_select_histogram_keys(&state, keys, include, n, hist)
                       : cvseg_select_histogram(&state, x, include, n, hist);
-        status = cvseg_dist_agree(comm, status);
+        status = cvseg_mpi_agree(comm, status);
         if (status == CVSEG_OK)
-            status = cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, hist, m * CVSEG_SELECT_BINS,
-                                                    MPI_INT64_T, MPI_SUM, comm),
-                                      "quantile histogram");
+            status = cvseg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, hist, m * CVSEG_SELECT_BINS,
+                                                   MPI_INT64_T, MPI_SUM, comm),
+                                     "quantile histogram");
         if (status == CVSEG_OK && cvseg_select_refine(&state, hist) != 0)
             status = CVSEG_FAIL(CVSEG_EINTERNAL, "quantile rank beyond the number of values");
     }
@@ -277,29 +277,29 @@ done:
     return status;
 }
 
-cvseg_status cvseg_dist_select(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
-                               int m, const int64_t *ranks, double *values)
+cvseg_status cvseg_mpi_select(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
+                              int m, const int64_t *ranks, double *values)
 {
     return select_any(comm, x, NULL, include, n, m, ranks, values, NULL);
 }
 
-cvseg_status cvseg_dist_select_keys(MPI_Comm comm, const uint64_t *keys, int64_t n, int m,
-                                    const int64_t *ranks, uint64_t *keys_out)
+cvseg_status cvseg_mpi_select_keys(MPI_Comm comm, const uint64_t *keys, int64_t n, int m,
+                                   const int64_t *ranks, uint64_t *keys_out)
 {
     return select_any(comm, NULL, keys, NULL, n, m, ranks, NULL, keys_out);
 }
 
-cvseg_status cvseg_dist_kmeans_allreduce(MPI_Comm comm, cvseg_kmeans_partial *partial)
+cvseg_status cvseg_mpi_kmeans_allreduce(MPI_Comm comm, cvseg_kmeans_partial *partial)
 {
     const int64_t count = cvseg_kmeans_partial_values(partial->k, partial->d);
     cvseg_i128 *values = malloc(sizeof(cvseg_i128) * (size_t)count);
     cvseg_status status = CVSEG_OK;
     if (!values)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the K-Means reduction");
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK) {
         cvseg_kmeans_partial_pack(partial, values);
-        status = cvseg_dist_sum_i128(comm, values, (int)count);
+        status = cvseg_mpi_sum_i128(comm, values, (int)count);
     }
     if (status == CVSEG_OK)
         cvseg_kmeans_partial_unpack(partial, values);
@@ -307,7 +307,7 @@ cvseg_status cvseg_dist_kmeans_allreduce(MPI_Comm comm, cvseg_kmeans_partial *pa
     return status;
 }
 
-cvseg_status cvseg_dist_group_summary(MPI_Comm comm, cvseg_group_summary *summary)
+cvseg_status cvseg_mpi_group_summary(MPI_Comm comm, cvseg_group_summary *summary)
 {
     enum { PER_GROUP = 4 };
     cvseg_i128 values[CVSEG_GROUPS_MAX * PER_GROUP];
@@ -316,7 +316,7 @@ cvseg_status cvseg_dist_group_summary(MPI_Comm comm, cvseg_group_summary *summar
         for (int f = 0; f < 3; ++f)
             values[g * PER_GROUP + 1 + f] = summary->sum[g][f];
     }
-    cvseg_status status = cvseg_dist_sum_i128(comm, values, summary->groups * PER_GROUP);
+    cvseg_status status = cvseg_mpi_sum_i128(comm, values, summary->groups * PER_GROUP);
     for (int g = 0; g < summary->groups && status == CVSEG_OK; ++g) {
         summary->count[g] = (int64_t)values[g * PER_GROUP];
         for (int f = 0; f < 3; ++f)

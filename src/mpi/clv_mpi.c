@@ -1,14 +1,14 @@
-/* clv_dist.c: distinct tuples with counts over ranks (see clv_dist.h). */
-#include "cvseg/clv_dist.h"
+/* clv_mpi.c: distinct tuples with counts over ranks (see clv_mpi.h). */
+#include "cvseg/clv_mpi.h"
 
 #include <limits.h>
 #include <stdlib.h>
 
 #include "cvseg/clv.h"
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 
-cvseg_status cvseg_dist_gather_tuples(MPI_Comm comm, uint64_t *rows, int64_t n, int width,
-                                      uint64_t **table, int64_t *m)
+cvseg_status cvseg_mpi_gather_tuples(MPI_Comm comm, uint64_t *rows, int64_t n, int width,
+                                     uint64_t **table, int64_t *m)
 {
     int ranks = 1;
     int *counts = NULL, *displs = NULL;
@@ -24,10 +24,10 @@ cvseg_status cvseg_dist_gather_tuples(MPI_Comm comm, uint64_t *rows, int64_t n, 
     displs = malloc(sizeof(int) * (size_t)ranks);
     if (!counts || !displs)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the tuple gather");
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     total = words;
     if (status == CVSEG_OK)
-        status = cvseg_dist_sum_i64(comm, &total, 1);
+        status = cvseg_mpi_sum_i64(comm, &total, 1);
     if (status == CVSEG_OK && total > INT_MAX)
         status =
             CVSEG_FAIL(CVSEG_EINTERNAL, "%lld words of distinct CLV tuples exceed one MPI gather",
@@ -35,18 +35,18 @@ cvseg_status cvseg_dist_gather_tuples(MPI_Comm comm, uint64_t *rows, int64_t n, 
     if (status != CVSEG_OK)
         goto done;
     const int mine = (int)words;
-    status = cvseg_dist_check(MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, comm),
-                              "tuple counts");
+    status =
+        cvseg_mpi_check(MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, comm), "tuple counts");
     if (status != CVSEG_OK)
         goto done;
     for (int r = 0, at = 0; r < ranks; at += counts[r], ++r)
         displs[r] = at;
     all = malloc(sizeof(uint64_t) * (size_t)(total > 0 ? total : 1));
-    status = cvseg_dist_agree(comm, all ? CVSEG_OK
-                                        : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld tuples",
-                                                     (long long)(total / stride)));
+    status = cvseg_mpi_agree(comm, all ? CVSEG_OK
+                                       : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld tuples",
+                                                    (long long)(total / stride)));
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(
+        status = cvseg_mpi_check(
             MPI_Allgatherv(rows, mine, MPI_UINT64_T, all, counts, displs, MPI_UINT64_T, comm),
             "tuple gather");
     if (status != CVSEG_OK)

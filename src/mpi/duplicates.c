@@ -1,7 +1,7 @@
 /* duplicates.c: distributed duplicate-key detection. */
 #include <stdlib.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/exchange.h"
 #include "cvseg/rng.h"
 #include "cvseg/sort.h"
@@ -24,11 +24,11 @@ static void duplicates_scan(const uint64_t *sorted, int64_t n, int64_t *found, i
     }
 }
 
-cvseg_status cvseg_dist_duplicates(MPI_Comm comm, const int64_t *keys, int64_t n,
-                                   int64_t *duplicates, int64_t *example)
+cvseg_status cvseg_mpi_duplicates(MPI_Comm comm, const int64_t *keys, int64_t n,
+                                  int64_t *duplicates, int64_t *example)
 {
     int ranks = 1;
-    cvseg_status status = cvseg_dist_check(MPI_Comm_size(comm, &ranks), "duplicate check size");
+    cvseg_status status = cvseg_mpi_check(MPI_Comm_size(comm, &ranks), "duplicate check size");
     cvseg_exchange_plan plan = {0};
     int64_t *counts = calloc((size_t)ranks, sizeof(int64_t));
     int64_t *fill = calloc((size_t)ranks, sizeof(int64_t));
@@ -37,7 +37,7 @@ cvseg_status cvseg_dist_duplicates(MPI_Comm comm, const int64_t *keys, int64_t n
     int64_t found = 0, smallest = INT64_MAX;
     if (status == CVSEG_OK && (!counts || !fill || !send))
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the duplicate check");
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status != CVSEG_OK)
         goto done;
     for (int64_t i = 0; i < n; ++i)
@@ -54,16 +54,16 @@ cvseg_status cvseg_dist_duplicates(MPI_Comm comm, const int64_t *keys, int64_t n
     scratch = malloc(sizeof(uint64_t) * (size_t)(total > 0 ? total : 1));
     if (!received || !scratch)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the duplicate check");
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK)
         status = cvseg_exchange_run(comm, &plan, send, received, sizeof(uint64_t));
     if (status != CVSEG_OK)
         goto done;
     cvseg_radix_sort_u64(received, scratch, NULL, NULL, total);
     duplicates_scan(received, total, &found, &smallest);
-    status = cvseg_dist_sum_i64(comm, &found, 1);
+    status = cvseg_mpi_sum_i64(comm, &found, 1);
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(
+        status = cvseg_mpi_check(
             MPI_Allreduce(MPI_IN_PLACE, &smallest, 1, MPI_INT64_T, MPI_MIN, comm), "duplicates");
 done:
     *duplicates = found;

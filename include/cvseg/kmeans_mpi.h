@@ -1,4 +1,4 @@
-/* kmeans_dist.h: distributed K-Means (MPI layer over the core kernels).
+/* kmeans_mpi.h: distributed K-Means (MPI layer over the core kernels).
  *
  * Collective on comm. Gives bit-identical centres, labels, inertia and
  * iteration counts for any number of ranks and OpenMP threads (see
@@ -6,8 +6,8 @@
  * global row), every cross-point sum is exact fixed point, and every choice
  * that depends on a tie is broken by a rule that does not see the partition.
  */
-#ifndef CVSEG_KMEANS_DIST_H
-#define CVSEG_KMEANS_DIST_H
+#ifndef CVSEG_KMEANS_MPI_H
+#define CVSEG_KMEANS_MPI_H
 
 #include <mpi.h>
 #include <stdint.h>
@@ -64,7 +64,7 @@ typedef struct {
 } cvseg_kmeans_config;
 
 typedef struct {
-    double *centres; /* [k][d], allocated by cvseg_dist_kmeans, caller frees */
+    double *centres; /* [k][d], allocated by cvseg_mpi_kmeans, caller frees */
     int64_t *sizes;  /* [k] */
     double inertia;  /* sum of squared distances at the final centres */
     int iterations;  /* Lloyd iterations of the best restart */
@@ -78,22 +78,22 @@ typedef struct {
 } cvseg_kmeans_result;
 
 /* Squared-distance and coordinate bound used by a run (for fingerprints). */
-cvseg_status cvseg_dist_zmax(MPI_Comm comm, const double *z, int64_t n, int d, double *zmax);
+cvseg_status cvseg_mpi_zmax(MPI_Comm comm, const double *z, int64_t n, int d, double *zmax);
 
 /* Clusters the n local rows of z ([d][n], standardised) whose global order
  * is rank order. z is rounded in place to the fixed-point grid of the run
  * (cvseg_kmeans_quantize). member_id [n] breaks ties in empty-cluster repair. On
  * return label [n] and distance2 [n] (squared distance to the centre) hold
  * the best restart's final assignment. */
-cvseg_status cvseg_dist_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const int64_t *member_id,
-                               const cvseg_kmeans_config *config, int32_t *label, double *distance2,
-                               cvseg_kmeans_result *result);
+cvseg_status cvseg_mpi_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const int64_t *member_id,
+                              const cvseg_kmeans_config *config, int32_t *label, double *distance2,
+                              cvseg_kmeans_result *result);
 
 /* Assigns rows to fixed centres (rescoring): label [n], distance2 [n];
- * returns the global inertia. z is rounded in place as in cvseg_dist_kmeans.
+ * returns the global inertia. z is rounded in place as in cvseg_mpi_kmeans.
  * Collective. */
-cvseg_status cvseg_dist_kmeans_predict(MPI_Comm comm, double *z, int64_t n, int d,
-                                       const double *centres, int k, int32_t *label,
-                                       double *distance2, double *inertia);
+cvseg_status cvseg_mpi_kmeans_predict(MPI_Comm comm, double *z, int64_t n, int d,
+                                      const double *centres, int k, int32_t *label,
+                                      double *distance2, double *inertia);
 
 #endif

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 
 #define EXCHANGE_TAG 4711
 
@@ -47,12 +47,12 @@ cvseg_status cvseg_exchange_plan_create(MPI_Comm comm, const int64_t *send_count
                                         cvseg_exchange_plan *plan)
 {
     int ranks = 1;
-    cvseg_status status = cvseg_dist_check(MPI_Comm_size(comm, &ranks), "exchange size");
+    cvseg_status status = cvseg_mpi_check(MPI_Comm_size(comm, &ranks), "exchange size");
     memset(plan, 0, sizeof *plan);
     int64_t *block = calloc(4 * (size_t)ranks, sizeof(int64_t));
     if (status == CVSEG_OK && !block)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for an exchange plan of %d ranks", ranks);
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status != CVSEG_OK) {
         free(block);
         return status;
@@ -64,7 +64,7 @@ cvseg_status cvseg_exchange_plan_create(MPI_Comm comm, const int64_t *send_count
     plan->recv_counts = block + 2 * (size_t)ranks;
     plan->recv_displs = block + 3 * (size_t)ranks;
     memcpy(plan->send_counts, send_counts, sizeof(int64_t) * (size_t)ranks);
-    status = cvseg_dist_check(
+    status = cvseg_mpi_check(
         MPI_Alltoall(plan->send_counts, 1, MPI_INT64_T, plan->recv_counts, 1, MPI_INT64_T, comm),
         "exchange counts");
     plan->send_total = exchange_prefix(plan->send_counts, ranks, plan->send_displs);
@@ -77,11 +77,11 @@ cvseg_status cvseg_exchange_plan_create(MPI_Comm comm, const int64_t *send_count
         need[0] = plan->recv_counts[r] > need[0] ? plan->recv_counts[r] : need[0];
     }
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(MPI_Allreduce(MPI_IN_PLACE, need, 2, MPI_INT64_T, MPI_MAX, comm),
-                                  "exchange planning");
+        status = cvseg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, need, 2, MPI_INT64_T, MPI_MAX, comm),
+                                 "exchange planning");
     plan->max_pair = need[0];
     plan->pairwise = need[1] != 0;
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status != CVSEG_OK)
         cvseg_exchange_plan_free(plan);
     return status;
@@ -129,7 +129,7 @@ static cvseg_status exchange_alltoallv(MPI_Comm comm, const cvseg_exchange_plan 
             rc[r] = (int)length;
         }
         /* Keep taking part in every round after a failure: no rank is left waiting. */
-        const cvseg_status round_status = cvseg_dist_check(
+        const cvseg_status round_status = cvseg_mpi_check(
             MPI_Alltoallv(send, sc, sd, type, receive, rc, rd, type, comm), "record exchange");
         status = status == CVSEG_OK ? round_status : status;
     }
@@ -162,7 +162,7 @@ static cvseg_status exchange_step(MPI_Comm comm, const cvseg_exchange_plan *plan
         }
         if (code == MPI_SUCCESS)
             code = MPI_Waitall(2, requests, MPI_STATUSES_IGNORE);
-        const cvseg_status piece_status = cvseg_dist_check(code, "pairwise record exchange");
+        const cvseg_status piece_status = cvseg_mpi_check(code, "pairwise record exchange");
         status = status == CVSEG_OK ? piece_status : status;
     }
     return status;
@@ -173,7 +173,7 @@ static cvseg_status exchange_pairwise(MPI_Comm comm, const cvseg_exchange_plan *
                                       MPI_Datatype type)
 {
     int rank = 0;
-    cvseg_status status = cvseg_dist_check(MPI_Comm_rank(comm, &rank), "exchange rank");
+    cvseg_status status = cvseg_mpi_check(MPI_Comm_rank(comm, &rank), "exchange rank");
     if (plan->recv_counts[rank] > 0) /* to itself: a copy */
         memcpy((char *)receive + (size_t)plan->recv_displs[rank] * size,
                (const char *)send + (size_t)plan->send_displs[rank] * size,
@@ -191,14 +191,14 @@ cvseg_status cvseg_exchange_run(MPI_Comm comm, const cvseg_exchange_plan *plan, 
 {
     MPI_Datatype type = MPI_DATATYPE_NULL;
     int *scratch = plan->pairwise ? NULL : malloc(sizeof(int) * 4 * (size_t)plan->ranks);
-    cvseg_status status = cvseg_dist_record_type(record_size, &type);
+    cvseg_status status = cvseg_mpi_record_type(record_size, &type);
     if (status == CVSEG_OK && !plan->pairwise && !scratch)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for an exchange of %d ranks", plan->ranks);
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK && plan->pairwise)
         status = exchange_pairwise(comm, plan, send, receive, record_size, type);
     else if (status == CVSEG_OK)
         status = exchange_alltoallv(comm, plan, send, receive, record_size, type, scratch);
     free(scratch);
-    return cvseg_dist_agree(comm, status);
+    return cvseg_mpi_agree(comm, status);
 }

@@ -1,11 +1,11 @@
-/* kmeans_dist.c: seeding, Lloyd iterations, empty-cluster repair, restarts. */
-#include "cvseg/kmeans_dist.h"
+/* kmeans_mpi.c: seeding, Lloyd iterations, empty-cluster repair, restarts. */
+#include "cvseg/kmeans_mpi.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cvseg/dist.h"
+#include "cvseg/collectives.h"
 #include "cvseg/rng.h"
 
 #define PARALLEL_ROUNDS 5
@@ -30,9 +30,9 @@ static cvseg_status assign_and_reduce(MPI_Comm comm, const double *z, int64_t n,
                                       cvseg_kmeans_partial *partial)
 {
     cvseg_status status = cvseg_kmeans_assign(z, n, d, centres, k, e, label, distance2, partial);
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK)
-        status = cvseg_dist_kmeans_allreduce(comm, partial);
+        status = cvseg_mpi_kmeans_allreduce(comm, partial);
     return status;
 }
 
@@ -41,14 +41,14 @@ static cvseg_status fetch_row(const run_context *ctx, int64_t row, double *out)
 {
     double *mine = calloc((size_t)ctx->d, sizeof(double));
     cvseg_status status = mine ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(ctx->comm, status);
+    status = cvseg_mpi_agree(ctx->comm, status);
     if (status == CVSEG_OK) {
         if (row >= ctx->first && row < ctx->first + ctx->n)
             for (int j = 0; j < ctx->d; ++j)
                 mine[j] = ctx->z[(int64_t)j * ctx->n + (row - ctx->first)];
         /* Exactly one rank contributes non-zero values: the sum is that row. */
-        status = cvseg_dist_check(MPI_Allreduce(mine, out, ctx->d, MPI_DOUBLE, MPI_SUM, ctx->comm),
-                                  "row broadcast");
+        status = cvseg_mpi_check(MPI_Allreduce(mine, out, ctx->d, MPI_DOUBLE, MPI_SUM, ctx->comm),
+                                 "row broadcast");
     }
     free(mine);
     return status;
@@ -61,7 +61,7 @@ static cvseg_status pick_weighted_row(const run_context *ctx, const double *min_
                                       cvseg_i128 target, int64_t *row)
 {
     cvseg_i128 before = 0, total = 0;
-    cvseg_status status = cvseg_dist_exscan_i128(ctx->comm, local_total, &before, &total);
+    cvseg_status status = cvseg_mpi_exscan_i128(ctx->comm, local_total, &before, &total);
     int64_t mine = -1;
     if (status == CVSEG_OK && target >= before && target < before + local_total) {
         const int64_t local = cvseg_kmeans_pick_by_weight(min_d2, ctx->n, &ctx->exponents,
@@ -70,8 +70,8 @@ static cvseg_status pick_weighted_row(const run_context *ctx, const double *min_
             mine = ctx->first + local;
     }
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(MPI_Allreduce(&mine, row, 1, MPI_INT64_T, MPI_MAX, ctx->comm),
-                                  "weighted pick");
+        status = cvseg_mpi_check(MPI_Allreduce(&mine, row, 1, MPI_INT64_T, MPI_MAX, ctx->comm),
+                                 "weighted pick");
     return status;
 }
 
@@ -116,7 +116,7 @@ static cvseg_status seed_plusplus(const run_context *ctx, int k, uint64_t seed, 
     int64_t *block_sums = malloc(sizeof(int64_t) * (size_t)cvseg_kmeans_seed_blocks(ctx->n));
     if (!candidates || !block_sums)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(ctx->comm, status);
+    status = cvseg_mpi_agree(ctx->comm, status);
     if (status != CVSEG_OK)
         goto done;
     status = first_centre(ctx, seed, restart, min_d2, centres);
@@ -126,7 +126,7 @@ static cvseg_status seed_plusplus(const run_context *ctx, int k, uint64_t seed, 
         cvseg_kmeans_min_update(ctx->z, ctx->n, d, centres, 1, &ctx->exponents, min_d2, block_sums);
     for (int c = 1; c < k && status == CVSEG_OK; ++c) {
         cvseg_i128 total = local;
-        status = cvseg_dist_sum_i128(ctx->comm, &total, 1);
+        status = cvseg_mpi_sum_i128(ctx->comm, &total, 1);
         for (int t = 0; t < trials && status == CVSEG_OK; ++t) {
             const double u = cvseg_rng_uniform(
                 seed, cvseg_rng_stream((uint64_t)restart, (uint64_t)c, (uint64_t)t), 0);
@@ -145,7 +145,7 @@ static cvseg_status seed_plusplus(const run_context *ctx, int k, uint64_t seed, 
         if (status == CVSEG_OK) {
             cvseg_kmeans_trial_potentials(ctx->z, ctx->n, d, candidates, trials, &ctx->exponents,
                                           min_d2, potential);
-            status = cvseg_dist_sum_i128(ctx->comm, potential, trials);
+            status = cvseg_mpi_sum_i128(ctx->comm, potential, trials);
         }
         if (status != CVSEG_OK)
             break;
@@ -185,7 +185,7 @@ static cvseg_status seed_parallel(const run_context *ctx, int k, uint64_t seed, 
     displs = calloc((size_t)ranks, sizeof(int));
     if (!candidates || !counts || !displs)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for k-means|| candidates");
-    status = cvseg_dist_agree(ctx->comm, status);
+    status = cvseg_mpi_agree(ctx->comm, status);
     if (status != CVSEG_OK)
         goto done;
     status = first_centre(ctx, seed, restart, min_d2, candidates);
@@ -196,7 +196,7 @@ static cvseg_status seed_parallel(const run_context *ctx, int k, uint64_t seed, 
                                         NULL);
     for (int round = 1; round <= PARALLEL_ROUNDS && status == CVSEG_OK; ++round) {
         cvseg_i128 total = local;
-        status = cvseg_dist_sum_i128(ctx->comm, &total, 1);
+        status = cvseg_mpi_sum_i128(ctx->comm, &total, 1);
         if (status != CVSEG_OK || total <= 0)
             break;
         const double phi = (double)total * ldexp(1.0, -ctx->exponents.distance);
@@ -219,12 +219,12 @@ static cvseg_status seed_parallel(const run_context *ctx, int k, uint64_t seed, 
                 mine = malloc(sizeof(double) * (size_t)((chosen > 0 ? chosen : 1) * d));
                 if (!mine)
                     status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-                status = cvseg_dist_agree(ctx->comm, status);
+                status = cvseg_mpi_agree(ctx->comm, status);
             }
         }
         int my_values = (int)(chosen * d);
         if (status == CVSEG_OK)
-            status = cvseg_dist_check(
+            status = cvseg_mpi_check(
                 MPI_Allgather(&my_values, 1, MPI_INT, counts, 1, MPI_INT, ctx->comm), "gather");
         int64_t gathered = 0;
         for (int r = 0; r < ranks; ++r) {
@@ -239,13 +239,12 @@ static cvseg_status seed_parallel(const run_context *ctx, int k, uint64_t seed, 
                 status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
             else
                 candidates = grown;
-            status = cvseg_dist_agree(ctx->comm, status);
+            status = cvseg_mpi_agree(ctx->comm, status);
         }
         if (status == CVSEG_OK)
-            status =
-                cvseg_dist_check(MPI_Allgatherv(mine, my_values, MPI_DOUBLE, candidates + m * d,
-                                                counts, displs, MPI_DOUBLE, ctx->comm),
-                                 "candidate gather");
+            status = cvseg_mpi_check(MPI_Allgatherv(mine, my_values, MPI_DOUBLE, candidates + m * d,
+                                                    counts, displs, MPI_DOUBLE, ctx->comm),
+                                     "candidate gather");
         free(mine);
         if (status == CVSEG_OK && new_rows > 0) /* all new candidates in one pass */
             local = cvseg_kmeans_min_update(ctx->z, ctx->n, d, candidates + m * d, (int)new_rows,
@@ -258,7 +257,7 @@ static cvseg_status seed_parallel(const run_context *ctx, int k, uint64_t seed, 
     {
         cvseg_kmeans_partial partial;
         status = cvseg_kmeans_partial_alloc(&partial, (int)m, d);
-        status = cvseg_dist_agree(ctx->comm, status);
+        status = cvseg_mpi_agree(ctx->comm, status);
         if (status != CVSEG_OK)
             goto done;
         for (int64_t i = 0; i < ctx->n; ++i)
@@ -269,10 +268,10 @@ static cvseg_status seed_parallel(const run_context *ctx, int k, uint64_t seed, 
         int64_t *sizes = malloc(sizeof(int64_t) * (size_t)m);
         if (status == CVSEG_OK && (!weights || !sizes))
             status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-        status = cvseg_dist_agree(ctx->comm, status);
+        status = cvseg_mpi_agree(ctx->comm, status);
         if (status == CVSEG_OK) {
             memcpy(sizes, partial.count, sizeof(int64_t) * (size_t)m);
-            status = cvseg_dist_sum_i64(ctx->comm, sizes, (int)m);
+            status = cvseg_mpi_sum_i64(ctx->comm, sizes, (int)m);
         }
         if (status == CVSEG_OK)
             for (int64_t c = 0; c < m; ++c)
@@ -284,7 +283,7 @@ static cvseg_status seed_parallel(const run_context *ctx, int k, uint64_t seed, 
         status = cvseg_kmeans_weighted_plusplus(candidates, weights, m, d, k, seed,
                                                 cvseg_rng_stream((uint64_t)restart, 2000, 0), 0,
                                                 centres);
-    status = cvseg_dist_agree(ctx->comm, status);
+    status = cvseg_mpi_agree(ctx->comm, status);
 done:
     free(selected);
     free(weights);
@@ -309,12 +308,12 @@ static cvseg_status count_distinct(const run_context *ctx, int limit, int64_t *d
     double *all = malloc(sizeof(double) * (size_t)ranks * (size_t)limit * (size_t)ctx->d);
     if (status == CVSEG_OK && (!counts || !displs || !all))
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the distinct-member count");
-    status = cvseg_dist_agree(ctx->comm, status);
+    status = cvseg_mpi_agree(ctx->comm, status);
     int my_values = 0;
     if (status == CVSEG_OK) {
         cvseg_distinct_add_columns(&mine, ctx->z, ctx->n);
         my_values = (int)(mine.count * ctx->d);
-        status = cvseg_dist_check(
+        status = cvseg_mpi_check(
             MPI_Allgather(&my_values, 1, MPI_INT, counts, 1, MPI_INT, ctx->comm), "distinct count");
     }
     int64_t values = 0;
@@ -323,9 +322,9 @@ static cvseg_status count_distinct(const run_context *ctx, int limit, int64_t *d
         values += counts[r];
     }
     if (status == CVSEG_OK)
-        status = cvseg_dist_check(MPI_Allgatherv(mine.rows, my_values, MPI_DOUBLE, all, counts,
-                                                 displs, MPI_DOUBLE, ctx->comm),
-                                  "distinct rows");
+        status = cvseg_mpi_check(MPI_Allgatherv(mine.rows, my_values, MPI_DOUBLE, all, counts,
+                                                displs, MPI_DOUBLE, ctx->comm),
+                                 "distinct rows");
     for (int64_t v = 0; v < values && status == CVSEG_OK; v += ctx->d)
         cvseg_distinct_add(&merged, all + v);
     *distinct = merged.count;
@@ -360,7 +359,7 @@ static cvseg_status repair_empty(const run_context *ctx, cvseg_kmeans_partial *g
     far_point *all = malloc(sizeof(far_point) * (size_t)ranks);
     if (!row || !all)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_dist_agree(ctx->comm, status);
+    status = cvseg_mpi_agree(ctx->comm, status);
     /* The Lloyd step does not store distances; the far rows need them. */
     if (status == CVSEG_OK)
         cvseg_kmeans_label_distances(ctx->z, ctx->n, d, centres, label, distance2);
@@ -380,9 +379,9 @@ static cvseg_status repair_empty(const run_context *ctx, cvseg_kmeans_partial *g
                 mine_index = i;
             }
         }
-        status = cvseg_dist_check(MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, all,
-                                                (int)sizeof mine, MPI_BYTE, ctx->comm),
-                                  "repair gather");
+        status = cvseg_mpi_check(MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, all,
+                                               (int)sizeof mine, MPI_BYTE, ctx->comm),
+                                 "repair gather");
         if (status != CVSEG_OK)
             break;
         int winner = -1;
@@ -404,7 +403,7 @@ static cvseg_status repair_empty(const run_context *ctx, cvseg_kmeans_partial *g
             label[mine_index] = c;
             distance2[mine_index] = -1.0; /* not chosen again in this iteration */
         }
-        status = cvseg_dist_check(
+        status = cvseg_mpi_check(
             MPI_Allreduce(MPI_IN_PLACE, row, d + 1, MPI_DOUBLE, MPI_SUM, ctx->comm), "repair row");
         if (status != CVSEG_OK)
             break;
@@ -429,15 +428,15 @@ static double mean_variance(const run_context *ctx, cvseg_status *status)
     for (int j = 0; j < ctx->d && *status == CVSEG_OK; ++j) {
         cvseg_moments moments;
         *status =
-            cvseg_dist_moments(ctx->comm, ctx->z + (int64_t)j * ctx->n, NULL, ctx->n, &moments);
+            cvseg_mpi_moments(ctx->comm, ctx->z + (int64_t)j * ctx->n, NULL, ctx->n, &moments);
         total += moments.sd * moments.sd;
     }
     return ctx->d > 0 ? total / ctx->d : 0.0;
 }
 
-cvseg_status cvseg_dist_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const int64_t *member_id,
-                               const cvseg_kmeans_config *config, int32_t *label, double *distance2,
-                               cvseg_kmeans_result *result)
+cvseg_status cvseg_mpi_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const int64_t *member_id,
+                              const cvseg_kmeans_config *config, int32_t *label, double *distance2,
+                              cvseg_kmeans_result *result)
 {
     cvseg_status status = CVSEG_OK;
     const int k = config->k;
@@ -453,10 +452,10 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for K-Means on %lld rows", (long long)n);
     if (status == CVSEG_OK)
         status = cvseg_kmeans_partial_alloc(&partial, k, d);
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status != CVSEG_OK)
         goto done;
-    status = cvseg_dist_exscan_i64(comm, n, &ctx.first, &ctx.total);
+    status = cvseg_mpi_exscan_i64(comm, n, &ctx.first, &ctx.total);
     if (status == CVSEG_OK && ctx.total < k)
         status = CVSEG_FAIL(CVSEG_EDATA, "K-Means needs at least k = %d members, got %lld", k,
                             (long long)ctx.total);
@@ -469,7 +468,7 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const
     if (config->init == CVSEG_INIT_GIVEN)
         for (int t = 0; t < k * d; ++t)
             zmax = fabs(config->given_centres[t]) > zmax ? fabs(config->given_centres[t]) : zmax;
-    status = cvseg_dist_max_f64(comm, &zmax, 1);
+    status = cvseg_mpi_max_f64(comm, &zmax, 1);
     if (status != CVSEG_OK)
         goto done;
     if (!isfinite(zmax)) {
@@ -610,7 +609,7 @@ cvseg_status cvseg_dist_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const
         goto done;
     /* Timings differ per rank: report the slowest, identical everywhere. */
     double seconds[2] = {result->lloyd_seconds, result->seeding_seconds};
-    status = cvseg_dist_max_f64(comm, seconds, 2);
+    status = cvseg_mpi_max_f64(comm, seconds, 2);
     result->lloyd_seconds = seconds[0];
     result->seeding_seconds = seconds[1];
     if (status != CVSEG_OK)
@@ -640,23 +639,23 @@ done:
     return status;
 }
 
-cvseg_status cvseg_dist_zmax(MPI_Comm comm, const double *z, int64_t n, int d, double *zmax)
+cvseg_status cvseg_mpi_zmax(MPI_Comm comm, const double *z, int64_t n, int d, double *zmax)
 {
     double bound = 0.0;
     for (int64_t t = 0; t < (int64_t)d * n; ++t)
         bound = fabs(z[t]) > bound ? fabs(z[t]) : bound;
-    cvseg_status status = cvseg_dist_max_f64(comm, &bound, 1);
+    cvseg_status status = cvseg_mpi_max_f64(comm, &bound, 1);
     *zmax = bound;
     return status;
 }
 
-cvseg_status cvseg_dist_kmeans_predict(MPI_Comm comm, double *z, int64_t n, int d,
-                                       const double *centres, int k, int32_t *label,
-                                       double *distance2, double *inertia)
+cvseg_status cvseg_mpi_kmeans_predict(MPI_Comm comm, double *z, int64_t n, int d,
+                                      const double *centres, int k, int32_t *label,
+                                      double *distance2, double *inertia)
 {
     cvseg_kmeans_partial partial;
     cvseg_status status = cvseg_kmeans_partial_alloc(&partial, k, d);
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status != CVSEG_OK)
         return status;
     double zmax = 0.0;
@@ -664,10 +663,10 @@ cvseg_status cvseg_dist_kmeans_predict(MPI_Comm comm, double *z, int64_t n, int 
         zmax = fabs(z[t]) > zmax ? fabs(z[t]) : zmax;
     for (int t = 0; t < k * d; ++t)
         zmax = fabs(centres[t]) > zmax ? fabs(centres[t]) : zmax;
-    status = cvseg_dist_max_f64(comm, &zmax, 1);
+    status = cvseg_mpi_max_f64(comm, &zmax, 1);
     if (status == CVSEG_OK && !isfinite(zmax))
         status = CVSEG_FAIL(CVSEG_EDATA, "standardised features contain NaN or Inf");
-    status = cvseg_dist_agree(comm, status);
+    status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK) {
         const cvseg_kmeans_exponents e = cvseg_kmeans_exponents_for(zmax, d);
         cvseg_kmeans_quantize(z, n, d, &e);
