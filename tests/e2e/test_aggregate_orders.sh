@@ -13,31 +13,13 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
-ORACLE=$SOURCE_DIR/tests/e2e/oracle_orders/orders.py
-if ! "$PYTHON" -c 'import h5py, numpy, pandas' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks h5py/numpy/pandas"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR"
-cd "$WORK_DIR"
 # shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
+ORACLE=$SOURCE_DIR/tests/e2e/oracle_orders/orders.py
+need_python h5py numpy pandas
+enter_work_dir
 export OMP_NUM_THREADS=2
 REF=2011-12-01
-
-oracle() { # oracle NAME ARGS...: runs the oracle, one pass/fail per oracle line
-    local name=$1
-    shift
-    if "$PYTHON" "$ORACLE" "$@" >oracle.txt 2>&1; then
-        pass "$name ($(grep -c '^ok' oracle.txt) checks)"
-    else
-        fail "$name" "$(grep -v '^ok' oracle.txt | head -n 5 | tr '\n' ' ')"
-    fi
-}
 
 # same_members A B: every /members dataset identical (plain h5diff, no tolerance;
 # provenance attributes differ by design).
@@ -59,11 +41,8 @@ for mode in orders days rows; do
             ran "aggregate --frequency $mode --returns $returns at np $np"
         done
         for np in 2 4; do
-            if same_members "m_${mode}_${returns}_1.h5" "m_${mode}_${returns}_$np.h5"; then
-                pass "$mode/$returns: np $np identical to np 1"
-            else
-                fail "$mode/$returns: np $np identical to np 1"
-            fi
+            check "$mode/$returns: np $np identical to np 1" \
+                same_members "m_${mode}_${returns}_1.h5" "m_${mode}_${returns}_$np.h5"
         done
         oracle "$mode/$returns against pandas" check log.h5 "m_${mode}_${returns}_4.h5" $REF \
             "$mode" "$returns" "s_${mode}_${returns}_4.json"
@@ -73,11 +52,7 @@ done
 # The default is orders when the log has order ids, else rows (as before).
 run 2 aggregate -q --in log.h5 --out m_default.h5 --reference-date $REF
 ran "aggregate default with order ids"
-if same_members m_default.h5 m_orders_net_1.h5; then
-    pass "default with order ids = --frequency orders"
-else
-    fail "default with order ids = --frequency orders"
-fi
+check "default with order ids = --frequency orders" same_members m_default.h5 m_orders_net_1.h5
 "$PYTHON" -c '
 import h5py, sys
 with h5py.File(sys.argv[1], "r") as f, h5py.File(sys.argv[2], "w") as g:
@@ -86,11 +61,7 @@ with h5py.File(sys.argv[1], "r") as f, h5py.File(sys.argv[2], "w") as g:
 ' log.h5 plain.h5
 run 2 aggregate -q --in plain.h5 --out m_plain.h5 --reference-date $REF
 ran "aggregate default without order ids"
-if same_members m_plain.h5 m_rows_net_1.h5; then
-    pass "default without order ids = --frequency rows"
-else
-    fail "default without order ids = --frequency rows"
-fi
+check "default without order ids = --frequency rows" same_members m_plain.h5 m_rows_net_1.h5
 run 2 aggregate -q --in plain.h5 --out m_bad.h5 --reference-date $REF --frequency orders
 if [ "$rc" = 2 ] && grep -q "no dataset '/transactions/order_id'" err.txt && [ ! -e m_bad.h5 ]; then
     pass "--frequency orders without order ids: exit 2, no output"
@@ -109,12 +80,8 @@ for np in 1 3; do
     run "$np" rfm -q --in m_orders_net_1.h5 --out "r_$np.h5" --summary "rs_$np.json"
     ran "rfm on the order-based member table at np $np"
 done
-if h5diff r_1.h5 r_3.h5 /results/status /results/status >/dev/null &&
-    h5diff r_1.h5 r_3.h5 /results/segment /results/segment >/dev/null &&
-    h5diff r_1.h5 r_3.h5 /results/rfm_cell /results/rfm_cell >/dev/null; then
-    pass "rfm np 3 identical to np 1"
-else
-    fail "rfm np 3 identical to np 1"
-fi
+for d in status segment rfm_cell; do
+    check "rfm np 3 identical to np 1: /results/$d" h5diff r_1.h5 r_3.h5 "/results/$d" "/results/$d"
+done
 oracle "rfm: no_purchase kept and not scored" rfm m_orders_net_1.h5 r_3.h5 rs_3.json
 finish

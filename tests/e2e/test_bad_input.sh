@@ -11,53 +11,14 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, SHARED_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
-BAD_FILES=$SOURCE_DIR/tests/e2e/oracle/bad_files.py
-if ! "$PYTHON" -c 'import h5py, numpy' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks h5py/numpy"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR/out" "$WORK_DIR/ranks"
-cd "$WORK_DIR"
-
 # shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
-
-# Each rank records its own exit code (mpirun is told not to abort the others on a
-# non-zero exit, so every rank gets to report).
-cat >rankrc.sh <<'EOF'
-#!/usr/bin/env bash
-"$@"
-rc=$?
-echo "$rc" >"$RANK_DIR/rank.${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-0}}"
-exit $rc
-EOF
-chmod +x rankrc.sh
-export RANK_DIR=$WORK_DIR/ranks
-
-# run NP ARGS...: runs cvseg on NP ranks; sets rc (rank 0's code), rank_codes
-# (every rank's code, in rank order), out.txt / err.txt.
-run() {
-    local np=$1 r mrc=0
-    shift
-    rm -f ranks/rank.*
-    OMP_NUM_THREADS=1 timeout 60 mpirun -np "$np" --oversubscribe --bind-to none -x OMP_NUM_THREADS \
-        -x RANK_DIR --mca orte_abort_on_non_zero_status 0 ./rankrc.sh "$CVSEG" "$@" \
-        >out.txt 2>err.txt || mrc=$?
-    rank_codes=""
-    for ((r = 0; r < np; r++)); do
-        rank_codes+="$(cat "ranks/rank.$r" 2>/dev/null || echo missing) "
-    done
-    rank_codes=${rank_codes% }
-    if [ "$mrc" = 124 ] || [ "$mrc" = 137 ]; then
-        rc=timeout
-    else
-        rc=$(cat ranks/rank.0 2>/dev/null || echo "mpirun:$mrc")
-    fi
-}
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
+BAD_FILES=$SOURCE_DIR/tests/e2e/oracle/bad_files.py
+need_python h5py numpy
+enter_work_dir out
+ranks_setup
+RUN_TIMEOUT=60
+run() { run_ranks "$@"; } # every rank's exit code (lib.sh)
 
 # Good inputs and earlier outputs.
 REF=2024-12-31
@@ -200,19 +161,7 @@ for verb in rfm train score aggregate report gen; do
 done
 # The missing-required cases drop one option from the template, so they are run directly.
 missing_required() { # missing_required VERB OPTION ARGS...
-    local verb=$1 option=$2 np line
-    shift 2
-    for np in 1 3; do
-        rm -rf out && mkdir out
-        run "$np" "$@"
-        line=$(grep -F 'cvseg: error:' err.txt || true)
-        if [ "$rc" = 1 ] && [ "$rank_codes" = "$([ "$np" = 1 ] && echo 1 || echo 1 1 1)" ] &&
-            [[ "$line" == *"missing required option $option"* ]] && [ -z "$(ls -A out)" ]; then
-            pass "missing $option [$verb, np $np] (exit 1: ${line#cvseg: error: })"
-        else
-            fail "missing $option [$verb, np $np]" "rc $rc, ranks $rank_codes, out/: $(ls -A out | tr '\n' ' '), stderr: $(head -c 300 err.txt)"
-        fi
-    done
+    refused "missing $2 [$1]" 1 "missing required option $2" "${@:3}"
 }
 missing_required rfm --out rfm --in members.h5
 missing_required train --model train --in members.h5 --out out/out.h5

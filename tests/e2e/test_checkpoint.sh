@@ -23,60 +23,22 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, SHARED_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
-if ! "$PYTHON" -c 'import h5py, numpy' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks h5py/numpy"
-    exit 77
-fi
-if ! command -v h5diff >/dev/null || ! command -v setsid >/dev/null; then
-    echo "skipped: h5diff or setsid not found"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR"
-cd "$WORK_DIR"
+# shellcheck source=lib.sh
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
+need_python h5py numpy
+need_command h5diff setsid
+enter_work_dir
 export OMP_WAIT_POLICY=PASSIVE
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 export HDF5_USE_FILE_LOCKING=FALSE
-
-# shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
+# For launches in the background (run, from lib.sh, is the foreground one).
 MPIRUN=(mpirun --oversubscribe --bind-to none -x OMP_NUM_THREADS -x OMP_WAIT_POLICY
     -x HDF5_USE_FILE_LOCKING)
-# run NP ARGS...: runs cvseg under mpirun; sets rc, stderr in err.txt.
-run() {
-    local np=$1
-    shift
-    rc=0
-    "${MPIRUN[@]}" -np "$np" "$CVSEG" "$@" >out.txt 2>err.txt || rc=$?
-}
-# expect_rc NAME CODE [ERRFILE]: the last run exited with CODE.
-expect_rc() {
-    if [ "$rc" = "$2" ]; then
-        pass "$1"
-    else
-        fail "$1" "exit $rc, expected $2: $(tail -n 3 "${3:-err.txt}" | tr '\n' ' ')"
-    fi
-}
 # same_as_reference NAME RESULTS MODEL: every /results and /model dataset
 # bit-identical to the reference (h5diff), inertia/iterations/converged equal.
 same_as_reference() {
-    local name=$1 results=$2 model=$3 bad="" n=0 ds
-    if [ ! -f "$results" ] || [ ! -f "$model" ]; then
-        fail "$name" "missing $results or $model"
-        return
-    fi
-    for ds in $(h5ls ref.h5/results | awk '$2 == "Dataset" {print $1}'); do
-        n=$((n + 1))
-        h5diff -q ref.h5 "$results" "/results/$ds" "/results/$ds" >/dev/null 2>&1 || bad="$bad /results/$ds"
-    done
-    for ds in $(h5ls ref_model.h5/model | awk '$2 == "Dataset" {print $1}'); do
-        n=$((n + 1))
-        h5diff -q ref_model.h5 "$model" "/model/$ds" "/model/$ds" >/dev/null 2>&1 || bad="$bad /model/$ds"
-    done
-    local attrs
+    local name=$1 results=$2 model=$3 compared differing attrs
+    compare_run ref.h5 ref_model.h5 "$results" "$model"
     attrs=$("$PYTHON" - "$model" <<'EOF' 2>&1 || true
 import sys, h5py
 a = h5py.File("ref_model.h5", "r")["model"].attrs
@@ -86,25 +48,60 @@ for key in ("inertia", "iterations", "converged", "k"):
         print(f"@{key} {a[key]!r} vs {b.get(key)!r}")
 EOF
 )
-    if [ "$n" -gt 10 ] && [ -z "$bad" ] && [ -z "$attrs" ]; then
-        pass "$name ($n datasets, inertia/iterations equal)"
+    if [ "$compared" -gt 10 ] && [ -z "$differing" ] && [ -z "$attrs" ]; then
+        pass "$name ($compared datasets, inertia/iterations equal)"
     else
-        fail "$name" "differ:$bad $attrs"
+        fail "$name" "differ:$differing $attrs"
     fi
 }
-# wait_for FILE PATTERN PID: waits (up to 120 s) until FILE contains PATTERN or
-# PID has ended; returns 0 when the pattern showed while PID still ran.
-wait_for() {
-    local file=$1 pattern=$2 pid=$3 i
-    for ((i = 0; i < 12000; ++i)); do
-        if grep -qE "$pattern" "$file" 2>/dev/null; then
-            kill -0 "$pid" 2>/dev/null && return 0
-            return 1
+# interrupt SIGNAL PATTERN OUT ERR COMMAND...: starts COMMAND in the background
+# (stdout OUT, stderr ERR); sends SIGNAL to it (to its process group for
+# SIGNAL "KILL-GROUP") once ERR matches PATTERN while it runs (up to 120 s),
+# and waits for it. Sets pid, signalled (1 when sent, else 0) and rc.
+interrupt() {
+    local signal=$1 pattern=$2 out=$3 err=$4
+    shift 4
+    "$@" >"$out" 2>"$err" &
+    pid=$!
+    signalled=0
+    if wait_for "$pid" grep -sqE "$pattern" "$err"; then
+        if [ "$signal" = KILL-GROUP ]; then
+            kill -KILL -- "-$pid" 2>/dev/null || true
+        else
+            kill -"$signal" "$pid"
         fi
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.01
-    done
-    return 1
+        signalled=1
+    fi
+    rc=0
+    { wait "$pid"; } 2>/dev/null || rc=$?
+}
+# signalled_check NAME: the last interrupt sent its signal.
+signalled_check() {
+    if [ "$signalled" = 1 ]; then
+        pass "$1"
+    else
+        fail "$1" "run ended first (exit $rc)"
+    fi
+}
+# resume TAG NP RESULTS MODEL CHECKPOINT [TEXT]: train --resume from CHECKPOINT at
+# NP exits 0 (its stderr holding TEXT), gives results and model bit-identical to
+# the reference and removes the checkpoint (f).
+resume() {
+    local tag=$1 np=$2 results=$3 model=$4 checkpoint=$5 text=${6:-}
+    run "$np" train --in big.h5 --out "$results" --model "$model" "${SETTINGS[@]}" \
+        --checkpoint "$checkpoint" --resume
+    expect_rc "$tag --resume at np $np: exit 0" 0
+    if [ -n "$text" ] && grep -qF "$text" err.txt; then
+        pass "$tag resume started from the checkpoint ($text)"
+    elif [ -n "$text" ]; then
+        fail "$tag resume started from the checkpoint ($text)" "$(grep -m1 -iE 'resum|checkpoint' err.txt)"
+    fi
+    same_as_reference "$tag resumed at np $np: bit-identical to the reference" "$results" "$model"
+    if [ ! -e "$checkpoint" ]; then
+        pass "(f) $checkpoint removed after the successful run $tag"
+    else
+        fail "(f) $checkpoint removed after the successful run $tag"
+    fi
 }
 # no_process_left PGID: nothing of the process group is alive (waits up to 10 s).
 no_process_left() {
@@ -131,22 +128,10 @@ echo "info reference: /model@iterations = $ref_iters"
 
 # ------------------------------------------------------------ (a) SIGTERM, singleton
 rm -f A.h5 A_model.h5 CK.h5
-"$CVSEG" train --in big.h5 --out A.h5 --model A_model.h5 "${SETTINGS[@]}" \
-    --checkpoint CK.h5 --checkpoint-interval 0 >outA.txt 2>errA.txt &
-pid=$!
-if wait_for errA.txt 'restart 1 iteration' "$pid"; then
-    kill -TERM "$pid"
-    signalled=1
-else
-    signalled=0
-fi
-rc=0
-wait "$pid" || rc=$?
-if [ "$signalled" = 1 ]; then
-    pass "(a) SIGTERM sent to the singleton during restart 1"
-else
-    fail "(a) SIGTERM sent to the singleton during restart 1" "run ended first (exit $rc)"
-fi
+interrupt TERM 'restart 1 iteration' outA.txt errA.txt \
+    "$CVSEG" train --in big.h5 --out A.h5 --model A_model.h5 "${SETTINGS[@]}" \
+    --checkpoint CK.h5 --checkpoint-interval 0
+signalled_check "(a) SIGTERM sent to the singleton during restart 1"
 expect_rc "(a) SIGTERM: exit code 7" 7 errA.txt
 if [ -f CK.h5 ] && [ "$(ckpt_attr CK.h5 restart)" = 1 ]; then
     pass "(a) checkpoint CK.h5 written at restart 1 (iteration $(ckpt_attr CK.h5 iteration))"
@@ -164,38 +149,14 @@ else
     fail "(a) stderr reports the signal and the checkpoint" "$(tail -n 2 errA.txt | tr '\n' ' ')"
 fi
 cp CK.h5 CK_saved.h5 2>/dev/null || true
-run 3 train --in big.h5 --out A.h5 --model A_model.h5 "${SETTINGS[@]}" --checkpoint CK.h5 --resume
-expect_rc "(a) --resume at np 3: exit 0" 0
-if grep -qF "resuming from CK.h5: restart 1" err.txt; then
-    pass "(a) resume started from the checkpoint (restart 1)"
-else
-    fail "(a) resume started from the checkpoint (restart 1)" "$(grep -m1 -iE 'resum|checkpoint' err.txt)"
-fi
-same_as_reference "(a) resumed at np 3: bit-identical to the reference" A.h5 A_model.h5
-if [ ! -e CK.h5 ]; then
-    pass "(f) checkpoint removed after the successful resumed run"
-else
-    fail "(f) checkpoint removed after the successful resumed run"
-fi
+resume "(a)" 3 A.h5 A_model.h5 CK.h5 "resuming from CK.h5: restart 1"
 
 # ------------------------------------------------------------ (b) SIGUSR1 via mpirun
 rm -f B.h5 B_model.h5 CKB.h5
-"${MPIRUN[@]}" -np 2 "$CVSEG" train --in big.h5 --out B.h5 --model B_model.h5 "${SETTINGS[@]}" \
-    --checkpoint CKB.h5 --checkpoint-interval 0 >outB.txt 2>errB.txt &
-pid=$!
-if wait_for errB.txt 'restart 1 iteration' "$pid"; then
-    kill -USR1 "$pid"
-    signalled=1
-else
-    signalled=0
-fi
-rc=0
-wait "$pid" || rc=$?
-if [ "$signalled" = 1 ]; then
-    pass "(b) SIGUSR1 sent to mpirun -np 2 during restart 1"
-else
-    fail "(b) SIGUSR1 sent to mpirun -np 2 during restart 1" "run ended first (exit $rc)"
-fi
+interrupt USR1 'restart 1 iteration' outB.txt errB.txt \
+    "${MPIRUN[@]}" -np 2 "$CVSEG" train --in big.h5 --out B.h5 --model B_model.h5 "${SETTINGS[@]}" \
+    --checkpoint CKB.h5 --checkpoint-interval 0
+signalled_check "(b) SIGUSR1 sent to mpirun -np 2 during restart 1"
 expect_rc "(b) SIGUSR1 through mpirun: exit code 7" 7 errB.txt
 if [ -f CKB.h5 ] && [ ! -e B.h5 ] && [ ! -e B_model.h5 ]; then
     pass "(b) checkpoint written, no outputs (restart $(ckpt_attr CKB.h5 restart), iteration $(ckpt_attr CKB.h5 iteration))"
@@ -203,17 +164,9 @@ else
     fail "(b) checkpoint written, no outputs" "$(ls CKB.h5 B*.h5 2>/dev/null | tr '\n' ' ')"
 fi
 # Interrupt the resumed run again (restart 2), then resume that at np 3.
-"${MPIRUN[@]}" -np 1 "$CVSEG" train --in big.h5 --out B.h5 --model B_model.h5 "${SETTINGS[@]}" \
-    --checkpoint CKB.h5 --checkpoint-interval 0 --resume >outB.txt 2>errB2.txt &
-pid=$!
-if wait_for errB2.txt 'restart 2 iteration' "$pid"; then
-    kill -USR1 "$pid"
-    signalled=1
-else
-    signalled=0
-fi
-rc=0
-wait "$pid" || rc=$?
+interrupt USR1 'restart 2 iteration' outB.txt errB2.txt \
+    "${MPIRUN[@]}" -np 1 "$CVSEG" train --in big.h5 --out B.h5 --model B_model.h5 "${SETTINGS[@]}" \
+    --checkpoint CKB.h5 --checkpoint-interval 0 --resume
 if [ "$signalled" = 1 ] && grep -qF "resuming from CKB.h5: restart 1" errB2.txt; then
     pass "(b) resumed at np 1 from restart 1, SIGUSR1 again during restart 2"
 else
@@ -225,14 +178,7 @@ if [ -f CKB.h5 ] && [ "$(ckpt_attr CKB.h5 restart)" = 2 ] && [ ! -e B.h5 ]; then
 else
     fail "(b) second checkpoint at restart 2, no outputs" "restart $(ckpt_attr CKB.h5 restart)"
 fi
-run 3 train --in big.h5 --out B.h5 --model B_model.h5 "${SETTINGS[@]}" --checkpoint CKB.h5 --resume
-expect_rc "(b) --resume at np 3: exit 0" 0
-same_as_reference "(b) resumed twice (np 1, np 3): bit-identical to the reference" B.h5 B_model.h5
-if [ ! -e CKB.h5 ]; then
-    pass "(f) checkpoint removed after the successful run (b)"
-else
-    fail "(f) checkpoint removed after the successful run (b)"
-fi
+resume "(b), twice (np 1, np 3)" 3 B.h5 B_model.h5 CKB.h5
 
 # ------------------------------------------------------------ (g) SIGTERM to an mpirun launch
 # Open MPI 4's mpirun answers SIGTERM by aborting the job (exit 1 whatever the ranks
@@ -262,22 +208,10 @@ exit $rc
 EOF
 chmod +x rankrc.sh
 rm -f G.h5 G_model.h5 CKG.h5 rank.*.rc
-"$SOURCE_DIR/scripts/cvseg-run" "${MPIRUN[@]}" -np 2 ./rankrc.sh "$CVSEG" train --in big.h5 --out G.h5 \
-    --model G_model.h5 "${SETTINGS[@]}" --checkpoint CKG.h5 >outG.txt 2>errG.txt &
-pid=$!
-if wait_for errG.txt 'restart 0 iteration +1:' "$pid"; then
-    kill -TERM "$pid"
-    signalled=1
-else
-    signalled=0
-fi
-rc=0
-wait "$pid" || rc=$?
-if [ "$signalled" = 1 ]; then
-    pass "(g) SIGTERM sent to cvseg-run mpirun -np 2 after the first Lloyd iteration"
-else
-    fail "(g) SIGTERM sent to cvseg-run mpirun -np 2 after the first Lloyd iteration" "run ended first (exit $rc)"
-fi
+interrupt TERM 'restart 0 iteration +1:' outG.txt errG.txt \
+    "$SOURCE_DIR/scripts/cvseg-run" "${MPIRUN[@]}" -np 2 ./rankrc.sh "$CVSEG" train --in big.h5 \
+    --out G.h5 --model G_model.h5 "${SETTINGS[@]}" --checkpoint CKG.h5
+signalled_check "(g) SIGTERM sent to cvseg-run mpirun -np 2 after the first Lloyd iteration"
 expect_rc "(g) SIGTERM through cvseg-run + mpirun: exit code 7" 7 errG.txt
 if [ "$(cat rank.0.rc rank.1.rc 2>/dev/null | tr '\n' ' ')" = "7 7 " ]; then
     pass "(g) every rank exited 7"
@@ -289,9 +223,7 @@ if [ -f CKG.h5 ] && [ ! -e G.h5 ] && [ ! -e G_model.h5 ]; then
 else
     fail "(g) checkpoint written, no outputs" "$(ls CKG.h5 G*.h5 2>/dev/null | tr '\n' ' ')"
 fi
-run 2 train --in big.h5 --out G.h5 --model G_model.h5 "${SETTINGS[@]}" --checkpoint CKG.h5 --resume
-expect_rc "(g) --resume at np 2: exit 0" 0
-same_as_reference "(g) resumed after SIGTERM: bit-identical to the reference" G.h5 G_model.h5
+resume "(g), after SIGTERM," 2 G.h5 G_model.h5 CKG.h5
 
 # ------------------------------------------------------------ (c) SIGKILL over a previous output
 rm -f CKC.h5
@@ -299,17 +231,9 @@ cp ref.h5 C.h5
 cp ref_model.h5 C_model.h5
 cp ref.h5 C_before.h5
 cp ref_model.h5 C_model_before.h5
-setsid "${MPIRUN[@]}" -np 2 "$CVSEG" train --in big.h5 --out C.h5 --model C_model.h5 "${SETTINGS[@]}" \
-    --checkpoint CKC.h5 --checkpoint-interval 0 >outC.txt 2>errC.txt &
-pid=$!
-if wait_for errC.txt 'restart 2 iteration +[0-9]*[2-9]:' "$pid"; then
-    kill -KILL -- "-$pid" 2>/dev/null || true
-    signalled=1
-else
-    signalled=0
-fi
-rc=0
-{ wait "$pid"; } 2>/dev/null || rc=$?
+interrupt KILL-GROUP 'restart 2 iteration +[0-9]*[2-9]:' outC.txt errC.txt \
+    setsid "${MPIRUN[@]}" -np 2 "$CVSEG" train --in big.h5 --out C.h5 --model C_model.h5 \
+    "${SETTINGS[@]}" --checkpoint CKC.h5 --checkpoint-interval 0
 if [ "$signalled" = 1 ] && [ "$rc" = 137 ]; then
     pass "(c) kill -9 of the mpirun process group during restart 2"
 else
@@ -333,14 +257,7 @@ if [ -f CKC.h5 ]; then
 else
     fail "(c) a complete checkpoint survived"
 fi
-run 2 train --in big.h5 --out C.h5 --model C_model.h5 "${SETTINGS[@]}" --checkpoint CKC.h5 --resume
-expect_rc "(c) --resume after kill -9: exit 0" 0
-if grep -qF "resuming from CKC.h5" err.txt; then
-    pass "(c) resume started from the checkpoint"
-else
-    fail "(c) resume started from the checkpoint" "$(grep -m1 -iE 'resum|checkpoint' err.txt)"
-fi
-same_as_reference "(c) resumed after kill -9: bit-identical to the reference" C.h5 C_model.h5
+resume "(c), after kill -9," 2 C.h5 C_model.h5 CKC.h5 "resuming from CKC.h5"
 
 # ------------------------------------------------------------ (d) foreign checkpoints
 if [ -f CK_saved.h5 ]; then

@@ -11,37 +11,15 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, SHARED_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${SHARED_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
+# shellcheck source=lib.sh
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
+: "${SHARED_DIR:?}"
 SAMPLE=$SHARED_DIR/data/cdnow/CDNOW_sample.txt
 ORACLE=$SOURCE_DIR/tests/e2e/oracle_clv/clv_oracle.py
-if [ ! -r "$SAMPLE" ]; then
-    echo "skipped: $SAMPLE not found"
-    exit 77
-fi
-if ! "$PYTHON" -c 'import h5py, numpy, pandas, scipy.special' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks h5py/numpy/pandas/scipy"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR"
-cd "$WORK_DIR"
-# shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
+need_file "$SAMPLE"
+need_python h5py numpy pandas scipy.special
+enter_work_dir
 export OMP_WAIT_POLICY=passive
-# oracle ARGS...: runs the oracle; counts its "ok"/"FAIL" lines as checks.
-oracle() {
-    local line orc=0
-    "$PYTHON" "$ORACLE" "$@" >oracle.log 2>&1 || orc=$?
-    while IFS= read -r line; do
-        case "$line" in
-        "ok   "*) pass "${line#ok   }" ;;
-        "FAIL "*) fail "${line#FAIL }" ;;
-        esac
-    done <oracle.log
-    [ "$orc" = 0 ] || [ "$orc" = 1 ] || fail "oracle crashed" "$(tail -n 3 oracle.log | tr '\n' ' ')"
-}
 
 export OMP_NUM_THREADS=1
 run 1 import --format cdnow --in "$SAMPLE" --out sample.h5
@@ -55,32 +33,22 @@ for np in 1 2 4; do
     done
 done
 export OMP_NUM_THREADS=1
-oracle "$SAMPLE" clv_21.h5 s_21.json "${CAL[@]:0:4}" --published
+oracle "oracle, np 2 x 1 thread" "$SAMPLE" clv_21.h5 s_21.json "${CAL[@]:0:4}" --published
 for tag in 12 21 22 41 42; do
-    bad=""
-    for dataset in member_id x t_x T p_alive expected_purchases expected_spend clv historic_value \
-        lifecycle holdout_purchases holdout_expected; do
-        h5diff clv_11.h5 "clv_$tag.h5" "/clv/$dataset" "/clv/$dataset" >/dev/null 2>&1 ||
-            bad+="$dataset "
-    done
-    [ -z "$bad" ] && pass "np/threads $tag: /clv identical to np 1" || fail "np/threads $tag" "$bad"
-    if "$PYTHON" -c "
+    same_datasets "np/threads $tag: /clv identical to np 1" clv_11.h5 "clv_$tag.h5" clv
+    check "np/threads $tag: summary clv + lifecycle identical" "$PYTHON" -c "
 import json, sys
 a, b = (json.load(open(f)) for f in sys.argv[1:])
 for doc in (a, b):  # timings differ run to run
     for model in ('bgnbd', 'gamma_gamma'):
         del doc['clv'][model]['seconds'], doc['clv'][model]['cpu_seconds']
-sys.exit(0 if a['clv'] == b['clv'] and a['lifecycle'] == b['lifecycle'] else 1)" s_11.json "s_$tag.json"; then
-        pass "np/threads $tag: summary clv + lifecycle identical"
-    else
-        fail "np/threads $tag: summary differs"
-    fi
+sys.exit(0 if a['clv'] == b['clv'] and a['lifecycle'] == b['lifecycle'] else 1)" s_11.json "s_$tag.json"
 done
 
 run 2 clv --in sample.h5 --calibration-end 1997-09-30 --horizon 20 --discount 0.01 --margin 0.3 \
     --out discounted.h5 --summary discounted.json
 ran "clv discounted, np 2"
-oracle "$SAMPLE" discounted.h5 discounted.json --calibration-end 1997-09-30 --horizon 20 \
+oracle "oracle, discounted" "$SAMPLE" discounted.h5 discounted.json --calibration-end 1997-09-30 --horizon 20 \
     --discount 0.01 --margin 0.3
 
 # bad options: exit 1 on every rank, no output

@@ -9,25 +9,17 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
-if ! "$PYTHON" -c 'import h5py, numpy' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks h5py/numpy"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR"
-cd "$WORK_DIR"
 # shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
+need_python h5py numpy
+enter_work_dir
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive
 
 "$PYTHON" "$SOURCE_DIR/tests/e2e/oracle_clv/gen_bgnbd.py" gen.h5 30000 7
 run 2 clv --in gen.h5 --calibration-end 2020-12-29 --holdout-end 2021-06-29 --unit week \
     --out clv.h5 --summary summary.json
 ran "clv on generated data, np 2"
-"$PYTHON" - summary.json >check.log 2>&1 <<'PY' || true
+checks "parameters and holdout chart" "$PYTHON" - summary.json <<'PY'
 import json, sys
 summary = json.load(open(sys.argv[1]))["clv"]
 true = {"r": 0.5, "alpha": 8.0, "a": 0.7, "b": 3.0, "p": 6.0, "q": 4.0, "v": 15.0}
@@ -42,11 +34,4 @@ for row in summary["holdout"]:
     print(("ok   " if ok else "FAIL ") + f"holdout x={row['x']}: actual {row['actual_mean']:.3f}, "
           f"predicted {row['predicted_mean']:.3f}")
 PY
-while IFS= read -r line; do
-    case "$line" in
-    "ok   "*) pass "${line#ok   }" ;;
-    "FAIL "*) fail "${line#FAIL }" ;;
-    *) echo "$line" ;;
-    esac
-done <check.log
 finish

@@ -13,37 +13,13 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
-ORACLE=$SOURCE_DIR/tests/e2e/oracle_export/compare_csv.py
-if ! "$PYTHON" -c 'import h5py, numpy, pandas' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks h5py/numpy/pandas"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR"
-cd "$WORK_DIR"
-
 # shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
-run() { # run NP ARGS...: cvseg under mpirun (2 threads, watchdog); rc, err.txt
-    local np=$1
-    shift
-    rc=0
-    OMP_NUM_THREADS=2 timeout 120 mpirun -np "$np" --oversubscribe --bind-to none \
-        -x OMP_NUM_THREADS -x CVSEG_EXPORT_PIECE_ROWS "$CVSEG" "$@" >out.txt 2>err.txt || rc=$?
-}
-oracle() { # oracle NAME CSV H5 GROUP [COLUMNS]
-    local name=$1
-    shift
-    if "$PYTHON" "$ORACLE" "$@" >oracle.txt 2>&1; then
-        pass "$name"
-    else
-        fail "$name" "$(grep -v '^ok' oracle.txt | head -n 5 | tr '\n' ' ')"
-    fi
-    sed 's/^/    /' oracle.txt
-}
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
+ORACLE=$SOURCE_DIR/tests/e2e/oracle_export/compare_csv.py
+need_python h5py numpy pandas
+enter_work_dir
+export OMP_NUM_THREADS=2
+RUN_TIMEOUT=120 RUN_EXPORT=CVSEG_EXPORT_PIECE_ROWS
 export CVSEG_EXPORT_PIECE_ROWS=
 
 run 2 gen --out members.h5 --members 20000 --seed 7 --clusters 4

@@ -15,61 +15,14 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
-if ! "$PYTHON" -c 'import h5py, numpy' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks h5py/numpy"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR/out" "$WORK_DIR/ranks"
-cd "$WORK_DIR"
 # shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
+need_python h5py numpy
+enter_work_dir out
+ranks_setup
+export OMP_NUM_THREADS=1
+run() { run_ranks "$@"; } # every rank's exit code (lib.sh)
 
-cat >rankrc.sh <<'EOF'
-#!/usr/bin/env bash
-"$@"
-rc=$?
-echo "$rc" >"$RANK_DIR/rank.${OMPI_COMM_WORLD_RANK:-0}"
-exit $rc
-EOF
-chmod +x rankrc.sh
-export RANK_DIR=$WORK_DIR/ranks OMP_NUM_THREADS=1
-
-# run NP ARGS...: every rank's exit code in rank_codes, rank 0's in rc.
-run() {
-    local np=$1 r mrc=0
-    shift
-    rm -f ranks/rank.*
-    timeout 120 mpirun -np "$np" --oversubscribe --bind-to none -x OMP_NUM_THREADS -x RANK_DIR \
-        --mca orte_abort_on_non_zero_status 0 ./rankrc.sh "$CVSEG" "$@" >out.txt 2>err.txt || mrc=$?
-    rank_codes=""
-    for ((r = 0; r < np; r++)); do
-        rank_codes+="$(cat "ranks/rank.$r" 2>/dev/null || echo missing) "
-    done
-    rank_codes=${rank_codes% }
-    rc=$(cat ranks/rank.0 2>/dev/null || echo "mpirun:$mrc")
-}
-
-# refused NAME CODE TEXT ARGS...: at np 1 and 3, every rank exits CODE, stderr has
-# exactly one error line and it contains TEXT, out/ stays empty.
-refused() {
-    local name=$1 code=$2 text=$3 np want problems
-    shift 3
-    for np in 1 3; do
-        rm -rf out && mkdir out
-        run "$np" "$@"
-        want=$(printf "$code %.0s" $(seq "$np"))
-        problems=""
-        [ "$rank_codes" = "${want% }" ] || problems+="exit codes '$rank_codes', want '${want% }'; "
-        [ "$(grep -c '^cvseg: error:' err.txt)" = 1 ] || problems+="not one error line; "
-        grep -qF -- "$text" err.txt || problems+="no '$text' in: $(head -c 400 err.txt); "
-        [ -z "$(ls -A out)" ] || problems+="output left: $(ls out | tr '\n' ' '); "
-        if [ -z "$problems" ]; then pass "$name (np $np)"; else fail "$name (np $np)" "$problems"; fi
-    done
-}
 
 # ------------------------------------------------------------------ inputs
 run 1 gen --out members.h5 --members 3000 --seed 7
@@ -147,7 +100,7 @@ for init in k-means++ k-means-parallel; do
             fail "train --k 256 --init $init (np $np)" "exit $rc: $(tail -n 2 err.txt)"
             continue
         fi
-        if "$PYTHON" - <<'EOF'; then pass "train --k 256 --init $init (np $np): 256 non-empty clusters"; else fail "train --k 256 --init $init (np $np)"; fi
+        check "train --k 256 --init $init (np $np): 256 non-empty clusters" "$PYTHON" - <<'EOF'
 import h5py, numpy as np, sys
 sizes = h5py.File("k256_model.h5", "r")["model/cluster_size"][...]
 c = h5py.File("k256.h5", "r")["results/cluster"][...]
@@ -165,7 +118,7 @@ refused "monetary 1e200" 2 "row 17" train --in huge.h5 --out out/r.h5 --model ou
 for transform in none log1p; do
     run 3 train --in edge.h5 --out edge_r.h5 --model edge_m.h5 --k 3 --transform $transform
     ran "monetary 1e150, --transform $transform"
-    if "$PYTHON" - <<'EOF'; then pass "monetary 1e150 ($transform): finite scaler, distances, summary"; else fail "monetary 1e150 ($transform)"; fi
+    check "monetary 1e150 ($transform): finite scaler, distances, summary" "$PYTHON" - <<'EOF'
 import h5py, numpy as np, sys, json
 m = h5py.File("edge_m.h5", "r")["model"]
 r = h5py.File("edge_r.h5", "r")["results"]
@@ -203,7 +156,7 @@ ran "score last night"
 for np in 1 3; do
     run "$np" score --in tonight.h5 --model night_m.h5 --out tonight_r.h5 --previous yesterday.h5 --invalid drop
     ran "score --previous with a new invalid member of monetary 1e30 (np $np)"
-    if "$PYTHON" - <<'EOF'; then pass "migration monetary sums (np $np)"; else fail "migration monetary sums (np $np)"; fi
+    check "migration monetary sums (np $np)" "$PYTHON" - <<'EOF'
 import h5py, numpy as np, sys
 g = h5py.File("tonight_r.h5", "r")["migration"]
 old = h5py.File("last_night.h5", "r")["members/monetary"][...]

@@ -7,69 +7,14 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, SHARED_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${SHARED_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
+# shellcheck source=lib.sh
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
+: "${SHARED_DIR:?}"
 CDNOW=$SHARED_DIR/data/cdnow
 DATA=$SOURCE_DIR/tests/data
-if [ ! -r "$CDNOW/CDNOW_master.txt" ]; then
-    echo "skipped: $CDNOW/CDNOW_master.txt not found"
-    exit 77
-fi
-if ! "$PYTHON" -c 'import h5py, numpy, pandas' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks h5py/numpy/pandas"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR"
-cd "$WORK_DIR"
-
-# shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
-# check NAME COMMAND...: passes when the command succeeds.
-check() {
-    local name=$1
-    shift
-    if "$@" >check.log 2>&1; then
-        pass "$name"
-    else
-        fail "$name" "$(tail -n 5 check.log | tr '\n' ' ')"
-    fi
-}
-
-# run NP ARGS...: runs cvseg; sets rc, stderr in err.txt.
-run() {
-    local np=$1
-    shift
-    rc=0
-    mpirun -np "$np" --oversubscribe "$CVSEG" "$@" >out.txt 2>err.txt || rc=$?
-}
-
-# expect_failure NAME CODE OUT TEXT... (after run): exit code, message text
-# (each TEXT a fixed string of the one "cvseg: error:" line), no output file.
-expect_failure() {
-    local name=$1 code=$2 out=$3
-    shift 3
-    local line problems=""
-    line=$(grep -F 'cvseg: error:' err.txt || true)
-    [ "$rc" = "$code" ] || problems+="exit code $rc, expected $code; "
-    [ "$(printf '%s\n' "$line" | grep -c .)" = 1 ] || problems+="not one error line; "
-    for text in "$@"; do
-        case "$line" in
-        *"$text"*) ;;
-        *) problems+="message lacks '$text'; " ;;
-        esac
-    done
-    if [ -e "$out" ] || compgen -G "$out.tmp.*" >/dev/null; then
-        problems+="output $out exists; "
-    fi
-    if [ -z "$problems" ]; then
-        pass "$name (exit $code: ${line#cvseg: error: })"
-    else
-        fail "$name" "$problems message: $line"
-    fi
-    rm -f "$out" # keep the next case independent of this one
-}
+need_file "$CDNOW/CDNOW_master.txt"
+need_python h5py numpy pandas
+enter_work_dir
 
 h5py_check() { # h5py_check PYTHON-CODE: fails on an AssertionError
     "$PYTHON" -c "import h5py, numpy as np, pandas as pd, sys
@@ -79,10 +24,10 @@ $1"
 # ------------------------------------------------------------ CDNOW master
 run 1 import --format cdnow --in "$CDNOW/CDNOW_master.txt" --out master1.h5 \
     --reference-date 1998-06-30
-[ "$rc" = 0 ] && pass "import CDNOW_master.txt at np 1" || fail "import master np 1" "$(cat err.txt)"
+ran "import CDNOW_master.txt at np 1"
 run 3 import --format cdnow --in "$CDNOW/CDNOW_master.txt" --out master3.h5 \
     --reference-date 1998-06-30
-[ "$rc" = 0 ] && pass "import CDNOW_master.txt at np 3" || fail "import master np 3" "$(cat err.txt)"
+ran "import CDNOW_master.txt at np 3"
 for dataset in member_id date amount quantity; do
     check "np 1 and np 3 give identical /transactions/$dataset" \
         h5diff master1.h5 master3.h5 "/transactions/$dataset" "/transactions/$dataset"
@@ -115,7 +60,7 @@ assert np.array_equal(t['number_of_cds'].to_numpy(), g['quantity'][:])
 
 # ------------------------------------------------------------ CDNOW sample
 run 2 import --format cdnow --in "$CDNOW/CDNOW_sample.txt" --out sample.h5
-[ "$rc" = 0 ] && pass "import CDNOW_sample.txt at np 2" || fail "import sample" "$(cat err.txt)"
+ran "import CDNOW_sample.txt at np 2"
 check "sample: 6,919 rows, 2,357 members keyed by the master id" h5py_check "
 g = h5py.File('sample.h5', 'r')['transactions']
 assert len(g['member_id']) == 6919, len(g['member_id'])
@@ -130,7 +75,7 @@ assert 'reference_date' not in g.attrs
 run 2 import --format csv --in "$DATA/members_map.csv" --out members.h5 --map member_id=cust_no \
     --map "last_purchase=Last Purchase" --map first_purchase=first --map frequency=orders \
     --map monetary=spend --reference-date 2024-12-31
-[ "$rc" = 0 ] && pass "import mapped CSV member table at np 2" || fail "import CSV" "$(cat err.txt)"
+ran "import mapped CSV member table at np 2"
 check "CSV: ISO, YYYYMMDD, YYYY/M/D dates; empty/NaN cells are NaN; quotes" h5py_check "
 g = h5py.File('members.h5', 'r')['members']
 d = lambda s: (np.datetime64(s) - np.datetime64('1970-01-01')).astype(int)
@@ -157,7 +102,7 @@ AIRLINE_MAPS=(--map member_id=MEMBER_NO --map join_date=FFP_DATE --map flight_co
     --map seg_km_sum=SEG_KM_SUM --map avg_discount=avg_discount --map fare_yr1=SUM_YR_1
     --map fare_yr2=SUM_YR_2 --map reference_date=LOAD_TIME --map recency_days=LAST_TO_END)
 run 3 import --format csv --in "$DATA/airline_small.csv" --out airline.h5 "${AIRLINE_MAPS[@]}"
-[ "$rc" = 0 ] && pass "import airline CSV at np 3" || fail "import airline" "$(cat err.txt)"
+ran "import airline CSV at np 3"
 check "airline: reference date, last_purchase from LAST_TO_END, frequency, monetary" h5py_check "
 g = h5py.File('airline.h5', 'r')['members']
 d = lambda s: (np.datetime64(s) - np.datetime64('1970-01-01')).astype(int)

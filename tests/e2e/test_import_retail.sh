@@ -10,18 +10,11 @@
 #
 # Environment (set by ctest): CVSEG, SOURCE_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
-if ! "$PYTHON" -c 'import h5py, numpy, pandas' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks h5py/numpy/pandas"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR"
-cd "$WORK_DIR"
+
 # shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
+need_python h5py numpy pandas
+enter_work_dir
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 
 # ------------------------------------------------------------ the excerpt
@@ -60,16 +53,6 @@ gzip -9 -k -c retail.csv >retail.csv.gz
 ARGS=(import --format csv --kind transactions --map member_id=CustomerID --map date=InvoiceDate
     --date-format '%m/%d/%Y %H:%M' --map amount=Quantity*UnitPrice --map order_id=InvoiceNo
     --missing-member skip)
-DATASETS="/transactions/member_id /transactions/date /transactions/amount /transactions/quantity /transactions/order_id"
-
-same_datasets() { # same_datasets A B: every dataset identical (h5diff)
-    local d
-    for d in $DATASETS; do
-        h5diff "$1" "$2" "$d" "$d" >/dev/null 2>&1 || return 1
-    done
-    [ "$(h5ls "$1/transactions" | grep -c Dataset)" = 5 ]
-}
-
 for np in 1 2 4; do
     run "$np" "${ARGS[@]}" --map quantity=Quantity --in retail.csv --out r$np.h5 --summary s$np.json
     ran "import at np $np"
@@ -79,12 +62,13 @@ for np in 1 2 4; do
         fail "np $np: skipped rows reported on stderr" "$(cat err.txt)"
     fi
 done
+check "np 1: five /transactions datasets" test "$(h5ls r1.h5/transactions | grep -c Dataset)" = 5
 for np in 2 4; do
-    if same_datasets r1.h5 r$np.h5; then pass "np $np = np 1 (h5diff)"; else fail "np $np = np 1 (h5diff)"; fi
+    same_datasets "np $np = np 1 (h5diff)" r1.h5 r$np.h5 transactions
 done
 
 # ------------------------------------------------------------ pandas oracle
-if "$PYTHON" - <<'EOF'; then pass "pandas: rows, members, days, amounts, order keys, counts"; else fail "pandas oracle"; fi
+check "pandas: rows, members, days, amounts, order keys, counts" "$PYTHON" - <<'EOF'
 import json, h5py, numpy as np, pandas as pd
 df = pd.read_csv("retail.csv", dtype={"InvoiceNo": str, "CustomerID": str}, keep_default_na=False)
 kept = df[df["CustomerID"].str.strip() != ""]
@@ -132,10 +116,10 @@ EOF
 for np in 1 3; do
     run "$np" "${ARGS[@]}" --map quantity=Quantity --in retail.csv.gz --out gz$np.h5
     ran "gzip input at np $np"
-    if same_datasets r1.h5 gz$np.h5; then pass "gzip np $np = plain (h5diff)"; else fail "gzip np $np = plain (h5diff)"; fi
+    same_datasets "gzip np $np = plain (h5diff)" r1.h5 gz$np.h5 transactions
     run "$np" "${ARGS[@]}" --map quantity=Quantity --in retail_gb.csv --encoding GB18030 --out gb$np.h5
     ran "GB18030 input at np $np"
-    if same_datasets r1.h5 gb$np.h5; then pass "GB18030 np $np = UTF-8 (h5diff)"; else fail "GB18030 np $np = UTF-8 (h5diff)"; fi
+    same_datasets "GB18030 np $np = UTF-8 (h5diff)" r1.h5 gb$np.h5 transactions
 done
 
 # ------------------------------------------------------------ ISO dates with times (default)
@@ -156,42 +140,28 @@ else
 fi
 
 # ------------------------------------------------------------ bad rows
-# expect NAME CODE TEXT...: the one error line holds every TEXT; no output.
-expect() {
-    local name=$1 code=$2 problems="" line
-    shift 2
-    line=$(grep -F 'cvseg: error:' err.txt || true)
-    [ "$rc" = "$code" ] || problems+="exit $rc, expected $code; "
-    [ "$(printf '%s\n' "$line" | grep -c .)" = 1 ] || problems+="not one error line; "
-    for text in "$@"; do
-        case "$line" in *"$text"*) ;; *) problems+="lacks '$text'; " ;; esac
-    done
-    [ ! -e bad.h5 ] || problems+="bad.h5 written; "
-    if [ -z "$problems" ]; then pass "$name"; else fail "$name" "$problems $line"; fi
-    rm -f bad.h5
-}
 head -n 40 retail.csv >bad_time.csv
 echo '536999,1,x,1,12/1/2010 8:60,1.0,12346,UK' >>bad_time.csv
 run 2 "${ARGS[@]}" --in bad_time.csv --out bad.h5
-expect "minute 60 refused" 2 "file 'bad_time.csv', line 41, column 'InvoiceDate': '12/1/2010 8:60'" "'%m/%d/%Y %H:%M'"
+expect_failure "minute 60 refused" 2 bad.h5 "file 'bad_time.csv', line 41, column 'InvoiceDate': '12/1/2010 8:60'" "'%m/%d/%Y %H:%M'"
 head -n 40 retail.csv >bad_day.csv
 echo '536999,1,x,1,2/29/2011 8:00,1.0,12346,UK' >>bad_day.csv
 run 3 "${ARGS[@]}" --in bad_day.csv --out bad.h5
-expect "Feb 29 2011 refused" 2 "line 41, column 'InvoiceDate': '2/29/2011 8:00'"
+expect_failure "Feb 29 2011 refused" 2 bad.h5 "line 41, column 'InvoiceDate': '2/29/2011 8:00'"
 run 2 import --format csv --kind transactions --map member_id=CustomerID --map date=InvoiceDate \
     --date-format '%m/%d/%Y %H:%M' --map amount=Quantity*UnitPrice --in retail.csv --out bad.h5
-expect "empty member is an error by default" 2 "column 'CustomerID': empty cell"
+expect_failure "empty member is an error by default" 2 bad.h5 "column 'CustomerID': empty cell"
 run 2 import --format csv --kind transactions --map member_id=CustomerID --map date=InvoiceDate \
     --date-format '%m/%d/%Y %H:%M' --map amount=Quantity*Price --missing-member skip \
     --in retail.csv --out bad.h5
-expect "unknown product column" 2 "column 'Price' (--map amount=Quantity*Price) is not in the header"
+expect_failure "unknown product column" 2 bad.h5 "column 'Price' (--map amount=Quantity*Price) is not in the header"
 run 1 "${ARGS[@]}" --date-format '%m/%d %H:%M' --in retail.csv --out bad.h5
-expect "format without a year" 1 "option --date-format"
+expect_failure "format without a year" 1 bad.h5 "option --date-format"
 head -n 20 retail_gb.csv >bad_gb.csv
 printf '536999,1,\x81\x20,1,12/1/2010 8:00,1.0,12346,UK\n' >>bad_gb.csv
 run 2 "${ARGS[@]}" --in bad_gb.csv --encoding GB18030 --out bad.h5
-expect "invalid GB18030 bytes" 2 "file 'bad_gb.csv', line 21: not valid GB18030 text"
+expect_failure "invalid GB18030 bytes" 2 bad.h5 "file 'bad_gb.csv', line 21: not valid GB18030 text"
 head -c 3000 retail.csv.gz >cut.csv.gz
 run 2 "${ARGS[@]}" --in cut.csv.gz --out bad.h5
-expect "truncated gzip" 2 "file 'cut.csv.gz', line" "gzip"
+expect_failure "truncated gzip" 2 bad.h5 "file 'cut.csv.gz', line" "gzip"
 finish

@@ -9,18 +9,10 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
-if ! "$PYTHON" -c 'import h5py, numpy' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks h5py/numpy"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR/out"
-cd "$WORK_DIR"
 # shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
+need_python h5py numpy
+enter_work_dir out
 export OMP_NUM_THREADS=1
 
 run 1 gen --out members.h5 --members 300 --seed 7
@@ -89,11 +81,7 @@ for np in 1 3; do
     ran "np $np: rfm on the original"
     run "$np" rfm --in wide_frequency.h5 --out out/wide.h5
     ran "np $np: rfm with int64 frequency that fits"
-    if same_results out/reference.h5 out/wide.h5; then
-        pass "np $np: int64 frequency gives the same results"
-    else
-        fail "np $np: int64 frequency gives the same results"
-    fi
+    check "np $np: int64 frequency gives the same results" same_results out/reference.h5 out/wide.h5
     # case FILE DATASET EXPECTED-TEXT...
     for spec in "freq_overflow.h5|/members/frequency|row 57: value 3000000000 does not fit in int32" \
         "ids_u64.h5|/members/member_id|row 101: value 9223372036854775813 does not fit in int64" \

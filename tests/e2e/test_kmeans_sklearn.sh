@@ -15,79 +15,47 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, SHARED_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${SHARED_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
+# shellcheck source=lib.sh
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
+: "${SHARED_DIR:?}"
 CDNOW=$SHARED_DIR/data/cdnow
 ORACLE=$SOURCE_DIR/tests/e2e/oracle_km/kmo.py
-if [ ! -r "$CDNOW/CDNOW_master.txt" ]; then
-    echo "skipped: $CDNOW/CDNOW_master.txt not found"
-    exit 77
-fi
-if ! "$PYTHON" -c 'import h5py, numpy, sklearn.cluster, sklearn.metrics' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks h5py/numpy/sklearn"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR"
-cd "$WORK_DIR"
+need_file "$CDNOW/CDNOW_master.txt"
+need_python h5py numpy sklearn.cluster sklearn.metrics
+enter_work_dir
 export OMP_WAIT_POLICY=PASSIVE
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 
-# shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
+# ------------------------------------------------------------ CDNOW features
+cdnow_members "$CDNOW/CDNOW_master.txt" tx.h5 cdnow.h5 1998-07-01
 
-# oracle NAME SUBCOMMAND ARGS...: the oracle's figures on the check line.
-oracle() {
-    local name=$1
-    shift
-    if "$PYTHON" "$ORACLE" "$@" >oracle.log 2>&1; then
-        pass "$name ($(tail -n 1 oracle.log))"
-    else
-        fail "$name" "$(tail -n 3 oracle.log | tr '\n' ' ')"
-    fi
+# given_start NAME NP BASE TAG [--transform T | --far]: kmo.py writes 5 starting
+# centres for BASE.h5 (one far outside the data with --far); train --k 5 from
+# them with --tol 0 at NP (TAG.h5, TAG_model.h5, TAG.json) against sklearn's
+# lloyd from the same start: labels identical, centroids and inertia to 1e-9
+# relative, same iteration count.
+given_start() {
+    local name=$1 np=$2 base=$3 tag=$4 option=("${@:5}") transform=()
+    [ "${option[0]:-}" != --transform ] || transform=("${option[@]}")
+    "$PYTHON" "$ORACLE" centers "$base.h5" 5 "${tag}_centers.h5" "${option[@]}" >centers.log 2>&1 ||
+        fail "$name: write 5 starting centres" "$(cat centers.log)"
+    run "$np" train -q --in "$base.h5" --out "$tag.h5" --model "${tag}_model.h5" --k 5 \
+        --init "${tag}_centers.h5" --max-iter 300 --tol 0 --summary "$tag.json" "${transform[@]}"
+    ran "$name: train --k 5 --init CENTERS.h5 --tol 0 (np $np)"
+    oracle "$name, given start: labels identical, centroids and inertia to 1e-9 rel vs sklearn lloyd" \
+        given "$base.h5" "${tag}_centers.h5" "$tag.h5" "${tag}_model.h5" "${transform[@]}"
 }
 
-# ------------------------------------------------------------ CDNOW features
-run 1 import --format cdnow --in "$CDNOW/CDNOW_master.txt" --out tx.h5
-ran "import CDNOW_master.txt"
-run 2 aggregate --in tx.h5 --out cdnow.h5 --reference-date 1998-07-01
-ran "aggregate at 1998-07-01"
-
-# a. given start, CDNOW (23,570 members)
-"$PYTHON" "$ORACLE" centers cdnow.h5 5 cdnow_centers.h5 >centers.log 2>&1 ||
-    fail "CDNOW: write 5 starting centres" "$(cat centers.log)"
-run 1 train -q --in cdnow.h5 --out cdnow_given.h5 --model cdnow_given_model.h5 --k 5 \
-    --init cdnow_centers.h5 --max-iter 300 --tol 0
-ran "CDNOW: train --k 5 --init CENTERS.h5 --tol 0 (np 1)"
-oracle "CDNOW, given start: labels identical, centroids and inertia to 1e-9 rel vs sklearn lloyd" \
-    given cdnow.h5 cdnow_centers.h5 cdnow_given.h5 cdnow_given_model.h5
-
-# a. given start, generated base (200,000 members)
+# a. given start, CDNOW (23,570 members) and a generated base (200,000 members)
+given_start CDNOW 1 cdnow cdnow_given
 run 2 gen -q --out gen.h5 --members 200000 --clusters 5 --seed 7
 ran "gen --members 200000 --clusters 5 --seed 7"
-"$PYTHON" "$ORACLE" centers gen.h5 5 gen_centers.h5 >centers.log 2>&1 ||
-    fail "generated: write 5 starting centres" "$(cat centers.log)"
-run 2 train -q --in gen.h5 --out gen_given.h5 --model gen_given_model.h5 --k 5 \
-    --init gen_centers.h5 --max-iter 300 --tol 0
-ran "generated: train --k 5 --init CENTERS.h5 --tol 0 (np 2)"
-oracle "generated, given start: labels identical, centroids and inertia to 1e-9 rel vs sklearn lloyd" \
-    given gen.h5 gen_centers.h5 gen_given.h5 gen_given_model.h5
-"$PYTHON" "$ORACLE" centers gen.h5 5 gen_centers_log.h5 --transform log1p >centers.log 2>&1 ||
-    fail "generated log1p: write 5 starting centres" "$(cat centers.log)"
-run 3 train -q --in gen.h5 --out gen_given_log.h5 --model gen_given_log_model.h5 --k 5 \
-    --init gen_centers_log.h5 --max-iter 300 --tol 0 --transform log1p
-ran "generated: train --transform log1p --init CENTERS.h5 --tol 0 (np 3)"
-oracle "generated log1p, given start: labels identical, centroids and inertia to 1e-9 rel vs sklearn" \
-    given gen.h5 gen_centers_log.h5 gen_given_log.h5 gen_given_log_model.h5 --transform log1p
+given_start generated 2 gen gen_given
+given_start "generated log1p" 3 gen gen_given_log --transform log1p
 
 # a. given start with one centre far outside the data: an empty cluster in the
 # first iteration, repaired with the farthest member (as sklearn relocates it)
-"$PYTHON" "$ORACLE" centers gen.h5 5 gen_centers_far.h5 --far >centers.log 2>&1 ||
-    fail "generated: write 5 starting centres, one far away" "$(cat centers.log)"
-run 3 train -q --in gen.h5 --out gen_far.h5 --model gen_far_model.h5 --k 5 \
-    --init gen_centers_far.h5 --max-iter 300 --tol 0 --summary gen_far.json
-ran "generated: train --init CENTERS.h5 with a far centre (np 3)"
+given_start "far centre (empty cluster relocated)" 3 gen gen_far --far
 repairs=$("$PYTHON" -c "import json, sys; print(json.load(open(sys.argv[1]))['kmeans']['empty_cluster_repairs'])" \
     gen_far.json 2>&1 || true)
 if [ "$repairs" -ge 1 ] 2>/dev/null; then
@@ -95,8 +63,6 @@ if [ "$repairs" -ge 1 ] 2>/dev/null; then
 else
     fail "far centre: the summary counts an empty-cluster repair" "kmeans.empty_cluster_repairs: $repairs"
 fi
-oracle "far centre: labels identical, centroids and inertia to 1e-9 rel vs sklearn (empty cluster relocated)" \
-    given gen.h5 gen_centers_far.h5 gen_far.h5 gen_far_model.h5
 
 # b. own seeding, best of 5 restarts vs sklearn n_init=5
 for base in cdnow gen; do

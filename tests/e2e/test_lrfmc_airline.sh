@@ -18,46 +18,25 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
-AIRLINE=$SOURCE_DIR/tests/e2e/oracle_lrfmc/airline.py
-if ! "$PYTHON" -c 'import h5py, numpy, pandas, sklearn.cluster, sklearn.metrics' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks h5py/numpy/pandas/sklearn"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR"
-cd "$WORK_DIR"
+# shellcheck source=lib.sh
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
+ORACLE=$SOURCE_DIR/tests/e2e/oracle_lrfmc/airline.py
+need_python h5py numpy pandas sklearn.cluster sklearn.metrics
+enter_work_dir
 export OMP_WAIT_POLICY=PASSIVE
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
-
-# shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
 
 MAPS=(--map member_id=MEMBER_NO --map join_date=FFP_DATE --map flight_count=FLIGHT_COUNT
     --map seg_km_sum=SEG_KM_SUM --map reference_date=LOAD_TIME --map recency_days=LAST_TO_END)
 
-# check NAME ARGS...: airline.py check, its lines shown, one check line.
-check() {
-    local name=$1
-    shift
-    if "$PYTHON" "$AIRLINE" check "$@" >check.log 2>&1; then
-        pass "$name ($(grep -c '^ok' check.log) checks)"
-    else
-        fail "$name" "$(grep -v '^ok' check.log | tail -n 5 | tr '\n' ' ')"
-    fi
-    sed 's/^/    /' check.log
-}
-
 # ------------------------------------------------------------ no money, no fares
-"$PYTHON" "$AIRLINE" make --out nofare.csv --members 20000 --seed 1 --no-fares
+"$PYTHON" "$ORACLE" make --out nofare.csv --members 20000 --seed 1 --no-fares
 run 2 import --format csv --in nofare.csv --out nofare.h5 "${MAPS[@]}"
 ran "import: airline table without monetary and fare columns"
 run 2 train --in nofare.h5 --out nofare_results.h5 --model nofare_model.h5 --features lrfmc \
     --k 5 --summary nofare.json
 ran "train --features lrfmc --k 5 with default settings"
-check "default train = sklearn n_init=10, names, late joiners, fare rules not applied" \
+oracle "default train = sklearn n_init=10, names, late joiners, fare rules not applied" check \
     --csv nofare.csv --results nofare_results.h5 --summary nofare.json \
     --expect-fare-rules "not applied: no fare columns"
 run 1 report --results nofare_results.h5
@@ -71,7 +50,7 @@ fi
 run 2 train --in nofare.h5 --out sample_results.h5 --model sample_model.h5 --features lrfmc \
     --k 5 --restart-sample 5000 --summary sample.json
 ran "train --restart-sample 5000"
-check "restarts on a sample = sklearn n_init=10 (ARI >= 0.99)" --csv nofare.csv \
+oracle "restarts on a sample = sklearn n_init=10 (ARI >= 0.99)" check --csv nofare.csv \
     --results sample_results.h5 --summary sample.json
 OMP_NUM_THREADS=1 run 1 train --in nofare.h5 --out sample_np1.h5 --model sample_np1_model.h5 \
     --features lrfmc --k 5 --restart-sample 5000 -q
@@ -80,28 +59,23 @@ OMP_NUM_THREADS=2 run 3 train --in nofare.h5 --out sample_np3.h5 --model sample_
     --features lrfmc --k 5 --restart-sample 5000 -q
 ran "train --restart-sample 5000 at np 3 x 2 threads"
 for d in cluster cluster_label cluster_distance; do
-    if h5diff sample_np1.h5 sample_np3.h5 "/results/$d" >/dev/null &&
-        h5diff sample_np1.h5 sample_results.h5 "/results/$d" >/dev/null; then
-        pass "restarts on a sample: /results/$d identical at np 1, 2, 3"
-    else
-        fail "restarts on a sample: /results/$d identical at np 1, 2, 3"
-    fi
+    check "restarts on a sample: /results/$d identical at np 1 and 3" \
+        h5diff sample_np1.h5 sample_np3.h5 "/results/$d"
+    check "restarts on a sample: /results/$d identical at np 1 and 2" \
+        h5diff sample_np1.h5 sample_results.h5 "/results/$d"
 done
-if h5diff sample_np1_model.h5 sample_np3_model.h5 /model/centroids >/dev/null; then
-    pass "restarts on a sample: centroids identical at np 1 and 3"
-else
-    fail "restarts on a sample: centroids identical at np 1 and 3"
-fi
+check "restarts on a sample: centroids identical at np 1 and 3" \
+    h5diff sample_np1_model.h5 sample_np3_model.h5 /model/centroids
 
 # ------------------------------------------------------------ with fare columns
-"$PYTHON" "$AIRLINE" make --out fare.csv --members 8000 --seed 2
+"$PYTHON" "$ORACLE" make --out fare.csv --members 8000 --seed 2
 run 2 import --format csv --in fare.csv --out fare.h5 "${MAPS[@]}" --map fare_yr1=SUM_YR_1 \
     --map fare_yr2=SUM_YR_2
 ran "import: airline table with fare columns"
 run 2 train --in fare.h5 --out fare_results.h5 --model fare_model.h5 --features lrfmc --k 5 \
     --summary fare.json
 ran "train with fare columns"
-check "with fares: rules applied, late joiners kept, sklearn n_init=10" --csv fare.csv \
+oracle "with fares: rules applied, late joiners kept, sklearn n_init=10" check --csv fare.csv \
     --results fare_results.h5 --summary fare.json --expect-fare-rules applied
 
 finish

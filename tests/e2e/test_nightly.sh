@@ -18,87 +18,15 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, SHARED_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
+# shellcheck source=lib.sh
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
 ORACLE=$SOURCE_DIR/tests/e2e/oracle_nightly/nightly.py
-if ! "$PYTHON" -c 'import h5py, numpy, pandas' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks h5py/numpy/pandas"
-    exit 77
-fi
-if ! command -v h5diff >/dev/null; then
-    echo "skipped: h5diff not found"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR"
-cd "$WORK_DIR"
+need_python h5py numpy pandas
+need_command h5diff
+enter_work_dir
 export OMP_WAIT_POLICY=PASSIVE
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 export HDF5_USE_FILE_LOCKING=FALSE
-
-# shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
-# check NAME COMMAND...: passes when the command succeeds.
-check() {
-    local name=$1
-    shift
-    if "$@" >check.log 2>&1; then
-        pass "$name"
-    else
-        fail "$name" "$(tail -n 5 check.log | tr '\n' ' ')"
-    fi
-}
-# run NP ARGS...: runs cvseg under mpirun; sets rc, stderr in err.txt.
-run() {
-    local np=$1
-    shift
-    rc=0
-    mpirun -np "$np" --oversubscribe --bind-to none -x OMP_NUM_THREADS -x OMP_WAIT_POLICY \
-        -x HDF5_USE_FILE_LOCKING "$CVSEG" "$@" >out.txt 2>err.txt || rc=$?
-}
-# expect_rc NAME CODE: the last run exited with CODE.
-expect_rc() {
-    if [ "$rc" = "$2" ]; then
-        pass "$1"
-    else
-        fail "$1" "exit $rc, expected $2: $(tail -n 3 err.txt | tr '\n' ' ')"
-    fi
-}
-# oracle NAME SUBCOMMAND ARGS...: runs the python oracle; its own ok/FAIL
-# lines are shown and counted.
-oracle() {
-    local name=$1
-    shift
-    local orc=0
-    "$PYTHON" "$ORACLE" "$@" >oracle.log 2>&1 || orc=$?
-    local ok bad
-    ok=$(grep -c '^ok ' oracle.log || true)
-    bad=$(grep -c '^FAIL ' oracle.log || true)
-    sed -n '/^\(ok\|FAIL\) /s/^/    /p' oracle.log
-    passed=$((passed + ok))
-    failed=$((failed + bad))
-    if [ "$orc" != 0 ] && [ "$bad" = 0 ]; then
-        fail "$name" "oracle exit $orc: $(tail -n 5 oracle.log | tr '\n' ' ')"
-    fi
-}
-# same_datasets NAME A B GROUP...: h5diff every dataset of each GROUP of A against B.
-same_datasets() {
-    local name=$1 a=$2 b=$3
-    shift 3
-    local bad="" n=0 ds
-    for group in "$@"; do
-        for ds in $(h5ls "$a/$group" 2>/dev/null | awk '$2 == "Dataset" {print $1}'); do
-            n=$((n + 1))
-            h5diff -q "$a" "$b" "/$group/$ds" "/$group/$ds" >/dev/null 2>&1 || bad="$bad /$group/$ds"
-        done
-    done
-    if [ "$n" -gt 0 ] && [ -z "$bad" ]; then
-        pass "$name ($n datasets)"
-    else
-        fail "$name" "differ:${bad:- no datasets found}"
-    fi
-}
 
 # ------------------------------------------------------------ day 1
 run 2 gen -q --out day1.h5 --members 60000 --clusters 4 --seed 21

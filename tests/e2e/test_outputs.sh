@@ -23,18 +23,10 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR/ranks"
-cd "$WORK_DIR"
-
 # shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
-
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
+enter_work_dir
 ranks_setup
-
 run() { run_ranks "$@"; } # every rank's exit code (lib.sh)
 
 # Earlier outputs every case must leave byte-identical.

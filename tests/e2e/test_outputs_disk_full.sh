@@ -14,26 +14,13 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, WORK_DIR.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-if [ "$(id -u)" != 0 ]; then
-    echo "skipped: the disk-full cases mount a tmpfs, which needs root"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR/ranks" "$WORK_DIR/full" "$WORK_DIR/keep" "$WORK_DIR/elsewhere"
-cd "$WORK_DIR"
-if ! mount -t tmpfs -o size=20m tmpfs full 2>mount.err; then
-    echo "skipped: cannot mount a tmpfs: $(cat mount.err)"
-    exit 77
-fi
-trap 'umount "$WORK_DIR/full" 2>/dev/null || umount -l "$WORK_DIR/full" 2>/dev/null || true' EXIT
-
 # shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
-
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
+[ "$(id -u)" = 0 ] || skip "the disk-full cases mount a tmpfs, which needs root"
+enter_work_dir full keep elsewhere
+mount -t tmpfs -o size=20m tmpfs full 2>mount.err || skip "cannot mount a tmpfs: $(cat mount.err)"
+trap 'umount "$WORK_DIR/full" 2>/dev/null || umount -l "$WORK_DIR/full" 2>/dev/null || true' EXIT
 ranks_setup
-
 run() { run_ranks "$@"; } # every rank's exit code (lib.sh)
 
 run 1 gen --out members.h5 --members 1000000 --seed 11
@@ -50,10 +37,10 @@ place() {
     for f in "$@"; do cp -p "keep/$f" "$dir/$f" || echo "note: cannot copy $f into $dir"; done
 }
 
-# check NAME NP TEXT DIR:FILE...: every rank exited 3, one error line with
+# disk_full NAME NP TEXT DIR:FILE...: every rank exited 3, one error line with
 # TEXT, the listed earlier files byte-identical, nothing left in full/ or
 # elsewhere/ but the listed files (and a filler).
-check() {
+disk_full() {
     local name=$1 np=$2 text=$3 problems="" want="" line lines left="" f g listed i
     shift 3
     for ((i = 0; i < np; i++)); do want+="3 "; done
@@ -87,7 +74,7 @@ for np in 1 3; do
     place full results.h5 model.h5 summary.json
     run "$np" train --in members.h5 --out full/results.h5 --model full/model.h5 \
         --summary full/summary.json --k 3 --n-init 1
-    check "train onto a full disk" "$np" "no space left on device" \
+    disk_full "train onto a full disk" "$np" "no space left on device" \
         full/results.h5 full/model.h5 full/summary.json
 done
 
@@ -97,17 +84,17 @@ place full model.h5 summary.json
 fallocate -l $(((20 * 1024 - 2560) * 1024 - $(du -k full | tail -n 1 | cut -f 1) * 1024)) full/filler
 run 3 train --in members.h5 --out elsewhere/results.h5 --model full/model.h5 \
     --summary full/summary.json --k 3 --n-init 1
-check "model onto a nearly full disk (2.5 MiB left)" 3 "model.h5" \
+disk_full "model onto a nearly full disk (2.5 MiB left)" 3 "model.h5" \
     elsewhere/results.h5 full/model.h5 full/summary.json
 
 place elsewhere results.h5
 place full model.h5
 fallocate -l $(((20 * 1024 - 300) * 1024 - $(du -k full | tail -n 1 | cut -f 1) * 1024)) full/filler
 run 3 train --in members.h5 --out elsewhere/results.h5 --model full/model.h5 --k 3 --n-init 1
-check "model onto a full disk (300 KiB left): refused before any work" 3 "no space left on device" \
+disk_full "model onto a full disk (300 KiB left): refused before any work" 3 "no space left on device" \
     elsewhere/results.h5 full/model.h5
 
 run 3 gen --out full/generated.h5 --members 1000000
-check "gen onto a full disk" 3 "no space left on device"
+disk_full "gen onto a full disk" 3 "no space left on device"
 
 finish

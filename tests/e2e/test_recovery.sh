@@ -9,23 +9,13 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, SHARED_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
+# shellcheck source=lib.sh
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
 ORACLE=$SOURCE_DIR/tests/e2e/oracle_km/kmo.py
-if ! "$PYTHON" -c 'import h5py, numpy, sklearn.metrics' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks h5py/numpy/sklearn"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR"
-cd "$WORK_DIR"
+need_python h5py numpy sklearn.metrics
+enter_work_dir
 export OMP_WAIT_POLICY=PASSIVE
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-
-# shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
-
 
 for k in 4 5; do
     run 2 gen -q --out gen$k.h5 --members 100000 --clusters $k --seed 11
@@ -33,11 +23,8 @@ for k in 4 5; do
     run 2 train -q --in gen$k.h5 --out log$k.h5 --model log${k}_model.h5 --k $k \
         --transform log1p --n-init 3
     ran "train --k $k --transform log1p --n-init 3"
-    if "$PYTHON" "$ORACLE" ari log$k.h5 gen$k.h5 --min 0.95 >ari.log 2>&1; then
-        pass "K = $k, log1p: planted groups recovered, $(tail -n 1 ari.log) >= 0.95"
-    else
-        fail "K = $k, log1p: planted groups recovered (ARI >= 0.95)" "$(tail -n 3 ari.log | tr '\n' ' ')"
-    fi
+    checks "K = $k, log1p: planted groups recovered (ARI >= 0.95)" \
+        "$PYTHON" "$ORACLE" ari log$k.h5 gen$k.h5 --min 0.95
     run 2 train -q --in gen$k.h5 --out raw$k.h5 --model raw${k}_model.h5 --k $k --n-init 3
     ran "train --k $k --n-init 3 (no transform)"
     if "$PYTHON" "$ORACLE" ari raw$k.h5 gen$k.h5 --info >ari.log 2>&1; then

@@ -16,26 +16,14 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
+# shellcheck source=lib.sh
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$CHROMIUM" ]; then
-    echo "skipped: chromium not installed (scripts/install-deps.sh installs it as optional)"
-    exit 77
-fi
-if ! "$PYTHON" -c 'import PIL' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks PIL"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR"
-cd "$WORK_DIR"
+[ -n "$CHROMIUM" ] || skip "chromium not installed (scripts/install-deps.sh installs it as optional)"
+need_python PIL
+enter_work_dir
 export OMP_WAIT_POLICY=PASSIVE
 export OMP_NUM_THREADS=1
-
-# shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
 
 run 1 gen --out a.h5 --members 20000 --clusters 5 --seed 4 --reference-date 2024-06-30
 ran "gen night 1"

@@ -16,73 +16,20 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, SHARED_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
+# shellcheck source=lib.sh
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
 ORACLE=$SOURCE_DIR/tests/e2e/oracle_km/kmo.py
-if ! "$PYTHON" -c 'import h5py, numpy' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks h5py/numpy"
-    exit 77
-fi
-if ! command -v h5diff >/dev/null; then
-    echo "skipped: h5diff not found"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR"
-cd "$WORK_DIR"
+need_python h5py numpy
+need_command h5diff
+enter_work_dir
 export OMP_WAIT_POLICY=PASSIVE
 
-# shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
-
-# run NP THREADS ARGS...: runs cvseg under mpirun; sets rc, stderr in err.txt.
-run() {
-    local np=$1
-    rc=0
-    export OMP_NUM_THREADS=$2
-    shift 2
-    mpirun -np "$np" --oversubscribe --bind-to none -x OMP_NUM_THREADS -x OMP_WAIT_POLICY \
-        "$CVSEG" "$@" >out.txt 2>err.txt || rc=$?
-}
-
-# datasets FILE GROUP: the datasets of GROUP, one path a line.
-datasets() {
-    "$PYTHON" -c "import h5py, sys
-g = h5py.File(sys.argv[1], 'r')[sys.argv[2]]
-for name in sorted(g):
-    if isinstance(g[name], h5py.Dataset):
-        print(g[name].name)" "$1" "$2"
-}
-
-# same NAME REFERENCE CANDIDATE GROUP...: every dataset of each GROUP in
-# REFERENCE equals the one in CANDIDATE under plain h5diff.
-same() {
-    local name=$1 reference=$2 candidate=$3 group dataset count=0 problems=""
-    shift 3
-    for group in "$@"; do
-        for dataset in $(datasets "$reference" "$group"); do
-            count=$((count + 1))
-            if ! h5diff "$reference" "$candidate" "$dataset" "$dataset" >h5diff.log 2>&1; then
-                problems+="$dataset ($(grep -m 1 -E 'differences found|not comparable|Object .* does not exist|error' h5diff.log || echo "h5diff exit"))); "
-            fi
-        done
-    done
-    if [ "$count" = 0 ]; then
-        fail "$name" "no datasets in $reference ($*)"
-    elif [ -z "$problems" ]; then
-        pass "$name ($count datasets)"
-    else
-        fail "$name" "$problems"
-    fi
-}
-
 # ------------------------------------------------------------ gen
-run 1 2 gen -q --out gen_np1.h5 --members 300000 --clusters 5 --seed 21
+run_threads 1 2 gen -q --out gen_np1.h5 --members 300000 --clusters 5 --seed 21
 ran "gen --members 300000 at np 1"
-run 3 1 gen -q --out gen_np3.h5 --members 300000 --clusters 5 --seed 21
+run_threads 3 1 gen -q --out gen_np3.h5 --members 300000 --clusters 5 --seed 21
 ran "gen --members 300000 at np 3"
-same "gen: np 1 and np 3 give identical /members and /truth datasets" gen_np1.h5 gen_np3.h5 \
+same_datasets "gen: np 1 and np 3 give identical /members and /truth datasets" gen_np1.h5 gen_np3.h5 \
     /members /truth
 
 # ------------------------------------------------------------ train
@@ -91,7 +38,7 @@ for init in k-means++ k-means-parallel; do
     for np in 1 2 4 7; do
         for threads in 1 2; do
             tag=train_${init}_np${np}_t${threads}
-            run $np $threads train -q --in gen_np1.h5 --out $tag.h5 --model ${tag}_model.h5 \
+            run_threads $np $threads train -q --in gen_np1.h5 --out $tag.h5 --model ${tag}_model.h5 \
                 --k 6 --init $init --seed 5
             if [ "$rc" != 0 ]; then
                 fail "train --k 6 --init $init at np $np x $threads threads" \
@@ -105,16 +52,12 @@ assert int(a['ranks']) == $np and int(a['threads']) == $threads, (a['ranks'], a[
                 fail "$init np $np x $threads threads: model records ranks and threads" \
                     "$(tail -n 1 attrs.log)"
             [ "$tag" = "$reference" ] && continue
-            same "$init np $np x $threads threads: /results identical to np 1 x 1" \
+            same_datasets "$init np $np x $threads threads: /results identical to np 1 x 1" \
                 $reference.h5 $tag.h5 /results
-            same "$init np $np x $threads threads: /model datasets identical to np 1 x 1" \
+            same_datasets "$init np $np x $threads threads: /model datasets identical to np 1 x 1" \
                 ${reference}_model.h5 ${tag}_model.h5 /model
-            if "$PYTHON" "$ORACLE" same-model ${reference}_model.h5 ${tag}_model.h5 >model.log 2>&1; then
-                pass "$init np $np x $threads threads: inertia, iterations bit-identical ($(tail -n 1 model.log))"
-            else
-                fail "$init np $np x $threads threads: inertia, iterations bit-identical" \
-                    "$(tail -n 1 model.log)"
-            fi
+            oracle "$init np $np x $threads threads: inertia, iterations bit-identical" \
+                same-model ${reference}_model.h5 ${tag}_model.h5
         done
     done
 done
@@ -124,39 +67,33 @@ done
 # centres and restarts must still be broken the same way at any partition.
 CDNOW=${SHARED_DIR:-}/data/cdnow/CDNOW_master.txt
 if [ -r "$CDNOW" ]; then
-    run 1 1 import --format cdnow --in "$CDNOW" --out cdnow_tx.h5
-    ran "import CDNOW_master.txt"
-    run 2 1 aggregate --in cdnow_tx.h5 --out cdnow.h5 --reference-date 1998-07-01
-    ran "aggregate CDNOW at 1998-07-01"
+    OMP_NUM_THREADS=1 cdnow_members "$CDNOW" cdnow_tx.h5 cdnow.h5 1998-07-01
     for init in k-means++ k-means-parallel; do
         for np in 1 5; do
             threads=$((np == 1 ? 1 : 2))
-            run $np $threads train -q --in cdnow.h5 --out cdnow_${init}_np$np.h5 \
+            run_threads $np $threads train -q --in cdnow.h5 --out cdnow_${init}_np$np.h5 \
                 --model cdnow_${init}_np${np}_model.h5 --k 8 --init $init --transform log1p --n-init 4 --seed 9
             ran "CDNOW train --k 8 --transform log1p --init $init at np $np x $threads threads"
         done
-        same "CDNOW $init: np 5 x 2 threads /results identical to np 1 x 1" \
+        same_datasets "CDNOW $init: np 5 x 2 threads /results identical to np 1 x 1" \
             cdnow_${init}_np1.h5 cdnow_${init}_np5.h5 /results
-        same "CDNOW $init: np 5 x 2 threads /model datasets identical to np 1 x 1" \
+        same_datasets "CDNOW $init: np 5 x 2 threads /model datasets identical to np 1 x 1" \
             cdnow_${init}_np1_model.h5 cdnow_${init}_np5_model.h5 /model
-        if "$PYTHON" "$ORACLE" same-model cdnow_${init}_np1_model.h5 cdnow_${init}_np5_model.h5 >model.log 2>&1; then
-            pass "CDNOW $init: inertia, iterations bit-identical ($(tail -n 1 model.log))"
-        else
-            fail "CDNOW $init: inertia, iterations bit-identical" "$(tail -n 1 model.log)"
-        fi
+        oracle "CDNOW $init: inertia, iterations bit-identical" \
+            same-model cdnow_${init}_np1_model.h5 cdnow_${init}_np5_model.h5
     done
 else
     echo "info CDNOW_master.txt not found under SHARED_DIR: CDNOW cases not run"
 fi
 
 # ------------------------------------------------------------ rfm at scale
-run 2 1 gen -q --out big.h5 --members 3000000 --clusters 5 --seed 23
+run_threads 2 1 gen -q --out big.h5 --members 3000000 --clusters 5 --seed 23
 ran "gen --members 3000000"
-run 1 2 rfm -q --in big.h5 --out rfm_np1.h5
+run_threads 1 2 rfm -q --in big.h5 --out rfm_np1.h5
 ran "rfm on 3,000,000 members at np 1"
-run 4 1 rfm -q --in big.h5 --out rfm_np4.h5
+run_threads 4 1 rfm -q --in big.h5 --out rfm_np4.h5
 ran "rfm on 3,000,000 members at np 4"
-same "rfm: np 1 and np 4 give identical /results datasets" rfm_np1.h5 rfm_np4.h5 /results
+same_datasets "rfm: np 1 and np 4 give identical /results datasets" rfm_np1.h5 rfm_np4.h5 /results
 rm -f big.h5 rfm_np1.h5 rfm_np4.h5
 
 finish

@@ -11,28 +11,14 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, SHARED_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
-ORACLE=$SOURCE_DIR/tests/e2e/oracle/score_oracle.py
-if ! "$PYTHON" -c 'import h5py, numpy' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks h5py/numpy"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR"
-cd "$WORK_DIR"
-
 # shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
-# run NP ARGS...: runs cvseg under mpirun (2 threads); sets rc, stderr in err.txt.
-run() {
-    local np=$1
-    shift
-    rc=0
-    OMP_NUM_THREADS=2 timeout 300 mpirun -np "$np" --oversubscribe -x OMP_NUM_THREADS --bind-to none \
-        "$CVSEG" "$@" >out.txt 2>err.txt || rc=$?
-}
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
+ORACLE=$SOURCE_DIR/tests/e2e/oracle/score_oracle.py
+need_python h5py numpy
+enter_work_dir
+export OMP_NUM_THREADS=2
+RUN_TIMEOUT=300
+
 expect_ok() { # expect_ok NAME FILE...: rc 0 and every FILE written
     local name=$1 file
     shift
@@ -44,46 +30,6 @@ expect_ok() { # expect_ok NAME FILE...: rc 0 and every FILE written
     done
     [ "$rc" = 0 ] && pass "$name" || fail "$name" "rc $rc: $(tail -n 3 err.txt | tr '\n' ' ')"
 }
-# oracle ARGS...: runs score_oracle.py; counts its "ok"/"FAIL" lines as checks.
-oracle() {
-    local line orc=0
-    "$PYTHON" "$ORACLE" "$@" >oracle.log 2>&1 || orc=$?
-    while IFS= read -r line; do
-        case "$line" in
-        "ok   "*) pass "${line#ok   }" ;;
-        "FAIL "*) fail "${line#FAIL }" ;;
-        *) echo "$line" ;;
-        esac
-    done <oracle.log
-    if [ "$orc" != 0 ] && ! grep -q '^FAIL ' oracle.log; then
-        fail "oracle $1" "exit $orc: $(tail -n 5 oracle.log | tr '\n' ' ')"
-    fi
-}
-# expect_failure NAME CODE OUT TEXT...: exit code, one "cvseg: error:" line with
-# every TEXT, no output file (nor a temporary beside it).
-expect_failure() {
-    local name=$1 code=$2 out=$3
-    shift 3
-    local line problems=""
-    line=$(grep -F 'cvseg: error:' err.txt || true)
-    [ "$rc" = "$code" ] || problems+="exit code $rc, expected $code; "
-    [ "$(printf '%s\n' "$line" | grep -c .)" = 1 ] || problems+="not one error line; "
-    for text in "$@"; do
-        case "$line" in
-        *"$text"*) ;;
-        *) problems+="message lacks '$text'; " ;;
-        esac
-    done
-    if [ -e "$out" ] || compgen -G "$out.tmp*" >/dev/null || compgen -G ".$out*" >/dev/null; then
-        problems+="output $out exists; "
-    fi
-    if [ -z "$problems" ]; then
-        pass "$name (exit $code: ${line#cvseg: error: })"
-    else
-        fail "$name" "$problems message: $line"
-    fi
-    rm -f "$out"
-}
 
 EXACT=member_id,status,recency,frequency,monetary,cluster,cluster_label,cluster_distance,segment,r_score,f_score,m_score,rfm_cell,abc_class,value_matrix
 
@@ -94,30 +40,30 @@ run 2 train --in day1.h5 --out train.h5 --model model.h5 --k 4 --seed 5 --summar
 expect_ok "train --k 4 --seed 5 at np 2" train.h5 model.h5
 run 2 score --in day1.h5 --model model.h5 --out score1.h5 --summary score1.json
 expect_ok "score the training file at np 2" score1.h5
-oracle same --a train.h5 --b score1.h5 --datasets "$EXACT" --label "score of the training file = train"
-oracle check --members day1.h5 --model model.h5 --results train.h5 --label "train results = frozen model"
+oracle "oracle same" same --a train.h5 --b score1.h5 --datasets "$EXACT" --label "score of the training file = train"
+oracle "oracle check" check --members day1.h5 --model model.h5 --results train.h5 --label "train results = frozen model"
 
 # ------------------------------------------------------------ day 2 snapshot
-oracle snapshot --in day1.h5 --out day2.h5 --seed 11
+oracle "oracle snapshot" snapshot --in day1.h5 --out day2.h5 --seed 11
 run 3 score --in day2.h5 --model model.h5 --out score2.h5
 expect_ok "score the day-2 snapshot at np 3" score2.h5
-oracle check --members day2.h5 --model model.h5 --results score2.h5 --label "day 2 (np 3)"
+oracle "oracle check" check --members day2.h5 --model model.h5 --results score2.h5 --label "day 2 (np 3)"
 run 1 score --in day2.h5 --model model.h5 --out score2_np1.h5
 expect_ok "score the day-2 snapshot at np 1" score2_np1.h5
-oracle same --a score2.h5 --b score2_np1.h5 --datasets "$EXACT" --label "day 2: np 1 = np 3"
-if "$PYTHON" -c "
+oracle "oracle same" same --a score2.h5 --b score2_np1.h5 --datasets "$EXACT" --label "day 2: np 1 = np 3"
+check "day 2: results in the snapshot's (shuffled) row order" "$PYTHON" -c "
 import h5py, numpy as np
 a = h5py.File('score2.h5', 'r')['results']['member_id'][:]
 b = h5py.File('day2.h5', 'r')['members']['member_id'][:]
 assert np.array_equal(a, b)
-" 2>/dev/null; then pass "day 2: results in the snapshot's (shuffled) row order"; else fail "day 2: results in the snapshot's (shuffled) row order"; fi
+"
 
 # All spend tripled: the frozen edges put most members into m_score 5, unlike edges
 # recomputed on the snapshot (which would give each score a fifth).
-oracle snapshot --in day1.h5 --out day2x3.h5 --seed 12 --monetary-factor 3
+oracle "oracle snapshot" snapshot --in day1.h5 --out day2x3.h5 --seed 12 --monetary-factor 3
 run 2 score --in day2x3.h5 --model model.h5 --out score3.h5
 expect_ok "score the tripled-spend snapshot" score3.h5
-oracle check --members day2x3.h5 --model model.h5 --results score3.h5 --label "spend x3" --expect-m5-share 0.35
+oracle "oracle check" check --members day2x3.h5 --model model.h5 --results score3.h5 --label "spend x3" --expect-m5-share 0.35
 
 # ------------------------------------------------------------ wrong or corrupted models
 run 1 gen --out airline.h5 --members 5000 --layout lrfmc --clusters 5 --seed 2

@@ -19,36 +19,14 @@
 # Environment (set by ctest): CVSEG, SOURCE_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
 
-: "${CVSEG:?CVSEG must name the cvseg binary}"
-: "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
+# shellcheck source=lib.sh
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
 ORACLE=$SOURCE_DIR/tests/e2e/oracle_sweep/sweepo.py
-if ! "$PYTHON" -c 'import h5py, numpy, sklearn.metrics' 2>/dev/null; then
-    echo "skipped: $PYTHON lacks h5py/numpy/sklearn"
-    exit 77
-fi
-if ! command -v h5diff >/dev/null; then
-    echo "skipped: h5diff not found"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR"
-cd "$WORK_DIR"
+need_python h5py numpy sklearn.metrics
+need_command h5diff
+enter_work_dir
 export OMP_WAIT_POLICY=PASSIVE
 export OMP_NUM_THREADS=1
-
-# shellcheck source=lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
-
-oracle() {
-    local name=$1
-    shift
-    if "$PYTHON" "$ORACLE" "$@" >oracle.log 2>&1; then
-        pass "$name ($(tail -n 1 oracle.log))"
-    else
-        fail "$name" "$(tail -n 3 oracle.log | tr '\n' ' ')"
-    fi
-}
 
 FLAGS=(--transform log1p --n-init 2 --seed 7)
 run 1 gen --out members.h5 --members 30000 --clusters 4 --seed 11
@@ -83,11 +61,8 @@ for k in 3 5; do
     run 2 train -q --in members.h5 --out train$k.h5 --model model$k.h5 --k $k "${FLAGS[@]}"
     ran "train --k $k"
     oracle "k $k: sweep labels equal train's" same-labels sweep1.h5 $k train$k.h5
-    if h5diff models/model-k$k.h5 model$k.h5 /model/centroids /model/centroids >h5diff.log 2>&1; then
-        pass "k $k: --models centroids equal train's"
-    else
-        fail "k $k: --models centroids differ from train's" "$(head -n 3 h5diff.log)"
-    fi
+    check "k $k: --models centroids equal train's" \
+        h5diff models/model-k$k.h5 model$k.h5 /model/centroids /model/centroids
 done
 
 # d. summary

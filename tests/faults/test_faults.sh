@@ -17,20 +17,14 @@
 #
 # Environment (set by ctest): CVSEG, SOURCE_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
-: "${CVSEG:?}" "${SOURCE_DIR:?}" "${WORK_DIR:?}"
-PYTHON=${PYTHON:-/usr/bin/python3}
-if ! command -v h5diff >/dev/null || ! command -v setsid >/dev/null; then
-    echo "skipped: h5diff or setsid not found"
-    exit 77
-fi
-rm -rf "$WORK_DIR"
-mkdir -p "$WORK_DIR/pids"
-cd "$WORK_DIR"
+# shellcheck source=../e2e/lib.sh
+source "${SOURCE_DIR:?}/tests/e2e/lib.sh"
+need_command h5diff setsid
+enter_work_dir pids
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE HDF5_USE_FILE_LOCKING=FALSE
 export PID_DIR=$WORK_DIR/pids
-# shellcheck source=../e2e/lib.sh
-source "$SOURCE_DIR/tests/e2e/lib.sh"
 WATCHDOG=120
+WAIT_SECONDS=$WATCHDOG # wait_for (lib.sh)
 xfailed=0
 # check TAG NAME CONDITION-STATUS [DETAIL]: pass/fail, or XFAIL/XPASS when TAG names a branch.
 check() {
@@ -58,20 +52,6 @@ run() { # run NP ARGS...: foreground, under the watchdog
     rc=0
     timeout -s KILL $WATCHDOG "${MPIRUN[@]}" -np "$np" "$CVSEG" "$@" >out.txt 2>err.txt || rc=$?
 }
-# wait_for CONDITION-COMMAND PID: polls (10 ms, up to the watchdog) until the
-# command succeeds while PID runs; returns 1 when PID ended first.
-wait_for() {
-    local pid=$2 i
-    for ((i = 0; i < WATCHDOG * 100; ++i)); do
-        if eval "$1"; then
-            kill -0 "$pid" 2>/dev/null && return 0
-            return 1
-        fi
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.01
-    done
-    return 1
-}
 # no_process_left PID...: none of them alive after up to 10 s.
 no_process_left() {
     local i p alive
@@ -85,15 +65,10 @@ no_process_left() {
     return 1
 }
 same_as() { # same_as A_RESULTS A_MODEL B_RESULTS B_MODEL: every dataset equal (h5diff)
-    local bad="" ds
-    for ds in $(h5ls "$1/results" | awk '$2 == "Dataset" {print $1}'); do
-        h5diff -q "$1" "$3" "/results/$ds" "/results/$ds" >/dev/null 2>&1 || bad+=" /results/$ds"
-    done
-    for ds in $(h5ls "$2/model" | awk '$2 == "Dataset" {print $1}'); do
-        h5diff -q "$2" "$4" "/model/$ds" "/model/$ds" >/dev/null 2>&1 || bad+=" /model/$ds"
-    done
-    [ -f "$3" ] && [ -f "$4" ] && [ -z "$bad" ] || {
-        echo "differ:${bad:- missing file}"
+    local compared differing
+    compare_run "$@"
+    [ -z "$differing" ] || {
+        echo "differ:$differing"
         return 1
     }
 }
@@ -117,7 +92,7 @@ kill_rank_one() {
     rm -f k.out k.err # before the start: the trigger must not see the last run's log
     setsid timeout -s KILL $WATCHDOG "${MPIRUN[@]}" -np 3 ./rankpid.sh "$CVSEG" "$@" >k.out 2>k.err &
     pid=$!
-    if wait_for "$trigger && [ -s pids/pid.1 ]" "$pid"; then
+    if wait_for "$pid" eval "$trigger && [ -s pids/pid.1 ]"; then
         kill -KILL "$(cat pids/pid.1)" 2>/dev/null && signalled=1
     fi
     rc=0
@@ -156,7 +131,7 @@ for sig in TERM USR1; do
     pid=$!
     signalled=1
     # the signal goes to the launcher (mpirun or cvseg-run: the child of timeout)
-    wait_for "grep -q 'restart 1 iteration' s.err 2>/dev/null" "$pid" && kill -"$sig" "$(pgrep -P "$pid")" || signalled=0
+    wait_for "$pid" grep -sq 'restart 1 iteration' s.err && kill -"$sig" "$(pgrep -P "$pid")" || signalled=0
     rc=0
     wait "$pid" || rc=$?
     check "" "(3) SIG$sig sent to mpirun -np 2 during restart 1" "$((1 - signalled))" "run ended first"
@@ -174,7 +149,7 @@ rm -f W.h5 W_model.h5 W2_model.h5 w1.out w1.err w2.out w2.err
 timeout -s KILL $WATCHDOG "${MPIRUN[@]}" -np 2 "$CVSEG" train --in big.h5 --out W.h5 --model W_model.h5 \
     "${SETTINGS[@]}" >w1.out 2>w1.err &
 first=$!
-wait_for "grep -q 'iteration' w1.err 2>/dev/null" "$first" || true
+wait_for "$first" grep -sq iteration w1.err || true
 # hold the first writer's ranks still while the second runs, so the two overlap
 # however fast the machine is
 pkill -STOP -f -- "train --in big.h5 --out W.h5" || true

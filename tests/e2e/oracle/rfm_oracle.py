@@ -34,27 +34,8 @@ import h5py
 import numpy as np
 import pandas as pd
 
-SEGMENTS = {  # (R high, F high, M high) -> name
-    (True, True, True): "important_value",
-    (True, False, True): "important_develop",
-    (False, True, True): "important_keep",
-    (False, False, True): "important_retain",
-    (True, True, False): "general_value",
-    (True, False, False): "general_develop",
-    (False, True, False): "general_keep",
-    (False, False, False): "general_retain",
-}
-
-results = {"passed": 0, "failed": 0}
-
-
-def report(name, ok, detail=""):
-    if ok:
-        print(f"ok   {name}")
-        results["passed"] += 1
-    else:
-        print(f"FAIL {name}: {detail}")
-        results["failed"] += 1
+from rfm_rules import SEGMENTS, abc_classes, edges_below, enum_names, exact_edges, failures
+from rfm_rules import report, report_equal, segments, value_matrix
 
 
 def read_cdnow(path, layout):
@@ -66,12 +47,6 @@ def read_cdnow(path, layout):
         t = t.rename(columns={0: "member_id", 2: "date", 4: "amount"})
     t["day"] = (pd.to_datetime(t["date"], format="%Y%m%d") - pd.Timestamp("1970-01-01")).dt.days
     return t[["member_id", "day", "amount"]]
-
-
-def exact_edges(values):
-    s = np.sort(values)
-    n = len(s)
-    return np.array([s[-(-k * n // 5) - 1] for k in range(1, 5)])  # ceil(k*n/5), 1-based
 
 
 def oracle(t, reference_day):
@@ -93,22 +68,19 @@ def oracle(t, reference_day):
     for name, x in (("recency", R), ("frequency", F), ("monetary", M)):
         edges[name] = exact_edges(x)
         numpy_edges[name] = np.quantile(x, [0.2, 0.4, 0.6, 0.8], method="inverted_cdf")
-    below = lambda x, e: (x[:, None] > e[None, :]).sum(axis=1)  # edges strictly below x
-    m["r_score"] = 5 - below(R, edges["recency"])
-    m["f_score"] = 1 + below(F, edges["frequency"])
-    m["m_score"] = 1 + below(M, edges["monetary"])
+    m["r_score"] = 5 - edges_below(R, edges["recency"])
+    m["f_score"] = 1 + edges_below(F, edges["frequency"])
+    m["m_score"] = 1 + edges_below(M, edges["monetary"])
     m["rfm_cell"] = 100 * m["r_score"] + 10 * m["f_score"] + m["m_score"]
     r_high, f_high, m_high = R < R.mean(), F > F.mean(), M > M.mean()
-    m["segment"] = [SEGMENTS[(a, b, c)] for a, b, c in zip(r_high, f_high, m_high)]
+    m["segment"] = segments(r_high, f_high, m_high)
     desc = np.sort(M)[::-1]
     cut_a = desc[math.ceil(0.15 * n) - 1]
     cut_b = desc[math.ceil(0.40 * n) - 1]
-    m["abc_class"] = np.where(M >= cut_a, "A", np.where(M >= cut_b, "B", "C"))
+    m["abc_class"] = abc_classes(M, cut_a, cut_b)
     amount = M / F
     big = amount > amount.mean()
-    m["value_matrix"] = np.select(
-        [f_high & big, ~f_high & big, f_high & ~big], ["quality", "spender", "frequent"], "uncertain"
-    )
+    m["value_matrix"] = value_matrix(f_high, big)
     extra = {
         "edges": edges,
         "numpy_edges": numpy_edges,
@@ -116,14 +88,6 @@ def oracle(t, reference_day):
         "means": {"recency": R.mean(), "frequency": F.mean(), "monetary": M.mean(), "amount": amount.mean()},
     }
     return m, extra
-
-
-def enum_names(dataset):
-    mapping = h5py.check_enum_dtype(dataset.dtype)
-    if mapping is None:
-        return None
-    inverse = {v: k for k, v in mapping.items()}
-    return np.array([inverse[int(c)] for c in dataset[:]], dtype=object)
 
 
 def compare(m, extra, results_path, summary_path, ranks, threads, label):
@@ -152,27 +116,15 @@ def compare(m, extra, results_path, summary_path, ranks, threads, label):
     report(f"{label}: monetary within 1e-9 relative for every member", len(bad) == 0,
            f"{len(bad)} differ, e.g. member {ids[bad[0]] if len(bad) else ''}")
     for name in ("r_score", "f_score", "m_score", "rfm_cell"):
-        got = g[name][:].astype(np.int64)
-        want = o[name].to_numpy(np.int64)
-        bad = np.flatnonzero(got != want)
-        detail = ""
-        if len(bad):
-            i = bad[0]
-            detail = (f"{len(bad)} differ, e.g. member {ids[i]} (R {o['recency'].iloc[i]}, F {o['frequency'].iloc[i]}, "
-                      f"M {o['monetary'].iloc[i]}): cvseg {got[i]}, oracle {want[i]}")
-        report(f"{label}: {name} identical for every member", len(bad) == 0, detail)
+        report_equal(f"{label}: {name} identical for every member", ids, g[name][:].astype(np.int64),
+                     o[name].to_numpy(np.int64),
+                     lambda i: f"R {o['recency'].iloc[i]}, F {o['frequency'].iloc[i]}, M {o['monetary'].iloc[i]}")
     for name in ("segment", "abc_class", "value_matrix"):
         got = enum_names(g[name])
         if got is None:
             report(f"{label}: {name} is an HDF5 enum", False, f"dtype {g[name].dtype}")
             continue
-        want = o[name].to_numpy(object)
-        bad = np.flatnonzero(got != want)
-        detail = ""
-        if len(bad):
-            i = bad[0]
-            detail = f"{len(bad)} differ, e.g. member {ids[i]}: cvseg {got[i]}, oracle {want[i]}"
-        report(f"{label}: {name} identical for every member", len(bad) == 0, detail)
+        report_equal(f"{label}: {name} identical for every member", ids, got, o[name].to_numpy(object))
 
     # Ties: members whose spend is equal to the cent (and whose F is equal) must not be split
     # into different m_score / abc_class / value_matrix values, whatever the summation order.
@@ -238,7 +190,7 @@ def main():
     reference_day = int((np.datetime64(a.reference_date) - np.datetime64("1970-01-01")).astype(int))
     m, extra = oracle(read_cdnow(a.text, a.layout), reference_day)
     compare(m, extra, a.results, a.summary, a.ranks, a.threads, a.label)
-    return 0 if results["failed"] == 0 else 1
+    return 0 if failures() == 0 else 1
 
 
 if __name__ == "__main__":

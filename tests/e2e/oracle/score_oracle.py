@@ -27,35 +27,12 @@ import sys
 import h5py
 import numpy as np
 
-SEGMENTS = {  # (R high, F high, M high) -> name
-    (True, True, True): "important_value",
-    (True, False, True): "important_develop",
-    (False, True, True): "important_keep",
-    (False, False, True): "important_retain",
-    (True, True, False): "general_value",
-    (True, False, False): "general_develop",
-    (False, True, False): "general_keep",
-    (False, False, False): "general_retain",
-}
-results = {"failed": 0}
-
-
-def report(name, ok, detail=""):
-    print(f"ok   {name}" if ok else f"FAIL {name}: {detail}")
-    if not ok:
-        results["failed"] += 1
+from rfm_rules import abc_classes, edges_below, enum_names, exact_edges, failures
+from rfm_rules import report, report_equal, segments, value_matrix
 
 
 def decode(a):
     return a.decode() if isinstance(a, bytes) else str(a)
-
-
-def enum_names(dataset):
-    mapping = h5py.check_enum_dtype(dataset.dtype)
-    if mapping is None:
-        return None
-    inverse = {v: k for k, v in mapping.items()}
-    return np.array([inverse[int(c)] for c in dataset[:]], dtype=object)
 
 
 def snapshot(a):
@@ -138,16 +115,15 @@ def check(a):
     cluster = d2.argmin(axis=1)
     srt = np.sort(d2, axis=1)
     near_tie = np.flatnonzero(srt[:, 1] - srt[:, 0] <= 1e-9 * np.maximum(srt[:, 1], 1.0))
-    below = lambda x, e: (x[:, None] > e[None, :]).sum(axis=1)
-    r_score = (5 - below(R, edges[0])) if recency_order == "recent-high" else (1 + below(R, edges[0]))
-    f_score = 1 + below(F, edges[1])
-    m_score = 1 + below(M, edges[2])
+    r_score = (5 - edges_below(R, edges[0])) if recency_order == "recent-high" else (1 + edges_below(R, edges[0]))
+    f_score = 1 + edges_below(F, edges[1])
+    m_score = 1 + edges_below(M, edges[2])
     rh, fh, mh = R < baseline[0], F > baseline[1], M > baseline[2]
-    segment = np.array([SEGMENTS[k] for k in zip(rh, fh, mh)], dtype=object)
-    abc = np.where(M >= abc_cut[0], "A", np.where(M >= abc_cut[1], "B", "C")).astype(object)
+    segment = segments(rh, fh, mh)
+    abc = abc_classes(M, abc_cut[0], abc_cut[1]).astype(object)
     amount = M / F
     freq, big = F > vm_base[0], amount > vm_base[1]
-    vm = np.select([freq & big, ~freq & big, freq & ~big], ["quality", "spender", "frequent"], "uncertain").astype(object)
+    vm = value_matrix(freq, big).astype(object)
 
     with h5py.File(a.results, "r") as f:
         g = f["results"]
@@ -178,26 +154,15 @@ def check(a):
         report(f"{label}: cluster_label = the model's label of the cluster", len(bad) == 0, f"{len(bad)} differ")
         for name, want in (("r_score", r_score), ("f_score", f_score), ("m_score", m_score),
                            ("rfm_cell", 100 * r_score + 10 * f_score + m_score)):
-            got = g[name][:].astype(np.int64)
-            bad = np.flatnonzero(got != want)
-            detail = ""
-            if len(bad):
-                i = bad[0]
-                detail = (f"{len(bad)} differ, e.g. member {rid[i]} (R {R[i]}, F {F[i]}, M {M[i]}): "
-                          f"cvseg {got[i]}, frozen-model oracle {want[i]}")
-            report(f"{label}: {name} from the frozen quintile edges", len(bad) == 0, detail)
+            report_equal(f"{label}: {name} from the frozen quintile edges", rid, g[name][:].astype(np.int64), want,
+                         lambda i: f"R {R[i]}, F {F[i]}, M {M[i]}")
         for name, want in (("segment", segment), ("abc_class", abc), ("value_matrix", vm)):
-            got = enum_names(g[name])
-            bad = np.flatnonzero(got != want)
-            detail = f"{len(bad)} differ, e.g. member {rid[bad[0]]}: cvseg {got[bad[0]]}, oracle {want[bad[0]]}" if len(bad) else ""
-            report(f"{label}: {name} from the frozen thresholds", len(bad) == 0, detail)
+            report_equal(f"{label}: {name} from the frozen thresholds", rid, enum_names(g[name]), want)
         if a.expect_m5_share is not None:
             share = float((g["m_score"][:] == 5).mean())
             report(f"{label}: frozen edges put >= {a.expect_m5_share:.0%} of members into m_score 5",
                    share >= a.expect_m5_share, f"share {share:.3f}")
-            s = np.sort(M)
-            fresh = np.array([s[-(-k * len(s) // 5) - 1] for k in range(1, 5)])
-            recomputed = 1 + below(M, fresh)
+            recomputed = 1 + edges_below(M, exact_edges(M))
             differ = np.flatnonzero(recomputed != g["m_score"][:])
             ex = (f"e.g. member {rid[differ[0]]} M {M[differ[0]]}: cvseg {g['m_score'][differ[0]]}, "
                   f"recomputed edges would give {recomputed[differ[0]]}") if len(differ) else ""
@@ -247,7 +212,7 @@ def main():
     m.add_argument("--label", default="same")
     a = p.parse_args()
     {"snapshot": snapshot, "check": check, "same": same}[a.cmd](a)
-    return 0 if results["failed"] == 0 else 1
+    return 0 if failures() == 0 else 1
 
 
 if __name__ == "__main__":
