@@ -10,7 +10,7 @@
 #include "cvseg/date.h"
 
 /* Longest numeric cell parsed (longer text is not a number we accept). */
-#define NUMBER_TEXT_MAX 128
+#define CSV_NUMBER_TEXT_MAX 128
 
 const char *cvseg_csv_problem_text(cvseg_csv_problem problem)
 {
@@ -265,7 +265,7 @@ cvseg_status cvseg_parse_double(const char *text, size_t length, double *value, 
                                 cvseg_csv_problem *problem)
 {
     cvseg_status status = CVSEG_EDATA;
-    char copy[NUMBER_TEXT_MAX + 1];
+    char copy[CSV_NUMBER_TEXT_MAX + 1];
     size_t pos = 0, digits = 0;
     *value = NAN;
     *problem = CVSEG_CSV_NOT_NUMBER;
@@ -276,7 +276,7 @@ cvseg_status cvseg_parse_double(const char *text, size_t length, double *value, 
         status = csv_empty_cell(missing, problem);
         goto done;
     }
-    if (length > NUMBER_TEXT_MAX)
+    if (length > CSV_NUMBER_TEXT_MAX)
         goto done;
     /* Validate the syntax first: strtod alone would accept inf, nan(...),
      * hexadecimal and leading garbage-free prefixes. */

@@ -14,9 +14,9 @@
 #include "cvseg/csv.h"
 #include "cvseg/collectives.h"
 
-#define READ_PIECE (64 * 1024)
+#define TEXT_READ_PIECE (64 * 1024)
 /* Longest header (or first data) line accepted. */
-#define HEAD_LINE_MAX (16 * 1024 * 1024)
+#define TEXT_HEAD_LINE_MAX (16 * 1024 * 1024)
 
 /* Reads exactly n bytes at offset (fewer only at the end of the file: *got). */
 static cvseg_status text_read_at(const cvseg_text_file *file, int64_t offset, char *buffer,
@@ -67,7 +67,7 @@ static int64_t text_line_of(const char *text, size_t at)
 static cvseg_status text_inflate(const char *path, char **data, size_t *size)
 {
     cvseg_status status = CVSEG_OK;
-    size_t used = 0, capacity = 4 * READ_PIECE;
+    size_t used = 0, capacity = 4 * TEXT_READ_PIECE;
     char *buffer = malloc(capacity);
     gzFile in = gzopen(path, "rb");
     if (!buffer || !in) {
@@ -76,7 +76,7 @@ static cvseg_status text_inflate(const char *path, char **data, size_t *size)
         goto done;
     }
     for (;;) {
-        if (capacity - used < READ_PIECE) {
+        if (capacity - used < TEXT_READ_PIECE) {
             char *grown = realloc(buffer, capacity *= 2);
             if (!grown) {
                 status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory decompressing '%s'", path);
@@ -84,7 +84,7 @@ static cvseg_status text_inflate(const char *path, char **data, size_t *size)
             }
             buffer = grown;
         }
-        const int got = gzread(in, buffer + used, READ_PIECE);
+        const int got = gzread(in, buffer + used, TEXT_READ_PIECE);
         int code = Z_OK;
         const char *reason = gzerror(in, &code);
         if (got < 0 || (got == 0 && code != Z_OK)) { /* Z_BUF_ERROR: the stream is cut short */
@@ -244,13 +244,13 @@ static cvseg_status text_read_head(cvseg_text_file *file)
         /* Complete lines in buffer[scan, used) (the last one only at end of file). */
         const char *newline = used > scan ? memchr(buffer + scan, '\n', used - scan) : NULL;
         if (!newline && !eof) {
-            if (used - scan > HEAD_LINE_MAX) {
+            if (used - scan > TEXT_HEAD_LINE_MAX) {
                 status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', line %lld: longer than %d bytes",
-                                    file->path, (long long)(line_number + 1), HEAD_LINE_MAX);
+                                    file->path, (long long)(line_number + 1), TEXT_HEAD_LINE_MAX);
                 goto done;
             }
-            if (capacity - used < READ_PIECE) {
-                capacity = capacity ? 2 * capacity : 4 * READ_PIECE;
+            if (capacity - used < TEXT_READ_PIECE) {
+                capacity = capacity ? 2 * capacity : 4 * TEXT_READ_PIECE;
                 char *grown = realloc(buffer, capacity);
                 if (!grown) {
                     status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory reading '%s'", file->path);
@@ -259,11 +259,11 @@ static cvseg_status text_read_head(cvseg_text_file *file)
                 buffer = grown;
             }
             size_t got = 0;
-            status = text_read_at(file, (int64_t)used, buffer + used, READ_PIECE, &got);
+            status = text_read_at(file, (int64_t)used, buffer + used, TEXT_READ_PIECE, &got);
             if (status != CVSEG_OK)
                 goto done;
             used += got;
-            eof = got < READ_PIECE;
+            eof = got < TEXT_READ_PIECE;
             continue;
         }
         if (scan >= used)
@@ -362,7 +362,7 @@ static cvseg_status text_line_start_at_or_after(const cvseg_text_file *file, int
                                                 int64_t pos, int64_t *start)
 {
     cvseg_status status = CVSEG_OK;
-    char piece[READ_PIECE];
+    char piece[TEXT_READ_PIECE];
     *start = file->size;
     if (pos <= begin) {
         *start = begin;
