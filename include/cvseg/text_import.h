@@ -6,8 +6,9 @@
  * data line when there is a header), so that every rank can choose the layout
  * and the column plan identically. cvseg_text_read_range then splits the
  * bytes [begin, size) of the file over the ranks: rank r of P takes the
- * lines that start in [begin + r*L/P, begin + (r+1)*L/P), L = size - begin,
- * i.e. its byte range with both ends moved forward to the next line start,
+ * lines that start in [begin + r*L/P, begin + (r+1)*L/P), L = size - begin
+ * (cvseg_text_share, core), i.e. its byte range with both ends moved forward
+ * to the next line start,
  * and reads those whole lines into memory. Every line belongs to exactly one
  * rank, ranges are in rank order, and each rank learns the 1-based number of
  * its first line (an exclusive scan of the newline counts), so error messages
@@ -32,14 +33,7 @@
 #include <stdint.h>
 
 #include "cvseg/status.h"
-
-typedef struct {
-    char *text;     /* the line without '\n' / '\r', NUL-terminated; NULL if absent */
-    size_t length;  /* bytes in text */
-    int64_t number; /* 1-based line number */
-    int64_t start;  /* file offset of the line's first byte */
-    int64_t end;    /* file offset just past its '\n' (or the file size) */
-} cvseg_text_line;
+#include "cvseg/text_parse.h" /* cvseg_text_line, cvseg_text_share */
 
 typedef struct {
     const char *path;

@@ -10,7 +10,7 @@
 #include "cvseg/date.h"
 
 /* Longest numeric cell parsed (longer text is not a number we accept). */
-#define NUMBER_TEXT_MAX 128
+#define CSV_NUMBER_TEXT_MAX 128
 
 const char *cvseg_csv_problem_text(cvseg_csv_problem problem)
 {
@@ -35,12 +35,12 @@ const char *cvseg_csv_problem_text(cvseg_csv_problem problem)
     return "is invalid";
 }
 
-static int is_blank(char c)
+static int csv_is_blank(char c)
 {
     return c == ' ' || c == '\t' || c == '\r';
 }
 
-static int is_digit(char c)
+static int csv_is_digit(char c)
 {
     return c >= '0' && c <= '9';
 }
@@ -64,11 +64,11 @@ void cvseg_trim(const char **text, size_t *length)
 {
     const char *t = *text;
     size_t n = *length;
-    while (n > 0 && is_blank(t[0])) {
+    while (n > 0 && csv_is_blank(t[0])) {
         ++t;
         --n;
     }
-    while (n > 0 && is_blank(t[n - 1]))
+    while (n > 0 && csv_is_blank(t[n - 1]))
         --n;
     *text = t;
     *length = n;
@@ -94,7 +94,7 @@ cvseg_status cvseg_csv_split(const char *line, size_t length, char delimiter, ch
         /* One field starts at pos. */
         const size_t field_start = out;
         size_t probe = pos;
-        while (probe < length && line[probe] != delimiter && is_blank(line[probe]))
+        while (probe < length && line[probe] != delimiter && csv_is_blank(line[probe]))
             ++probe;
         if (probe < length && line[probe] == '"') {
             pos = probe + 1;
@@ -117,7 +117,7 @@ cvseg_status cvseg_csv_split(const char *line, size_t length, char delimiter, ch
                 status = CVSEG_EDATA;
                 goto done;
             }
-            while (pos < length && line[pos] != delimiter && is_blank(line[pos]))
+            while (pos < length && line[pos] != delimiter && csv_is_blank(line[pos]))
                 ++pos;
             if (pos < length && line[pos] != delimiter) {
                 *problem = CVSEG_CSV_AFTER_QUOTE;
@@ -149,12 +149,12 @@ cvseg_status cvseg_ws_split(const char *line, size_t length, char *scratch, cvse
     size_t pos = 0, out = 0;
     int count = 0;
     for (;;) {
-        while (pos < length && is_blank(line[pos]))
+        while (pos < length && csv_is_blank(line[pos]))
             ++pos;
         if (pos >= length)
             break;
         const size_t field_start = out;
-        while (pos < length && !is_blank(line[pos]))
+        while (pos < length && !csv_is_blank(line[pos]))
             scratch[out++] = line[pos++];
         if (count < max_fields) {
             fields[count].text = scratch + field_start;
@@ -168,7 +168,7 @@ cvseg_status cvseg_ws_split(const char *line, size_t length, char *scratch, cvse
 }
 
 /* Handles an empty cell: OK with *missing = 1 when allowed, else EDATA. */
-static cvseg_status empty_cell(int *missing, cvseg_csv_problem *problem)
+static cvseg_status csv_empty_cell(int *missing, cvseg_csv_problem *problem)
 {
     cvseg_status status = CVSEG_OK;
     if (missing)
@@ -178,6 +178,38 @@ static cvseg_status empty_cell(int *missing, cvseg_csv_problem *problem)
         status = CVSEG_EDATA;
     }
     return status;
+}
+
+/* The integer of sign and magnitude (overflow: beyond 64 bits) into *value
+ * when it lies in [min, max] (CVSEG_CSV_OK), else *value = 0 and
+ * CVSEG_CSV_OUT_OF_RANGE. The range check works on the magnitude, without
+ * signed overflow. */
+static cvseg_csv_problem csv_int_in_range(int negative, uint64_t magnitude, int overflow,
+                                          int64_t min, int64_t max, int64_t *value)
+{
+    cvseg_csv_problem problem = CVSEG_CSV_OK;
+    if (overflow)
+        problem = CVSEG_CSV_OUT_OF_RANGE;
+    else if (negative) {
+        const uint64_t limit = min < 0 ? (uint64_t)(-(min + 1)) + 1u : 0u;
+        if (magnitude > limit)
+            problem = CVSEG_CSV_OUT_OF_RANGE;
+        else {
+            *value = magnitude == 0 ? 0 : -(int64_t)(magnitude - 1u) - 1;
+            if (*value < min)
+                problem = CVSEG_CSV_OUT_OF_RANGE;
+        }
+    } else {
+        if (max < 0 || magnitude > (uint64_t)max)
+            problem = CVSEG_CSV_OUT_OF_RANGE;
+        else
+            *value = (int64_t)magnitude;
+        if (problem != CVSEG_CSV_OUT_OF_RANGE && *value < min)
+            problem = CVSEG_CSV_OUT_OF_RANGE;
+    }
+    if (problem == CVSEG_CSV_OUT_OF_RANGE)
+        *value = 0;
+    return problem;
 }
 
 cvseg_status cvseg_parse_int(const char *text, size_t length, int64_t min, int64_t max,
@@ -194,13 +226,13 @@ cvseg_status cvseg_parse_int(const char *text, size_t length, int64_t min, int64
         *missing = 0;
     cvseg_trim(&text, &length);
     if (length == 0) {
-        status = empty_cell(missing, problem);
+        status = csv_empty_cell(missing, problem);
         goto done;
     }
     if (text[pos] == '+' || text[pos] == '-')
         negative = text[pos++] == '-';
     const size_t first_digit = pos;
-    while (pos < length && is_digit(text[pos])) {
+    while (pos < length && csv_is_digit(text[pos])) {
         const unsigned digit = (unsigned)(text[pos++] - '0');
         if (magnitude > (UINT64_MAX - digit) / 10u)
             overflow = 1;
@@ -216,37 +248,14 @@ cvseg_status cvseg_parse_int(const char *text, size_t length, int64_t min, int64
     }
     if (pos != length)
         goto done;
-    /* Range check on the magnitude, without signed overflow. */
-    if (overflow)
-        *problem = CVSEG_CSV_OUT_OF_RANGE;
-    else if (negative) {
-        const uint64_t limit = min < 0 ? (uint64_t)(-(min + 1)) + 1u : 0u;
-        if (magnitude > limit)
-            *problem = CVSEG_CSV_OUT_OF_RANGE;
-        else {
-            *value = magnitude == 0 ? 0 : -(int64_t)(magnitude - 1u) - 1;
-            if (*value < min)
-                *problem = CVSEG_CSV_OUT_OF_RANGE;
-        }
-    } else {
-        if (max < 0 || magnitude > (uint64_t)max)
-            *problem = CVSEG_CSV_OUT_OF_RANGE;
-        else
-            *value = (int64_t)magnitude;
-        if (*problem != CVSEG_CSV_OUT_OF_RANGE && *value < min)
-            *problem = CVSEG_CSV_OUT_OF_RANGE;
-    }
-    if (*problem == CVSEG_CSV_OUT_OF_RANGE) {
-        *value = 0;
-        goto done;
-    }
-    *problem = CVSEG_CSV_OK;
-    status = CVSEG_OK;
+    *problem = csv_int_in_range(negative, magnitude, overflow, min, max, value);
+    if (*problem == CVSEG_CSV_OK)
+        status = CVSEG_OK;
 done:
     return status;
 }
 
-static int is_nan_text(const char *text, size_t length)
+static int csv_is_nan_text(const char *text, size_t length)
 {
     return length == 3 && (text[0] == 'n' || text[0] == 'N') &&
            (text[1] == 'a' || text[1] == 'A') && (text[2] == 'n' || text[2] == 'N');
@@ -256,30 +265,30 @@ cvseg_status cvseg_parse_double(const char *text, size_t length, double *value, 
                                 cvseg_csv_problem *problem)
 {
     cvseg_status status = CVSEG_EDATA;
-    char copy[NUMBER_TEXT_MAX + 1];
+    char copy[CSV_NUMBER_TEXT_MAX + 1];
     size_t pos = 0, digits = 0;
     *value = NAN;
     *problem = CVSEG_CSV_NOT_NUMBER;
     if (missing)
         *missing = 0;
     cvseg_trim(&text, &length);
-    if (length == 0 || is_nan_text(text, length)) {
-        status = empty_cell(missing, problem);
+    if (length == 0 || csv_is_nan_text(text, length)) {
+        status = csv_empty_cell(missing, problem);
         goto done;
     }
-    if (length > NUMBER_TEXT_MAX)
+    if (length > CSV_NUMBER_TEXT_MAX)
         goto done;
     /* Validate the syntax first: strtod alone would accept inf, nan(...),
      * hexadecimal and leading garbage-free prefixes. */
     if (text[pos] == '+' || text[pos] == '-')
         ++pos;
-    while (pos < length && is_digit(text[pos])) {
+    while (pos < length && csv_is_digit(text[pos])) {
         ++pos;
         ++digits;
     }
     if (pos < length && text[pos] == '.') {
         ++pos;
-        while (pos < length && is_digit(text[pos])) {
+        while (pos < length && csv_is_digit(text[pos])) {
             ++pos;
             ++digits;
         }
@@ -291,7 +300,7 @@ cvseg_status cvseg_parse_double(const char *text, size_t length, double *value, 
         if (pos < length && (text[pos] == '+' || text[pos] == '-'))
             ++pos;
         const size_t exponent_start = pos;
-        while (pos < length && is_digit(text[pos]))
+        while (pos < length && csv_is_digit(text[pos]))
             ++pos;
         if (pos == exponent_start)
             goto done;
@@ -323,7 +332,7 @@ cvseg_status cvseg_parse_date_cell(const char *text, size_t length, int32_t *day
         *missing = 0;
     cvseg_trim(&text, &length);
     if (length == 0)
-        status = empty_cell(missing, problem);
+        status = csv_empty_cell(missing, problem);
     else if (cvseg_parse_date(text, length, days) != CVSEG_OK) {
         *problem = CVSEG_CSV_NOT_DATE;
         status = CVSEG_EDATA;

@@ -28,7 +28,7 @@ done:
 }
 
 /* 1 if text[0..length) is a canonical decimal int64 (stored in *value). */
-static int order_canonical_integer(const char *text, size_t length, int64_t *value)
+static int import_order_canonical_integer(const char *text, size_t length, int64_t *value)
 {
     const int negative = length > 0 && text[0] == '-';
     const char *digits = text + negative;
@@ -50,7 +50,7 @@ int64_t cvseg_order_id_key(const char *text, size_t length)
 {
     int64_t key = 0;
     cvseg_trim(&text, &length);
-    if (order_canonical_integer(text, length, &key))
+    if (import_order_canonical_integer(text, length, &key))
         goto done;
     uint64_t h = 14695981039346656037u; /* FNV-1a 64 offset basis */
     for (size_t k = 0; k < length; ++k) {

@@ -14,13 +14,13 @@
 #include "cvseg/csv.h"
 #include "cvseg/collectives.h"
 
-#define READ_PIECE (64 * 1024)
+#define TEXT_READ_PIECE (64 * 1024)
 /* Longest header (or first data) line accepted. */
-#define HEAD_LINE_MAX (16 * 1024 * 1024)
+#define TEXT_HEAD_LINE_MAX (16 * 1024 * 1024)
 
 /* Reads exactly n bytes at offset (fewer only at the end of the file: *got). */
-static cvseg_status read_at(const cvseg_text_file *file, int64_t offset, char *buffer, size_t n,
-                            size_t *got)
+static cvseg_status text_read_at(const cvseg_text_file *file, int64_t offset, char *buffer,
+                                 size_t n, size_t *got)
 {
     cvseg_status status = CVSEG_OK;
     size_t done = 0;
@@ -67,7 +67,7 @@ static int64_t text_line_of(const char *text, size_t at)
 static cvseg_status text_inflate(const char *path, char **data, size_t *size)
 {
     cvseg_status status = CVSEG_OK;
-    size_t used = 0, capacity = 4 * READ_PIECE;
+    size_t used = 0, capacity = 4 * TEXT_READ_PIECE;
     char *buffer = malloc(capacity);
     gzFile in = gzopen(path, "rb");
     if (!buffer || !in) {
@@ -76,7 +76,7 @@ static cvseg_status text_inflate(const char *path, char **data, size_t *size)
         goto done;
     }
     for (;;) {
-        if (capacity - used < READ_PIECE) {
+        if (capacity - used < TEXT_READ_PIECE) {
             char *grown = realloc(buffer, capacity *= 2);
             if (!grown) {
                 status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory decompressing '%s'", path);
@@ -84,7 +84,7 @@ static cvseg_status text_inflate(const char *path, char **data, size_t *size)
             }
             buffer = grown;
         }
-        const int got = gzread(in, buffer + used, READ_PIECE);
+        const int got = gzread(in, buffer + used, TEXT_READ_PIECE);
         int code = Z_OK;
         const char *reason = gzerror(in, &code);
         if (got < 0 || (got == 0 && code != Z_OK)) { /* Z_BUF_ERROR: the stream is cut short */
@@ -202,8 +202,38 @@ static cvseg_status text_decode(MPI_Comm comm, int rank, const char *encoding,
     return status;
 }
 
+/* Copies the line buffer[scan, scan + length) (file offsets; the next line
+ * starts at next) into *line: without a '\r' at its end, and without a UTF-8
+ * byte order mark at the start of the file. */
+static cvseg_status text_take_head_line(const cvseg_text_file *file, const char *buffer,
+                                        size_t scan, size_t length, size_t next,
+                                        int64_t line_number, cvseg_text_line *line)
+{
+    cvseg_status status = CVSEG_OK;
+    const char *text = buffer + scan;
+    if (length > 0 && text[length - 1] == '\r')
+        --length;
+    if (scan == 0 && length >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        text += 3;
+        length -= 3;
+    }
+    line->text = malloc(length + 1);
+    if (!line->text) {
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory reading '%s'", file->path);
+        goto done;
+    }
+    memcpy(line->text, text, length);
+    line->text[length] = '\0';
+    line->length = length;
+    line->number = line_number;
+    line->start = (int64_t)scan;
+    line->end = (int64_t)next;
+done:
+    return status;
+}
+
 /* Rank 0's part of cvseg_text_open: finds the first two non-blank lines. */
-static cvseg_status read_head(cvseg_text_file *file)
+static cvseg_status text_read_head(cvseg_text_file *file)
 {
     cvseg_status status = CVSEG_OK;
     char *buffer = NULL;
@@ -214,13 +244,13 @@ static cvseg_status read_head(cvseg_text_file *file)
         /* Complete lines in buffer[scan, used) (the last one only at end of file). */
         const char *newline = used > scan ? memchr(buffer + scan, '\n', used - scan) : NULL;
         if (!newline && !eof) {
-            if (used - scan > HEAD_LINE_MAX) {
+            if (used - scan > TEXT_HEAD_LINE_MAX) {
                 status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', line %lld: longer than %d bytes",
-                                    file->path, (long long)(line_number + 1), HEAD_LINE_MAX);
+                                    file->path, (long long)(line_number + 1), TEXT_HEAD_LINE_MAX);
                 goto done;
             }
-            if (capacity - used < READ_PIECE) {
-                capacity = capacity ? 2 * capacity : 4 * READ_PIECE;
+            if (capacity - used < TEXT_READ_PIECE) {
+                capacity = capacity ? 2 * capacity : 4 * TEXT_READ_PIECE;
                 char *grown = realloc(buffer, capacity);
                 if (!grown) {
                     status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory reading '%s'", file->path);
@@ -229,11 +259,11 @@ static cvseg_status read_head(cvseg_text_file *file)
                 buffer = grown;
             }
             size_t got = 0;
-            status = read_at(file, (int64_t)used, buffer + used, READ_PIECE, &got);
+            status = text_read_at(file, (int64_t)used, buffer + used, TEXT_READ_PIECE, &got);
             if (status != CVSEG_OK)
                 goto done;
             used += got;
-            eof = got < READ_PIECE;
+            eof = got < TEXT_READ_PIECE;
             continue;
         }
         if (scan >= used)
@@ -243,25 +273,10 @@ static cvseg_status read_head(cvseg_text_file *file)
         size_t length = line_end - scan;
         ++line_number;
         if (!cvseg_is_blank(buffer + scan, length)) {
-            cvseg_text_line *line = &file->head[found];
-            const char *text = buffer + scan;
-            if (length > 0 && text[length - 1] == '\r')
-                --length;
-            if (scan == 0 && length >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
-                text += 3;
-                length -= 3;
-            }
-            line->text = malloc(length + 1);
-            if (!line->text) {
-                status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory reading '%s'", file->path);
+            status = text_take_head_line(file, buffer, scan, length, next, line_number,
+                                         &file->head[found]);
+            if (status != CVSEG_OK)
                 goto done;
-            }
-            memcpy(line->text, text, length);
-            line->text[length] = '\0';
-            line->length = length;
-            line->number = line_number;
-            line->start = (int64_t)scan;
-            line->end = (int64_t)next;
             ++found;
         }
         scan = next;
@@ -271,7 +286,7 @@ done:
     return status;
 }
 
-static void free_head(cvseg_text_file *file)
+static void text_free_head(cvseg_text_file *file)
 {
     for (int k = 0; k < 2; ++k) {
         free(file->head[k].text);
@@ -280,7 +295,7 @@ static void free_head(cvseg_text_file *file)
 }
 
 /* Sends rank 0's head lines to every rank. */
-static cvseg_status broadcast_head(MPI_Comm comm, int rank, cvseg_text_file *file)
+static cvseg_status text_broadcast_head(MPI_Comm comm, int rank, cvseg_text_file *file)
 {
     cvseg_status status = CVSEG_OK;
     for (int k = 0; k < 2 && status == CVSEG_OK; ++k) {
@@ -332,10 +347,10 @@ cvseg_status cvseg_text_open(MPI_Comm comm, const char *path, const char *encodi
     if (status != CVSEG_OK)
         goto done;
     if (rank == 0)
-        status = read_head(file);
+        status = text_read_head(file);
     status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK)
-        status = broadcast_head(comm, rank, file);
+        status = text_broadcast_head(comm, rank, file);
 done:
     if (status != CVSEG_OK)
         cvseg_text_close(file);
@@ -343,11 +358,11 @@ done:
 }
 
 /* The first line start at or after pos in [begin, size]. */
-static cvseg_status line_start_at_or_after(const cvseg_text_file *file, int64_t begin, int64_t pos,
-                                           int64_t *start)
+static cvseg_status text_line_start_at_or_after(const cvseg_text_file *file, int64_t begin,
+                                                int64_t pos, int64_t *start)
 {
     cvseg_status status = CVSEG_OK;
-    char piece[READ_PIECE];
+    char piece[TEXT_READ_PIECE];
     *start = file->size;
     if (pos <= begin) {
         *start = begin;
@@ -355,7 +370,7 @@ static cvseg_status line_start_at_or_after(const cvseg_text_file *file, int64_t 
     }
     for (int64_t at = pos - 1; at < file->size;) {
         size_t got = 0;
-        status = read_at(file, at, piece, sizeof piece, &got);
+        status = text_read_at(file, at, piece, sizeof piece, &got);
         if (status != CVSEG_OK || got == 0)
             goto done;
         const char *newline = memchr(piece, '\n', got);
@@ -380,13 +395,12 @@ cvseg_status cvseg_text_read_range(MPI_Comm comm, const cvseg_text_file *file, i
     memset(range, 0, sizeof *range);
     if (begin < 0 || begin > file->size)
         begin = file->size;
-    const int64_t length = file->size - begin;
-    const int64_t lo = begin + (int64_t)rank * length / ranks;
-    const int64_t hi = begin + (int64_t)(rank + 1) * length / ranks;
+    int64_t lo = begin, hi = begin;
+    cvseg_text_share(begin, file->size, rank, ranks, &lo, &hi);
     int64_t start = begin, end = file->size;
-    status = line_start_at_or_after(file, begin, lo, &start);
+    status = text_line_start_at_or_after(file, begin, lo, &start);
     if (status == CVSEG_OK && rank + 1 < ranks)
-        status = line_start_at_or_after(file, begin, hi, &end);
+        status = text_line_start_at_or_after(file, begin, hi, &end);
     if (status != CVSEG_OK)
         goto agree;
     if (end < start)
@@ -401,7 +415,7 @@ cvseg_status cvseg_text_read_range(MPI_Comm comm, const cvseg_text_file *file, i
         goto agree;
     }
     size_t got = 0;
-    status = read_at(file, start, range->data, range->size, &got);
+    status = text_read_at(file, start, range->data, range->size, &got);
     if (status == CVSEG_OK && got != range->size)
         status = CVSEG_FAIL(CVSEG_EIO, "file '%s': shorter than expected (changed while read?)",
                             file->path);
@@ -435,6 +449,6 @@ void cvseg_text_close(cvseg_text_file *file)
         close(file->fd);
     free(file->memory);
     file->memory = NULL;
-    free_head(file);
+    text_free_head(file);
     file->fd = -1;
 }

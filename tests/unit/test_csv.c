@@ -225,6 +225,15 @@ static void test_integer_errors(void)
     CU_ASSERT_EQUAL(p, CVSEG_CSV_OUT_OF_RANGE);
     CU_ASSERT_EQUAL(int_of("-1", 0, 10, &v, &missing, &p), CVSEG_EDATA);
     CU_ASSERT_EQUAL(p, CVSEG_CSV_OUT_OF_RANGE);
+    /* Below a positive minimum, and *value = 0 on every range error. */
+    CU_ASSERT_EQUAL(int_of("3", 5, 10, &v, &missing, &p), CVSEG_EDATA);
+    CU_ASSERT_EQUAL(p, CVSEG_CSV_OUT_OF_RANGE);
+    CU_ASSERT_EQUAL(v, 0);
+    CU_ASSERT_EQUAL(int_of("-7", -5, 10, &v, &missing, &p), CVSEG_EDATA);
+    CU_ASSERT_EQUAL(p, CVSEG_CSV_OUT_OF_RANGE);
+    CU_ASSERT_EQUAL(v, 0);
+    CU_ASSERT_EQUAL(int_of("-5", -5, 10, &v, &missing, &p), CVSEG_OK);
+    CU_ASSERT_EQUAL(v, -5);
 }
 
 static void test_integer_missing(void)
