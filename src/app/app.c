@@ -98,19 +98,19 @@ static cvseg_status app_write_markdown(cvseg_app *app)
 }
 
 /* Fills app on a duplicate of world (rank, size, threads, the command line).
- * Returns 0, or the exit code 4 with nothing left to free. */
+ * Returns 0, or the exit code of CVSEG_EMPI (4) with nothing left to free. */
 static int app_open(cvseg_app *app, int argc, char **argv, MPI_Comm world)
 {
     memset(app, 0, sizeof *app);
     app->start_time = cvseg_now();
     app->verbosity = 1;
     if (MPI_Comm_dup(world, &app->comm) != MPI_SUCCESS)
-        return 4;
+        return cvseg_status_exit_code(CVSEG_EMPI);
     if (MPI_Comm_set_errhandler(app->comm, MPI_ERRORS_RETURN) != MPI_SUCCESS ||
         MPI_Comm_rank(app->comm, &app->rank) != MPI_SUCCESS ||
         MPI_Comm_size(app->comm, &app->ranks) != MPI_SUCCESS) {
         MPI_Comm_free(&app->comm);
-        return 4;
+        return cvseg_status_exit_code(CVSEG_EMPI);
     }
     app->threads = omp_get_max_threads();
     size_t used = 0;
