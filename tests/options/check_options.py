@@ -15,7 +15,9 @@ treats the binary as a black box and checks, for every verb that
      for ("missing required option"), found by giving them one at a time;
   4. README.md's generated block is what `cvseg --help-markdown` writes now
      (scripts/update-readme-options.sh --check), and every option of every
-     verb's --help is in that block under its verb.
+     verb's --help is in that block under its verb;
+  5. every `cvseg VERB ... --option` that README.md and docs/file-formats.md
+     write (code blocks and inline code) names an option of VERB.
 
 Prints one line per check; exits 1 on any failure.
 """
@@ -109,6 +111,32 @@ def readme_verb_options(block, verb):
     return set(re.findall(r"^\| `--([a-z0-9-]+)", match.group(0), re.M)) if match else set()
 
 
+def mentioned_options(path):
+    """(verb, option, text) for every `cvseg VERB ... --option` the markdown
+    file writes: in code blocks (continued lines joined) and inline code."""
+    text = open(path, encoding="utf-8").read()
+    found = []
+    pieces = [b.replace("\\\n", " ") for b in re.findall(r"```[a-z]*\n(.*?)```", text, re.S)]
+    prose = re.sub(r"```[a-z]*\n.*?```", "", text, flags=re.S)
+    lines = [l for b in pieces for l in b.splitlines()] + re.findall(r"`([^`\n]+)`", prose)
+    for line in lines:
+        for match in re.finditer(r"(?:^|[\s/])cvseg\s+([a-z]+)\b(.*)", line):
+            command = re.split(r"[;&|]{1,2}\s|\)|\$\(", match.group(2))[0]
+            for option in re.findall(r"(?<![\w-])--([a-z][a-z0-9-]*)", command):
+                found.append((match.group(1), option, line.strip()))
+    return found
+
+
+def check_mentions(helps):
+    """Every option the README and docs/ write after `cvseg VERB` is VERB's."""
+    common = {"quiet", "verbose", "help"}
+    for name in ("README.md", os.path.join("docs", "file-formats.md")):
+        mentions = [m for m in mentioned_options(os.path.join(SOURCE_DIR, name)) if m[0] in helps]
+        wrong = [m for m in mentions if m[1] not in helps[m[0]] and m[1] not in common]
+        check(not wrong, f"{name}: the {len(mentions)} options it writes after `cvseg VERB` are "
+              "options of VERB", "; ".join(f"{v} --{o} in '{t[:100]}'" for v, o, t in wrong))
+
+
 def check_verb(verb, block, scratch):
     options, rc, help_text = help_options(verb)
     check(rc == 0 and options, f"{verb}: --help lists {len(options)} options (exit {rc})")
@@ -144,6 +172,7 @@ def check_verb(verb, block, scratch):
     in_readme = readme_verb_options(block, verb)
     check(in_readme == set(options), f"{verb}: the README's table has every option",
           f"missing {sorted(set(options) - in_readme)}, extra {sorted(in_readme - set(options))}")
+    return set(options)
 
 
 def main():
@@ -157,8 +186,8 @@ def main():
     block = readme_block()
     with tempfile.TemporaryDirectory() as scratch:
         os.chdir(scratch)  # whatever a probe might write lands here
-        for verb in names:
-            check_verb(verb, block, scratch)
+        helps = {verb: check_verb(verb, block, scratch) for verb in names}
+    check_mentions(helps)
     print(f"{failures} failed")
     return 1 if failures else 0
 
