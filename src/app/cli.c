@@ -1,4 +1,5 @@
-/* cli.c: option tables, parsing, help, progress log, phase timers. */
+/* cli.c: option parsing from the verbs' tables and the common options, --help, progress log,
+ * phase timers. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>

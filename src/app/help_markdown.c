@@ -15,9 +15,18 @@
 #define MARKDOWN_SYNOPSIS_INDENT 17
 #define MARKDOWN_SYNOPSIS_WIDTH  100
 
+/* 1 when the '<' or '&' at c could open HTML or an entity ("<b", "</",
+ * "&amp"); "<= 0" or "A & B" stay as they are, readable in the README. */
+static int markdown_starts_markup(const char *c)
+{
+    const char next = c[1];
+    const int letter = (next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z');
+    return letter || (*c == '<' ? next == '/' || next == '!' || next == '?' : next == '#');
+}
+
 /* Writes text as a table cell: line breaks (and the indent after them)
- * become one blank, '|' is escaped; outside code also '\\', '*', '<', '>'
- * and '&', and backticks that do not pair up. */
+ * become one blank, '|' is escaped; outside code also '\\', '*', a '<' or
+ * '&' that could start markup, and backticks that do not pair up. */
 static void markdown_cell(FILE *out, const char *text, int code)
 {
     int backticks = 0;
@@ -32,8 +41,8 @@ static void markdown_cell(FILE *out, const char *text, int code)
             fputs("\\|", out);
         else if (code)
             fputc(*c, out);
-        else if (*c == '<' || *c == '>' || *c == '&')
-            fputs(*c == '<' ? "&lt;" : *c == '>' ? "&gt;" : "&amp;", out);
+        else if ((*c == '<' || *c == '&') && markdown_starts_markup(c))
+            fputs(*c == '<' ? "&lt;" : "&amp;", out);
         else if (*c == '\\' || *c == '*' || (*c == '`' && backticks % 2))
             fprintf(out, "\\%c", *c);
         else
