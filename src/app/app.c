@@ -10,9 +10,9 @@ typedef struct {
     const char *name;
     cvseg_status (*run)(cvseg_app *app);
     const char *summary;
-} verb_entry;
+} app_verb;
 
-static const verb_entry verbs[] = {
+static const app_verb app_verbs[] = {
     {"gen", cvseg_verb_gen, "generate a synthetic member table or transaction log"},
     {"import", cvseg_verb_import, "import CDNOW text or CSV into HDF5"},
     {"aggregate", cvseg_verb_aggregate, "aggregate a transaction log into a member table"},
@@ -24,112 +24,165 @@ static const verb_entry verbs[] = {
     {"clv", cvseg_verb_clv, "BG/NBD + Gamma-Gamma lifetime value from a transaction log"},
     {"export", cvseg_verb_export, "write a results file as CSV (parallel, exact numbers, .gz)"},
 };
-enum { VERB_COUNT = sizeof verbs / sizeof verbs[0] };
+enum { APP_VERB_COUNT = sizeof app_verbs / sizeof app_verbs[0] };
 
-static void print_usage(FILE *out)
+static void app_print_usage(FILE *out)
 {
     fprintf(out, "usage: cvseg VERB [options]    (under mpirun -np P, srun, or alone)\n\n"
                  "Customer value analysis at scale: RFM, LRFMC, segments, ABC, K-Means.\n\n"
                  "verbs:\n");
-    for (int v = 0; v < VERB_COUNT; ++v)
-        fprintf(out, "  %-10s %s\n", verbs[v].name, verbs[v].summary);
+    for (int v = 0; v < APP_VERB_COUNT; ++v)
+        fprintf(out, "  %-10s %s\n", app_verbs[v].name, app_verbs[v].summary);
     fprintf(out, "\n`cvseg VERB --help` lists a verb's options, `man cvseg` all of them;\n"
                  "`cvseg --version` the version and the MPI and HDF5 it runs with.\n"
                  "Exit codes: 0 ok, 1 usage, 2 bad input data, 3 I/O, 4 MPI, 5 not converged,\n"
                  "6 drift above threshold, 7 interrupted (checkpoint written), 70 internal.\n");
 }
 
-/* `cvseg --man`: the manual page on stdout, each verb's section from its own
- * --help (the verbs print on rank 0 and return before any communication). */
-static cvseg_status write_man(cvseg_app *app)
+/* Runs verb v as `cvseg VERB --help` with its help written in format (the
+ * verbs print on rank 0 and return before any communication). */
+static cvseg_status app_verb_help(cvseg_app *app, int v, cvseg_help_format format)
 {
     static char help_flag[] = "--help";
-    char *help_argv[] = {help_flag, NULL};
+    static char *help_argv[] = {help_flag, NULL};
+    app->verb = app_verbs[v].name;
+    app->argc = 1;
+    app->argv = help_argv;
+    app->help_requested = 0;
+    cvseg_options_help_format(format);
+    const cvseg_status status = app_verbs[v].run(app);
+    cvseg_options_help_format(CVSEG_HELP_TEXT);
+    return status;
+}
+
+/* `cvseg --man`: the manual page on stdout, each verb's section from its own
+ * --help. */
+static cvseg_status app_write_man(cvseg_app *app)
+{
     cvseg_status status = CVSEG_OK;
     if (app->rank == 0) {
         cvseg_man_begin(stdout);
-        for (int v = 0; v < VERB_COUNT; ++v)
-            cvseg_man_verb(stdout, verbs[v].name, verbs[v].summary);
+        for (int v = 0; v < APP_VERB_COUNT; ++v)
+            cvseg_man_verb(stdout, app_verbs[v].name, app_verbs[v].summary);
         cvseg_man_common_options(stdout);
     }
-    cvseg_options_help_roff(1);
-    for (int v = 0; v < VERB_COUNT && status == CVSEG_OK; ++v) {
-        app->verb = verbs[v].name;
-        app->argc = 1;
-        app->argv = help_argv;
-        app->help_requested = 0;
-        status = verbs[v].run(app);
-    }
-    cvseg_options_help_roff(0);
+    for (int v = 0; v < APP_VERB_COUNT && status == CVSEG_OK; ++v)
+        status = app_verb_help(app, v, CVSEG_HELP_ROFF);
     if (app->rank == 0)
         cvseg_man_end(stdout);
     return status;
 }
 
-int cvseg_main(int argc, char **argv, MPI_Comm world)
+/* `cvseg --help-markdown`: the README's option reference on stdout (the
+ * synopsis, the common options, a table per verb), each verb's part from its
+ * own --help. */
+static cvseg_status app_write_markdown(cvseg_app *app)
 {
-    cvseg_app app;
     cvseg_status status = CVSEG_OK;
-    memset(&app, 0, sizeof app);
-    app.start_time = cvseg_now();
-    app.verbosity = 1;
-    if (MPI_Comm_dup(world, &app.comm) != MPI_SUCCESS)
-        return 4;
-    if (MPI_Comm_set_errhandler(app.comm, MPI_ERRORS_RETURN) != MPI_SUCCESS ||
-        MPI_Comm_rank(app.comm, &app.rank) != MPI_SUCCESS ||
-        MPI_Comm_size(app.comm, &app.ranks) != MPI_SUCCESS) {
-        MPI_Comm_free(&app.comm);
-        return 4;
+    if (app->rank == 0)
+        cvseg_markdown_synopsis_begin(stdout);
+    for (int v = 0; v < APP_VERB_COUNT && status == CVSEG_OK; ++v)
+        status = app_verb_help(app, v, CVSEG_HELP_SYNOPSIS);
+    if (app->rank == 0) {
+        cvseg_markdown_synopsis_end(stdout);
+        cvseg_markdown_common_options(stdout);
     }
-    app.threads = omp_get_max_threads();
-    size_t used = 0;
-    for (int a = 0; a < argc && used < sizeof app.command_line; ++a)
-        used += (size_t)snprintf(app.command_line + used, sizeof app.command_line - used, "%s%s",
-                                 a ? " " : "", argv[a]);
+    for (int v = 0; v < APP_VERB_COUNT && status == CVSEG_OK; ++v) {
+        if (app->rank == 0)
+            cvseg_markdown_verb(stdout, app_verbs[v].name, app_verbs[v].summary);
+        status = app_verb_help(app, v, CVSEG_HELP_MARKDOWN);
+        if (app->rank == 0)
+            cvseg_markdown_verb_end(stdout);
+    }
+    return status;
+}
 
-    status = cvseg_mpi_init(app.comm); /* MPI datatypes and ops, once per run */
-    if (status != CVSEG_OK)
-        goto done;
+/* Fills app on a duplicate of world (rank, size, threads, the command line).
+ * Returns 0, or the exit code of CVSEG_EMPI (4) with nothing left to free. */
+static int app_open(cvseg_app *app, int argc, char **argv, MPI_Comm world)
+{
+    memset(app, 0, sizeof *app);
+    app->start_time = cvseg_now();
+    app->verbosity = 1;
+    if (MPI_Comm_dup(world, &app->comm) != MPI_SUCCESS)
+        return cvseg_status_exit_code(CVSEG_EMPI);
+    if (MPI_Comm_set_errhandler(app->comm, MPI_ERRORS_RETURN) != MPI_SUCCESS ||
+        MPI_Comm_rank(app->comm, &app->rank) != MPI_SUCCESS ||
+        MPI_Comm_size(app->comm, &app->ranks) != MPI_SUCCESS) {
+        MPI_Comm_free(&app->comm);
+        return cvseg_status_exit_code(CVSEG_EMPI);
+    }
+    app->threads = omp_get_max_threads();
+    size_t used = 0;
+    for (int a = 0; a < argc && used < sizeof app->command_line; ++a)
+        used += (size_t)snprintf(app->command_line + used, sizeof app->command_line - used, "%s%s",
+                                 a ? " " : "", argv[a]);
+    return 0;
+}
+
+/* Handles a command line without a verb: none, --help, --version, --man,
+ * --help-markdown. Returns 1 when it did (*status set), 0 for a verb. */
+static int app_run_global(cvseg_app *app, int argc, char **argv, cvseg_status *status)
+{
+    *status = CVSEG_OK;
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        if (app.rank == 0)
-            print_usage(argc < 2 ? stderr : stdout);
-        status = argc < 2 ? CVSEG_EUSAGE : CVSEG_OK;
-        goto done;
-    }
-    if (strcmp(argv[1], "--version") == 0) {
-        if (app.rank == 0)
+        if (app->rank == 0)
+            app_print_usage(argc < 2 ? stderr : stdout);
+        *status = argc < 2 ? CVSEG_EUSAGE : CVSEG_OK;
+    } else if (strcmp(argv[1], "--version") == 0) {
+        if (app->rank == 0)
             cvseg_print_version(stdout);
-        goto done;
-    }
-    if (strcmp(argv[1], "--man") == 0) { /* undocumented: the build makes cvseg.1 with it */
-        status = write_man(&app);
-        goto done;
-    }
-    const verb_entry *verb = NULL;
-    for (int v = 0; v < VERB_COUNT; ++v)
-        if (strcmp(argv[1], verbs[v].name) == 0)
-            verb = &verbs[v];
-    if (!verb) {
-        status = CVSEG_FAIL(CVSEG_EUSAGE,
-                            "unknown verb '%s' (expected one of: gen, import, aggregate, rfm, "
-                            "train, score, report, clv, export; see cvseg --help)",
-                            argv[1]);
-        goto done;
-    }
-    app.verb = verb->name;
-    app.argc = argc - 2;
-    app.argv = argv + 2;
-    status = verb->run(&app);
-done:
-    status = cvseg_mpi_agree(app.comm, status);
-    if (status != CVSEG_OK && app.rank == 0) {
-        if (app.verbosity >= 2)
+    } else if (strcmp(argv[1], "--man") == 0) /* undocumented: the build makes cvseg.1 with it */
+        *status = app_write_man(app);
+    else if (strcmp(argv[1], "--help-markdown") == 0) /* the README's option reference */
+        *status = app_write_markdown(app);
+    else
+        return 0;
+    return 1;
+}
+
+/* Runs the verb argv[1] with the arguments after it. */
+static cvseg_status app_run_verb(cvseg_app *app, int argc, char **argv)
+{
+    const app_verb *verb = NULL;
+    for (int v = 0; v < APP_VERB_COUNT; ++v)
+        if (strcmp(argv[1], app_verbs[v].name) == 0)
+            verb = &app_verbs[v];
+    if (!verb)
+        return CVSEG_FAIL(CVSEG_EUSAGE,
+                          "unknown verb '%s' (expected one of: gen, import, aggregate, rfm, "
+                          "train, score, report, clv, export; see cvseg --help)",
+                          argv[1]);
+    app->verb = verb->name;
+    app->argc = argc - 2;
+    app->argv = argv + 2;
+    return verb->run(app);
+}
+
+/* Agrees on status, prints the error on rank 0, frees app; the exit code. */
+static int app_close(cvseg_app *app, cvseg_status status)
+{
+    status = cvseg_mpi_agree(app->comm, status);
+    if (status != CVSEG_OK && app->rank == 0) {
+        if (app->verbosity >= 2)
             fprintf(stderr, "cvseg: error [%s at %s]: %s\n", cvseg_status_name(status),
                     cvseg_error_location(), cvseg_error_message());
         else
             fprintf(stderr, "cvseg: error: %s\n", cvseg_error_message());
     }
     cvseg_mpi_finalize();
-    MPI_Comm_free(&app.comm);
+    MPI_Comm_free(&app->comm);
     return cvseg_status_exit_code(status);
+}
+
+int cvseg_main(int argc, char **argv, MPI_Comm world)
+{
+    cvseg_app app;
+    const int open_failed = app_open(&app, argc, argv, world);
+    if (open_failed)
+        return open_failed;
+    cvseg_status status = cvseg_mpi_init(app.comm); /* MPI datatypes and ops, once per run */
+    if (status == CVSEG_OK && !app_run_global(&app, argc, argv, &status))
+        status = app_run_verb(&app, argc, argv);
+    return app_close(&app, status);
 }

@@ -70,23 +70,58 @@ cvseg_status cvseg_opt_date(const cvseg_options *options, const char *name, int3
 /* Checks value is one of the '|'-separated choices. */
 cvseg_status cvseg_opt_choice(const cvseg_options *options, const char *name, const char *fallback,
                               const char *choices, const char **value);
-/* Prints "usage: cvseg VERB ..." and the option table to out. */
+/* Prints the verb's help to out in the current help format (below): text is
+ * "usage: cvseg VERB ...", the summary, the option table, then the common
+ * options. */
 void cvseg_options_help(FILE *out, const char *verb, const char *summary, const cvseg_option *table,
                         int count);
 
+/* The options every verb takes besides its table (-q, -v, -h), and --version,
+ * which only stands alone (`cvseg --version`). One table for the parser,
+ * --help, the manual and the README's reference. */
+typedef struct {
+    char letter;        /* the short form: 'q' for -q */
+    const char *name;   /* the long form without dashes */
+    int verb_option;    /* 1: parsed by every verb; 0: alone, before any verb */
+    const char *help;   /* the --help line (verb options) */
+    const char *manual; /* the manual's and the README's text */
+} cvseg_common_option;
+/* The table and its length (count may be NULL). */
+const cvseg_common_option *cvseg_common_options(int *count);
+
+/* Where cvseg_options_help writes to. Single-threaded; set only by
+ * `cvseg --man` and `cvseg --help-markdown` around the verbs' --help. */
+typedef enum {
+    CVSEG_HELP_TEXT,     /* `cvseg VERB --help` */
+    CVSEG_HELP_ROFF,     /* cvseg_man_options: a section of cvseg(1) */
+    CVSEG_HELP_SYNOPSIS, /* cvseg_markdown_synopsis: one usage line of the README */
+    CVSEG_HELP_MARKDOWN  /* cvseg_markdown_options: the README's table of a verb */
+} cvseg_help_format;
+void cvseg_options_help_format(cvseg_help_format format);
+
 /* ------------------------------------------------------------ manual, version
  * `cvseg --man` writes cvseg(1) in roff (man.c): begin, one cvseg_man_verb per
- * verb, common options, each verb's --help with cvseg_options_help_roff(1)
- * (which turns cvseg_options_help into cvseg_man_options), end.
+ * verb, common options, each verb's --help in CVSEG_HELP_ROFF (which turns
+ * cvseg_options_help into cvseg_man_options), end.
+ * `cvseg --help-markdown` writes the README's option reference the same way
+ * (help_markdown.c): the synopsis (each verb's --help in CVSEG_HELP_SYNOPSIS),
+ * the common options, then per verb a heading and its --help in
+ * CVSEG_HELP_MARKDOWN. scripts/update-readme-options.sh puts it into README.md.
  * `cvseg --version`: cvseg_print_version (version.c). Rank 0 only; no MPI
  * communication. */
-void cvseg_options_help_roff(int on);
 void cvseg_man_begin(FILE *out);
 void cvseg_man_verb(FILE *out, const char *verb, const char *summary);
 void cvseg_man_common_options(FILE *out);
 void cvseg_man_options(FILE *out, const char *verb, const char *summary, const cvseg_option *table,
                        int count);
 void cvseg_man_end(FILE *out);
+void cvseg_markdown_synopsis_begin(FILE *out);
+void cvseg_markdown_synopsis(FILE *out, const char *verb, const cvseg_option *table, int count);
+void cvseg_markdown_synopsis_end(FILE *out);
+void cvseg_markdown_common_options(FILE *out);
+void cvseg_markdown_verb(FILE *out, const char *verb, const char *summary);
+void cvseg_markdown_options(FILE *out, const cvseg_option *table, int count);
+void cvseg_markdown_verb_end(FILE *out);
 void cvseg_print_version(FILE *out);
 
 /* ------------------------------------------------------------ progress log

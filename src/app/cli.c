@@ -1,4 +1,5 @@
-/* cli.c: option tables, parsing, help, progress log, phase timers. */
+/* cli.c: option parsing from the verbs' tables and the common options, --help, progress log,
+ * phase timers. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -11,7 +12,34 @@
 #include "cvseg/date.h"
 #include "cvseg/collectives.h"
 
-static int find_option(const cvseg_option *table, int count, const char *name, size_t length)
+/* The common options, by position in cli_common (magic indices named). */
+typedef enum {
+    CLI_COMMON_QUIET,
+    CLI_COMMON_VERBOSE,
+    CLI_COMMON_HELP,
+    CLI_COMMON_VERSION,
+    CLI_COMMON_COUNT
+} cli_common_id;
+
+static const cvseg_common_option cli_common[CLI_COMMON_COUNT] = {
+    [CLI_COMMON_QUIET] = {'q', "quiet", 1, "no progress on stderr", "no progress on stderr"},
+    [CLI_COMMON_VERBOSE] = {'v', "verbose", 1, "more progress on stderr",
+                            "more progress on stderr (and error locations)"},
+    [CLI_COMMON_HELP] = {'h', "help", 1, "this help",
+                         "the verb's options (`cvseg --help`: the verbs)"},
+    [CLI_COMMON_VERSION] = {0, "version", 0, NULL,
+                            "(alone) the version, the git revision it was built from, and the "
+                            "MPI, HDF5 and OpenMP versions it runs with"},
+};
+
+const cvseg_common_option *cvseg_common_options(int *count)
+{
+    if (count)
+        *count = CLI_COMMON_COUNT;
+    return cli_common;
+}
+
+static int cli_find_option(const cvseg_option *table, int count, const char *name, size_t length)
 {
     for (int o = 0; o < count; ++o)
         if (strlen(table[o].name) == length && strncmp(table[o].name, name, length) == 0)
@@ -19,13 +47,95 @@ static int find_option(const cvseg_option *table, int count, const char *name, s
     return -1;
 }
 
-static void list_options(const cvseg_option *table, int count, char *out, size_t capacity)
+static void cli_list_options(const cvseg_option *table, int count, char *out, size_t capacity)
 {
     size_t used = 0;
     out[0] = '\0';
     for (int o = 0; o < count && used < capacity; ++o)
         used +=
             (size_t)snprintf(out + used, capacity - used, "%s--%s", o ? ", " : "", table[o].name);
+}
+
+/* 1 when arg is exactly "-L" or "--NAME" of the common option. */
+static int cli_common_matches(const cvseg_common_option *option, const char *arg)
+{
+    if (option->letter && arg[0] == '-' && arg[1] == option->letter && arg[2] == '\0')
+        return 1;
+    return strncmp(arg, "--", 2) == 0 && strcmp(arg + 2, option->name) == 0;
+}
+
+/* Applies arg when it is a common option of the verbs (-q, --verbose, ...):
+ * returns 1, else 0. */
+static int cli_common_apply(cvseg_app *app, const char *arg)
+{
+    for (int c = 0; c < CLI_COMMON_COUNT; ++c) {
+        if (!cli_common[c].verb_option || !cli_common_matches(&cli_common[c], arg))
+            continue;
+        if (c == CLI_COMMON_QUIET)
+            app->verbosity = 0;
+        else if (c == CLI_COMMON_VERBOSE)
+            app->verbosity = 2;
+        else if (c == CLI_COMMON_HELP)
+            app->help_requested = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* The value of table[o] given as app->argv[*a]: after '=' or the next
+ * argument (then *a moves past it); "1" for a switch. EUSAGE when a value is
+ * missing or a switch has one. */
+static cvseg_status cli_option_value(const cvseg_app *app, const cvseg_option *option,
+                                     const char *equals, int *a, const char **value)
+{
+    cvseg_status status = CVSEG_OK;
+    *value = "1";
+    if (option->kind == CVSEG_OPT_VALUE) {
+        if (equals)
+            *value = equals + 1;
+        else if (*a + 1 < app->argc)
+            *value = app->argv[++*a];
+        else
+            status = CVSEG_FAIL(CVSEG_EUSAGE, "cvseg %s: option --%s needs a value (%s)", app->verb,
+                                option->name, option->metavar);
+    } else if (equals)
+        status = CVSEG_FAIL(CVSEG_EUSAGE, "cvseg %s: option --%s takes no value", app->verb,
+                            option->name);
+    return status;
+}
+
+/* Parses the table option app->argv[*a] ("--name", "--name=value" or
+ * "--name value"; then *a moves past the value) into options. */
+static cvseg_status cli_parse_option(const cvseg_app *app, cvseg_options *options, int *a)
+{
+    const cvseg_option *table = options->table;
+    const char *arg = app->argv[*a];
+    if (strncmp(arg, "--", 2) != 0)
+        return CVSEG_FAIL(CVSEG_EUSAGE,
+                          "cvseg %s: unexpected argument '%s' (options start with --; see "
+                          "cvseg %s --help)",
+                          app->verb, arg, app->verb);
+    const char *name = arg + 2;
+    const char *equals = strchr(name, '=');
+    const size_t length = equals ? (size_t)(equals - name) : strlen(name);
+    const int o = cli_find_option(table, options->count, name, length);
+    if (o < 0) {
+        char expected[1024];
+        cli_list_options(table, options->count, expected, sizeof expected);
+        return CVSEG_FAIL(CVSEG_EUSAGE, "cvseg %s: unknown option '--%.*s' (expected one of: %s)",
+                          app->verb, (int)length, name, expected);
+    }
+    const char *value = NULL;
+    cvseg_status status = cli_option_value(app, &table[o], equals, a, &value);
+    if (status == CVSEG_OK && options->value[o] && !table[o].repeatable)
+        status =
+            CVSEG_FAIL(CVSEG_EUSAGE, "cvseg %s: option --%s given twice", app->verb, table[o].name);
+    if (status == CVSEG_OK) {
+        options->value[o] = value;
+        if (options->n_repeats[o] < CVSEG_MAX_REPEATS)
+            options->repeats[o][options->n_repeats[o]++] = value;
+    }
+    return status;
 }
 
 cvseg_status cvseg_options_parse(cvseg_app *app, const cvseg_option *table, int count,
@@ -35,64 +145,9 @@ cvseg_status cvseg_options_parse(cvseg_app *app, const cvseg_option *table, int 
     memset(options, 0, sizeof *options);
     options->table = table;
     options->count = count;
-    for (int a = 0; a < app->argc && status == CVSEG_OK; ++a) {
-        const char *arg = app->argv[a];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            app->help_requested = 1;
-            continue;
-        }
-        if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
-            app->verbosity = 0;
-            continue;
-        }
-        if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
-            app->verbosity = 2;
-            continue;
-        }
-        if (strncmp(arg, "--", 2) != 0) {
-            status = CVSEG_FAIL(CVSEG_EUSAGE,
-                                "cvseg %s: unexpected argument '%s' (options start with --; see "
-                                "cvseg %s --help)",
-                                app->verb, arg, app->verb);
-            break;
-        }
-        const char *name = arg + 2;
-        const char *equals = strchr(name, '=');
-        const size_t length = equals ? (size_t)(equals - name) : strlen(name);
-        const int o = find_option(table, count, name, length);
-        if (o < 0) {
-            char expected[1024];
-            list_options(table, count, expected, sizeof expected);
-            status =
-                CVSEG_FAIL(CVSEG_EUSAGE, "cvseg %s: unknown option '--%.*s' (expected one of: %s)",
-                           app->verb, (int)length, name, expected);
-            break;
-        }
-        const char *value = "1";
-        if (table[o].kind == CVSEG_OPT_VALUE) {
-            if (equals)
-                value = equals + 1;
-            else if (a + 1 < app->argc)
-                value = app->argv[++a];
-            else {
-                status = CVSEG_FAIL(CVSEG_EUSAGE, "cvseg %s: option --%s needs a value (%s)",
-                                    app->verb, table[o].name, table[o].metavar);
-                break;
-            }
-        } else if (equals) {
-            status = CVSEG_FAIL(CVSEG_EUSAGE, "cvseg %s: option --%s takes no value", app->verb,
-                                table[o].name);
-            break;
-        }
-        if (options->value[o] && !table[o].repeatable) {
-            status = CVSEG_FAIL(CVSEG_EUSAGE, "cvseg %s: option --%s given twice", app->verb,
-                                table[o].name);
-            break;
-        }
-        options->value[o] = value;
-        if (options->n_repeats[o] < CVSEG_MAX_REPEATS)
-            options->repeats[o][options->n_repeats[o]++] = value;
-    }
+    for (int a = 0; a < app->argc && status == CVSEG_OK; ++a)
+        if (!cli_common_apply(app, app->argv[a]))
+            status = cli_parse_option(app, options, &a);
     for (int o = 0; o < count && status == CVSEG_OK && !app->help_requested; ++o)
         if (table[o].required && !options->value[o])
             status = CVSEG_FAIL(
@@ -103,7 +158,7 @@ cvseg_status cvseg_options_parse(cvseg_app *app, const cvseg_option *table, int 
 
 const char *cvseg_opt(const cvseg_options *options, const char *name)
 {
-    const int o = find_option(options->table, options->count, name, strlen(name));
+    const int o = cli_find_option(options->table, options->count, name, strlen(name));
     return o >= 0 ? options->value[o] : NULL;
 }
 
@@ -190,21 +245,17 @@ cvseg_status cvseg_opt_choice(const cvseg_options *options, const char *name, co
     return CVSEG_FAIL(CVSEG_EUSAGE, "option --%s: '%s' is not one of %s", name, text, choices);
 }
 
-/* Set while `cvseg --man` collects the verbs' help as roff (single-threaded). */
-static int cli_help_roff = 0;
+/* Where cvseg_options_help writes to (cvseg_options_help_format). */
+static cvseg_help_format cli_help_format = CVSEG_HELP_TEXT;
 
-void cvseg_options_help_roff(int on)
+void cvseg_options_help_format(cvseg_help_format format)
 {
-    cli_help_roff = on;
+    cli_help_format = format;
 }
 
-void cvseg_options_help(FILE *out, const char *verb, const char *summary, const cvseg_option *table,
-                        int count)
+static void cli_help_text(FILE *out, const char *verb, const char *summary,
+                          const cvseg_option *table, int count)
 {
-    if (cli_help_roff) {
-        cvseg_man_options(out, verb, summary, table, count);
-        return;
-    }
     fprintf(out, "usage: cvseg %s [options]\n\n%s\n\noptions:\n", verb, summary);
     for (int o = 0; o < count; ++o) {
         char left[64];
@@ -213,8 +264,26 @@ void cvseg_options_help(FILE *out, const char *verb, const char *summary, const 
                  table[o].kind == CVSEG_OPT_VALUE ? table[o].metavar : "");
         fprintf(out, "  %-30s %s%s\n", left, table[o].help, table[o].required ? " (required)" : "");
     }
-    fprintf(out, "  %-30s %s\n  %-30s %s\n  %-30s %s\n", "-q, --quiet", "no progress on stderr",
-            "-v, --verbose", "more progress on stderr", "-h, --help", "this help");
+    for (int c = 0; c < CLI_COMMON_COUNT; ++c) {
+        char left[64];
+        if (!cli_common[c].verb_option)
+            continue;
+        snprintf(left, sizeof left, "-%c, --%s", cli_common[c].letter, cli_common[c].name);
+        fprintf(out, "  %-30s %s\n", left, cli_common[c].help);
+    }
+}
+
+void cvseg_options_help(FILE *out, const char *verb, const char *summary, const cvseg_option *table,
+                        int count)
+{
+    if (cli_help_format == CVSEG_HELP_ROFF)
+        cvseg_man_options(out, verb, summary, table, count);
+    else if (cli_help_format == CVSEG_HELP_SYNOPSIS)
+        cvseg_markdown_synopsis(out, verb, table, count);
+    else if (cli_help_format == CVSEG_HELP_MARKDOWN)
+        cvseg_markdown_options(out, table, count);
+    else
+        cli_help_text(out, verb, summary, table, count);
 }
 
 double cvseg_now(void)

@@ -9,7 +9,7 @@ int main(int argc, char **argv)
     int provided = 0;
     if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
         fprintf(stderr, "cvseg: MPI initialisation failed\n");
-        return 4;
+        return cvseg_status_exit_code(CVSEG_EMPI);
     }
     const int exit_code = cvseg_main(argc, argv, MPI_COMM_WORLD);
     MPI_Finalize();

@@ -132,12 +132,16 @@ void cvseg_man_common_options(FILE *out)
     fputs(".SH COMMON OPTIONS\nEvery verb takes these; its own options follow in its section. "
           "Options are \\fB\\-\\-name \\fIVALUE\\fR or \\fB\\-\\-name=\\fIVALUE\\fR.\n",
           out);
-    man_item(out, "-q, --quiet", NULL, "no progress on stderr");
-    man_item(out, "-v, --verbose", NULL, "more progress on stderr (and error locations)");
-    man_item(out, "-h, --help", NULL, "the verb's options (`cvseg --help`: the verbs)");
-    man_item(out, "--version", NULL,
-             "(alone) the version, the git revision it was built from, and the MPI, HDF5 and "
-             "OpenMP versions it runs with");
+    int count = 0;
+    const cvseg_common_option *common = cvseg_common_options(&count);
+    for (int c = 0; c < count; ++c) {
+        char tag[64];
+        if (common[c].letter)
+            snprintf(tag, sizeof tag, "-%c, --%s", common[c].letter, common[c].name);
+        else
+            snprintf(tag, sizeof tag, "--%s", common[c].name);
+        man_item(out, tag, NULL, common[c].manual);
+    }
 }
 
 void cvseg_man_options(FILE *out, const char *verb, const char *summary, const cvseg_option *table,

@@ -15,6 +15,9 @@ void cvseg_utc_now(char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &utc);
 }
 
+/* What rank 0 learns about the input file and shares (one MPI_Bcast). */
+enum { PROVENANCE_INPUT_SIZE, PROVENANCE_INPUT_MTIME, PROVENANCE_INPUT_FIELDS };
+
 cvseg_status cvseg_provenance_write(const cvseg_app *app, cvseg_writer *writer, const char *group,
                                     const char *input_path, uint64_t seed)
 {
@@ -36,20 +39,23 @@ cvseg_status cvseg_provenance_write(const cvseg_app *app, cvseg_writer *writer, 
         status = cvseg_writer_attr_str(writer, group, "command_line", app->command_line);
     if (status == CVSEG_OK && input_path) {
         struct stat info;
-        int64_t size_and_mtime[2] = {-1, -1};
+        int64_t input[PROVENANCE_INPUT_FIELDS] = {
+            [PROVENANCE_INPUT_SIZE] = -1, [PROVENANCE_INPUT_MTIME] = -1};
         if (app->rank == 0 && stat(input_path, &info) == 0) {
-            size_and_mtime[0] = (int64_t)info.st_size;
-            size_and_mtime[1] = (int64_t)info.st_mtime;
+            input[PROVENANCE_INPUT_SIZE] = (int64_t)info.st_size;
+            input[PROVENANCE_INPUT_MTIME] = (int64_t)info.st_mtime;
         }
-        status =
-            cvseg_mpi_check(MPI_Bcast(size_and_mtime, 2, MPI_INT64_T, 0, app->comm), "input size");
+        status = cvseg_mpi_check(
+            MPI_Bcast(input, PROVENANCE_INPUT_FIELDS, MPI_INT64_T, 0, app->comm), "input size");
         status = cvseg_mpi_agree(app->comm, status);
         if (status == CVSEG_OK)
             status = cvseg_writer_attr_str(writer, group, "input_file", input_path);
         if (status == CVSEG_OK)
-            status = cvseg_writer_attr_i64(writer, group, "input_size", size_and_mtime[0]);
+            status =
+                cvseg_writer_attr_i64(writer, group, "input_size", input[PROVENANCE_INPUT_SIZE]);
         if (status == CVSEG_OK)
-            status = cvseg_writer_attr_i64(writer, group, "input_mtime", size_and_mtime[1]);
+            status =
+                cvseg_writer_attr_i64(writer, group, "input_mtime", input[PROVENANCE_INPUT_MTIME]);
     }
     if (status == CVSEG_OK)
         status = cvseg_writer_attr_i32(writer, group, "ranks", app->ranks);

@@ -11,11 +11,12 @@ typedef struct {
     char **names;
     int count, capacity;
     int failed;
-} columns_listing;
+} hdf5_columns_listing;
 
-static herr_t columns_collect(hid_t group, const char *name, const H5L_info_t *info, void *data)
+static herr_t hdf5_columns_collect(hid_t group, const char *name, const H5L_info_t *info,
+                                   void *data)
 {
-    columns_listing *listing = data;
+    hdf5_columns_listing *listing = data;
     H5O_info_t object;
     (void)info;
     if (H5Oget_info_by_name2(group, name, &object, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
@@ -49,7 +50,7 @@ void cvseg_column_names_free(char **names, int count)
 
 cvseg_status cvseg_reader_list(cvseg_reader *reader, const char *group, char ***names, int *count)
 {
-    columns_listing listing = {0};
+    hdf5_columns_listing listing = {0};
     cvseg_status status = CVSEG_OK;
     hsize_t at = 0;
     *names = NULL;
@@ -60,7 +61,8 @@ cvseg_status cvseg_reader_list(cvseg_reader *reader, const char *group, char ***
     if (handle < 0)
         status = CVSEG_FAIL(CVSEG_EDATA, "file '%s': missing group '%s'", cvseg_reader_path(reader),
                             group);
-    else if (H5Literate(handle, H5_INDEX_NAME, H5_ITER_INC, &at, columns_collect, &listing) < 0)
+    else if (H5Literate(handle, H5_INDEX_NAME, H5_ITER_INC, &at, hdf5_columns_collect, &listing) <
+             0)
         status = listing.failed ? CVSEG_FAIL(CVSEG_ENOMEM, "out of memory")
                                 : CVSEG_FAIL(CVSEG_EDATA, "file '%s': cannot list group '%s'",
                                              cvseg_reader_path(reader), group);
@@ -76,7 +78,7 @@ cvseg_status cvseg_reader_list(cvseg_reader *reader, const char *group, char ***
 }
 
 /* Enum member names by value (values outside 0..255 are left out). */
-static int columns_enum_names(hid_t type, cvseg_column_info *info)
+static int hdf5_columns_enum_names(hid_t type, cvseg_column_info *info)
 {
     const int members = H5Tget_nmembers(type);
     const hid_t base = H5Tget_super(type);
@@ -103,7 +105,7 @@ static int columns_enum_names(hid_t type, cvseg_column_info *info)
 /* 1 when the dataset has the string attribute units = "days since
  * 1970-01-01" (fixed-length, as cvseg writes it, or variable-length, as
  * h5py writes a Python str). */
-static int columns_is_date(hid_t file, const char *path)
+static int hdf5_columns_is_date(hid_t file, const char *path)
 {
     static const char date_units[] = "days since 1970-01-01";
     int is_date = 0;
@@ -162,10 +164,10 @@ cvseg_status cvseg_reader_describe(cvseg_reader *reader, const char *group, cons
                   : class == H5T_FLOAT ? CVSEG_COLUMN_FLOAT
                   : class == H5T_ENUM  ? CVSEG_COLUMN_ENUM
                                        : CVSEG_COLUMN_OTHER;
-    if (info->class == CVSEG_COLUMN_ENUM && !columns_enum_names(type, info))
+    if (info->class == CVSEG_COLUMN_ENUM && !hdf5_columns_enum_names(type, info))
         status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '%s': cannot read its enum names",
                             cvseg_reader_path(reader), path);
-    info->is_date = info->class == CVSEG_COLUMN_INTEGER && columns_is_date(file, path);
+    info->is_date = info->class == CVSEG_COLUMN_INTEGER && hdf5_columns_is_date(file, path);
 done:
     if (space >= 0)
         H5Sclose(space);

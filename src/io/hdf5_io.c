@@ -16,7 +16,7 @@
 #include "cvseg/collectives.h"
 #include "hdf5_internal.h"
 
-#define CHUNK_ROWS_MAX (1024 * 1024)
+#define HDF5_IO_CHUNK_ROWS_MAX (1024 * 1024)
 
 struct cvseg_writer {
     MPI_Comm comm;
@@ -54,7 +54,7 @@ size_t cvseg_type_size(cvseg_type type)
     return 0;
 }
 
-static hid_t native_type(cvseg_type type)
+static hid_t hdf5_io_native_type(cvseg_type type)
 {
     switch (type) {
     case CVSEG_T_I64:
@@ -75,12 +75,12 @@ static hid_t native_type(cvseg_type type)
     return H5I_INVALID_HID;
 }
 
-static int is_float_type(cvseg_type type)
+static int hdf5_io_is_float(cvseg_type type)
 {
     return type == CVSEG_T_F64 || type == CVSEG_T_F32;
 }
 
-static hid_t file_access(MPI_Comm comm)
+static hid_t hdf5_io_file_access(MPI_Comm comm)
 {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl >= 0)
@@ -88,7 +88,7 @@ static hid_t file_access(MPI_Comm comm)
     return fapl;
 }
 
-static hid_t collective_transfer(void)
+static hid_t hdf5_io_collective_transfer(void)
 {
     hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
     if (dxpl >= 0)
@@ -96,7 +96,7 @@ static hid_t collective_transfer(void)
     return dxpl;
 }
 
-static void quiet_hdf5(void)
+static void hdf5_io_quiet(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
@@ -104,17 +104,17 @@ static void quiet_hdf5(void)
 /* ------------------------------------------------------------------ writer */
 
 /* Check of an HDF5 call inside the writer: the first failure is recorded. */
-#define WRITER_CHECK(status, call, writer, what)                                                   \
+#define HDF5_IO_WRITER_CHECK(status, call, writer, what)                                           \
     do {                                                                                           \
         if ((call) < 0 && (status) == CVSEG_OK)                                                    \
             (status) = CVSEG_FAIL(CVSEG_EIO, "file '%s': %s failed", (writer)->target, (what));    \
     } while (0)
 
 /* Room kept beyond the end of allocated space for metadata written later. */
-#define WRITER_SLACK_BYTES (1024 * 1024)
+#define HDF5_IO_WRITER_SLACK_BYTES (1024 * 1024)
 
 /* Explains a failed H5Fcreate (HDF5 does not say why). */
-static cvseg_status writer_create_failure(const cvseg_writer *w)
+static cvseg_status hdf5_io_writer_create_failure(const cvseg_writer *w)
 {
     char folder[4096];
     struct stat info;
@@ -135,17 +135,18 @@ static cvseg_status writer_create_failure(const cvseg_writer *w)
 
 /* Creates the temporary collectively; rank 0 also opens it for space
  * reservations and the final sync. */
-static cvseg_status writer_create_file(cvseg_writer *w)
+static cvseg_status hdf5_io_writer_create_file(cvseg_writer *w)
 {
     cvseg_status status = CVSEG_OK;
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    WRITER_CHECK(status, fapl, w, "H5Pcreate");
+    HDF5_IO_WRITER_CHECK(status, fapl, w, "H5Pcreate");
     if (status == CVSEG_OK)
-        WRITER_CHECK(status, H5Pset_fapl_mpio(fapl, w->comm, MPI_INFO_NULL), w, "H5Pset_fapl_mpio");
+        HDF5_IO_WRITER_CHECK(status, H5Pset_fapl_mpio(fapl, w->comm, MPI_INFO_NULL), w,
+                             "H5Pset_fapl_mpio");
     if (status == CVSEG_OK) {
         w->file = H5Fcreate(w->temporary, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
         if (w->file < 0)
-            status = writer_create_failure(w);
+            status = hdf5_io_writer_create_failure(w);
     }
     if (status == CVSEG_OK && w->rank == 0) {
         w->reserve_fd = open(w->temporary, O_RDWR | O_CLOEXEC);
@@ -159,7 +160,7 @@ static cvseg_status writer_create_file(cvseg_writer *w)
 }
 
 /* Frees a writer whose file could not be made (collective). */
-static void writer_discard(cvseg_writer *w)
+static void hdf5_io_writer_discard(cvseg_writer *w)
 {
     if (w->file >= 0)
         H5Fclose(w->file);
@@ -175,7 +176,7 @@ cvseg_status cvseg_writer_open(cvseg_outputs *set, int index, cvseg_writer **wri
     MPI_Comm comm = cvseg_outputs_comm(set);
     cvseg_writer *w = calloc(1, sizeof *w);
     cvseg_status status = w ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    quiet_hdf5();
+    hdf5_io_quiet();
     *writer = NULL;
     /* Agree before anything collective: a rank without memory must not skip it. */
     status = cvseg_mpi_agree(comm, status);
@@ -192,11 +193,11 @@ cvseg_status cvseg_writer_open(cvseg_outputs *set, int index, cvseg_writer **wri
     snprintf(w->temporary, sizeof w->temporary, "%s", cvseg_outputs_temporary(set, index));
     status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK)
-        status = cvseg_mpi_agree(comm, writer_create_file(w));
+        status = cvseg_mpi_agree(comm, hdf5_io_writer_create_file(w));
     if (status == CVSEG_OK)
         *writer = w;
     else
-        writer_discard(w);
+        hdf5_io_writer_discard(w);
     return status;
 }
 
@@ -206,11 +207,12 @@ cvseg_status cvseg_writer_open(cvseg_outputs *set, int index, cvseg_writer **wri
  * H5Fclose) find their blocks: a write failing on some ranks inside HDF5's
  * collective metadata flush hangs or crashes them. Best effort where the file
  * system cannot preallocate. Collective. */
-static cvseg_status writer_reserve(cvseg_writer *w)
+static cvseg_status hdf5_io_writer_reserve(cvseg_writer *w)
 {
     cvseg_status status = CVSEG_OK;
     if (w->rank == 0 && w->reserve_fd >= 0) {
-        const off_t bytes = (off_t)(w->planned_bytes + w->planned_bytes / 64) + WRITER_SLACK_BYTES;
+        const off_t bytes =
+            (off_t)(w->planned_bytes + w->planned_bytes / 64) + HDF5_IO_WRITER_SLACK_BYTES;
         if (fallocate(w->reserve_fd, FALLOC_FL_KEEP_SIZE, 0, bytes) != 0 && errno == ENOSPC)
             status =
                 CVSEG_FAIL(CVSEG_EIO, "file '%s': no space left on device (%.1f MiB needed for it)",
@@ -223,10 +225,10 @@ cvseg_status cvseg_writer_close(cvseg_writer *writer, cvseg_status run_status)
 {
     cvseg_status status = cvseg_mpi_agree(writer->comm, run_status);
     if (status == CVSEG_OK)
-        status = writer_reserve(writer);
+        status = hdf5_io_writer_reserve(writer);
     if (status == CVSEG_OK) {
         cvseg_status flushed = CVSEG_OK;
-        WRITER_CHECK(flushed, H5Fflush(writer->file, H5F_SCOPE_GLOBAL), writer, "flush");
+        HDF5_IO_WRITER_CHECK(flushed, H5Fflush(writer->file, H5F_SCOPE_GLOBAL), writer, "flush");
         status = cvseg_mpi_agree(writer->comm, flushed);
     }
     if (status != CVSEG_OK && writer->rank == 0) {
@@ -237,7 +239,7 @@ cvseg_status cvseg_writer_close(cvseg_writer *writer, cvseg_status run_status)
         cvseg_outputs_release_reserve(writer->set);
     }
     cvseg_status closed = CVSEG_OK;
-    WRITER_CHECK(closed, H5Fclose(writer->file), writer, "closing");
+    HDF5_IO_WRITER_CHECK(closed, H5Fclose(writer->file), writer, "closing");
     closed = cvseg_mpi_agree(writer->comm, closed);
     if (status == CVSEG_OK)
         status = closed;
@@ -278,7 +280,7 @@ cvseg_status cvseg_writer_finish(cvseg_writer *writer, cvseg_status run_status)
 }
 
 /* Creates every missing group along a path like "/a/b". */
-static cvseg_status ensure_group(const cvseg_writer *writer, const char *group)
+static cvseg_status hdf5_io_ensure_group(const cvseg_writer *writer, const char *group)
 {
     cvseg_status status = CVSEG_OK;
     char partial[1024];
@@ -300,17 +302,17 @@ static cvseg_status ensure_group(const cvseg_writer *writer, const char *group)
             status = CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot create group '%s'", writer->target,
                                 partial);
         else
-            WRITER_CHECK(status, H5Gclose(created), writer, "closing a group");
+            HDF5_IO_WRITER_CHECK(status, H5Gclose(created), writer, "closing a group");
     }
     return status;
 }
 
 cvseg_status cvseg_writer_group(cvseg_writer *writer, const char *group)
 {
-    return cvseg_mpi_agree(writer->comm, ensure_group(writer, group));
+    return cvseg_mpi_agree(writer->comm, hdf5_io_ensure_group(writer, group));
 }
 
-static hid_t enum_type(const cvseg_enum_def *def)
+static hid_t hdf5_io_enum_type(const cvseg_enum_def *def)
 {
     hid_t type = H5Tenum_create(H5T_NATIVE_UINT8);
     for (int v = 0; v < def->count && type >= 0; ++v) {
@@ -323,42 +325,44 @@ static hid_t enum_type(const cvseg_enum_def *def)
     return type;
 }
 
-static cvseg_status write_string_attr(const cvseg_writer *writer, hid_t object, const char *name,
-                                      const char *value)
+static cvseg_status hdf5_io_write_string_attr(const cvseg_writer *writer, hid_t object,
+                                              const char *name, const char *value)
 {
     cvseg_status status = CVSEG_OK;
     hid_t type = H5Tcopy(H5T_C_S1);
     hid_t space = H5Screate(H5S_SCALAR);
     hid_t attr = H5I_INVALID_HID;
-    WRITER_CHECK(status, type, writer, "H5Tcopy");
-    WRITER_CHECK(status, space, writer, "H5Screate");
+    HDF5_IO_WRITER_CHECK(status, type, writer, "H5Tcopy");
+    HDF5_IO_WRITER_CHECK(status, space, writer, "H5Screate");
     if (status == CVSEG_OK)
-        WRITER_CHECK(status, H5Tset_size(type, strlen(value) + 1), writer, "H5Tset_size");
+        HDF5_IO_WRITER_CHECK(status, H5Tset_size(type, strlen(value) + 1), writer, "H5Tset_size");
     if (status == CVSEG_OK)
-        WRITER_CHECK(status, H5Tset_strpad(type, H5T_STR_NULLTERM), writer, "H5Tset_strpad");
+        HDF5_IO_WRITER_CHECK(status, H5Tset_strpad(type, H5T_STR_NULLTERM), writer,
+                             "H5Tset_strpad");
     const htri_t exists = status == CVSEG_OK ? H5Aexists(object, name) : 0;
-    WRITER_CHECK(status, exists, writer, "H5Aexists");
+    HDF5_IO_WRITER_CHECK(status, exists, writer, "H5Aexists");
     if (status == CVSEG_OK && exists > 0)
-        WRITER_CHECK(status, H5Adelete(object, name), writer, "H5Adelete");
+        HDF5_IO_WRITER_CHECK(status, H5Adelete(object, name), writer, "H5Adelete");
     if (status == CVSEG_OK)
         attr = H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
     if (status == CVSEG_OK && (attr < 0 || H5Awrite(attr, type, value) < 0))
         status =
             CVSEG_FAIL(CVSEG_EIO, "file '%s': cannot write attribute '%s'", writer->target, name);
     if (attr >= 0)
-        WRITER_CHECK(status, H5Aclose(attr), writer, "H5Aclose");
+        HDF5_IO_WRITER_CHECK(status, H5Aclose(attr), writer, "H5Aclose");
     if (space >= 0)
-        WRITER_CHECK(status, H5Sclose(space), writer, "H5Sclose");
+        HDF5_IO_WRITER_CHECK(status, H5Sclose(space), writer, "H5Sclose");
     if (type >= 0)
-        WRITER_CHECK(status, H5Tclose(type), writer, "H5Tclose");
+        HDF5_IO_WRITER_CHECK(status, H5Tclose(type), writer, "H5Tclose");
     return status;
 }
 
 /* Chunked, early-allocated, never-filled 1-D dataset creation properties. */
-static hid_t writer_dataset_properties(int64_t n_global)
+static hid_t hdf5_io_writer_dataset_properties(int64_t n_global)
 {
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    hsize_t chunk[1] = {(hsize_t)(n_global < CHUNK_ROWS_MAX ? n_global : CHUNK_ROWS_MAX)};
+    hsize_t chunk[1] = {
+        (hsize_t)(n_global < HDF5_IO_CHUNK_ROWS_MAX ? n_global : HDF5_IO_CHUNK_ROWS_MAX)};
     if (chunk[0] == 0)
         chunk[0] = 1;
     if (dcpl >= 0 &&
@@ -370,20 +374,21 @@ static hid_t writer_dataset_properties(int64_t n_global)
     return dcpl;
 }
 
-static cvseg_status writer_define_column(cvseg_writer *writer, const char *group, int64_t n_global,
-                                         hid_t dcpl, const cvseg_column *column)
+static cvseg_status hdf5_io_writer_define_column(cvseg_writer *writer, const char *group,
+                                                 int64_t n_global, hid_t dcpl,
+                                                 const cvseg_column *column)
 {
     cvseg_status status = CVSEG_OK;
     const hsize_t dims[1] = {(hsize_t)n_global};
     const hsize_t max_dims[1] = {H5S_UNLIMITED};
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", group, column->name);
-    hid_t memory_type = native_type(column->type);
-    hid_t file_type = column->enum_def ? enum_type(column->enum_def) : H5Tcopy(memory_type);
+    hid_t memory_type = hdf5_io_native_type(column->type);
+    hid_t file_type = column->enum_def ? hdf5_io_enum_type(column->enum_def) : H5Tcopy(memory_type);
     hid_t file_space = H5Screate_simple(1, dims, max_dims);
     hid_t dataset = H5I_INVALID_HID;
-    WRITER_CHECK(status, file_type, writer, "making a data type");
-    WRITER_CHECK(status, file_space, writer, "H5Screate_simple");
+    HDF5_IO_WRITER_CHECK(status, file_type, writer, "making a data type");
+    HDF5_IO_WRITER_CHECK(status, file_space, writer, "H5Screate_simple");
     if (status == CVSEG_OK)
         dataset =
             H5Dcreate2(writer->file, path, file_type, file_space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
@@ -391,41 +396,42 @@ static cvseg_status writer_define_column(cvseg_writer *writer, const char *group
         status =
             CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': cannot create", writer->target, path);
     if (status == CVSEG_OK && column->units)
-        status = write_string_attr(writer, dataset, "units", column->units);
+        status = hdf5_io_write_string_attr(writer, dataset, "units", column->units);
     if (dataset >= 0)
-        WRITER_CHECK(status, H5Dclose(dataset), writer, "H5Dclose");
+        HDF5_IO_WRITER_CHECK(status, H5Dclose(dataset), writer, "H5Dclose");
     if (file_space >= 0)
-        WRITER_CHECK(status, H5Sclose(file_space), writer, "H5Sclose");
+        HDF5_IO_WRITER_CHECK(status, H5Sclose(file_space), writer, "H5Sclose");
     if (file_type >= 0)
-        WRITER_CHECK(status, H5Tclose(file_type), writer, "H5Tclose");
+        HDF5_IO_WRITER_CHECK(status, H5Tclose(file_type), writer, "H5Tclose");
     return status;
 }
 
 cvseg_status cvseg_writer_define(cvseg_writer *writer, const char *group, int64_t n_global,
                                  int n_columns, const cvseg_column *columns)
 {
-    cvseg_status status = ensure_group(writer, group);
-    hid_t dcpl = writer_dataset_properties(n_global);
-    WRITER_CHECK(status, dcpl, writer, "dataset properties");
+    cvseg_status status = hdf5_io_ensure_group(writer, group);
+    hid_t dcpl = hdf5_io_writer_dataset_properties(n_global);
+    HDF5_IO_WRITER_CHECK(status, dcpl, writer, "dataset properties");
     /* Dataset creation is collective: agree first, then every rank makes
      * every column (a failing rank goes on calling, so none is skipped). */
     status = cvseg_mpi_agree(writer->comm, status);
     for (int c = 0; c < n_columns && status == CVSEG_OK; ++c)
-        status = cvseg_mpi_agree(writer->comm,
-                                 writer_define_column(writer, group, n_global, dcpl, &columns[c]));
+        status = cvseg_mpi_agree(
+            writer->comm, hdf5_io_writer_define_column(writer, group, n_global, dcpl, &columns[c]));
     if (dcpl >= 0)
         H5Pclose(dcpl);
     /* The data's space is allocated now (early allocation): reserve it. */
     for (int c = 0; c < n_columns; ++c)
         writer->planned_bytes += n_global * (int64_t)cvseg_type_size(columns[c].type);
     if (status == CVSEG_OK)
-        status = writer_reserve(writer);
+        status = hdf5_io_writer_reserve(writer);
     return status;
 }
 
 /* Opens group/name for a row write and checks [offset, offset + n_local). */
-static cvseg_status writer_open_column(cvseg_writer *writer, const char *path, int64_t offset,
-                                       int64_t n_local, hid_t *dataset, hid_t *file_space)
+static cvseg_status hdf5_io_writer_open_column(cvseg_writer *writer, const char *path,
+                                               int64_t offset, int64_t n_local, hid_t *dataset,
+                                               hid_t *file_space)
 {
     cvseg_status status = CVSEG_OK;
     *dataset = H5Dopen2(writer->file, path, H5P_DEFAULT);
@@ -443,9 +449,10 @@ static cvseg_status writer_open_column(cvseg_writer *writer, const char *path, i
 }
 
 /* One collective column write; every rank calls it (after agreement). */
-static cvseg_status writer_write_column(cvseg_writer *writer, const char *path,
-                                        const cvseg_column *column, hid_t dataset, hid_t file_space,
-                                        hid_t dxpl, int64_t offset, int64_t n_local)
+static cvseg_status hdf5_io_writer_write_column(cvseg_writer *writer, const char *path,
+                                                const cvseg_column *column, hid_t dataset,
+                                                hid_t file_space, hid_t dxpl, int64_t offset,
+                                                int64_t n_local)
 {
     cvseg_status status = CVSEG_OK;
     static const char nothing = 0;
@@ -453,16 +460,17 @@ static cvseg_status writer_write_column(cvseg_writer *writer, const char *path,
     const hsize_t one[1] = {1};
     hid_t memory_space = H5Screate_simple(1, n_local > 0 ? count : one, NULL);
     /* Enums: memory values are written as the file's own enum type. */
-    hid_t write_type = column->enum_def ? H5Dget_type(dataset) : H5Tcopy(native_type(column->type));
-    WRITER_CHECK(status, memory_space, writer, "H5Screate_simple");
-    WRITER_CHECK(status, write_type, writer, "data type");
+    hid_t write_type =
+        column->enum_def ? H5Dget_type(dataset) : H5Tcopy(hdf5_io_native_type(column->type));
+    HDF5_IO_WRITER_CHECK(status, memory_space, writer, "H5Screate_simple");
+    HDF5_IO_WRITER_CHECK(status, write_type, writer, "data type");
     if (status == CVSEG_OK && n_local > 0)
-        WRITER_CHECK(status,
-                     H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL),
-                     writer, "H5Sselect_hyperslab");
+        HDF5_IO_WRITER_CHECK(
+            status, H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL),
+            writer, "H5Sselect_hyperslab");
     if (status == CVSEG_OK && n_local == 0) {
-        WRITER_CHECK(status, H5Sselect_none(file_space), writer, "H5Sselect_none");
-        WRITER_CHECK(status, H5Sselect_none(memory_space), writer, "H5Sselect_none");
+        HDF5_IO_WRITER_CHECK(status, H5Sselect_none(file_space), writer, "H5Sselect_none");
+        HDF5_IO_WRITER_CHECK(status, H5Sselect_none(memory_space), writer, "H5Sselect_none");
     }
     /* A rank whose preparation failed still takes part, writing nothing,
      * so that the collective transfer is never skipped. */
@@ -477,9 +485,9 @@ static cvseg_status writer_write_column(cvseg_writer *writer, const char *path,
         status =
             CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': write failed", writer->target, path);
     if (write_type >= 0)
-        WRITER_CHECK(status, H5Tclose(write_type), writer, "H5Tclose");
+        HDF5_IO_WRITER_CHECK(status, H5Tclose(write_type), writer, "H5Tclose");
     if (memory_space >= 0)
-        WRITER_CHECK(status, H5Sclose(memory_space), writer, "H5Sclose");
+        HDF5_IO_WRITER_CHECK(status, H5Sclose(memory_space), writer, "H5Sclose");
     return status;
 }
 
@@ -487,23 +495,23 @@ cvseg_status cvseg_writer_rows(cvseg_writer *writer, const char *group, int64_t 
                                int64_t n_local, int n_columns, const cvseg_column *columns)
 {
     cvseg_status status = CVSEG_OK;
-    hid_t dxpl = collective_transfer();
-    WRITER_CHECK(status, dxpl, writer, "transfer properties");
+    hid_t dxpl = hdf5_io_collective_transfer();
+    HDF5_IO_WRITER_CHECK(status, dxpl, writer, "transfer properties");
     status = cvseg_mpi_agree(writer->comm, status);
     for (int c = 0; c < n_columns && status == CVSEG_OK; ++c) {
         char path[1024];
         hid_t dataset = H5I_INVALID_HID, file_space = H5I_INVALID_HID;
         snprintf(path, sizeof path, "%s/%s", group, columns[c].name);
-        status = writer_open_column(writer, path, offset, n_local, &dataset, &file_space);
+        status = hdf5_io_writer_open_column(writer, path, offset, n_local, &dataset, &file_space);
         /* Agree before the collective write: a rank that skips it hangs the others. */
         status = cvseg_mpi_agree(writer->comm, status);
         if (status == CVSEG_OK)
-            status = writer_write_column(writer, path, &columns[c], dataset, file_space, dxpl,
-                                         offset, n_local);
+            status = hdf5_io_writer_write_column(writer, path, &columns[c], dataset, file_space,
+                                                 dxpl, offset, n_local);
         if (file_space >= 0)
-            WRITER_CHECK(status, H5Sclose(file_space), writer, "H5Sclose");
+            HDF5_IO_WRITER_CHECK(status, H5Sclose(file_space), writer, "H5Sclose");
         if (dataset >= 0)
-            WRITER_CHECK(status, H5Dclose(dataset), writer, "H5Dclose");
+            HDF5_IO_WRITER_CHECK(status, H5Dclose(dataset), writer, "H5Dclose");
         status = cvseg_mpi_agree(writer->comm, status);
     }
     if (dxpl >= 0)
@@ -522,8 +530,8 @@ cvseg_status cvseg_writer_columns(cvseg_writer *writer, const char *group, int64
 }
 
 /* Creates a small contiguous dataset (parent groups too). Collective. */
-static cvseg_status writer_small_create(cvseg_writer *writer, const char *path, cvseg_type type,
-                                        hid_t space, hid_t *dataset)
+static cvseg_status hdf5_io_writer_small_create(cvseg_writer *writer, const char *path,
+                                                cvseg_type type, hid_t space, hid_t *dataset)
 {
     cvseg_status status = CVSEG_OK;
     char parent[1024];
@@ -531,11 +539,11 @@ static cvseg_status writer_small_create(cvseg_writer *writer, const char *path, 
     char *slash = strrchr(parent, '/');
     if (slash && slash != parent) {
         *slash = '\0';
-        status = ensure_group(writer, parent);
+        status = hdf5_io_ensure_group(writer, parent);
     }
     status = cvseg_mpi_agree(writer->comm, status);
     if (status == CVSEG_OK)
-        *dataset = H5Dcreate2(writer->file, path, native_type(type), space, H5P_DEFAULT,
+        *dataset = H5Dcreate2(writer->file, path, hdf5_io_native_type(type), space, H5P_DEFAULT,
                               H5P_DEFAULT, H5P_DEFAULT);
     if (status == CVSEG_OK && *dataset < 0)
         status =
@@ -549,26 +557,27 @@ cvseg_status cvseg_writer_small(cvseg_writer *writer, const char *path, cvseg_ty
     cvseg_status status = CVSEG_OK;
     hsize_t h_dims[2] = {(hsize_t)dims[0], rank > 1 ? (hsize_t)dims[1] : 1};
     hid_t space = H5Screate_simple(rank, h_dims, NULL);
-    hid_t dxpl = collective_transfer();
+    hid_t dxpl = hdf5_io_collective_transfer();
     hid_t dataset = H5I_INVALID_HID, file_space = H5I_INVALID_HID, memory_space = H5I_INVALID_HID;
-    WRITER_CHECK(status, space, writer, "H5Screate_simple");
-    WRITER_CHECK(status, dxpl, writer, "transfer properties");
+    HDF5_IO_WRITER_CHECK(status, space, writer, "H5Screate_simple");
+    HDF5_IO_WRITER_CHECK(status, dxpl, writer, "transfer properties");
     status = cvseg_mpi_agree(writer->comm, status);
     if (status == CVSEG_OK)
-        status = writer_small_create(writer, path, type, space, &dataset);
+        status = hdf5_io_writer_small_create(writer, path, type, space, &dataset);
     writer->planned_bytes += (int64_t)(h_dims[0] * h_dims[1] * cvseg_type_size(type));
     if (status == CVSEG_OK) {
         file_space = H5Scopy(space);
         memory_space = H5Scopy(space);
-        WRITER_CHECK(status, file_space, writer, "H5Scopy");
-        WRITER_CHECK(status, memory_space, writer, "H5Scopy");
+        HDF5_IO_WRITER_CHECK(status, file_space, writer, "H5Scopy");
+        HDF5_IO_WRITER_CHECK(status, memory_space, writer, "H5Scopy");
         /* Rank 0 writes; the others select nothing (also after a failure). */
         if (file_space >= 0 && memory_space >= 0 && (writer->rank != 0 || status != CVSEG_OK)) {
-            WRITER_CHECK(status, H5Sselect_none(file_space), writer, "H5Sselect_none");
-            WRITER_CHECK(status, H5Sselect_none(memory_space), writer, "H5Sselect_none");
+            HDF5_IO_WRITER_CHECK(status, H5Sselect_none(file_space), writer, "H5Sselect_none");
+            HDF5_IO_WRITER_CHECK(status, H5Sselect_none(memory_space), writer, "H5Sselect_none");
         }
         if (file_space >= 0 && memory_space >= 0 &&
-            H5Dwrite(dataset, native_type(type), memory_space, file_space, dxpl, data) < 0 &&
+            H5Dwrite(dataset, hdf5_io_native_type(type), memory_space, file_space, dxpl, data) <
+                0 &&
             status == CVSEG_OK)
             status = CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': write failed", writer->target,
                                 path);
@@ -578,7 +587,7 @@ cvseg_status cvseg_writer_small(cvseg_writer *writer, const char *path, cvseg_ty
     if (memory_space >= 0)
         H5Sclose(memory_space);
     if (dataset >= 0)
-        WRITER_CHECK(status, H5Dclose(dataset), writer, "H5Dclose");
+        HDF5_IO_WRITER_CHECK(status, H5Dclose(dataset), writer, "H5Dclose");
     if (dxpl >= 0)
         H5Pclose(dxpl);
     if (space >= 0)
@@ -586,23 +595,23 @@ cvseg_status cvseg_writer_small(cvseg_writer *writer, const char *path, cvseg_ty
     return cvseg_mpi_agree(writer->comm, status);
 }
 
-static cvseg_status write_attr(cvseg_writer *writer, const char *object, const char *name,
-                               hid_t type, const void *value)
+static cvseg_status hdf5_io_write_attr(cvseg_writer *writer, const char *object, const char *name,
+                                       hid_t type, const void *value)
 {
     cvseg_status status = CVSEG_OK;
     hid_t target = H5Oopen(writer->file, object, H5P_DEFAULT);
     hid_t space = H5Screate(H5S_SCALAR);
     hid_t attr = H5I_INVALID_HID;
-    WRITER_CHECK(status, space, writer, "H5Screate");
+    HDF5_IO_WRITER_CHECK(status, space, writer, "H5Screate");
     if (target < 0) {
         status = CVSEG_FAIL(CVSEG_EIO, "file '%s': no object '%s' for attribute '%s'",
                             writer->target, object, name);
         goto done;
     }
     const htri_t exists = status == CVSEG_OK ? H5Aexists(target, name) : 0;
-    WRITER_CHECK(status, exists, writer, "H5Aexists");
+    HDF5_IO_WRITER_CHECK(status, exists, writer, "H5Aexists");
     if (status == CVSEG_OK && exists > 0)
-        WRITER_CHECK(status, H5Adelete(target, name), writer, "H5Adelete");
+        HDF5_IO_WRITER_CHECK(status, H5Adelete(target, name), writer, "H5Adelete");
     if (status == CVSEG_OK)
         attr = H5Acreate2(target, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
     if (status == CVSEG_OK && (attr < 0 || H5Awrite(attr, type, value) < 0))
@@ -610,30 +619,30 @@ static cvseg_status write_attr(cvseg_writer *writer, const char *object, const c
                             writer->target, name, object);
 done:
     if (attr >= 0)
-        WRITER_CHECK(status, H5Aclose(attr), writer, "H5Aclose");
+        HDF5_IO_WRITER_CHECK(status, H5Aclose(attr), writer, "H5Aclose");
     if (space >= 0)
         H5Sclose(space);
     if (target >= 0)
-        WRITER_CHECK(status, H5Oclose(target), writer, "H5Oclose");
+        HDF5_IO_WRITER_CHECK(status, H5Oclose(target), writer, "H5Oclose");
     return cvseg_mpi_agree(writer->comm, status);
 }
 
 cvseg_status cvseg_writer_attr_i64(cvseg_writer *writer, const char *object, const char *name,
                                    int64_t value)
 {
-    return write_attr(writer, object, name, H5T_NATIVE_INT64, &value);
+    return hdf5_io_write_attr(writer, object, name, H5T_NATIVE_INT64, &value);
 }
 
 cvseg_status cvseg_writer_attr_i32(cvseg_writer *writer, const char *object, const char *name,
                                    int32_t value)
 {
-    return write_attr(writer, object, name, H5T_NATIVE_INT32, &value);
+    return hdf5_io_write_attr(writer, object, name, H5T_NATIVE_INT32, &value);
 }
 
 cvseg_status cvseg_writer_attr_f64(cvseg_writer *writer, const char *object, const char *name,
                                    double value)
 {
-    return write_attr(writer, object, name, H5T_NATIVE_DOUBLE, &value);
+    return hdf5_io_write_attr(writer, object, name, H5T_NATIVE_DOUBLE, &value);
 }
 
 cvseg_status cvseg_writer_attr_str(cvseg_writer *writer, const char *object, const char *name,
@@ -645,9 +654,9 @@ cvseg_status cvseg_writer_attr_str(cvseg_writer *writer, const char *object, con
         status = CVSEG_FAIL(CVSEG_EIO, "file '%s': no object '%s' for attribute '%s'",
                             writer->target, object, name);
     else
-        status = write_string_attr(writer, target, name, value);
+        status = hdf5_io_write_string_attr(writer, target, name, value);
     if (target >= 0)
-        WRITER_CHECK(status, H5Oclose(target), writer, "H5Oclose");
+        HDF5_IO_WRITER_CHECK(status, H5Oclose(target), writer, "H5Oclose");
     return cvseg_mpi_agree(writer->comm, status);
 }
 
@@ -659,7 +668,7 @@ cvseg_status cvseg_reader_open(MPI_Comm comm, const char *path, cvseg_reader **r
     hid_t fapl = H5I_INVALID_HID;
     struct stat info;
     cvseg_reader *r = calloc(1, sizeof *r);
-    quiet_hdf5();
+    hdf5_io_quiet();
     *reader = NULL;
     if (!r) {
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
@@ -676,7 +685,7 @@ cvseg_status cvseg_reader_open(MPI_Comm comm, const char *path, cvseg_reader **r
         status = CVSEG_FAIL(CVSEG_EDATA, "file '%s': not an HDF5 file", path);
         goto done;
     }
-    fapl = file_access(comm);
+    fapl = hdf5_io_file_access(comm);
     r->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     if (r->file < 0)
         status =
@@ -780,11 +789,16 @@ done:
 /* How a column reaches the caller's type: straight (HDF5's conversion is
  * exact for every value of the file type), or through a wide buffer of one
  * piece and a per-value range check (HDF5 would clip silently). */
-typedef enum { READ_DIRECT, READ_WIDE_SIGNED, READ_WIDE_UNSIGNED, READ_WIDE_FLOAT } reader_mode;
+typedef enum {
+    HDF5_IO_READ_DIRECT,
+    HDF5_IO_READ_WIDE_SIGNED,
+    HDF5_IO_READ_WIDE_UNSIGNED,
+    HDF5_IO_READ_WIDE_FLOAT
+} hdf5_io_read_mode;
 
 /* Magnitude bits the caller's type holds exactly (integers; for float types
  * the integers they represent exactly). */
-static int reader_target_bits(cvseg_type type)
+static int hdf5_io_reader_target_bits(cvseg_type type)
 {
     static const int bits[] = {
         [CVSEG_T_I64] = 63, [CVSEG_T_I32] = 31, [CVSEG_T_I16] = 15, [CVSEG_T_U16] = 16,
@@ -792,25 +806,27 @@ static int reader_target_bits(cvseg_type type)
     return bits[type];
 }
 
-static int reader_target_unsigned(cvseg_type type)
+static int hdf5_io_reader_target_unsigned(cvseg_type type)
 {
     return type == CVSEG_T_U16 || type == CVSEG_T_U8;
 }
 
 /* number_type: the dataset's type, or an enum's base type. */
-static reader_mode reader_choose_mode(hid_t number_type, cvseg_type type)
+static hdf5_io_read_mode hdf5_io_reader_choose_mode(hid_t number_type, cvseg_type type)
 {
     const size_t size = H5Tget_size(number_type);
     if (H5Tget_class(number_type) == H5T_FLOAT)
-        return type == CVSEG_T_F64 || size <= 4 ? READ_DIRECT : READ_WIDE_FLOAT;
+        return type == CVSEG_T_F64 || size <= 4 ? HDF5_IO_READ_DIRECT : HDF5_IO_READ_WIDE_FLOAT;
     const int is_signed = H5Tget_sign(number_type) == H5T_SGN_2;
     const int bits = (int)size * 8 - is_signed;
-    const int direct =
-        bits <= reader_target_bits(type) && !(is_signed && reader_target_unsigned(type));
-    return direct ? READ_DIRECT : is_signed ? READ_WIDE_SIGNED : READ_WIDE_UNSIGNED;
+    const int direct = bits <= hdf5_io_reader_target_bits(type) &&
+                       !(is_signed && hdf5_io_reader_target_unsigned(type));
+    return direct      ? HDF5_IO_READ_DIRECT
+           : is_signed ? HDF5_IO_READ_WIDE_SIGNED
+                       : HDF5_IO_READ_WIDE_UNSIGNED;
 }
 
-static const char *reader_type_name(cvseg_type type)
+static const char *hdf5_io_reader_type_name(cvseg_type type)
 {
     static const char *const names[] = {
         [CVSEG_T_I64] = "int64",  [CVSEG_T_I32] = "int32",
@@ -820,7 +836,7 @@ static const char *reader_type_name(cvseg_type type)
     return names[type];
 }
 
-static void reader_store(cvseg_type type, void *out, int64_t i, int64_t v)
+static void hdf5_io_reader_store(cvseg_type type, void *out, int64_t i, int64_t v)
 {
     switch (type) {
     case CVSEG_T_I64:
@@ -849,15 +865,17 @@ static void reader_store(cvseg_type type, void *out, int64_t i, int64_t v)
 
 /* Moves rows values of the wide buffer into out (type) when every one fits;
  * returns the index of the first that does not (its text in value), or -1. */
-static int64_t reader_narrow(reader_mode mode, const void *wide, int64_t rows, cvseg_type type,
-                             void *out, char *value, size_t capacity)
+static int64_t hdf5_io_reader_narrow(hdf5_io_read_mode mode, const void *wide, int64_t rows,
+                                     cvseg_type type, void *out, char *value, size_t capacity)
 {
-    const int bits = reader_target_bits(type);
+    const int bits = hdf5_io_reader_target_bits(type);
     /* Integers: [-2^bits, 2^bits - 1] or [0, 2^bits - 1]; floats: [-2^bits, 2^bits]. */
-    const int64_t high = bits == 63 ? INT64_MAX : ((int64_t)1 << bits) - !is_float_type(type);
-    const int64_t low = reader_target_unsigned(type) ? 0 : is_float_type(type) ? -high : -high - 1;
+    const int64_t high = bits == 63 ? INT64_MAX : ((int64_t)1 << bits) - !hdf5_io_is_float(type);
+    const int64_t low = hdf5_io_reader_target_unsigned(type) ? 0
+                        : hdf5_io_is_float(type)             ? -high
+                                                             : -high - 1;
     for (int64_t i = 0; i < rows; ++i) {
-        if (mode == READ_WIDE_FLOAT) { /* to float32 */
+        if (mode == HDF5_IO_READ_WIDE_FLOAT) { /* to float32 */
             const double x = ((const double *)wide)[i];
             if (isfinite(x) && fabs(x) > FLT_MAX) {
                 snprintf(value, capacity, "%.15g", x); /* shortest of 15 or 17 digits */
@@ -866,20 +884,20 @@ static int64_t reader_narrow(reader_mode mode, const void *wide, int64_t rows, c
                 return i;
             }
             ((float *)out)[i] = (float)x;
-        } else if (mode == READ_WIDE_UNSIGNED) {
+        } else if (mode == HDF5_IO_READ_WIDE_UNSIGNED) {
             const uint64_t u = ((const uint64_t *)wide)[i];
             if (u > (uint64_t)high) {
                 snprintf(value, capacity, "%llu", (unsigned long long)u);
                 return i;
             }
-            reader_store(type, out, i, (int64_t)u);
+            hdf5_io_reader_store(type, out, i, (int64_t)u);
         } else {
             const int64_t v = ((const int64_t *)wide)[i];
             if (v < low || v > high) {
                 snprintf(value, capacity, "%lld", (long long)v);
                 return i;
             }
-            reader_store(type, out, i, v);
+            hdf5_io_reader_store(type, out, i, v);
         }
     }
     return -1;
@@ -888,15 +906,15 @@ static int64_t reader_narrow(reader_mode mode, const void *wide, int64_t rows, c
 /* An open column and how to read it. */
 typedef struct {
     hid_t dataset, file_type, file_space;
-    reader_mode mode;
+    hdf5_io_read_mode mode;
     int64_t length;
-} reader_dataset;
+} hdf5_io_dataset;
 
 /* Type and storage rules of a column read; want_enum: the column must be an
  * HDF5 enum (categorical results), else a plain number (enums, bools too,
  * are refused). */
-static cvseg_status reader_check(const cvseg_reader *reader, const char *path, cvseg_type type,
-                                 int want_enum, reader_dataset *ds)
+static cvseg_status hdf5_io_reader_check(const cvseg_reader *reader, const char *path,
+                                         cvseg_type type, int want_enum, hdf5_io_dataset *ds)
 {
     const H5T_class_t class = H5Tget_class(ds->file_type);
     const hid_t base = class == H5T_ENUM ? H5Tget_super(ds->file_type) : H5I_INVALID_HID;
@@ -912,9 +930,9 @@ static cvseg_status reader_check(const cvseg_reader *reader, const char *path, c
                             "file '%s', dataset '%s': is an enumeration (HDF5 enum or bool), "
                             "expected a number",
                             reader->path, path);
-    else if (number_class != H5T_INTEGER && (number_class != H5T_FLOAT || !is_float_type(type)))
+    else if (number_class != H5T_INTEGER && (number_class != H5T_FLOAT || !hdf5_io_is_float(type)))
         status = CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '%s': wrong type class (expected %s)",
-                            reader->path, path, is_float_type(type) ? "a number" : "an integer");
+                            reader->path, path, hdf5_io_is_float(type) ? "a number" : "an integer");
     else if (ds->length > 0 &&
              (H5Dget_space_status(ds->dataset, &space) < 0 ||
               space == H5D_SPACE_STATUS_NOT_ALLOCATED || H5Dget_storage_size(ds->dataset) == 0))
@@ -923,7 +941,7 @@ static cvseg_status reader_check(const cvseg_reader *reader, const char *path, c
                             "would read as its fill value)",
                             reader->path, path);
     else
-        ds->mode = reader_choose_mode(class == H5T_ENUM ? base : ds->file_type, type);
+        ds->mode = hdf5_io_reader_choose_mode(class == H5T_ENUM ? base : ds->file_type, type);
     if (base >= 0)
         H5Tclose(base);
     return status;
@@ -932,9 +950,9 @@ static cvseg_status reader_check(const cvseg_reader *reader, const char *path, c
 /* Reads rows [first, first + rows) into destination (type); rows may be 0
  * (the rank still takes part). wide: a piece-sized buffer unless direct.
  * Collective: the status is agreed. */
-static cvseg_status reader_piece(const cvseg_reader *reader, const char *path,
-                                 const reader_dataset *ds, cvseg_type type, int64_t first,
-                                 int64_t rows, void *destination, void *wide, hid_t dxpl)
+static cvseg_status hdf5_io_reader_piece(const cvseg_reader *reader, const char *path,
+                                         const hdf5_io_dataset *ds, cvseg_type type, int64_t first,
+                                         int64_t rows, void *destination, void *wide, hid_t dxpl)
 {
     cvseg_status status = CVSEG_OK;
     const hsize_t start[1] = {(hsize_t)first}, n[1] = {(hsize_t)rows}, one[1] = {1};
@@ -946,40 +964,41 @@ static cvseg_status reader_piece(const cvseg_reader *reader, const char *path,
         H5Sselect_none(selection);
         H5Sselect_none(memory_space);
     }
-    const hid_t memory_type = ds->mode == READ_DIRECT          ? native_type(type)
-                              : ds->mode == READ_WIDE_SIGNED   ? H5T_NATIVE_INT64
-                              : ds->mode == READ_WIDE_UNSIGNED ? H5T_NATIVE_UINT64
-                                                               : H5T_NATIVE_DOUBLE;
-    void *buffer = ds->mode == READ_DIRECT ? destination : wide;
+    const hid_t memory_type = ds->mode == HDF5_IO_READ_DIRECT          ? hdf5_io_native_type(type)
+                              : ds->mode == HDF5_IO_READ_WIDE_SIGNED   ? H5T_NATIVE_INT64
+                              : ds->mode == HDF5_IO_READ_WIDE_UNSIGNED ? H5T_NATIVE_UINT64
+                                                                       : H5T_NATIVE_DOUBLE;
+    void *buffer = ds->mode == HDF5_IO_READ_DIRECT ? destination : wide;
     char value[64];
     if (H5Dread(ds->dataset, memory_type, memory_space, selection, dxpl, buffer) < 0) {
         status = CVSEG_FAIL(CVSEG_EIO, "file '%s', dataset '%s': read failed at rows %lld..%lld",
                             reader->path, path, (long long)first, (long long)(first + rows));
-    } else if (ds->mode != READ_DIRECT && rows > 0) {
+    } else if (ds->mode != HDF5_IO_READ_DIRECT && rows > 0) {
         const int64_t bad =
-            reader_narrow(ds->mode, wide, rows, type, destination, value, sizeof value);
+            hdf5_io_reader_narrow(ds->mode, wide, rows, type, destination, value, sizeof value);
         if (bad >= 0)
-            status = CVSEG_FAIL(
-                CVSEG_EDATA, "file '%s', dataset '%s', row %lld: value %s does not fit in %s",
-                reader->path, path, (long long)(first + bad), value, reader_type_name(type));
+            status = CVSEG_FAIL(CVSEG_EDATA,
+                                "file '%s', dataset '%s', row %lld: value %s does not fit in %s",
+                                reader->path, path, (long long)(first + bad), value,
+                                hdf5_io_reader_type_name(type));
     }
     H5Sclose(selection);
     H5Sclose(memory_space);
     return cvseg_mpi_agree(reader->comm, status);
 }
 
-static cvseg_status reader_read(cvseg_reader *reader, const char *group, const char *name,
-                                cvseg_type type, int want_enum, int64_t offset, int64_t count,
-                                void *out)
+static cvseg_status hdf5_io_reader_read(cvseg_reader *reader, const char *group, const char *name,
+                                        cvseg_type type, int want_enum, int64_t offset,
+                                        int64_t count, void *out)
 {
     cvseg_status status = CVSEG_OK;
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", group, name);
-    reader_dataset ds = {H5Dopen2(reader->file, path, H5P_DEFAULT), H5I_INVALID_HID,
-                         H5I_INVALID_HID, READ_DIRECT, 0};
+    hdf5_io_dataset ds = {H5Dopen2(reader->file, path, H5P_DEFAULT), H5I_INVALID_HID,
+                          H5I_INVALID_HID, HDF5_IO_READ_DIRECT, 0};
     ds.file_type = ds.dataset >= 0 ? H5Dget_type(ds.dataset) : H5I_INVALID_HID;
     ds.file_space = ds.dataset >= 0 ? H5Dget_space(ds.dataset) : H5I_INVALID_HID;
-    hid_t dxpl = collective_transfer();
+    hid_t dxpl = hdf5_io_collective_transfer();
     const int64_t piece_rows = count < CVSEG_IO_PIECE_ROWS ? count : CVSEG_IO_PIECE_ROWS;
     void *wide = NULL;
     int64_t pieces = (count + CVSEG_IO_PIECE_ROWS - 1) / CVSEG_IO_PIECE_ROWS;
@@ -987,14 +1006,14 @@ static cvseg_status reader_read(cvseg_reader *reader, const char *group, const c
         status = CVSEG_FAIL(CVSEG_EDATA, "file '%s': missing or damaged dataset '%s'", reader->path,
                             path);
     else
-        status = reader_check(reader, path, type, want_enum, &ds);
+        status = hdf5_io_reader_check(reader, path, type, want_enum, &ds);
     if (status == CVSEG_OK &&
         (offset < 0 || count < 0 || (count > 0 && offset > ds.length - count)))
         status = CVSEG_FAIL(CVSEG_EDATA,
                             "file '%s', dataset '%s': rows %lld..%lld outside its %lld rows",
                             reader->path, path, (long long)offset, (long long)(offset + count),
                             (long long)ds.length);
-    if (status == CVSEG_OK && ds.mode != READ_DIRECT &&
+    if (status == CVSEG_OK && ds.mode != HDF5_IO_READ_DIRECT &&
         !(wide = malloc(8 * (size_t)(piece_rows > 0 ? piece_rows : 1))))
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for a read buffer");
     status = cvseg_mpi_agree(reader->comm, status);
@@ -1009,8 +1028,8 @@ static cvseg_status reader_read(cvseg_reader *reader, const char *group, const c
                              : count - first < piece_rows ? count - first
                                                           : piece_rows;
         char *destination = (char *)out + (size_t)(rows > 0 ? first : 0) * cvseg_type_size(type);
-        status =
-            reader_piece(reader, path, &ds, type, offset + first, rows, destination, wide, dxpl);
+        status = hdf5_io_reader_piece(reader, path, &ds, type, offset + first, rows, destination,
+                                      wide, dxpl);
     }
     free(wide);
     H5Pclose(dxpl);
@@ -1026,17 +1045,17 @@ static cvseg_status reader_read(cvseg_reader *reader, const char *group, const c
 cvseg_status cvseg_reader_column(cvseg_reader *reader, const char *group, const char *name,
                                  cvseg_type type, int64_t offset, int64_t count, void *out)
 {
-    return reader_read(reader, group, name, type, 0, offset, count, out);
+    return hdf5_io_reader_read(reader, group, name, type, 0, offset, count, out);
 }
 
 cvseg_status cvseg_reader_enum_column(cvseg_reader *reader, const char *group, const char *name,
                                       int64_t offset, int64_t count, uint8_t *out)
 {
-    return reader_read(reader, group, name, CVSEG_T_U8, 1, offset, count, out);
+    return hdf5_io_reader_read(reader, group, name, CVSEG_T_U8, 1, offset, count, out);
 }
 
-static cvseg_status read_attr(cvseg_reader *reader, const char *object, const char *name,
-                              hid_t type, void *value, int *present)
+static cvseg_status hdf5_io_read_attr(cvseg_reader *reader, const char *object, const char *name,
+                                      hid_t type, void *value, int *present)
 {
     cvseg_status status = CVSEG_OK;
     *present = 0;
@@ -1072,19 +1091,19 @@ static cvseg_status read_attr(cvseg_reader *reader, const char *object, const ch
 cvseg_status cvseg_reader_attr_i32(cvseg_reader *reader, const char *object, const char *name,
                                    int32_t *value, int *present)
 {
-    return read_attr(reader, object, name, H5T_NATIVE_INT32, value, present);
+    return hdf5_io_read_attr(reader, object, name, H5T_NATIVE_INT32, value, present);
 }
 
 cvseg_status cvseg_reader_attr_i64(cvseg_reader *reader, const char *object, const char *name,
                                    int64_t *value, int *present)
 {
-    return read_attr(reader, object, name, H5T_NATIVE_INT64, value, present);
+    return hdf5_io_read_attr(reader, object, name, H5T_NATIVE_INT64, value, present);
 }
 
 cvseg_status cvseg_reader_attr_f64(cvseg_reader *reader, const char *object, const char *name,
                                    double *value, int *present)
 {
-    return read_attr(reader, object, name, H5T_NATIVE_DOUBLE, value, present);
+    return hdf5_io_read_attr(reader, object, name, H5T_NATIVE_DOUBLE, value, present);
 }
 
 cvseg_status cvseg_reader_attr_str(cvseg_reader *reader, const char *object, const char *name,
@@ -1150,8 +1169,8 @@ cvseg_status cvseg_reader_small(cvseg_reader *reader, const char *path, cvseg_ty
                            "values, at most %lld)",
                            reader->path, path, (unsigned long long)h_dims[0],
                            (unsigned long long)(rank == 2 ? h_dims[1] : 1), (long long)capacity);
-        else if (dims[0] * dims[1] > 0 &&
-                 H5Dread(dataset, native_type(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+        else if (dims[0] * dims[1] > 0 && H5Dread(dataset, hdf5_io_native_type(type), H5S_ALL,
+                                                  H5S_ALL, H5P_DEFAULT, out) < 0)
             status =
                 CVSEG_FAIL(CVSEG_EDATA, "file '%s', dataset '%s': read failed", reader->path, path);
     }
