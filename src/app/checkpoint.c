@@ -21,19 +21,19 @@
 #include "cvseg/io.h"
 #include "pipeline.h"
 
-static volatile sig_atomic_t signal_arrived = 0;
+static volatile sig_atomic_t checkpoint_signal_arrived = 0;
 
-static void on_signal(int number)
+static void checkpoint_on_signal(int number)
 {
     (void)number;
-    signal_arrived = 1;
+    checkpoint_signal_arrived = 1;
 }
 
 void cvseg_checkpoint_signals(void)
 {
     struct sigaction action;
     memset(&action, 0, sizeof action);
-    action.sa_handler = on_signal;
+    action.sa_handler = checkpoint_on_signal;
     sigemptyset(&action.sa_mask);
     sigaction(SIGTERM, &action, NULL);
     sigaction(SIGUSR1, &action, NULL);
@@ -41,7 +41,7 @@ void cvseg_checkpoint_signals(void)
 
 int cvseg_checkpoint_signalled(void)
 {
-    return signal_arrived != 0;
+    return checkpoint_signal_arrived != 0;
 }
 
 void cvseg_checkpoint_free(cvseg_kmeans_state *state)
@@ -145,32 +145,31 @@ static cvseg_status checkpoint_check_labels(const char *path, const int32_t *lab
     return CVSEG_OK;
 }
 
-cvseg_status cvseg_checkpoint_read(cvseg_app *app, const char *path, uint64_t fingerprint, int k,
-                                   int d, int64_t n_local, cvseg_kmeans_state *state, int *found)
+/* *exists := 1 when rank 0 can open path (the answer on every rank).
+ * Collective. */
+static cvseg_status checkpoint_probe(cvseg_app *app, const char *path, int *exists)
 {
-    cvseg_reader *reader = NULL;
-    char text[64], hex[32];
-    int present = 0, exists = 0;
-    int64_t offset = 0, total = 0, rows = 0, dims[2];
-    memset(state, 0, sizeof *state);
-    *found = 0;
-    snprintf(hex, sizeof hex, "%016" PRIx64, fingerprint);
+    *exists = 0;
     if (app->rank == 0) {
         FILE *probe = fopen(path, "rb");
-        exists = probe != NULL;
+        *exists = probe != NULL;
         if (probe)
             fclose(probe);
     }
-    cvseg_status status =
-        cvseg_mpi_agree(app->comm, cvseg_mpi_check(MPI_Bcast(&exists, 1, MPI_INT, 0, app->comm),
-                                                   "checkpoint probe"));
-    if (status != CVSEG_OK || !exists)
-        return status;
-    status = cvseg_mpi_exscan_i64(app->comm, n_local, &offset, &total);
-    if (status == CVSEG_OK)
-        status = cvseg_reader_open(app->comm, path, &reader);
-    if (status != CVSEG_OK)
-        return status;
+    return cvseg_mpi_agree(app->comm, cvseg_mpi_check(MPI_Bcast(exists, 1, MPI_INT, 0, app->comm),
+                                                      "checkpoint probe"));
+}
+
+/* Allocates state's arrays (centres [k][d], best_centres [k][d], label
+ * [n_local]) and reads the attributes: fingerprint (EUSAGE when it is not
+ * `hex`), then the counters, checked. Collective. */
+static cvseg_status checkpoint_read_attributes(cvseg_app *app, cvseg_reader *reader,
+                                               const char *path, const char *hex, int k, int d,
+                                               int64_t n_local, cvseg_kmeans_state *state)
+{
+    cvseg_status status = CVSEG_OK;
+    char text[64];
+    int present = 0;
     state->centres = malloc(sizeof(double) * (size_t)(k * d));
     state->best_centres = malloc(sizeof(double) * (size_t)(k * d));
     state->label = malloc(sizeof(int32_t) * (size_t)(n_local > 0 ? n_local : 1));
@@ -203,10 +202,19 @@ cvseg_status cvseg_checkpoint_read(cvseg_app *app, const char *path, uint64_t fi
 #undef GET
     if (status == CVSEG_OK)
         status = checkpoint_check_state(path, state);
-    status = cvseg_mpi_agree(app->comm, status);
-    if (status == CVSEG_OK)
-        status = cvseg_reader_small(reader, "/checkpoint/centres", CVSEG_T_F64, k * d, dims,
-                                    state->centres);
+    return cvseg_mpi_agree(app->comm, status);
+}
+
+/* Reads and checks the centres, best centres and (after iteration 0) this
+ * rank's labels: rows offset..offset+n_local-1 of total. Collective. */
+static cvseg_status checkpoint_read_arrays(cvseg_app *app, cvseg_reader *reader, const char *path,
+                                           int k, int d, int64_t n_local, int64_t offset,
+                                           int64_t total, cvseg_kmeans_state *state)
+{
+    static const char *const label_column[1] = {"label"};
+    int64_t rows = 0, dims[2];
+    cvseg_status status =
+        cvseg_reader_small(reader, "/checkpoint/centres", CVSEG_T_F64, k * d, dims, state->centres);
     if (status == CVSEG_OK)
         status = checkpoint_check_centres(path, "centres", dims, k, d, state->centres);
     if (status == CVSEG_OK)
@@ -214,7 +222,6 @@ cvseg_status cvseg_checkpoint_read(cvseg_app *app, const char *path, uint64_t fi
                                     state->best_centres);
     if (status == CVSEG_OK && state->have_best)
         status = checkpoint_check_centres(path, "best_centres", dims, k, d, state->best_centres);
-    static const char *const label_column[1] = {"label"};
     if (status == CVSEG_OK)
         status = cvseg_reader_table(reader, "/checkpoint", label_column, 1, &rows);
     if (status == CVSEG_OK && state->iteration > 0 && rows != total)
@@ -226,7 +233,30 @@ cvseg_status cvseg_checkpoint_read(cvseg_app *app, const char *path, uint64_t fi
                                      state->label);
     if (status == CVSEG_OK && state->iteration > 0)
         status = checkpoint_check_labels(path, state->label, n_local, offset, k);
-    status = cvseg_mpi_agree(app->comm, status);
+    return cvseg_mpi_agree(app->comm, status);
+}
+
+cvseg_status cvseg_checkpoint_read(cvseg_app *app, const char *path, uint64_t fingerprint, int k,
+                                   int d, int64_t n_local, cvseg_kmeans_state *state, int *found)
+{
+    cvseg_reader *reader = NULL;
+    char hex[32];
+    int exists = 0;
+    int64_t offset = 0, total = 0;
+    memset(state, 0, sizeof *state);
+    *found = 0;
+    snprintf(hex, sizeof hex, "%016" PRIx64, fingerprint);
+    cvseg_status status = checkpoint_probe(app, path, &exists);
+    if (status != CVSEG_OK || !exists)
+        return status;
+    status = cvseg_mpi_exscan_i64(app->comm, n_local, &offset, &total);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_open(app->comm, path, &reader);
+    if (status != CVSEG_OK)
+        return status;
+    status = checkpoint_read_attributes(app, reader, path, hex, k, d, n_local, state);
+    if (status == CVSEG_OK)
+        status = checkpoint_read_arrays(app, reader, path, k, d, n_local, offset, total, state);
     cvseg_reader_close(reader);
     if (status == CVSEG_OK)
         *found = 1;

@@ -47,7 +47,8 @@ enum {
 };
 
 /* Settings: parsed from the options by cvseg_job_parse_settings (or read
- * from the model file by score); read by every stage, written by none. */
+ * from the model file by score); read by every stage; cvseg_job_load fills
+ * in reference_date when it was not given. */
 typedef struct {
     const char *input_path;
     cvseg_feature_set feature_set;
@@ -168,12 +169,19 @@ typedef struct {
 
 void cvseg_job_free(cvseg_job *job);
 
-/* Reads the member table and computes features and statuses. Collective. */
-cvseg_status cvseg_job_load(cvseg_app *app, cvseg_job *job);
-/* Data checks (invalid rows, duplicate ids), global moments, quintile edges,
- * baselines, ABC cuts (unless `frozen`: then job->rfm.model is used as given),
- * scores and classes, summaries. Collective. */
-cvseg_status cvseg_job_score_rfm(cvseg_app *app, cvseg_job *job, int frozen);
+/* Reads this rank's block of the member table (settings->input_path) into
+ * rows: features, statuses and the global counts. Reads settings; writes
+ * settings->reference_date only when it was not given (INT32_MIN: the
+ * table's attribute). Collective. */
+cvseg_status cvseg_job_load(cvseg_app *app, cvseg_job_settings *settings, cvseg_job_rows *rows);
+/* From settings and rows (read) into rfm (written): global moments, quintile
+ * edges, baselines, ABC cuts (unless `frozen`: then rfm->model is used as
+ * given), scores and classes, summaries; ends the phases "moments",
+ * "quantiles" (not frozen) and "scores". EDATA when no member is left.
+ * Collective. */
+cvseg_status cvseg_job_score_rfm(cvseg_app *app, const cvseg_job_settings *settings,
+                                 const cvseg_job_rows *rows, cvseg_rfm_results *rfm,
+                                 cvseg_phases *phases, int frozen);
 /* Standardises (fitting the scaler unless frozen) and clusters; orders and
  * labels clusters. Collective. */
 cvseg_status cvseg_job_cluster(cvseg_app *app, cvseg_job *job);
@@ -205,8 +213,13 @@ void cvseg_job_clear_clusters(cvseg_job *job);
  * Sets job->summary_extra ("two_step"). Collective. */
 cvseg_status cvseg_job_cluster_two_step(cvseg_app *app, cvseg_job *job, int pre_clusters,
                                         int k_max);
-/* Frozen-model assignment for rescoring. Collective. */
-cvseg_status cvseg_job_assign(cvseg_app *app, cvseg_job *job);
+/* Frozen-model assignment for rescoring: standardises rows with
+ * clustering's scaler, assigns each OK member to the nearest centroid and
+ * fills clustering's sizes, per-member outputs and by_cluster (bounds from
+ * rfm's moments); ends the phase "assign". Collective. */
+cvseg_status cvseg_job_assign(cvseg_app *app, const cvseg_job_settings *settings,
+                              const cvseg_job_rows *rows, const cvseg_rfm_results *rfm,
+                              cvseg_clustering *clustering, cvseg_phases *phases);
 /* Writes /results (and /report/summary_json) to the temporary of
  * CVSEG_JOB_OUT. Returns run_status, or the failure of writing. Collective. */
 cvseg_status cvseg_job_write_results(cvseg_app *app, cvseg_job *job, json_t *summary,
@@ -282,7 +295,9 @@ void cvseg_job_drift(cvseg_job *job);
 extern const cvseg_option *const cvseg_train_option_table;
 extern const int cvseg_train_option_count;
 
-/* Shared option parsing of rfm/train/score into job settings. */
-cvseg_status cvseg_job_parse_settings(cvseg_app *app, const cvseg_options *options, cvseg_job *job);
+/* Shared option parsing of rfm/train/score into settings (zeroed by the
+ * caller). */
+cvseg_status cvseg_job_parse_settings(cvseg_app *app, const cvseg_options *options,
+                                      cvseg_job_settings *settings);
 
 #endif

@@ -9,19 +9,19 @@
 #include "pipeline.h"
 
 /* Sign-preserving log1p: defined for every real (returns can make M < 0). */
-static double signed_log1p(double x)
+static double cluster_pipeline_signed_log1p(double x)
 {
     return copysign(log1p(fabs(x)), x);
 }
 
 /* Value orientation of a feature: -1 when smaller is better (recency). */
-static double orientation_of(const char *name)
+static double cluster_pipeline_orientation_of(const char *name)
 {
     return strcmp(name, "recency") == 0 ? -1.0 : 1.0;
 }
 
 /* Index of a named feature, or -1. */
-static int feature_index(const cvseg_job *job, const char *name)
+static int cluster_pipeline_feature_index(const cvseg_job *job, const char *name)
 {
     for (int j = 0; j < job->settings.d; ++j)
         if (strcmp(job->settings.feature_names[j], name) == 0)
@@ -30,7 +30,7 @@ static int feature_index(const cvseg_job *job, const char *name)
 }
 
 /* The cluster_label enum code of a name (CVSEG_LABEL_NONE if unknown). */
-static uint8_t label_code(const char *name)
+static uint8_t cluster_pipeline_label_code(const char *name)
 {
     uint8_t code = CVSEG_LABEL_NONE;
     for (int v = 0; v < CVSEG_LABEL_COUNT; ++v)
@@ -43,17 +43,17 @@ static uint8_t label_code(const char *name)
  * job->clustering.labels[k] by the prototype table of the feature set
  * (cluster_names.h): LRFMC's table for lrfmc, the RFM table for features
  * that include recency, frequency and monetary; none otherwise. */
-static cvseg_status name_clusters(cvseg_job *job)
+static cvseg_status cluster_pipeline_name_clusters(cvseg_job *job)
 {
     const cvseg_prototype_table *table = job->settings.feature_set == CVSEG_FEATURES_LRFMC
                                              ? &cvseg_prototypes_lrfmc
                                              : &cvseg_prototypes_rfm;
     const int k = job->clustering.k, q = table->d;
     int column[CVSEG_PROTOTYPE_D], name[CVSEG_KMEANS_MAX_K], rank[CVSEG_KMEANS_MAX_K];
-    double projected[CVSEG_KMEANS_MAX_K * CVSEG_PROTOTYPE_D];
+    double projected[CVSEG_KMEANS_MAX_K * CVSEG_PROTOTYPE_D] = {0}; /* (gcc: maybe-uninitialized) */
     int missing = 0;
     for (int j = 0; j < q; ++j) {
-        column[j] = feature_index(job, table->feature_names[j]);
+        column[j] = cluster_pipeline_feature_index(job, table->feature_names[j]);
         missing |= column[j] < 0;
     }
     for (int c = 0; c < k; ++c) {
@@ -67,7 +67,7 @@ static cvseg_status name_clusters(cvseg_job *job)
     cvseg_status status =
         cvseg_cluster_names(projected, k, q, table->pattern, table->p, name, rank);
     for (int c = 0; c < k && status == CVSEG_OK; ++c)
-        job->clustering.labels[c] = label_code(table->names[name[c]]);
+        job->clustering.labels[c] = cluster_pipeline_label_code(table->names[name[c]]);
     return status;
 }
 
@@ -82,25 +82,30 @@ void cvseg_job_cluster_name(const cvseg_job *job, int c, char *out, size_t size)
 
 /* z [d][n_ok] := the included rows' features, transformed (log1p where
  * asked): computed once, for the scaler fit and the standardisation. */
-static void transform_rows(const cvseg_job *job, const int64_t *rows, int64_t n_ok, double *z)
+static void cluster_pipeline_transform_rows(const cvseg_job_settings *settings,
+                                            const cvseg_job_rows *rows, const int64_t *ok_rows,
+                                            int64_t n_ok, double *z)
 {
-    const int64_t n = job->rows.n_local;
-    for (int j = 0; j < job->settings.d; ++j) {
-        const double *x = job->rows.features + (int64_t)j * n;
+    const int64_t n = rows->n_local;
+    for (int j = 0; j < settings->d; ++j) {
+        const double *x = rows->features + (int64_t)j * n;
         double *zj = z + (int64_t)j * n_ok;
-        const int log1p_wanted = job->settings.log1p[j];
+        const int log1p_wanted = settings->log1p[j];
 #pragma omp parallel for schedule(static)
         for (int64_t t = 0; t < n_ok; ++t)
-            zj[t] = log1p_wanted ? signed_log1p(x[rows[t]]) : x[rows[t]];
+            zj[t] = log1p_wanted ? cluster_pipeline_signed_log1p(x[ok_rows[t]]) : x[ok_rows[t]];
     }
 }
 
-/* z [d][n_ok] in place: (z - mean) / sd with job's scaler (0 where sd = 0). */
-static void standardise(const cvseg_job *job, int64_t n_ok, double *z)
+/* z [d][n_ok] in place: (z - mean) / sd with the clustering's scaler (0
+ * where sd = 0). */
+static void cluster_pipeline_standardise(const cvseg_job_settings *settings,
+                                         const cvseg_clustering *clustering, int64_t n_ok,
+                                         double *z)
 {
-    for (int j = 0; j < job->settings.d; ++j) {
+    for (int j = 0; j < settings->d; ++j) {
         double *zj = z + (int64_t)j * n_ok;
-        const double mean = job->clustering.scaler_mean[j], sd = job->clustering.scaler_sd[j];
+        const double mean = clustering->scaler_mean[j], sd = clustering->scaler_sd[j];
 #pragma omp parallel for schedule(static)
         for (int64_t t = 0; t < n_ok; ++t)
             zj[t] = sd > 0.0 ? (zj[t] - mean) / sd : 0.0;
@@ -108,21 +113,24 @@ static void standardise(const cvseg_job *job, int64_t n_ok, double *z)
 }
 
 /* Fits the scaler: exact moments of each transformed feature over the
- * included rows (z [d][n_ok] from transform_rows). */
-static cvseg_status fit_scaler(cvseg_app *app, cvseg_job *job, const double *z, int64_t n_ok)
+ * included rows (z [d][n_ok] from cluster_pipeline_transform_rows). */
+static cvseg_status cluster_pipeline_fit_scaler(cvseg_app *app, const cvseg_job_settings *settings,
+                                                cvseg_clustering *clustering, const double *z,
+                                                int64_t n_ok)
 {
     cvseg_status status = CVSEG_OK;
-    for (int j = 0; j < job->settings.d && status == CVSEG_OK; ++j) {
+    for (int j = 0; j < settings->d && status == CVSEG_OK; ++j) {
         cvseg_moments moments;
         status = cvseg_mpi_moments(app->comm, z + (int64_t)j * n_ok, NULL, n_ok, &moments);
-        job->clustering.scaler_mean[j] = moments.mean;
-        job->clustering.scaler_sd[j] = moments.sd;
+        clustering->scaler_mean[j] = moments.mean;
+        clustering->scaler_sd[j] = moments.sd;
     }
     return status;
 }
 
-static void log_iteration(void *context, int restart, int iteration, double inertia, double shift,
-                          int64_t changed, double seconds)
+static void cluster_pipeline_log_iteration(void *context, int restart, int iteration,
+                                           double inertia, double shift, int64_t changed,
+                                           double seconds)
 {
     const cvseg_app *app = context;
     cvseg_log(app, 1,
@@ -132,86 +140,93 @@ static void log_iteration(void *context, int restart, int iteration, double iner
 
 /* Writes per-member cluster outputs and the per-cluster summary from labels
  * and squared distances over the OK rows. order_inverse[old] = new. */
-static cvseg_status member_outputs(cvseg_app *app, cvseg_job *job, const int64_t *rows,
-                                   int64_t n_ok, const int32_t *label, const double *distance2,
-                                   const int *order_inverse)
+static cvseg_status cluster_pipeline_member_outputs(cvseg_app *app, const cvseg_job_rows *rows,
+                                                    const cvseg_rfm_results *rfm,
+                                                    cvseg_clustering *clustering,
+                                                    const int64_t *ok_rows, int64_t n_ok,
+                                                    const int32_t *label, const double *distance2,
+                                                    const int *order_inverse)
 {
-    const int64_t n = job->rows.n_local;
+    const int64_t n = rows->n_local;
     cvseg_status status = CVSEG_OK;
-    job->clustering.cluster = malloc(sizeof(int16_t) * (size_t)(n > 0 ? n : 1));
-    job->clustering.member_label = malloc((size_t)(n > 0 ? n : 1));
-    job->clustering.distance = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    clustering->cluster = malloc(sizeof(int16_t) * (size_t)(n > 0 ? n : 1));
+    clustering->member_label = malloc((size_t)(n > 0 ? n : 1));
+    clustering->distance = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
     uint8_t *group = malloc((size_t)(n > 0 ? n : 1));
-    if (!job->clustering.cluster || !job->clustering.member_label || !job->clustering.distance ||
-        !group)
+    if (!clustering->cluster || !clustering->member_label || !clustering->distance || !group)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
     status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
     for (int64_t i = 0; i < n; ++i) {
-        job->clustering.cluster[i] = -1;
-        job->clustering.member_label[i] = CVSEG_LABEL_NONE;
-        job->clustering.distance[i] = NAN;
+        clustering->cluster[i] = -1;
+        clustering->member_label[i] = CVSEG_LABEL_NONE;
+        clustering->distance[i] = NAN;
         group[i] = 255;
     }
     for (int64_t t = 0; t < n_ok; ++t) {
         const int c = order_inverse ? order_inverse[label[t]] : label[t];
-        const int64_t i = rows[t];
-        job->clustering.cluster[i] = (int16_t)c;
-        job->clustering.member_label[i] = job->clustering.labels[c];
-        job->clustering.distance[i] = (float)sqrt(distance2[t]);
+        const int64_t i = ok_rows[t];
+        clustering->cluster[i] = (int16_t)c;
+        clustering->member_label[i] = clustering->labels[c];
+        clustering->distance[i] = (float)sqrt(distance2[t]);
         group[i] = (uint8_t)c;
     }
-    const double bounds[3] = {fmax(fabs(job->rfm.moments[0].min), fabs(job->rfm.moments[0].max)),
-                              fmax(fabs(job->rfm.moments[1].min), fabs(job->rfm.moments[1].max)),
-                              fmax(fabs(job->rfm.moments[2].min), fabs(job->rfm.moments[2].max))};
-    cvseg_group_summary_init(&job->clustering.by_cluster, job->clustering.k, bounds);
-    cvseg_group_summary_add(&job->clustering.by_cluster, group, job->rows.recency,
-                            job->rows.frequency, job->rows.monetary, n);
-    status = cvseg_mpi_group_summary(app->comm, &job->clustering.by_cluster);
+    const double bounds[3] = {fmax(fabs(rfm->moments[0].min), fabs(rfm->moments[0].max)),
+                              fmax(fabs(rfm->moments[1].min), fabs(rfm->moments[1].max)),
+                              fmax(fabs(rfm->moments[2].min), fabs(rfm->moments[2].max))};
+    cvseg_group_summary_init(&clustering->by_cluster, clustering->k, bounds);
+    cvseg_group_summary_add(&clustering->by_cluster, group, rows->recency, rows->frequency,
+                            rows->monetary, n);
+    status = cvseg_mpi_group_summary(app->comm, &clustering->by_cluster);
 done:
     free(group);
     return status;
 }
 
-/* OK rows of this rank, their ids; standardised z. */
-static cvseg_status prepare_rows(cvseg_app *app, cvseg_job *job, int fit, int64_t **rows_out,
-                                 int64_t **ids_out, double **z_out, int64_t *n_ok_out)
+/* OK rows of this rank (*rows_out [n_ok] row indices), their ids;
+ * standardised z [d][n_ok] (fitting the clustering's scaler when fit). */
+static cvseg_status cluster_pipeline_prepare_rows(cvseg_app *app,
+                                                  const cvseg_job_settings *settings,
+                                                  const cvseg_job_rows *rows,
+                                                  cvseg_clustering *clustering, int fit,
+                                                  int64_t **rows_out, int64_t **ids_out,
+                                                  double **z_out, int64_t *n_ok_out)
 {
     cvseg_status status = CVSEG_OK;
-    const int64_t n = job->rows.n_local;
+    const int64_t n = rows->n_local;
     int64_t n_ok = 0;
     for (int64_t i = 0; i < n; ++i)
-        n_ok += job->rows.status[i] == CVSEG_MEMBER_OK;
-    int64_t *rows = malloc(sizeof(int64_t) * (size_t)(n_ok > 0 ? n_ok : 1));
+        n_ok += rows->status[i] == CVSEG_MEMBER_OK;
+    int64_t *ok_rows = malloc(sizeof(int64_t) * (size_t)(n_ok > 0 ? n_ok : 1));
     int64_t *ids = malloc(sizeof(int64_t) * (size_t)(n_ok > 0 ? n_ok : 1));
-    double *z = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok * job->settings.d : 1));
-    if (!rows || !ids || !z)
+    double *z = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok * settings->d : 1));
+    if (!ok_rows || !ids || !z)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld x %d features", (long long)n_ok,
-                            job->settings.d);
+                            settings->d);
     status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK) {
         int64_t t = 0;
         for (int64_t i = 0; i < n; ++i)
-            if (job->rows.status[i] == CVSEG_MEMBER_OK) {
-                rows[t] = i;
-                ids[t] = job->rows.member_id[i];
+            if (rows->status[i] == CVSEG_MEMBER_OK) {
+                ok_rows[t] = i;
+                ids[t] = rows->member_id[i];
                 ++t;
             }
-        transform_rows(job, rows, n_ok, z);
+        cluster_pipeline_transform_rows(settings, rows, ok_rows, n_ok, z);
         if (fit) /* the same values as over all rows with an include mask: exact sums */
-            status = fit_scaler(app, job, z, n_ok);
+            status = cluster_pipeline_fit_scaler(app, settings, clustering, z, n_ok);
     }
     if (status == CVSEG_OK)
-        standardise(job, n_ok, z);
+        cluster_pipeline_standardise(settings, clustering, n_ok, z);
     if (status != CVSEG_OK) {
-        free(rows);
+        free(ok_rows);
         free(ids);
         free(z);
-        rows = ids = NULL;
+        ok_rows = ids = NULL;
         z = NULL;
     }
-    *rows_out = rows;
+    *rows_out = ok_rows;
     *ids_out = ids;
     *z_out = z;
     *n_ok_out = n_ok;
@@ -219,7 +234,7 @@ static cvseg_status prepare_rows(cvseg_app *app, cvseg_job *job, int fit, int64_
 }
 
 /* 64-bit fingerprint of the data and settings a checkpoint belongs to. */
-static uint64_t mix_in(uint64_t hash, const void *bytes, size_t length)
+static uint64_t cluster_pipeline_mix_in(uint64_t hash, const void *bytes, size_t length)
 {
     const unsigned char *p = bytes;
     for (size_t t = 0; t < length; ++t)
@@ -227,33 +242,37 @@ static uint64_t mix_in(uint64_t hash, const void *bytes, size_t length)
     return hash;
 }
 
-static uint64_t run_fingerprint(const cvseg_job *job, double zmax)
+static uint64_t cluster_pipeline_run_fingerprint(const cvseg_job *job, double zmax)
 {
     const cvseg_kmeans_config *c = &job->clustering.kmeans_config;
     uint64_t h = 0xcbf29ce484222325ULL;
-    h = mix_in(h, &job->rows.n_ok, sizeof job->rows.n_ok);
-    h = mix_in(h, &job->clustering.k, sizeof job->clustering.k);
-    h = mix_in(h, &job->settings.d, sizeof job->settings.d);
-    h = mix_in(h, &c->seed, sizeof c->seed);
-    h = mix_in(h, &c->n_init, sizeof c->n_init);
-    h = mix_in(h, &c->max_iter, sizeof c->max_iter);
-    h = mix_in(h, &c->tol, sizeof c->tol);
-    h = mix_in(h, &c->init, sizeof c->init);
-    h = mix_in(h, &zmax, sizeof zmax);
-    h = mix_in(h, job->clustering.scaler_mean, sizeof(double) * (size_t)job->settings.d);
-    h = mix_in(h, job->clustering.scaler_sd, sizeof(double) * (size_t)job->settings.d);
-    h = mix_in(h, job->settings.log1p, sizeof(int) * (size_t)job->settings.d);
+    h = cluster_pipeline_mix_in(h, &job->rows.n_ok, sizeof job->rows.n_ok);
+    h = cluster_pipeline_mix_in(h, &job->clustering.k, sizeof job->clustering.k);
+    h = cluster_pipeline_mix_in(h, &job->settings.d, sizeof job->settings.d);
+    h = cluster_pipeline_mix_in(h, &c->seed, sizeof c->seed);
+    h = cluster_pipeline_mix_in(h, &c->n_init, sizeof c->n_init);
+    h = cluster_pipeline_mix_in(h, &c->max_iter, sizeof c->max_iter);
+    h = cluster_pipeline_mix_in(h, &c->tol, sizeof c->tol);
+    h = cluster_pipeline_mix_in(h, &c->init, sizeof c->init);
+    h = cluster_pipeline_mix_in(h, &zmax, sizeof zmax);
+    h = cluster_pipeline_mix_in(h, job->clustering.scaler_mean,
+                                sizeof(double) * (size_t)job->settings.d);
+    h = cluster_pipeline_mix_in(h, job->clustering.scaler_sd,
+                                sizeof(double) * (size_t)job->settings.d);
+    h = cluster_pipeline_mix_in(h, job->settings.log1p, sizeof(int) * (size_t)job->settings.d);
     for (int j = 0; j < job->settings.d; ++j)
-        h = mix_in(h, job->settings.feature_names[j], strlen(job->settings.feature_names[j]));
+        h = cluster_pipeline_mix_in(h, job->settings.feature_names[j],
+                                    strlen(job->settings.feature_names[j]));
     if (c->init == CVSEG_INIT_GIVEN)
-        h = mix_in(h, c->given_centres,
-                   sizeof(double) * (size_t)(job->clustering.k * job->settings.d));
+        h = cluster_pipeline_mix_in(h, c->given_centres,
+                                    sizeof(double) * (size_t)(job->clustering.k * job->settings.d));
     return h;
 }
 
 /* Replaces this rank's sample (z [d][m], ids [m]) by the sample of all
  * ranks in rank order (= global row order). Collective. */
-static cvseg_status gather_sample(cvseg_app *app, int d, double **z, int64_t **ids, int64_t *m)
+static cvseg_status cluster_pipeline_gather_sample(cvseg_app *app, int d, double **z, int64_t **ids,
+                                                   int64_t *m)
 {
     int *counts = calloc((size_t)app->ranks, sizeof(int));
     int *offsets = calloc((size_t)app->ranks, sizeof(int));
@@ -303,9 +322,9 @@ static cvseg_status gather_sample(cvseg_app *app, int d, double **z, int64_t **i
 /* This rank's sample: the OK rows whose member id hashes below
  * share * 2^64 (the same members for any ranks and threads); z [d][m] and
  * ids [m] allocated here (NULL on failure). Collective (agreement). */
-static cvseg_status select_sample(cvseg_app *app, const cvseg_job *job,
-                                  const cvseg_prepared *prepared, double **z_out, int64_t **ids_out,
-                                  int64_t *m_out)
+static cvseg_status cluster_pipeline_select_sample(cvseg_app *app, const cvseg_job *job,
+                                                   const cvseg_prepared *prepared, double **z_out,
+                                                   int64_t **ids_out, int64_t *m_out)
 {
     const uint64_t seed = job->clustering.kmeans_config.seed;
     const int64_t n_ok = prepared->n_ok;
@@ -332,8 +351,9 @@ static cvseg_status select_sample(cvseg_app *app, const cvseg_job *job,
     return status;
 }
 
-static cvseg_status sample_restarts(cvseg_app *app, cvseg_job *job, const cvseg_prepared *prepared,
-                                    double **centres)
+static cvseg_status cluster_pipeline_sample_restarts(cvseg_app *app, cvseg_job *job,
+                                                     const cvseg_prepared *prepared,
+                                                     double **centres)
 {
     const cvseg_kmeans_config *c = &job->clustering.kmeans_config;
     cvseg_kmeans_result result;
@@ -348,9 +368,9 @@ static cvseg_status sample_restarts(cvseg_app *app, cvseg_job *job, const cvseg_
     /* Every rank gathers the whole sample (global row order) and runs the
      * restarts alone: no collectives per iteration, the same answer on every
      * rank (the K-Means result does not depend on the partition). */
-    cvseg_status status = select_sample(app, job, prepared, &z, &ids, &m);
+    cvseg_status status = cluster_pipeline_select_sample(app, job, prepared, &z, &ids, &m);
     if (status == CVSEG_OK)
-        status = gather_sample(app, job->settings.d, &z, &ids, &m);
+        status = cluster_pipeline_gather_sample(app, job->settings.d, &z, &ids, &m);
     if (status == CVSEG_OK) {
         label = malloc(sizeof(int32_t) * (size_t)(m > 0 ? m : 1));
         distance2 = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1));
@@ -388,13 +408,14 @@ typedef struct {
     uint64_t fingerprint;
     int64_t n_local;
     double last_write;
-} checkpoint_context;
+} cluster_pipeline_checkpoint_context;
 
 /* At every boundary: agree on "a signal arrived" and "the interval passed";
  * write the checkpoint if either; stop after writing on a signal. */
-static cvseg_status checkpoint_hook(void *context, const cvseg_kmeans_state *state, int *stop)
+static cvseg_status cluster_pipeline_checkpoint_hook(void *context, const cvseg_kmeans_state *state,
+                                                     int *stop)
 {
-    checkpoint_context *ctx = context;
+    cluster_pipeline_checkpoint_context *ctx = context;
     int flags[2] = {cvseg_checkpoint_signalled(),
                     cvseg_now() - ctx->last_write >= ctx->job->clustering.checkpoint_interval};
     cvseg_status status = cvseg_mpi_check(
@@ -429,8 +450,9 @@ void cvseg_prepared_free(cvseg_prepared *prepared)
 cvseg_status cvseg_job_prepare(cvseg_app *app, cvseg_job *job, cvseg_prepared *prepared)
 {
     memset(prepared, 0, sizeof *prepared);
-    cvseg_status status =
-        prepare_rows(app, job, 1, &prepared->rows, &prepared->ids, &prepared->z, &prepared->n_ok);
+    cvseg_status status = cluster_pipeline_prepare_rows(
+        app, &job->settings, &job->rows, &job->clustering, 1, &prepared->rows, &prepared->ids,
+        &prepared->z, &prepared->n_ok);
     const int64_t n_ok = prepared->n_ok;
     if (status == CVSEG_OK) {
         prepared->label = malloc(sizeof(int32_t) * (size_t)(n_ok > 0 ? n_ok : 1));
@@ -474,68 +496,67 @@ cvseg_status cvseg_job_cluster(cvseg_app *app, cvseg_job *job)
     return status;
 }
 
-cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prepared *prepared)
+/* Warm start: the old centres in this run's standardised units, given to
+ * K-Means as its start. */
+static void cluster_pipeline_warm_start(cvseg_job *job)
 {
-    cvseg_kmeans_state resume_state;
-    checkpoint_context checkpoint = {app, job, 0, 0, 0.0};
-    memset(&resume_state, 0, sizeof resume_state);
-    const int64_t *rows = prepared->rows, *ids = prepared->ids, n_ok = prepared->n_ok;
-    double *z = prepared->z, *distance2 = prepared->distance2;
-    int32_t *label = prepared->label;
-    double *sample_centres = NULL; /* [k][d] best of the restarts on a sample */
-    cvseg_status status = CVSEG_OK;
-    if (job->clustering.warm_centres) {
-        /* Warm start: the old centres in this run's standardised units. */
-        for (int c = 0; c < job->clustering.k; ++c)
-            for (int j = 0; j < job->settings.d; ++j) {
-                double *v = job->clustering.warm_centres + c * job->settings.d + j;
-                *v = job->clustering.scaler_sd[j] > 0.0
-                         ? (*v - job->clustering.scaler_mean[j]) / job->clustering.scaler_sd[j]
-                         : 0.0;
-            }
-        job->clustering.kmeans_config.init = CVSEG_INIT_GIVEN;
-        job->clustering.kmeans_config.given_centres = job->clustering.warm_centres;
-    }
-    job->clustering.kmeans_config.k = job->clustering.k;
-    job->clustering.kmeans_config.progress = log_iteration;
-    job->clustering.kmeans_config.progress_context = app;
-    status = sample_restarts(app, job, prepared, &sample_centres);
-    if (status != CVSEG_OK)
-        goto done;
-    const cvseg_kmeans_config seeded_config = job->clustering.kmeans_config;
-    if (sample_centres) { /* one run on all members from the sample's best */
-        job->clustering.kmeans_config.init = CVSEG_INIT_GIVEN;
-        job->clustering.kmeans_config.given_centres = sample_centres;
-    }
-    if (job->clustering.checkpoint_path) {
-        double zmax = 0.0;
-        status = cvseg_mpi_zmax(app->comm, z, n_ok, job->settings.d, &zmax);
-        checkpoint.fingerprint = run_fingerprint(job, zmax);
-        checkpoint.n_local = n_ok;
-        checkpoint.last_write = cvseg_now();
-        job->clustering.kmeans_config.hook = checkpoint_hook;
-        job->clustering.kmeans_config.hook_context = &checkpoint;
-        if (status == CVSEG_OK && job->clustering.resume) {
-            int found = 0;
-            status = cvseg_checkpoint_read(app, job->clustering.checkpoint_path,
-                                           checkpoint.fingerprint, job->clustering.k,
-                                           job->settings.d, n_ok, &resume_state, &found);
-            if (status == CVSEG_OK && found) {
-                job->clustering.kmeans_config.resume = &resume_state;
-                cvseg_log(app, 1, "resuming from %s: restart %d, iteration %d",
-                          job->clustering.checkpoint_path, resume_state.restart,
-                          resume_state.iteration);
-            } else if (status == CVSEG_OK) {
-                cvseg_log(app, 1, "no checkpoint at %s: starting from the beginning",
-                          job->clustering.checkpoint_path);
-            }
+    for (int c = 0; c < job->clustering.k; ++c)
+        for (int j = 0; j < job->settings.d; ++j) {
+            double *v = job->clustering.warm_centres + c * job->settings.d + j;
+            *v = job->clustering.scaler_sd[j] > 0.0
+                     ? (*v - job->clustering.scaler_mean[j]) / job->clustering.scaler_sd[j]
+                     : 0.0;
         }
-        if (status != CVSEG_OK)
-            goto done;
+    job->clustering.kmeans_config.init = CVSEG_INIT_GIVEN;
+    job->clustering.kmeans_config.given_centres = job->clustering.warm_centres;
+}
+
+/* --checkpoint: the run's fingerprint, the hook that writes checkpoints
+ * and, with --resume, the state to resume from (resume_state, when the file
+ * exists). Collective. */
+static cvseg_status
+cluster_pipeline_checkpoint_setup(cvseg_app *app, cvseg_job *job, const cvseg_prepared *prepared,
+                                  cluster_pipeline_checkpoint_context *checkpoint,
+                                  cvseg_kmeans_state *resume_state)
+{
+    double zmax = 0.0;
+    cvseg_status status =
+        cvseg_mpi_zmax(app->comm, prepared->z, prepared->n_ok, job->settings.d, &zmax);
+    checkpoint->fingerprint = cluster_pipeline_run_fingerprint(job, zmax);
+    checkpoint->n_local = prepared->n_ok;
+    checkpoint->last_write = cvseg_now();
+    job->clustering.kmeans_config.hook = cluster_pipeline_checkpoint_hook;
+    job->clustering.kmeans_config.hook_context = checkpoint;
+    if (status == CVSEG_OK && job->clustering.resume) {
+        int found = 0;
+        status = cvseg_checkpoint_read(app, job->clustering.checkpoint_path,
+                                       checkpoint->fingerprint, job->clustering.k, job->settings.d,
+                                       prepared->n_ok, resume_state, &found);
+        if (status == CVSEG_OK && found) {
+            job->clustering.kmeans_config.resume = resume_state;
+            cvseg_log(app, 1, "resuming from %s: restart %d, iteration %d",
+                      job->clustering.checkpoint_path, resume_state->restart,
+                      resume_state->iteration);
+        } else if (status == CVSEG_OK) {
+            cvseg_log(app, 1, "no checkpoint at %s: starting from the beginning",
+                      job->clustering.checkpoint_path);
+        }
     }
-    status =
-        cvseg_mpi_kmeans(app->comm, z, n_ok, job->settings.d, ids, &job->clustering.kmeans_config,
-                         label, distance2, &job->clustering.kmeans);
+    return status;
+}
+
+/* K-Means on all prepared rows (from sample_centres when not NULL: then
+ * the configuration goes back to `seeded`, as given, for the model). EDATA
+ * names the input file. Collective. */
+static cvseg_status cluster_pipeline_run_kmeans(cvseg_app *app, cvseg_job *job,
+                                                cvseg_prepared *prepared, double *sample_centres,
+                                                const cvseg_kmeans_config *seeded)
+{
+    const cvseg_kmeans_config seeded_config = *seeded;
+    cvseg_status status =
+        cvseg_mpi_kmeans(app->comm, prepared->z, prepared->n_ok, job->settings.d, prepared->ids,
+                         &job->clustering.kmeans_config, prepared->label, prepared->distance2,
+                         &job->clustering.kmeans);
     if (sample_centres) { /* the model records the settings given */
         job->clustering.kmeans_config = seeded_config;
         job->clustering.kmeans.restarts = seeded_config.n_init;
@@ -547,42 +568,83 @@ cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prep
                  cvseg_error_message());
         cvseg_error_set_message(status, location, message);
     }
-    if (status != CVSEG_OK)
-        goto done;
-    cvseg_log(app, 1, "K-Means: seeding %.3f s, %lld Lloyd iterations %.3f s (all restarts)",
-              job->clustering.kmeans.seeding_seconds,
-              (long long)job->clustering.kmeans.lloyd_iterations,
-              job->clustering.kmeans.lloyd_seconds);
-    cvseg_phase_end(&job->phases, app, "kmeans");
-    /* Engine order: descending value score, then size. */
+    if (status == CVSEG_OK)
+        cvseg_log(app, 1, "K-Means: seeding %.3f s, %lld Lloyd iterations %.3f s (all restarts)",
+                  job->clustering.kmeans.seeding_seconds,
+                  (long long)job->clustering.kmeans.lloyd_iterations,
+                  job->clustering.kmeans.lloyd_seconds);
+    return status;
+}
+
+/* Engine order (descending value score, then size): centroids[k][d] and
+ * sizes[k] in that order; order_inverse[kernel cluster] := engine
+ * cluster. Collective. */
+static cvseg_status cluster_pipeline_order_clusters(cvseg_app *app, cvseg_job *job,
+                                                    int *order_inverse)
+{
     const int k = job->clustering.k, d = job->settings.d;
     double orientation[CVSEG_MAX_FEATURES];
-    int order[CVSEG_KMEANS_MAX_K], order_inverse[CVSEG_KMEANS_MAX_K];
+    int order[CVSEG_KMEANS_MAX_K];
     for (int j = 0; j < d; ++j)
-        orientation[j] = orientation_of(job->settings.feature_names[j]);
+        orientation[j] = cluster_pipeline_orientation_of(job->settings.feature_names[j]);
     cvseg_kmeans_order(job->clustering.kmeans.centres, job->clustering.kmeans.sizes, k, d,
                        orientation, order);
     job->clustering.centroids = malloc(sizeof(double) * (size_t)(k * d));
     job->clustering.sizes = malloc(sizeof(int64_t) * (size_t)k);
     job->clustering.labels = malloc((size_t)k);
+    cvseg_status status = CVSEG_OK;
     if (!job->clustering.centroids || !job->clustering.sizes || !job->clustering.labels)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
     status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
-        goto done;
+        return status;
     for (int c = 0; c < k; ++c) {
         memcpy(job->clustering.centroids + (int64_t)c * d,
                job->clustering.kmeans.centres + (int64_t)order[c] * d, sizeof(double) * (size_t)d);
         job->clustering.sizes[c] = job->clustering.kmeans.sizes[order[c]];
         order_inverse[order[c]] = c;
     }
-    status = name_clusters(job);
+    return status;
+}
+
+cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prepared *prepared)
+{
+    cvseg_kmeans_state resume_state;
+    cluster_pipeline_checkpoint_context checkpoint = {app, job, 0, 0, 0.0};
+    memset(&resume_state, 0, sizeof resume_state);
+    double *sample_centres = NULL; /* [k][d] best of the restarts on a sample */
+    int order_inverse[CVSEG_KMEANS_MAX_K];
+    if (job->clustering.warm_centres)
+        cluster_pipeline_warm_start(job);
+    job->clustering.kmeans_config.k = job->clustering.k;
+    job->clustering.kmeans_config.progress = cluster_pipeline_log_iteration;
+    job->clustering.kmeans_config.progress_context = app;
+    cvseg_status status = cluster_pipeline_sample_restarts(app, job, prepared, &sample_centres);
     if (status != CVSEG_OK)
         goto done;
-    status = member_outputs(app, job, rows, n_ok, label, distance2, order_inverse);
+    const cvseg_kmeans_config seeded_config = job->clustering.kmeans_config;
+    if (sample_centres) { /* one run on all members from the sample's best */
+        job->clustering.kmeans_config.init = CVSEG_INIT_GIVEN;
+        job->clustering.kmeans_config.given_centres = sample_centres;
+    }
+    if (job->clustering.checkpoint_path)
+        status = cluster_pipeline_checkpoint_setup(app, job, prepared, &checkpoint, &resume_state);
+    if (status == CVSEG_OK)
+        status = cluster_pipeline_run_kmeans(app, job, prepared, sample_centres, &seeded_config);
+    if (status != CVSEG_OK)
+        goto done;
+    cvseg_phase_end(&job->phases, app, "kmeans");
+    status = cluster_pipeline_order_clusters(app, job, order_inverse);
+    if (status == CVSEG_OK)
+        status = cluster_pipeline_name_clusters(job);
+    if (status != CVSEG_OK)
+        goto done;
+    status = cluster_pipeline_member_outputs(app, &job->rows, &job->rfm, &job->clustering,
+                                             prepared->rows, prepared->n_ok, prepared->label,
+                                             prepared->distance2, order_inverse);
     job->clustering.clustered = status == CVSEG_OK;
-    for (int64_t t = 0; t < n_ok; ++t) /* the caller sees engine order */
-        label[t] = order_inverse[label[t]];
+    for (int64_t t = 0; t < prepared->n_ok; ++t) /* the caller sees engine order */
+        prepared->label[t] = order_inverse[prepared->label[t]];
 done:
     cvseg_checkpoint_free(&resume_state);
     free(sample_centres);
@@ -590,12 +652,15 @@ done:
     return cvseg_mpi_agree(app->comm, status);
 }
 
-cvseg_status cvseg_job_assign(cvseg_app *app, cvseg_job *job)
+cvseg_status cvseg_job_assign(cvseg_app *app, const cvseg_job_settings *settings,
+                              const cvseg_job_rows *rows, const cvseg_rfm_results *rfm,
+                              cvseg_clustering *clustering, cvseg_phases *phases)
 {
-    int64_t *rows = NULL, *ids = NULL, n_ok = 0;
+    int64_t *ok_rows = NULL, *ids = NULL, n_ok = 0;
     double *z = NULL, *distance2 = NULL, inertia = 0.0;
     int32_t *label = NULL;
-    cvseg_status status = prepare_rows(app, job, 0, &rows, &ids, &z, &n_ok);
+    cvseg_status status = cluster_pipeline_prepare_rows(app, settings, rows, clustering, 0,
+                                                        &ok_rows, &ids, &z, &n_ok);
     if (status != CVSEG_OK)
         goto done;
     label = malloc(sizeof(int32_t) * (size_t)(n_ok > 0 ? n_ok : 1));
@@ -604,25 +669,25 @@ cvseg_status cvseg_job_assign(cvseg_app *app, cvseg_job *job)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
     status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
-        status =
-            cvseg_mpi_kmeans_predict(app->comm, z, n_ok, job->settings.d, job->clustering.centroids,
-                                     job->clustering.k, label, distance2, &inertia);
+        status = cvseg_mpi_kmeans_predict(app->comm, z, n_ok, settings->d, clustering->centroids,
+                                          clustering->k, label, distance2, &inertia);
     if (status != CVSEG_OK)
         goto done;
-    job->clustering.kmeans.inertia = inertia;
+    clustering->kmeans.inertia = inertia;
     int64_t sizes[CVSEG_KMEANS_MAX_K] = {0};
     for (int64_t t = 0; t < n_ok; ++t)
         sizes[label[t]] += 1;
-    status = cvseg_mpi_sum_i64(app->comm, sizes, job->clustering.k);
+    status = cvseg_mpi_sum_i64(app->comm, sizes, clustering->k);
     if (status == CVSEG_OK) {
-        memcpy(job->clustering.sizes, sizes, sizeof(int64_t) * (size_t)job->clustering.k);
-        status = member_outputs(app, job, rows, n_ok, label, distance2, NULL);
+        memcpy(clustering->sizes, sizes, sizeof(int64_t) * (size_t)clustering->k);
+        status = cluster_pipeline_member_outputs(app, rows, rfm, clustering, ok_rows, n_ok, label,
+                                                 distance2, NULL);
     }
-    job->clustering.clustered = status == CVSEG_OK;
+    clustering->clustered = status == CVSEG_OK;
     if (status == CVSEG_OK)
-        cvseg_phase_end(&job->phases, app, "assign");
+        cvseg_phase_end(phases, app, "assign");
 done:
-    free(rows);
+    free(ok_rows);
     free(ids);
     free(z);
     free(label);

@@ -7,7 +7,7 @@
 #include "cvseg/quantile.h"
 #include "pipeline.h"
 
-static void *alloc_rows(int64_t n, size_t size, cvseg_status *status)
+static void *rfm_pipeline_alloc(int64_t n, size_t size, cvseg_status *status)
 {
     void *p = calloc((size_t)(n > 0 ? n : 1), size);
     if (!p && *status == CVSEG_OK)
@@ -16,106 +16,162 @@ static void *alloc_rows(int64_t n, size_t size, cvseg_status *status)
 }
 
 /* Bound of |x| over the included rows, from global moments. */
-static double bound_of(const cvseg_moments *m)
+static double rfm_pipeline_bound(const cvseg_moments *m)
 {
     return m->count > 0 ? fmax(fabs(m->min), fabs(m->max)) : 0.0;
 }
 
-cvseg_status cvseg_job_score_rfm(cvseg_app *app, cvseg_job *job, int frozen)
+/* The order statistics one cvseg_mpi_select call picks per feature (slots
+ * of its ranks/values arrays): the four quintile edges, the median, and for
+ * monetary the two ABC cuts. */
+enum {
+    RFM_PIPELINE_EDGES = 0, /* 4 slots: quintile edges 1..4 */
+    RFM_PIPELINE_MEDIAN = 4,
+    RFM_PIPELINE_ABC_A = 5,
+    RFM_PIPELINE_ABC_B = 6,
+    RFM_PIPELINE_SLOTS = 7
+};
+
+/* rfm's per-member arrays; include and amount: [n] scratch. Collective. */
+static cvseg_status rfm_pipeline_allocate(cvseg_app *app, int64_t n, cvseg_rfm_results *rfm,
+                                          uint8_t **include, double **amount)
 {
     cvseg_status status = CVSEG_OK;
-    const int64_t n = job->rows.n_local;
-    uint8_t *include = alloc_rows(n, 1, &status);
-    double *amount = alloc_rows(n, sizeof(double), &status);
-    const double *rfm[3] = {job->rows.recency, job->rows.frequency, job->rows.monetary};
-    job->rfm.r_score = alloc_rows(n, 1, &status);
-    job->rfm.f_score = alloc_rows(n, 1, &status);
-    job->rfm.m_score = alloc_rows(n, 1, &status);
-    job->rfm.segment = alloc_rows(n, 1, &status);
-    job->rfm.abc_class = alloc_rows(n, 1, &status);
-    job->rfm.value_cell = alloc_rows(n, 1, &status);
-    job->rfm.cell = alloc_rows(n, sizeof(uint16_t), &status);
-    status = cvseg_mpi_agree(app->comm, status);
+    *include = rfm_pipeline_alloc(n, 1, &status);
+    *amount = rfm_pipeline_alloc(n, sizeof(double), &status);
+    rfm->r_score = rfm_pipeline_alloc(n, 1, &status);
+    rfm->f_score = rfm_pipeline_alloc(n, 1, &status);
+    rfm->m_score = rfm_pipeline_alloc(n, 1, &status);
+    rfm->segment = rfm_pipeline_alloc(n, 1, &status);
+    rfm->abc_class = rfm_pipeline_alloc(n, 1, &status);
+    rfm->value_cell = rfm_pipeline_alloc(n, 1, &status);
+    rfm->cell = rfm_pipeline_alloc(n, sizeof(uint16_t), &status);
+    return cvseg_mpi_agree(app->comm, status);
+}
+
+/* Global moments of R, F, M and the amount per purchase over the OK rows
+ * (include := 1 for those). Collective. */
+static cvseg_status rfm_pipeline_moments(cvseg_app *app, const cvseg_job_rows *rows,
+                                         uint8_t *include, double *amount, cvseg_rfm_results *rfm)
+{
+    cvseg_status status = CVSEG_OK;
+    const int64_t n = rows->n_local;
+    const double *rfm_columns[3] = {rows->recency, rows->frequency, rows->monetary};
+    for (int64_t i = 0; i < n; ++i)
+        include[i] = rows->status[i] == CVSEG_MEMBER_OK;
+    for (int f = 0; f < 3 && status == CVSEG_OK; ++f)
+        status = cvseg_mpi_moments(app->comm, rfm_columns[f], include, n, &rfm->moments[f]);
+    cvseg_rfm_amount_per_purchase(rows->frequency, rows->monetary, n, amount);
+    if (status == CVSEG_OK)
+        status = cvseg_mpi_moments(app->comm, amount, include, n, &rfm->amount_moments);
+    return status;
+}
+
+/* The model from exact order statistics: quintile edges, baselines (mean
+ * or median), ABC cuts, matrix baselines. Collective. */
+static cvseg_status rfm_pipeline_quantiles(cvseg_app *app, const cvseg_job_settings *settings,
+                                           const cvseg_job_rows *rows, const uint8_t *include,
+                                           cvseg_rfm_results *rfm)
+{
+    cvseg_status status = CVSEG_OK;
+    const int64_t n = rows->n_local, total = rows->n_ok;
+    const double *rfm_columns[3] = {rows->recency, rows->frequency, rows->monetary};
+    int64_t ranks[RFM_PIPELINE_SLOTS];
+    double values[RFM_PIPELINE_SLOTS];
+    for (int q = 1; q <= 4; ++q)
+        ranks[RFM_PIPELINE_EDGES + q - 1] = cvseg_quantile_rank(q, 5, total);
+    ranks[RFM_PIPELINE_MEDIAN] = cvseg_quantile_rank(1, 2, total);
+    int64_t abc_ranks[2];
+    cvseg_abc_ranks(&settings->abc, total, abc_ranks);
+    ranks[RFM_PIPELINE_ABC_A] = abc_ranks[0];
+    ranks[RFM_PIPELINE_ABC_B] = abc_ranks[1];
+    rfm->model.recency_recent_high = settings->recency_recent_high;
+    for (int f = 0; f < 3 && status == CVSEG_OK; ++f) {
+        /* M also selects the ABC cuts; the median only when asked. */
+        const int m = f == 2                      ? RFM_PIPELINE_SLOTS
+                      : settings->baseline_median ? RFM_PIPELINE_MEDIAN + 1
+                                                  : RFM_PIPELINE_MEDIAN;
+        status = cvseg_mpi_select(app->comm, rfm_columns[f], include, n, m, ranks, values);
+        if (status != CVSEG_OK)
+            break;
+        memcpy(rfm->model.edges[f], values + RFM_PIPELINE_EDGES, sizeof(double) * 4);
+        rfm->model.baseline[f] =
+            settings->baseline_median ? values[RFM_PIPELINE_MEDIAN] : rfm->moments[f].mean;
+        if (f == 2) {
+            rfm->model.abc_cut[0] = values[RFM_PIPELINE_ABC_A];
+            rfm->model.abc_cut[1] = values[RFM_PIPELINE_ABC_B];
+        }
+    }
+    rfm->model.matrix_f_baseline = rfm->moments[1].mean;
+    rfm->model.matrix_amount_baseline = rfm->amount_moments.mean;
+    return status;
+}
+
+/* Scores, cells, segments, classes; global score bins and group summaries.
+ * Collective. */
+static cvseg_status rfm_pipeline_classify(cvseg_app *app, const cvseg_job_rows *rows,
+                                          cvseg_rfm_results *rfm)
+{
+    const int64_t n = rows->n_local;
+    cvseg_rfm_classify(&rfm->model, rows->recency, rows->frequency, rows->monetary, rows->status, n,
+                       rfm->r_score, rfm->f_score, rfm->m_score, rfm->cell, rfm->segment,
+                       rfm->abc_class, rfm->value_cell);
+    memset(rfm->score_bins, 0, sizeof rfm->score_bins);
+    for (int64_t i = 0; i < n; ++i) {
+        rfm->score_bins[0][rfm->r_score[i]] += 1;
+        rfm->score_bins[1][rfm->f_score[i]] += 1;
+        rfm->score_bins[2][rfm->m_score[i]] += 1;
+    }
+    cvseg_status status = cvseg_mpi_sum_i64(app->comm, &rfm->score_bins[0][0], 3 * 6);
+    const double bounds[3] = {rfm_pipeline_bound(&rfm->moments[0]),
+                              rfm_pipeline_bound(&rfm->moments[1]),
+                              rfm_pipeline_bound(&rfm->moments[2])};
+    cvseg_group_summary_init(&rfm->by_segment, 8, bounds);
+    cvseg_group_summary_init(&rfm->by_abc, 3, bounds);
+    cvseg_group_summary_init(&rfm->by_matrix, 4, bounds);
+    cvseg_group_summary_add(&rfm->by_segment, rfm->segment, rows->recency, rows->frequency,
+                            rows->monetary, n);
+    cvseg_group_summary_add(&rfm->by_abc, rfm->abc_class, rows->recency, rows->frequency,
+                            rows->monetary, n);
+    cvseg_group_summary_add(&rfm->by_matrix, rfm->value_cell, rows->recency, rows->frequency,
+                            rows->monetary, n);
+    if (status == CVSEG_OK)
+        status = cvseg_mpi_group_summary(app->comm, &rfm->by_segment);
+    if (status == CVSEG_OK)
+        status = cvseg_mpi_group_summary(app->comm, &rfm->by_abc);
+    if (status == CVSEG_OK)
+        status = cvseg_mpi_group_summary(app->comm, &rfm->by_matrix);
+    return status;
+}
+
+cvseg_status cvseg_job_score_rfm(cvseg_app *app, const cvseg_job_settings *settings,
+                                 const cvseg_job_rows *rows, cvseg_rfm_results *rfm,
+                                 cvseg_phases *phases, int frozen)
+{
+    uint8_t *include = NULL;
+    double *amount = NULL;
+    cvseg_status status = rfm_pipeline_allocate(app, rows->n_local, rfm, &include, &amount);
     if (status != CVSEG_OK)
         goto done;
-    if (job->rows.n_ok == 0) {
+    if (rows->n_ok == 0) {
         status =
             CVSEG_FAIL(CVSEG_EDATA, "file '%s': no member left to score (%lld rows, all dropped)",
-                       job->settings.input_path, (long long)job->rows.n_global);
+                       settings->input_path, (long long)rows->n_global);
         goto done;
     }
-    for (int64_t i = 0; i < n; ++i)
-        include[i] = job->rows.status[i] == CVSEG_MEMBER_OK;
-    for (int f = 0; f < 3 && status == CVSEG_OK; ++f)
-        status = cvseg_mpi_moments(app->comm, rfm[f], include, n, &job->rfm.moments[f]);
-    cvseg_rfm_amount_per_purchase(job->rows.frequency, job->rows.monetary, n, amount);
-    if (status == CVSEG_OK)
-        status = cvseg_mpi_moments(app->comm, amount, include, n, &job->rfm.amount_moments);
+    status = rfm_pipeline_moments(app, rows, include, amount, rfm);
     if (status != CVSEG_OK)
         goto done;
-    cvseg_phase_end(&job->phases, app, "moments");
-
+    cvseg_phase_end(phases, app, "moments");
     if (!frozen) {
-        const int64_t total = job->rows.n_ok;
-        int64_t ranks[8];
-        double values[8];
-        for (int q = 1; q <= 4; ++q)
-            ranks[q - 1] = cvseg_quantile_rank(q, 5, total);
-        ranks[4] = cvseg_quantile_rank(1, 2, total); /* median */
-        int64_t abc_ranks[2];
-        cvseg_abc_ranks(&job->settings.abc, total, abc_ranks);
-        ranks[5] = abc_ranks[0];
-        ranks[6] = abc_ranks[1];
-        job->rfm.model.recency_recent_high = job->settings.recency_recent_high;
-        for (int f = 0; f < 3 && status == CVSEG_OK; ++f) {
-            /* M also selects the ABC cuts; the median only when asked. */
-            const int m = f == 2 ? 7 : job->settings.baseline_median ? 5 : 4;
-            status = cvseg_mpi_select(app->comm, rfm[f], include, n, m, ranks, values);
-            if (status != CVSEG_OK)
-                break;
-            memcpy(job->rfm.model.edges[f], values, sizeof(double) * 4);
-            job->rfm.model.baseline[f] =
-                job->settings.baseline_median ? values[4] : job->rfm.moments[f].mean;
-            if (f == 2) {
-                job->rfm.model.abc_cut[0] = values[5];
-                job->rfm.model.abc_cut[1] = values[6];
-            }
-        }
-        job->rfm.model.matrix_f_baseline = job->rfm.moments[1].mean;
-        job->rfm.model.matrix_amount_baseline = job->rfm.amount_moments.mean;
+        status = rfm_pipeline_quantiles(app, settings, rows, include, rfm);
         if (status != CVSEG_OK)
             goto done;
-        cvseg_phase_end(&job->phases, app, "quantiles");
+        cvseg_phase_end(phases, app, "quantiles");
     }
-    cvseg_rfm_classify(&job->rfm.model, job->rows.recency, job->rows.frequency, job->rows.monetary,
-                       job->rows.status, n, job->rfm.r_score, job->rfm.f_score, job->rfm.m_score,
-                       job->rfm.cell, job->rfm.segment, job->rfm.abc_class, job->rfm.value_cell);
-    memset(job->rfm.score_bins, 0, sizeof job->rfm.score_bins);
-    for (int64_t i = 0; i < n; ++i) {
-        job->rfm.score_bins[0][job->rfm.r_score[i]] += 1;
-        job->rfm.score_bins[1][job->rfm.f_score[i]] += 1;
-        job->rfm.score_bins[2][job->rfm.m_score[i]] += 1;
-    }
-    status = cvseg_mpi_sum_i64(app->comm, &job->rfm.score_bins[0][0], 3 * 6);
-    const double bounds[3] = {bound_of(&job->rfm.moments[0]), bound_of(&job->rfm.moments[1]),
-                              bound_of(&job->rfm.moments[2])};
-    cvseg_group_summary_init(&job->rfm.by_segment, 8, bounds);
-    cvseg_group_summary_init(&job->rfm.by_abc, 3, bounds);
-    cvseg_group_summary_init(&job->rfm.by_matrix, 4, bounds);
-    cvseg_group_summary_add(&job->rfm.by_segment, job->rfm.segment, job->rows.recency,
-                            job->rows.frequency, job->rows.monetary, n);
-    cvseg_group_summary_add(&job->rfm.by_abc, job->rfm.abc_class, job->rows.recency,
-                            job->rows.frequency, job->rows.monetary, n);
-    cvseg_group_summary_add(&job->rfm.by_matrix, job->rfm.value_cell, job->rows.recency,
-                            job->rows.frequency, job->rows.monetary, n);
+    status = rfm_pipeline_classify(app, rows, rfm);
     if (status == CVSEG_OK)
-        status = cvseg_mpi_group_summary(app->comm, &job->rfm.by_segment);
-    if (status == CVSEG_OK)
-        status = cvseg_mpi_group_summary(app->comm, &job->rfm.by_abc);
-    if (status == CVSEG_OK)
-        status = cvseg_mpi_group_summary(app->comm, &job->rfm.by_matrix);
-    if (status == CVSEG_OK)
-        cvseg_phase_end(&job->phases, app, "scores");
+        cvseg_phase_end(phases, app, "scores");
 done:
     free(include);
     free(amount);

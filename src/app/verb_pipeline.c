@@ -62,9 +62,9 @@
             "LRFMC: keep zero-fare members with discount and distance", 0, 0                        \
     }
 
-static const cvseg_option rfm_options[] = {COMMON_OPTIONS, SCORING_OPTIONS};
+static const cvseg_option pipeline_verb_rfm_options[] = {COMMON_OPTIONS, SCORING_OPTIONS};
 
-static const cvseg_option train_options[] = {
+static const cvseg_option pipeline_verb_train_options[] = {
     COMMON_OPTIONS,
     SCORING_OPTIONS,
     {"model", CVSEG_OPT_VALUE, "MODEL.h5", "write the trained model", 1, 0},
@@ -100,7 +100,7 @@ static const cvseg_option train_options[] = {
     {"k-max", CVSEG_OPT_VALUE, "K", "--two-step: largest k considered (default 15)", 0, 0},
 };
 
-static const cvseg_option score_options[] = {
+static const cvseg_option pipeline_verb_score_options[] = {
     COMMON_OPTIONS,
     {"model", CVSEG_OPT_VALUE, "MODEL.h5", "model written by cvseg train", 1, 0},
     {"previous", CVSEG_OPT_VALUE, "OLD_RESULTS.h5",
@@ -120,11 +120,11 @@ static const cvseg_option score_options[] = {
 #define COUNT(table) ((int)(sizeof table / sizeof table[0]))
 
 /* train's option table, for `cvseg sweep` (which takes everything train takes). */
-const cvseg_option *const cvseg_train_option_table = train_options;
-const int cvseg_train_option_count = COUNT(train_options);
+const cvseg_option *const cvseg_train_option_table = pipeline_verb_train_options;
+const int cvseg_train_option_count = COUNT(pipeline_verb_train_options);
 
-static cvseg_status parse(cvseg_app *app, const cvseg_option *table, int count,
-                          cvseg_options *options, const char *summary)
+static cvseg_status pipeline_verb_parse(cvseg_app *app, const cvseg_option *table, int count,
+                                        cvseg_options *options, const char *summary)
 {
     cvseg_status status = cvseg_options_parse(app, table, count, options);
     if (status == CVSEG_OK && app->help_requested && app->rank == 0)
@@ -134,7 +134,8 @@ static cvseg_status parse(cvseg_app *app, const cvseg_option *table, int count,
 
 /* Declares the run's files (outputs.h): the same file twice, a special file
  * or a missing folder ends the run here, before any work. Collective. */
-static cvseg_status declare_files(cvseg_app *app, const cvseg_options *options, cvseg_job *job)
+static cvseg_status pipeline_verb_declare_files(cvseg_app *app, const cvseg_options *options,
+                                                cvseg_job *job)
 {
     const int train = strcmp(app->verb, "train") == 0;
     const char *init = cvseg_opt(options, "init");
@@ -158,8 +159,9 @@ static cvseg_status declare_files(cvseg_app *app, const cvseg_options *options, 
 
 /* Writes the results and the summary to their temporaries (committed with
  * the model by cvseg_outputs_finish). */
-static cvseg_status finish_outputs(cvseg_app *app, cvseg_job *job, const cvseg_options *options,
-                                   cvseg_status run_status)
+static cvseg_status pipeline_verb_finish_outputs(cvseg_app *app, cvseg_job *job,
+                                                 const cvseg_options *options,
+                                                 cvseg_status run_status)
 {
     json_t *summary = cvseg_job_summary(app, job);
     const double started = cvseg_now();
@@ -172,30 +174,49 @@ static cvseg_status finish_outputs(cvseg_app *app, cvseg_job *job, const cvseg_o
     return status;
 }
 
+/* The shared start of rfm / train / score: settings, then the declared
+ * files. */
+static cvseg_status pipeline_verb_begin(cvseg_app *app, const cvseg_options *options,
+                                        cvseg_job *job)
+{
+    cvseg_status status = cvseg_job_parse_settings(app, options, &job->settings);
+    if (status == CVSEG_OK)
+        status = pipeline_verb_declare_files(app, options, job);
+    return status;
+}
+
+/* Reads the member table and scores RFM (frozen: with the model's edges).
+ * Collective. */
+static cvseg_status pipeline_verb_load_and_score(cvseg_app *app, cvseg_job *job, int frozen)
+{
+    cvseg_status status = cvseg_job_load(app, &job->settings, &job->rows);
+    if (status == CVSEG_OK) {
+        cvseg_phase_end(&job->phases, app, "read");
+        status =
+            cvseg_job_score_rfm(app, &job->settings, &job->rows, &job->rfm, &job->phases, frozen);
+    }
+    return status;
+}
+
 cvseg_status cvseg_verb_rfm(cvseg_app *app)
 {
     cvseg_options options;
     cvseg_job job;
     memset(&job, 0, sizeof job);
-    cvseg_status status =
-        parse(app, rfm_options, COUNT(rfm_options), &options,
-              "Computes RFM (or LRFMC) features, exact global statistics and quintile edges, "
-              "r/f/m scores, RFM cells, the eight value segments, ABC classes and the value "
-              "matrix for every member; writes /results and a summary.");
+    cvseg_status status = pipeline_verb_parse(
+        app, pipeline_verb_rfm_options, COUNT(pipeline_verb_rfm_options), &options,
+        "Computes RFM (or LRFMC) features, exact global statistics and "
+        "quintile edges, r/f/m scores, RFM cells, the eight value segments, "
+        "ABC classes and the value matrix for every member; writes /results "
+        "and a summary.");
     if (status != CVSEG_OK || app->help_requested)
         return status;
     cvseg_phase_begin(&job.phases);
-    status = cvseg_job_parse_settings(app, &options, &job);
+    status = pipeline_verb_begin(app, &options, &job);
     if (status == CVSEG_OK)
-        status = declare_files(app, &options, &job);
+        status = pipeline_verb_load_and_score(app, &job, 0);
     if (status == CVSEG_OK)
-        status = cvseg_job_load(app, &job);
-    if (status == CVSEG_OK) {
-        cvseg_phase_end(&job.phases, app, "read");
-        status = cvseg_job_score_rfm(app, &job, 0);
-    }
-    if (status == CVSEG_OK)
-        status = finish_outputs(app, &job, &options, status);
+        status = pipeline_verb_finish_outputs(app, &job, &options, status);
     else
         status = cvseg_mpi_agree(app->comm, status);
     status = cvseg_outputs_finish(job.outputs, status);
@@ -203,8 +224,8 @@ cvseg_status cvseg_verb_rfm(cvseg_app *app)
     return status;
 }
 
-static cvseg_status read_given_centres(cvseg_app *app, const char *path, int64_t *k, int d,
-                                       double **centres)
+static cvseg_status pipeline_verb_read_centres(cvseg_app *app, const char *path, int64_t *k, int d,
+                                               double **centres)
 {
     cvseg_reader *reader = NULL;
     int64_t dims[2] = {0, 0};
@@ -235,7 +256,7 @@ static cvseg_status read_given_centres(cvseg_app *app, const char *path, int64_t
     return status;
 }
 
-static const char train_summary[] =
+static const char pipeline_verb_train_summary[] =
     "Everything `cvseg rfm` does, then K-Means over the standardised features (exact and "
     "bit-identical for any number of ranks and threads); writes /results with clusters, the "
     "model file and a summary. Exit code 5 when no restart converged within --max-iter "
@@ -247,151 +268,273 @@ static const char train_summary[] =
     "cluster takes its nearest prototype, and a name repeated by lower-value clusters gets a "
     "suffix _2, _3, ... in the summary and report. Prototypes (z units):\n";
 
-cvseg_status cvseg_verb_train(cvseg_app *app)
+/* train's settings beyond the shared ones and job->clustering's. */
+typedef struct {
+    int64_t k, n_init, max_iter, seed, restart_sample;
+    double tol;
+    double *given; /* --init CENTERS.h5: [k][d] (owned) or NULL */
+} pipeline_verb_train;
+
+/* train's K-Means numbers and checkpoint settings. */
+static cvseg_status pipeline_verb_train_numbers(const cvseg_options *options, cvseg_job *job,
+                                                pipeline_verb_train *train)
 {
-    cvseg_options options;
-    cvseg_job job;
-    double *given = NULL;
-    int64_t k = 0, n_init = 10, max_iter = 300, seed = 1, restart_sample = 100000;
-    double tol = 1e-4;
-    char prototypes[2048], summary[3072];
-    memset(&job, 0, sizeof job);
-    cvseg_prototype_tables_text(prototypes, sizeof prototypes);
-    snprintf(summary, sizeof summary, "%s%s", train_summary, prototypes);
-    cvseg_status status = parse(app, train_options, COUNT(train_options), &options, summary);
-    if (status != CVSEG_OK || app->help_requested)
-        return status;
-    cvseg_phase_begin(&job.phases);
-    status = cvseg_job_parse_settings(app, &options, &job);
+    cvseg_status status = cvseg_opt_i64(options, "k", 0, 1, CVSEG_KMEANS_MAX_K, &train->k);
     if (status == CVSEG_OK)
-        status = cvseg_opt_i64(&options, "k", 0, 1, CVSEG_KMEANS_MAX_K, &k);
+        status = cvseg_opt_i64(options, "n-init", 10, 1, 1000, &train->n_init);
     if (status == CVSEG_OK)
-        status = cvseg_opt_i64(&options, "n-init", 10, 1, 1000, &n_init);
+        status =
+            cvseg_opt_i64(options, "restart-sample", 100000, 0, INT64_MAX, &train->restart_sample);
     if (status == CVSEG_OK)
-        status = cvseg_opt_i64(&options, "restart-sample", 100000, 0, INT64_MAX, &restart_sample);
+        status = cvseg_opt_i64(options, "max-iter", 300, 1, 1000000, &train->max_iter);
     if (status == CVSEG_OK)
-        status = cvseg_opt_i64(&options, "max-iter", 300, 1, 1000000, &max_iter);
+        status = cvseg_opt_i64(options, "seed", 1, 0, INT64_MAX, &train->seed);
     if (status == CVSEG_OK)
-        status = cvseg_opt_i64(&options, "seed", 1, 0, INT64_MAX, &seed);
+        status = cvseg_opt_f64(options, "tol", 1e-4, 0.0, 1e6, &train->tol);
     if (status == CVSEG_OK)
-        status = cvseg_opt_f64(&options, "tol", 1e-4, 0.0, 1e6, &tol);
-    if (status == CVSEG_OK)
-        status = cvseg_opt_f64(&options, "checkpoint-interval", 60.0, 0.0, 1e9,
-                               &job.clustering.checkpoint_interval);
-    job.clustering.checkpoint_path = cvseg_opt(&options, "checkpoint");
-    job.clustering.resume = cvseg_opt_has(&options, "resume");
-    if (status == CVSEG_OK && job.clustering.resume && !job.clustering.checkpoint_path)
+        status = cvseg_opt_f64(options, "checkpoint-interval", 60.0, 0.0, 1e9,
+                               &job->clustering.checkpoint_interval);
+    job->clustering.checkpoint_path = cvseg_opt(options, "checkpoint");
+    job->clustering.resume = cvseg_opt_has(options, "resume");
+    if (status == CVSEG_OK && job->clustering.resume && !job->clustering.checkpoint_path)
         status = CVSEG_FAIL(CVSEG_EUSAGE, "option --resume needs --checkpoint FILE");
-    if (status == CVSEG_OK)
-        status = declare_files(app, &options, &job);
-    /* From now on SIGTERM / SIGUSR1 request a checkpoint at the next
-     * K-Means boundary instead of killing the run. */
-    if (status == CVSEG_OK && job.clustering.checkpoint_path)
-        cvseg_checkpoint_signals();
-    if (status != CVSEG_OK)
-        goto done;
-    const char *init = cvseg_opt_or(&options, "init", "k-means++");
-    job.clustering.init_name = init;
+    return status;
+}
+
+/* --init: k-means++, k-means-parallel (k-means||) or a file of centres.
+ * Collective. */
+static cvseg_status pipeline_verb_train_init(cvseg_app *app, const cvseg_options *options,
+                                             cvseg_job *job, pipeline_verb_train *train)
+{
+    cvseg_status status = CVSEG_OK;
+    const char *init = cvseg_opt_or(options, "init", "k-means++");
+    job->clustering.init_name = init;
     if (strcmp(init, "k-means++") == 0) {
-        job.clustering.kmeans_config.init = CVSEG_INIT_PLUSPLUS;
+        job->clustering.kmeans_config.init = CVSEG_INIT_PLUSPLUS;
     } else if (strcmp(init, "k-means-parallel") == 0 || strcmp(init, "k-means||") == 0) {
-        job.clustering.kmeans_config.init = CVSEG_INIT_PARALLEL;
+        job->clustering.kmeans_config.init = CVSEG_INIT_PARALLEL;
     } else {
-        job.clustering.kmeans_config.init = CVSEG_INIT_GIVEN;
-        status = read_given_centres(app, init, &k, job.settings.d, &given);
-        if (status != CVSEG_OK)
-            goto done;
-        job.clustering.kmeans_config.given_centres = given;
+        job->clustering.kmeans_config.init = CVSEG_INIT_GIVEN;
+        status = pipeline_verb_read_centres(app, init, &train->k, job->settings.d, &train->given);
+        if (status == CVSEG_OK)
+            job->clustering.kmeans_config.given_centres = train->given;
     }
-    if (cvseg_opt_has(&options, "init-from")) {
-        cvseg_job old;
-        memset(&old, 0, sizeof old);
-        status = cvseg_model_read(app, &old, cvseg_opt(&options, "init-from"));
-        if (status == CVSEG_OK && old.settings.d != job.settings.d)
-            status = CVSEG_FAIL(CVSEG_EUSAGE,
-                                "--init-from %s: model has d = %d features, this run has d = %d",
-                                cvseg_opt(&options, "init-from"), old.settings.d, job.settings.d);
-        if (status == CVSEG_OK && k > 0 && old.clustering.k != k)
-            status = CVSEG_FAIL(CVSEG_EUSAGE,
-                                "--init-from %s: model has k = %d, this run asks for k = %lld "
-                                "(leave out --k to take the model's)",
-                                cvseg_opt(&options, "init-from"), old.clustering.k, (long long)k);
-        for (int j = 0; j < job.settings.d && status == CVSEG_OK; ++j)
-            if (strcmp(old.settings.feature_names[j], job.settings.feature_names[j]) != 0 ||
-                old.settings.log1p[j] != job.settings.log1p[j])
-                status = CVSEG_FAIL(
-                    CVSEG_EUSAGE, "--init-from %s: feature %d is %s%s in the model, %s%s here",
-                    cvseg_opt(&options, "init-from"), j, old.settings.feature_names[j],
-                    old.settings.log1p[j] ? " (log1p)" : "", job.settings.feature_names[j],
-                    job.settings.log1p[j] ? " (log1p)" : "");
-        status = cvseg_mpi_agree(app->comm, status);
-        if (status == CVSEG_OK) {
-            k = old.clustering.k;
-            job.clustering.warm_centres =
-                malloc(sizeof(double) * (size_t)(old.clustering.k * old.settings.d));
-            if (!job.clustering.warm_centres)
-                status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-            else
-                for (int c = 0; c < old.clustering.k; ++c)
-                    for (int j = 0; j < old.settings.d; ++j)
-                        job.clustering.warm_centres[c * old.settings.d + j] =
-                            old.clustering.centroids[c * old.settings.d + j] *
-                                old.clustering.scaler_sd[j] +
-                            old.clustering.scaler_mean[j];
-            job.clustering.init_name = "warm start";
-        }
-        cvseg_job_free(&old);
-        status = cvseg_mpi_agree(app->comm, status);
-        if (status != CVSEG_OK)
-            goto done;
-    }
-    job.clustering.k = (int)(k > 0 ? k : 5);
-    job.clustering.kmeans_config.n_init = (int)n_init;
-    job.clustering.kmeans_sample = restart_sample;
-    job.clustering.kmeans_config.max_iter = (int)max_iter;
-    job.clustering.kmeans_config.tol = tol;
-    job.clustering.kmeans_config.seed = (uint64_t)seed;
-    int64_t pre_clusters = 50, k_max = 15;
-    const int two_step = cvseg_opt_has(&options, "two-step");
-    status = cvseg_opt_i64(&options, "pre-clusters", 50, 3, 512, &pre_clusters);
+    return status;
+}
+
+/* The --init-from model must match this run: d, k (when given), features
+ * and transforms. */
+static cvseg_status pipeline_verb_check_warm_model(const char *path, const cvseg_job *job,
+                                                   const cvseg_job *old, int64_t k)
+{
+    cvseg_status status = CVSEG_OK;
+    if (old->settings.d != job->settings.d)
+        status = CVSEG_FAIL(CVSEG_EUSAGE,
+                            "--init-from %s: model has d = %d features, this run has d = %d", path,
+                            old->settings.d, job->settings.d);
+    if (status == CVSEG_OK && k > 0 && old->clustering.k != k)
+        status = CVSEG_FAIL(CVSEG_EUSAGE,
+                            "--init-from %s: model has k = %d, this run asks for k = %lld "
+                            "(leave out --k to take the model's)",
+                            path, old->clustering.k, (long long)k);
+    for (int j = 0; j < job->settings.d && status == CVSEG_OK; ++j)
+        if (strcmp(old->settings.feature_names[j], job->settings.feature_names[j]) != 0 ||
+            old->settings.log1p[j] != job->settings.log1p[j])
+            status = CVSEG_FAIL(
+                CVSEG_EUSAGE, "--init-from %s: feature %d is %s%s in the model, %s%s here", path, j,
+                old->settings.feature_names[j], old->settings.log1p[j] ? " (log1p)" : "",
+                job->settings.feature_names[j], job->settings.log1p[j] ? " (log1p)" : "");
+    return status;
+}
+
+/* train --init-from MODEL.h5: the model's k and its centroids in
+ * transformed feature units (job->clustering.warm_centres). Collective. */
+static cvseg_status pipeline_verb_warm_start(cvseg_app *app, const char *path, cvseg_job *job,
+                                             int64_t *k)
+{
+    cvseg_job old;
+    memset(&old, 0, sizeof old);
+    cvseg_status status = cvseg_model_read(app, &old, path);
     if (status == CVSEG_OK)
-        status = cvseg_opt_i64(&options, "k-max", 15, 2, 511, &k_max);
-    if (status == CVSEG_OK && two_step &&
-        (cvseg_opt_has(&options, "k") || cvseg_opt_has(&options, "init-from") ||
-         job.clustering.checkpoint_path || job.clustering.kmeans_config.init == CVSEG_INIT_GIVEN))
+        status = pipeline_verb_check_warm_model(path, job, &old, *k);
+    status = cvseg_mpi_agree(app->comm, status);
+    if (status == CVSEG_OK) {
+        const int d = old.settings.d;
+        *k = old.clustering.k;
+        job->clustering.warm_centres = malloc(sizeof(double) * (size_t)(old.clustering.k * d));
+        if (!job->clustering.warm_centres)
+            status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+        else
+            for (int c = 0; c < old.clustering.k; ++c)
+                for (int j = 0; j < d; ++j)
+                    job->clustering.warm_centres[c * d + j] =
+                        old.clustering.centroids[c * d + j] * old.clustering.scaler_sd[j] +
+                        old.clustering.scaler_mean[j];
+        job->clustering.init_name = "warm start";
+    }
+    cvseg_job_free(&old);
+    return cvseg_mpi_agree(app->comm, status);
+}
+
+/* The K-Means configuration; --two-step's options. */
+static cvseg_status pipeline_verb_train_config(const cvseg_options *options, cvseg_job *job,
+                                               const pipeline_verb_train *train,
+                                               int64_t *pre_clusters, int64_t *k_max)
+{
+    job->clustering.k = (int)(train->k > 0 ? train->k : 5);
+    job->clustering.kmeans_config.n_init = (int)train->n_init;
+    job->clustering.kmeans_sample = train->restart_sample;
+    job->clustering.kmeans_config.max_iter = (int)train->max_iter;
+    job->clustering.kmeans_config.tol = train->tol;
+    job->clustering.kmeans_config.seed = (uint64_t)train->seed;
+    cvseg_status status = cvseg_opt_i64(options, "pre-clusters", 50, 3, 512, pre_clusters);
+    if (status == CVSEG_OK)
+        status = cvseg_opt_i64(options, "k-max", 15, 2, 511, k_max);
+    if (status == CVSEG_OK && cvseg_opt_has(options, "two-step") &&
+        (cvseg_opt_has(options, "k") || cvseg_opt_has(options, "init-from") ||
+         job->clustering.checkpoint_path || job->clustering.kmeans_config.init == CVSEG_INIT_GIVEN))
         status = CVSEG_FAIL(CVSEG_EUSAGE, "--two-step chooses k itself: it does not combine with "
                                           "--k, --init CENTERS.h5, --init-from or --checkpoint");
+    return status;
+}
+
+/* Configures K-Means, loads, scores and clusters (K-Means or two-step).
+ * Collective. */
+static cvseg_status pipeline_verb_train_run(cvseg_app *app, const cvseg_options *options,
+                                            cvseg_job *job, const pipeline_verb_train *train)
+{
+    int64_t pre_clusters = 50, k_max = 15;
+    cvseg_status status = pipeline_verb_train_config(options, job, train, &pre_clusters, &k_max);
     if (status == CVSEG_OK)
-        status = cvseg_job_load(app, &job);
-    if (status == CVSEG_OK) {
-        cvseg_phase_end(&job.phases, app, "read");
-        status = cvseg_job_score_rfm(app, &job, 0);
-    }
+        status = pipeline_verb_load_and_score(app, job, 0);
     if (status == CVSEG_OK)
-        status = two_step ? cvseg_job_cluster_two_step(app, &job, (int)pre_clusters, (int)k_max)
-                          : cvseg_job_cluster(app, &job);
-    if (status != CVSEG_OK) {
+        status = cvseg_opt_has(options, "two-step")
+                     ? cvseg_job_cluster_two_step(app, job, (int)pre_clusters, (int)k_max)
+                     : cvseg_job_cluster(app, job);
+    if (status != CVSEG_OK)
         status = cvseg_mpi_agree(app->comm, status);
-        goto done;
-    }
-    const cvseg_status run_status = job.clustering.kmeans.converged ? CVSEG_OK : CVSEG_ENOCONV;
+    return status;
+}
+
+/* The model, then results and summary (exit code 5 when K-Means did not
+ * converge: everything is still written). Collective. */
+static cvseg_status pipeline_verb_train_write(cvseg_app *app, const cvseg_options *options,
+                                              cvseg_job *job, int64_t max_iter)
+{
+    const cvseg_status run_status = job->clustering.kmeans.converged ? CVSEG_OK : CVSEG_ENOCONV;
     if (run_status == CVSEG_ENOCONV)
         CVSEG_FAIL(CVSEG_ENOCONV,
                    "K-Means did not converge within --max-iter %lld; results written and flagged "
                    "(converged = 0)",
                    (long long)max_iter);
-    status = cvseg_model_write(app, &job, run_status);
+    cvseg_status status = cvseg_model_write(app, job, run_status);
     if (status == CVSEG_OK || status == CVSEG_ENOCONV) {
-        cvseg_phase_end(&job.phases, app, "model");
-        status = finish_outputs(app, &job, &options, run_status);
+        cvseg_phase_end(&job->phases, app, "model");
+        status = pipeline_verb_finish_outputs(app, job, options, run_status);
     }
-done:
+    return status;
+}
+
+cvseg_status cvseg_verb_train(cvseg_app *app)
+{
+    cvseg_options options;
+    cvseg_job job;
+    pipeline_verb_train train = {0};
+    char prototypes[2048], summary[3072];
+    memset(&job, 0, sizeof job);
+    cvseg_prototype_tables_text(prototypes, sizeof prototypes);
+    snprintf(summary, sizeof summary, "%s%s", pipeline_verb_train_summary, prototypes);
+    cvseg_status status = pipeline_verb_parse(
+        app, pipeline_verb_train_options, COUNT(pipeline_verb_train_options), &options, summary);
+    if (status != CVSEG_OK || app->help_requested)
+        return status;
+    cvseg_phase_begin(&job.phases);
+    status = cvseg_job_parse_settings(app, &options, &job.settings);
+    if (status == CVSEG_OK)
+        status = pipeline_verb_train_numbers(&options, &job, &train);
+    if (status == CVSEG_OK)
+        status = pipeline_verb_declare_files(app, &options, &job);
+    /* From now on SIGTERM / SIGUSR1 request a checkpoint at the next
+     * K-Means boundary instead of killing the run. */
+    if (status == CVSEG_OK && job.clustering.checkpoint_path)
+        cvseg_checkpoint_signals();
+    if (status == CVSEG_OK)
+        status = pipeline_verb_train_init(app, &options, &job, &train);
+    if (status == CVSEG_OK && cvseg_opt_has(&options, "init-from"))
+        status = pipeline_verb_warm_start(app, cvseg_opt(&options, "init-from"), &job, &train.k);
+    if (status == CVSEG_OK)
+        status = pipeline_verb_train_run(app, &options, &job, &train);
+    if (status == CVSEG_OK)
+        status = pipeline_verb_train_write(app, &options, &job, train.max_iter);
     /* Model, results and summary are committed together; a finished run
      * also removes its checkpoint, leaving nothing to resume by mistake. */
     status = cvseg_outputs_finish(job.outputs, status);
-    free(given);
+    free(train.given);
     json_decref(job.summary_extra);
     cvseg_job_free(&job);
+    return status;
+}
+
+/* score's model: the frozen model, the member table, RFM with the model's
+ * edges, clusters by nearest centroid. Collective. */
+static cvseg_status pipeline_verb_score_apply(cvseg_app *app, const cvseg_options *options,
+                                              cvseg_job *job)
+{
+    cvseg_status status = cvseg_model_read(app, job, cvseg_opt(options, "model"));
+    if (status == CVSEG_OK) {
+        cvseg_phase_end(&job->phases, app, "model");
+        status = pipeline_verb_load_and_score(app, job, 1);
+    }
+    if (status == CVSEG_OK)
+        status = cvseg_job_assign(app, &job->settings, &job->rows, &job->rfm, &job->clustering,
+                                  &job->phases);
+    return status;
+}
+
+/* score --previous (migration) and --clv (attached columns). Collective. */
+static cvseg_status pipeline_verb_score_joins(cvseg_app *app, const cvseg_options *options,
+                                              cvseg_job *job)
+{
+    cvseg_status status = CVSEG_OK;
+    if (cvseg_opt_has(options, "previous")) {
+        status = cvseg_job_migration(app, job, cvseg_opt(options, "previous"));
+        if (status == CVSEG_OK)
+            cvseg_phase_end(&job->phases, app, "migration");
+    }
+    if (status == CVSEG_OK && cvseg_opt_has(options, "clv")) {
+        status = cvseg_job_attach_clv(app, job, cvseg_opt(options, "clv"));
+        if (status == CVSEG_OK)
+            cvseg_phase_end(&job->phases, app, "clv");
+    }
+    return status;
+}
+
+/* Drift against the model's training figures; *run_status := EDRIFT when
+ * --drift-threshold is exceeded (results are still written). */
+static cvseg_status pipeline_verb_score_drift(cvseg_app *app, const cvseg_options *options,
+                                              cvseg_job *job, cvseg_status *run_status)
+{
+    double threshold = 0.0;
+    cvseg_status status = cvseg_opt_f64(options, "drift-threshold", 0.0, 0.0, 1e9, &threshold);
+    *run_status = status;
+    if (status != CVSEG_OK)
+        return status;
+    cvseg_job_drift(job);
+    double worst = 0.0;
+    for (int f = 0; f < 3; ++f)
+        worst = job->migration.psi[f] > worst ? job->migration.psi[f] : worst;
+    if (job->migration.drift_available)
+        cvseg_log(app, 1, "drift: PSI recency %.4f, frequency %.4f, monetary %.4f",
+                  job->migration.psi[0], job->migration.psi[1], job->migration.psi[2]);
+    if (job->migration.migrated)
+        cvseg_log(app, 1, "migration: %lld new members, %lld gone",
+                  (long long)job->migration.new_members, (long long)job->migration.gone_members);
+    if (cvseg_opt_has(options, "drift-threshold") && job->migration.drift_available &&
+        worst > threshold)
+        *run_status = CVSEG_FAIL(CVSEG_EDRIFT,
+                                 "drift above threshold: max PSI %.4g > %.4g (results written; "
+                                 "consider retraining)",
+                                 worst, threshold);
     return status;
 }
 
@@ -399,64 +542,25 @@ cvseg_status cvseg_verb_score(cvseg_app *app)
 {
     cvseg_options options;
     cvseg_job job;
+    cvseg_status run_status = CVSEG_OK;
     memset(&job, 0, sizeof job);
-    cvseg_status status =
-        parse(app, score_options, COUNT(score_options), &options,
-              "Applies a trained model to a member snapshot without retraining: the frozen "
-              "scaler, quintile edges, segment thresholds, ABC cuts, centroids, cluster order and "
-              "labels. One pass over the data; writes the same /results layout as train.");
+    cvseg_status status = pipeline_verb_parse(
+        app, pipeline_verb_score_options, COUNT(pipeline_verb_score_options), &options,
+        "Applies a trained model to a member snapshot without retraining: the frozen "
+        "scaler, quintile edges, segment thresholds, ABC cuts, centroids, cluster order and "
+        "labels. One pass over the data; writes the same /results layout as train.");
     if (status != CVSEG_OK || app->help_requested)
         return status;
     cvseg_phase_begin(&job.phases);
-    status = cvseg_job_parse_settings(app, &options, &job);
+    status = pipeline_verb_begin(app, &options, &job);
     if (status == CVSEG_OK)
-        status = declare_files(app, &options, &job);
+        status = pipeline_verb_score_apply(app, &options, &job);
     if (status == CVSEG_OK)
-        status = cvseg_model_read(app, &job, cvseg_opt(&options, "model"));
-    if (status == CVSEG_OK) {
-        cvseg_phase_end(&job.phases, app, "model");
-        status = cvseg_job_load(app, &job);
-    }
-    if (status == CVSEG_OK) {
-        cvseg_phase_end(&job.phases, app, "read");
-        status = cvseg_job_score_rfm(app, &job, 1);
-    }
+        status = pipeline_verb_score_joins(app, &options, &job);
     if (status == CVSEG_OK)
-        status = cvseg_job_assign(app, &job);
-    if (status == CVSEG_OK && cvseg_opt_has(&options, "previous")) {
-        status = cvseg_job_migration(app, &job, cvseg_opt(&options, "previous"));
-        if (status == CVSEG_OK)
-            cvseg_phase_end(&job.phases, app, "migration");
-    }
-    if (status == CVSEG_OK && cvseg_opt_has(&options, "clv")) {
-        status = cvseg_job_attach_clv(app, &job, cvseg_opt(&options, "clv"));
-        if (status == CVSEG_OK)
-            cvseg_phase_end(&job.phases, app, "clv");
-    }
-    double threshold = 0.0;
+        status = pipeline_verb_score_drift(app, &options, &job, &run_status);
     if (status == CVSEG_OK)
-        status = cvseg_opt_f64(&options, "drift-threshold", 0.0, 0.0, 1e9, &threshold);
-    cvseg_status run_status = status;
-    if (status == CVSEG_OK) {
-        cvseg_job_drift(&job);
-        double worst = 0.0;
-        for (int f = 0; f < 3; ++f)
-            worst = job.migration.psi[f] > worst ? job.migration.psi[f] : worst;
-        if (job.migration.drift_available)
-            cvseg_log(app, 1, "drift: PSI recency %.4f, frequency %.4f, monetary %.4f",
-                      job.migration.psi[0], job.migration.psi[1], job.migration.psi[2]);
-        if (job.migration.migrated)
-            cvseg_log(app, 1, "migration: %lld new members, %lld gone",
-                      (long long)job.migration.new_members, (long long)job.migration.gone_members);
-        if (cvseg_opt_has(&options, "drift-threshold") && job.migration.drift_available &&
-            worst > threshold)
-            run_status = CVSEG_FAIL(CVSEG_EDRIFT,
-                                    "drift above threshold: max PSI %.4g > %.4g (results written; "
-                                    "consider retraining)",
-                                    worst, threshold);
-    }
-    if (status == CVSEG_OK)
-        status = finish_outputs(app, &job, &options, run_status);
+        status = pipeline_verb_finish_outputs(app, &job, &options, run_status);
     else
         status = cvseg_mpi_agree(app->comm, status);
     status = cvseg_outputs_finish(job.outputs, status);

@@ -428,10 +428,10 @@ static cvseg_status sweep_run(cvseg_app *app, cvseg_job *job, const sweep_settin
     cvseg_prepared prepared;
     memset(&prepared, 0, sizeof prepared);
     double zmax = 0.0;
-    cvseg_status status = cvseg_job_load(app, job);
+    cvseg_status status = cvseg_job_load(app, &job->settings, &job->rows);
     if (status == CVSEG_OK) {
         cvseg_phase_end(&job->phases, app, "read");
-        status = cvseg_job_score_rfm(app, job, 0);
+        status = cvseg_job_score_rfm(app, &job->settings, &job->rows, &job->rfm, &job->phases, 0);
     }
     if (status == CVSEG_OK)
         status = cvseg_job_prepare(app, job, &prepared);
@@ -481,6 +481,55 @@ static cvseg_status sweep_finish_file(cvseg_app *app, const cvseg_job *job,
     return cvseg_writer_close(writer, status);
 }
 
+static const char sweep_help[] =
+    "Reads, cleans, features and standardises the members once, then runs the training "
+    "`cvseg train` does (same flags: same labels) for every k of --k, with inertia, "
+    "Calinski-Harabasz, Davies-Bouldin and the simplified silhouette on all members "
+    "(exact), the silhouette on a deterministic stratified sample, and a recommended k "
+    "(the median of the k chosen by the largest CH, the smallest DB and the largest "
+    "silhouette). Writes /sweep, a summary and optionally every model.";
+
+/* Settings, the models folder, the declared files; opens the sweep file.
+ * Collective. */
+static cvseg_status sweep_begin(cvseg_app *app, const cvseg_options *options, cvseg_job *job,
+                                sweep_settings *settings, cvseg_outputs **outputs,
+                                cvseg_writer **writer)
+{
+    cvseg_status status = cvseg_job_parse_settings(app, options, &job->settings);
+    if (status == CVSEG_OK)
+        status = sweep_parse_settings(app, options, job, settings);
+    status = cvseg_mpi_agree(app->comm, status);
+    if (status == CVSEG_OK)
+        status = sweep_models_dir(app, settings->models_dir);
+    if (status == CVSEG_OK)
+        status = sweep_open_files(app, options, settings, outputs);
+    if (status == CVSEG_OK)
+        status = cvseg_writer_open(*outputs, SWEEP_FILE_OUT, writer);
+    return status;
+}
+
+/* After the sweep file: the summary file, the table on stdout, and ENOCONV
+ * when K-Means did not converge at some k (everything is still written). */
+static cvseg_status sweep_report(cvseg_app *app, const cvseg_options *options,
+                                 const sweep_row *rows, int count, cvseg_outputs *outputs,
+                                 json_t *summary, int recommended, const char *reason,
+                                 cvseg_status status)
+{
+    int all_converged = 1;
+    for (int r = 0; r < count; ++r)
+        all_converged &= rows[r].converged;
+    if (status == CVSEG_OK && cvseg_opt_has(options, "summary"))
+        status = cvseg_write_json_output(app, outputs, SWEEP_FILE_SUMMARY, summary, CVSEG_OK);
+    if (status == CVSEG_OK) {
+        sweep_print(app, rows, count, recommended, reason);
+        if (!all_converged)
+            status = CVSEG_FAIL(CVSEG_ENOCONV,
+                                "K-Means did not converge at some k within --max-iter; the sweep "
+                                "is written with converged = 0 there");
+    }
+    return status;
+}
+
 cvseg_status cvseg_verb_sweep(cvseg_app *app)
 {
     cvseg_options options;
@@ -495,48 +544,21 @@ cvseg_status cvseg_verb_sweep(cvseg_app *app)
     sweep_build_options();
     cvseg_status status = cvseg_options_parse(app, sweep_options, sweep_option_count, &options);
     if (status == CVSEG_OK && app->help_requested && app->rank == 0)
-        cvseg_options_help(
-            stdout, app->verb,
-            "Reads, cleans, features and standardises the members once, then runs the training "
-            "`cvseg train` does (same flags: same labels) for every k of --k, with inertia, "
-            "Calinski-Harabasz, Davies-Bouldin and the simplified silhouette on all members "
-            "(exact), the silhouette on a deterministic stratified sample, and a recommended k "
-            "(the median of the k chosen by the largest CH, the smallest DB and the largest "
-            "silhouette). Writes /sweep, a summary and optionally every model.",
-            sweep_options, sweep_option_count);
+        cvseg_options_help(stdout, app->verb, sweep_help, sweep_options, sweep_option_count);
     if (status != CVSEG_OK || app->help_requested)
         return status;
     cvseg_phase_begin(&job.phases);
-    status = cvseg_job_parse_settings(app, &options, &job);
-    if (status == CVSEG_OK)
-        status = sweep_parse_settings(app, &options, &job, &settings);
-    status = cvseg_mpi_agree(app->comm, status);
-    if (status == CVSEG_OK)
-        status = sweep_models_dir(app, settings.models_dir);
-    if (status == CVSEG_OK)
-        status = sweep_open_files(app, &options, &settings, &outputs);
-    if (status == CVSEG_OK)
-        status = cvseg_writer_open(outputs, SWEEP_FILE_OUT, &writer);
+    status = sweep_begin(app, &options, &job, &settings, &outputs, &writer);
     if (status != CVSEG_OK)
         goto done;
     status = sweep_run(app, &job, &settings, outputs, writer, rows);
     const int count = settings.last - settings.first + 1;
     char reason[512] = "";
-    int recommended = 0, all_converged = 1;
-    for (int r = 0; r < count; ++r)
-        all_converged &= rows[r].converged;
+    int recommended = 0;
     status = sweep_finish_file(app, &job, &settings, rows, writer, status, &summary, reason,
                                sizeof reason, &recommended);
-    const cvseg_status run_status = all_converged ? CVSEG_OK : CVSEG_ENOCONV;
-    if (status == CVSEG_OK && cvseg_opt_has(&options, "summary"))
-        status = cvseg_write_json_output(app, outputs, SWEEP_FILE_SUMMARY, summary, CVSEG_OK);
-    if (status == CVSEG_OK) {
-        sweep_print(app, rows, count, recommended, reason);
-        if (run_status != CVSEG_OK)
-            status = CVSEG_FAIL(CVSEG_ENOCONV,
-                                "K-Means did not converge at some k within --max-iter; the sweep "
-                                "is written with converged = 0 there");
-    }
+    status =
+        sweep_report(app, &options, rows, count, outputs, summary, recommended, reason, status);
 done:
     /* the sweep file, the summary and the models are committed together */
     status = cvseg_outputs_finish(outputs, status);
