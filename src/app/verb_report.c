@@ -27,19 +27,19 @@ static const cvseg_option report_options[] = {
 /* The run's declared files (outputs.h), by index. */
 enum { REPORT_FILE_RESULTS, REPORT_FILE_SWEEP, REPORT_FILE_MODEL, REPORT_FILE_OUT, REPORT_FILES };
 
-static double num(json_t *object, const char *key)
+static double report_num(json_t *object, const char *key)
 {
     return json_number_value(json_object_get(object, key));
 }
 
-static const char *str(json_t *object, const char *key)
+static const char *report_str(json_t *object, const char *key)
 {
     const char *s = json_string_value(json_object_get(object, key));
     return s ? s : "";
 }
 
 /* One table of groups (segments, classes, cells). */
-static void group_rows(FILE *out, json_t *rows, int markdown, const char *title)
+static void report_group_rows(FILE *out, json_t *rows, int markdown, const char *title)
 {
     if (markdown)
         fprintf(out,
@@ -55,48 +55,51 @@ static void group_rows(FILE *out, json_t *rows, int markdown, const char *title)
     {
         if (markdown)
             fprintf(out, "| %s | %.0f | %.1f %% | %.1f | %.2f | %.2f | %.2f | %.1f %% |\n",
-                    str(row, "name"), num(row, "members"), 100 * num(row, "share"),
-                    num(row, "mean_recency"), num(row, "mean_frequency"), num(row, "mean_monetary"),
-                    num(row, "total_monetary"), 100 * num(row, "monetary_share"));
+                    report_str(row, "name"), report_num(row, "members"),
+                    100 * report_num(row, "share"), report_num(row, "mean_recency"),
+                    report_num(row, "mean_frequency"), report_num(row, "mean_monetary"),
+                    report_num(row, "total_monetary"), 100 * report_num(row, "monetary_share"));
         else
             fprintf(out, "  %-18s %12.0f %6.1f%% %10.1f %9.2f %11.2f %15.2f %6.1f%%\n",
-                    str(row, "name"), num(row, "members"), 100 * num(row, "share"),
-                    num(row, "mean_recency"), num(row, "mean_frequency"), num(row, "mean_monetary"),
-                    num(row, "total_monetary"), 100 * num(row, "monetary_share"));
+                    report_str(row, "name"), report_num(row, "members"),
+                    100 * report_num(row, "share"), report_num(row, "mean_recency"),
+                    report_num(row, "mean_frequency"), report_num(row, "mean_monetary"),
+                    report_num(row, "total_monetary"), 100 * report_num(row, "monetary_share"));
     }
 }
 
 /* Lifecycle table of score --clv (the summary's "clv" object). */
-static void render_clv(FILE *out, json_t *clv, int markdown)
+static void report_render_clv(FILE *out, json_t *clv, int markdown)
 {
     json_t *life = json_object_get(clv, "lifecycle");
     double total = 0.0;
     for (int s = 0; s < CVSEG_LIFE_COUNT; ++s)
-        total += num(life, cvseg_lifecycle_names[s]);
+        total += report_num(life, cvseg_lifecycle_names[s]);
     fprintf(out,
             "\n%scustomer lifetime value: sum of clv %.2f; %.0f members without CLV (prospect), "
             "%.0f CLV rows of members not scored\n",
-            markdown ? "## " : "", num(clv, "clv_sum"), num(clv, "members_without_clv"),
-            num(clv, "clv_rows_not_scored"));
+            markdown ? "## " : "", report_num(clv, "clv_sum"),
+            report_num(clv, "members_without_clv"), report_num(clv, "clv_rows_not_scored"));
     fprintf(out, markdown ? "\n| lifecycle | members | share |\n|---|---:|---:|\n"
                           : "  lifecycle    members    share\n");
     for (int s = 0; s < CVSEG_LIFE_COUNT; ++s) {
-        const double members = num(life, cvseg_lifecycle_names[s]);
+        const double members = report_num(life, cvseg_lifecycle_names[s]);
         fprintf(out, markdown ? "| %s | %.0f | %.4f |\n" : "  %-10s %9.0f %8.4f\n",
                 cvseg_lifecycle_names[s], members, total > 0.0 ? members / total : 0.0);
     }
 }
 
-static void render(FILE *out, json_t *doc, int markdown)
+static void report_render_summary(FILE *out, json_t *doc, int markdown)
 {
     const char *h = markdown ? "## " : "";
-    fprintf(out, "%scvseg report: %s of %s\n", h, str(doc, "verb"), str(doc, "input"));
+    fprintf(out, "%scvseg report: %s of %s\n", h, report_str(doc, "verb"),
+            report_str(doc, "input"));
     fprintf(out,
             "%sreference date %s, features %s, %.0f members (%.0f scored), %.0f ranks x %.0f "
             "threads, %.2f s\n",
-            markdown ? "\n" : "", str(doc, "reference_date"), str(doc, "features"),
-            num(doc, "members"), num(doc, "members_scored"), num(doc, "ranks"), num(doc, "threads"),
-            num(doc, "seconds"));
+            markdown ? "\n" : "", report_str(doc, "reference_date"), report_str(doc, "features"),
+            report_num(doc, "members"), report_num(doc, "members_scored"), report_num(doc, "ranks"),
+            report_num(doc, "threads"), report_num(doc, "seconds"));
     json_t *quality = json_object_get(doc, "data_quality");
     const char *key;
     json_t *value;
@@ -107,9 +110,10 @@ static void render(FILE *out, json_t *doc, int markdown)
     }
     fprintf(out, "\n");
     if (json_is_string(json_object_get(doc, "fare_rules")))
-        fprintf(out, "%sfare cleaning rules: %s\n", markdown ? "\n" : "", str(doc, "fare_rules"));
+        fprintf(out, "%sfare cleaning rules: %s\n", markdown ? "\n" : "",
+                report_str(doc, "fare_rules"));
     json_t *quintiles = json_object_get(doc, "quintiles");
-    fprintf(out, "%squintile edges (%s):\n", markdown ? "\n" : "", str(quintiles, "rule"));
+    fprintf(out, "%squintile edges (%s):\n", markdown ? "\n" : "", report_str(quintiles, "rule"));
     static const char *const names[3] = {"recency", "frequency", "monetary"};
     for (int f = 0; f < 3; ++f) {
         json_t *q = json_object_get(quintiles, names[f]);
@@ -125,20 +129,21 @@ static void render(FILE *out, json_t *doc, int markdown)
             fprintf(out, " (collapsed bins: equal edges)");
         fprintf(out, "\n");
     }
-    group_rows(out, json_object_get(doc, "segments"), markdown, "RFM value segments");
-    group_rows(out, json_object_get(json_object_get(doc, "abc"), "classes"), markdown,
-               "ABC classes");
-    group_rows(out, json_object_get(json_object_get(doc, "value_matrix"), "cells"), markdown,
-               "customer value matrix");
+    report_group_rows(out, json_object_get(doc, "segments"), markdown, "RFM value segments");
+    report_group_rows(out, json_object_get(json_object_get(doc, "abc"), "classes"), markdown,
+                      "ABC classes");
+    report_group_rows(out, json_object_get(json_object_get(doc, "value_matrix"), "cells"), markdown,
+                      "customer value matrix");
     json_t *kmeans = json_object_get(doc, "kmeans");
     if (kmeans) {
         fprintf(out,
                 "\n%sK-Means: k = %.0f, %.0f iterations, inertia %.10g, %s, %.4f s per iteration, "
                 "%.0f restarts, %.0f empty-cluster repairs\n",
-                h, num(kmeans, "k"), num(kmeans, "iterations"), num(kmeans, "inertia"),
+                h, report_num(kmeans, "k"), report_num(kmeans, "iterations"),
+                report_num(kmeans, "inertia"),
                 json_is_true(json_object_get(kmeans, "converged")) ? "converged" : "NOT converged",
-                num(kmeans, "seconds_per_iteration"), num(kmeans, "restarts"),
-                num(kmeans, "empty_cluster_repairs"));
+                report_num(kmeans, "seconds_per_iteration"), report_num(kmeans, "restarts"),
+                report_num(kmeans, "empty_cluster_repairs"));
         json_t *features = json_object_get(kmeans, "features");
         if (markdown) {
             fprintf(out, "\n| cluster | label | members | share | revenue share |");
@@ -159,19 +164,23 @@ static void render(FILE *out, json_t *doc, int markdown)
             json_t *centroid = json_object_get(cluster, "centroid");
             json_t *z = json_object_get(cluster, "centroid_z");
             if (markdown)
-                fprintf(out, "| %.0f | %s | %.0f | %.1f %% | %.1f %% |", num(cluster, "cluster"),
-                        str(cluster, "label"), num(cluster, "size"), 100 * num(cluster, "share"),
-                        100 * num(cluster, "revenue_share"));
+                fprintf(out, "| %.0f | %s | %.0f | %.1f %% | %.1f %% |",
+                        report_num(cluster, "cluster"), report_str(cluster, "label"),
+                        report_num(cluster, "size"), 100 * report_num(cluster, "share"),
+                        100 * report_num(cluster, "revenue_share"));
             else
-                fprintf(out, "  %-7.0f %-18s %12.0f %6.1f%% %7.1f%% ", num(cluster, "cluster"),
-                        str(cluster, "label"), num(cluster, "size"), 100 * num(cluster, "share"),
-                        100 * num(cluster, "revenue_share"));
+                fprintf(out, "  %-7.0f %-18s %12.0f %6.1f%% %7.1f%% ",
+                        report_num(cluster, "cluster"), report_str(cluster, "label"),
+                        report_num(cluster, "size"), 100 * report_num(cluster, "share"),
+                        100 * report_num(cluster, "revenue_share"));
             for (size_t j = 0; j < json_array_size(features); ++j) {
                 const char *name = json_string_value(json_array_get(features, j));
                 if (markdown)
-                    fprintf(out, " %.2f (%+.2f) |", num(centroid, name), num(z, name));
+                    fprintf(out, " %.2f (%+.2f) |", report_num(centroid, name),
+                            report_num(z, name));
                 else
-                    fprintf(out, " %s %.2f [%+.2f]", name, num(centroid, name), num(z, name));
+                    fprintf(out, " %s %.2f [%+.2f]", name, report_num(centroid, name),
+                            report_num(z, name));
             }
             fprintf(out, "\n");
         }
@@ -186,7 +195,7 @@ static void render(FILE *out, json_t *doc, int markdown)
                 h);
         for (int f = 0; f < 3; ++f)
             fprintf(out, "%s  %-9s PSI %.4f, mean shift %+.3f sd\n", markdown ? "-" : "", names[f],
-                    num(psi, names[f]), num(shift, names[f]));
+                    report_num(psi, names[f]), report_num(shift, names[f]));
     }
     json_t *migration = json_object_get(doc, "migration");
     if (migration) {
@@ -194,7 +203,7 @@ static void render(FILE *out, json_t *doc, int markdown)
         json_t *categories = json_object_get(segment, "categories");
         json_t *members = json_object_get(segment, "members");
         fprintf(out, "\n%smigration since the previous results: %.0f new members, %.0f gone\n", h,
-                num(migration, "new_members"), num(migration, "gone_members"));
+                report_num(migration, "new_members"), report_num(migration, "gone_members"));
         fprintf(out, "%ssegment transitions (rows: previous, columns: tonight; members)\n",
                 markdown ? "\n" : "");
         if (markdown) {
@@ -217,7 +226,7 @@ static void render(FILE *out, json_t *doc, int markdown)
         }
     }
     if (json_object_get(doc, "clv"))
-        render_clv(out, json_object_get(doc, "clv"), markdown);
+        report_render_clv(out, json_object_get(doc, "clv"), markdown);
     json_t *phases = json_object_get(doc, "phases");
     fprintf(out, "%stimings:", markdown ? "\n" : "\n");
     json_object_foreach(phases, key, value)
@@ -228,14 +237,14 @@ static void render(FILE *out, json_t *doc, int markdown)
 }
 
 /* The sweep table (text or markdown) and the recommended k. */
-static void render_sweep(FILE *out, json_t *sweep, int markdown)
+static void report_render_sweep(FILE *out, json_t *sweep, int markdown)
 {
     fprintf(out,
             markdown ? "\n## sweep of %s\n\n| k | inertia | CH | DB | silhouette (sample) | "
                        "silhouette (simplified) | iterations | converged |\n"
                        "|---:|---:|---:|---:|---:|---:|---:|---|\n"
                      : "\nsweep of %s\n  %4s %14s %14s %8s %10s %10s %10s %9s\n",
-            str(sweep, "input"), "k", "inertia", "CH", "DB", "silhouette", "simplified",
+            report_str(sweep, "input"), "k", "inertia", "CH", "DB", "silhouette", "simplified",
             "iterations", "converged");
     size_t index;
     json_t *row;
@@ -244,14 +253,15 @@ static void render_sweep(FILE *out, json_t *sweep, int markdown)
         fprintf(out,
                 markdown ? "| %.0f | %.6g | %.6g | %.4f | %.4f | %.4f | %.0f | %s |\n"
                          : "  %4.0f %14.6g %14.6g %8.4f %10.4f %10.4f %10.0f %9s\n",
-                num(row, "k"), num(row, "inertia"), num(row, "calinski_harabasz"),
-                num(row, "davies_bouldin"), num(row, "silhouette_sample"),
-                num(row, "silhouette_simplified"), num(row, "iterations"),
+                report_num(row, "k"), report_num(row, "inertia"),
+                report_num(row, "calinski_harabasz"), report_num(row, "davies_bouldin"),
+                report_num(row, "silhouette_sample"), report_num(row, "silhouette_simplified"),
+                report_num(row, "iterations"),
                 json_is_true(json_object_get(row, "converged")) ? "yes" : "no");
     }
     fprintf(out, "%srecommended k: %lld (%s)\n", markdown ? "\n" : "",
             (long long)json_integer_value(json_object_get(sweep, "recommended_k")),
-            str(sweep, "recommendation"));
+            report_str(sweep, "recommendation"));
 }
 
 /* The summary document stored in a cvseg file (results or sweep). Collective. */
@@ -329,9 +339,9 @@ static void report_render(FILE *out, const char *format, json_t *doc, json_t *sw
         fputc('\n', out);
     } else {
         if (doc)
-            render(out, doc, strcmp(format, "markdown") == 0);
+            report_render_summary(out, doc, strcmp(format, "markdown") == 0);
         if (sweep)
-            render_sweep(out, sweep, strcmp(format, "markdown") == 0);
+            report_render_sweep(out, sweep, strcmp(format, "markdown") == 0);
     }
 }
 

@@ -16,7 +16,7 @@ const char *const cvseg_value_cell_names[CVSEG_MATRIX_COUNT] = {"quality", "spen
                                                                 "uncertain", "none"};
 const char *const cvseg_abc_names[CVSEG_ABC_COUNT] = {"A", "B", "C", "none"};
 
-static void raise_status(uint8_t *status, cvseg_member_status to)
+static void rfm_raise_status(uint8_t *status, cvseg_member_status to)
 {
     if (*status == CVSEG_MEMBER_OK)
         *status = (uint8_t)to;
@@ -36,9 +36,9 @@ void cvseg_rfm_features(const int32_t *last_purchase, const int32_t *first_purch
             last_purchase[i] > reference_date || !cvseg_date_valid(last_purchase[i]) ||
             (first_purchase &&
              (first_purchase[i] > last_purchase[i] || !cvseg_date_valid(first_purchase[i]))))
-            raise_status(&status[i], CVSEG_MEMBER_INVALID);
+            rfm_raise_status(&status[i], CVSEG_MEMBER_INVALID);
         else if (frequency[i] == 0)
-            raise_status(&status[i], CVSEG_MEMBER_NO_PURCHASE);
+            rfm_raise_status(&status[i], CVSEG_MEMBER_NO_PURCHASE);
     }
 }
 
@@ -60,17 +60,17 @@ void cvseg_lrfmc_features(const int32_t *join_date, const int32_t *last_flight,
         if (fares) {
             const int fare_missing = isnan(fare_yr1[i]) || isnan(fare_yr2[i]);
             if (rules->drop_missing_fare && fare_missing)
-                raise_status(&status[i], CVSEG_MEMBER_MISSING_FARE);
+                rfm_raise_status(&status[i], CVSEG_MEMBER_MISSING_FARE);
             if (rules->drop_inconsistent && !fare_missing && fare_yr1[i] + fare_yr2[i] == 0.0 &&
                 avg_discount[i] != 0.0 && seg_km_sum[i] > 0.0)
-                raise_status(&status[i], CVSEG_MEMBER_INCONSISTENT);
+                rfm_raise_status(&status[i], CVSEG_MEMBER_INCONSISTENT);
         }
         /* A join date after the last flight is real data (flights credited
          * retroactively): L and R stand on their own. */
         if (!cvseg_value_valid(seg_km_sum[i]) || !cvseg_value_valid(avg_discount[i]) ||
             flight_count[i] < 0 || last_flight[i] > reference_date ||
             !cvseg_date_valid(last_flight[i]) || !cvseg_date_valid(join_date[i]))
-            raise_status(&status[i], CVSEG_MEMBER_INVALID);
+            rfm_raise_status(&status[i], CVSEG_MEMBER_INVALID);
     }
 }
 

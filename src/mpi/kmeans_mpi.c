@@ -8,7 +8,7 @@
 #include "cvseg/collectives.h"
 #include "cvseg/rng.h"
 
-#define PARALLEL_ROUNDS 5
+#define KMEANS_MPI_PARALLEL_ROUNDS 5
 
 /* Shared state of one run on one rank. */
 typedef struct {
@@ -19,15 +19,15 @@ typedef struct {
     int64_t first; /* global index of the first local row */
     int64_t total; /* global rows */
     cvseg_kmeans_exponents exponents;
-} run_context;
+} kmeans_mpi_run;
 
 /* One assignment pass over the local rows and the merge of its partial over
  * all ranks (agreeing first, so a rank out of memory fails everywhere).
  * Collective on comm. */
-static cvseg_status assign_and_reduce(MPI_Comm comm, const double *z, int64_t n, int d,
-                                      const double *centres, int k, const cvseg_kmeans_exponents *e,
-                                      int32_t *label, double *distance2,
-                                      cvseg_kmeans_partial *partial)
+static cvseg_status kmeans_mpi_assign_and_reduce(MPI_Comm comm, const double *z, int64_t n, int d,
+                                                 const double *centres, int k,
+                                                 const cvseg_kmeans_exponents *e, int32_t *label,
+                                                 double *distance2, cvseg_kmeans_partial *partial)
 {
     cvseg_status status = cvseg_kmeans_assign(z, n, d, centres, k, e, label, distance2, partial);
     status = cvseg_mpi_agree(comm, status);
@@ -37,7 +37,7 @@ static cvseg_status assign_and_reduce(MPI_Comm comm, const double *z, int64_t n,
 }
 
 /* Fetches global row `row` of z into out [d] on every rank. */
-static cvseg_status fetch_row(const run_context *ctx, int64_t row, double *out)
+static cvseg_status kmeans_mpi_fetch_row(const kmeans_mpi_run *ctx, int64_t row, double *out)
 {
     double *mine = calloc((size_t)ctx->d, sizeof(double));
     cvseg_status status = mine ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
@@ -56,9 +56,9 @@ static cvseg_status fetch_row(const run_context *ctx, int64_t row, double *out)
 
 /* Global row whose cumulative fixed-point weight first exceeds target.
  * local_total: this rank's fixed sum of min_d2; block_sums: its block sums. */
-static cvseg_status pick_weighted_row(const run_context *ctx, const double *min_d2,
-                                      const int64_t *block_sums, cvseg_i128 local_total,
-                                      cvseg_i128 target, int64_t *row)
+static cvseg_status kmeans_mpi_pick_weighted_row(const kmeans_mpi_run *ctx, const double *min_d2,
+                                                 const int64_t *block_sums, cvseg_i128 local_total,
+                                                 cvseg_i128 target, int64_t *row)
 {
     cvseg_i128 before = 0, total = 0;
     cvseg_status status = cvseg_mpi_exscan_i128(ctx->comm, local_total, &before, &total);
@@ -76,7 +76,7 @@ static cvseg_status pick_weighted_row(const run_context *ctx, const double *min_
 }
 
 /* Fixed-point target in [0, total) from a uniform draw. */
-static cvseg_i128 draw_target(double u, cvseg_i128 total)
+static cvseg_i128 kmeans_mpi_draw_target(double u, cvseg_i128 total)
 {
     if (total <= 0)
         return 0;
@@ -90,8 +90,8 @@ static cvseg_i128 draw_target(double u, cvseg_i128 total)
 
 /* Both seedings start alike: min_d2 := +inf and the first centre is a row
  * drawn uniformly over all global rows (stream (restart, 0, 0)). */
-static cvseg_status first_centre(const run_context *ctx, uint64_t seed, int restart, double *min_d2,
-                                 double *centre)
+static cvseg_status kmeans_mpi_first_centre(const kmeans_mpi_run *ctx, uint64_t seed, int restart,
+                                            double *min_d2, double *centre)
 {
     for (int64_t i = 0; i < ctx->n; ++i)
         min_d2[i] = INFINITY;
@@ -99,13 +99,13 @@ static cvseg_status first_centre(const run_context *ctx, uint64_t seed, int rest
                             (double)ctx->total);
     if (row >= ctx->total)
         row = ctx->total - 1;
-    return fetch_row(ctx, row, centre);
+    return kmeans_mpi_fetch_row(ctx, row, centre);
 }
 
 /* Greedy k-means++ over all ranks. centres [k][d]. Per centre: one pass to
  * evaluate all trial candidates, one to update min_d2 with the winner. */
-static cvseg_status seed_plusplus(const run_context *ctx, int k, uint64_t seed, int restart,
-                                  double *min_d2, double *centres)
+static cvseg_status kmeans_mpi_seed_plusplus(const kmeans_mpi_run *ctx, int k, uint64_t seed,
+                                             int restart, double *min_d2, double *centres)
 {
     cvseg_status status = CVSEG_OK;
     const int d = ctx->d;
@@ -119,7 +119,7 @@ static cvseg_status seed_plusplus(const run_context *ctx, int k, uint64_t seed, 
     status = cvseg_mpi_agree(ctx->comm, status);
     if (status != CVSEG_OK)
         goto done;
-    status = first_centre(ctx, seed, restart, min_d2, centres);
+    status = kmeans_mpi_first_centre(ctx, seed, restart, min_d2, centres);
     if (status != CVSEG_OK)
         goto done;
     cvseg_i128 local =
@@ -132,14 +132,14 @@ static cvseg_status seed_plusplus(const run_context *ctx, int k, uint64_t seed, 
                 seed, cvseg_rng_stream((uint64_t)restart, (uint64_t)c, (uint64_t)t), 0);
             int64_t trial_row = -1;
             if (total > 0) {
-                status = pick_weighted_row(ctx, min_d2, block_sums, local, draw_target(u, total),
-                                           &trial_row);
+                status = kmeans_mpi_pick_weighted_row(ctx, min_d2, block_sums, local,
+                                                      kmeans_mpi_draw_target(u, total), &trial_row);
             } else {
                 /* Every row coincides with a centre: take a uniform row. */
                 trial_row = (int64_t)(u * (double)ctx->total);
             }
             if (status == CVSEG_OK)
-                status = fetch_row(ctx, trial_row, candidates + (int64_t)t * d);
+                status = kmeans_mpi_fetch_row(ctx, trial_row, candidates + (int64_t)t * d);
         }
         cvseg_i128 potential[CVSEG_KMEANS_MAX_TRIALS];
         if (status == CVSEG_OK) {
@@ -167,13 +167,14 @@ done:
 
 /* k-means||: oversampling rounds, then weighted greedy k-means++ on the
  * candidates (weights: rows nearest to each candidate). */
-static cvseg_status seed_parallel(const run_context *ctx, int k, uint64_t seed, int restart,
-                                  double *min_d2, int32_t *scratch_label, double *centres)
+static cvseg_status kmeans_mpi_seed_parallel(const kmeans_mpi_run *ctx, int k, uint64_t seed,
+                                             int restart, double *min_d2, int32_t *scratch_label,
+                                             double *centres)
 {
     cvseg_status status = CVSEG_OK;
     const int d = ctx->d;
     const double oversampling = 2.0 * k;
-    int64_t capacity = 1 + (int64_t)(PARALLEL_ROUNDS * oversampling * 2) + 16;
+    int64_t capacity = 1 + (int64_t)(KMEANS_MPI_PARALLEL_ROUNDS * oversampling * 2) + 16;
     int64_t m = 0;
     double *candidates = malloc(sizeof(double) * (size_t)(capacity * d));
     double *weights = NULL;
@@ -188,13 +189,13 @@ static cvseg_status seed_parallel(const run_context *ctx, int k, uint64_t seed, 
     status = cvseg_mpi_agree(ctx->comm, status);
     if (status != CVSEG_OK)
         goto done;
-    status = first_centre(ctx, seed, restart, min_d2, candidates);
+    status = kmeans_mpi_first_centre(ctx, seed, restart, min_d2, candidates);
     m = 1;
     cvseg_i128 local = 0;
     if (status == CVSEG_OK)
         local = cvseg_kmeans_min_update(ctx->z, ctx->n, d, candidates, 1, &ctx->exponents, min_d2,
                                         NULL);
-    for (int round = 1; round <= PARALLEL_ROUNDS && status == CVSEG_OK; ++round) {
+    for (int round = 1; round <= KMEANS_MPI_PARALLEL_ROUNDS && status == CVSEG_OK; ++round) {
         cvseg_i128 total = local;
         status = cvseg_mpi_sum_i128(ctx->comm, &total, 1);
         if (status != CVSEG_OK || total <= 0)
@@ -296,7 +297,8 @@ done:
 /* Distinct rows of z over all ranks, counted up to limit (exact when below
  * it): each rank's first `limit` distinct rows, gathered and merged in rank
  * order. Collective on comm. */
-static cvseg_status count_distinct(const run_context *ctx, int limit, int64_t *distinct)
+static cvseg_status kmeans_mpi_count_distinct(const kmeans_mpi_run *ctx, int limit,
+                                              int64_t *distinct)
 {
     cvseg_distinct_set mine, merged;
     int ranks = 1;
@@ -339,15 +341,15 @@ static cvseg_status count_distinct(const run_context *ctx, int limit, int64_t *d
 typedef struct {
     double distance2;
     int64_t member_id;
-} far_point;
+} kmeans_mpi_far_point;
 
 /* Moves the farthest rows (largest squared distance, ties: smallest member
  * id) of clusters with at least two members into each empty cluster, adjusting
  * the merged partial on every rank.
  * Returns the number of clusters repaired. */
-static cvseg_status repair_empty(const run_context *ctx, cvseg_kmeans_partial *global,
-                                 const int64_t *member_id, int32_t *label, double *distance2,
-                                 double *centres, int64_t *repaired)
+static cvseg_status kmeans_mpi_repair_empty(const kmeans_mpi_run *ctx, cvseg_kmeans_partial *global,
+                                            const int64_t *member_id, int32_t *label,
+                                            double *distance2, double *centres, int64_t *repaired)
 {
     cvseg_status status = CVSEG_OK;
     const int d = ctx->d;
@@ -356,7 +358,7 @@ static cvseg_status repair_empty(const run_context *ctx, cvseg_kmeans_partial *g
     int ranks = 1, rank = 0;
     MPI_Comm_size(ctx->comm, &ranks);
     MPI_Comm_rank(ctx->comm, &rank);
-    far_point *all = malloc(sizeof(far_point) * (size_t)ranks);
+    kmeans_mpi_far_point *all = malloc(sizeof(kmeans_mpi_far_point) * (size_t)ranks);
     if (!row || !all)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
     status = cvseg_mpi_agree(ctx->comm, status);
@@ -366,7 +368,7 @@ static cvseg_status repair_empty(const run_context *ctx, cvseg_kmeans_partial *g
     for (int c = 0; c < global->k && status == CVSEG_OK; ++c) {
         if (global->count[c] != 0)
             continue;
-        far_point mine = {-1.0, INT64_MAX};
+        kmeans_mpi_far_point mine = {-1.0, INT64_MAX};
         int64_t mine_index = -1;
         for (int64_t i = 0; i < ctx->n; ++i) {
             /* A cluster's only member stays: moving it would empty its cluster. */
@@ -422,7 +424,7 @@ static cvseg_status repair_empty(const run_context *ctx, cvseg_kmeans_partial *g
     return status;
 }
 
-static double mean_variance(const run_context *ctx, cvseg_status *status)
+static double kmeans_mpi_mean_variance(const kmeans_mpi_run *ctx, cvseg_status *status)
 {
     double total = 0.0;
     for (int j = 0; j < ctx->d && *status == CVSEG_OK; ++j) {
@@ -440,7 +442,7 @@ cvseg_status cvseg_mpi_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const 
 {
     cvseg_status status = CVSEG_OK;
     const int k = config->k;
-    run_context ctx = {comm, z, n, d, 0, 0, {0, 0}};
+    kmeans_mpi_run ctx = {comm, z, n, d, 0, 0, {0, 0}};
     double *centres = malloc(sizeof(double) * (size_t)(k * d));
     double *best_centres = malloc(sizeof(double) * (size_t)(k * d));
     double *min_d2 = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
@@ -480,7 +482,7 @@ cvseg_status cvseg_mpi_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const 
     /* k clusters need k distinct points (on the grid): identical members
      * would leave clusters empty or duplicated. */
     int64_t distinct = 0;
-    status = count_distinct(&ctx, k, &distinct);
+    status = kmeans_mpi_count_distinct(&ctx, k, &distinct);
     if (status == CVSEG_OK && distinct < k)
         status = CVSEG_FAIL(CVSEG_EDATA,
                             "K-Means with k = %d needs at least %d distinct members (distinct "
@@ -488,7 +490,7 @@ cvseg_status cvseg_mpi_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const 
                             k, k, (long long)distinct);
     if (status != CVSEG_OK)
         goto done;
-    const double tol_abs = config->tol * mean_variance(&ctx, &status);
+    const double tol_abs = config->tol * kmeans_mpi_mean_variance(&ctx, &status);
     const int restarts = config->init == CVSEG_INIT_GIVEN ? 1 : config->n_init;
     cvseg_kmeans_state state;
     memset(&state, 0, sizeof state);
@@ -523,9 +525,10 @@ cvseg_status cvseg_mpi_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const 
             if (config->init == CVSEG_INIT_GIVEN)
                 memcpy(centres, config->given_centres, sizeof(double) * (size_t)(k * d));
             else if (config->init == CVSEG_INIT_PARALLEL)
-                status = seed_parallel(&ctx, k, config->seed, restart, min_d2, label, centres);
+                status = kmeans_mpi_seed_parallel(&ctx, k, config->seed, restart, min_d2, label,
+                                                  centres);
             else
-                status = seed_plusplus(&ctx, k, config->seed, restart, min_d2, centres);
+                status = kmeans_mpi_seed_plusplus(&ctx, k, config->seed, restart, min_d2, centres);
             result->seeding_seconds += MPI_Wtime() - seeding_started;
             if (status != CVSEG_OK)
                 break;
@@ -536,16 +539,16 @@ cvseg_status cvseg_mpi_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const 
         while (state.iteration < config->max_iter && status == CVSEG_OK) {
             const double started = MPI_Wtime();
             cvseg_kmeans_partial_zero(&partial);
-            status =
-                assign_and_reduce(comm, z, n, d, centres, k, &ctx.exponents, label, NULL, &partial);
+            status = kmeans_mpi_assign_and_reduce(comm, z, n, d, centres, k, &ctx.exponents, label,
+                                                  NULL, &partial);
             if (status != CVSEG_OK)
                 break;
             int64_t empty = 0;
             for (int c = 0; c < k; ++c)
                 empty += partial.count[c] == 0;
             if (empty > 0)
-                status = repair_empty(&ctx, &partial, member_id, label, distance2, centres,
-                                      &state.empty_repairs);
+                status = kmeans_mpi_repair_empty(&ctx, &partial, member_id, label, distance2,
+                                                 centres, &state.empty_repairs);
             if (status != CVSEG_OK)
                 break;
             const double shift = cvseg_kmeans_update(&partial, &ctx.exponents, centres);
@@ -571,8 +574,8 @@ cvseg_status cvseg_mpi_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const 
             break;
         /* Inertia at the final centres (the figure restarts are compared on). */
         cvseg_kmeans_partial_zero(&partial);
-        status = assign_and_reduce(comm, z, n, d, centres, k, &ctx.exponents, label, distance2,
-                                   &partial);
+        status = kmeans_mpi_assign_and_reduce(comm, z, n, d, centres, k, &ctx.exponents, label,
+                                              distance2, &partial);
         if (status != CVSEG_OK)
             break;
         const double inertia = cvseg_fixed_to_double(partial.inertia, ctx.exponents.distance);
@@ -617,8 +620,8 @@ cvseg_status cvseg_mpi_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const 
     /* Final assignment with the best centres (unless the last pass was it). */
     if (!assigned_best) {
         cvseg_kmeans_partial_zero(&partial);
-        status = assign_and_reduce(comm, z, n, d, best_centres, k, &ctx.exponents, label, distance2,
-                                   &partial);
+        status = kmeans_mpi_assign_and_reduce(comm, z, n, d, best_centres, k, &ctx.exponents, label,
+                                              distance2, &partial);
     }
     if (status == CVSEG_OK) {
         memcpy(result->centres, best_centres, sizeof(double) * (size_t)(k * d));
@@ -672,7 +675,8 @@ cvseg_status cvseg_mpi_kmeans_predict(MPI_Comm comm, double *z, int64_t n, int d
         cvseg_kmeans_quantize(z, n, d, &e);
         for (int64_t i = 0; i < n; ++i)
             label[i] = -1;
-        status = assign_and_reduce(comm, z, n, d, centres, k, &e, label, distance2, &partial);
+        status =
+            kmeans_mpi_assign_and_reduce(comm, z, n, d, centres, k, &e, label, distance2, &partial);
         if (status == CVSEG_OK)
             *inertia = cvseg_fixed_to_double(partial.inertia, e.distance);
     }
