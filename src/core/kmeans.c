@@ -598,6 +598,89 @@ int64_t cvseg_kmeans_pick_by_weight(const double *min_d2, int64_t n,
     return picked;
 }
 
+/* Squared distance between rows a [d] and b [d], summed in coordinate order. */
+static double kmeans_wpp_distance2(const double *a, const double *b, int d)
+{
+    double acc = 0.0;
+    for (int j = 0; j < d; ++j) {
+        const double diff = a[j] - b[j];
+        acc += diff * diff;
+    }
+    return acc;
+}
+
+/* min_d2 [m]: squared distance of each candidate to centre [d] (first:
+ * set it; otherwise keep the smaller). */
+static void kmeans_wpp_nearest(const double *candidates, int64_t m, int d, const double *centre,
+                               double *min_d2, int first)
+{
+    for (int64_t i = 0; i < m; ++i) {
+        const double acc = kmeans_wpp_distance2(candidates + i * d, centre, d);
+        if (first || acc < min_d2[i])
+            min_d2[i] = acc;
+    }
+}
+
+/* First candidate whose running sum of weight [m] (times min_d2 [m] unless
+ * NULL) exceeds target; -1 when none does. */
+static int64_t kmeans_wpp_running_pick(const double *weight, const double *min_d2, int64_t m,
+                                       double target)
+{
+    double running = 0.0;
+    for (int64_t i = 0; i < m; ++i) {
+        running += min_d2 ? weight[i] * min_d2[i] : weight[i];
+        if (running > target)
+            return i;
+    }
+    return -1;
+}
+
+/* One trial of a pick: the candidate drawn for target, and the potential
+ * sum(weight * min(min_d2, d2 to it)) it would leave (trial_d2 [m] scratch). */
+static double kmeans_wpp_trial(const double *candidates, const double *weight, const double *min_d2,
+                               int64_t m, int d, double target, double *trial_d2, int64_t *pick_out)
+{
+    int64_t pick = kmeans_wpp_running_pick(weight, min_d2, m, target);
+    if (pick < 0) /* all remaining weight is zero: take the first unused */
+        for (int64_t i = 0; i < m && pick < 0; ++i)
+            if (min_d2[i] > 0.0)
+                pick = i;
+    if (pick < 0)
+        pick = 0;
+    double trial_potential = 0.0;
+    for (int64_t i = 0; i < m; ++i) {
+        const double acc = kmeans_wpp_distance2(candidates + i * d, candidates + pick * d, d);
+        trial_d2[i] = acc < min_d2[i] ? acc : min_d2[i];
+        trial_potential += weight[i] * trial_d2[i];
+    }
+    *pick_out = pick;
+    return trial_potential;
+}
+
+/* The next centre: of `trials` draws (*draw onwards in the stream), the one
+ * leaving the lowest potential (first on ties). */
+static int64_t kmeans_wpp_pick(const double *candidates, const double *weight, const double *min_d2,
+                               int64_t m, int d, int trials, uint64_t seed, uint64_t stream,
+                               uint64_t *draw, double *trial_d2)
+{
+    double potential = 0.0;
+    for (int64_t i = 0; i < m; ++i)
+        potential += weight[i] * min_d2[i];
+    double best_potential = INFINITY;
+    int64_t best_pick = 0;
+    for (int t = 0; t < trials; ++t) {
+        const double target = cvseg_rng_uniform(seed, stream, (*draw)++) * potential;
+        int64_t pick = 0;
+        const double trial_potential =
+            kmeans_wpp_trial(candidates, weight, min_d2, m, d, target, trial_d2, &pick);
+        if (trial_potential < best_potential) {
+            best_potential = trial_potential;
+            best_pick = pick;
+        }
+    }
+    return best_pick;
+}
+
 cvseg_status cvseg_kmeans_weighted_plusplus(const double *candidates, const double *weight,
                                             int64_t m, int d, int k, uint64_t seed, uint64_t stream,
                                             int trials, double *centres)
@@ -622,75 +705,17 @@ cvseg_status cvseg_kmeans_weighted_plusplus(const double *candidates, const doub
     for (int64_t i = 0; i < m; ++i)
         total_weight += weight[i];
     /* First centre: weighted by weight alone. */
-    {
-        const double target = cvseg_rng_uniform(seed, stream, draw++) * total_weight;
-        double running = 0.0;
-        int64_t pick = m - 1;
-        for (int64_t i = 0; i < m; ++i) {
-            running += weight[i];
-            if (running > target) {
-                pick = i;
-                break;
-            }
-        }
-        memcpy(centres, candidates + pick * d, sizeof(double) * (size_t)d);
-        for (int64_t i = 0; i < m; ++i) {
-            double acc = 0.0;
-            for (int j = 0; j < d; ++j) {
-                const double diff = candidates[i * d + j] - centres[j];
-                acc += diff * diff;
-            }
-            min_d2[i] = acc;
-        }
-    }
+    const double target = cvseg_rng_uniform(seed, stream, draw++) * total_weight;
+    int64_t pick = kmeans_wpp_running_pick(weight, NULL, m, target);
+    if (pick < 0)
+        pick = m - 1;
+    memcpy(centres, candidates + pick * d, sizeof(double) * (size_t)d);
+    kmeans_wpp_nearest(candidates, m, d, centres, min_d2, 1);
     for (int c = 1; c < k; ++c) {
-        double potential = 0.0;
-        for (int64_t i = 0; i < m; ++i)
-            potential += weight[i] * min_d2[i];
-        double best_potential = INFINITY;
-        int64_t best_pick = 0;
-        for (int t = 0; t < trials; ++t) {
-            const double target = cvseg_rng_uniform(seed, stream, draw++) * potential;
-            double running = 0.0;
-            int64_t pick = -1;
-            for (int64_t i = 0; i < m; ++i) {
-                running += weight[i] * min_d2[i];
-                if (running > target) {
-                    pick = i;
-                    break;
-                }
-            }
-            if (pick < 0) /* all remaining weight is zero: take the first unused */
-                for (int64_t i = 0; i < m && pick < 0; ++i)
-                    if (min_d2[i] > 0.0)
-                        pick = i;
-            if (pick < 0)
-                pick = 0;
-            double trial_potential = 0.0;
-            for (int64_t i = 0; i < m; ++i) {
-                double acc = 0.0;
-                for (int j = 0; j < d; ++j) {
-                    const double diff = candidates[i * d + j] - candidates[pick * d + j];
-                    acc += diff * diff;
-                }
-                trial_d2[i] = acc < min_d2[i] ? acc : min_d2[i];
-                trial_potential += weight[i] * trial_d2[i];
-            }
-            if (trial_potential < best_potential) {
-                best_potential = trial_potential;
-                best_pick = pick;
-            }
-        }
+        const int64_t best_pick = kmeans_wpp_pick(candidates, weight, min_d2, m, d, trials, seed,
+                                                  stream, &draw, trial_d2);
         memcpy(centres + (int64_t)c * d, candidates + best_pick * d, sizeof(double) * (size_t)d);
-        for (int64_t i = 0; i < m; ++i) {
-            double acc = 0.0;
-            for (int j = 0; j < d; ++j) {
-                const double diff = candidates[i * d + j] - candidates[best_pick * d + j];
-                acc += diff * diff;
-            }
-            if (acc < min_d2[i])
-                min_d2[i] = acc;
-        }
+        kmeans_wpp_nearest(candidates, m, d, candidates + best_pick * d, min_d2, 0);
     }
 done:
     free(min_d2);
