@@ -73,7 +73,10 @@ extern const char *const cvseg_value_cell_names[CVSEG_MATRIX_COUNT];
 extern const char *const cvseg_abc_names[CVSEG_ABC_COUNT];
 
 /* Feature indices */
-enum { CVSEG_R = 0, CVSEG_F = 1, CVSEG_M = 2 };
+enum { CVSEG_R = 0, CVSEG_F = 1, CVSEG_M = 2, CVSEG_RFM_FEATURES = 3 };
+/* "recency", "frequency", "monetary": the features' names in files and
+ * summaries, by index. */
+extern const char *const cvseg_rfm_feature_names[CVSEG_RFM_FEATURES];
 
 /* Everything global that scoring needs; identical on all ranks; stored in the
  * model file for rescoring. */

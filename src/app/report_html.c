@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cvseg/clv.h"
+#include "cvseg/rfm.h"
 #include "report.h"
 
 #define HTML_PI 3.14159265358979323846
@@ -117,13 +118,13 @@ static void report_html_quality(FILE *out, json_t *doc)
     fputs("</p>\n<div class=\"scroll\"><table><tr><th>feature</th><th>edges</th>"
           "<th>members per score 1..5</th><th>collapsed bins</th></tr>\n",
           out);
-    static const char *const names[3] = {"recency", "frequency", "monetary"};
-    for (int f = 0; f < 3; ++f) {
-        json_t *q = json_object_get(quintiles, names[f]);
+    for (int f = 0; f < CVSEG_RFM_FEATURES; ++f) {
+        const char *const name = cvseg_rfm_feature_names[f];
+        json_t *q = json_object_get(quintiles, name);
         json_t *edges = json_object_get(q, "edges"),
                *bins = json_object_get(q, "members_per_score");
         json_t *empty = json_object_get(q, "empty_scores");
-        fprintf(out, "<tr><td>%s</td><td>", names[f]);
+        fprintf(out, "<tr><td>%s</td><td>", name);
         for (size_t e = 0; e < json_array_size(edges); ++e)
             fprintf(out, "%s%g", e ? ", " : "", json_number_value(json_array_get(edges, e)));
         fputs("</td><td>", out);

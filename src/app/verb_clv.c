@@ -627,6 +627,90 @@ static void clv_log(const cvseg_app *app, const clv_settings *settings, const cl
     }
 }
 
+/* Parses the options into settings (printing the help on rank 0 when
+ * asked). */
+static cvseg_status clv_parse_options(cvseg_app *app, cvseg_options *options,
+                                      clv_settings *settings)
+{
+    cvseg_status status = cvseg_options_parse(app, clv_options, CLV_OPTIONS, options);
+    if (status == CVSEG_OK && app->help_requested) {
+        if (app->rank == 0)
+            cvseg_options_help(
+                stdout, "clv",
+                "Customer lifetime value from a transaction log: BG/NBD (P(alive), expected "
+                "purchases) and Gamma-Gamma (expected spend) fitted by maximum likelihood on the "
+                "calibration window; per member x, t_x, T, p_alive, expected_purchases, "
+                "expected_spend, clv, historic_value and lifecycle in /clv (ascending member_id).",
+                clv_options, CLV_OPTIONS);
+    } else if (status == CVSEG_OK) {
+        status = clv_parse(options, settings);
+    }
+    return status;
+}
+
+/* Declares the run's files (--in checked, --out and --summary to
+ * temporaries). Collective. */
+static cvseg_status clv_open_outputs(cvseg_app *app, const clv_settings *settings,
+                                     cvseg_outputs **outputs)
+{
+    const cvseg_file_decl files[CLV_FILES] = {
+        [CLV_FILE_IN] = {"--in", settings->input, CVSEG_FILE_INPUT},
+        [CLV_FILE_OUT] = {"--out", settings->output, CVSEG_FILE_OUTPUT},
+        [CLV_FILE_SUMMARY] = {"--summary", settings->summary, CVSEG_FILE_OUTPUT}};
+    return cvseg_outputs_open(app->comm, app->command_line, CLV_FILES, files, outputs);
+}
+
+/* Steps 1-2: this rank's members from the log, and both models fitted
+ * (phases "group", "fit"). Collective. */
+static cvseg_status clv_fit_models(cvseg_app *app, const clv_settings *settings,
+                                   cvseg_phases *phases, clv_tally *tally, clv_members *members,
+                                   clv_fits *fits)
+{
+    cvseg_status status = clv_collect(app, settings, phases, tally->counts, members);
+    if (status == CVSEG_OK)
+        status = clv_fit_bgnbd(app, settings, members, fits);
+    if (status == CVSEG_OK)
+        status = clv_fit_gg(app, members, fits);
+    if (status == CVSEG_OK)
+        cvseg_phase_end(phases, app, "fit");
+    return status;
+}
+
+/* Step 3: per-member predictions and their global tallies (phase
+ * "predict"). Collective. */
+static cvseg_status clv_predict_members(cvseg_app *app, const clv_settings *settings,
+                                        const clv_fits *fits, const clv_members *members,
+                                        cvseg_phases *phases, clv_results *results,
+                                        clv_tally *tally)
+{
+    cvseg_status status = cvseg_mpi_agree(app->comm, clv_predict(settings, fits, members, results));
+    int64_t before = 0;
+    if (status == CVSEG_OK)
+        status = cvseg_mpi_exscan_i64(app->comm, members->n, &before, &tally->members);
+    if (status == CVSEG_OK)
+        status = clv_tallies(app, members, results, tally->life, tally->chart, tally->predicted);
+    if (status == CVSEG_OK)
+        cvseg_phase_end(phases, app, "predict");
+    return status;
+}
+
+/* Step 5: progress lines and, with --summary, the summary document (to its
+ * temporary). Collective. */
+static cvseg_status clv_report(cvseg_app *app, cvseg_outputs *outputs, const clv_settings *settings,
+                               const clv_fits *fits, int64_t holdout_only, clv_tally *tally,
+                               const cvseg_phases *phases)
+{
+    cvseg_status status = CVSEG_OK;
+    clv_log(app, settings, fits, tally);
+    if (settings->summary) {
+        tally->holdout_only = holdout_only;
+        json_t *doc = clv_summary(app, settings, fits, tally, phases);
+        status = cvseg_write_json_output(app, outputs, CLV_FILE_SUMMARY, doc, status);
+        json_decref(doc);
+    }
+    return status;
+}
+
 cvseg_status cvseg_verb_clv(cvseg_app *app)
 {
     cvseg_options options;
@@ -638,60 +722,23 @@ cvseg_status cvseg_verb_clv(cvseg_app *app)
     clv_tally tally = {0};
     cvseg_outputs *outputs = NULL;
     int written = 0; /* /clv written (to its temporary) */
-    cvseg_status status = cvseg_options_parse(app, clv_options, CLV_OPTIONS, &options);
-    if (status == CVSEG_OK && app->help_requested) {
-        if (app->rank == 0)
-            cvseg_options_help(
-                stdout, "clv",
-                "Customer lifetime value from a transaction log: BG/NBD (P(alive), expected "
-                "purchases) and Gamma-Gamma (expected spend) fitted by maximum likelihood on the "
-                "calibration window; per member x, t_x, T, p_alive, expected_purchases, "
-                "expected_spend, clv, historic_value and lifecycle in /clv (ascending member_id).",
-                clv_options, CLV_OPTIONS);
-        return CVSEG_OK;
-    }
-    if (status == CVSEG_OK)
-        status = clv_parse(&options, &settings);
-    if (status != CVSEG_OK)
+    cvseg_status status = clv_parse_options(app, &options, &settings);
+    if (status != CVSEG_OK || app->help_requested)
         return status;
-    const cvseg_file_decl files[CLV_FILES] = {
-        [CLV_FILE_IN] = {"--in", settings.input, CVSEG_FILE_INPUT},
-        [CLV_FILE_OUT] = {"--out", settings.output, CVSEG_FILE_OUTPUT},
-        [CLV_FILE_SUMMARY] = {"--summary", settings.summary, CVSEG_FILE_OUTPUT}};
-    status = cvseg_outputs_open(app->comm, app->command_line, CLV_FILES, files, &outputs);
+    status = clv_open_outputs(app, &settings, &outputs);
     if (status != CVSEG_OK)
         return status;
     cvseg_phase_begin(&phases);
-    status = clv_collect(app, &settings, &phases, tally.counts, &members);
+    status = clv_fit_models(app, &settings, &phases, &tally, &members, &fits);
     if (status == CVSEG_OK)
-        status = clv_fit_bgnbd(app, &settings, &members, &fits);
+        status = clv_predict_members(app, &settings, &fits, &members, &phases, &results, &tally);
     if (status == CVSEG_OK)
-        status = clv_fit_gg(app, &members, &fits);
-    if (status != CVSEG_OK)
-        goto done;
-    cvseg_phase_end(&phases, app, "fit");
-    status = cvseg_mpi_agree(app->comm, clv_predict(&settings, &fits, &members, &results));
-    int64_t before = 0;
-    if (status == CVSEG_OK)
-        status = cvseg_mpi_exscan_i64(app->comm, members.n, &before, &tally.members);
-    if (status == CVSEG_OK)
-        status = clv_tallies(app, &members, &results, tally.life, tally.chart, tally.predicted);
-    if (status != CVSEG_OK)
-        goto done;
-    cvseg_phase_end(&phases, app, "predict");
-    status = clv_write(app, outputs, &settings, &fits, &members, &results);
-    if (status != CVSEG_OK)
-        goto done;
-    written = 1;
-    cvseg_phase_end(&phases, app, "write");
-    clv_log(app, &settings, &fits, &tally);
-    if (settings.summary) {
-        tally.holdout_only = members.holdout_only;
-        json_t *doc = clv_summary(app, &settings, &fits, &tally, &phases);
-        status = cvseg_write_json_output(app, outputs, CLV_FILE_SUMMARY, doc, status);
-        json_decref(doc);
+        status = clv_write(app, outputs, &settings, &fits, &members, &results);
+    if (status == CVSEG_OK) {
+        written = 1;
+        cvseg_phase_end(&phases, app, "write");
+        status = clv_report(app, outputs, &settings, &fits, members.holdout_only, &tally, &phases);
     }
-done:
     /* /clv and the summary are committed together; a fit that did not
      * converge (exit 5) writes nothing. */
     status =

@@ -11,6 +11,7 @@
 #include "cvseg/collectives.h"
 #include "cvseg/io.h"
 #include "cvseg/outputs.h"
+#include "cvseg/rfm.h"
 #include "pipeline.h"
 #include "report.h"
 
@@ -24,6 +25,7 @@ static const cvseg_option report_options[] = {
      "add a sweep's table and its elbow / CH / silhouette / DB curves", 0, 0},
     {"out", CVSEG_OPT_VALUE, "FILE", "write the report to FILE (default: standard output)", 0, 0},
 };
+enum { REPORT_OPTIONS = sizeof report_options / sizeof report_options[0] };
 /* The run's declared files (outputs.h), by index. */
 enum { REPORT_FILE_RESULTS, REPORT_FILE_SWEEP, REPORT_FILE_MODEL, REPORT_FILE_OUT, REPORT_FILES };
 
@@ -89,7 +91,8 @@ static void report_render_clv(FILE *out, json_t *clv, int markdown)
     }
 }
 
-static void report_render_summary(FILE *out, json_t *doc, int markdown)
+/* The run line, data quality counts and fare rules of a results summary. */
+static void report_render_run(FILE *out, json_t *doc, int markdown)
 {
     const char *h = markdown ? "## " : "";
     fprintf(out, "%scvseg report: %s of %s\n", h, report_str(doc, "verb"),
@@ -112,14 +115,17 @@ static void report_render_summary(FILE *out, json_t *doc, int markdown)
     if (json_is_string(json_object_get(doc, "fare_rules")))
         fprintf(out, "%sfare cleaning rules: %s\n", markdown ? "\n" : "",
                 report_str(doc, "fare_rules"));
-    json_t *quintiles = json_object_get(doc, "quintiles");
+}
+
+/* Quintile edges and members per score of R, F and M. */
+static void report_render_quintiles(FILE *out, json_t *quintiles, int markdown)
+{
     fprintf(out, "%squintile edges (%s):\n", markdown ? "\n" : "", report_str(quintiles, "rule"));
-    static const char *const names[3] = {"recency", "frequency", "monetary"};
-    for (int f = 0; f < 3; ++f) {
-        json_t *q = json_object_get(quintiles, names[f]);
+    for (int f = 0; f < CVSEG_RFM_FEATURES; ++f) {
+        json_t *q = json_object_get(quintiles, cvseg_rfm_feature_names[f]);
         json_t *edges = json_object_get(q, "edges"),
                *bins = json_object_get(q, "members_per_score");
-        fprintf(out, "%s  %-9s edges", markdown ? "-" : "", names[f]);
+        fprintf(out, "%s  %-9s edges", markdown ? "-" : "", cvseg_rfm_feature_names[f]);
         for (size_t e = 0; e < json_array_size(edges); ++e)
             fprintf(out, " %g", json_number_value(json_array_get(edges, e)));
         fprintf(out, "; members per score 1..5:");
@@ -129,111 +135,149 @@ static void report_render_summary(FILE *out, json_t *doc, int markdown)
             fprintf(out, " (collapsed bins: equal edges)");
         fprintf(out, "\n");
     }
-    report_group_rows(out, json_object_get(doc, "segments"), markdown, "RFM value segments");
-    report_group_rows(out, json_object_get(json_object_get(doc, "abc"), "classes"), markdown,
-                      "ABC classes");
-    report_group_rows(out, json_object_get(json_object_get(doc, "value_matrix"), "cells"), markdown,
-                      "customer value matrix");
-    json_t *kmeans = json_object_get(doc, "kmeans");
-    if (kmeans) {
-        fprintf(out,
-                "\n%sK-Means: k = %.0f, %.0f iterations, inertia %.10g, %s, %.4f s per iteration, "
-                "%.0f restarts, %.0f empty-cluster repairs\n",
-                h, report_num(kmeans, "k"), report_num(kmeans, "iterations"),
-                report_num(kmeans, "inertia"),
-                json_is_true(json_object_get(kmeans, "converged")) ? "converged" : "NOT converged",
-                report_num(kmeans, "seconds_per_iteration"), report_num(kmeans, "restarts"),
-                report_num(kmeans, "empty_cluster_repairs"));
-        json_t *features = json_object_get(kmeans, "features");
-        if (markdown) {
-            fprintf(out, "\n| cluster | label | members | share | revenue share |");
-            for (size_t j = 0; j < json_array_size(features); ++j)
-                fprintf(out, " %s |", json_string_value(json_array_get(features, j)));
-            fprintf(out, "\n|---:|---|---:|---:|---:|");
-            for (size_t j = 0; j < json_array_size(features); ++j)
-                fprintf(out, "---:|");
-            fprintf(out, "\n");
-        } else {
-            fprintf(out, "  %-7s %-18s %12s %7s %8s  centroid (original units; z in brackets)\n",
-                    "cluster", "label", "members", "share", "revenue");
-        }
-        size_t index;
-        json_t *cluster;
-        json_array_foreach(json_object_get(kmeans, "clusters"), index, cluster)
-        {
-            json_t *centroid = json_object_get(cluster, "centroid");
-            json_t *z = json_object_get(cluster, "centroid_z");
-            if (markdown)
-                fprintf(out, "| %.0f | %s | %.0f | %.1f %% | %.1f %% |",
-                        report_num(cluster, "cluster"), report_str(cluster, "label"),
-                        report_num(cluster, "size"), 100 * report_num(cluster, "share"),
-                        100 * report_num(cluster, "revenue_share"));
-            else
-                fprintf(out, "  %-7.0f %-18s %12.0f %6.1f%% %7.1f%% ",
-                        report_num(cluster, "cluster"), report_str(cluster, "label"),
-                        report_num(cluster, "size"), 100 * report_num(cluster, "share"),
-                        100 * report_num(cluster, "revenue_share"));
-            for (size_t j = 0; j < json_array_size(features); ++j) {
-                const char *name = json_string_value(json_array_get(features, j));
-                if (markdown)
-                    fprintf(out, " %.2f (%+.2f) |", report_num(centroid, name),
-                            report_num(z, name));
-                else
-                    fprintf(out, " %s %.2f [%+.2f]", name, report_num(centroid, name),
-                            report_num(z, name));
-            }
-            fprintf(out, "\n");
-        }
+}
+
+/* The K-Means line and the head of its cluster table (one column per
+ * feature in markdown). */
+static void report_render_kmeans_head(FILE *out, json_t *kmeans, json_t *features, int markdown)
+{
+    fprintf(out,
+            "\n%sK-Means: k = %.0f, %.0f iterations, inertia %.10g, %s, %.4f s per iteration, "
+            "%.0f restarts, %.0f empty-cluster repairs\n",
+            markdown ? "## " : "", report_num(kmeans, "k"), report_num(kmeans, "iterations"),
+            report_num(kmeans, "inertia"),
+            json_is_true(json_object_get(kmeans, "converged")) ? "converged" : "NOT converged",
+            report_num(kmeans, "seconds_per_iteration"), report_num(kmeans, "restarts"),
+            report_num(kmeans, "empty_cluster_repairs"));
+    if (markdown) {
+        fprintf(out, "\n| cluster | label | members | share | revenue share |");
+        for (size_t j = 0; j < json_array_size(features); ++j)
+            fprintf(out, " %s |", json_string_value(json_array_get(features, j)));
+        fprintf(out, "\n|---:|---|---:|---:|---:|");
+        for (size_t j = 0; j < json_array_size(features); ++j)
+            fprintf(out, "---:|");
+        fprintf(out, "\n");
+    } else {
+        fprintf(out, "  %-7s %-18s %12s %7s %8s  centroid (original units; z in brackets)\n",
+                "cluster", "label", "members", "share", "revenue");
     }
-    json_t *drift = json_object_get(doc, "drift");
-    if (drift) {
-        json_t *psi = json_object_get(drift, "psi"),
-               *shift = json_object_get(drift, "mean_shift_sd");
-        fprintf(out,
-                "\n%sdrift against the training data (PSI on the frozen quintile bins; mean "
-                "shift in training sd):\n",
-                h);
-        for (int f = 0; f < 3; ++f)
-            fprintf(out, "%s  %-9s PSI %.4f, mean shift %+.3f sd\n", markdown ? "-" : "", names[f],
-                    report_num(psi, names[f]), report_num(shift, names[f]));
+}
+
+/* One row of the cluster table: size, shares and the centroid per feature. */
+static void report_render_cluster(FILE *out, json_t *cluster, json_t *features, int markdown)
+{
+    json_t *centroid = json_object_get(cluster, "centroid");
+    json_t *z = json_object_get(cluster, "centroid_z");
+    if (markdown)
+        fprintf(out, "| %.0f | %s | %.0f | %.1f %% | %.1f %% |", report_num(cluster, "cluster"),
+                report_str(cluster, "label"), report_num(cluster, "size"),
+                100 * report_num(cluster, "share"), 100 * report_num(cluster, "revenue_share"));
+    else
+        fprintf(out, "  %-7.0f %-18s %12.0f %6.1f%% %7.1f%% ", report_num(cluster, "cluster"),
+                report_str(cluster, "label"), report_num(cluster, "size"),
+                100 * report_num(cluster, "share"), 100 * report_num(cluster, "revenue_share"));
+    for (size_t j = 0; j < json_array_size(features); ++j) {
+        const char *name = json_string_value(json_array_get(features, j));
+        if (markdown)
+            fprintf(out, " %.2f (%+.2f) |", report_num(centroid, name), report_num(z, name));
+        else
+            fprintf(out, " %s %.2f [%+.2f]", name, report_num(centroid, name), report_num(z, name));
     }
-    json_t *migration = json_object_get(doc, "migration");
-    if (migration) {
-        json_t *segment = json_object_get(migration, "segment");
-        json_t *categories = json_object_get(segment, "categories");
-        json_t *members = json_object_get(segment, "members");
-        fprintf(out, "\n%smigration since the previous results: %.0f new members, %.0f gone\n", h,
-                report_num(migration, "new_members"), report_num(migration, "gone_members"));
-        fprintf(out, "%ssegment transitions (rows: previous, columns: tonight; members)\n",
-                markdown ? "\n" : "");
-        if (markdown) {
-            fprintf(out, "\n| from \\ to |");
-            for (size_t b = 0; b < json_array_size(categories); ++b)
-                fprintf(out, " %s |", json_string_value(json_array_get(categories, b)));
-            fprintf(out, "\n|---|");
-            for (size_t b = 0; b < json_array_size(categories); ++b)
-                fprintf(out, "---:|");
-            fprintf(out, "\n");
-        }
-        for (size_t a = 0; a < json_array_size(categories); ++a) {
-            json_t *row = json_array_get(members, a);
-            fprintf(out, markdown ? "| %s |" : "  %-18s",
-                    json_string_value(json_array_get(categories, a)));
-            for (size_t b = 0; b < json_array_size(row); ++b)
-                fprintf(out, markdown ? " %lld |" : " %9lld",
-                        (long long)json_integer_value(json_array_get(row, b)));
-            fprintf(out, "\n");
-        }
+    fprintf(out, "\n");
+}
+
+/* The K-Means section: run figures and one row per cluster. */
+static void report_render_kmeans(FILE *out, json_t *kmeans, int markdown)
+{
+    json_t *features = json_object_get(kmeans, "features");
+    report_render_kmeans_head(out, kmeans, features, markdown);
+    size_t index;
+    json_t *cluster;
+    json_array_foreach(json_object_get(kmeans, "clusters"), index, cluster)
+    {
+        report_render_cluster(out, cluster, features, markdown);
     }
-    if (json_object_get(doc, "clv"))
-        report_render_clv(out, json_object_get(doc, "clv"), markdown);
-    json_t *phases = json_object_get(doc, "phases");
+}
+
+/* PSI and mean shift of R, F and M against the training data. */
+static void report_render_drift(FILE *out, json_t *drift, int markdown)
+{
+    json_t *psi = json_object_get(drift, "psi"), *shift = json_object_get(drift, "mean_shift_sd");
+    fprintf(out,
+            "\n%sdrift against the training data (PSI on the frozen quintile bins; mean "
+            "shift in training sd):\n",
+            markdown ? "## " : "");
+    for (int f = 0; f < CVSEG_RFM_FEATURES; ++f) {
+        const char *const name = cvseg_rfm_feature_names[f];
+        fprintf(out, "%s  %-9s PSI %.4f, mean shift %+.3f sd\n", markdown ? "-" : "", name,
+                report_num(psi, name), report_num(shift, name));
+    }
+}
+
+/* New and gone members and the segment transition matrix. */
+static void report_render_migration(FILE *out, json_t *migration, int markdown)
+{
+    json_t *segment = json_object_get(migration, "segment");
+    json_t *categories = json_object_get(segment, "categories");
+    json_t *members = json_object_get(segment, "members");
+    fprintf(out, "\n%smigration since the previous results: %.0f new members, %.0f gone\n",
+            markdown ? "## " : "", report_num(migration, "new_members"),
+            report_num(migration, "gone_members"));
+    fprintf(out, "%ssegment transitions (rows: previous, columns: tonight; members)\n",
+            markdown ? "\n" : "");
+    if (markdown) {
+        fprintf(out, "\n| from \\ to |");
+        for (size_t b = 0; b < json_array_size(categories); ++b)
+            fprintf(out, " %s |", json_string_value(json_array_get(categories, b)));
+        fprintf(out, "\n|---|");
+        for (size_t b = 0; b < json_array_size(categories); ++b)
+            fprintf(out, "---:|");
+        fprintf(out, "\n");
+    }
+    for (size_t a = 0; a < json_array_size(categories); ++a) {
+        json_t *row = json_array_get(members, a);
+        fprintf(out, markdown ? "| %s |" : "  %-18s",
+                json_string_value(json_array_get(categories, a)));
+        for (size_t b = 0; b < json_array_size(row); ++b)
+            fprintf(out, markdown ? " %lld |" : " %9lld",
+                    (long long)json_integer_value(json_array_get(row, b)));
+        fprintf(out, "\n");
+    }
+}
+
+/* Seconds per phase. */
+static void report_render_timings(FILE *out, json_t *phases, int markdown)
+{
+    const char *key;
+    json_t *value;
     fprintf(out, "%stimings:", markdown ? "\n" : "\n");
     json_object_foreach(phases, key, value)
     {
         fprintf(out, " %s %.3f s;", key, json_number_value(value));
     }
     fprintf(out, "\n");
+}
+
+/* A results summary as text or markdown: its sections in order; optional
+ * sections (kmeans, drift, migration, clv) only when present. */
+static void report_render_summary(FILE *out, json_t *doc, int markdown)
+{
+    report_render_run(out, doc, markdown);
+    report_render_quintiles(out, json_object_get(doc, "quintiles"), markdown);
+    report_group_rows(out, json_object_get(doc, "segments"), markdown, "RFM value segments");
+    report_group_rows(out, json_object_get(json_object_get(doc, "abc"), "classes"), markdown,
+                      "ABC classes");
+    report_group_rows(out, json_object_get(json_object_get(doc, "value_matrix"), "cells"), markdown,
+                      "customer value matrix");
+    if (json_object_get(doc, "kmeans"))
+        report_render_kmeans(out, json_object_get(doc, "kmeans"), markdown);
+    if (json_object_get(doc, "drift"))
+        report_render_drift(out, json_object_get(doc, "drift"), markdown);
+    if (json_object_get(doc, "migration"))
+        report_render_migration(out, json_object_get(doc, "migration"), markdown);
+    if (json_object_get(doc, "clv"))
+        report_render_clv(out, json_object_get(doc, "clv"), markdown);
+    report_render_timings(out, json_object_get(doc, "phases"), markdown);
 }
 
 /* The sweep table (text or markdown) and the recommended k. */
@@ -370,68 +414,99 @@ static cvseg_status report_output(cvseg_app *app, cvseg_outputs *outputs, const 
     return cvseg_mpi_agree(app->comm, status);
 }
 
+/* Parses the options (printing the help on rank 0 when asked) and checks
+ * that a results or sweep file is given; *format: text, json, markdown or
+ * html. */
+static cvseg_status report_parse(cvseg_app *app, cvseg_options *options, const char **format)
+{
+    cvseg_status status = cvseg_options_parse(app, report_options, REPORT_OPTIONS, options);
+    if (status != CVSEG_OK || app->help_requested) {
+        if (status == CVSEG_OK && app->rank == 0)
+            cvseg_options_help(stdout, "report",
+                               "Prints the report stored in a results file (segments, classes, "
+                               "value matrix, quintile edges, clusters, data quality, timings) "
+                               "and/or a sweep file; --format html writes one self-contained page "
+                               "with SVG charts.",
+                               report_options, REPORT_OPTIONS);
+    } else {
+        status = cvseg_opt_choice(options, "format", "text", "text|json|markdown|html", format);
+        if (status == CVSEG_OK && !cvseg_opt_has(options, "results") &&
+            !cvseg_opt_has(options, "sweep"))
+            status = CVSEG_FAIL(CVSEG_EUSAGE,
+                                "cvseg report: missing required option --results RESULTS.h5 (or "
+                                "--sweep SWEEP.h5 for a sweep alone; see cvseg report --help)");
+    }
+    return status;
+}
+
+/* Declares the run's files (inputs checked, --out to a temporary).
+ * Collective. */
+static cvseg_status report_open_outputs(cvseg_app *app, const cvseg_options *options,
+                                        cvseg_outputs **outputs)
+{
+    const cvseg_file_decl files[REPORT_FILES] = {
+        [REPORT_FILE_RESULTS] = {"--results", cvseg_opt(options, "results"), CVSEG_FILE_INPUT},
+        [REPORT_FILE_SWEEP] = {"--sweep", cvseg_opt(options, "sweep"), CVSEG_FILE_INPUT},
+        [REPORT_FILE_MODEL] = {"--model", cvseg_opt(options, "model"), CVSEG_FILE_INPUT},
+        [REPORT_FILE_OUT] = {"--out", cvseg_opt(options, "out"), CVSEG_FILE_OUTPUT}};
+    return cvseg_outputs_open(app->comm, app->command_line, REPORT_FILES, files, outputs);
+}
+
+/* The summaries of --results (*doc) and --sweep (*sweep); NULL when not
+ * given. Collective. */
+static cvseg_status report_load_inputs(cvseg_app *app, const cvseg_options *options, json_t **doc,
+                                       json_t **sweep)
+{
+    cvseg_status status = CVSEG_OK;
+    if (cvseg_opt_has(options, "results"))
+        status = report_load(app, cvseg_opt(options, "results"), doc);
+    if (status == CVSEG_OK && cvseg_opt_has(options, "sweep"))
+        status = report_load(app, cvseg_opt(options, "sweep"), sweep);
+    return status;
+}
+
+/* Adds --model's path and training input to doc ("model"), after checking
+ * that it was trained on the results' features. Collective. */
+static cvseg_status report_add_model(cvseg_app *app, const cvseg_options *options, json_t *doc)
+{
+    cvseg_reader *model = NULL;
+    char input[4096] = "";
+    int present = 0;
+    cvseg_status status = cvseg_reader_open(app->comm, cvseg_opt(options, "model"), &model);
+    if (status == CVSEG_OK)
+        status =
+            cvseg_reader_attr_str(model, "/model", "input_file", input, sizeof input, &present);
+    char names[4096] = "";
+    if (status == CVSEG_OK)
+        status =
+            cvseg_reader_attr_str(model, "/model", "feature_names", names, sizeof names, &present);
+    if (status == CVSEG_OK)
+        status = report_check_model(doc, names, cvseg_opt(options, "model"),
+                                    cvseg_opt(options, "results"));
+    status = cvseg_mpi_agree(app->comm, status);
+    cvseg_reader_close(model);
+    if (status == CVSEG_OK)
+        json_object_set_new(
+            doc, "model",
+            json_pack("{s:s, s:s}", "path", cvseg_opt(options, "model"), "training_input", input));
+    return status;
+}
+
 cvseg_status cvseg_verb_report(cvseg_app *app)
 {
     cvseg_options options;
     const char *format = "text";
     json_t *doc = NULL, *sweep = NULL;
     cvseg_outputs *outputs = NULL;
-    cvseg_status status = cvseg_options_parse(
-        app, report_options, (int)(sizeof report_options / sizeof report_options[0]), &options);
-    if (status == CVSEG_OK && app->help_requested) {
-        if (app->rank == 0)
-            cvseg_options_help(stdout, "report",
-                               "Prints the report stored in a results file (segments, classes, "
-                               "value matrix, quintile edges, clusters, data quality, timings) "
-                               "and/or a sweep file; --format html writes one self-contained page "
-                               "with SVG charts.",
-                               report_options,
-                               (int)(sizeof report_options / sizeof report_options[0]));
-        return CVSEG_OK;
-    }
-    if (status == CVSEG_OK)
-        status = cvseg_opt_choice(&options, "format", "text", "text|json|markdown|html", &format);
-    if (status == CVSEG_OK && !cvseg_opt_has(&options, "results") &&
-        !cvseg_opt_has(&options, "sweep"))
-        status = CVSEG_FAIL(CVSEG_EUSAGE,
-                            "cvseg report: missing required option --results RESULTS.h5 (or "
-                            "--sweep SWEEP.h5 for a sweep alone; see cvseg report --help)");
+    cvseg_status status = report_parse(app, &options, &format);
+    if (status != CVSEG_OK || app->help_requested)
+        return status;
+    status = report_open_outputs(app, &options, &outputs);
     if (status != CVSEG_OK)
         return status;
-    const cvseg_file_decl files[REPORT_FILES] = {
-        [REPORT_FILE_RESULTS] = {"--results", cvseg_opt(&options, "results"), CVSEG_FILE_INPUT},
-        [REPORT_FILE_SWEEP] = {"--sweep", cvseg_opt(&options, "sweep"), CVSEG_FILE_INPUT},
-        [REPORT_FILE_MODEL] = {"--model", cvseg_opt(&options, "model"), CVSEG_FILE_INPUT},
-        [REPORT_FILE_OUT] = {"--out", cvseg_opt(&options, "out"), CVSEG_FILE_OUTPUT}};
-    status = cvseg_outputs_open(app->comm, app->command_line, REPORT_FILES, files, &outputs);
-    if (status != CVSEG_OK)
-        return status;
-    if (cvseg_opt_has(&options, "results"))
-        status = report_load(app, cvseg_opt(&options, "results"), &doc);
-    if (status == CVSEG_OK && cvseg_opt_has(&options, "sweep"))
-        status = report_load(app, cvseg_opt(&options, "sweep"), &sweep);
-    if (status == CVSEG_OK && doc && cvseg_opt_has(&options, "model")) {
-        cvseg_reader *model = NULL;
-        char input[4096] = "";
-        int present = 0;
-        status = cvseg_reader_open(app->comm, cvseg_opt(&options, "model"), &model);
-        if (status == CVSEG_OK)
-            status =
-                cvseg_reader_attr_str(model, "/model", "input_file", input, sizeof input, &present);
-        char names[4096] = "";
-        if (status == CVSEG_OK)
-            status = cvseg_reader_attr_str(model, "/model", "feature_names", names, sizeof names,
-                                           &present);
-        if (status == CVSEG_OK)
-            status = report_check_model(doc, names, cvseg_opt(&options, "model"),
-                                        cvseg_opt(&options, "results"));
-        status = cvseg_mpi_agree(app->comm, status);
-        cvseg_reader_close(model);
-        if (status == CVSEG_OK)
-            json_object_set_new(doc, "model",
-                                json_pack("{s:s, s:s}", "path", cvseg_opt(&options, "model"),
-                                          "training_input", input));
-    }
+    status = report_load_inputs(app, &options, &doc, &sweep);
+    if (status == CVSEG_OK && doc && cvseg_opt_has(&options, "model"))
+        status = report_add_model(app, &options, doc);
     if (status == CVSEG_OK)
         status =
             report_output(app, cvseg_opt(&options, "out") ? outputs : NULL, format, doc, sweep);

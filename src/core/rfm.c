@@ -15,6 +15,8 @@ const char *const cvseg_segment_names[CVSEG_SEG_COUNT] = {
 const char *const cvseg_value_cell_names[CVSEG_MATRIX_COUNT] = {"quality", "spender", "frequent",
                                                                 "uncertain", "none"};
 const char *const cvseg_abc_names[CVSEG_ABC_COUNT] = {"A", "B", "C", "none"};
+const char *const cvseg_rfm_feature_names[CVSEG_RFM_FEATURES] = {
+    [CVSEG_R] = "recency", [CVSEG_F] = "frequency", [CVSEG_M] = "monetary"};
 
 static void rfm_raise_status(uint8_t *status, cvseg_member_status to)
 {
