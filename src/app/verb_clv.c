@@ -402,9 +402,10 @@ static cvseg_status clv_predict_one(const clv_settings *settings, const cvseg_bg
 static cvseg_status clv_predict(const clv_settings *settings, const clv_fits *fits,
                                 const clv_members *members, clv_results *results)
 {
-    const cvseg_bgnbd_params bg = {fits->bgnbd.theta[0], fits->bgnbd.theta[1], fits->bgnbd.theta[2],
-                                   fits->bgnbd.theta[3]};
-    const cvseg_gg_params gg = {fits->gg.theta[0], fits->gg.theta[1], fits->gg.theta[2]};
+    const double *bt = fits->bgnbd.theta, *gt = fits->gg.theta;
+    const cvseg_bgnbd_params bg = {bt[CVSEG_BGNBD_R], bt[CVSEG_BGNBD_ALPHA], bt[CVSEG_BGNBD_A],
+                                   bt[CVSEG_BGNBD_B]};
+    const cvseg_gg_params gg = {gt[CVSEG_GG_P], gt[CVSEG_GG_Q], gt[CVSEG_GG_V]};
     int64_t first_bad = INT64_MAX;
     cvseg_status status = clv_results_alloc(results, members->n);
     if (status != CVSEG_OK)
@@ -462,11 +463,13 @@ static cvseg_status clv_write_attributes(cvseg_writer *writer, const clv_setting
 {
     static const char *const names[] = {"bgnbd_r",       "bgnbd_alpha",   "bgnbd_a",      "bgnbd_b",
                                         "gamma_gamma_p", "gamma_gamma_q", "gamma_gamma_v"};
-    const double values[] = {fits->bgnbd.theta[0], fits->bgnbd.theta[1], fits->bgnbd.theta[2],
-                             fits->bgnbd.theta[3], fits->gg.theta[0],    fits->gg.theta[1],
-                             fits->gg.theta[2]};
+    enum { PARAMS = CVSEG_BGNBD_PARAMS + CVSEG_GG_PARAMS };
+    const double *bt = fits->bgnbd.theta, *gt = fits->gg.theta;
+    const double values[PARAMS] = {bt[CVSEG_BGNBD_R], bt[CVSEG_BGNBD_ALPHA], bt[CVSEG_BGNBD_A],
+                                   bt[CVSEG_BGNBD_B], gt[CVSEG_GG_P],        gt[CVSEG_GG_Q],
+                                   gt[CVSEG_GG_V]};
     cvseg_status status = cvseg_writer_attr_str(writer, "/clv", "schema", "cvseg.clv/1");
-    for (int j = 0; j < 7 && status == CVSEG_OK; ++j)
+    for (int j = 0; j < PARAMS && status == CVSEG_OK; ++j)
         status = cvseg_writer_attr_f64(writer, "/clv", names[j], values[j]);
     if (status == CVSEG_OK)
         status = cvseg_writer_attr_f64(writer, "/clv", "bgnbd_log_likelihood",
@@ -612,10 +615,12 @@ static void clv_log(const cvseg_app *app, const clv_settings *settings, const cl
     cvseg_log(app, 1, "%lld members, %lld repeat buyers (%lld distinct (x, t_x, T))",
               (long long)tally->members, (long long)fits->repeat_buyers,
               (long long)fits->bgnbd_rows);
-    cvseg_log(app, 1, "BG/NBD r %.6f alpha %.6f a %.6f b %.6f, log-likelihood %.4f (%.3f s)", bg[0],
-              bg[1], bg[2], bg[3], fits->bgnbd.log_likelihood, fits->bgnbd_seconds);
-    cvseg_log(app, 1, "Gamma-Gamma p %.6f q %.6f v %.6f (%lld repeat buyers, %.3f s)", gg[0], gg[1],
-              gg[2], (long long)fits->gg_members, fits->gg_seconds);
+    cvseg_log(app, 1, "BG/NBD r %.6f alpha %.6f a %.6f b %.6f, log-likelihood %.4f (%.3f s)",
+              bg[CVSEG_BGNBD_R], bg[CVSEG_BGNBD_ALPHA], bg[CVSEG_BGNBD_A], bg[CVSEG_BGNBD_B],
+              fits->bgnbd.log_likelihood, fits->bgnbd_seconds);
+    cvseg_log(app, 1, "Gamma-Gamma p %.6f q %.6f v %.6f (%lld repeat buyers, %.3f s)",
+              gg[CVSEG_GG_P], gg[CVSEG_GG_Q], gg[CVSEG_GG_V], (long long)fits->gg_members,
+              fits->gg_seconds);
     if (!settings->have_holdout)
         return;
     cvseg_log(app, 1, "holdout: x  members  actual_mean  predicted_mean");
