@@ -155,13 +155,14 @@ void cvseg_abc_ranks(const cvseg_abc_cuts *cuts, int64_t n, int64_t ranks[2]);
 #define CVSEG_GROUPS_MAX 256
 typedef struct {
     int groups;
-    int exponent[3]; /* fixed-point exponents of R, F, M sums */
+    int exponent[CVSEG_RFM_FEATURES]; /* fixed-point exponents of R, F, M sums */
     int64_t count[CVSEG_GROUPS_MAX];
-    cvseg_i128 sum[CVSEG_GROUPS_MAX][3];
+    cvseg_i128 sum[CVSEG_GROUPS_MAX][CVSEG_RFM_FEATURES];
 } cvseg_group_summary;
 
 /* Prepares an empty summary; max_abs[3]: global bounds of |R|, |F|, |M|. */
-void cvseg_group_summary_init(cvseg_group_summary *summary, int groups, const double max_abs[3]);
+void cvseg_group_summary_init(cvseg_group_summary *summary, int groups,
+                              const double max_abs[CVSEG_RFM_FEATURES]);
 /* Adds members with group[i] < groups. */
 void cvseg_group_summary_add(cvseg_group_summary *summary, const uint8_t *group,
                              const double *recency, const double *frequency, const double *monetary,

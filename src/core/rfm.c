@@ -165,11 +165,12 @@ void cvseg_abc_ranks(const cvseg_abc_cuts *cuts, int64_t n, int64_t ranks[2])
     }
 }
 
-void cvseg_group_summary_init(cvseg_group_summary *summary, int groups, const double max_abs[3])
+void cvseg_group_summary_init(cvseg_group_summary *summary, int groups,
+                              const double max_abs[CVSEG_RFM_FEATURES])
 {
     memset(summary, 0, sizeof *summary);
     summary->groups = groups;
-    for (int f = 0; f < 3; ++f)
+    for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
         summary->exponent[f] = cvseg_fixed_exponent(max_abs[f]);
 }
 
@@ -177,16 +178,17 @@ void cvseg_group_summary_add(cvseg_group_summary *summary, const uint8_t *group,
                              const double *recency, const double *frequency, const double *monetary,
                              int64_t n)
 {
-    const double *features[3] = {recency, frequency, monetary};
-    double scale[3];
-    for (int f = 0; f < 3; ++f)
+    const double *features[CVSEG_RFM_FEATURES] = {
+        [CVSEG_R] = recency, [CVSEG_F] = frequency, [CVSEG_M] = monetary};
+    double scale[CVSEG_RFM_FEATURES];
+    for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
         scale[f] = cvseg_fixed_scale(summary->exponent[f]);
     for (int64_t i = 0; i < n; ++i) {
         const int g = group[i];
         if (g >= summary->groups)
             continue;
         summary->count[g] += 1;
-        for (int f = 0; f < 3; ++f)
+        for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
             summary->sum[g][f] += cvseg_fixed_term(features[f][i], scale[f]);
     }
 }
@@ -195,7 +197,7 @@ void cvseg_group_summary_merge(cvseg_group_summary *into, const cvseg_group_summ
 {
     for (int g = 0; g < into->groups; ++g) {
         into->count[g] += from->count[g];
-        for (int f = 0; f < 3; ++f)
+        for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
             into->sum[g][f] += from->sum[g][f];
     }
 }

@@ -311,18 +311,19 @@ cvseg_status cvseg_mpi_kmeans_allreduce(MPI_Comm comm, cvseg_kmeans_partial *par
 
 cvseg_status cvseg_mpi_group_summary(MPI_Comm comm, cvseg_group_summary *summary)
 {
-    enum { PER_GROUP = 4 };
+    /* Per group: the count, then the sums of R, F, M. */
+    enum { COUNT = 0, SUMS = 1, PER_GROUP = SUMS + CVSEG_RFM_FEATURES };
     cvseg_i128 values[CVSEG_GROUPS_MAX * PER_GROUP];
     for (int g = 0; g < summary->groups; ++g) {
-        values[g * PER_GROUP] = summary->count[g];
-        for (int f = 0; f < 3; ++f)
-            values[g * PER_GROUP + 1 + f] = summary->sum[g][f];
+        values[g * PER_GROUP + COUNT] = summary->count[g];
+        for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
+            values[g * PER_GROUP + SUMS + f] = summary->sum[g][f];
     }
     cvseg_status status = cvseg_mpi_sum_i128(comm, values, summary->groups * PER_GROUP);
     for (int g = 0; g < summary->groups && status == CVSEG_OK; ++g) {
-        summary->count[g] = (int64_t)values[g * PER_GROUP];
-        for (int f = 0; f < 3; ++f)
-            summary->sum[g][f] = values[g * PER_GROUP + 1 + f];
+        summary->count[g] = (int64_t)values[g * PER_GROUP + COUNT];
+        for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
+            summary->sum[g][f] = values[g * PER_GROUP + SUMS + f];
     }
     return status;
 }

@@ -828,10 +828,12 @@ static cvseg_status kmeans_mpi_finish(const kmeans_mpi_run *ctx, const cvseg_kme
     if (status != CVSEG_OK)
         return status;
     /* Timings differ per rank: report the slowest, identical everywhere. */
-    double seconds[2] = {result->lloyd_seconds, result->seeding_seconds};
-    status = cvseg_mpi_max_f64(ctx->comm, seconds, 2);
-    result->lloyd_seconds = seconds[0];
-    result->seeding_seconds = seconds[1];
+    enum { LLOYD, SEEDING, TIMINGS };
+    double seconds[TIMINGS] = {
+        [LLOYD] = result->lloyd_seconds, [SEEDING] = result->seeding_seconds};
+    status = cvseg_mpi_max_f64(ctx->comm, seconds, TIMINGS);
+    result->lloyd_seconds = seconds[LLOYD];
+    result->seeding_seconds = seconds[SEEDING];
     if (status == CVSEG_OK && !assigned_best) {
         cvseg_kmeans_partial_zero(&b->partial);
         status = kmeans_mpi_assign_and_reduce(ctx->comm, ctx->z, ctx->n, ctx->d, b->best_centres,
