@@ -32,6 +32,10 @@ typedef struct {
     double p, q, v;
 } cvseg_gg_params;
 
+/* Positions of the parameters in theta, gradient and standard_error arrays. */
+enum { CVSEG_BGNBD_R, CVSEG_BGNBD_ALPHA, CVSEG_BGNBD_A, CVSEG_BGNBD_B, CVSEG_BGNBD_PARAMS };
+enum { CVSEG_GG_P, CVSEG_GG_Q, CVSEG_GG_V, CVSEG_GG_PARAMS };
+
 /* Compressed BG/NBD data: rows [n]; x >= 0 (integer valued, at most 2^24),
  * 0 <= t_x <= T (t_x = 0 when x = 0); weight > 0. */
 typedef struct {
@@ -52,9 +56,9 @@ typedef struct {
  * definite), iterations and the final gradient norm (log-parameter scale,
  * per unit weight). */
 typedef struct {
-    double theta[4];
+    double theta[CVSEG_BGNBD_PARAMS]; /* Gamma-Gamma: the last one is 0 */
     double log_likelihood;
-    double standard_error[4];
+    double standard_error[CVSEG_BGNBD_PARAMS];
     int iterations;
     double gradient_norm;
 } cvseg_clv_fit;
@@ -68,11 +72,13 @@ void cvseg_clv_init(void);
  * gradient [4] (d/dtheta) when non-NULL. Rows are summed with OpenMP in
  * fixed chunks, chunk results in order: the same bits for any thread count.
  * NaN when out of memory or an x is not a count. */
-double cvseg_bgnbd_loglik(const cvseg_bgnbd_data *data, const double theta[4], double gradient[4]);
+double cvseg_bgnbd_loglik(const cvseg_bgnbd_data *data, const double theta[CVSEG_BGNBD_PARAMS],
+                          double gradient[CVSEG_BGNBD_PARAMS]);
 
 /* Weighted Gamma-Gamma log-likelihood at theta [3] = (p, q, v) and its
  * gradient [3] when non-NULL. */
-double cvseg_gg_loglik(const cvseg_gg_data *data, const double theta[3], double gradient[3]);
+double cvseg_gg_loglik(const cvseg_gg_data *data, const double theta[CVSEG_GG_PARAMS],
+                       double gradient[CVSEG_GG_PARAMS]);
 
 /* Maximum-likelihood fits (GSL BFGS on log-parameters, then the observed
  * information by central differences of the analytic gradient). ENOCONV

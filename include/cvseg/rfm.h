@@ -73,7 +73,10 @@ extern const char *const cvseg_value_cell_names[CVSEG_MATRIX_COUNT];
 extern const char *const cvseg_abc_names[CVSEG_ABC_COUNT];
 
 /* Feature indices */
-enum { CVSEG_R = 0, CVSEG_F = 1, CVSEG_M = 2 };
+enum { CVSEG_R = 0, CVSEG_F = 1, CVSEG_M = 2, CVSEG_RFM_FEATURES = 3 };
+/* "recency", "frequency", "monetary": the features' names in files and
+ * summaries, by index. */
+extern const char *const cvseg_rfm_feature_names[CVSEG_RFM_FEATURES];
 
 /* Everything global that scoring needs; identical on all ranks; stored in the
  * model file for rescoring. */
@@ -152,13 +155,14 @@ void cvseg_abc_ranks(const cvseg_abc_cuts *cuts, int64_t n, int64_t ranks[2]);
 #define CVSEG_GROUPS_MAX 256
 typedef struct {
     int groups;
-    int exponent[3]; /* fixed-point exponents of R, F, M sums */
+    int exponent[CVSEG_RFM_FEATURES]; /* fixed-point exponents of R, F, M sums */
     int64_t count[CVSEG_GROUPS_MAX];
-    cvseg_i128 sum[CVSEG_GROUPS_MAX][3];
+    cvseg_i128 sum[CVSEG_GROUPS_MAX][CVSEG_RFM_FEATURES];
 } cvseg_group_summary;
 
 /* Prepares an empty summary; max_abs[3]: global bounds of |R|, |F|, |M|. */
-void cvseg_group_summary_init(cvseg_group_summary *summary, int groups, const double max_abs[3]);
+void cvseg_group_summary_init(cvseg_group_summary *summary, int groups,
+                              const double max_abs[CVSEG_RFM_FEATURES]);
 /* Adds members with group[i] < groups. */
 void cvseg_group_summary_add(cvseg_group_summary *summary, const uint8_t *group,
                              const double *recency, const double *frequency, const double *monetary,

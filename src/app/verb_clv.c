@@ -402,9 +402,10 @@ static cvseg_status clv_predict_one(const clv_settings *settings, const cvseg_bg
 static cvseg_status clv_predict(const clv_settings *settings, const clv_fits *fits,
                                 const clv_members *members, clv_results *results)
 {
-    const cvseg_bgnbd_params bg = {fits->bgnbd.theta[0], fits->bgnbd.theta[1], fits->bgnbd.theta[2],
-                                   fits->bgnbd.theta[3]};
-    const cvseg_gg_params gg = {fits->gg.theta[0], fits->gg.theta[1], fits->gg.theta[2]};
+    const double *bt = fits->bgnbd.theta, *gt = fits->gg.theta;
+    const cvseg_bgnbd_params bg = {bt[CVSEG_BGNBD_R], bt[CVSEG_BGNBD_ALPHA], bt[CVSEG_BGNBD_A],
+                                   bt[CVSEG_BGNBD_B]};
+    const cvseg_gg_params gg = {gt[CVSEG_GG_P], gt[CVSEG_GG_Q], gt[CVSEG_GG_V]};
     int64_t first_bad = INT64_MAX;
     cvseg_status status = clv_results_alloc(results, members->n);
     if (status != CVSEG_OK)
@@ -462,11 +463,13 @@ static cvseg_status clv_write_attributes(cvseg_writer *writer, const clv_setting
 {
     static const char *const names[] = {"bgnbd_r",       "bgnbd_alpha",   "bgnbd_a",      "bgnbd_b",
                                         "gamma_gamma_p", "gamma_gamma_q", "gamma_gamma_v"};
-    const double values[] = {fits->bgnbd.theta[0], fits->bgnbd.theta[1], fits->bgnbd.theta[2],
-                             fits->bgnbd.theta[3], fits->gg.theta[0],    fits->gg.theta[1],
-                             fits->gg.theta[2]};
+    enum { PARAMS = CVSEG_BGNBD_PARAMS + CVSEG_GG_PARAMS };
+    const double *bt = fits->bgnbd.theta, *gt = fits->gg.theta;
+    const double values[PARAMS] = {bt[CVSEG_BGNBD_R], bt[CVSEG_BGNBD_ALPHA], bt[CVSEG_BGNBD_A],
+                                   bt[CVSEG_BGNBD_B], gt[CVSEG_GG_P],        gt[CVSEG_GG_Q],
+                                   gt[CVSEG_GG_V]};
     cvseg_status status = cvseg_writer_attr_str(writer, "/clv", "schema", "cvseg.clv/1");
-    for (int j = 0; j < 7 && status == CVSEG_OK; ++j)
+    for (int j = 0; j < PARAMS && status == CVSEG_OK; ++j)
         status = cvseg_writer_attr_f64(writer, "/clv", names[j], values[j]);
     if (status == CVSEG_OK)
         status = cvseg_writer_attr_f64(writer, "/clv", "bgnbd_log_likelihood",
@@ -612,10 +615,12 @@ static void clv_log(const cvseg_app *app, const clv_settings *settings, const cl
     cvseg_log(app, 1, "%lld members, %lld repeat buyers (%lld distinct (x, t_x, T))",
               (long long)tally->members, (long long)fits->repeat_buyers,
               (long long)fits->bgnbd_rows);
-    cvseg_log(app, 1, "BG/NBD r %.6f alpha %.6f a %.6f b %.6f, log-likelihood %.4f (%.3f s)", bg[0],
-              bg[1], bg[2], bg[3], fits->bgnbd.log_likelihood, fits->bgnbd_seconds);
-    cvseg_log(app, 1, "Gamma-Gamma p %.6f q %.6f v %.6f (%lld repeat buyers, %.3f s)", gg[0], gg[1],
-              gg[2], (long long)fits->gg_members, fits->gg_seconds);
+    cvseg_log(app, 1, "BG/NBD r %.6f alpha %.6f a %.6f b %.6f, log-likelihood %.4f (%.3f s)",
+              bg[CVSEG_BGNBD_R], bg[CVSEG_BGNBD_ALPHA], bg[CVSEG_BGNBD_A], bg[CVSEG_BGNBD_B],
+              fits->bgnbd.log_likelihood, fits->bgnbd_seconds);
+    cvseg_log(app, 1, "Gamma-Gamma p %.6f q %.6f v %.6f (%lld repeat buyers, %.3f s)",
+              gg[CVSEG_GG_P], gg[CVSEG_GG_Q], gg[CVSEG_GG_V], (long long)fits->gg_members,
+              fits->gg_seconds);
     if (!settings->have_holdout)
         return;
     cvseg_log(app, 1, "holdout: x  members  actual_mean  predicted_mean");
@@ -625,6 +630,90 @@ static void clv_log(const cvseg_app *app, const clv_settings *settings, const cl
                   b == CLV_CHART_BINS - 1 ? "+" : "", (long long)tally->chart[0][b],
                   tally->chart[1][b] / n, tally->predicted[b] / n);
     }
+}
+
+/* Parses the options into settings (printing the help on rank 0 when
+ * asked). */
+static cvseg_status clv_parse_options(cvseg_app *app, cvseg_options *options,
+                                      clv_settings *settings)
+{
+    cvseg_status status = cvseg_options_parse(app, clv_options, CLV_OPTIONS, options);
+    if (status == CVSEG_OK && app->help_requested) {
+        if (app->rank == 0)
+            cvseg_options_help(
+                stdout, "clv",
+                "Customer lifetime value from a transaction log: BG/NBD (P(alive), expected "
+                "purchases) and Gamma-Gamma (expected spend) fitted by maximum likelihood on the "
+                "calibration window; per member x, t_x, T, p_alive, expected_purchases, "
+                "expected_spend, clv, historic_value and lifecycle in /clv (ascending member_id).",
+                clv_options, CLV_OPTIONS);
+    } else if (status == CVSEG_OK) {
+        status = clv_parse(options, settings);
+    }
+    return status;
+}
+
+/* Declares the run's files (--in checked, --out and --summary to
+ * temporaries). Collective. */
+static cvseg_status clv_open_outputs(cvseg_app *app, const clv_settings *settings,
+                                     cvseg_outputs **outputs)
+{
+    const cvseg_file_decl files[CLV_FILES] = {
+        [CLV_FILE_IN] = {"--in", settings->input, CVSEG_FILE_INPUT},
+        [CLV_FILE_OUT] = {"--out", settings->output, CVSEG_FILE_OUTPUT},
+        [CLV_FILE_SUMMARY] = {"--summary", settings->summary, CVSEG_FILE_OUTPUT}};
+    return cvseg_outputs_open(app->comm, app->command_line, CLV_FILES, files, outputs);
+}
+
+/* Steps 1-2: this rank's members from the log, and both models fitted
+ * (phases "group", "fit"). Collective. */
+static cvseg_status clv_fit_models(cvseg_app *app, const clv_settings *settings,
+                                   cvseg_phases *phases, clv_tally *tally, clv_members *members,
+                                   clv_fits *fits)
+{
+    cvseg_status status = clv_collect(app, settings, phases, tally->counts, members);
+    if (status == CVSEG_OK)
+        status = clv_fit_bgnbd(app, settings, members, fits);
+    if (status == CVSEG_OK)
+        status = clv_fit_gg(app, members, fits);
+    if (status == CVSEG_OK)
+        cvseg_phase_end(phases, app, "fit");
+    return status;
+}
+
+/* Step 3: per-member predictions and their global tallies (phase
+ * "predict"). Collective. */
+static cvseg_status clv_predict_members(cvseg_app *app, const clv_settings *settings,
+                                        const clv_fits *fits, const clv_members *members,
+                                        cvseg_phases *phases, clv_results *results,
+                                        clv_tally *tally)
+{
+    cvseg_status status = cvseg_mpi_agree(app->comm, clv_predict(settings, fits, members, results));
+    int64_t before = 0;
+    if (status == CVSEG_OK)
+        status = cvseg_mpi_exscan_i64(app->comm, members->n, &before, &tally->members);
+    if (status == CVSEG_OK)
+        status = clv_tallies(app, members, results, tally->life, tally->chart, tally->predicted);
+    if (status == CVSEG_OK)
+        cvseg_phase_end(phases, app, "predict");
+    return status;
+}
+
+/* Step 5: progress lines and, with --summary, the summary document (to its
+ * temporary). Collective. */
+static cvseg_status clv_report(cvseg_app *app, cvseg_outputs *outputs, const clv_settings *settings,
+                               const clv_fits *fits, int64_t holdout_only, clv_tally *tally,
+                               const cvseg_phases *phases)
+{
+    cvseg_status status = CVSEG_OK;
+    clv_log(app, settings, fits, tally);
+    if (settings->summary) {
+        tally->holdout_only = holdout_only;
+        json_t *doc = clv_summary(app, settings, fits, tally, phases);
+        status = cvseg_write_json_output(app, outputs, CLV_FILE_SUMMARY, doc, status);
+        json_decref(doc);
+    }
+    return status;
 }
 
 cvseg_status cvseg_verb_clv(cvseg_app *app)
@@ -638,60 +727,23 @@ cvseg_status cvseg_verb_clv(cvseg_app *app)
     clv_tally tally = {0};
     cvseg_outputs *outputs = NULL;
     int written = 0; /* /clv written (to its temporary) */
-    cvseg_status status = cvseg_options_parse(app, clv_options, CLV_OPTIONS, &options);
-    if (status == CVSEG_OK && app->help_requested) {
-        if (app->rank == 0)
-            cvseg_options_help(
-                stdout, "clv",
-                "Customer lifetime value from a transaction log: BG/NBD (P(alive), expected "
-                "purchases) and Gamma-Gamma (expected spend) fitted by maximum likelihood on the "
-                "calibration window; per member x, t_x, T, p_alive, expected_purchases, "
-                "expected_spend, clv, historic_value and lifecycle in /clv (ascending member_id).",
-                clv_options, CLV_OPTIONS);
-        return CVSEG_OK;
-    }
-    if (status == CVSEG_OK)
-        status = clv_parse(&options, &settings);
-    if (status != CVSEG_OK)
+    cvseg_status status = clv_parse_options(app, &options, &settings);
+    if (status != CVSEG_OK || app->help_requested)
         return status;
-    const cvseg_file_decl files[CLV_FILES] = {
-        [CLV_FILE_IN] = {"--in", settings.input, CVSEG_FILE_INPUT},
-        [CLV_FILE_OUT] = {"--out", settings.output, CVSEG_FILE_OUTPUT},
-        [CLV_FILE_SUMMARY] = {"--summary", settings.summary, CVSEG_FILE_OUTPUT}};
-    status = cvseg_outputs_open(app->comm, app->command_line, CLV_FILES, files, &outputs);
+    status = clv_open_outputs(app, &settings, &outputs);
     if (status != CVSEG_OK)
         return status;
     cvseg_phase_begin(&phases);
-    status = clv_collect(app, &settings, &phases, tally.counts, &members);
+    status = clv_fit_models(app, &settings, &phases, &tally, &members, &fits);
     if (status == CVSEG_OK)
-        status = clv_fit_bgnbd(app, &settings, &members, &fits);
+        status = clv_predict_members(app, &settings, &fits, &members, &phases, &results, &tally);
     if (status == CVSEG_OK)
-        status = clv_fit_gg(app, &members, &fits);
-    if (status != CVSEG_OK)
-        goto done;
-    cvseg_phase_end(&phases, app, "fit");
-    status = cvseg_mpi_agree(app->comm, clv_predict(&settings, &fits, &members, &results));
-    int64_t before = 0;
-    if (status == CVSEG_OK)
-        status = cvseg_mpi_exscan_i64(app->comm, members.n, &before, &tally.members);
-    if (status == CVSEG_OK)
-        status = clv_tallies(app, &members, &results, tally.life, tally.chart, tally.predicted);
-    if (status != CVSEG_OK)
-        goto done;
-    cvseg_phase_end(&phases, app, "predict");
-    status = clv_write(app, outputs, &settings, &fits, &members, &results);
-    if (status != CVSEG_OK)
-        goto done;
-    written = 1;
-    cvseg_phase_end(&phases, app, "write");
-    clv_log(app, &settings, &fits, &tally);
-    if (settings.summary) {
-        tally.holdout_only = members.holdout_only;
-        json_t *doc = clv_summary(app, &settings, &fits, &tally, &phases);
-        status = cvseg_write_json_output(app, outputs, CLV_FILE_SUMMARY, doc, status);
-        json_decref(doc);
+        status = clv_write(app, outputs, &settings, &fits, &members, &results);
+    if (status == CVSEG_OK) {
+        written = 1;
+        cvseg_phase_end(&phases, app, "write");
+        status = clv_report(app, outputs, &settings, &fits, members.holdout_only, &tally, &phases);
     }
-done:
     /* /clv and the summary are committed together; a fit that did not
      * converge (exit 5) writes nothing. */
     status =

@@ -275,8 +275,8 @@ void cvseg_silhouette_sample_sizes(const int64_t *counts, int k, int64_t m, int6
  * A distance is sqrt of sum over features in order of diff * diff (separate
  * multiply and add; sqrt is correctly rounded), so the AVX path, four rows
  * per step, gives the scalar path's bits. */
-static double silhouette_block_sum(const double *x, int64_t m, int d, int64_t i, int64_t begin,
-                                   int64_t end)
+static double metrics_silhouette_block_sum(const double *x, int64_t m, int d, int64_t i,
+                                           int64_t begin, int64_t end)
 {
     double lane[4] = {0.0, 0.0, 0.0, 0.0};
     int64_t j = begin;
@@ -315,14 +315,14 @@ void cvseg_silhouette_values(const double *x, int64_t m, int d, int k, const int
         const int64_t own_size = start[own + 1] - start[own];
         double b = -1.0, a = 0.0;
         if (own_size > 1) {
-            a = silhouette_block_sum(x, m, d, i, start[own], start[own + 1]) /
+            a = metrics_silhouette_block_sum(x, m, d, i, start[own], start[own + 1]) /
                 (double)(own_size - 1);
             for (int c = 0; c < k; ++c) {
                 const int64_t size = start[c + 1] - start[c];
                 if (c == own || size == 0)
                     continue;
                 const double mean =
-                    silhouette_block_sum(x, m, d, i, start[c], start[c + 1]) / (double)size;
+                    metrics_silhouette_block_sum(x, m, d, i, start[c], start[c + 1]) / (double)size;
                 b = b < 0.0 || mean < b ? mean : b;
             }
         }

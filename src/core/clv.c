@@ -27,8 +27,12 @@ void cvseg_clv_init(void)
  * any number of threads. The parts of a row that depend only on the repeat
  * count x (ln Gamma, digamma: GSL) are computed once per distinct x. */
 enum { CLV_CHUNK = 4096, CLV_MAX_X = 1 << 24 };
+/* A row's terms: the log-likelihood, then the gradient in theta order; by_x
+ * tables use the same width. */
+enum { CLV_LL = 0, CLV_GRAD = 1, CLV_TERMS = CLV_GRAD + CVSEG_BGNBD_PARAMS };
 
-typedef void (*clv_chunk_fn)(const void *context, int64_t begin, int64_t end, double acc[5]);
+typedef void (*clv_chunk_fn)(const void *context, int64_t begin, int64_t end,
+                             double acc[CLV_TERMS]);
 
 /* Returns sum[0] (the log-likelihood) and gradient[0..k-1] = sum[1..k];
  * NaN when out of memory. */
@@ -36,8 +40,8 @@ static double clv_sum_chunks(const void *context, clv_chunk_fn chunk, int64_t n,
                              double *gradient)
 {
     const int64_t chunks = (n + CLV_CHUNK - 1) / CLV_CHUNK;
-    double(*partial)[5] = calloc((size_t)(chunks > 0 ? chunks : 1), sizeof *partial);
-    double total[5] = {0, 0, 0, 0, 0};
+    double(*partial)[CLV_TERMS] = calloc((size_t)(chunks > 0 ? chunks : 1), sizeof *partial);
+    double total[CLV_TERMS] = {0};
     if (!partial)
         return NAN;
 #pragma omp parallel for schedule(dynamic, 1) if (chunks > 1)
@@ -50,8 +54,8 @@ static double clv_sum_chunks(const void *context, clv_chunk_fn chunk, int64_t n,
     free(partial);
     if (gradient)
         for (int j = 0; j < k; ++j)
-            gradient[j] = total[j + 1];
-    return total[0];
+            gradient[j] = total[CLV_GRAD + j];
+    return total[CLV_LL];
 }
 
 /* Largest x of rows [n] (integer valued); -1 when some x is not a count in
@@ -70,15 +74,17 @@ static int64_t clv_max_x(const double *x, int64_t n)
 typedef struct {
     const cvseg_bgnbd_data *data;
     const double *theta;
-    const double (*by_x)[5];
+    const double (*by_x)[CLV_TERMS];
 } clv_bgnbd_context;
 
 /* by_x[x]: A1 + A2 of the paper's eq. 6 (ln Gamma(r + x) - ln Gamma(r) +
  * r ln alpha + ln B(a, b + x) - ln B(a, b)), psi(r + x) - psi(r),
  * psi(a + b) - psi(a + b + x), psi(b + x) - psi(b), ln a - ln(b + x - 1). */
-static void clv_bgnbd_by_x(const double th[4], int64_t max_x, double (*by_x)[5])
+static void clv_bgnbd_by_x(const double th[CVSEG_BGNBD_PARAMS], int64_t max_x,
+                           double (*by_x)[CLV_TERMS])
 {
-    const double r = th[0], alpha = th[1], a = th[2], b = th[3];
+    const double r = th[CVSEG_BGNBD_R], alpha = th[CVSEG_BGNBD_ALPHA], a = th[CVSEG_BGNBD_A],
+                 b = th[CVSEG_BGNBD_B];
     const double base =
         -gsl_sf_lngamma(r) + r * log(alpha) + gsl_sf_lngamma(a + b) - gsl_sf_lngamma(b);
     const double psi_r = gsl_sf_psi(r), psi_ab = gsl_sf_psi(a + b), psi_b = gsl_sf_psi(b);
@@ -103,10 +109,11 @@ static double clv_log_add(double a3, double a4, double *w3, double *w4)
 
 /* Rows [begin, end): acc = (LL, dLL/dr, dLL/dalpha, dLL/da, dLL/db). Rows
  * sorted by (x, t_x) reuse ln(alpha + t_x) of the row before. */
-static void clv_bgnbd_chunk(const void *context, int64_t begin, int64_t end, double acc[5])
+static void clv_bgnbd_chunk(const void *context, int64_t begin, int64_t end, double acc[CLV_TERMS])
 {
     const clv_bgnbd_context *c = context;
-    const double r = c->theta[0], alpha = c->theta[1], a = c->theta[2], b = c->theta[3];
+    const double r = c->theta[CVSEG_BGNBD_R], alpha = c->theta[CVSEG_BGNBD_ALPHA],
+                 a = c->theta[CVSEG_BGNBD_A], b = c->theta[CVSEG_BGNBD_B];
     const double log_alpha = log(alpha);
     double last_tx = NAN, log_tx = 0.0;
     for (int64_t i = begin; i < end; ++i) {
@@ -122,23 +129,25 @@ static void clv_bgnbd_chunk(const void *context, int64_t begin, int64_t end, dou
             }
             log_sum = clv_log_add(a3, tab[4] - (r + x) * log_tx, &w3, &w4);
         }
-        acc[0] += w * (tab[0] + log_sum);
-        acc[1] += w * (tab[1] + log_alpha - w3 * log_T - w4 * log_tx);
-        acc[2] += w * (r / alpha - w3 * (r + x) / at_T - w4 * (r + x) / at_tx);
-        acc[3] += w * (tab[2] + w4 / a);
-        acc[4] += w * (tab[2] + tab[3] - (x > 0 ? w4 / (b + x - 1) : 0.0));
+        acc[CLV_LL] += w * (tab[0] + log_sum);
+        acc[CLV_GRAD + CVSEG_BGNBD_R] += w * (tab[1] + log_alpha - w3 * log_T - w4 * log_tx);
+        acc[CLV_GRAD + CVSEG_BGNBD_ALPHA] +=
+            w * (r / alpha - w3 * (r + x) / at_T - w4 * (r + x) / at_tx);
+        acc[CLV_GRAD + CVSEG_BGNBD_A] += w * (tab[2] + w4 / a);
+        acc[CLV_GRAD + CVSEG_BGNBD_B] += w * (tab[2] + tab[3] - (x > 0 ? w4 / (b + x - 1) : 0.0));
     }
 }
 
-double cvseg_bgnbd_loglik(const cvseg_bgnbd_data *data, const double theta[4], double gradient[4])
+double cvseg_bgnbd_loglik(const cvseg_bgnbd_data *data, const double theta[CVSEG_BGNBD_PARAMS],
+                          double gradient[CVSEG_BGNBD_PARAMS])
 {
     const int64_t max_x = clv_max_x(data->x, data->n);
-    double(*by_x)[5] = max_x < 0 ? NULL : malloc(sizeof *by_x * (size_t)(max_x + 1));
+    double(*by_x)[CLV_TERMS] = max_x < 0 ? NULL : malloc(sizeof *by_x * (size_t)(max_x + 1));
     double ll = NAN;
     if (by_x) {
         clv_bgnbd_by_x(theta, max_x, by_x);
-        const clv_bgnbd_context context = {data, theta, (const double(*)[5])by_x};
-        ll = clv_sum_chunks(&context, clv_bgnbd_chunk, data->n, 4, gradient);
+        const clv_bgnbd_context context = {data, theta, (const double(*)[CLV_TERMS])by_x};
+        ll = clv_sum_chunks(&context, clv_bgnbd_chunk, data->n, CVSEG_BGNBD_PARAMS, gradient);
     }
     free(by_x);
     return ll;
@@ -147,14 +156,14 @@ double cvseg_bgnbd_loglik(const cvseg_bgnbd_data *data, const double theta[4], d
 typedef struct {
     const cvseg_gg_data *data;
     const double *theta;
-    const double (*by_x)[5];
+    const double (*by_x)[CLV_TERMS];
 } clv_gg_context;
 
 /* by_x[x] (x >= 1): ln Gamma(px + q) - ln Gamma(px) - ln Gamma(q) + q ln v
  * + px ln x, x (psi(px + q) - psi(px) + ln x), psi(px + q) - psi(q) + ln v. */
-static void clv_gg_by_x(const double th[3], int64_t max_x, double (*by_x)[5])
+static void clv_gg_by_x(const double th[CVSEG_GG_PARAMS], int64_t max_x, double (*by_x)[CLV_TERMS])
 {
-    const double p = th[0], q = th[1], v = th[2];
+    const double p = th[CVSEG_GG_P], q = th[CVSEG_GG_Q], v = th[CVSEG_GG_V];
     for (int64_t x = 1; x <= max_x; ++x) {
         const double px = p * x, psi_pxq = gsl_sf_psi(px + q);
         by_x[x][0] = gsl_sf_lngamma(px + q) - gsl_sf_lngamma(px) - gsl_sf_lngamma(q) + q * log(v) +
@@ -165,30 +174,31 @@ static void clv_gg_by_x(const double th[3], int64_t max_x, double (*by_x)[5])
 }
 
 /* Rows [begin, end): acc = (LL, dLL/dp, dLL/dq, dLL/dv). */
-static void clv_gg_chunk(const void *context, int64_t begin, int64_t end, double acc[5])
+static void clv_gg_chunk(const void *context, int64_t begin, int64_t end, double acc[CLV_TERMS])
 {
     const clv_gg_context *c = context;
-    const double p = c->theta[0], q = c->theta[1], v = c->theta[2];
+    const double p = c->theta[CVSEG_GG_P], q = c->theta[CVSEG_GG_Q], v = c->theta[CVSEG_GG_V];
     for (int64_t i = begin; i < end; ++i) {
         const double x = c->data->x[i], m = c->data->m[i], w = c->data->weight[i];
         const double *tab = c->by_x[(int64_t)x];
         const double px = p * x, log_m = log(m), tail = log(x * m + v);
-        acc[0] += w * (tab[0] + (px - 1) * log_m - (px + q) * tail);
-        acc[1] += w * (tab[1] + x * log_m - x * tail);
-        acc[2] += w * (tab[2] - tail);
-        acc[3] += w * (q / v - (px + q) / (x * m + v));
+        acc[CLV_LL] += w * (tab[0] + (px - 1) * log_m - (px + q) * tail);
+        acc[CLV_GRAD + CVSEG_GG_P] += w * (tab[1] + x * log_m - x * tail);
+        acc[CLV_GRAD + CVSEG_GG_Q] += w * (tab[2] - tail);
+        acc[CLV_GRAD + CVSEG_GG_V] += w * (q / v - (px + q) / (x * m + v));
     }
 }
 
-double cvseg_gg_loglik(const cvseg_gg_data *data, const double theta[3], double gradient[3])
+double cvseg_gg_loglik(const cvseg_gg_data *data, const double theta[CVSEG_GG_PARAMS],
+                       double gradient[CVSEG_GG_PARAMS])
 {
     const int64_t max_x = clv_max_x(data->x, data->n);
-    double(*by_x)[5] = max_x < 0 ? NULL : calloc((size_t)(max_x + 1), sizeof *by_x);
+    double(*by_x)[CLV_TERMS] = max_x < 0 ? NULL : calloc((size_t)(max_x + 1), sizeof *by_x);
     double ll = NAN;
     if (by_x) {
         clv_gg_by_x(theta, max_x, by_x);
-        const clv_gg_context context = {data, theta, (const double(*)[5])by_x};
-        ll = clv_sum_chunks(&context, clv_gg_chunk, data->n, 3, gradient);
+        const clv_gg_context context = {data, theta, (const double(*)[CLV_TERMS])by_x};
+        ll = clv_sum_chunks(&context, clv_gg_chunk, data->n, CVSEG_GG_PARAMS, gradient);
     }
     free(by_x);
     return ll;
@@ -428,7 +438,10 @@ cvseg_status cvseg_bgnbd_fit(const cvseg_bgnbd_data *data, cvseg_clv_fit *fit)
     for (int64_t i = 0; i < data->n; ++i)
         mean_age += data->weight[i] * data->T[i];
     mean_age = mean_age / problem.total_weight > 0 ? mean_age / problem.total_weight : 1.0;
-    double start[4] = {1.0, mean_age, 1.0, 1.0};
+    double start[CVSEG_BGNBD_PARAMS] = {[CVSEG_BGNBD_R] = 1.0,
+                                        [CVSEG_BGNBD_ALPHA] = mean_age,
+                                        [CVSEG_BGNBD_A] = 1.0,
+                                        [CVSEG_BGNBD_B] = 1.0};
     const int64_t stride = data->n / CLV_SAMPLE_ROWS;
     if (stride >= 4) {
         double *sample = malloc(sizeof(double) * 4 * (size_t)(data->n / stride + 1));
@@ -455,7 +468,8 @@ cvseg_status cvseg_gg_fit(const cvseg_gg_data *data, cvseg_clv_fit *fit)
     for (int64_t i = 0; i < data->n; ++i)
         mean_spend += data->weight[i] * data->m[i];
     mean_spend = mean_spend / problem.total_weight > 0 ? mean_spend / problem.total_weight : 1.0;
-    double start[3] = {1.0, 2.0, mean_spend};
+    double start[CVSEG_GG_PARAMS] = {
+        [CVSEG_GG_P] = 1.0, [CVSEG_GG_Q] = 2.0, [CVSEG_GG_V] = mean_spend};
     const int64_t stride = data->n / CLV_SAMPLE_ROWS;
     if (stride >= 4) {
         double *sample = malloc(sizeof(double) * 3 * (size_t)(data->n / stride + 1));
@@ -470,8 +484,8 @@ cvseg_status cvseg_gg_fit(const cvseg_gg_data *data, cvseg_clv_fit *fit)
         free(sample);
     }
     cvseg_status status = clv_fit(&problem, start, "Gamma-Gamma", fit);
-    fit->theta[3] = 0.0;
-    fit->standard_error[3] = 0.0;
+    fit->theta[CVSEG_GG_PARAMS] = 0.0; /* the slot only BG/NBD uses */
+    fit->standard_error[CVSEG_GG_PARAMS] = 0.0;
     return status;
 }
 

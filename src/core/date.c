@@ -31,7 +31,7 @@ void cvseg_civil_from_days(int32_t days, int *year, int *month, int *day)
     *year = y + (*month <= 2);
 }
 
-static int days_in_month(int year, int month)
+static int date_days_in_month(int year, int month)
 {
     static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     const int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
@@ -39,7 +39,7 @@ static int days_in_month(int year, int month)
 }
 
 /* Reads 1..max_digits decimal digits; returns the number of digits read. */
-static size_t read_digits(const char *text, size_t length, size_t max_digits, int *value)
+static size_t date_read_digits(const char *text, size_t length, size_t max_digits, int *value)
 {
     size_t used = 0;
     int v = 0;
@@ -53,17 +53,17 @@ static size_t read_digits(const char *text, size_t length, size_t max_digits, in
 
 /* Reads "HH:MM[:SS]" from text[*pos..length) with 1..2 digits per field and
  * range checks; advances *pos. Returns 1 on success. */
-static int read_clock(const char *text, size_t length, size_t *pos)
+static int date_read_clock(const char *text, size_t length, size_t *pos)
 {
     int hour = 0, minute = 0, second = 0;
-    size_t at = *pos, used = read_digits(text + at, length - at, 2, &hour);
+    size_t at = *pos, used = date_read_digits(text + at, length - at, 2, &hour);
     int ok = used > 0 && at + used < length && text[at + used] == ':';
     at += used + 1;
-    used = ok ? read_digits(text + at, length - at, 2, &minute) : 0;
+    used = ok ? date_read_digits(text + at, length - at, 2, &minute) : 0;
     ok = ok && used == 2;
     at += used;
     if (ok && at < length && text[at] == ':') {
-        used = read_digits(text + at + 1, length - at - 1, 2, &second);
+        used = date_read_digits(text + at + 1, length - at - 1, 2, &second);
         ok = used == 2;
         at += used + 1;
     }
@@ -76,7 +76,7 @@ static int read_clock(const char *text, size_t length, size_t *pos)
 /* The optional ISO time after a date: ("T" | blanks) HH:MM[:SS] then an
  * optional "Z" or "+hh:mm" / "-hh:mm" (hh <= 23, mm <= 59; also "+hhmm").
  * Returns 1 if text[pos..length) is empty or such a time. */
-static int iso_time_suffix(const char *text, size_t length, size_t pos)
+static int date_iso_time_suffix(const char *text, size_t length, size_t pos)
 {
     int ok = 1;
     if (pos == length)
@@ -89,20 +89,20 @@ static int iso_time_suffix(const char *text, size_t length, size_t pos)
             ++pos;
     else
         goto done;
-    if (!read_clock(text, length, &pos))
+    if (!date_read_clock(text, length, &pos))
         goto done;
     if (pos < length && text[pos] == 'Z')
         ++pos;
     else if (pos < length && (text[pos] == '+' || text[pos] == '-')) {
         int hours = 0, minutes = 0;
         ++pos;
-        const size_t used = read_digits(text + pos, length - pos, 2, &hours);
+        const size_t used = date_read_digits(text + pos, length - pos, 2, &hours);
         pos += used;
         if (used != 2 || hours > 23)
             goto done;
         if (pos < length && text[pos] == ':')
             ++pos;
-        if (read_digits(text + pos, length - pos, 2, &minutes) != 2 || minutes > 59)
+        if (date_read_digits(text + pos, length - pos, 2, &minutes) != 2 || minutes > 59)
             goto done;
         pos += 2;
     }
@@ -115,32 +115,32 @@ cvseg_status cvseg_parse_date(const char *text, size_t length, int32_t *days)
 {
     cvseg_status status = CVSEG_EDATA;
     int year = 0, month = 0, day = 0;
-    size_t pos = read_digits(text, length, 4, &year);
+    size_t pos = date_read_digits(text, length, 4, &year);
     if (pos != 4)
         goto done;
     if (pos == length)
         goto done;
     if (text[pos] == '-' || text[pos] == '/') {
         const char separator = text[pos++];
-        size_t used = read_digits(text + pos, length - pos, 2, &month);
+        size_t used = date_read_digits(text + pos, length - pos, 2, &month);
         if (used == 0)
             goto done;
         pos += used;
         if (pos >= length || text[pos] != separator)
             goto done;
         ++pos;
-        used = read_digits(text + pos, length - pos, 2, &day);
+        used = date_read_digits(text + pos, length - pos, 2, &day);
         if (used == 0)
             goto done;
         pos += used;
     } else {
-        if (length != 8 || read_digits(text + 4, 2, 2, &month) != 2 ||
-            read_digits(text + 6, 2, 2, &day) != 2)
+        if (length != 8 || date_read_digits(text + 4, 2, 2, &month) != 2 ||
+            date_read_digits(text + 6, 2, 2, &day) != 2)
             goto done;
         pos = 8;
     }
-    if (!iso_time_suffix(text, length, pos) || year < 1 || month < 1 || month > 12 || day < 1 ||
-        day > days_in_month(year, month))
+    if (!date_iso_time_suffix(text, length, pos) || year < 1 || month < 1 || month > 12 ||
+        day < 1 || day > date_days_in_month(year, month))
         goto done;
     *days = cvseg_days_from_civil(year, month, day);
     status = CVSEG_OK;
@@ -201,7 +201,7 @@ static int date_directive(char directive, const char *text, size_t length, size_
             }
         goto done;
     }
-    used = read_digits(at, left, directive == 'Y' ? 4 : 2, &value);
+    used = date_read_digits(at, left, directive == 'Y' ? 4 : 2, &value);
     if (used == 0)
         goto done;
     ok = 1;
@@ -280,7 +280,7 @@ cvseg_status cvseg_date_parse_format(const char *format, const char *text, size_
         }
     }
     if (pos != length || got.year < 1 || got.month < 1 || got.month > 12 || got.day < 1 ||
-        got.day > days_in_month(got.year, got.month))
+        got.day > date_days_in_month(got.year, got.month))
         goto done;
     *days = cvseg_days_from_civil(got.year, got.month, got.day);
     status = CVSEG_OK;

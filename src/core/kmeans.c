@@ -121,10 +121,10 @@ typedef struct {
     int64_t *count;          /* [k] */
     cvseg_i128 inertia;
     int64_t changed;
-} thread_sums;
+} kmeans_thread_sums;
 
 /* count zeroed doubles at a 64-byte boundary (vector loads of the block). */
-static double *zeroed_aligned(size_t count)
+static double *kmeans_zeroed_aligned(size_t count)
 {
     const size_t bytes = (count * sizeof(double) + 63) / 64 * 64;
     double *block = aligned_alloc(64, bytes);
@@ -134,7 +134,7 @@ static double *zeroed_aligned(size_t count)
 }
 
 /* Moves the block sums into the 128-bit sums and clears them. */
-static void flush(thread_sums *t, int k, int d)
+static void kmeans_flush(kmeans_thread_sums *t, int k, int d)
 {
     for (int copy = 0; copy < t->copies; ++copy)
         for (int c = 0; c < k; ++c) {
@@ -149,9 +149,10 @@ static void flush(thread_sums *t, int k, int d)
 
 /* One row, scalar: the reference form of the assignment (and the tail of the
  * vector path, which computes the same expressions lane by lane). */
-static inline void assign_row(const double *z, int64_t n, int64_t row, int d, const double *centres,
-                              const double *norm2, int k, double distance_scale, int32_t *label,
-                              double *distance, double *block, int stride, int64_t *changed)
+static inline void kmeans_assign_row(const double *z, int64_t n, int64_t row, int d,
+                                     const double *centres, const double *norm2, int k,
+                                     double distance_scale, int32_t *label, double *distance,
+                                     double *block, int stride, int64_t *changed)
 {
     double best = INFINITY;
     int32_t nearest = 0;
@@ -189,7 +190,7 @@ static inline void assign_row(const double *z, int64_t n, int64_t row, int d, co
 /* Steps between flushes: each copy receives 2 terms per step. */
 #define VECTOR_FLUSH_STEPS (FLUSH_TERMS / 2)
 
-static inline void transpose4(__m256d c0, __m256d c1, __m256d c2, __m256d c3, __m256d r[4])
+static inline void kmeans_transpose4(__m256d c0, __m256d c1, __m256d c2, __m256d c3, __m256d r[4])
 {
     const __m256d t0 = _mm256_unpacklo_pd(c0, c1), t1 = _mm256_unpackhi_pd(c0, c1);
     const __m256d t2 = _mm256_unpacklo_pd(c2, c3), t3 = _mm256_unpackhi_pd(c2, c3);
@@ -204,14 +205,14 @@ static inline void transpose4(__m256d c0, __m256d c1, __m256d c2, __m256d c3, __
 #define TABLE_ROW(D) (4 * ((D) + 2))
 
 /* Rows row..row+VECTOR_ROWS-1. table: [k][TABLE_ROW(D)]. Per lane the
- * arithmetic is exactly assign_row's: score = fma chain from norm2, strict <
+ * arithmetic is exactly kmeans_assign_row's: score = fma chain from norm2, strict <
  * keeps the lower centre, d2 = max(0, norm2(x) + best), the distance term
  * rint(d2 * scale), coordinates added as they are (on the grid). Always
  * inlined so that D is a compile-time constant and x stays in registers. */
 static inline __attribute__((always_inline)) void
-assign_step(const double *z, int64_t n, int64_t row, const double *table, int k, const int D,
-            __m256d distance_scale, int32_t *label, double *distance, double *block,
-            int64_t *changed)
+kmeans_assign_step(const double *z, int64_t n, int64_t row, const double *table, int k, const int D,
+                   __m256d distance_scale, int32_t *label, double *distance, double *block,
+                   int64_t *changed)
 {
     __m256d x[VECTOR_MAX_D][2], best[2], nearest[2];
     for (int j = 0; j < D; ++j)
@@ -256,8 +257,8 @@ assign_step(const double *z, int64_t n, int64_t row, const double *table, int k,
         for (int j = D + 2; j < VECTOR_STRIDE; ++j)
             column[j] = zero;
         __m256d low[4], high[4]; /* per lane: columns 0..3 and 4..7 */
-        transpose4(column[0], column[1], column[2], column[3], low);
-        transpose4(column[4], column[5], column[6], column[7], high);
+        kmeans_transpose4(column[0], column[1], column[2], column[3], low);
+        kmeans_transpose4(column[4], column[5], column[6], column[7], high);
         /* The labels from the register: reading them back from the store just
          * made would stall on store-to-load forwarding. */
         const int32_t lane_label[4] = {_mm_extract_epi32(updated, 0), _mm_extract_epi32(updated, 1),
@@ -274,19 +275,19 @@ assign_step(const double *z, int64_t n, int64_t row, const double *table, int k,
 #define VECTOR_CASE(DIM)                                                                           \
     case DIM:                                                                                      \
         for (int64_t g = g_begin; g < g_end; ++g) {                                                \
-            assign_step(z, n, VECTOR_ROWS *g, table, k, DIM, vector_distance_scale, label,         \
-                        distance, t->block, &t->changed);                                          \
+            kmeans_assign_step(z, n, VECTOR_ROWS *g, table, k, DIM, vector_distance_scale, label,  \
+                               distance, t->block, &t->changed);                                   \
             if (++steps == VECTOR_FLUSH_STEPS) {                                                   \
-                flush(t, k, d);                                                                    \
+                kmeans_flush(t, k, d);                                                             \
                 steps = 0;                                                                         \
             }                                                                                      \
         }                                                                                          \
         break;
 
 /* Rows [VECTOR_ROWS g_begin, VECTOR_ROWS g_end) on the vector path. */
-static void assign_vector(const double *z, int64_t n, int d, const double *table, int k,
-                          double distance_scale, int32_t *label, double *distance, int64_t g_begin,
-                          int64_t g_end, thread_sums *t)
+static void kmeans_assign_vector(const double *z, int64_t n, int d, const double *table, int k,
+                                 double distance_scale, int32_t *label, double *distance,
+                                 int64_t g_begin, int64_t g_end, kmeans_thread_sums *t)
 {
     const __m256d vector_distance_scale = _mm256_set1_pd(distance_scale);
     int steps = 0;
@@ -300,7 +301,7 @@ static void assign_vector(const double *z, int64_t n, int d, const double *table
     default:
         break;
     }
-    flush(t, k, d);
+    kmeans_flush(t, k, d);
 }
 #else
 #define VECTOR_MAX_D  0 /* scalar path only; the sizes below are then unused */
@@ -322,9 +323,9 @@ typedef struct {
     size_t block_doubles;
     cvseg_i128 *sum; /* [threads][k][d] */
     int64_t *count;  /* [threads][k] */
-} assign_scratch;
+} kmeans_assign_scratch;
 
-static void assign_scratch_free(assign_scratch *s)
+static void kmeans_assign_scratch_free(kmeans_assign_scratch *s)
 {
     free(s->norm2);
     free(s->table);
@@ -333,24 +334,24 @@ static void assign_scratch_free(assign_scratch *s)
     free(s->count);
 }
 
-static cvseg_status assign_scratch_alloc(assign_scratch *s, int k, int d, int copies, int stride,
-                                         int vector)
+static cvseg_status kmeans_assign_scratch_alloc(kmeans_assign_scratch *s, int k, int d, int copies,
+                                                int stride, int vector)
 {
     memset(s, 0, sizeof *s);
     s->threads = omp_get_max_threads();
     s->block_doubles = ((size_t)copies * (size_t)k * (size_t)stride + 7) / 8 * 8;
     const size_t threads = (size_t)s->threads;
     /* The largest first; stop at the first failure. */
-    s->block = zeroed_aligned(threads * s->block_doubles);
+    s->block = kmeans_zeroed_aligned(threads * s->block_doubles);
     s->sum = s->block ? calloc(threads * (size_t)k * (size_t)d, sizeof(cvseg_i128)) : NULL;
     s->count = s->sum ? calloc(threads * (size_t)k, sizeof(int64_t)) : NULL;
     s->norm2 = s->count ? malloc(sizeof(double) * (size_t)k) : NULL;
 #if defined(__AVX2__) && defined(__FMA__)
     if (vector && s->norm2)
-        s->table = zeroed_aligned((size_t)k * TABLE_ROW(VECTOR_MAX_D));
+        s->table = kmeans_zeroed_aligned((size_t)k * TABLE_ROW(VECTOR_MAX_D));
 #endif
     if (!s->norm2 || !s->block || !s->sum || !s->count || (vector && !s->table)) {
-        assign_scratch_free(s);
+        kmeans_assign_scratch_free(s);
         return CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the K-Means assignment (k=%d, d=%d)", k,
                           d);
     }
@@ -359,7 +360,7 @@ static cvseg_status assign_scratch_alloc(assign_scratch *s, int k, int d, int co
 
 /* ||c||^2 of every centre and, on the vector path, the broadcast table:
  * norm2, -2 c_j and the index of each centre, 4 lanes each. */
-static void assign_fill_tables(assign_scratch *s, const double *centres, int k, int d)
+static void kmeans_assign_fill_tables(kmeans_assign_scratch *s, const double *centres, int k, int d)
 {
     for (int c = 0; c < k; ++c)
         s->norm2[c] = cvseg_kmeans_centre_norm2(centres + (int64_t)c * d, d);
@@ -378,8 +379,8 @@ static void assign_fill_tables(assign_scratch *s, const double *centres, int k, 
 
 /* Adds every thread's exact sums and counts to the partial (integers: the
  * order does not matter). */
-static void assign_merge_threads(const assign_scratch *s, int k, int d,
-                                 cvseg_kmeans_partial *partial)
+static void kmeans_assign_merge_threads(const kmeans_assign_scratch *s, int k, int d,
+                                        cvseg_kmeans_partial *partial)
 {
     const size_t kd = (size_t)k * (size_t)d;
     for (int th = 0; th < s->threads; ++th) {
@@ -398,11 +399,11 @@ cvseg_status cvseg_kmeans_assign(const double *z, int64_t n, int d, const double
     const double distance_scale = cvseg_fixed_scale(exponents->distance);
     const int vector = d <= VECTOR_MAX_D;
     const int copies = vector ? VECTOR_COPIES : 1, stride = vector ? VECTOR_STRIDE : d + 2;
-    assign_scratch s;
-    cvseg_status status = assign_scratch_alloc(&s, k, d, copies, stride, vector);
+    kmeans_assign_scratch s;
+    cvseg_status status = kmeans_assign_scratch_alloc(&s, k, d, copies, stride, vector);
     if (status != CVSEG_OK)
         return status;
-    assign_fill_tables(&s, centres, k, d);
+    kmeans_assign_fill_tables(&s, centres, k, d);
     const double *const norm2 = s.norm2, *const table = s.table;
     (void)table; /* unused by a scalar-only build */
     /* Rows per vector step; the scalar path takes whole rows. */
@@ -411,42 +412,43 @@ cvseg_status cvseg_kmeans_assign(const double *z, int64_t n, int d, const double
 #pragma omp parallel num_threads(s.threads)
     {
         const int threads = omp_get_num_threads(), me = omp_get_thread_num();
-        thread_sums t = {s.block + (size_t)me * s.block_doubles,
-                         copies,
-                         stride,
-                         coordinate_scale,
-                         s.sum + (size_t)me * (size_t)k * (size_t)d,
-                         s.count + (size_t)me * (size_t)k,
-                         0,
-                         0};
+        kmeans_thread_sums t = {s.block + (size_t)me * s.block_doubles,
+                                copies,
+                                stride,
+                                coordinate_scale,
+                                s.sum + (size_t)me * (size_t)k * (size_t)d,
+                                s.count + (size_t)me * (size_t)k,
+                                0,
+                                0};
         /* Static split of whole groups over threads; the tail goes to the last thread. */
         const int64_t g_begin = groups * me / threads, g_end = groups * (me + 1) / threads;
         int64_t scalar_begin = g_begin, scalar_end = g_end; /* rows on the scalar path */
 #if defined(__AVX2__) && defined(__FMA__)
         if (vector) {
-            assign_vector(z, n, d, table, k, distance_scale, label, distance, g_begin, g_end, &t);
+            kmeans_assign_vector(z, n, d, table, k, distance_scale, label, distance, g_begin, g_end,
+                                 &t);
             scalar_begin = groups * rows_per_group;
             scalar_end = me == threads - 1 ? n : scalar_begin;
         }
 #endif
         int rows = 0;
         for (int64_t row = scalar_begin; row < scalar_end; ++row) {
-            assign_row(z, n, row, d, centres, norm2, k, distance_scale, label, distance, t.block,
-                       t.stride, &t.changed);
+            kmeans_assign_row(z, n, row, d, centres, norm2, k, distance_scale, label, distance,
+                              t.block, t.stride, &t.changed);
             if (++rows == FLUSH_TERMS) {
-                flush(&t, k, d);
+                kmeans_flush(&t, k, d);
                 rows = 0;
             }
         }
-        flush(&t, k, d);
+        kmeans_flush(&t, k, d);
 #pragma omp critical(cvseg_kmeans_assign)
         {
             partial->inertia += t.inertia;
             partial->changed += t.changed;
         }
     }
-    assign_merge_threads(&s, k, d, partial);
-    assign_scratch_free(&s);
+    kmeans_assign_merge_threads(&s, k, d, partial);
+    kmeans_assign_scratch_free(&s);
     return status;
 }
 
@@ -483,7 +485,7 @@ double cvseg_kmeans_update(const cvseg_kmeans_partial *global, const cvseg_kmean
  * lets the compiler vectorise the block sums (omp simd reduction). */
 
 /* One past the last row of seeding block b of n rows. */
-static inline int64_t seed_block_end(int64_t b, int64_t n)
+static inline int64_t kmeans_seed_block_end(int64_t b, int64_t n)
 {
     const int64_t end = (b + 1) * CVSEG_KMEANS_SEED_BLOCK;
     return end < n ? end : n;
@@ -492,8 +494,8 @@ static inline int64_t seed_block_end(int64_t b, int64_t n)
 /* d2[i - begin] = cvseg_sqdist of rows [begin, end) to centre, column by
  * column: the same additions in the same order per row, vectorised across
  * rows. d2: [CVSEG_KMEANS_SEED_BLOCK]. */
-static inline void block_sqdist(const double *z, int64_t n, int d, const double *centre,
-                                int64_t begin, int64_t end, double *d2)
+static inline void kmeans_block_sqdist(const double *z, int64_t n, int d, const double *centre,
+                                       int64_t begin, int64_t end, double *d2)
 {
     const int64_t rows = end - begin;
     for (int64_t r = 0; r < rows; ++r)
@@ -520,10 +522,10 @@ cvseg_i128 cvseg_kmeans_min_update(const double *z, int64_t n, int d, const doub
         cvseg_i128 mine = 0;
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < blocks; ++b) {
-            const int64_t begin = b * CVSEG_KMEANS_SEED_BLOCK, end = seed_block_end(b, n);
+            const int64_t begin = b * CVSEG_KMEANS_SEED_BLOCK, end = kmeans_seed_block_end(b, n);
             double d2[CVSEG_KMEANS_SEED_BLOCK];
             for (int c = 0; c < m; ++c) {
-                block_sqdist(z, n, d, centres + (int64_t)c * d, begin, end, d2);
+                kmeans_block_sqdist(z, n, d, centres + (int64_t)c * d, begin, end, d2);
                 for (int64_t i = begin; i < end; ++i)
                     min_d2[i] = d2[i - begin] < min_d2[i] ? d2[i - begin] : min_d2[i];
             }
@@ -554,11 +556,11 @@ void cvseg_kmeans_trial_potentials(const double *z, int64_t n, int d, const doub
         cvseg_i128 mine[CVSEG_KMEANS_MAX_TRIALS] = {0};
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < blocks; ++b) {
-            const int64_t begin = b * CVSEG_KMEANS_SEED_BLOCK, end = seed_block_end(b, n);
+            const int64_t begin = b * CVSEG_KMEANS_SEED_BLOCK, end = kmeans_seed_block_end(b, n);
             /* The block stays in cache across the trials: one pass over memory. */
             double d2[CVSEG_KMEANS_SEED_BLOCK];
             for (int t = 0; t < trials; ++t) {
-                block_sqdist(z, n, d, candidates + (int64_t)t * d, begin, end, d2);
+                kmeans_block_sqdist(z, n, d, candidates + (int64_t)t * d, begin, end, d2);
                 double block = 0.0;
 #pragma omp simd reduction(+ : block)
                 for (int64_t i = begin; i < end; ++i) {
@@ -596,6 +598,89 @@ int64_t cvseg_kmeans_pick_by_weight(const double *min_d2, int64_t n,
     return picked;
 }
 
+/* Squared distance between rows a [d] and b [d], summed in coordinate order. */
+static double kmeans_wpp_distance2(const double *a, const double *b, int d)
+{
+    double acc = 0.0;
+    for (int j = 0; j < d; ++j) {
+        const double diff = a[j] - b[j];
+        acc += diff * diff;
+    }
+    return acc;
+}
+
+/* min_d2 [m]: squared distance of each candidate to centre [d] (first:
+ * set it; otherwise keep the smaller). */
+static void kmeans_wpp_nearest(const double *candidates, int64_t m, int d, const double *centre,
+                               double *min_d2, int first)
+{
+    for (int64_t i = 0; i < m; ++i) {
+        const double acc = kmeans_wpp_distance2(candidates + i * d, centre, d);
+        if (first || acc < min_d2[i])
+            min_d2[i] = acc;
+    }
+}
+
+/* First candidate whose running sum of weight [m] (times min_d2 [m] unless
+ * NULL) exceeds target; -1 when none does. */
+static int64_t kmeans_wpp_running_pick(const double *weight, const double *min_d2, int64_t m,
+                                       double target)
+{
+    double running = 0.0;
+    for (int64_t i = 0; i < m; ++i) {
+        running += min_d2 ? weight[i] * min_d2[i] : weight[i];
+        if (running > target)
+            return i;
+    }
+    return -1;
+}
+
+/* One trial of a pick: the candidate drawn for target, and the potential
+ * sum(weight * min(min_d2, d2 to it)) it would leave (trial_d2 [m] scratch). */
+static double kmeans_wpp_trial(const double *candidates, const double *weight, const double *min_d2,
+                               int64_t m, int d, double target, double *trial_d2, int64_t *pick_out)
+{
+    int64_t pick = kmeans_wpp_running_pick(weight, min_d2, m, target);
+    if (pick < 0) /* all remaining weight is zero: take the first unused */
+        for (int64_t i = 0; i < m && pick < 0; ++i)
+            if (min_d2[i] > 0.0)
+                pick = i;
+    if (pick < 0)
+        pick = 0;
+    double trial_potential = 0.0;
+    for (int64_t i = 0; i < m; ++i) {
+        const double acc = kmeans_wpp_distance2(candidates + i * d, candidates + pick * d, d);
+        trial_d2[i] = acc < min_d2[i] ? acc : min_d2[i];
+        trial_potential += weight[i] * trial_d2[i];
+    }
+    *pick_out = pick;
+    return trial_potential;
+}
+
+/* The next centre: of `trials` draws (*draw onwards in the stream), the one
+ * leaving the lowest potential (first on ties). */
+static int64_t kmeans_wpp_pick(const double *candidates, const double *weight, const double *min_d2,
+                               int64_t m, int d, int trials, uint64_t seed, uint64_t stream,
+                               uint64_t *draw, double *trial_d2)
+{
+    double potential = 0.0;
+    for (int64_t i = 0; i < m; ++i)
+        potential += weight[i] * min_d2[i];
+    double best_potential = INFINITY;
+    int64_t best_pick = 0;
+    for (int t = 0; t < trials; ++t) {
+        const double target = cvseg_rng_uniform(seed, stream, (*draw)++) * potential;
+        int64_t pick = 0;
+        const double trial_potential =
+            kmeans_wpp_trial(candidates, weight, min_d2, m, d, target, trial_d2, &pick);
+        if (trial_potential < best_potential) {
+            best_potential = trial_potential;
+            best_pick = pick;
+        }
+    }
+    return best_pick;
+}
+
 cvseg_status cvseg_kmeans_weighted_plusplus(const double *candidates, const double *weight,
                                             int64_t m, int d, int k, uint64_t seed, uint64_t stream,
                                             int trials, double *centres)
@@ -620,75 +705,17 @@ cvseg_status cvseg_kmeans_weighted_plusplus(const double *candidates, const doub
     for (int64_t i = 0; i < m; ++i)
         total_weight += weight[i];
     /* First centre: weighted by weight alone. */
-    {
-        const double target = cvseg_rng_uniform(seed, stream, draw++) * total_weight;
-        double running = 0.0;
-        int64_t pick = m - 1;
-        for (int64_t i = 0; i < m; ++i) {
-            running += weight[i];
-            if (running > target) {
-                pick = i;
-                break;
-            }
-        }
-        memcpy(centres, candidates + pick * d, sizeof(double) * (size_t)d);
-        for (int64_t i = 0; i < m; ++i) {
-            double acc = 0.0;
-            for (int j = 0; j < d; ++j) {
-                const double diff = candidates[i * d + j] - centres[j];
-                acc += diff * diff;
-            }
-            min_d2[i] = acc;
-        }
-    }
+    const double target = cvseg_rng_uniform(seed, stream, draw++) * total_weight;
+    int64_t pick = kmeans_wpp_running_pick(weight, NULL, m, target);
+    if (pick < 0)
+        pick = m - 1;
+    memcpy(centres, candidates + pick * d, sizeof(double) * (size_t)d);
+    kmeans_wpp_nearest(candidates, m, d, centres, min_d2, 1);
     for (int c = 1; c < k; ++c) {
-        double potential = 0.0;
-        for (int64_t i = 0; i < m; ++i)
-            potential += weight[i] * min_d2[i];
-        double best_potential = INFINITY;
-        int64_t best_pick = 0;
-        for (int t = 0; t < trials; ++t) {
-            const double target = cvseg_rng_uniform(seed, stream, draw++) * potential;
-            double running = 0.0;
-            int64_t pick = -1;
-            for (int64_t i = 0; i < m; ++i) {
-                running += weight[i] * min_d2[i];
-                if (running > target) {
-                    pick = i;
-                    break;
-                }
-            }
-            if (pick < 0) /* all remaining weight is zero: take the first unused */
-                for (int64_t i = 0; i < m && pick < 0; ++i)
-                    if (min_d2[i] > 0.0)
-                        pick = i;
-            if (pick < 0)
-                pick = 0;
-            double trial_potential = 0.0;
-            for (int64_t i = 0; i < m; ++i) {
-                double acc = 0.0;
-                for (int j = 0; j < d; ++j) {
-                    const double diff = candidates[i * d + j] - candidates[pick * d + j];
-                    acc += diff * diff;
-                }
-                trial_d2[i] = acc < min_d2[i] ? acc : min_d2[i];
-                trial_potential += weight[i] * trial_d2[i];
-            }
-            if (trial_potential < best_potential) {
-                best_potential = trial_potential;
-                best_pick = pick;
-            }
-        }
+        const int64_t best_pick = kmeans_wpp_pick(candidates, weight, min_d2, m, d, trials, seed,
+                                                  stream, &draw, trial_d2);
         memcpy(centres + (int64_t)c * d, candidates + best_pick * d, sizeof(double) * (size_t)d);
-        for (int64_t i = 0; i < m; ++i) {
-            double acc = 0.0;
-            for (int j = 0; j < d; ++j) {
-                const double diff = candidates[i * d + j] - candidates[best_pick * d + j];
-                acc += diff * diff;
-            }
-            if (acc < min_d2[i])
-                min_d2[i] = acc;
-        }
+        kmeans_wpp_nearest(candidates, m, d, candidates + best_pick * d, min_d2, 0);
     }
 done:
     free(min_d2);
@@ -700,11 +727,11 @@ typedef struct {
     double score;
     int64_t size;
     int index;
-} order_entry;
+} kmeans_order_entry;
 
-static int compare_order(const void *a, const void *b)
+static int kmeans_compare_order(const void *a, const void *b)
 {
-    const order_entry *x = a, *y = b;
+    const kmeans_order_entry *x = a, *y = b;
     if (x->score != y->score)
         return x->score > y->score ? -1 : 1;
     if (x->size != y->size)
@@ -715,7 +742,7 @@ static int compare_order(const void *a, const void *b)
 void cvseg_kmeans_order(const double *centres, const int64_t *count, int k, int d,
                         const double *orientation, int *order)
 {
-    order_entry entries[CVSEG_KMEANS_MAX_K];
+    kmeans_order_entry entries[CVSEG_KMEANS_MAX_K];
     for (int c = 0; c < k; ++c) {
         double score = 0.0;
         for (int j = 0; j < d; ++j)
@@ -724,7 +751,7 @@ void cvseg_kmeans_order(const double *centres, const int64_t *count, int k, int 
         entries[c].size = count[c];
         entries[c].index = c;
     }
-    qsort(entries, (size_t)k, sizeof entries[0], compare_order);
+    qsort(entries, (size_t)k, sizeof entries[0], kmeans_compare_order);
     for (int c = 0; c < k; ++c)
         order[c] = entries[c].index;
 }
@@ -762,7 +789,7 @@ void cvseg_distinct_free(cvseg_distinct_set *set)
 }
 
 /* Hash of a row by value (-0.0 hashed as 0.0). */
-static uint64_t distinct_hash(const double *x, int d)
+static uint64_t kmeans_distinct_hash(const double *x, int d)
 {
     uint64_t h = 0x243F6A8885A308D3ULL;
     for (int j = 0; j < d; ++j) {
@@ -779,7 +806,7 @@ void cvseg_distinct_add(cvseg_distinct_set *set, const double *x)
     if (set->count >= set->limit)
         return;
     const uint64_t mask = (uint64_t)set->capacity - 1;
-    uint64_t s = distinct_hash(x, set->d) & mask;
+    uint64_t s = kmeans_distinct_hash(x, set->d) & mask;
     for (; set->slot[s] >= 0; s = (s + 1) & mask) {
         const double *held = set->rows + set->slot[s] * set->d;
         int same = 1;

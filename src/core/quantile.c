@@ -30,7 +30,7 @@ void cvseg_select_init(cvseg_select_state *state, int m, const int64_t *ranks)
         state->rank_left[t] = ranks[t];
 }
 
-static int shift_of_level(int level)
+static int quantile_shift_of_level(int level)
 {
     return 48 - 16 * level;
 }
@@ -38,12 +38,12 @@ static int shift_of_level(int level)
 /* Counts over keys taken from doubles (x) or given directly (keys). The
  * per-thread histograms are allocated before the parallel region, so that
  * every thread reaches the worksharing loop and a failure is reported. */
-static cvseg_status select_histogram(const cvseg_select_state *state, const double *x,
-                                     const uint64_t *keys, const uint8_t *include, int64_t n,
-                                     int64_t *hist)
+static cvseg_status quantile_select_histogram(const cvseg_select_state *state, const double *x,
+                                              const uint64_t *keys, const uint8_t *include,
+                                              int64_t n, int64_t *hist)
 {
     const int m = state->count;
-    const int shift = shift_of_level(state->level);
+    const int shift = quantile_shift_of_level(state->level);
     const int prefix_bits = 16 * state->level;
     /* Targets with equal prefixes share one histogram: count only distinct ones. */
     int distinct[CVSEG_SELECT_MAX_TARGETS];
@@ -100,18 +100,18 @@ static cvseg_status select_histogram(const cvseg_select_state *state, const doub
 cvseg_status cvseg_select_histogram(const cvseg_select_state *state, const double *x,
                                     const uint8_t *include, int64_t n, int64_t *hist)
 {
-    return select_histogram(state, x, NULL, include, n, hist);
+    return quantile_select_histogram(state, x, NULL, include, n, hist);
 }
 
 cvseg_status cvseg_select_histogram_keys(const cvseg_select_state *state, const uint64_t *keys,
                                          const uint8_t *include, int64_t n, int64_t *hist)
 {
-    return select_histogram(state, NULL, keys, include, n, hist);
+    return quantile_select_histogram(state, NULL, keys, include, n, hist);
 }
 
 int cvseg_select_refine(cvseg_select_state *state, const int64_t *global_hist)
 {
-    const int shift = shift_of_level(state->level);
+    const int shift = quantile_shift_of_level(state->level);
     int result = 0;
     for (int t = 0; t < state->count; ++t) {
         const int64_t *h = global_hist + (size_t)t * CVSEG_SELECT_BINS;

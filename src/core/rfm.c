@@ -15,8 +15,10 @@ const char *const cvseg_segment_names[CVSEG_SEG_COUNT] = {
 const char *const cvseg_value_cell_names[CVSEG_MATRIX_COUNT] = {"quality", "spender", "frequent",
                                                                 "uncertain", "none"};
 const char *const cvseg_abc_names[CVSEG_ABC_COUNT] = {"A", "B", "C", "none"};
+const char *const cvseg_rfm_feature_names[CVSEG_RFM_FEATURES] = {
+    [CVSEG_R] = "recency", [CVSEG_F] = "frequency", [CVSEG_M] = "monetary"};
 
-static void raise_status(uint8_t *status, cvseg_member_status to)
+static void rfm_raise_status(uint8_t *status, cvseg_member_status to)
 {
     if (*status == CVSEG_MEMBER_OK)
         *status = (uint8_t)to;
@@ -36,9 +38,9 @@ void cvseg_rfm_features(const int32_t *last_purchase, const int32_t *first_purch
             last_purchase[i] > reference_date || !cvseg_date_valid(last_purchase[i]) ||
             (first_purchase &&
              (first_purchase[i] > last_purchase[i] || !cvseg_date_valid(first_purchase[i]))))
-            raise_status(&status[i], CVSEG_MEMBER_INVALID);
+            rfm_raise_status(&status[i], CVSEG_MEMBER_INVALID);
         else if (frequency[i] == 0)
-            raise_status(&status[i], CVSEG_MEMBER_NO_PURCHASE);
+            rfm_raise_status(&status[i], CVSEG_MEMBER_NO_PURCHASE);
     }
 }
 
@@ -60,17 +62,17 @@ void cvseg_lrfmc_features(const int32_t *join_date, const int32_t *last_flight,
         if (fares) {
             const int fare_missing = isnan(fare_yr1[i]) || isnan(fare_yr2[i]);
             if (rules->drop_missing_fare && fare_missing)
-                raise_status(&status[i], CVSEG_MEMBER_MISSING_FARE);
+                rfm_raise_status(&status[i], CVSEG_MEMBER_MISSING_FARE);
             if (rules->drop_inconsistent && !fare_missing && fare_yr1[i] + fare_yr2[i] == 0.0 &&
                 avg_discount[i] != 0.0 && seg_km_sum[i] > 0.0)
-                raise_status(&status[i], CVSEG_MEMBER_INCONSISTENT);
+                rfm_raise_status(&status[i], CVSEG_MEMBER_INCONSISTENT);
         }
         /* A join date after the last flight is real data (flights credited
          * retroactively): L and R stand on their own. */
         if (!cvseg_value_valid(seg_km_sum[i]) || !cvseg_value_valid(avg_discount[i]) ||
             flight_count[i] < 0 || last_flight[i] > reference_date ||
             !cvseg_date_valid(last_flight[i]) || !cvseg_date_valid(join_date[i]))
-            raise_status(&status[i], CVSEG_MEMBER_INVALID);
+            rfm_raise_status(&status[i], CVSEG_MEMBER_INVALID);
     }
 }
 
@@ -163,11 +165,12 @@ void cvseg_abc_ranks(const cvseg_abc_cuts *cuts, int64_t n, int64_t ranks[2])
     }
 }
 
-void cvseg_group_summary_init(cvseg_group_summary *summary, int groups, const double max_abs[3])
+void cvseg_group_summary_init(cvseg_group_summary *summary, int groups,
+                              const double max_abs[CVSEG_RFM_FEATURES])
 {
     memset(summary, 0, sizeof *summary);
     summary->groups = groups;
-    for (int f = 0; f < 3; ++f)
+    for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
         summary->exponent[f] = cvseg_fixed_exponent(max_abs[f]);
 }
 
@@ -175,16 +178,17 @@ void cvseg_group_summary_add(cvseg_group_summary *summary, const uint8_t *group,
                              const double *recency, const double *frequency, const double *monetary,
                              int64_t n)
 {
-    const double *features[3] = {recency, frequency, monetary};
-    double scale[3];
-    for (int f = 0; f < 3; ++f)
+    const double *features[CVSEG_RFM_FEATURES] = {
+        [CVSEG_R] = recency, [CVSEG_F] = frequency, [CVSEG_M] = monetary};
+    double scale[CVSEG_RFM_FEATURES];
+    for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
         scale[f] = cvseg_fixed_scale(summary->exponent[f]);
     for (int64_t i = 0; i < n; ++i) {
         const int g = group[i];
         if (g >= summary->groups)
             continue;
         summary->count[g] += 1;
-        for (int f = 0; f < 3; ++f)
+        for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
             summary->sum[g][f] += cvseg_fixed_term(features[f][i], scale[f]);
     }
 }
@@ -193,7 +197,7 @@ void cvseg_group_summary_merge(cvseg_group_summary *into, const cvseg_group_summ
 {
     for (int g = 0; g < into->groups; ++g) {
         into->count[g] += from->count[g];
-        for (int f = 0; f < 3; ++f)
+        for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
             into->sum[g][f] += from->sum[g][f];
     }
 }

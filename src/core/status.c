@@ -9,9 +9,9 @@ typedef struct {
     cvseg_status status;
     char location[128];
     char message[CVSEG_ERROR_MESSAGE_MAX];
-} error_record;
+} status_error_record;
 
-static _Thread_local error_record this_thread_error;
+static _Thread_local status_error_record status_thread_error;
 
 const char *cvseg_status_name(cvseg_status status)
 {
@@ -52,14 +52,14 @@ int cvseg_status_exit_code(cvseg_status status)
 cvseg_status cvseg_error_record(cvseg_status status, const char *file, int line, const char *fmt,
                                 ...)
 {
-    if (this_thread_error.status == CVSEG_OK && status != CVSEG_OK) {
+    if (status_thread_error.status == CVSEG_OK && status != CVSEG_OK) {
         const char *base = strrchr(file, '/');
-        this_thread_error.status = status;
-        snprintf(this_thread_error.location, sizeof this_thread_error.location, "%s:%d",
+        status_thread_error.status = status;
+        snprintf(status_thread_error.location, sizeof status_thread_error.location, "%s:%d",
                  base ? base + 1 : file, line);
         va_list args;
         va_start(args, fmt);
-        vsnprintf(this_thread_error.message, sizeof this_thread_error.message, fmt, args);
+        vsnprintf(status_thread_error.message, sizeof status_thread_error.message, fmt, args);
         va_end(args);
     }
     return status;
@@ -67,29 +67,29 @@ cvseg_status cvseg_error_record(cvseg_status status, const char *file, int line,
 
 const char *cvseg_error_message(void)
 {
-    return this_thread_error.message;
+    return status_thread_error.message;
 }
 
 const char *cvseg_error_location(void)
 {
-    return this_thread_error.location;
+    return status_thread_error.location;
 }
 
 cvseg_status cvseg_error_status(void)
 {
-    return this_thread_error.status;
+    return status_thread_error.status;
 }
 
 void cvseg_error_clear(void)
 {
-    memset(&this_thread_error, 0, sizeof this_thread_error);
+    memset(&status_thread_error, 0, sizeof status_thread_error);
 }
 
 void cvseg_error_set_message(cvseg_status status, const char *location, const char *message)
 {
-    this_thread_error.status = status;
-    snprintf(this_thread_error.location, sizeof this_thread_error.location, "%s",
+    status_thread_error.status = status;
+    snprintf(status_thread_error.location, sizeof status_thread_error.location, "%s",
              location ? location : "");
-    snprintf(this_thread_error.message, sizeof this_thread_error.message, "%s",
+    snprintf(status_thread_error.message, sizeof status_thread_error.message, "%s",
              message ? message : "");
 }

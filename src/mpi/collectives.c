@@ -68,18 +68,18 @@ cvseg_status cvseg_mpi_max_f64(MPI_Comm comm, double *values, int count)
 /* The layer's MPI datatypes and ops, created once (cvseg_mpi_init or on
  * first use) and freed by cvseg_mpi_finalize. OpenMP threads never call MPI,
  * so no lock is needed. */
-enum { DIST_RECORD_TYPES_MAX = 16 };
+enum { COLLECTIVES_RECORD_TYPES_MAX = 16 };
 static struct {
     int ready;
     MPI_Datatype i128_type; /* 16 bytes: one cvseg_i128 in memory */
     MPI_Op i128_sum;
     int records;
-    size_t record_size[DIST_RECORD_TYPES_MAX];
-    MPI_Datatype record_type[DIST_RECORD_TYPES_MAX];
-} dist_types = {0, MPI_DATATYPE_NULL, MPI_OP_NULL, 0, {0}, {MPI_DATATYPE_NULL}};
+    size_t record_size[COLLECTIVES_RECORD_TYPES_MAX];
+    MPI_Datatype record_type[COLLECTIVES_RECORD_TYPES_MAX];
+} collectives_types = {0, MPI_DATATYPE_NULL, MPI_OP_NULL, 0, {0}, {MPI_DATATYPE_NULL}};
 
 /* MPI_Op adding 128-bit integers in place (wrapping, as cvseg_i128 sums). */
-static void dist_i128_add(void *in, void *inout, int *length, MPI_Datatype *type)
+static void collectives_i128_add(void *in, void *inout, int *length, MPI_Datatype *type)
 {
     (void)type;
     const char *a = in;
@@ -93,20 +93,21 @@ static void dist_i128_add(void *in, void *inout, int *length, MPI_Datatype *type
     }
 }
 
-static cvseg_status dist_types_ready(void)
+static cvseg_status collectives_types_ready(void)
 {
     cvseg_status status = CVSEG_OK;
-    if (dist_types.ready)
+    if (collectives_types.ready)
         return CVSEG_OK;
     _Static_assert(sizeof(cvseg_i128) == 16, "cvseg_i128 is 16 bytes");
-    status = cvseg_mpi_check(MPI_Type_contiguous(16, MPI_BYTE, &dist_types.i128_type), "type");
+    status =
+        cvseg_mpi_check(MPI_Type_contiguous(16, MPI_BYTE, &collectives_types.i128_type), "type");
     if (status == CVSEG_OK)
-        status = cvseg_mpi_check(MPI_Type_commit(&dist_types.i128_type), "type commit");
+        status = cvseg_mpi_check(MPI_Type_commit(&collectives_types.i128_type), "type commit");
     if (status == CVSEG_OK)
-        status =
-            cvseg_mpi_check(MPI_Op_create(dist_i128_add, 1, &dist_types.i128_sum), "op create");
+        status = cvseg_mpi_check(
+            MPI_Op_create(collectives_i128_add, 1, &collectives_types.i128_sum), "op create");
     if (status == CVSEG_OK)
-        dist_types.ready = 1;
+        collectives_types.ready = 1;
     else
         cvseg_mpi_finalize();
     return status;
@@ -114,39 +115,39 @@ static cvseg_status dist_types_ready(void)
 
 cvseg_status cvseg_mpi_init(MPI_Comm comm)
 {
-    return cvseg_mpi_agree(comm, dist_types_ready());
+    return cvseg_mpi_agree(comm, collectives_types_ready());
 }
 
 void cvseg_mpi_finalize(void)
 {
-    if (dist_types.i128_sum != MPI_OP_NULL)
-        MPI_Op_free(&dist_types.i128_sum);
-    if (dist_types.i128_type != MPI_DATATYPE_NULL)
-        MPI_Type_free(&dist_types.i128_type);
-    for (int t = 0; t < dist_types.records; ++t)
-        MPI_Type_free(&dist_types.record_type[t]);
-    dist_types.records = 0;
-    dist_types.ready = 0;
+    if (collectives_types.i128_sum != MPI_OP_NULL)
+        MPI_Op_free(&collectives_types.i128_sum);
+    if (collectives_types.i128_type != MPI_DATATYPE_NULL)
+        MPI_Type_free(&collectives_types.i128_type);
+    for (int t = 0; t < collectives_types.records; ++t)
+        MPI_Type_free(&collectives_types.record_type[t]);
+    collectives_types.records = 0;
+    collectives_types.ready = 0;
 }
 
 cvseg_status cvseg_mpi_record_type(size_t bytes, MPI_Datatype *type)
 {
     cvseg_status status = CVSEG_OK;
     *type = MPI_DATATYPE_NULL;
-    for (int t = 0; t < dist_types.records; ++t)
-        if (dist_types.record_size[t] == bytes)
-            *type = dist_types.record_type[t];
+    for (int t = 0; t < collectives_types.records; ++t)
+        if (collectives_types.record_size[t] == bytes)
+            *type = collectives_types.record_type[t];
     if (*type != MPI_DATATYPE_NULL)
         return CVSEG_OK;
-    if (bytes == 0 || bytes > 1u << 20 || dist_types.records == DIST_RECORD_TYPES_MAX)
+    if (bytes == 0 || bytes > 1u << 20 || collectives_types.records == COLLECTIVES_RECORD_TYPES_MAX)
         return CVSEG_FAIL(CVSEG_EINTERNAL, "no record datatype for %zu-byte records", bytes);
     MPI_Datatype created = MPI_DATATYPE_NULL;
     status = cvseg_mpi_check(MPI_Type_contiguous((int)bytes, MPI_BYTE, &created), "record type");
     if (status == CVSEG_OK)
         status = cvseg_mpi_check(MPI_Type_commit(&created), "record type commit");
     if (status == CVSEG_OK) {
-        dist_types.record_size[dist_types.records] = bytes;
-        dist_types.record_type[dist_types.records++] = created;
+        collectives_types.record_size[collectives_types.records] = bytes;
+        collectives_types.record_type[collectives_types.records++] = created;
         *type = created;
     } else if (created != MPI_DATATYPE_NULL) {
         MPI_Type_free(&created);
@@ -156,11 +157,12 @@ cvseg_status cvseg_mpi_record_type(size_t bytes, MPI_Datatype *type)
 
 cvseg_status cvseg_mpi_sum_i128(MPI_Comm comm, cvseg_i128 *values, int count)
 {
-    cvseg_status status = dist_types_ready();
+    cvseg_status status = collectives_types_ready();
     if (status == CVSEG_OK)
-        status = cvseg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, values, count, dist_types.i128_type,
-                                               dist_types.i128_sum, comm),
-                                 "exact 128-bit sum");
+        status =
+            cvseg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, values, count, collectives_types.i128_type,
+                                          collectives_types.i128_sum, comm),
+                            "exact 128-bit sum");
     return status;
 }
 
@@ -189,11 +191,11 @@ cvseg_status cvseg_mpi_exscan_i128(MPI_Comm comm, cvseg_i128 value, cvseg_i128 *
     cvseg_i128 prefix = 0, sum = value;
     cvseg_status status = cvseg_mpi_check(MPI_Comm_rank(comm, &rank), "rank");
     if (status == CVSEG_OK)
-        status = dist_types_ready();
+        status = collectives_types_ready();
     if (status == CVSEG_OK)
-        status = cvseg_mpi_check(
-            MPI_Exscan(&value, &prefix, 1, dist_types.i128_type, dist_types.i128_sum, comm),
-            "exclusive scan");
+        status = cvseg_mpi_check(MPI_Exscan(&value, &prefix, 1, collectives_types.i128_type,
+                                            collectives_types.i128_sum, comm),
+                                 "exclusive scan");
     *before = rank == 0 ? 0 : prefix; /* MPI leaves rank 0's result undefined */
     if (status == CVSEG_OK)
         status = cvseg_mpi_sum_i128(comm, &sum, 1);
@@ -243,9 +245,9 @@ done:
     return status;
 }
 
-static cvseg_status select_any(MPI_Comm comm, const double *x, const uint64_t *keys,
-                               const uint8_t *include, int64_t n, int m, const int64_t *ranks,
-                               double *values, uint64_t *keys_out)
+static cvseg_status collectives_select_any(MPI_Comm comm, const double *x, const uint64_t *keys,
+                                           const uint8_t *include, int64_t n, int m,
+                                           const int64_t *ranks, double *values, uint64_t *keys_out)
 {
     cvseg_status status = CVSEG_OK;
     cvseg_select_state state;
@@ -280,13 +282,13 @@ done:
 cvseg_status cvseg_mpi_select(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
                               int m, const int64_t *ranks, double *values)
 {
-    return select_any(comm, x, NULL, include, n, m, ranks, values, NULL);
+    return collectives_select_any(comm, x, NULL, include, n, m, ranks, values, NULL);
 }
 
 cvseg_status cvseg_mpi_select_keys(MPI_Comm comm, const uint64_t *keys, int64_t n, int m,
                                    const int64_t *ranks, uint64_t *keys_out)
 {
-    return select_any(comm, NULL, keys, NULL, n, m, ranks, NULL, keys_out);
+    return collectives_select_any(comm, NULL, keys, NULL, n, m, ranks, NULL, keys_out);
 }
 
 cvseg_status cvseg_mpi_kmeans_allreduce(MPI_Comm comm, cvseg_kmeans_partial *partial)
@@ -309,18 +311,19 @@ cvseg_status cvseg_mpi_kmeans_allreduce(MPI_Comm comm, cvseg_kmeans_partial *par
 
 cvseg_status cvseg_mpi_group_summary(MPI_Comm comm, cvseg_group_summary *summary)
 {
-    enum { PER_GROUP = 4 };
+    /* Per group: the count, then the sums of R, F, M. */
+    enum { COUNT = 0, SUMS = 1, PER_GROUP = SUMS + CVSEG_RFM_FEATURES };
     cvseg_i128 values[CVSEG_GROUPS_MAX * PER_GROUP];
     for (int g = 0; g < summary->groups; ++g) {
-        values[g * PER_GROUP] = summary->count[g];
-        for (int f = 0; f < 3; ++f)
-            values[g * PER_GROUP + 1 + f] = summary->sum[g][f];
+        values[g * PER_GROUP + COUNT] = summary->count[g];
+        for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
+            values[g * PER_GROUP + SUMS + f] = summary->sum[g][f];
     }
     cvseg_status status = cvseg_mpi_sum_i128(comm, values, summary->groups * PER_GROUP);
     for (int g = 0; g < summary->groups && status == CVSEG_OK; ++g) {
-        summary->count[g] = (int64_t)values[g * PER_GROUP];
-        for (int f = 0; f < 3; ++f)
-            summary->sum[g][f] = values[g * PER_GROUP + 1 + f];
+        summary->count[g] = (int64_t)values[g * PER_GROUP + COUNT];
+        for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
+            summary->sum[g][f] = values[g * PER_GROUP + SUMS + f];
     }
     return status;
 }
