@@ -1,7 +1,8 @@
 /* clv_attach.c: score --clv. The CLV file's /clv rows (ascending member_id,
  * read in blocks of that order) and tonight's members (this rank's rows) are
- * hash-partitioned by member id (member_join.c), joined at the owner rank,
- * and the CLV values go back to the rank that holds tonight's row. Members
+ * hash-partitioned by member id (member_scatter.h), joined at the owner rank
+ * (id_join.h), and the CLV values go back to the rank that holds tonight's
+ * row. Members
  * the file lacks get NaN and the lifecycle "prospect"; file rows whose id is
  * not among tonight's members are counted and otherwise ignored. Values
  * travel as their bit patterns: the columns are copied exactly.
@@ -12,7 +13,9 @@
 
 #include "cvseg/collectives.h"
 #include "cvseg/fixed.h"
+#include "cvseg/id_join.h"
 #include "cvseg/io.h"
+#include "cvseg/member_scatter.h"
 #include "cvseg/partition.h"
 #include "pipeline.h"
 
@@ -98,12 +101,15 @@ static cvseg_status clv_attach_answer(const char *path, const int64_t *clv, int6
                                       const int64_t *tonight, int64_t tonight_n, int64_t *replies,
                                       int64_t counts[2])
 {
-    cvseg_id_index index = {0};
     int64_t duplicate = -1;
-    uint8_t *matched = calloc((size_t)(clv_n > 0 ? clv_n : 1), 1);
-    cvseg_status status = cvseg_id_index_build(&index, clv, CLV_ATTACH_WORDS, clv_n, &duplicate);
-    if (status == CVSEG_OK && !matched)
+    int64_t *match = malloc(sizeof(int64_t) * (size_t)(tonight_n > 0 ? tonight_n : 1));
+    uint8_t *matched = malloc((size_t)(clv_n > 0 ? clv_n : 1));
+    cvseg_status status = CVSEG_OK;
+    if (!match || !matched)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
+    if (status == CVSEG_OK)
+        status = cvseg_id_join(clv, CLV_ATTACH_WORDS, clv_n, tonight, 2, tonight_n, match, matched,
+                               &duplicate);
     if (status == CVSEG_OK && duplicate >= 0)
         status = CVSEG_FAIL(CVSEG_EDATA,
                             "file '%s', dataset '/clv/member_id': member id %lld appears more "
@@ -111,7 +117,7 @@ static cvseg_status clv_attach_answer(const char *path, const int64_t *clv, int6
                             path, (long long)clv[duplicate * CLV_ATTACH_WORDS]);
     const double missing = NAN;
     for (int64_t t = 0; t < tonight_n && status == CVSEG_OK; ++t) {
-        const int64_t o = cvseg_id_index_find(&index, tonight[2 * t]);
+        const int64_t o = match[t];
         int64_t *reply = replies + t * CLV_ATTACH_WORDS;
         reply[0] = tonight[2 * t + 1];
         for (int w = 1; w < CLV_ATTACH_WORDS && o >= 0; ++w)
@@ -121,13 +127,11 @@ static cvseg_status clv_attach_answer(const char *path, const int64_t *clv, int6
         if (o < 0)
             reply[CLV_ATTACH_WORDS - 1] = CVSEG_LIFE_PROSPECT;
         counts[0] += o < 0;
-        if (o >= 0)
-            matched[o] = 1;
     }
     for (int64_t o = 0; o < clv_n && status == CVSEG_OK; ++o)
         counts[1] += !matched[o];
+    free(match);
     free(matched);
-    cvseg_id_index_free(&index);
     return status;
 }
 

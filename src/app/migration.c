@@ -16,9 +16,10 @@
 #include "cvseg/collectives.h"
 #include "cvseg/exchange.h"
 #include "cvseg/fixed.h"
+#include "cvseg/id_join.h"
 #include "cvseg/io.h"
+#include "cvseg/member_scatter.h"
 #include "cvseg/partition.h"
-#include "cvseg/rng.h"
 #include "pipeline.h"
 
 enum { WORDS = 6 }; /* id, origin row, segment, cluster, abc, monetary bits */
@@ -62,7 +63,7 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
     uint8_t *old_segment = NULL, *old_abc = NULL;
     double *old_monetary = NULL;
     cvseg_exchange_plan new_plan = {0}, old_plan = {0};
-    int64_t *slot_key = NULL, *slot_value = NULL;
+    int64_t *match = NULL;
     uint8_t *matched = NULL;
     cvseg_i128 *sums[3] = {NULL, NULL, NULL};
     int64_t *replies = NULL, *returned = NULL;
@@ -161,31 +162,18 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
         goto done;
 
     /* Hash join at the owner. */
-    int64_t capacity = 16;
-    while (capacity < 2 * old_n)
-        capacity *= 2;
-    slot_key = malloc(sizeof(int64_t) * (size_t)capacity);
-    slot_value = malloc(sizeof(int64_t) * (size_t)capacity);
-    matched = calloc((size_t)(old_n > 0 ? old_n : 1), 1);
+    match = malloc(sizeof(int64_t) * (size_t)(new_n > 0 ? new_n : 1));
+    matched = malloc((size_t)(old_n > 0 ? old_n : 1));
     replies = malloc(sizeof(int64_t) * WORDS * (size_t)(new_n > 0 ? new_n : 1));
-    if (!slot_key || !slot_value || !matched || !replies)
+    if (!match || !matched || !replies)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
+    int64_t duplicate = -1; /* last night's repeated ids: the first row is joined */
+    if (status == CVSEG_OK)
+        status = cvseg_id_join(old_received, WORDS, old_n, new_received, WORDS, new_n, match,
+                               matched, &duplicate);
     status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
-    const uint64_t mask = (uint64_t)capacity - 1;
-    for (int64_t s = 0; s < capacity; ++s)
-        slot_value[s] = -1;
-    for (int64_t o = 0; o < old_n; ++o) {
-        const int64_t id = old_received[o * WORDS];
-        uint64_t s = (cvseg_mix64((uint64_t)id) >> 16) & mask;
-        while (slot_value[s] >= 0 && slot_key[s] != id)
-            s = (s + 1) & mask;
-        if (slot_value[s] < 0) {
-            slot_key[s] = id;
-            slot_value[s] = o;
-        }
-    }
     const double bound =
         fmax(fmax(fabs(job->rfm_moments[2].min), fabs(job->rfm_moments[2].max)), 1.0);
     double old_bound = bound;
@@ -203,14 +191,9 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
     int64_t new_count = 0, gone_count = 0;
     for (int64_t t = 0; t < new_n; ++t) {
         const int64_t *r = new_received + t * WORDS;
-        uint64_t s = (cvseg_mix64((uint64_t)r[0]) >> 16) & mask;
-        while (slot_value[s] >= 0 && slot_key[s] != r[0])
-            s = (s + 1) & mask;
-        const int64_t o = slot_value[s];
+        const int64_t o = match[t];
         const int64_t *old = o >= 0 ? old_received + o * WORDS : NULL;
-        if (old)
-            matched[o] = 1;
-        else
+        if (!old)
             new_count += 1;
         const double money = double_of(r[5]);
         const int64_t term = isfinite(money) ? cvseg_fixed_term(money, scale) : 0;
@@ -288,8 +271,7 @@ done:
     free(old_monetary);
     cvseg_exchange_plan_free(&new_plan);
     cvseg_exchange_plan_free(&old_plan);
-    free(slot_key);
-    free(slot_value);
+    free(match);
     free(matched);
     free(replies);
     free(returned);
