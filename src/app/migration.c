@@ -1,8 +1,9 @@
 /* migration.c: last night vs tonight, joined by member id across ranks.
  *
  * Both files are partitioned independently (blocks of their own row order);
- * records are hash-partitioned by member id to owner ranks (MPI_Alltoallv),
- * joined there with a hash table, and the previous segment and cluster are
+ * records are hash-partitioned by member id to owner ranks
+ * (member_scatter.h, on the shared record exchange), joined there with a
+ * hash table (id_join.h), and the previous segment and cluster are
  * sent back to the rank that holds tonight's row. No rank ever holds more
  * than its share of either file. Transition matrices have one extra
  * category, "absent": new members come from it, members gone tonight go to
