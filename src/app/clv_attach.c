@@ -1,7 +1,8 @@
 /* clv_attach.c: score --clv. The CLV file's /clv rows (ascending member_id,
  * read in blocks of that order) and tonight's members (this rank's rows) are
- * hash-partitioned by member id (member_join.c), joined at the owner rank,
- * and the CLV values go back to the rank that holds tonight's row. Members
+ * hash-partitioned by member id (member_scatter.h), joined at the owner rank
+ * (id_join.h), and the CLV values go back to the rank that holds tonight's
+ * row. Members
  * the file lacks get NaN and the lifecycle "prospect"; file rows whose id is
  * not among tonight's members are counted and otherwise ignored. Values
  * travel as their bit patterns: the columns are copied exactly.
@@ -12,16 +13,33 @@
 
 #include "cvseg/collectives.h"
 #include "cvseg/fixed.h"
+#include "cvseg/id_join.h"
 #include "cvseg/io.h"
+#include "cvseg/member_scatter.h"
 #include "cvseg/partition.h"
 #include "pipeline.h"
 
 const char *const cvseg_clv_attached_names[CVSEG_CLV_ATTACHED] = {
     "p_alive", "expected_purchases", "expected_spend", "clv", "historic_value"};
 
-/* A CLV record: id, the five values' bits, lifecycle. A reply: tonight's
- * row, the five values' bits, lifecycle. */
-enum { CLV_ATTACH_WORDS = 2 + CVSEG_CLV_ATTACHED };
+/* A CLV record [WORDS] int64: id, the five values' bits, lifecycle. A
+ * reply: tonight's row, the five values' bits, lifecycle. */
+enum {
+    CLV_ATTACH_KEY, /* member id in a record, tonight's row in a reply */
+    CLV_ATTACH_VALUES,
+    CLV_ATTACH_LIFECYCLE = CLV_ATTACH_VALUES + CVSEG_CLV_ATTACHED,
+    CLV_ATTACH_WORDS
+};
+
+/* The position of "clv" among cvseg_clv_attached_names. */
+enum { CLV_ATTACH_CLV_VALUE = 3 };
+
+/* The join's counts: tonight's members without a CLV row, CLV rows matching
+ * no member tonight. */
+enum { CLV_ATTACH_MISSING, CLV_ATTACH_IGNORED, CLV_ATTACH_COUNTS };
+
+/* A record of tonight's members [TONIGHT_WORDS] int64: member id, row. */
+enum { CLV_ATTACH_TONIGHT_ID, CLV_ATTACH_TONIGHT_ROW, CLV_ATTACH_TONIGHT_WORDS };
 
 /* Reads rows [offset, offset + count) of /clv into records [count][WORDS]. */
 static cvseg_status clv_attach_read_block(MPI_Comm comm, cvseg_reader *reader, const char *path,
@@ -38,12 +56,13 @@ static cvseg_status clv_attach_read_block(MPI_Comm comm, cvseg_reader *reader, c
     if (status == CVSEG_OK)
         status = cvseg_reader_column(reader, "/clv", "member_id", CVSEG_T_I64, offset, count, ids);
     for (int64_t i = 0; i < count && status == CVSEG_OK; ++i)
-        records[i * CLV_ATTACH_WORDS] = ids[i];
+        records[i * CLV_ATTACH_WORDS + CLV_ATTACH_KEY] = ids[i];
     for (int c = 0; c < CVSEG_CLV_ATTACHED && status == CVSEG_OK; ++c) {
         status = cvseg_reader_column(reader, "/clv", cvseg_clv_attached_names[c], CVSEG_T_F64,
                                      offset, count, values);
         for (int64_t i = 0; i < count && status == CVSEG_OK; ++i)
-            memcpy(&records[i * CLV_ATTACH_WORDS + 1 + c], &values[i], sizeof(double));
+            memcpy(&records[i * CLV_ATTACH_WORDS + CLV_ATTACH_VALUES + c], &values[i],
+                   sizeof(double));
     }
     if (status == CVSEG_OK)
         status = cvseg_reader_enum_column(reader, "/clv", "lifecycle", offset, count, stage);
@@ -53,7 +72,7 @@ static cvseg_status clv_attach_read_block(MPI_Comm comm, cvseg_reader *reader, c
                                 "file '%s', dataset '/clv/lifecycle', row %lld: value %d is not a "
                                 "lifecycle stage",
                                 path, (long long)(offset + i), stage[i]);
-        records[i * CLV_ATTACH_WORDS + CLV_ATTACH_WORDS - 1] = stage[i];
+        records[i * CLV_ATTACH_WORDS + CLV_ATTACH_LIFECYCLE] = stage[i];
     }
     free(ids);
     free(values);
@@ -92,70 +111,70 @@ static cvseg_status clv_attach_read(cvseg_app *app, const char *path, int64_t **
 }
 
 /* At the owner: one reply [WORDS] per tonight record (id, row), in their
- * order. counts[0] += tonight's records without a CLV row, counts[1] += CLV
- * rows matching no tonight record. EDATA when an id is twice in the file. */
+ * order; counts [COUNTS] += this owner's missing and ignored. EDATA when an
+ * id is twice in the file. */
 static cvseg_status clv_attach_answer(const char *path, const int64_t *clv, int64_t clv_n,
                                       const int64_t *tonight, int64_t tonight_n, int64_t *replies,
-                                      int64_t counts[2])
+                                      int64_t counts[CLV_ATTACH_COUNTS])
 {
-    cvseg_id_index index = {0};
     int64_t duplicate = -1;
-    uint8_t *matched = calloc((size_t)(clv_n > 0 ? clv_n : 1), 1);
-    cvseg_status status = cvseg_id_index_build(&index, clv, CLV_ATTACH_WORDS, clv_n, &duplicate);
-    if (status == CVSEG_OK && !matched)
+    int64_t *match = malloc(sizeof(int64_t) * (size_t)(tonight_n > 0 ? tonight_n : 1));
+    uint8_t *matched = malloc((size_t)(clv_n > 0 ? clv_n : 1));
+    cvseg_status status = CVSEG_OK;
+    if (!match || !matched)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
+    if (status == CVSEG_OK)
+        status = cvseg_id_join(clv, CLV_ATTACH_WORDS, clv_n, tonight, CLV_ATTACH_TONIGHT_WORDS,
+                               tonight_n, match, matched, &duplicate);
     if (status == CVSEG_OK && duplicate >= 0)
         status = CVSEG_FAIL(CVSEG_EDATA,
                             "file '%s', dataset '/clv/member_id': member id %lld appears more "
                             "than once",
-                            path, (long long)clv[duplicate * CLV_ATTACH_WORDS]);
+                            path, (long long)clv[duplicate * CLV_ATTACH_WORDS + CLV_ATTACH_KEY]);
     const double missing = NAN;
     for (int64_t t = 0; t < tonight_n && status == CVSEG_OK; ++t) {
-        const int64_t o = cvseg_id_index_find(&index, tonight[2 * t]);
+        const int64_t o = match[t];
         int64_t *reply = replies + t * CLV_ATTACH_WORDS;
-        reply[0] = tonight[2 * t + 1];
-        for (int w = 1; w < CLV_ATTACH_WORDS && o >= 0; ++w)
+        reply[CLV_ATTACH_KEY] = tonight[t * CLV_ATTACH_TONIGHT_WORDS + CLV_ATTACH_TONIGHT_ROW];
+        for (int w = CLV_ATTACH_VALUES; w < CLV_ATTACH_WORDS && o >= 0; ++w)
             reply[w] = clv[o * CLV_ATTACH_WORDS + w];
         for (int c = 0; c < CVSEG_CLV_ATTACHED && o < 0; ++c)
-            memcpy(&reply[1 + c], &missing, sizeof(double));
+            memcpy(&reply[CLV_ATTACH_VALUES + c], &missing, sizeof(double));
         if (o < 0)
-            reply[CLV_ATTACH_WORDS - 1] = CVSEG_LIFE_PROSPECT;
-        counts[0] += o < 0;
-        if (o >= 0)
-            matched[o] = 1;
+            reply[CLV_ATTACH_LIFECYCLE] = CVSEG_LIFE_PROSPECT;
+        counts[CLV_ATTACH_MISSING] += o < 0;
     }
     for (int64_t o = 0; o < clv_n && status == CVSEG_OK; ++o)
-        counts[1] += !matched[o];
+        counts[CLV_ATTACH_IGNORED] += !matched[o];
+    free(match);
     free(matched);
-    cvseg_id_index_free(&index);
     return status;
 }
 
 /* Tonight's rows joined with the CLV records: returned [n_local][WORDS]
  * (allocated), one reply per row in some order (word 0 the row). counts as
  * in clv_attach_answer, this rank's part. Collective. */
-static cvseg_status clv_attach_exchange(cvseg_app *app, const cvseg_job *job, const char *path,
-                                        const int64_t *clv, int64_t clv_count, int64_t **returned,
-                                        int64_t counts[2])
+static cvseg_status clv_attach_exchange(cvseg_app *app, const cvseg_job_rows *rows,
+                                        const char *path, const int64_t *clv, int64_t clv_count,
+                                        int64_t **returned, int64_t counts[CLV_ATTACH_COUNTS])
 {
     cvseg_exchange_plan tonight_plan = {0}, clv_plan = {0};
-    int64_t *tonight =
-        malloc(sizeof(int64_t) * 2 * (size_t)(job->rows.n_local > 0 ? job->rows.n_local : 1));
+    const size_t n = (size_t)(rows->n_local > 0 ? rows->n_local : 1);
+    int64_t *tonight = malloc(sizeof(int64_t) * CLV_ATTACH_TONIGHT_WORDS * n);
     int64_t *tonight_received = NULL, *clv_received = NULL, *replies = NULL;
     int64_t tonight_n = 0, clv_n = 0;
-    *returned = malloc(sizeof(int64_t) * CLV_ATTACH_WORDS *
-                       (size_t)(job->rows.n_local > 0 ? job->rows.n_local : 1));
+    *returned = malloc(sizeof(int64_t) * CLV_ATTACH_WORDS * n);
     cvseg_status status = CVSEG_OK;
     if (!tonight || !*returned)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
     status = cvseg_mpi_agree(app->comm, status);
-    for (int64_t i = 0; i < job->rows.n_local && status == CVSEG_OK; ++i) {
-        tonight[2 * i] = job->rows.member_id[i];
-        tonight[2 * i + 1] = i;
+    for (int64_t i = 0; i < rows->n_local && status == CVSEG_OK; ++i) {
+        tonight[i * CLV_ATTACH_TONIGHT_WORDS + CLV_ATTACH_TONIGHT_ID] = rows->member_id[i];
+        tonight[i * CLV_ATTACH_TONIGHT_WORDS + CLV_ATTACH_TONIGHT_ROW] = i;
     }
     if (status == CVSEG_OK)
-        status = cvseg_member_scatter(app->comm, app->ranks, 2, tonight, job->rows.n_local,
-                                      &tonight_received, &tonight_n, &tonight_plan);
+        status = cvseg_member_scatter(app->comm, app->ranks, CLV_ATTACH_TONIGHT_WORDS, tonight,
+                                      rows->n_local, &tonight_received, &tonight_n, &tonight_plan);
     if (status == CVSEG_OK)
         status = cvseg_member_scatter(app->comm, app->ranks, CLV_ATTACH_WORDS, clv, clv_count,
                                       &clv_received, &clv_n, &clv_plan);
@@ -181,62 +200,72 @@ static cvseg_status clv_attach_exchange(cvseg_app *app, const cvseg_job *job, co
     return status;
 }
 
-/* Global lifecycle counts and the exact (fixed-point) sum of the finite clv
- * values of tonight's members. Collective. */
-static cvseg_status clv_attach_totals(cvseg_app *app, cvseg_job *job)
+/* The replies returned [n_local][WORDS] into the columns, at their rows. */
+static void clv_attach_fill(int64_t n_local, const int64_t *returned, cvseg_clv_columns *columns)
 {
-    const double *clv = job->clv.values + 3 * job->rows.n_local;
+    for (int64_t t = 0; t < n_local; ++t) {
+        const int64_t *reply = returned + t * CLV_ATTACH_WORDS;
+        const int64_t row = reply[CLV_ATTACH_KEY];
+        for (int c = 0; c < CVSEG_CLV_ATTACHED; ++c)
+            memcpy(&columns->values[c * n_local + row], &reply[CLV_ATTACH_VALUES + c],
+                   sizeof(double));
+        columns->lifecycle[row] = (uint8_t)reply[CLV_ATTACH_LIFECYCLE];
+    }
+}
+
+/* Global lifecycle counts and the exact (fixed-point) sum of the finite clv
+ * values of tonight's members (columns of n_local rows). Collective. */
+static cvseg_status clv_attach_totals(MPI_Comm comm, int64_t n_local, cvseg_clv_columns *columns)
+{
+    const double *clv = columns->values + CLV_ATTACH_CLV_VALUE * n_local;
     double bound = 1.0;
-    for (int64_t i = 0; i < job->rows.n_local; ++i) {
-        job->clv.life_counts[job->clv.lifecycle[i]] += 1;
+    for (int64_t i = 0; i < n_local; ++i) {
+        columns->life_counts[columns->lifecycle[i]] += 1;
         if (isfinite(clv[i]))
             bound = fmax(bound, fabs(clv[i]));
     }
-    cvseg_status status = cvseg_mpi_sum_i64(app->comm, job->clv.life_counts, CVSEG_LIFE_COUNT);
+    cvseg_status status = cvseg_mpi_sum_i64(comm, columns->life_counts, CVSEG_LIFE_COUNT);
     if (status == CVSEG_OK)
-        status = cvseg_mpi_max_f64(app->comm, &bound, 1);
+        status = cvseg_mpi_max_f64(comm, &bound, 1);
     if (status != CVSEG_OK)
         return status;
     const int exponent = cvseg_fixed_exponent(bound);
     const double scale = cvseg_fixed_scale(exponent);
     cvseg_i128 sum = 0;
-    for (int64_t i = 0; i < job->rows.n_local; ++i)
+    for (int64_t i = 0; i < n_local; ++i)
         if (isfinite(clv[i]))
             sum += cvseg_fixed_term(clv[i], scale);
-    status = cvseg_mpi_sum_i128(app->comm, &sum, 1);
-    job->clv.sum = cvseg_fixed_to_double(sum, exponent);
+    status = cvseg_mpi_sum_i128(comm, &sum, 1);
+    columns->sum = cvseg_fixed_to_double(sum, exponent);
     return status;
 }
 
 cvseg_status cvseg_job_attach_clv(cvseg_app *app, cvseg_job *job, const char *clv_path)
 {
+    cvseg_clv_columns *columns = &job->clv;
+    const int64_t n_local = job->rows.n_local;
     int64_t *clv = NULL, *returned = NULL, clv_count = 0;
-    int64_t counts[2] = {0, 0};
-    const size_t n = (size_t)(job->rows.n_local > 0 ? job->rows.n_local : 1);
-    job->clv.values = malloc(sizeof(double) * CVSEG_CLV_ATTACHED * n);
-    job->clv.lifecycle = malloc(n);
+    int64_t counts[CLV_ATTACH_COUNTS] = {0, 0};
+    const size_t n = (size_t)(n_local > 0 ? n_local : 1);
+    columns->values = malloc(sizeof(double) * CVSEG_CLV_ATTACHED * n);
+    columns->lifecycle = malloc(n);
     cvseg_status status = CVSEG_OK;
-    if (!job->clv.values || !job->clv.lifecycle)
+    if (!columns->values || !columns->lifecycle)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the CLV columns");
     status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
         status = clv_attach_read(app, clv_path, &clv, &clv_count);
     if (status == CVSEG_OK)
-        status = clv_attach_exchange(app, job, clv_path, clv, clv_count, &returned, counts);
-    for (int64_t t = 0; t < job->rows.n_local && status == CVSEG_OK; ++t) {
-        const int64_t *reply = returned + t * CLV_ATTACH_WORDS;
-        const int64_t row = reply[0];
-        for (int c = 0; c < CVSEG_CLV_ATTACHED; ++c)
-            memcpy(&job->clv.values[c * job->rows.n_local + row], &reply[1 + c], sizeof(double));
-        job->clv.lifecycle[row] = (uint8_t)reply[CLV_ATTACH_WORDS - 1];
+        status = clv_attach_exchange(app, &job->rows, clv_path, clv, clv_count, &returned, counts);
+    if (status == CVSEG_OK) {
+        clv_attach_fill(n_local, returned, columns);
+        status = cvseg_mpi_sum_i64(app->comm, counts, CLV_ATTACH_COUNTS);
     }
     if (status == CVSEG_OK)
-        status = cvseg_mpi_sum_i64(app->comm, counts, 2);
-    if (status == CVSEG_OK)
-        status = clv_attach_totals(app, job);
-    job->clv.missing = counts[0];
-    job->clv.ignored = counts[1];
-    job->clv.attached = status == CVSEG_OK;
+        status = clv_attach_totals(app->comm, n_local, columns);
+    columns->missing = counts[CLV_ATTACH_MISSING];
+    columns->ignored = counts[CLV_ATTACH_IGNORED];
+    columns->attached = status == CVSEG_OK;
     free(clv);
     free(returned);
     return cvseg_mpi_agree(app->comm, status);

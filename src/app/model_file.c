@@ -28,14 +28,182 @@
 #include "pipeline.h"
 #include "provenance.h"
 
-static void join_names(const cvseg_job *job, int transforms, char *out, size_t capacity)
+/* The feature names (transforms 0) or transforms (1) as a comma list. */
+static void model_file_join_names(const cvseg_job_settings *settings, int transforms, char *out,
+                                  size_t capacity)
 {
     size_t used = 0;
     out[0] = '\0';
-    for (int j = 0; j < job->settings.d && used < capacity; ++j)
+    for (int j = 0; j < settings->d && used < capacity; ++j)
         used += (size_t)snprintf(out + used, capacity - used, "%s%s", j ? "," : "",
-                                 transforms ? (job->settings.log1p[j] ? "log1p" : "none")
-                                            : job->settings.feature_names[j]);
+                                 transforms ? (settings->log1p[j] ? "log1p" : "none")
+                                            : settings->feature_names[j]);
+}
+
+/* original [k][d]: the centroids in original feature units. */
+static void model_file_original_centroids(const cvseg_job *job, double *original)
+{
+    const int k = job->clustering.k, d = job->settings.d;
+    for (int c = 0; c < k; ++c)
+        for (int j = 0; j < d; ++j) {
+            double value = job->clustering.centroids[c * d + j] * job->clustering.scaler_sd[j] +
+                           job->clustering.scaler_mean[j];
+            original[c * d + j] =
+                job->settings.log1p[j] ? copysign(expm1(fabs(value)), value) : value;
+        }
+}
+
+/* A dataset of /model: path, type, shape (rank 1 or 2) and data. */
+typedef struct {
+    const char *path;
+    cvseg_type type;
+    int rank;
+    int64_t dims[2];
+    const void *data;
+} model_file_array;
+
+/* The datasets of /model (header comment), original [k][d] as above.
+ * Collective. */
+static cvseg_status model_file_write_arrays(cvseg_writer *writer, const cvseg_job *job,
+                                            const double *original)
+{
+    const cvseg_clustering *clustering = &job->clustering;
+    const cvseg_rfm_results *rfm = &job->rfm;
+    const int64_t k = clustering->k, d = job->settings.d;
+    double statistics[3][2];
+    int64_t bins[3][5];
+    for (int f = 0; f < 3; ++f) {
+        statistics[f][0] = rfm->moments[f].mean;
+        statistics[f][1] = rfm->moments[f].sd;
+        for (int b = 0; b < 5; ++b)
+            bins[f][b] = rfm->score_bins[f][b + 1];
+    }
+    const double matrix[2] = {rfm->model.matrix_f_baseline, rfm->model.matrix_amount_baseline};
+    const model_file_array arrays[] = {
+        {"/model/centroids", CVSEG_T_F64, 2, {k, d}, clustering->centroids},
+        {"/model/centroids_original", CVSEG_T_F64, 2, {k, d}, original},
+        {"/model/scaler_mean", CVSEG_T_F64, 1, {d}, clustering->scaler_mean},
+        {"/model/scaler_sd", CVSEG_T_F64, 1, {d}, clustering->scaler_sd},
+        {"/model/cluster_label", CVSEG_T_U8, 1, {k}, clustering->labels},
+        {"/model/cluster_size", CVSEG_T_I64, 1, {k}, clustering->sizes},
+        {"/model/quintile_edges", CVSEG_T_F64, 2, {3, 4}, rfm->model.edges},
+        {"/model/segment_baseline", CVSEG_T_F64, 1, {3}, rfm->model.baseline},
+        {"/model/abc_cut", CVSEG_T_F64, 1, {2}, rfm->model.abc_cut},
+        {"/model/value_matrix_baseline", CVSEG_T_F64, 1, {2}, matrix},
+        {"/model/training_statistics", CVSEG_T_F64, 2, {3, 2}, statistics},
+        {"/model/score_bins", CVSEG_T_I64, 2, {3, 5}, bins},
+        {"/model/segment_members", CVSEG_T_I64, 1, {8}, rfm->by_segment.count}};
+    cvseg_status status = CVSEG_OK;
+    for (size_t a = 0; a < sizeof arrays / sizeof arrays[0] && status == CVSEG_OK; ++a)
+        status = cvseg_writer_small(writer, arrays[a].path, arrays[a].type, arrays[a].rank,
+                                    arrays[a].dims, arrays[a].data);
+    return status;
+}
+
+/* An attribute of /model: name and value of one kind. */
+typedef enum { MODEL_FILE_STR, MODEL_FILE_I32, MODEL_FILE_I64, MODEL_FILE_F64 } model_file_kind;
+typedef struct {
+    const char *name;
+    model_file_kind kind;
+    const char *text;
+    int64_t integer;
+    double real;
+} model_file_attribute;
+
+/* Writes attributes [count] to /model in order. Collective. */
+static cvseg_status model_file_write_attributes(cvseg_writer *writer,
+                                                const model_file_attribute *attributes, int count)
+{
+    cvseg_status status = CVSEG_OK;
+    for (int a = 0; a < count && status == CVSEG_OK; ++a) {
+        const model_file_attribute *t = &attributes[a];
+        if (t->kind == MODEL_FILE_STR)
+            status = cvseg_writer_attr_str(writer, "/model", t->name, t->text);
+        else if (t->kind == MODEL_FILE_I32)
+            status = cvseg_writer_attr_i32(writer, "/model", t->name, (int32_t)t->integer);
+        else if (t->kind == MODEL_FILE_I64)
+            status = cvseg_writer_attr_i64(writer, "/model", t->name, t->integer);
+        else
+            status = cvseg_writer_attr_f64(writer, "/model", t->name, t->real);
+    }
+    return status;
+}
+
+/* The attributes that describe the model: schema, features, labels, k, d.
+ * Collective. */
+static cvseg_status model_file_write_layout(cvseg_writer *writer, const cvseg_job *job)
+{
+    char names[CVSEG_MAX_FEATURES * 65], transforms[CVSEG_MAX_FEATURES * 8];
+    char label_names[1024];
+    size_t used = 0;
+    model_file_join_names(&job->settings, 0, names, sizeof names);
+    model_file_join_names(&job->settings, 1, transforms, sizeof transforms);
+    for (int v = 0; v < CVSEG_LABEL_COUNT; ++v)
+        used += (size_t)snprintf(label_names + used, sizeof label_names - used, "%s%s",
+                                 v ? "," : "", cvseg_cluster_label_names[v]);
+    const cvseg_feature_set set = job->settings.feature_set;
+    const model_file_attribute attributes[] = {
+        {"schema", MODEL_FILE_STR, .text = "cvseg.model/1"},
+        {"features", MODEL_FILE_STR,
+         .text = set == CVSEG_FEATURES_RFM     ? "rfm"
+                 : set == CVSEG_FEATURES_LRFMC ? "lrfmc"
+                                               : "custom"},
+        {"feature_names", MODEL_FILE_STR, .text = names},
+        {"transforms", MODEL_FILE_STR, .text = transforms},
+        {"cluster_label_names", MODEL_FILE_STR, .text = label_names},
+        {"cluster_order", MODEL_FILE_STR,
+         .text = "descending value score (sum of z, recency negated), then size"},
+        {"k", MODEL_FILE_I32, .integer = job->clustering.k},
+        {"d", MODEL_FILE_I32, .integer = job->settings.d}};
+    return model_file_write_attributes(writer, attributes,
+                                       (int)(sizeof attributes / sizeof attributes[0]));
+}
+
+/* The attributes of the training run and its settings. Collective. */
+static cvseg_status model_file_write_training(cvseg_writer *writer, const cvseg_job *job)
+{
+    const cvseg_clustering *clustering = &job->clustering;
+    const cvseg_job_settings *settings = &job->settings;
+    const model_file_attribute attributes[] = {
+        {"n_init", MODEL_FILE_I32, .integer = clustering->kmeans_config.n_init},
+        {"max_iter", MODEL_FILE_I32, .integer = clustering->kmeans_config.max_iter},
+        {"tol", MODEL_FILE_F64, .real = clustering->kmeans_config.tol},
+        {"init", MODEL_FILE_STR, .text = clustering->init_name ? clustering->init_name : ""},
+        {"inertia", MODEL_FILE_F64, .real = clustering->kmeans.inertia},
+        {"iterations", MODEL_FILE_I32, .integer = clustering->kmeans.iterations},
+        {"converged", MODEL_FILE_I32, .integer = clustering->kmeans.converged},
+        {"restarts", MODEL_FILE_I32, .integer = clustering->kmeans.restarts},
+        {"reference_date", MODEL_FILE_I32, .integer = settings->reference_date},
+        {"recency_order", MODEL_FILE_STR,
+         .text = job->rfm.model.recency_recent_high ? "recent-high" : "recent-low"},
+        {"segment_baseline", MODEL_FILE_STR, .text = settings->baseline_median ? "median" : "mean"},
+        {"abc_preset", MODEL_FILE_STR, .text = settings->abc_preset},
+        {"abc_share_a", MODEL_FILE_F64, .real = settings->abc.share_a},
+        {"abc_share_b", MODEL_FILE_F64, .real = settings->abc.share_b},
+        {"invalid", MODEL_FILE_STR, .text = settings->invalid_drop ? "drop" : "error"},
+        {"drop_missing_fare", MODEL_FILE_I32, .integer = settings->rules.drop_missing_fare},
+        {"drop_inconsistent", MODEL_FILE_I32, .integer = settings->rules.drop_inconsistent},
+        {"training_members", MODEL_FILE_I64, .integer = job->rows.n_ok}};
+    return model_file_write_attributes(writer, attributes,
+                                       (int)(sizeof attributes / sizeof attributes[0]));
+}
+
+/* /model: datasets, attributes, provenance (original [k][d] as above).
+ * Collective. */
+static cvseg_status model_file_write(cvseg_app *app, cvseg_writer *writer, const cvseg_job *job,
+                                     const double *original)
+{
+    cvseg_status status = cvseg_writer_group(writer, "/model");
+    if (status == CVSEG_OK)
+        status = model_file_write_arrays(writer, job, original);
+    if (status == CVSEG_OK)
+        status = model_file_write_layout(writer, job);
+    if (status == CVSEG_OK)
+        status = model_file_write_training(writer, job);
+    if (status == CVSEG_OK)
+        status = cvseg_provenance_write(app, writer, "/model", job->settings.input_path,
+                                        job->clustering.kmeans_config.seed);
+    return status;
 }
 
 cvseg_status cvseg_model_write(cvseg_app *app, cvseg_job *job, cvseg_status run_status)
@@ -50,104 +218,23 @@ cvseg_status cvseg_model_write_to(cvseg_app *app, cvseg_job *job, cvseg_outputs 
     cvseg_status status = cvseg_writer_open(outputs, index, &writer);
     if (status != CVSEG_OK)
         return status;
-    const int k = job->clustering.k, d = job->settings.d;
-    double *original = malloc(sizeof(double) * (size_t)(k * d));
-    char names[CVSEG_MAX_FEATURES * 65], transforms[CVSEG_MAX_FEATURES * 8];
-    char label_names[1024];
-    size_t used = 0;
+    const int writes = run_status == CVSEG_OK || run_status == CVSEG_ENOCONV;
+    double *original = malloc(sizeof(double) * (size_t)(job->clustering.k * job->settings.d));
     if (!original)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
     status = cvseg_mpi_agree(app->comm, status);
-    if (status != CVSEG_OK || (run_status != CVSEG_OK && run_status != CVSEG_ENOCONV))
-        goto finish;
-    for (int c = 0; c < k; ++c)
-        for (int j = 0; j < d; ++j) {
-            double value = job->clustering.centroids[c * d + j] * job->clustering.scaler_sd[j] +
-                           job->clustering.scaler_mean[j];
-            original[c * d + j] =
-                job->settings.log1p[j] ? copysign(expm1(fabs(value)), value) : value;
-        }
-    join_names(job, 0, names, sizeof names);
-    join_names(job, 1, transforms, sizeof transforms);
-    for (int v = 0; v < CVSEG_LABEL_COUNT; ++v)
-        used += (size_t)snprintf(label_names + used, sizeof label_names - used, "%s%s",
-                                 v ? "," : "", cvseg_cluster_label_names[v]);
-    const int64_t dims_kd[2] = {k, d}, dims_d[1] = {d}, dims_k[1] = {k}, dims_edges[2] = {3, 4};
-    const int64_t dims_3[1] = {3}, dims_2[1] = {2}, dims_stats[2] = {3, 2};
-    double statistics[3][2];
-    for (int f = 0; f < 3; ++f) {
-        statistics[f][0] = job->rfm.moments[f].mean;
-        statistics[f][1] = job->rfm.moments[f].sd;
+    if (status == CVSEG_OK && writes) {
+        model_file_original_centroids(job, original);
+        status = model_file_write(app, writer, job, original);
     }
-    const double matrix[2] = {job->rfm.model.matrix_f_baseline,
-                              job->rfm.model.matrix_amount_baseline};
-    status = cvseg_writer_group(writer, "/model");
-#define SMALL(p, t, r, dims, data)                                                                 \
-    if (status == CVSEG_OK)                                                                        \
-    status = cvseg_writer_small(writer, p, t, r, dims, data)
-    SMALL("/model/centroids", CVSEG_T_F64, 2, dims_kd, job->clustering.centroids);
-    SMALL("/model/centroids_original", CVSEG_T_F64, 2, dims_kd, original);
-    SMALL("/model/scaler_mean", CVSEG_T_F64, 1, dims_d, job->clustering.scaler_mean);
-    SMALL("/model/scaler_sd", CVSEG_T_F64, 1, dims_d, job->clustering.scaler_sd);
-    SMALL("/model/cluster_label", CVSEG_T_U8, 1, dims_k, job->clustering.labels);
-    SMALL("/model/cluster_size", CVSEG_T_I64, 1, dims_k, job->clustering.sizes);
-    SMALL("/model/quintile_edges", CVSEG_T_F64, 2, dims_edges, job->rfm.model.edges);
-    SMALL("/model/segment_baseline", CVSEG_T_F64, 1, dims_3, job->rfm.model.baseline);
-    SMALL("/model/abc_cut", CVSEG_T_F64, 1, dims_2, job->rfm.model.abc_cut);
-    SMALL("/model/value_matrix_baseline", CVSEG_T_F64, 1, dims_2, matrix);
-    SMALL("/model/training_statistics", CVSEG_T_F64, 2, dims_stats, statistics);
-    int64_t bins[3][5];
-    for (int f = 0; f < 3; ++f)
-        for (int b = 0; b < 5; ++b)
-            bins[f][b] = job->rfm.score_bins[f][b + 1];
-    const int64_t dims_bins[2] = {3, 5}, dims_8[1] = {8};
-    SMALL("/model/score_bins", CVSEG_T_I64, 2, dims_bins, bins);
-    SMALL("/model/segment_members", CVSEG_T_I64, 1, dims_8, job->rfm.by_segment.count);
-#undef SMALL
-#define ATTR(kind, name, value)                                                                    \
-    if (status == CVSEG_OK)                                                                        \
-    status = cvseg_writer_attr_##kind(writer, "/model", name, value)
-    ATTR(str, "schema", "cvseg.model/1");
-    ATTR(str, "features",
-         job->settings.feature_set == CVSEG_FEATURES_RFM     ? "rfm"
-         : job->settings.feature_set == CVSEG_FEATURES_LRFMC ? "lrfmc"
-                                                             : "custom");
-    ATTR(str, "feature_names", names);
-    ATTR(str, "transforms", transforms);
-    ATTR(str, "cluster_label_names", label_names);
-    ATTR(str, "cluster_order", "descending value score (sum of z, recency negated), then size");
-    ATTR(i32, "k", k);
-    ATTR(i32, "d", d);
-    ATTR(i32, "n_init", job->clustering.kmeans_config.n_init);
-    ATTR(i32, "max_iter", job->clustering.kmeans_config.max_iter);
-    ATTR(f64, "tol", job->clustering.kmeans_config.tol);
-    ATTR(str, "init", job->clustering.init_name ? job->clustering.init_name : "");
-    ATTR(f64, "inertia", job->clustering.kmeans.inertia);
-    ATTR(i32, "iterations", job->clustering.kmeans.iterations);
-    ATTR(i32, "converged", job->clustering.kmeans.converged);
-    ATTR(i32, "restarts", job->clustering.kmeans.restarts);
-    ATTR(i32, "reference_date", job->settings.reference_date);
-    ATTR(str, "recency_order", job->rfm.model.recency_recent_high ? "recent-high" : "recent-low");
-    ATTR(str, "segment_baseline", job->settings.baseline_median ? "median" : "mean");
-    ATTR(str, "abc_preset", job->settings.abc_preset);
-    ATTR(f64, "abc_share_a", job->settings.abc.share_a);
-    ATTR(f64, "abc_share_b", job->settings.abc.share_b);
-    ATTR(str, "invalid", job->settings.invalid_drop ? "drop" : "error");
-    ATTR(i32, "drop_missing_fare", job->settings.rules.drop_missing_fare);
-    ATTR(i32, "drop_inconsistent", job->settings.rules.drop_inconsistent);
-    ATTR(i64, "training_members", job->rows.n_ok);
-#undef ATTR
-    if (status == CVSEG_OK)
-        status = cvseg_provenance_write(app, writer, "/model", job->settings.input_path,
-                                        job->clustering.kmeans_config.seed);
-finish:
     free(original);
-    const int writes = run_status == CVSEG_OK || run_status == CVSEG_ENOCONV;
     status = cvseg_writer_close(writer, status == CVSEG_OK && !writes ? run_status : status);
     return status == CVSEG_OK ? run_status : status;
 }
 
-static cvseg_status read_string(cvseg_reader *reader, const char *name, char *out, size_t capacity)
+/* A string attribute of /model that must be present (EDATA otherwise). */
+static cvseg_status model_file_read_string(cvseg_reader *reader, const char *name, char *out,
+                                           size_t capacity)
 {
     int present = 0;
     cvseg_status status = cvseg_reader_attr_str(reader, "/model", name, out, capacity, &present);
@@ -157,8 +244,9 @@ static cvseg_status read_string(cvseg_reader *reader, const char *name, char *ou
     return status;
 }
 
-static cvseg_status read_array(cvseg_reader *reader, const char *path, cvseg_type type,
-                               int64_t rows, int64_t cols, void *out)
+/* A dataset that must have shape [rows][cols] (EDATA otherwise). */
+static cvseg_status model_file_read_array(cvseg_reader *reader, const char *path, cvseg_type type,
+                                          int64_t rows, int64_t cols, void *out)
 {
     int64_t dims[2];
     cvseg_status status = cvseg_reader_small(reader, path, type, rows * cols, dims, out);
@@ -170,137 +258,187 @@ static cvseg_status read_array(cvseg_reader *reader, const char *path, cvseg_typ
     return status;
 }
 
-cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path)
+/* The schema, k and d (in range). */
+static cvseg_status model_file_read_shape(cvseg_reader *reader, const char *path, int32_t *k,
+                                          int32_t *d)
 {
-    cvseg_reader *reader = NULL;
     char text[2048];
     int present = 0;
-    int32_t k = 0, d = 0, value = 0;
-    double statistics[3][2], matrix[2];
-    cvseg_status status = cvseg_reader_open(app->comm, path, &reader);
-    if (status != CVSEG_OK)
-        return status;
-    status = read_string(reader, "schema", text, sizeof text);
+    cvseg_status status = model_file_read_string(reader, "schema", text, sizeof text);
     if (status == CVSEG_OK && strcmp(text, "cvseg.model/1") != 0)
         status =
             CVSEG_FAIL(CVSEG_EDATA, "model '%s': schema '%s', expected cvseg.model/1", path, text);
     if (status == CVSEG_OK)
-        status = cvseg_reader_attr_i32(reader, "/model", "k", &k, &present);
+        status = cvseg_reader_attr_i32(reader, "/model", "k", k, &present);
     if (status == CVSEG_OK)
-        status = cvseg_reader_attr_i32(reader, "/model", "d", &d, &present);
-    if (status == CVSEG_OK && (k < 1 || k > CVSEG_KMEANS_MAX_K || d < 1 || d > CVSEG_MAX_FEATURES))
-        status = CVSEG_FAIL(CVSEG_EDATA, "model '%s': k = %d or d = %d out of range", path, k, d);
-    status = cvseg_mpi_agree(app->comm, status);
-    if (status != CVSEG_OK)
-        goto done;
-    /* The feature set is the model's: the member table must carry its columns. */
-    status = read_string(reader, "features", text, sizeof text);
-    if (status == CVSEG_OK) {
-        const cvseg_feature_set set = strcmp(text, "rfm") == 0     ? CVSEG_FEATURES_RFM
-                                      : strcmp(text, "lrfmc") == 0 ? CVSEG_FEATURES_LRFMC
-                                                                   : CVSEG_FEATURES_CUSTOM;
-        job->settings.feature_set = set;
-    }
+        status = cvseg_reader_attr_i32(reader, "/model", "d", d, &present);
+    if (status == CVSEG_OK &&
+        (*k < 1 || *k > CVSEG_KMEANS_MAX_K || *d < 1 || *d > CVSEG_MAX_FEATURES))
+        status = CVSEG_FAIL(CVSEG_EDATA, "model '%s': k = %d or d = %d out of range", path, *k, *d);
+    return status;
+}
+
+/* The feature set, names (d of them) and transforms: the model's, so the
+ * member table must carry its columns. text [capacity] is scratch. */
+static cvseg_status model_file_read_features(cvseg_reader *reader, const char *path, int d,
+                                             cvseg_job_settings *settings, char *text,
+                                             size_t capacity)
+{
+    cvseg_status status = model_file_read_string(reader, "features", text, capacity);
     if (status == CVSEG_OK)
-        status = read_string(reader, "feature_names", text, sizeof text);
+        settings->feature_set = strcmp(text, "rfm") == 0     ? CVSEG_FEATURES_RFM
+                                : strcmp(text, "lrfmc") == 0 ? CVSEG_FEATURES_LRFMC
+                                                             : CVSEG_FEATURES_CUSTOM;
+    if (status == CVSEG_OK)
+        status = model_file_read_string(reader, "feature_names", text, capacity);
     if (status == CVSEG_OK) {
-        job->settings.d = 0;
+        settings->d = 0;
         char *save = NULL;
-        for (char *name = strtok_r(text, ",", &save); name && job->settings.d < CVSEG_MAX_FEATURES;
+        for (char *name = strtok_r(text, ",", &save); name && settings->d < CVSEG_MAX_FEATURES;
              name = strtok_r(NULL, ",", &save))
-            snprintf(job->settings.feature_names[job->settings.d++], 64, "%s", name);
-        if (job->settings.d != d)
+            snprintf(settings->feature_names[settings->d++], 64, "%s", name);
+        if (settings->d != d)
             status = CVSEG_FAIL(CVSEG_EDATA, "model '%s': %d feature names for d = %d", path,
-                                job->settings.d, d);
+                                settings->d, d);
     }
     if (status == CVSEG_OK)
-        status = read_string(reader, "transforms", text, sizeof text);
+        status = model_file_read_string(reader, "transforms", text, capacity);
     if (status == CVSEG_OK) {
         int j = 0;
         char *save = NULL;
         for (char *name = strtok_r(text, ",", &save); name && j < d;
              name = strtok_r(NULL, ",", &save))
-            job->settings.log1p[j++] = strcmp(name, "log1p") == 0;
+            settings->log1p[j++] = strcmp(name, "log1p") == 0;
     }
-    if (status == CVSEG_OK)
-        status = read_string(reader, "recency_order", text, sizeof text);
+    return status;
+}
+
+/* The scoring settings (recency order, segment baseline, ABC, cleaning
+ * switches) and the seed. text [capacity] is scratch. An absent
+ * drop_inconsistent takes drop_missing_fare's value (one variable reads
+ * both, as models have always been read). */
+static cvseg_status model_file_read_settings(cvseg_reader *reader, cvseg_job *job, char *text,
+                                             size_t capacity)
+{
+    cvseg_job_settings *settings = &job->settings;
+    int present = 0;
+    int32_t value = 0;
+    cvseg_status status = model_file_read_string(reader, "recency_order", text, capacity);
     job->rfm.model.recency_recent_high = strcmp(text, "recent-high") == 0;
-    job->settings.recency_recent_high = job->rfm.model.recency_recent_high;
+    settings->recency_recent_high = job->rfm.model.recency_recent_high;
     if (status == CVSEG_OK)
-        status = read_string(reader, "segment_baseline", text, sizeof text);
-    job->settings.baseline_median = strcmp(text, "median") == 0;
+        status = model_file_read_string(reader, "segment_baseline", text, capacity);
+    settings->baseline_median = strcmp(text, "median") == 0;
     if (status == CVSEG_OK)
-        status = read_string(reader, "abc_preset", job->settings.abc_preset,
-                             sizeof job->settings.abc_preset);
+        status = model_file_read_string(reader, "abc_preset", settings->abc_preset,
+                                        sizeof settings->abc_preset);
     if (status == CVSEG_OK)
-        status = cvseg_reader_attr_f64(reader, "/model", "abc_share_a", &job->settings.abc.share_a,
+        status = cvseg_reader_attr_f64(reader, "/model", "abc_share_a", &settings->abc.share_a,
                                        &present);
     if (status == CVSEG_OK)
-        status = cvseg_reader_attr_f64(reader, "/model", "abc_share_b", &job->settings.abc.share_b,
+        status = cvseg_reader_attr_f64(reader, "/model", "abc_share_b", &settings->abc.share_b,
                                        &present);
     if (status == CVSEG_OK)
         status = cvseg_reader_attr_i32(reader, "/model", "drop_missing_fare", &value, &present);
-    job->settings.rules.drop_missing_fare = value;
+    settings->rules.drop_missing_fare = value;
     if (status == CVSEG_OK)
         status = cvseg_reader_attr_i32(reader, "/model", "drop_inconsistent", &value, &present);
-    job->settings.rules.drop_inconsistent = value;
+    settings->rules.drop_inconsistent = value;
     if (status == CVSEG_OK)
         status = cvseg_reader_attr_i64(reader, "/model", "seed",
                                        (int64_t *)&job->clustering.kmeans_config.seed, &present);
+    return status;
+}
+
+/* Centroids [k][d], cluster sizes [k] (zero) and labels [k]. Collective
+ * (agreement). */
+static cvseg_status model_file_alloc(MPI_Comm comm, cvseg_clustering *clustering, int k, int d)
+{
+    clustering->k = k;
+    clustering->centroids = malloc(sizeof(double) * (size_t)(k * d));
+    clustering->sizes = calloc((size_t)k, sizeof(int64_t));
+    clustering->labels = malloc((size_t)k);
+    cvseg_status status = CVSEG_OK;
+    if (!clustering->centroids || !clustering->sizes || !clustering->labels)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    return cvseg_mpi_agree(comm, status);
+}
+
+/* The datasets of /model that score uses; the drift references only where
+ * present (models without them: drift is then not reported). */
+static cvseg_status model_file_read_arrays(cvseg_reader *reader, cvseg_job *job, int k, int d)
+{
+    double statistics[3][2], matrix[2];
+    cvseg_rfm_model *model = &job->rfm.model;
+    cvseg_clustering *clustering = &job->clustering;
+    const struct {
+        const char *path;
+        cvseg_type type;
+        int64_t rows, cols;
+        void *out;
+    } arrays[] = {{"/model/centroids", CVSEG_T_F64, k, d, clustering->centroids},
+                  {"/model/scaler_mean", CVSEG_T_F64, d, 1, clustering->scaler_mean},
+                  {"/model/scaler_sd", CVSEG_T_F64, d, 1, clustering->scaler_sd},
+                  {"/model/cluster_label", CVSEG_T_U8, k, 1, clustering->labels},
+                  {"/model/quintile_edges", CVSEG_T_F64, 3, 4, model->edges},
+                  {"/model/segment_baseline", CVSEG_T_F64, 3, 1, model->baseline},
+                  {"/model/abc_cut", CVSEG_T_F64, 2, 1, model->abc_cut},
+                  {"/model/value_matrix_baseline", CVSEG_T_F64, 2, 1, matrix},
+                  {"/model/training_statistics", CVSEG_T_F64, 3, 2, statistics}};
+    cvseg_status status = CVSEG_OK;
+    for (size_t a = 0; a < sizeof arrays / sizeof arrays[0] && status == CVSEG_OK; ++a)
+        status = model_file_read_array(reader, arrays[a].path, arrays[a].type, arrays[a].rows,
+                                       arrays[a].cols, arrays[a].out);
+    if (status == CVSEG_OK)
+        memcpy(job->migration.training_statistics, statistics, sizeof statistics);
+    if (status == CVSEG_OK && cvseg_reader_exists(reader, "/model/score_bins"))
+        status = model_file_read_array(reader, "/model/score_bins", CVSEG_T_I64, 3, 5,
+                                       job->migration.training_score_bins);
+    if (status == CVSEG_OK && cvseg_reader_exists(reader, "/model/segment_members"))
+        status = model_file_read_array(reader, "/model/segment_members", CVSEG_T_I64, 8, 1,
+                                       job->migration.training_segment_members);
+    if (status == CVSEG_OK) {
+        model->matrix_f_baseline = matrix[0];
+        model->matrix_amount_baseline = matrix[1];
+    }
+    return status;
+}
+
+/* EDATA for centroids [k*d] with NaN or Inf or a label code out of range. */
+static cvseg_status model_file_check(const char *path, const cvseg_clustering *clustering, int d)
+{
+    for (int t = 0; t < clustering->k * d; ++t)
+        if (!isfinite(clustering->centroids[t]))
+            return CVSEG_FAIL(CVSEG_EDATA, "model '%s': centroids contain NaN or Inf", path);
+    for (int c = 0; c < clustering->k; ++c)
+        if (clustering->labels[c] >= CVSEG_LABEL_COUNT)
+            return CVSEG_FAIL(CVSEG_EDATA, "model '%s': cluster label code %d out of range", path,
+                              clustering->labels[c]);
+    return CVSEG_OK;
+}
+
+cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path)
+{
+    cvseg_reader *reader = NULL;
+    char text[2048];
+    int32_t k = 0, d = 0;
+    cvseg_status status = cvseg_reader_open(app->comm, path, &reader);
+    if (status != CVSEG_OK)
+        return status;
+    status = cvseg_mpi_agree(app->comm, model_file_read_shape(reader, path, &k, &d));
+    if (status != CVSEG_OK)
+        goto done;
+    status = model_file_read_features(reader, path, d, &job->settings, text, sizeof text);
+    if (status == CVSEG_OK)
+        status = model_file_read_settings(reader, job, text, sizeof text);
     status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
-    job->clustering.k = k;
-    job->clustering.centroids = malloc(sizeof(double) * (size_t)(k * d));
-    job->clustering.sizes = calloc((size_t)k, sizeof(int64_t));
-    job->clustering.labels = malloc((size_t)k);
-    if (!job->clustering.centroids || !job->clustering.sizes || !job->clustering.labels)
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_mpi_agree(app->comm, status);
+    status = model_file_alloc(app->comm, &job->clustering, k, d);
     if (status == CVSEG_OK)
-        status =
-            read_array(reader, "/model/centroids", CVSEG_T_F64, k, d, job->clustering.centroids);
+        status = model_file_read_arrays(reader, job, k, d);
     if (status == CVSEG_OK)
-        status = read_array(reader, "/model/scaler_mean", CVSEG_T_F64, d, 1,
-                            job->clustering.scaler_mean);
-    if (status == CVSEG_OK)
-        status =
-            read_array(reader, "/model/scaler_sd", CVSEG_T_F64, d, 1, job->clustering.scaler_sd);
-    if (status == CVSEG_OK)
-        status =
-            read_array(reader, "/model/cluster_label", CVSEG_T_U8, k, 1, job->clustering.labels);
-    if (status == CVSEG_OK)
-        status =
-            read_array(reader, "/model/quintile_edges", CVSEG_T_F64, 3, 4, job->rfm.model.edges);
-    if (status == CVSEG_OK)
-        status = read_array(reader, "/model/segment_baseline", CVSEG_T_F64, 3, 1,
-                            job->rfm.model.baseline);
-    if (status == CVSEG_OK)
-        status = read_array(reader, "/model/abc_cut", CVSEG_T_F64, 2, 1, job->rfm.model.abc_cut);
-    if (status == CVSEG_OK)
-        status = read_array(reader, "/model/value_matrix_baseline", CVSEG_T_F64, 2, 1, matrix);
-    if (status == CVSEG_OK)
-        status = read_array(reader, "/model/training_statistics", CVSEG_T_F64, 3, 2, statistics);
-    if (status == CVSEG_OK)
-        memcpy(job->migration.training_statistics, statistics, sizeof statistics);
-    /* Drift references (absent in models without them: drift is then not reported). */
-    if (status == CVSEG_OK && cvseg_reader_exists(reader, "/model/score_bins"))
-        status = read_array(reader, "/model/score_bins", CVSEG_T_I64, 3, 5,
-                            job->migration.training_score_bins);
-    if (status == CVSEG_OK && cvseg_reader_exists(reader, "/model/segment_members"))
-        status = read_array(reader, "/model/segment_members", CVSEG_T_I64, 8, 1,
-                            job->migration.training_segment_members);
-    if (status == CVSEG_OK) {
-        job->rfm.model.matrix_f_baseline = matrix[0];
-        job->rfm.model.matrix_amount_baseline = matrix[1];
-        for (int t = 0; t < k * d && status == CVSEG_OK; ++t)
-            if (!isfinite(job->clustering.centroids[t]))
-                status = CVSEG_FAIL(CVSEG_EDATA, "model '%s': centroids contain NaN or Inf", path);
-        for (int c = 0; c < k && status == CVSEG_OK; ++c)
-            if (job->clustering.labels[c] >= CVSEG_LABEL_COUNT)
-                status = CVSEG_FAIL(CVSEG_EDATA, "model '%s': cluster label code %d out of range",
-                                    path, job->clustering.labels[c]);
-    }
+        status = model_file_check(path, &job->clustering, d);
     status = cvseg_mpi_agree(app->comm, status);
 done:
     cvseg_reader_close(reader);

@@ -266,27 +266,6 @@ extern const char *const cvseg_clv_attached_names[CVSEG_CLV_ATTACHED];
  * EDATA for a bad lifecycle value or an id twice in the file. Collective. */
 cvseg_status cvseg_job_attach_clv(cvseg_app *app, cvseg_job *job, const char *clv_path);
 
-/* Distributed join by member id (member_join.c). Sends n records of `words`
- * int64 (records [n][words], word 0 the member id) to the rank that owns the
- * id; returns the received records (allocated, grouped by source rank), their
- * count and the plan (reverse it to send one reply per record back).
- * Collective. */
-cvseg_status cvseg_member_scatter(MPI_Comm comm, int ranks, int words, const int64_t *records,
-                                  int64_t n, int64_t **received, int64_t *received_n,
-                                  cvseg_exchange_plan *plan);
-/* Open-addressing index of ids (not collective). */
-typedef struct {
-    int64_t capacity;
-    int64_t *key, *value; /* [capacity]; value -1: empty slot */
-} cvseg_id_index;
-/* Indexes the n ids ids[0], ids[stride], ...; *duplicate receives the
- * position of the first id seen twice (-1: none; the first one is kept). */
-cvseg_status cvseg_id_index_build(cvseg_id_index *index, const int64_t *ids, int64_t stride,
-                                  int64_t n, int64_t *duplicate);
-/* Position of id, or -1. */
-int64_t cvseg_id_index_find(const cvseg_id_index *index, int64_t id);
-void cvseg_id_index_free(cvseg_id_index *index);
-
 /* PSI, mean shifts and segment share changes against the model's training
  * figures. */
 void cvseg_job_drift(cvseg_job *job);
