@@ -148,11 +148,15 @@ static cvseg_status app_run_verb(cvseg_app *app, int argc, char **argv)
     for (int v = 0; v < APP_VERB_COUNT; ++v)
         if (strcmp(argv[1], app_verbs[v].name) == 0)
             verb = &app_verbs[v];
-    if (!verb)
-        return CVSEG_FAIL(CVSEG_EUSAGE,
-                          "unknown verb '%s' (expected one of: gen, import, aggregate, rfm, "
-                          "train, score, report, clv, export; see cvseg --help)",
-                          argv[1]);
+    if (!verb) {
+        char names[256] = "";
+        size_t used = 0;
+        for (int v = 0; v < APP_VERB_COUNT && used < sizeof names; ++v)
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", v ? ", " : "",
+                                     app_verbs[v].name);
+        return CVSEG_FAIL(CVSEG_EUSAGE, "unknown verb '%s' (expected one of: %s; see cvseg --help)",
+                          argv[1], names);
+    }
     app->verb = verb->name;
     app->argc = argc - 2;
     app->argv = argv + 2;

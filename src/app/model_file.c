@@ -144,10 +144,7 @@ static cvseg_status model_file_write_layout(cvseg_writer *writer, const cvseg_jo
     const cvseg_feature_set set = job->settings.feature_set;
     const model_file_attribute attributes[] = {
         {"schema", MODEL_FILE_STR, .text = "cvseg.model/1"},
-        {"features", MODEL_FILE_STR,
-         .text = set == CVSEG_FEATURES_RFM     ? "rfm"
-                 : set == CVSEG_FEATURES_LRFMC ? "lrfmc"
-                                               : "custom"},
+        {"features", MODEL_FILE_STR, .text = cvseg_feature_set_name(set)},
         {"feature_names", MODEL_FILE_STR, .text = names},
         {"transforms", MODEL_FILE_STR, .text = transforms},
         {"cluster_label_names", MODEL_FILE_STR, .text = label_names},
@@ -286,9 +283,7 @@ static cvseg_status model_file_read_features(cvseg_reader *reader, const char *p
 {
     cvseg_status status = model_file_read_string(reader, "features", text, capacity);
     if (status == CVSEG_OK)
-        settings->feature_set = strcmp(text, "rfm") == 0     ? CVSEG_FEATURES_RFM
-                                : strcmp(text, "lrfmc") == 0 ? CVSEG_FEATURES_LRFMC
-                                                             : CVSEG_FEATURES_CUSTOM;
+        settings->feature_set = cvseg_feature_set_from_name(text);
     if (status == CVSEG_OK)
         status = model_file_read_string(reader, "feature_names", text, capacity);
     if (status == CVSEG_OK) {

@@ -204,6 +204,10 @@ void cvseg_prepared_free(cvseg_prepared *prepared);
 /* The display name of cluster c (engine order): its label, with a rank
  * suffix (_2, _3, ...) when higher-value clusters have the same label. */
 void cvseg_job_cluster_name(const cvseg_job *job, int c, char *out, size_t size);
+/* The feature set's name in files and summaries: "rfm", "lrfmc" or "custom";
+ * and back (an unknown name is custom). */
+const char *cvseg_feature_set_name(cvseg_feature_set set);
+cvseg_feature_set cvseg_feature_set_from_name(const char *name);
 /* Frees the clustering outputs so that the job can be clustered again. */
 void cvseg_job_clear_clusters(cvseg_job *job);
 /* Two-step clustering (train --two-step): K-Means at pre_clusters, Ward

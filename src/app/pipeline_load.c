@@ -56,7 +56,6 @@ void cvseg_job_free(cvseg_job *job)
     memset(job, 0, sizeof *job);
 }
 
-static const char *const pipeline_load_rfm_names[3] = {"recency", "frequency", "monetary"};
 static const char *const pipeline_load_lrfmc_names[5] = {"length", "recency", "frequency",
                                                          "mileage", "discount"};
 
@@ -158,7 +157,7 @@ static cvseg_status pipeline_load_feature_set(const char *features, const char *
         settings->feature_set = CVSEG_FEATURES_RFM;
         settings->d = 3;
         for (int j = 0; j < 3; ++j)
-            snprintf(settings->feature_names[j], 64, "%s", pipeline_load_rfm_names[j]);
+            snprintf(settings->feature_names[j], 64, "%s", cvseg_rfm_feature_names[j]);
     } else if (strcmp(features, "lrfmc") == 0) {
         settings->feature_set = CVSEG_FEATURES_LRFMC;
         settings->d = 5;
@@ -621,4 +620,16 @@ done:
     cvseg_reader_close(reader);
     pipeline_load_raw_free(&raw);
     return status;
+}
+
+const char *cvseg_feature_set_name(cvseg_feature_set set)
+{
+    return set == CVSEG_FEATURES_RFM ? "rfm" : set == CVSEG_FEATURES_LRFMC ? "lrfmc" : "custom";
+}
+
+cvseg_feature_set cvseg_feature_set_from_name(const char *name)
+{
+    return strcmp(name, "rfm") == 0     ? CVSEG_FEATURES_RFM
+           : strcmp(name, "lrfmc") == 0 ? CVSEG_FEATURES_LRFMC
+                                        : CVSEG_FEATURES_CUSTOM;
 }

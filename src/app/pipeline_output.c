@@ -25,13 +25,6 @@ static const cvseg_enum_def results_lifecycle_enum = {cvseg_lifecycle_names, CVS
  * migration, CLV). */
 enum { RESULTS_MAX_COLUMNS = 40 };
 
-static const char *results_feature_set_name(const cvseg_job_settings *settings)
-{
-    return settings->feature_set == CVSEG_FEATURES_RFM     ? "rfm"
-           : settings->feature_set == CVSEG_FEATURES_LRFMC ? "lrfmc"
-                                                           : "custom";
-}
-
 /* The feature columns: LRFMC's five (with units), or R, F, M and the
  * custom features that are none of them. Returns the next free column. */
 static int results_feature_columns(const cvseg_job *job, cvseg_column *columns, int c)
@@ -160,7 +153,7 @@ static cvseg_status results_write_attributes(cvseg_app *app, cvseg_writer *write
                                        job->settings.reference_date);
     if (status == CVSEG_OK)
         status = cvseg_writer_attr_str(writer, "/results", "features",
-                                       results_feature_set_name(&job->settings));
+                                       cvseg_feature_set_name(job->settings.feature_set));
     if (status == CVSEG_OK && job->clustering.clustered)
         status = cvseg_writer_attr_i32(writer, "/results", "converged",
                                        job->clustering.kmeans.converged);
@@ -271,8 +264,6 @@ cvseg_status cvseg_write_json_output(cvseg_app *app, cvseg_outputs *outputs, int
 
 /* ------------------------------------------------------------------ summary */
 
-static const char *const summary_rfm_names[3] = {"recency", "frequency", "monetary"};
-
 /* One row per group: members, share, means and monetary totals. */
 static json_t *summary_group_table(const cvseg_group_summary *summary, const char *const *names,
                                    int64_t members, double total_monetary)
@@ -312,7 +303,8 @@ static void summary_run(cvseg_app *app, const cvseg_job *job, json_t *doc)
     json_object_set_new(doc, "input",
                         json_string(job->settings.input_path ? job->settings.input_path : ""));
     json_object_set_new(doc, "reference_date", json_string(date));
-    json_object_set_new(doc, "features", json_string(results_feature_set_name(&job->settings)));
+    json_object_set_new(doc, "features",
+                        json_string(cvseg_feature_set_name(job->settings.feature_set)));
     json_object_set_new(doc, "members", json_integer(job->rows.n_global));
     json_object_set_new(doc, "members_scored", json_integer(job->rows.n_ok));
     if (job->summary_extra) /* e.g. train --two-step's "two_step" */
@@ -353,7 +345,7 @@ static json_t *summary_statistics(const cvseg_rfm_results *rfm)
     json_t *statistics = json_object();
     for (int f = 0; f < 3; ++f) {
         const cvseg_moments *m = &rfm->moments[f];
-        json_object_set_new(statistics, summary_rfm_names[f],
+        json_object_set_new(statistics, cvseg_rfm_feature_names[f],
                             json_pack("{s:I, s:f, s:f, s:f, s:f}", "count", (json_int_t)m->count,
                                       "mean", m->mean, "sd", m->sd, "min", m->min, "max", m->max));
     }
@@ -372,7 +364,7 @@ static json_t *summary_quintiles(const cvseg_rfm_results *rfm)
             if (rfm->score_bins[f][s] == 0)
                 json_array_append_new(collapsed, json_integer(s));
         }
-        json_object_set_new(quintiles, summary_rfm_names[f],
+        json_object_set_new(quintiles, cvseg_rfm_feature_names[f],
                             json_pack("{s:o, s:o, s:o, s:f}", "edges",
                                       summary_double_array(rfm->model.edges[f], 4),
                                       "members_per_score", bins, "empty_scores", collapsed,
@@ -570,8 +562,8 @@ static json_t *summary_drift(const cvseg_migration *migration)
     json_t *drift = json_object(), *psi = json_object(), *shift = json_object();
     json_t *shares = json_object();
     for (int f = 0; f < 3; ++f) {
-        json_object_set_new(psi, summary_rfm_names[f], json_real(migration->psi[f]));
-        json_object_set_new(shift, summary_rfm_names[f], json_real(migration->mean_shift[f]));
+        json_object_set_new(psi, cvseg_rfm_feature_names[f], json_real(migration->psi[f]));
+        json_object_set_new(shift, cvseg_rfm_feature_names[f], json_real(migration->mean_shift[f]));
     }
     for (int g = 0; g < 8; ++g)
         json_object_set_new(shares, cvseg_segment_names[g],
