@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cvseg/bucket.h"
 #include "cvseg/collectives.h"
+#include "cvseg/quantile.h"
 
 #define EXCHANGE_TAG 4711
 
@@ -201,4 +203,60 @@ cvseg_status cvseg_exchange_run(MPI_Comm comm, const cvseg_exchange_plan *plan, 
         status = exchange_alltoallv(comm, plan, send, receive, record_size, type, scratch);
     free(scratch);
     return cvseg_mpi_agree(comm, status);
+}
+
+cvseg_status cvseg_exchange_range_splitters(MPI_Comm comm, const uint64_t *keys, int64_t n,
+                                            int64_t total, uint64_t *splitters)
+{
+    int ranks = 1;
+    cvseg_status status = cvseg_mpi_check(MPI_Comm_size(comm, &ranks), "exchange size");
+    /* In groups of at most CVSEG_SELECT_MAX_TARGETS splitters per selection. */
+    for (int first = 1; first < ranks && total > 0 && status == CVSEG_OK;
+         first += CVSEG_SELECT_MAX_TARGETS) {
+        const int m =
+            ranks - first < CVSEG_SELECT_MAX_TARGETS ? ranks - first : CVSEG_SELECT_MAX_TARGETS;
+        int64_t targets[CVSEG_SELECT_MAX_TARGETS];
+        for (int t = 0; t < m; ++t)
+            targets[t] = cvseg_quantile_rank(first + t, ranks, total);
+        status = cvseg_mpi_select_keys(comm, keys, n, m, targets, splitters + first - 1);
+    }
+    return status;
+}
+
+cvseg_status cvseg_exchange_plan_for(MPI_Comm comm, const int *destination, int64_t n,
+                                     cvseg_exchange_plan *plan)
+{
+    int ranks = 1;
+    cvseg_status status = cvseg_mpi_check(MPI_Comm_size(comm, &ranks), "exchange size");
+    int64_t *counts = calloc((size_t)ranks, sizeof(int64_t));
+    memset(plan, 0, sizeof *plan);
+    if (status == CVSEG_OK && !counts)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for an exchange plan of %d ranks", ranks);
+    status = cvseg_mpi_agree(comm, status);
+    if (status == CVSEG_OK) {
+        cvseg_bucket_count(destination, n, ranks, counts);
+        status = cvseg_exchange_plan_create(comm, counts, plan);
+    }
+    free(counts);
+    return status;
+}
+
+cvseg_status cvseg_exchange_records(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                    const int *destination, int64_t n, const void *local,
+                                    void *receive, size_t record_size)
+{
+    cvseg_status status = CVSEG_OK;
+    int64_t *fill = malloc(sizeof(int64_t) * (size_t)plan->ranks);
+    void *packed = malloc(record_size * (size_t)(n > 0 ? n : 1));
+    if (!fill || !packed)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the row exchange");
+    status = cvseg_mpi_agree(comm, status);
+    if (status == CVSEG_OK) {
+        cvseg_bucket_pack(destination, n, plan->ranks, plan->send_displs, fill, local, packed,
+                          record_size);
+        status = cvseg_exchange_run(comm, plan, packed, receive, record_size);
+    }
+    free(fill);
+    free(packed);
+    return status;
 }
