@@ -156,8 +156,15 @@ static cvseg_status transactions_route(cvseg_app *app, int64_t total, transactio
 {
     cvseg_transaction_rows *rows = &block->rows;
     cvseg_exchange_plan plan = {0};
-    void *columns[4] = {rows->member_id, rows->date, rows->amount, rows->order_id};
-    const size_t sizes[4] = {sizeof(int64_t), sizeof(int32_t), sizeof(double), sizeof(int64_t)};
+    enum { COLUMN_ID, COLUMN_DATE, COLUMN_AMOUNT, COLUMN_ORDER, COLUMNS };
+    void *columns[COLUMNS] = {[COLUMN_ID] = rows->member_id,
+                              [COLUMN_DATE] = rows->date,
+                              [COLUMN_AMOUNT] = rows->amount,
+                              [COLUMN_ORDER] = rows->order_id};
+    const size_t sizes[COLUMNS] = {[COLUMN_ID] = sizeof(int64_t),
+                                   [COLUMN_DATE] = sizeof(int32_t),
+                                   [COLUMN_AMOUNT] = sizeof(double),
+                                   [COLUMN_ORDER] = sizeof(int64_t)};
     cvseg_status status =
         cvseg_exchange_range_splitters(app->comm, block->keys, rows->n, total, block->splitters);
     if (status == CVSEG_OK) {
@@ -165,14 +172,14 @@ static cvseg_status transactions_route(cvseg_app *app, int64_t total, transactio
                                   block->destination);
         status = cvseg_exchange_plan_for(app->comm, block->destination, rows->n, &plan);
     }
-    for (int c = 0; c < 4 && status == CVSEG_OK; ++c)
+    for (int c = 0; c < COLUMNS && status == CVSEG_OK; ++c)
         if (columns[c]) /* the order ids only when read */
             status = transactions_move_column(app, &plan, block->destination, rows->n, &columns[c],
                                               sizes[c]);
-    rows->member_id = columns[0];
-    rows->date = columns[1];
-    rows->amount = columns[2];
-    rows->order_id = columns[3];
+    rows->member_id = columns[COLUMN_ID];
+    rows->date = columns[COLUMN_DATE];
+    rows->amount = columns[COLUMN_AMOUNT];
+    rows->order_id = columns[COLUMN_ORDER];
     rows->n = status == CVSEG_OK ? plan.recv_total : 0;
     cvseg_exchange_plan_free(&plan);
     return status;

@@ -71,18 +71,23 @@ cvseg_status cvseg_exchange_plan_create(MPI_Comm comm, const int64_t *send_count
         "exchange counts");
     plan->send_total = exchange_prefix(plan->send_counts, ranks, plan->send_displs);
     plan->recv_total = exchange_prefix(plan->recv_counts, ranks, plan->recv_displs);
-    /* [0]: the largest pair count; [1]: a buffer too big for int displacements. */
-    int64_t need[2] = {0, plan->send_total > CVSEG_EXCHANGE_MAX_DISPLACEMENT ||
-                              plan->recv_total > CVSEG_EXCHANGE_MAX_DISPLACEMENT};
+    /* What every rank must agree on (maxima over ranks), by slot. */
+    enum { EXCHANGE_MAX_PAIR, EXCHANGE_PAIRWISE, EXCHANGE_NEEDS };
+    int64_t need[EXCHANGE_NEEDS] = {[EXCHANGE_MAX_PAIR] = 0, /* the largest pair count */
+                                    [EXCHANGE_PAIRWISE] =
+                                        plan->send_total > CVSEG_EXCHANGE_MAX_DISPLACEMENT ||
+                                        plan->recv_total > CVSEG_EXCHANGE_MAX_DISPLACEMENT};
     for (int r = 0; r < ranks; ++r) {
-        need[0] = plan->send_counts[r] > need[0] ? plan->send_counts[r] : need[0];
-        need[0] = plan->recv_counts[r] > need[0] ? plan->recv_counts[r] : need[0];
+        int64_t *largest = &need[EXCHANGE_MAX_PAIR];
+        *largest = plan->send_counts[r] > *largest ? plan->send_counts[r] : *largest;
+        *largest = plan->recv_counts[r] > *largest ? plan->recv_counts[r] : *largest;
     }
     if (status == CVSEG_OK)
-        status = cvseg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, need, 2, MPI_INT64_T, MPI_MAX, comm),
-                                 "exchange planning");
-    plan->max_pair = need[0];
-    plan->pairwise = need[1] != 0;
+        status = cvseg_mpi_check(
+            MPI_Allreduce(MPI_IN_PLACE, need, EXCHANGE_NEEDS, MPI_INT64_T, MPI_MAX, comm),
+            "exchange planning");
+    plan->max_pair = need[EXCHANGE_MAX_PAIR];
+    plan->pairwise = need[EXCHANGE_PAIRWISE] != 0;
     status = cvseg_mpi_agree(comm, status);
     if (status != CVSEG_OK)
         cvseg_exchange_plan_free(plan);
