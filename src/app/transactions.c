@@ -128,28 +128,6 @@ static cvseg_status transactions_check_invalid(cvseg_app *app, const char *input
     return cvseg_mpi_agree(app->comm, status);
 }
 
-/* Moves *column ([n] local records of size bytes, by destination) to the
- * owners; on success *column is the received [plan->recv_total] records and
- * the local array is freed. Collective; agreed. */
-static cvseg_status transactions_move_column(cvseg_app *app, const cvseg_exchange_plan *plan,
-                                             const int *destination, int64_t n, void **column,
-                                             size_t size)
-{
-    cvseg_status status = CVSEG_OK;
-    const int64_t received = plan->recv_total;
-    void *receive = malloc(size * (size_t)(received > 0 ? received : 1));
-    if (!receive)
-        status =
-            CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld received rows", (long long)received);
-    status = cvseg_mpi_agree(app->comm, status);
-    if (status == CVSEG_OK)
-        status = cvseg_exchange_records(app->comm, plan, destination, n, *column, receive, size);
-    free(status == CVSEG_OK ? *column : receive);
-    if (status == CVSEG_OK)
-        *column = receive;
-    return status;
-}
-
 /* Range-partitions the kept rows (total over all ranks) and moves every
  * column to its owner: block->rows becomes this rank's received rows. */
 static cvseg_status transactions_route(cvseg_app *app, int64_t total, transactions_block *block)
@@ -157,14 +135,11 @@ static cvseg_status transactions_route(cvseg_app *app, int64_t total, transactio
     cvseg_transaction_rows *rows = &block->rows;
     cvseg_exchange_plan plan = {0};
     enum { COLUMN_ID, COLUMN_DATE, COLUMN_AMOUNT, COLUMN_ORDER, COLUMNS };
-    void *columns[COLUMNS] = {[COLUMN_ID] = rows->member_id,
-                              [COLUMN_DATE] = rows->date,
-                              [COLUMN_AMOUNT] = rows->amount,
-                              [COLUMN_ORDER] = rows->order_id};
-    const size_t sizes[COLUMNS] = {[COLUMN_ID] = sizeof(int64_t),
-                                   [COLUMN_DATE] = sizeof(int32_t),
-                                   [COLUMN_AMOUNT] = sizeof(double),
-                                   [COLUMN_ORDER] = sizeof(int64_t)};
+    cvseg_exchange_column columns[COLUMNS] = {
+        [COLUMN_ID] = {rows->member_id, NULL, sizeof(int64_t)},
+        [COLUMN_DATE] = {rows->date, NULL, sizeof(int32_t)},
+        [COLUMN_AMOUNT] = {rows->amount, NULL, sizeof(double)},
+        [COLUMN_ORDER] = {rows->order_id, NULL, sizeof(int64_t)}}; /* NULL: not read */
     cvseg_status status =
         cvseg_exchange_range_splitters(app->comm, block->keys, rows->n, total, block->splitters);
     if (status == CVSEG_OK) {
@@ -172,15 +147,16 @@ static cvseg_status transactions_route(cvseg_app *app, int64_t total, transactio
                                   block->destination);
         status = cvseg_exchange_plan_for(app->comm, block->destination, rows->n, &plan);
     }
-    for (int c = 0; c < COLUMNS && status == CVSEG_OK; ++c)
-        if (columns[c]) /* the order ids only when read */
-            status = transactions_move_column(app, &plan, block->destination, rows->n, &columns[c],
-                                              sizes[c]);
-    rows->member_id = columns[COLUMN_ID];
-    rows->date = columns[COLUMN_DATE];
-    rows->amount = columns[COLUMN_AMOUNT];
-    rows->order_id = columns[COLUMN_ORDER];
-    rows->n = status == CVSEG_OK ? plan.recv_total : 0;
+    if (status == CVSEG_OK)
+        status =
+            cvseg_exchange_columns(app->comm, &plan, block->destination, rows->n, COLUMNS, columns);
+    /* On success the received arrays; else what is left of the local ones. */
+    const int moved = status == CVSEG_OK;
+    rows->member_id = moved ? columns[COLUMN_ID].received : columns[COLUMN_ID].local;
+    rows->date = moved ? columns[COLUMN_DATE].received : columns[COLUMN_DATE].local;
+    rows->amount = moved ? columns[COLUMN_AMOUNT].received : columns[COLUMN_AMOUNT].local;
+    rows->order_id = moved ? columns[COLUMN_ORDER].received : columns[COLUMN_ORDER].local;
+    rows->n = moved ? plan.recv_total : 0;
     cvseg_exchange_plan_free(&plan);
     return status;
 }

@@ -265,3 +265,64 @@ cvseg_status cvseg_exchange_records(MPI_Comm comm, const cvseg_exchange_plan *pl
     free(packed);
     return status;
 }
+
+/* Packs every column with a local array into packed [n_columns] (malloc'ed)
+ * and frees the local arrays. Agreed. */
+static cvseg_status exchange_pack_columns(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                          const int *destination, int64_t n, int n_columns,
+                                          cvseg_exchange_column *columns, void **packed)
+{
+    cvseg_status status = CVSEG_OK;
+    int64_t *fill = malloc(sizeof(int64_t) * (size_t)plan->ranks);
+    for (int c = 0; c < n_columns; ++c)
+        if (columns[c].local) {
+            packed[c] = malloc(columns[c].size * (size_t)(n > 0 ? n : 1));
+            status = packed[c] ? status : CVSEG_ENOMEM;
+        }
+    if (!fill || status != CVSEG_OK)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the row exchange");
+    status = cvseg_mpi_agree(comm, status);
+    for (int c = 0; c < n_columns && status == CVSEG_OK; ++c)
+        if (columns[c].local)
+            cvseg_bucket_pack(destination, n, plan->ranks, plan->send_displs, fill,
+                              columns[c].local, packed[c], columns[c].size);
+    for (int c = 0; c < n_columns && status == CVSEG_OK; ++c) {
+        free(columns[c].local);
+        columns[c].local = NULL;
+    }
+    free(fill);
+    return status;
+}
+
+cvseg_status cvseg_exchange_columns(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                    const int *destination, int64_t n, int n_columns,
+                                    cvseg_exchange_column *columns)
+{
+    const int64_t total = plan->recv_total;
+    void **packed = calloc((size_t)(n_columns > 0 ? n_columns : 1), sizeof(void *));
+    cvseg_status status = packed ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    status = cvseg_mpi_agree(comm, status);
+    if (status == CVSEG_OK)
+        status = exchange_pack_columns(comm, plan, destination, n, n_columns, columns, packed);
+    for (int c = 0; c < n_columns && status == CVSEG_OK; ++c)
+        if (packed[c]) {
+            columns[c].received = malloc(columns[c].size * (size_t)(total > 0 ? total : 1));
+            status = columns[c].received ? status : CVSEG_ENOMEM;
+        }
+    if (status == CVSEG_ENOMEM)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld received rows", (long long)total);
+    status = cvseg_mpi_agree(comm, status);
+    for (int c = 0; c < n_columns && status == CVSEG_OK; ++c)
+        if (packed[c])
+            status =
+                cvseg_exchange_run(comm, plan, packed[c], columns[c].received, columns[c].size);
+    for (int c = 0; c < n_columns && packed; ++c) {
+        free(packed[c]);
+        if (status != CVSEG_OK) {
+            free(columns[c].received);
+            columns[c].received = NULL;
+        }
+    }
+    free(packed);
+    return status;
+}

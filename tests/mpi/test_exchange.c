@@ -238,6 +238,47 @@ static void test_records_by_destination(void)
     free(receive);
 }
 
+/* cvseg_exchange_columns: two columns of different sizes and one left out,
+ * against the same reference; the local arrays are taken. */
+static void test_columns_by_destination(void)
+{
+    const int P = cvseg_test_size, me = cvseg_test_rank;
+    const int64_t n = routed_count(me);
+    int64_t *index = malloc(sizeof(int64_t) * (size_t)n);
+    int32_t *source = malloc(sizeof(int32_t) * (size_t)n);
+    int *destination = malloc(sizeof(int) * (size_t)n);
+    for (int64_t i = 0; i < n; ++i) {
+        destination[i] = routed_destination(me, i, P);
+        index[i] = i * 3 + 1;
+        source[i] = me;
+    }
+    cvseg_exchange_plan plan;
+    CU_ASSERT_EQUAL_FATAL(cvseg_exchange_plan_for(cvseg_test_comm, destination, n, &plan),
+                          CVSEG_OK);
+    cvseg_exchange_column columns[3] = {
+        {index, NULL, sizeof(int64_t)}, {NULL, NULL, 8}, {source, NULL, sizeof(int32_t)}};
+    CU_ASSERT_EQUAL(cvseg_exchange_columns(cvseg_test_comm, &plan, destination, n, 3, columns),
+                    CVSEG_OK);
+    CU_ASSERT_PTR_NULL(columns[0].local);
+    CU_ASSERT_PTR_NULL(columns[2].local);
+    CU_ASSERT_PTR_NULL(columns[1].received);
+    const int64_t *got_index = columns[0].received;
+    const int32_t *got_source = columns[2].received;
+    int64_t at = 0, wrong = 0;
+    for (int s = 0; s < P; ++s)
+        for (int64_t i = 0; i < routed_count(s); ++i)
+            if (routed_destination(s, i, P) == me) {
+                wrong += at >= plan.recv_total || got_index[at] != i * 3 + 1 || got_source[at] != s;
+                ++at;
+            }
+    CU_ASSERT_EQUAL(at, plan.recv_total);
+    CU_ASSERT_EQUAL(wrong, 0);
+    cvseg_exchange_plan_free(&plan);
+    free(columns[0].received);
+    free(columns[2].received);
+    free(destination);
+}
+
 static int compare_u64(const void *a, const void *b)
 {
     const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -299,6 +340,7 @@ int main(int argc, char **argv)
                            {"thousands of records per pair", test_large},
                            {"3-byte records", test_odd_record_size},
                            {"records routed by destination", test_records_by_destination},
+                           {"columns routed by destination", test_columns_by_destination},
                            {"range splitters", test_range_splitters},
                            {"duplicate check", test_duplicates},
                            CU_TEST_INFO_NULL};
