@@ -25,20 +25,21 @@ void cvseg_transaction_rows_filter(cvseg_transaction_rows *rows, int64_t first_r
     int32_t *dates = rows->date;
     double *amounts = rows->amount;
     const int64_t n = rows->n;
-    int64_t kept = 0;
-    memset(counts, 0, CVSEG_TX_COUNTS * sizeof counts[0]);
-    *invalid = (cvseg_tx_invalid){-1, 0, 0.0};
+    /* Counters and the first invalid row in locals (registers): the row
+     * arrays could alias them. */
+    int64_t kept = 0, returns = 0, dropped = 0, after = 0;
+    cvseg_tx_invalid first = {-1, 0, 0.0};
     for (int64_t i = 0; i < n; ++i) {
         const int is_return = amounts[i] <= 0.0;
-        if ((!cvseg_value_valid(amounts[i]) || !cvseg_date_valid(dates[i])) && invalid->row < 0)
-            *invalid = (cvseg_tx_invalid){first_row + i, dates[i], amounts[i]};
-        counts[CVSEG_TX_RETURNS] += is_return;
+        if ((!cvseg_value_valid(amounts[i]) || !cvseg_date_valid(dates[i])) && first.row < 0)
+            first = (cvseg_tx_invalid){first_row + i, dates[i], amounts[i]};
+        returns += is_return;
         if (dates[i] > reference) {
-            counts[CVSEG_TX_AFTER_REFERENCE] += 1;
+            after += 1;
             continue;
         }
         if (is_return && drop_returns) {
-            counts[CVSEG_TX_RETURNS_DROPPED] += 1;
+            dropped += 1;
             continue;
         }
         ids[kept] = ids[i];
@@ -51,5 +52,9 @@ void cvseg_transaction_rows_filter(cvseg_transaction_rows *rows, int64_t first_r
     }
     counts[CVSEG_TX_ROWS_READ] = n;
     counts[CVSEG_TX_ROWS_USED] = kept;
+    counts[CVSEG_TX_RETURNS] = returns;
+    counts[CVSEG_TX_RETURNS_DROPPED] = dropped;
+    counts[CVSEG_TX_AFTER_REFERENCE] = after;
+    *invalid = first;
     rows->n = kept;
 }
