@@ -24,6 +24,9 @@ static const cvseg_option gen_options[] = {
 };
 enum { GEN_OPTIONS = sizeof gen_options / sizeof gen_options[0] };
 
+/* The run's declared files (outputs.h), by index. */
+enum { GEN_FILE_OUT, GEN_FILES };
+
 #define GEN_PIECE_ROWS (1 << 20)
 #define GEN_DAYS       "days since 1970-01-01"
 
@@ -286,7 +289,7 @@ static cvseg_status gen_write(cvseg_app *app, cvseg_outputs *outputs, const gen_
     int64_t pieces = 0;
     cvseg_log(app, 1, "writing %lld %s to %s on %d ranks x %d threads", (long long)settings->rows,
               table->layout->what, settings->out, app->ranks, app->threads);
-    cvseg_status status = cvseg_writer_open(outputs, 0, &writer);
+    cvseg_status status = cvseg_writer_open(outputs, GEN_FILE_OUT, &writer);
     if (status != CVSEG_OK)
         return status;
     status = gen_define(app, writer, settings, table, block.count, &pieces);
@@ -312,8 +315,9 @@ cvseg_status cvseg_verb_gen(cvseg_app *app)
         status = gen_settings_read(&options, &settings);
     if (status != CVSEG_OK)
         return status;
-    const cvseg_file_decl out = {"--out", settings.out, CVSEG_FILE_OUTPUT};
-    status = cvseg_outputs_open(app->comm, app->command_line, 1, &out, &outputs);
+    const cvseg_file_decl files[GEN_FILES] = {
+        [GEN_FILE_OUT] = {"--out", settings.out, CVSEG_FILE_OUTPUT}};
+    status = cvseg_outputs_open(app->comm, app->command_line, GEN_FILES, files, &outputs);
     if (status != CVSEG_OK)
         return status;
     const cvseg_block block = cvseg_block_partition(settings.rows, app->ranks, app->rank);
