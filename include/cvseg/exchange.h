@@ -78,4 +78,46 @@ void cvseg_exchange_plan_free(cvseg_exchange_plan *plan);
 cvseg_status cvseg_exchange_run(MPI_Comm comm, const cvseg_exchange_plan *plan, const void *send,
                                 void *receive, size_t record_size);
 
+/* Range partition balanced by records: splitters [ranks - 1] = the keys of
+ * global rank ceil(r * total / ranks), r = 1..ranks-1, over the keys [n] of
+ * every rank (total = their count over all ranks; nothing is selected when
+ * total is 0 and splitters are left as given). cvseg_bucket_range_owner then
+ * sends every key to its range. Exact (distributed selection); the status is
+ * the same on every rank. */
+cvseg_status cvseg_exchange_range_splitters(MPI_Comm comm, const uint64_t *keys, int64_t n,
+                                            int64_t total, uint64_t *splitters);
+
+/* The plan for records bound to destination [n] (ranks of comm; count
+ * with cvseg_bucket_count, then cvseg_exchange_plan_create). */
+cvseg_status cvseg_exchange_plan_for(MPI_Comm comm, const int *destination, int64_t n,
+                                     cvseg_exchange_plan *plan);
+
+/* Packs local [n][record_size] by destination [n] (stable:
+ * cvseg_bucket_pack, into a temporary send buffer) and moves the records
+ * with cvseg_exchange_run into receive [plan->recv_total][record_size]
+ * (allocated by the caller): each source's records in the order it held them.
+ * The plan is the one cvseg_exchange_plan_for built from destination. */
+cvseg_status cvseg_exchange_records(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                    const int *destination, int64_t n, const void *local,
+                                    void *receive, size_t record_size);
+
+/* One column of records moved by cvseg_exchange_columns. */
+typedef struct {
+    void *local;    /* [n][size] this rank's records (malloc'ed; NULL: column left out);
+                       freed and set to NULL once packed */
+    void *received; /* out: [plan->recv_total][size] (malloc'ed; NULL on failure) */
+    size_t size;    /* bytes per record, the same on every rank */
+} cvseg_exchange_column;
+
+/* Moves n_columns columns of the same n records by destination [n] with one
+ * plan (cvseg_exchange_plan_for): packs every column (stable, as
+ * cvseg_exchange_records), frees the local arrays, then allocates the
+ * received arrays and moves the columns one by one, so that at most two
+ * copies of the rows are held. On failure the received arrays are freed; a
+ * local array is freed or still held (local says which). Collective; the
+ * status is the same on every rank. */
+cvseg_status cvseg_exchange_columns(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                    const int *destination, int64_t n, int n_columns,
+                                    cvseg_exchange_column *columns);
+
 #endif

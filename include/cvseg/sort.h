@@ -17,4 +17,10 @@ static inline uint64_t cvseg_i64_key(int64_t x)
     return (uint64_t)x ^ 0x8000000000000000ULL;
 }
 
+/* The inverse of cvseg_i64_key. */
+static inline int64_t cvseg_key_i64(uint64_t key)
+{
+    return (int64_t)(key ^ 0x8000000000000000ULL);
+}
+
 #endif

@@ -1,5 +1,5 @@
 /* transactions.h: the distributed read-and-exchange step of `cvseg aggregate`,
- * shared with `cvseg clv`.
+ * shared with `cvseg clv` (src/app/transactions.c).
  */
 #ifndef CVSEG_TRANSACTIONS_H
 #define CVSEG_TRANSACTIONS_H
@@ -7,17 +7,7 @@
 #include <stdint.h>
 
 #include "app.h"
-
-/* Transaction rows held by one rank after the exchange: [n] each, every
- * member's rows on one rank in file order, ranks holding increasing member-id
- * ranges (rank r's ids all below rank r+1's). */
-typedef struct {
-    int64_t n;
-    int64_t *member_id;
-    int32_t *date;
-    double *amount;
-    int64_t *order_id; /* NULL unless order ids were asked for and present */
-} cvseg_transaction_rows;
+#include "cvseg/transaction_rows.h" /* cvseg_transaction_rows, CVSEG_TX_* count slots */
 
 /* Whether the exchange reads /transactions/order_id. */
 typedef enum {
@@ -28,20 +18,23 @@ typedef enum {
 
 /* Reads /transactions of input (block per rank), drops rows dated after
  * reference (and rows with amount <= 0 when drop_returns), range-partitions
- * the rest by member id (exact splitters) and exchanges them. counts[5]
- * (global): rows read, rows kept, returns (amount <= 0), returns dropped,
- * rows after reference. Records phases "read" and "exchange". rows receives
- * arrays to free with cvseg_transaction_rows_free. EDATA for a NaN amount.
- * Collective; the status is agreed on all ranks. */
+ * the rest by member id (exact splitters) and exchanges them. counts
+ * [CVSEG_TX_COUNTS] (global, slots cvseg_tx_count): rows read, rows kept,
+ * returns (amount <= 0), returns dropped, rows after reference. Records phases
+ * "read" and "exchange". rows receives arrays to free with
+ * cvseg_transaction_rows_free: every member's rows on one rank in file order,
+ * ranks holding increasing member-id ranges (rank r's ids all below rank
+ * r+1's). EDATA for an invalid date or amount (NaN, infinite, beyond
+ * +-1e150). Collective; the status is agreed on all ranks. */
 cvseg_status cvseg_aggregate_exchange(cvseg_app *app, const char *input, int32_t reference,
-                                      int drop_returns, cvseg_phases *phases, int64_t counts[5],
+                                      int drop_returns, cvseg_phases *phases,
+                                      int64_t counts[CVSEG_TX_COUNTS],
                                       cvseg_transaction_rows *rows);
 /* The same, also carrying each row's order id (int64; rows->order_id) per
  * want_orders; rows->order_id stays NULL when not read. Collective. */
 cvseg_status cvseg_transactions_exchange(cvseg_app *app, const char *input, int32_t reference,
                                          int drop_returns, cvseg_order_ids want_orders,
-                                         cvseg_phases *phases, int64_t counts[5],
+                                         cvseg_phases *phases, int64_t counts[CVSEG_TX_COUNTS],
                                          cvseg_transaction_rows *rows);
-void cvseg_transaction_rows_free(cvseg_transaction_rows *rows);
 
 #endif

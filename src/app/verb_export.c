@@ -42,6 +42,7 @@ enum { EXPORT_FILE_RESULTS, EXPORT_FILE_OUT, EXPORT_FILES };
 /* Rows each rank formats per window, unless CVSEG_EXPORT_PIECE_ROWS says. */
 #define EXPORT_PIECE_ROWS  (256 * 1024)
 #define EXPORT_MAX_COLUMNS 256
+#define EXPORT_GZIP_LEVEL  6 /* zlib level of .gz outputs */
 
 typedef struct {
     const char *path; /* as given */
@@ -286,10 +287,49 @@ static cvseg_status export_piece_rows(const cvseg_app *app, int64_t *rows)
                            "export planning");
 }
 
-static int export_is_gzip(const char *path)
+/* gzip level of a .gz output (0: plain text). */
+static int export_gzip_level(const char *path)
 {
     const size_t length = strlen(path);
-    return length > 3 && strcmp(path + length - 3, ".gz") == 0;
+    return length > 3 && strcmp(path + length - 3, ".gz") == 0 ? EXPORT_GZIP_LEVEL : 0;
+}
+
+static void export_help(const cvseg_app *app)
+{
+    if (app->rank == 0)
+        cvseg_options_help(stdout, "export",
+                           "Writes one CSV row per member (header line; enums as names, dates "
+                           "as YYYY-MM-DD, floats in the shortest text that reads back "
+                           "exactly, NaN as an empty field), in member order, every rank "
+                           "writing its part with MPI-IO; FILE.csv.gz is gzip-compressed.",
+                           export_options, EXPORT_OPTIONS);
+}
+
+/* Opens the input table and the output text, writes every window, logs. */
+static cvseg_status export_run(cvseg_app *app, cvseg_outputs *outputs, const cvseg_options *options,
+                               export_table *table, cvseg_reader **reader)
+{
+    cvseg_parallel_text *file = NULL;
+    int64_t piece_rows = EXPORT_PIECE_ROWS;
+    const char *out = cvseg_opt(options, "out");
+    cvseg_status status = export_piece_rows(app, &piece_rows);
+    if (status == CVSEG_OK)
+        status = cvseg_reader_open(app->comm, table->path, reader);
+    if (status == CVSEG_OK)
+        status = export_open_table(app, *reader, options, piece_rows, table);
+    if (status == CVSEG_OK)
+        status = cvseg_parallel_text_open(
+            app->comm, cvseg_outputs_temporary(outputs, EXPORT_FILE_OUT), out, &file);
+    if (status == CVSEG_OK)
+        status = export_write(app, *reader, table, piece_rows, export_gzip_level(out), file);
+    const int64_t bytes = file ? cvseg_parallel_text_size(file) : 0;
+    if (file)
+        status = cvseg_parallel_text_close(file, status);
+    if (status == CVSEG_OK)
+        cvseg_log(app, 1, "%lld rows x %d columns of %s%s -> %s (%lld bytes)",
+                  (long long)table->n_rows, table->n_columns, table->path, table->group, out,
+                  (long long)bytes);
+    return status;
 }
 
 cvseg_status cvseg_verb_export(cvseg_app *app)
@@ -297,18 +337,10 @@ cvseg_status cvseg_verb_export(cvseg_app *app)
     cvseg_options options;
     cvseg_outputs *outputs = NULL;
     cvseg_reader *reader = NULL;
-    cvseg_parallel_text *file = NULL;
     export_table table = {0};
-    int64_t piece_rows = EXPORT_PIECE_ROWS;
     cvseg_status status = cvseg_options_parse(app, export_options, EXPORT_OPTIONS, &options);
     if (status == CVSEG_OK && app->help_requested) {
-        if (app->rank == 0)
-            cvseg_options_help(stdout, "export",
-                               "Writes one CSV row per member (header line; enums as names, dates "
-                               "as YYYY-MM-DD, floats in the shortest text that reads back "
-                               "exactly, NaN as an empty field), in member order, every rank "
-                               "writing its part with MPI-IO; FILE.csv.gz is gzip-compressed.",
-                               export_options, EXPORT_OPTIONS);
+        export_help(app);
         return CVSEG_OK;
     }
     if (status != CVSEG_OK)
@@ -320,25 +352,7 @@ cvseg_status cvseg_verb_export(cvseg_app *app)
     if (status != CVSEG_OK)
         return status;
     table.path = cvseg_opt(&options, "results");
-    status = export_piece_rows(app, &piece_rows);
-    if (status == CVSEG_OK)
-        status = cvseg_reader_open(app->comm, table.path, &reader);
-    if (status == CVSEG_OK)
-        status = export_open_table(app, reader, &options, piece_rows, &table);
-    if (status == CVSEG_OK)
-        status =
-            cvseg_parallel_text_open(app->comm, cvseg_outputs_temporary(outputs, EXPORT_FILE_OUT),
-                                     cvseg_opt(&options, "out"), &file);
-    if (status == CVSEG_OK)
-        status = export_write(app, reader, &table, piece_rows,
-                              export_is_gzip(cvseg_opt(&options, "out")) ? 6 : 0, file);
-    const int64_t bytes = file ? cvseg_parallel_text_size(file) : 0;
-    if (file)
-        status = cvseg_parallel_text_close(file, status);
-    if (status == CVSEG_OK)
-        cvseg_log(app, 1, "%lld rows x %d columns of %s%s -> %s (%lld bytes)",
-                  (long long)table.n_rows, table.n_columns, table.path, table.group,
-                  cvseg_opt(&options, "out"), (long long)bytes);
+    status = export_run(app, outputs, &options, &table, &reader);
     export_table_free(&table);
     cvseg_reader_close(reader);
     return cvseg_outputs_finish(outputs, status);

@@ -30,112 +30,7 @@ typedef struct {
     uint64_t key;
     double amount;
     int32_t date;
-} tx_record;
-
-/* Stable sort of rows by key in two memory passes: a counting scatter into
- * 256..65,536 buckets by the high bits of (key - min key), then a radix sort
- * of each bucket, which fits in cache. records [n] receives the rows in key
- * order, file order within equal keys; source_row [n] (NULL: not wanted) the
- * input row of each record. */
-static cvseg_status sort_records(const int64_t *member_id, const int32_t *date,
-                                 const double *amount, int64_t n, tx_record *records,
-                                 int64_t *source_row)
-{
-    cvseg_status status = CVSEG_OK;
-    /* About 4,096 rows per bucket (a cache-resident sort), 256..65,536 buckets. */
-    int bucket_bits = 8;
-    while (bucket_bits < 16 && (n >> bucket_bits) > 4096)
-        ++bucket_bits;
-    const int BUCKETS = 1 << bucket_bits;
-    int64_t *bucket_start = calloc((size_t)BUCKETS + 1, sizeof(int64_t));
-    tx_record *scattered = malloc(sizeof(tx_record) * (size_t)(n > 0 ? n : 1));
-    int64_t *scattered_row = source_row ? malloc(sizeof(int64_t) * (size_t)(n > 0 ? n : 1)) : NULL;
-    if (!bucket_start || !scattered || (source_row && !scattered_row)) {
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
-        goto done;
-    }
-    uint64_t lowest = UINT64_MAX, highest = 0;
-    for (int64_t i = 0; i < n; ++i) {
-        const uint64_t key = cvseg_i64_key(member_id[i]);
-        lowest = key < lowest ? key : lowest;
-        highest = key > highest ? key : highest;
-    }
-    int shift = 0;
-    while (n > 0 && ((highest - lowest) >> shift) >= (uint64_t)BUCKETS)
-        ++shift;
-    for (int64_t i = 0; i < n; ++i)
-        bucket_start[((cvseg_i64_key(member_id[i]) - lowest) >> shift) + 1] += 1;
-    for (int b = 0; b < BUCKETS; ++b)
-        bucket_start[b + 1] += bucket_start[b];
-    {
-        int64_t *next = malloc(sizeof(int64_t) * (size_t)BUCKETS);
-        if (!next) {
-            status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
-            goto done;
-        }
-        memcpy(next, bucket_start, sizeof(int64_t) * (size_t)BUCKETS);
-        for (int64_t i = 0; i < n; ++i) {
-            const uint64_t key = cvseg_i64_key(member_id[i]);
-            const int64_t at = next[(key - lowest) >> shift]++;
-            tx_record *r = &scattered[at];
-            if (scattered_row)
-                scattered_row[at] = i;
-            r->key = key;
-            r->amount = amount[i];
-            r->date = date[i];
-        }
-        free(next);
-    }
-    int failed = 0;
-#pragma omp parallel reduction(| : failed)
-    {
-        int64_t capacity = 0;
-        uint64_t *keys = NULL, *index = NULL, *key_scratch = NULL, *index_scratch = NULL;
-#pragma omp for schedule(dynamic, 64)
-        for (int b = 0; b < BUCKETS; ++b) {
-            const int64_t begin = bucket_start[b], count = bucket_start[b + 1] - begin;
-            if (count == 0 || failed)
-                continue;
-            if (count > capacity) {
-                free(keys);
-                free(index);
-                free(key_scratch);
-                free(index_scratch);
-                keys = malloc(sizeof(uint64_t) * (size_t)count);
-                index = malloc(sizeof(uint64_t) * (size_t)count);
-                key_scratch = malloc(sizeof(uint64_t) * (size_t)count);
-                index_scratch = malloc(sizeof(uint64_t) * (size_t)count);
-                capacity = count;
-                if (!keys || !index || !key_scratch || !index_scratch) {
-                    failed = 1;
-                    capacity = 0;
-                    continue;
-                }
-            }
-            for (int64_t t = 0; t < count; ++t) {
-                keys[t] = scattered[begin + t].key;
-                index[t] = (uint64_t)t;
-            }
-            cvseg_radix_sort_u64(keys, key_scratch, index, index_scratch, count);
-            for (int64_t t = 0; t < count; ++t)
-                records[begin + t] = scattered[begin + (int64_t)index[t]];
-            if (scattered_row)
-                for (int64_t t = 0; t < count; ++t)
-                    source_row[begin + t] = scattered_row[begin + (int64_t)index[t]];
-        }
-        free(keys);
-        free(index);
-        free(key_scratch);
-        free(index_scratch);
-    }
-    if (failed)
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory sorting transaction rows");
-done:
-    free(bucket_start);
-    free(scattered);
-    free(scattered_row);
-    return status;
-}
+} aggregate_record;
 
 /* Per-thread scratch of the per-member kernels, [capacity] each. */
 typedef struct {
@@ -174,6 +69,128 @@ static int aggregate_scratch_reserve(aggregate_scratch *s, int64_t count)
     return 0;
 }
 
+/* Buckets of the first pass: about 4,096 rows per bucket (a cache-resident
+ * sort), 2^8..2^16 buckets, by the high bits of (key - lowest) >> shift. */
+typedef struct {
+    int count;       /* buckets */
+    int shift;       /* bucket of key: (key - lowest) >> shift */
+    uint64_t lowest; /* smallest key */
+    int64_t *start;  /* [count + 1] first record of each bucket */
+} aggregate_buckets;
+
+/* Bucket count and key range of member_id [n]. */
+static void aggregate_buckets_plan(const int64_t *member_id, int64_t n, aggregate_buckets *b)
+{
+    int bucket_bits = 8;
+    while (bucket_bits < 16 && (n >> bucket_bits) > 4096)
+        ++bucket_bits;
+    b->count = 1 << bucket_bits;
+    uint64_t lowest = UINT64_MAX, highest = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        const uint64_t key = cvseg_i64_key(member_id[i]);
+        lowest = key < lowest ? key : lowest;
+        highest = key > highest ? key : highest;
+    }
+    int shift = 0;
+    while (n > 0 && ((highest - lowest) >> shift) >= (uint64_t)b->count)
+        ++shift;
+    b->lowest = lowest;
+    b->shift = shift;
+}
+
+/* Counting scatter of the rows into their buckets, file order within each:
+ * fills b->start and scattered [n] (scattered_row [n], when not NULL, the
+ * input row of each). ENOMEM. */
+static cvseg_status aggregate_scatter(const int64_t *member_id, const int32_t *date,
+                                      const double *amount, int64_t n, aggregate_buckets *b,
+                                      aggregate_record *scattered, int64_t *scattered_row)
+{
+    for (int64_t i = 0; i < n; ++i)
+        b->start[((cvseg_i64_key(member_id[i]) - b->lowest) >> b->shift) + 1] += 1;
+    for (int k = 0; k < b->count; ++k)
+        b->start[k + 1] += b->start[k];
+    int64_t *next = malloc(sizeof(int64_t) * (size_t)b->count);
+    if (!next)
+        return CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
+    memcpy(next, b->start, sizeof(int64_t) * (size_t)b->count);
+    for (int64_t i = 0; i < n; ++i) {
+        const uint64_t key = cvseg_i64_key(member_id[i]);
+        const int64_t at = next[(key - b->lowest) >> b->shift]++;
+        aggregate_record *r = &scattered[at];
+        if (scattered_row)
+            scattered_row[at] = i;
+        r->key = key;
+        r->amount = amount[i];
+        r->date = date[i];
+    }
+    free(next);
+    return CVSEG_OK;
+}
+
+/* Stable radix sort of every bucket of scattered into records (and
+ * scattered_row into source_row when not NULL), buckets in parallel. ENOMEM. */
+static cvseg_status aggregate_sort_buckets(const aggregate_buckets *b,
+                                           const aggregate_record *scattered,
+                                           const int64_t *scattered_row, aggregate_record *records,
+                                           int64_t *source_row)
+{
+    int failed = 0;
+#pragma omp parallel reduction(| : failed)
+    {
+        aggregate_scratch scratch = {0};
+#pragma omp for schedule(dynamic, 64)
+        for (int k = 0; k < b->count; ++k) {
+            const int64_t begin = b->start[k], count = b->start[k + 1] - begin;
+            if (count == 0 || failed)
+                continue;
+            if (aggregate_scratch_reserve(&scratch, count) != 0) {
+                failed = 1;
+                continue;
+            }
+            for (int64_t t = 0; t < count; ++t) {
+                scratch.keys[t] = scattered[begin + t].key;
+                scratch.index[t] = (uint64_t)t;
+            }
+            cvseg_radix_sort_u64(scratch.keys, scratch.key_scratch, scratch.index,
+                                 scratch.index_scratch, count);
+            for (int64_t t = 0; t < count; ++t)
+                records[begin + t] = scattered[begin + (int64_t)scratch.index[t]];
+            if (scattered_row)
+                for (int64_t t = 0; t < count; ++t)
+                    source_row[begin + t] = scattered_row[begin + (int64_t)scratch.index[t]];
+        }
+        aggregate_scratch_free(&scratch);
+    }
+    return failed ? CVSEG_FAIL(CVSEG_ENOMEM, "out of memory sorting transaction rows") : CVSEG_OK;
+}
+
+/* Stable sort of rows by key in two memory passes: a counting scatter into
+ * 256..65,536 buckets by the high bits of (key - min key), then a radix sort
+ * of each bucket, which fits in cache. records [n] receives the rows in key
+ * order, file order within equal keys; source_row [n] (NULL: not wanted) the
+ * input row of each record. */
+static cvseg_status aggregate_sort_records(const int64_t *member_id, const int32_t *date,
+                                           const double *amount, int64_t n,
+                                           aggregate_record *records, int64_t *source_row)
+{
+    cvseg_status status = CVSEG_OK;
+    aggregate_buckets buckets = {0};
+    aggregate_buckets_plan(member_id, n, &buckets);
+    buckets.start = calloc((size_t)buckets.count + 1, sizeof(int64_t));
+    aggregate_record *scattered = malloc(sizeof(aggregate_record) * (size_t)(n > 0 ? n : 1));
+    int64_t *scattered_row = source_row ? malloc(sizeof(int64_t) * (size_t)(n > 0 ? n : 1)) : NULL;
+    if (!buckets.start || !scattered || (source_row && !scattered_row))
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
+    if (status == CVSEG_OK)
+        status = aggregate_scatter(member_id, date, amount, n, &buckets, scattered, scattered_row);
+    if (status == CVSEG_OK)
+        status = aggregate_sort_buckets(&buckets, scattered, scattered_row, records, source_row);
+    free(buckets.start);
+    free(scattered);
+    free(scattered_row);
+    return status;
+}
+
 /* One member's aggregate. */
 typedef struct {
     int32_t first, last, frequency, distinct_days;
@@ -205,7 +222,7 @@ static int32_t aggregate_distinct_days(int32_t *days, int64_t count)
 }
 
 /* Sum of the amounts of rows [count] dated after day, in row order. */
-static double aggregate_sum_after(const tx_record *rows, int64_t count, int32_t day)
+static double aggregate_sum_after(const aggregate_record *rows, int64_t count, int32_t day)
 {
     double sum = 0.0;
     for (int64_t r = 0; r < count; ++r)
@@ -215,7 +232,7 @@ static double aggregate_sum_after(const tx_record *rows, int64_t count, int32_t 
 }
 
 /* ROWS mode: rows [count] of one member in file order, every row a purchase. */
-static void aggregate_by_rows(const tx_record *rows, int64_t count, aggregate_scratch *s,
+static void aggregate_by_rows(const aggregate_record *rows, int64_t count, aggregate_scratch *s,
                               aggregate_member *m)
 {
     int32_t first = rows[0].date, last = first;
@@ -265,7 +282,7 @@ static void aggregate_sort_keys(aggregate_scratch *s, int64_t count)
 /* ORDERS / DAYS mode: rows [count] of one member in file order, grouped by
  * order id (order_id[source_row[r]]) or by date; a group with a net amount
  * > 0 is a purchase, dated by its earliest row. */
-static void aggregate_by_groups(const tx_record *rows, const int64_t *source_row,
+static void aggregate_by_groups(const aggregate_record *rows, const int64_t *source_row,
                                 const int64_t *order_id, int64_t count, aggregate_scratch *s,
                                 aggregate_member *m)
 {
@@ -288,7 +305,7 @@ static void aggregate_by_groups(const tx_record *rows, const int64_t *source_row
         double net = 0.0; /* the group's rows in file order (stable sort) */
         int32_t day = INT32_MAX;
         for (end = g; end < count && s->keys[end] == s->keys[g]; ++end) {
-            const tx_record *row = &rows[s->index[end]];
+            const aggregate_record *row = &rows[s->index[end]];
             net += row->amount;
             day = row->date < day ? row->date : day;
         }
@@ -326,7 +343,7 @@ static cvseg_status aggregate_alloc(cvseg_member_aggregate *out, int64_t members
 
 /* Aggregates every member: start [members + 1] delimits each member's
  * records. Fills out's arrays and totals; ENOMEM when a scratch failed. */
-static cvseg_status aggregate_members(const tx_record *records, const int64_t *source_row,
+static cvseg_status aggregate_members(const aggregate_record *records, const int64_t *source_row,
                                       const int64_t *start, const int64_t *order_id,
                                       cvseg_frequency_mode mode, cvseg_member_aggregate *out)
 {
@@ -346,7 +363,7 @@ static cvseg_status aggregate_members(const tx_record *records, const int64_t *s
                 aggregate_by_groups(records + begin, source_row ? source_row + begin : NULL,
                                     mode == CVSEG_FREQUENCY_ORDERS ? order_id : NULL, count,
                                     &scratch, &m);
-            out->member_id[o] = (int64_t)(records[begin].key ^ 0x8000000000000000ULL);
+            out->member_id[o] = cvseg_key_i64(records[begin].key);
             out->first_purchase[o] = m.first;
             out->last_purchase[o] = m.last;
             out->frequency[o] = m.frequency;
@@ -375,7 +392,7 @@ cvseg_status cvseg_aggregate_purchases(const int64_t *member_id, const int32_t *
     cvseg_status status = CVSEG_OK;
     const size_t size = (size_t)(n > 0 ? n : 1);
     const int orders = mode == CVSEG_FREQUENCY_ORDERS;
-    tx_record *records = malloc(sizeof(tx_record) * size);
+    aggregate_record *records = malloc(sizeof(aggregate_record) * size);
     int64_t *source_row = orders ? malloc(sizeof(int64_t) * size) : NULL;
     int64_t *start = NULL;
     int64_t members = 0;
@@ -389,7 +406,7 @@ cvseg_status cvseg_aggregate_purchases(const int64_t *member_id, const int32_t *
         goto done;
     }
     /* Each member's rows end up contiguous, in file order; members ascend. */
-    status = sort_records(member_id, date, amount, n, records, source_row);
+    status = aggregate_sort_records(member_id, date, amount, n, records, source_row);
     if (status != CVSEG_OK)
         goto done;
     for (int64_t i = 0; i < n; ++i)

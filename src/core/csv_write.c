@@ -47,7 +47,7 @@ void cvseg_text_free(cvseg_text *text)
 
 /* Appends ".0" to a plain integer spelling ("12" -> "12.0"), as Python's
  * repr does, so that a reader keeps the column a float column. */
-static size_t csv_mark_float(char *out, size_t length)
+static size_t csv_write_mark_float(char *out, size_t length)
 {
     if (strpbrk(out, ".en") == NULL && length + 2 < CVSEG_CSV_NUMBER_MAX) {
         memcpy(out + length, ".0", 3);
@@ -80,7 +80,7 @@ size_t cvseg_csv_format_double(double x, char out[CVSEG_CSV_NUMBER_MAX])
     }
     if (spelled > 17 && !strchr(out, 'e'))
         length = snprintf(out, CVSEG_CSV_NUMBER_MAX, "%.*e", spelled - leading - 1, x);
-    return csv_mark_float(out, (size_t)length);
+    return csv_write_mark_float(out, (size_t)length);
 }
 
 size_t cvseg_csv_format_float(float x, char out[CVSEG_CSV_NUMBER_MAX])
@@ -97,7 +97,7 @@ size_t cvseg_csv_format_float(float x, char out[CVSEG_CSV_NUMBER_MAX])
         if (strtof(out, NULL) == x)
             break;
     }
-    return csv_mark_float(out, (size_t)length);
+    return csv_write_mark_float(out, (size_t)length);
 }
 
 cvseg_status cvseg_csv_append_field(cvseg_text *out, const char *text, size_t length)
@@ -141,8 +141,8 @@ cvseg_status cvseg_csv_append_header(cvseg_text *out, int n_columns,
 
 /* Appends the field of row of column; EDATA (nothing recorded) for a value
  * it refuses, its value in *refused. */
-static cvseg_status csv_append_value(cvseg_text *out, const cvseg_csv_column *column, int64_t row,
-                                     long long *refused)
+static cvseg_status csv_write_append_value(cvseg_text *out, const cvseg_csv_column *column,
+                                           int64_t row, long long *refused)
 {
     char number[CVSEG_CSV_NUMBER_MAX];
     size_t length = 0;
@@ -181,9 +181,9 @@ static cvseg_status csv_append_value(cvseg_text *out, const cvseg_csv_column *co
 }
 
 /* Formats rows [first, first + n) into out (plain text). */
-static cvseg_status csv_format_block(cvseg_text *out, int n_columns,
-                                     const cvseg_csv_column *columns, int64_t first, int64_t n,
-                                     cvseg_csv_bad *bad)
+static cvseg_status csv_write_format_block(cvseg_text *out, int n_columns,
+                                           const cvseg_csv_column *columns, int64_t first,
+                                           int64_t n, cvseg_csv_bad *bad)
 {
     cvseg_status status = CVSEG_OK;
     for (int64_t row = first; row < first + n && status == CVSEG_OK; ++row) {
@@ -191,7 +191,7 @@ static cvseg_status csv_format_block(cvseg_text *out, int n_columns,
             if (c > 0)
                 status = cvseg_text_append(out, ",", 1);
             if (status == CVSEG_OK)
-                status = csv_append_value(out, &columns[c], row, &bad->value);
+                status = csv_write_append_value(out, &columns[c], row, &bad->value);
             if (status == CVSEG_EDATA) {
                 bad->row = row;
                 bad->column = c;
@@ -237,13 +237,14 @@ cvseg_status cvseg_gzip_append_member(cvseg_text *out, const char *data, size_t 
 /* Formats (and compresses) block b of CVSEG_CSV_BLOCK_ROWS rows into *text.
  * Runs inside an OpenMP thread: returns a status, records nothing that the
  * caller reads (the caller records its own message). */
-static cvseg_status csv_block(cvseg_text *text, int n_columns, const cvseg_csv_column *columns,
-                              int64_t n_rows, int64_t b, int gzip_level, cvseg_csv_bad *bad)
+static cvseg_status csv_write_block(cvseg_text *text, int n_columns,
+                                    const cvseg_csv_column *columns, int64_t n_rows, int64_t b,
+                                    int gzip_level, cvseg_csv_bad *bad)
 {
     const int64_t first = b * CVSEG_CSV_BLOCK_ROWS;
     const int64_t n = n_rows - first < CVSEG_CSV_BLOCK_ROWS ? n_rows - first : CVSEG_CSV_BLOCK_ROWS;
     cvseg_text plain = {0};
-    cvseg_status status = csv_format_block(&plain, n_columns, columns, first, n, bad);
+    cvseg_status status = csv_write_format_block(&plain, n_columns, columns, first, n, bad);
     if (status == CVSEG_OK && gzip_level > 0) {
         status = cvseg_gzip_append_member(text, plain.data, plain.length, gzip_level);
         cvseg_text_free(&plain);
@@ -270,7 +271,8 @@ cvseg_status cvseg_csv_append_rows(cvseg_text *out, int n_columns, const cvseg_c
     }
 #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t b = 0; b < n_blocks; ++b)
-        statuses[b] = csv_block(&texts[b], n_columns, columns, n_rows, b, gzip_level, &bads[b]);
+        statuses[b] =
+            csv_write_block(&texts[b], n_columns, columns, n_rows, b, gzip_level, &bads[b]);
     for (int64_t b = 0; b < n_blocks && status == CVSEG_OK; ++b) {
         status = statuses[b];
         total += texts[b].length;

@@ -7,22 +7,22 @@
 
 /* Streams of the generator (one per drawn quantity). */
 enum {
-    STREAM_GROUP = 1,
-    STREAM_RECENCY,
-    STREAM_FREQUENCY,
-    STREAM_SPEND,
-    STREAM_SPAN,
-    STREAM_ARCHETYPE,
-    STREAM_JOIN,
-    STREAM_KM,
-    STREAM_DISCOUNT,
-    STREAM_FARE,
-    STREAM_DEFECT,
-    STREAM_TX_MEMBER,
-    STREAM_TX_DATE,
-    STREAM_TX_AMOUNT,
-    STREAM_TX_QUANTITY,
-    STREAM_TX_RETURN
+    GEN_STREAM_GROUP = 1,
+    GEN_STREAM_RECENCY,
+    GEN_STREAM_FREQUENCY,
+    GEN_STREAM_SPEND,
+    GEN_STREAM_SPAN,
+    GEN_STREAM_ARCHETYPE,
+    GEN_STREAM_JOIN,
+    GEN_STREAM_KM,
+    GEN_STREAM_DISCOUNT,
+    GEN_STREAM_FARE,
+    GEN_STREAM_DEFECT,
+    GEN_STREAM_TX_MEMBER,
+    GEN_STREAM_TX_DATE,
+    GEN_STREAM_TX_AMOUNT,
+    GEN_STREAM_TX_QUANTITY,
+    GEN_STREAM_TX_RETURN
 };
 
 typedef struct {
@@ -30,10 +30,11 @@ typedef struct {
     double recency_days; /* median recency */
     double purchases;    /* median frequency */
     double spend;        /* median spend per purchase */
-} archetype;
+} gen_archetype;
 
 /* The first eight groups are fixed, recognisable customer types. */
-static const archetype fixed_archetypes[8] = {
+enum { GEN_FIXED_ARCHETYPES = 8 };
+static const gen_archetype gen_fixed_archetypes[GEN_FIXED_ARCHETYPES] = {
     {0.10, 8.0, 24.0, 90.0},   /* champions */
     {0.15, 160.0, 10.0, 60.0}, /* loyal, lapsing */
     {0.07, 12.0, 1.0, 260.0},  /* new, big first basket */
@@ -44,27 +45,27 @@ static const archetype fixed_archetypes[8] = {
     {0.05, 100.0, 2.0, 110.0}, /* middle */
 };
 
-static archetype archetype_of(uint64_t seed, int g)
+static gen_archetype gen_archetype_of(uint64_t seed, int g)
 {
-    if (g < 8)
-        return fixed_archetypes[g];
-    archetype a;
+    if (g < GEN_FIXED_ARCHETYPES)
+        return gen_fixed_archetypes[g];
+    gen_archetype a;
     a.weight = 0.05;
-    a.recency_days = 5.0 + 330.0 * cvseg_rng_uniform(seed, STREAM_ARCHETYPE, 4 * (uint64_t)g);
-    a.purchases = exp(4.0 * cvseg_rng_uniform(seed, STREAM_ARCHETYPE, 4 * (uint64_t)g + 1));
-    a.spend = exp(2.0 + 4.0 * cvseg_rng_uniform(seed, STREAM_ARCHETYPE, 4 * (uint64_t)g + 2));
+    a.recency_days = 5.0 + 330.0 * cvseg_rng_uniform(seed, GEN_STREAM_ARCHETYPE, 4 * (uint64_t)g);
+    a.purchases = exp(4.0 * cvseg_rng_uniform(seed, GEN_STREAM_ARCHETYPE, 4 * (uint64_t)g + 1));
+    a.spend = exp(2.0 + 4.0 * cvseg_rng_uniform(seed, GEN_STREAM_ARCHETYPE, 4 * (uint64_t)g + 2));
     return a;
 }
 
-static int group_of(const cvseg_gen_config *config, int64_t i)
+static int gen_group_of(const cvseg_gen_config *config, int64_t i)
 {
     double total = 0.0;
     for (int g = 0; g < config->groups; ++g)
-        total += archetype_of(config->seed, g).weight;
-    double target = cvseg_rng_uniform(config->seed, STREAM_GROUP, (uint64_t)i) * total;
+        total += gen_archetype_of(config->seed, g).weight;
+    double target = cvseg_rng_uniform(config->seed, GEN_STREAM_GROUP, (uint64_t)i) * total;
     int g = 0;
     for (; g < config->groups - 1; ++g) {
-        target -= archetype_of(config->seed, g).weight;
+        target -= gen_archetype_of(config->seed, g).weight;
         if (target < 0.0)
             break;
     }
@@ -76,7 +77,7 @@ int64_t cvseg_gen_member_id(uint64_t seed, int64_t index)
     return (int64_t)cvseg_permute63(seed, (uint64_t)index);
 }
 
-static double clamp(double x, double lo, double hi)
+static double gen_clamp(double x, double lo, double hi)
 {
     return x < lo ? lo : x > hi ? hi : x;
 }
@@ -91,24 +92,26 @@ void cvseg_gen_members(const cvseg_gen_config *config, int64_t first, int64_t co
     for (int64_t r = 0; r < count; ++r) {
         const int64_t i = first + r;
         const uint64_t u = (uint64_t)i;
-        const int g = group_of(config, i);
-        const archetype a = archetype_of(seed, g);
-        const double recency =
-            floor(clamp(a.recency_days * exp(0.22 * cvseg_rng_normal(seed, STREAM_RECENCY, u)), 0.0,
-                        window - 1.0));
+        const int g = gen_group_of(config, i);
+        const gen_archetype a = gen_archetype_of(seed, g);
+        const double recency = floor(
+            gen_clamp(a.recency_days * exp(0.22 * cvseg_rng_normal(seed, GEN_STREAM_RECENCY, u)),
+                      0.0, window - 1.0));
         double purchases =
             a.purchases <= 1.0
-                ? 1.0 + floor(-log(1.0 - cvseg_rng_uniform(seed, STREAM_FREQUENCY, u)) *
+                ? 1.0 + floor(-log(1.0 - cvseg_rng_uniform(seed, GEN_STREAM_FREQUENCY, u)) *
                               0.08) /* mostly exactly 1 */
-                : floor(a.purchases * exp(0.25 * cvseg_rng_normal(seed, STREAM_FREQUENCY, u)) +
+                : floor(a.purchases * exp(0.25 * cvseg_rng_normal(seed, GEN_STREAM_FREQUENCY, u)) +
                         0.5);
         if (purchases < 1.0)
             purchases = 1.0;
-        const double per_purchase = a.spend * exp(0.25 * cvseg_rng_normal(seed, STREAM_SPEND, u));
+        const double per_purchase =
+            a.spend * exp(0.25 * cvseg_rng_normal(seed, GEN_STREAM_SPEND, u));
         const int32_t last = config->reference_date - (int32_t)recency;
         const double room = window - 1.0 - recency;
         const int32_t span =
-            purchases > 1.0 ? (int32_t)floor(room * cvseg_rng_uniform(seed, STREAM_SPAN, u)) : 0;
+            purchases > 1.0 ? (int32_t)floor(room * cvseg_rng_uniform(seed, GEN_STREAM_SPAN, u))
+                            : 0;
         member_id[r] = cvseg_gen_member_id(seed, i);
         last_purchase[r] = last;
         first_purchase[r] = last - span;
@@ -122,9 +125,10 @@ void cvseg_gen_members(const cvseg_gen_config *config, int64_t first, int64_t co
  * M km, C discount. */
 typedef struct {
     double weight, length_months, recency_days, flights, km, discount;
-} airline_archetype;
+} gen_airline_archetype;
 
-static const airline_archetype airline_archetypes[5] = {
+enum { GEN_AIRLINE_ARCHETYPES = 5 };
+static const gen_airline_archetype gen_airline_archetypes[GEN_AIRLINE_ARCHETYPES] = {
     {0.10, 70.0, 15.0, 30.0, 45000.0, 1.00},  /* important keep */
     {0.17, 20.0, 25.0, 9.0, 13000.0, 0.95},   /* important develop */
     {0.13, 60.0, 170.0, 14.0, 20000.0, 0.72}, /* important retain */
@@ -132,17 +136,18 @@ static const airline_archetype airline_archetypes[5] = {
     {0.30, 25.0, 300.0, 2.0, 2500.0, 0.55},   /* low value */
 };
 
-static airline_archetype airline_archetype_of(uint64_t seed, int g)
+static gen_airline_archetype gen_airline_archetype_of(uint64_t seed, int g)
 {
-    if (g < 5)
-        return airline_archetypes[g];
-    airline_archetype a;
+    if (g < GEN_AIRLINE_ARCHETYPES)
+        return gen_airline_archetypes[g];
+    gen_airline_archetype a;
     a.weight = 0.08;
-    a.length_months = 12.0 + 80.0 * cvseg_rng_uniform(seed, STREAM_ARCHETYPE, 8 * (uint64_t)g);
-    a.recency_days = 5.0 + 330.0 * cvseg_rng_uniform(seed, STREAM_ARCHETYPE, 8 * (uint64_t)g + 1);
-    a.flights = 1.0 + 40.0 * cvseg_rng_uniform(seed, STREAM_ARCHETYPE, 8 * (uint64_t)g + 2);
+    a.length_months = 12.0 + 80.0 * cvseg_rng_uniform(seed, GEN_STREAM_ARCHETYPE, 8 * (uint64_t)g);
+    a.recency_days =
+        5.0 + 330.0 * cvseg_rng_uniform(seed, GEN_STREAM_ARCHETYPE, 8 * (uint64_t)g + 1);
+    a.flights = 1.0 + 40.0 * cvseg_rng_uniform(seed, GEN_STREAM_ARCHETYPE, 8 * (uint64_t)g + 2);
     a.km = 1500.0 * a.flights;
-    a.discount = 0.4 + 0.8 * cvseg_rng_uniform(seed, STREAM_ARCHETYPE, 8 * (uint64_t)g + 3);
+    a.discount = 0.4 + 0.8 * cvseg_rng_uniform(seed, GEN_STREAM_ARCHETYPE, 8 * (uint64_t)g + 3);
     return a;
 }
 
@@ -155,39 +160,40 @@ void cvseg_gen_airline(const cvseg_gen_config *config, int64_t first, int64_t co
     const double window = (double)config->window_days;
     double total = 0.0;
     for (int g = 0; g < config->groups; ++g)
-        total += airline_archetype_of(seed, g).weight;
+        total += gen_airline_archetype_of(seed, g).weight;
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < count; ++r) {
         const int64_t i = first + r;
         const uint64_t u = (uint64_t)i;
-        double target = cvseg_rng_uniform(seed, STREAM_GROUP, u) * total;
+        double target = cvseg_rng_uniform(seed, GEN_STREAM_GROUP, u) * total;
         int g = 0;
         for (; g < config->groups - 1; ++g) {
-            target -= airline_archetype_of(seed, g).weight;
+            target -= gen_airline_archetype_of(seed, g).weight;
             if (target < 0.0)
                 break;
         }
-        const airline_archetype a = airline_archetype_of(seed, g);
-        const double recency =
-            floor(clamp(a.recency_days * exp(0.2 * cvseg_rng_normal(seed, STREAM_RECENCY, u)), 0.0,
-                        window - 1.0));
+        const gen_airline_archetype a = gen_airline_archetype_of(seed, g);
+        const double recency = floor(
+            gen_clamp(a.recency_days * exp(0.2 * cvseg_rng_normal(seed, GEN_STREAM_RECENCY, u)),
+                      0.0, window - 1.0));
         const double months =
-            clamp(a.length_months * exp(0.2 * cvseg_rng_normal(seed, STREAM_JOIN, u)),
-                  (recency + 1.0) / 30.4375, 200.0);
+            gen_clamp(a.length_months * exp(0.2 * cvseg_rng_normal(seed, GEN_STREAM_JOIN, u)),
+                      (recency + 1.0) / 30.4375, 200.0);
         double flights =
-            floor(a.flights * exp(0.25 * cvseg_rng_normal(seed, STREAM_FREQUENCY, u)) + 0.5);
+            floor(a.flights * exp(0.25 * cvseg_rng_normal(seed, GEN_STREAM_FREQUENCY, u)) + 0.5);
         if (flights < 1.0)
             flights = 1.0;
         const double km =
-            round(a.km / a.flights * flights * exp(0.2 * cvseg_rng_normal(seed, STREAM_KM, u)));
+            round(a.km / a.flights * flights * exp(0.2 * cvseg_rng_normal(seed, GEN_STREAM_KM, u)));
         const double discount =
-            round(clamp(a.discount + 0.06 * cvseg_rng_normal(seed, STREAM_DISCOUNT, u), 0.1, 1.5) *
+            round(gen_clamp(a.discount + 0.06 * cvseg_rng_normal(seed, GEN_STREAM_DISCOUNT, u), 0.1,
+                            1.5) *
                   1e4) /
             1e4;
         const double fare =
-            round(km * 0.75 * discount * exp(0.1 * cvseg_rng_normal(seed, STREAM_FARE, u)));
-        const double split = cvseg_rng_uniform(seed, STREAM_FARE, u + (1ULL << 62));
-        const double defect = cvseg_rng_uniform(seed, STREAM_DEFECT, u);
+            round(km * 0.75 * discount * exp(0.1 * cvseg_rng_normal(seed, GEN_STREAM_FARE, u)));
+        const double split = cvseg_rng_uniform(seed, GEN_STREAM_FARE, u + (1ULL << 62));
+        const double defect = cvseg_rng_uniform(seed, GEN_STREAM_DEFECT, u);
         member_id[r] = cvseg_gen_member_id(seed, i);
         last_flight[r] = config->reference_date - (int32_t)recency;
         join_date[r] = config->reference_date - (int32_t)ceil(months * 30.4375);
@@ -216,18 +222,18 @@ void cvseg_gen_transactions(const cvseg_gen_config *config, int64_t n_members, i
     for (int64_t r = 0; r < count; ++r) {
         const uint64_t j = (uint64_t)(first + r);
         /* Skewed member choice: low indices buy more often. */
-        const double pick = pow(cvseg_rng_uniform(seed, STREAM_TX_MEMBER, j), 1.6);
+        const double pick = pow(cvseg_rng_uniform(seed, GEN_STREAM_TX_MEMBER, j), 1.6);
         int64_t m = (int64_t)(pick * (double)n_members);
         if (m >= n_members)
             m = n_members - 1;
-        const double age = cvseg_rng_uniform(seed, STREAM_TX_DATE, j);
+        const double age = cvseg_rng_uniform(seed, GEN_STREAM_TX_DATE, j);
         member_id[r] = cvseg_gen_member_id(seed, m);
         date[r] = config->reference_date - (int32_t)floor(age * age * (double)config->window_days);
         double value =
-            round(exp(3.3 + 0.8 * cvseg_rng_normal(seed, STREAM_TX_AMOUNT, j)) * 100.0) / 100.0;
-        if (cvseg_rng_uniform(seed, STREAM_TX_RETURN, j) < 0.01)
+            round(exp(3.3 + 0.8 * cvseg_rng_normal(seed, GEN_STREAM_TX_AMOUNT, j)) * 100.0) / 100.0;
+        if (cvseg_rng_uniform(seed, GEN_STREAM_TX_RETURN, j) < 0.01)
             value = -value;
         amount[r] = value;
-        quantity[r] = 1 + (int32_t)floor(4.0 * cvseg_rng_uniform(seed, STREAM_TX_QUANTITY, j));
+        quantity[r] = 1 + (int32_t)floor(4.0 * cvseg_rng_uniform(seed, GEN_STREAM_TX_QUANTITY, j));
     }
 }

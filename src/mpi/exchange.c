@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cvseg/bucket.h"
 #include "cvseg/collectives.h"
+#include "cvseg/quantile.h"
 
 #define EXCHANGE_TAG 4711
 
@@ -69,18 +71,23 @@ cvseg_status cvseg_exchange_plan_create(MPI_Comm comm, const int64_t *send_count
         "exchange counts");
     plan->send_total = exchange_prefix(plan->send_counts, ranks, plan->send_displs);
     plan->recv_total = exchange_prefix(plan->recv_counts, ranks, plan->recv_displs);
-    /* [0]: the largest pair count; [1]: a buffer too big for int displacements. */
-    int64_t need[2] = {0, plan->send_total > CVSEG_EXCHANGE_MAX_DISPLACEMENT ||
-                              plan->recv_total > CVSEG_EXCHANGE_MAX_DISPLACEMENT};
+    /* What every rank must agree on (maxima over ranks), by slot. */
+    enum { EXCHANGE_MAX_PAIR, EXCHANGE_PAIRWISE, EXCHANGE_NEEDS };
+    int64_t need[EXCHANGE_NEEDS] = {[EXCHANGE_MAX_PAIR] = 0, /* the largest pair count */
+                                    [EXCHANGE_PAIRWISE] =
+                                        plan->send_total > CVSEG_EXCHANGE_MAX_DISPLACEMENT ||
+                                        plan->recv_total > CVSEG_EXCHANGE_MAX_DISPLACEMENT};
     for (int r = 0; r < ranks; ++r) {
-        need[0] = plan->send_counts[r] > need[0] ? plan->send_counts[r] : need[0];
-        need[0] = plan->recv_counts[r] > need[0] ? plan->recv_counts[r] : need[0];
+        int64_t *largest = &need[EXCHANGE_MAX_PAIR];
+        *largest = plan->send_counts[r] > *largest ? plan->send_counts[r] : *largest;
+        *largest = plan->recv_counts[r] > *largest ? plan->recv_counts[r] : *largest;
     }
     if (status == CVSEG_OK)
-        status = cvseg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, need, 2, MPI_INT64_T, MPI_MAX, comm),
-                                 "exchange planning");
-    plan->max_pair = need[0];
-    plan->pairwise = need[1] != 0;
+        status = cvseg_mpi_check(
+            MPI_Allreduce(MPI_IN_PLACE, need, EXCHANGE_NEEDS, MPI_INT64_T, MPI_MAX, comm),
+            "exchange planning");
+    plan->max_pair = need[EXCHANGE_MAX_PAIR];
+    plan->pairwise = need[EXCHANGE_PAIRWISE] != 0;
     status = cvseg_mpi_agree(comm, status);
     if (status != CVSEG_OK)
         cvseg_exchange_plan_free(plan);
@@ -201,4 +208,121 @@ cvseg_status cvseg_exchange_run(MPI_Comm comm, const cvseg_exchange_plan *plan, 
         status = exchange_alltoallv(comm, plan, send, receive, record_size, type, scratch);
     free(scratch);
     return cvseg_mpi_agree(comm, status);
+}
+
+cvseg_status cvseg_exchange_range_splitters(MPI_Comm comm, const uint64_t *keys, int64_t n,
+                                            int64_t total, uint64_t *splitters)
+{
+    int ranks = 1;
+    cvseg_status status = cvseg_mpi_check(MPI_Comm_size(comm, &ranks), "exchange size");
+    /* In groups of at most CVSEG_SELECT_MAX_TARGETS splitters per selection. */
+    for (int first = 1; first < ranks && total > 0 && status == CVSEG_OK;
+         first += CVSEG_SELECT_MAX_TARGETS) {
+        const int m =
+            ranks - first < CVSEG_SELECT_MAX_TARGETS ? ranks - first : CVSEG_SELECT_MAX_TARGETS;
+        int64_t targets[CVSEG_SELECT_MAX_TARGETS];
+        for (int t = 0; t < m; ++t)
+            targets[t] = cvseg_quantile_rank(first + t, ranks, total);
+        status = cvseg_mpi_select_keys(comm, keys, n, m, targets, splitters + first - 1);
+    }
+    return status;
+}
+
+cvseg_status cvseg_exchange_plan_for(MPI_Comm comm, const int *destination, int64_t n,
+                                     cvseg_exchange_plan *plan)
+{
+    int ranks = 1;
+    cvseg_status status = cvseg_mpi_check(MPI_Comm_size(comm, &ranks), "exchange size");
+    int64_t *counts = calloc((size_t)ranks, sizeof(int64_t));
+    memset(plan, 0, sizeof *plan);
+    if (status == CVSEG_OK && !counts)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for an exchange plan of %d ranks", ranks);
+    status = cvseg_mpi_agree(comm, status);
+    if (status == CVSEG_OK) {
+        cvseg_bucket_count(destination, n, ranks, counts);
+        status = cvseg_exchange_plan_create(comm, counts, plan);
+    }
+    free(counts);
+    return status;
+}
+
+cvseg_status cvseg_exchange_records(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                    const int *destination, int64_t n, const void *local,
+                                    void *receive, size_t record_size)
+{
+    cvseg_status status = CVSEG_OK;
+    int64_t *fill = malloc(sizeof(int64_t) * (size_t)plan->ranks);
+    void *packed = malloc(record_size * (size_t)(n > 0 ? n : 1));
+    if (!fill || !packed)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the row exchange");
+    status = cvseg_mpi_agree(comm, status);
+    if (status == CVSEG_OK) {
+        cvseg_bucket_pack(destination, n, plan->ranks, plan->send_displs, fill, local, packed,
+                          record_size);
+        status = cvseg_exchange_run(comm, plan, packed, receive, record_size);
+    }
+    free(fill);
+    free(packed);
+    return status;
+}
+
+/* Packs every column with a local array into packed [n_columns] (malloc'ed)
+ * and frees the local arrays. Agreed. */
+static cvseg_status exchange_pack_columns(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                          const int *destination, int64_t n, int n_columns,
+                                          cvseg_exchange_column *columns, void **packed)
+{
+    cvseg_status status = CVSEG_OK;
+    int64_t *fill = malloc(sizeof(int64_t) * (size_t)plan->ranks);
+    for (int c = 0; c < n_columns; ++c)
+        if (columns[c].local) {
+            packed[c] = malloc(columns[c].size * (size_t)(n > 0 ? n : 1));
+            status = packed[c] ? status : CVSEG_ENOMEM;
+        }
+    if (!fill || status != CVSEG_OK)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the row exchange");
+    status = cvseg_mpi_agree(comm, status);
+    for (int c = 0; c < n_columns && status == CVSEG_OK; ++c)
+        if (columns[c].local)
+            cvseg_bucket_pack(destination, n, plan->ranks, plan->send_displs, fill,
+                              columns[c].local, packed[c], columns[c].size);
+    for (int c = 0; c < n_columns && status == CVSEG_OK; ++c) {
+        free(columns[c].local);
+        columns[c].local = NULL;
+    }
+    free(fill);
+    return status;
+}
+
+cvseg_status cvseg_exchange_columns(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                    const int *destination, int64_t n, int n_columns,
+                                    cvseg_exchange_column *columns)
+{
+    const int64_t total = plan->recv_total;
+    void **packed = calloc((size_t)(n_columns > 0 ? n_columns : 1), sizeof(void *));
+    cvseg_status status = packed ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    status = cvseg_mpi_agree(comm, status);
+    if (status == CVSEG_OK)
+        status = exchange_pack_columns(comm, plan, destination, n, n_columns, columns, packed);
+    for (int c = 0; c < n_columns && status == CVSEG_OK; ++c)
+        if (packed[c]) {
+            columns[c].received = malloc(columns[c].size * (size_t)(total > 0 ? total : 1));
+            status = columns[c].received ? status : CVSEG_ENOMEM;
+        }
+    if (status == CVSEG_ENOMEM)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld received rows", (long long)total);
+    status = cvseg_mpi_agree(comm, status);
+    for (int c = 0; c < n_columns && status == CVSEG_OK; ++c)
+        if (packed[c])
+            status =
+                cvseg_exchange_run(comm, plan, packed[c], columns[c].received, columns[c].size);
+    for (int c = 0; c < n_columns && packed; ++c) {
+        free(packed[c]);
+        if (status != CVSEG_OK) {
+            free(columns[c].received);
+            columns[c].received = NULL;
+        }
+    }
+    free(packed);
+    return status;
 }

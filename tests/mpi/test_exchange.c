@@ -190,6 +190,134 @@ static void test_odd_record_size(void)
     free(receive);
 }
 
+/* Records of rank s in the routing tests: [routed_count(s)], each with the
+ * destination routed_destination(s, i, P). */
+static int64_t routed_count(int s)
+{
+    return 50 + 13 * s;
+}
+
+static int routed_destination(int s, int64_t i, int P)
+{
+    return (int)((i * 7 + s * 3 + i / 5) % P);
+}
+
+/* cvseg_exchange_plan_for + cvseg_exchange_records: every record at its
+ * destination, grouped by source in rank order, each group in its sender's
+ * order (the reference walks every rank's records). */
+static void test_records_by_destination(void)
+{
+    const int P = cvseg_test_size, me = cvseg_test_rank;
+    const int64_t n = routed_count(me);
+    record *local = malloc(sizeof(record) * (size_t)n);
+    int *destination = malloc(sizeof(int) * (size_t)n);
+    for (int64_t i = 0; i < n; ++i) {
+        destination[i] = routed_destination(me, i, P);
+        local[i] = (record){me, destination[i], i, 0};
+    }
+    cvseg_exchange_plan plan;
+    CU_ASSERT_EQUAL_FATAL(cvseg_exchange_plan_for(cvseg_test_comm, destination, n, &plan),
+                          CVSEG_OK);
+    record *receive = malloc(sizeof(record) * (size_t)(plan.recv_total + 1));
+    CU_ASSERT_EQUAL(cvseg_exchange_records(cvseg_test_comm, &plan, destination, n, local, receive,
+                                           sizeof(record)),
+                    CVSEG_OK);
+    int64_t at = 0, wrong = 0;
+    for (int s = 0; s < P; ++s)
+        for (int64_t i = 0; i < routed_count(s); ++i)
+            if (routed_destination(s, i, P) == me) {
+                wrong += at >= plan.recv_total || receive[at].source != s ||
+                         receive[at].destination != me || receive[at].index != i;
+                ++at;
+            }
+    CU_ASSERT_EQUAL(at, plan.recv_total);
+    CU_ASSERT_EQUAL(wrong, 0);
+    cvseg_exchange_plan_free(&plan);
+    free(local);
+    free(destination);
+    free(receive);
+}
+
+/* cvseg_exchange_columns: two columns of different sizes and one left out,
+ * against the same reference; the local arrays are taken. */
+static void test_columns_by_destination(void)
+{
+    const int P = cvseg_test_size, me = cvseg_test_rank;
+    const int64_t n = routed_count(me);
+    int64_t *index = malloc(sizeof(int64_t) * (size_t)n);
+    int32_t *source = malloc(sizeof(int32_t) * (size_t)n);
+    int *destination = malloc(sizeof(int) * (size_t)n);
+    for (int64_t i = 0; i < n; ++i) {
+        destination[i] = routed_destination(me, i, P);
+        index[i] = i * 3 + 1;
+        source[i] = me;
+    }
+    cvseg_exchange_plan plan;
+    CU_ASSERT_EQUAL_FATAL(cvseg_exchange_plan_for(cvseg_test_comm, destination, n, &plan),
+                          CVSEG_OK);
+    cvseg_exchange_column columns[3] = {
+        {index, NULL, sizeof(int64_t)}, {NULL, NULL, 8}, {source, NULL, sizeof(int32_t)}};
+    CU_ASSERT_EQUAL(cvseg_exchange_columns(cvseg_test_comm, &plan, destination, n, 3, columns),
+                    CVSEG_OK);
+    CU_ASSERT_PTR_NULL(columns[0].local);
+    CU_ASSERT_PTR_NULL(columns[2].local);
+    CU_ASSERT_PTR_NULL(columns[1].received);
+    const int64_t *got_index = columns[0].received;
+    const int32_t *got_source = columns[2].received;
+    int64_t at = 0, wrong = 0;
+    for (int s = 0; s < P; ++s)
+        for (int64_t i = 0; i < routed_count(s); ++i)
+            if (routed_destination(s, i, P) == me) {
+                wrong += at >= plan.recv_total || got_index[at] != i * 3 + 1 || got_source[at] != s;
+                ++at;
+            }
+    CU_ASSERT_EQUAL(at, plan.recv_total);
+    CU_ASSERT_EQUAL(wrong, 0);
+    cvseg_exchange_plan_free(&plan);
+    free(columns[0].received);
+    free(columns[2].received);
+    free(destination);
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Key i of rank s in the splitter test (repeats across ranks). */
+static uint64_t split_key(int s, int64_t i)
+{
+    return (uint64_t)((i * 2654435761u + (uint64_t)s * 40503u) % 997u) << 40;
+}
+
+/* Splitters = the keys of global rank ceil(r * N / P) of the sorted keys. */
+static void test_range_splitters(void)
+{
+    const int P = cvseg_test_size, me = cvseg_test_rank;
+    int64_t total = 0;
+    for (int s = 0; s < P; ++s)
+        total += routed_count(s);
+    uint64_t *all = malloc(sizeof(uint64_t) * (size_t)total);
+    uint64_t *keys = malloc(sizeof(uint64_t) * (size_t)routed_count(me));
+    for (int s = 0, at = 0; s < P; ++s)
+        for (int64_t i = 0; i < routed_count(s); ++i)
+            all[at++] = split_key(s, i);
+    for (int64_t i = 0; i < routed_count(me); ++i)
+        keys[i] = split_key(me, i);
+    uint64_t splitters[4] = {0, 0, 0, 0};
+    CU_ASSERT_EQUAL(
+        cvseg_exchange_range_splitters(cvseg_test_comm, keys, routed_count(me), total, splitters),
+        CVSEG_OK);
+    qsort(all, (size_t)total, sizeof(uint64_t), compare_u64);
+    for (int r = 1; r < P; ++r) {
+        const int64_t rank = (r * total + P - 1) / P; /* ceil, 1-based */
+        CU_ASSERT_EQUAL(splitters[r - 1], all[rank - 1]);
+    }
+    free(all);
+    free(keys);
+}
+
 /* The duplicate check rides on the exchange: ids repeated across ranks. */
 static void test_duplicates(void)
 {
@@ -211,6 +339,9 @@ int main(int argc, char **argv)
                            {"nothing to move", test_nothing},
                            {"thousands of records per pair", test_large},
                            {"3-byte records", test_odd_record_size},
+                           {"records routed by destination", test_records_by_destination},
+                           {"columns routed by destination", test_columns_by_destination},
+                           {"range splitters", test_range_splitters},
                            {"duplicate check", test_duplicates},
                            CU_TEST_INFO_NULL};
     return cvseg_mpi_test_main(argc, argv, "mpi exchange", tests);

@@ -1,0 +1,39 @@
+/* bucket.h: routing records to their owner rank (pure kernels).
+ *
+ * The arithmetic of an all-to-all exchange that is not MPI: which rank owns
+ * a record (by range splitters or by hash), how many records go to each
+ * rank, and the stable packing of records into a send buffer that holds the
+ * records of destination 0, then of destination 1, ... (each group in the
+ * order of the input). src/mpi/exchange.c moves the packed buffers.
+ * Pure, single-threaded, thread-safe on distinct arrays.
+ */
+#ifndef CVSEG_BUCKET_H
+#define CVSEG_BUCKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Owner of key in a range partition over ranks: the number of splitters
+ * [ranks - 1] (ascending) strictly below key. Keys equal to splitter r go to
+ * rank r. ranks >= 1. */
+int cvseg_bucket_range_owner(const uint64_t *splitters, int ranks, uint64_t key);
+
+/* Owner of key in a hash partition over ranks >= 1: cvseg_mix64(key) % ranks. */
+int cvseg_bucket_hash_owner(int64_t key, int ranks);
+
+/* destination [n] = range owner of keys [n] (cvseg_bucket_range_owner). */
+void cvseg_bucket_range_owners(const uint64_t *splitters, int ranks, const uint64_t *keys,
+                               int64_t n, int *destination);
+
+/* counts [ranks] = records per destination of destination [n] (each in
+ * 0..ranks-1). */
+void cvseg_bucket_count(const int *destination, int64_t n, int ranks, int64_t *counts);
+
+/* Stable packing: record i of source [n][size bytes] goes to packed at
+ * record displs[destination[i]] + (records before i with the same
+ * destination). displs [ranks]: first record of each destination (the
+ * prefix sums of cvseg_bucket_count); fill [ranks] is scratch. */
+void cvseg_bucket_pack(const int *destination, int64_t n, int ranks, const int64_t *displs,
+                       int64_t *fill, const void *source, void *packed, size_t size);
+
+#endif
