@@ -208,7 +208,7 @@ static cvseg_status clv_members_build(const cvseg_member_aggregate *cal,
 
 /* Step 1: reads and exchanges the log, groups this rank's members. */
 static cvseg_status clv_collect(cvseg_app *app, const clv_settings *settings, cvseg_phases *phases,
-                                int64_t counts[5], clv_members *members)
+                                int64_t counts[CVSEG_TX_COUNTS], clv_members *members)
 {
     cvseg_transaction_rows rows = {0}, cal_rows = {0}, hold_rows = {0};
     cvseg_member_aggregate cal = {0}, hold = {0};
@@ -563,7 +563,7 @@ static json_t *clv_chart_json(const int64_t chart[2][CLV_CHART_BINS],
 }
 
 typedef struct {
-    int64_t counts[5];
+    int64_t counts[CVSEG_TX_COUNTS];
     int64_t members, holdout_only, life[CVSEG_LIFE_COUNT];
     int64_t chart[2][CLV_CHART_BINS];
     double predicted[CLV_CHART_BINS];
@@ -592,8 +592,9 @@ static json_t *clv_summary(const cvseg_app *app, const clv_settings *settings, c
         json_pack("{s:s, s:s, s:s, s:s, s:I, s:f, s:f, s:I, s:I, s:i, s:i}", "verb", "clv", "input",
                   settings->input, "calibration_end", day, "unit", settings->unit, "horizon",
                   (json_int_t)settings->horizon, "discount", settings->discount, "margin",
-                  settings->margin, "rows", (json_int_t)tally->counts[0], "rows_used",
-                  (json_int_t)tally->counts[1], "ranks", app->ranks, "threads", app->threads);
+                  settings->margin, "rows", (json_int_t)tally->counts[CVSEG_TX_ROWS_READ],
+                  "rows_used", (json_int_t)tally->counts[CVSEG_TX_ROWS_USED], "ranks", app->ranks,
+                  "threads", app->threads);
     if (settings->have_holdout) {
         cvseg_format_date(settings->holdout_end, day);
         json_object_set_new(doc, "holdout_end", json_string(day));

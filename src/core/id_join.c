@@ -5,11 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cvseg/bucket.h"
 #include "cvseg/rng.h"
 
 int cvseg_id_owner(int64_t id, int ranks)
 {
-    return (int)(cvseg_mix64((uint64_t)id) % (uint64_t)ranks);
+    return cvseg_bucket_hash_owner(id, ranks); /* the same owner as the duplicate check */
 }
 
 void cvseg_id_owner_counts(const int64_t *records, int words, int64_t n, int ranks, int64_t *counts)
