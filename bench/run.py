@@ -39,6 +39,7 @@ ROOT = os.path.dirname(HERE)
 BUILD = os.environ.get("CVSEG_BUILD", os.path.join(ROOT, "build"))
 CVSEG = os.path.join(BUILD, "cvseg")
 KERNEL = os.path.join(BUILD, "bench", "cvseg_bench_kmeans")
+FLOORS = os.path.join(BUILD, "bench", "cvseg_bench_floors")
 PYTHON = "/usr/bin/python3"
 OPENBLAS = os.path.join(HERE, ".openblas", "usr", "lib", "x86_64-linux-gnu", "openblas-pthread")
 
@@ -264,6 +265,69 @@ def io_floors(rec, work, input_path, results_path):
              "directory": work})
 
 
+def floor(np_, args):
+    """One cvseg_bench_floors measurement at np_ ranks (its JSON line)."""
+    out, _ = run(mpirun(np_, 1, f"{FLOORS} {args}"))
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def scale_benchmarks(rec, work, members, np_, iterations):
+    """The issue-15 case in one run: `gen` MEMBERS members and MEMBERS
+    transactions into WORK (use /dev/shm), `train --k 8 --n-init 1` and
+    `aggregate` at np_ ranks x 1 thread, and beside them the floors on the same
+    file system and ranks: a parallel read of the member table's bytes, a
+    parallel write (+ fsync) of as many bytes as the results file, and an
+    MPI_Alltoall of the exchange's volume. Each phase is reported as a ratio to
+    its floor. Train's results write is not in the summary (the summary is
+    written into the results), so it is reported as the whole command less the
+    phases, less an empty mpirun of the same size: an upper bound."""
+    m = os.path.join(work, "members.h5")
+    tx = os.path.join(work, "tx.h5")
+    results = os.path.join(work, "results.h5")
+    run(mpirun(np_, 1, f"{CVSEG} gen --out {m} --members {members} --clusters 8 --seed 3 -q"))
+    _, launch = run(mpirun(np_, 1, "true"))
+    summary = os.path.join(work, "train.json")
+    cmd = mpirun(np_, 1, f"{CVSEG} train --in {m} --out {results} --model {work}/model.h5 --k 8 "
+                         f"--n-init 1 --max-iter {iterations} --tol 0 --summary {summary} -q")
+    _, seconds = run(cmd, accept=(0, 5))  # exactly `iterations` iterations: exit 5 expected
+    s = summary_of(summary)
+    phases = s["phases"]
+    read_floor = floor(np_, f"read {m}")
+    write_floor = floor(np_, f"write {work}/floor.bin {os.path.getsize(results)}")
+    around = sum(phases.get(p, 0.0) for p in ("moments", "quantiles", "scores", "standardise"))
+    write_bound = seconds - launch - sum(phases.values())
+    rec.add({"workload": "scale_train", "members": members, "ranks": np_, "threads": 1,
+             "seconds_whole_command": seconds, "seconds_empty_mpirun": launch, "phases": phases,
+             "kmeans": {k: s["kmeans"].get(k) for k in ("iterations", "seeding_seconds",
+                                                        "seconds_per_iteration")},
+             "passes_around_kmeans_seconds": around, "write_seconds_upper_bound": write_bound,
+             "floor_read": read_floor, "floor_write": write_floor,
+             "read_ratio_to_floor": phases["read"] / read_floor["seconds"],
+             "write_ratio_to_floor": write_bound / write_floor["seconds"],
+             "peak_rss_mb_per_rank": s.get("peak_rss_mb_per_rank"),
+             "input_bytes": os.path.getsize(m), "results_bytes": os.path.getsize(results),
+             "command": cmd})
+    for path in (m, results):
+        os.remove(path)
+    run(mpirun(np_, 1, f"{CVSEG} gen --out {tx} --members {members // 10} "
+                       f"--transactions-per-member 10 --seed 5 -q"))
+    summary = os.path.join(work, "agg.json")
+    cmd = mpirun(np_, 1, f"{CVSEG} aggregate --in {tx} --out {work}/agg.h5 "
+                         f"--reference-date 2024-12-31 --summary {summary} -q")
+    _, seconds = run(cmd)
+    s = summary_of(summary)
+    # the exchange moves about one record per row; its volume is taken as the
+    # input file's bytes (every column of every row crosses, (P-1)/P of it)
+    volume = os.path.getsize(tx)
+    alltoall = floor(np_, f"alltoall {volume}")
+    rec.add({"workload": "scale_aggregate", "rows": members, "members": s["members"],
+             "ranks": np_, "threads": 1, "seconds_whole_command": seconds,
+             "seconds_empty_mpirun": launch, "phases": s["phases"], "floor_alltoall": alltoall,
+             "exchange_ratio_to_floor": s["phases"]["exchange"] / alltoall["seconds"],
+             "peak_rss_mb_per_rank": s.get("peak_rss_mb_per_rank"),
+             "input_bytes": volume, "command": cmd})
+
+
 def scaling_benchmarks(rec, n_strong, n_weak, iterations):
     cores = os.cpu_count() or 1
     counts = [p for p in (1, 2, 4, 8, 16, 32, 64) if p <= cores]
@@ -314,6 +378,25 @@ def render(rec, out_dir):
                          f"(page cache warm) | |")
             lines.append(f"| file-system floor: write as many bytes as the results file | "
                          f"{r['write_bytes'] / 1e6:,.0f} MB | 1 | {r['write_seconds']:.2f} s | |")
+        elif w == "scale_train":
+            p = r["phases"]
+            lines.append(f"| cvseg train (k 8, {r['kmeans']['iterations']} iterations) | "
+                         f"{r['members']:,} | {r['ranks']} x 1 | {r['seconds_whole_command']:.2f} s "
+                         f"whole command; read {p['read']:.2f} s, passes around K-Means "
+                         f"{r['passes_around_kmeans_seconds']:.2f} s, K-Means {p['kmeans']:.2f} s, "
+                         f"write <= {r['write_seconds_upper_bound']:.2f} s; peak "
+                         f"{r.get('peak_rss_mb_per_rank') or 0:.0f} MiB/rank | read "
+                         f"{r['read_ratio_to_floor']:.2f} x floor ({r['floor_read']['seconds']:.2f} s),"
+                         f" write <= {r['write_ratio_to_floor']:.2f} x floor "
+                         f"({r['floor_write']['seconds']:.2f} s) |")
+        elif w == "scale_aggregate":
+            p = r["phases"]
+            lines.append(f"| cvseg aggregate | {r['rows']:,} rows | {r['ranks']} x 1 | "
+                         f"{r['seconds_whole_command']:.2f} s whole command; "
+                         + ", ".join(f"{k} {v:.2f}" for k, v in p.items())
+                         + f" | exchange {r['exchange_ratio_to_floor']:.2f} x Alltoall floor "
+                         f"({r['floor_alltoall']['seconds']:.2f} s for "
+                         f"{r['input_bytes'] / 1e9:.2f} GB) |")
         elif w in ("strong_scaling", "weak_scaling"):
             lines.append(f"| {w.replace('_', ' ')} | {r['n']:,} | {r['ranks']} x 1 | "
                          f"{r['ms_per_iteration']:.1f} ms/iteration | |")
@@ -391,19 +474,26 @@ def main():
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--aggregate-rows", type=int, default=0,
                         help="only: aggregate N transactions (np 2) vs pandas")
+    parser.add_argument("--scale", type=int, default=0, metavar="MEMBERS",
+                        help="only: the 100 M case (train, aggregate and their floors) at "
+                             "--ranks ranks in --work (e.g. /dev/shm)")
+    parser.add_argument("--ranks", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--work", default=None, help="scratch folder (default: a temporary one)")
     args = parser.parse_args()
-    for tool in (CVSEG, KERNEL):
+    for tool in (CVSEG, KERNEL, FLOORS):
         if not os.path.exists(tool):
             sys.exit(f"{tool} missing: build first (scripts/build.sh)")
     os.makedirs(args.out, exist_ok=True)
     rec = Recorder(args.out, machine())
-    work = tempfile.mkdtemp(prefix="cvseg-bench-")
+    work = tempfile.mkdtemp(prefix="cvseg-bench-", dir=args.work)
     try:
         if args.quick:
             n, iterations, repeats, members, transactions = 1_000_000, 10, 3, 1_000_000, 2_000_000
         else:
             n, iterations, repeats, members, transactions = 10_000_000, 20, 5, 10_000_000, 10_000_000
-        if args.aggregate_rows:
+        if args.scale:
+            scale_benchmarks(rec, work, args.scale, args.ranks, iterations)
+        elif args.aggregate_rows:
             aggregate_benchmarks(rec, work, args.aggregate_rows, not args.no_peers, ((2, 1),))
         elif not args.scaling_only:
             kernel_benchmarks(rec, work, n, iterations, repeats, not args.no_peers)

@@ -139,21 +139,22 @@ static cvseg_status clv_attach_exchange(cvseg_app *app, const cvseg_job *job, co
                                         int64_t counts[2])
 {
     cvseg_exchange_plan tonight_plan = {0}, clv_plan = {0};
-    int64_t *tonight = malloc(sizeof(int64_t) * 2 * (size_t)(job->n_local > 0 ? job->n_local : 1));
+    int64_t *tonight =
+        malloc(sizeof(int64_t) * 2 * (size_t)(job->rows.n_local > 0 ? job->rows.n_local : 1));
     int64_t *tonight_received = NULL, *clv_received = NULL, *replies = NULL;
     int64_t tonight_n = 0, clv_n = 0;
-    *returned =
-        malloc(sizeof(int64_t) * CLV_ATTACH_WORDS * (size_t)(job->n_local > 0 ? job->n_local : 1));
+    *returned = malloc(sizeof(int64_t) * CLV_ATTACH_WORDS *
+                       (size_t)(job->rows.n_local > 0 ? job->rows.n_local : 1));
     cvseg_status status = CVSEG_OK;
     if (!tonight || !*returned)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
     status = cvseg_mpi_agree(app->comm, status);
-    for (int64_t i = 0; i < job->n_local && status == CVSEG_OK; ++i) {
-        tonight[2 * i] = job->member_id[i];
+    for (int64_t i = 0; i < job->rows.n_local && status == CVSEG_OK; ++i) {
+        tonight[2 * i] = job->rows.member_id[i];
         tonight[2 * i + 1] = i;
     }
     if (status == CVSEG_OK)
-        status = cvseg_member_scatter(app->comm, app->ranks, 2, tonight, job->n_local,
+        status = cvseg_member_scatter(app->comm, app->ranks, 2, tonight, job->rows.n_local,
                                       &tonight_received, &tonight_n, &tonight_plan);
     if (status == CVSEG_OK)
         status = cvseg_member_scatter(app->comm, app->ranks, CLV_ATTACH_WORDS, clv, clv_count,
@@ -184,14 +185,14 @@ static cvseg_status clv_attach_exchange(cvseg_app *app, const cvseg_job *job, co
  * values of tonight's members. Collective. */
 static cvseg_status clv_attach_totals(cvseg_app *app, cvseg_job *job)
 {
-    const double *clv = job->clv_values + 3 * job->n_local;
+    const double *clv = job->clv.values + 3 * job->rows.n_local;
     double bound = 1.0;
-    for (int64_t i = 0; i < job->n_local; ++i) {
-        job->clv_life_counts[job->clv_lifecycle[i]] += 1;
+    for (int64_t i = 0; i < job->rows.n_local; ++i) {
+        job->clv.life_counts[job->clv.lifecycle[i]] += 1;
         if (isfinite(clv[i]))
             bound = fmax(bound, fabs(clv[i]));
     }
-    cvseg_status status = cvseg_mpi_sum_i64(app->comm, job->clv_life_counts, CVSEG_LIFE_COUNT);
+    cvseg_status status = cvseg_mpi_sum_i64(app->comm, job->clv.life_counts, CVSEG_LIFE_COUNT);
     if (status == CVSEG_OK)
         status = cvseg_mpi_max_f64(app->comm, &bound, 1);
     if (status != CVSEG_OK)
@@ -199,11 +200,11 @@ static cvseg_status clv_attach_totals(cvseg_app *app, cvseg_job *job)
     const int exponent = cvseg_fixed_exponent(bound);
     const double scale = cvseg_fixed_scale(exponent);
     cvseg_i128 sum = 0;
-    for (int64_t i = 0; i < job->n_local; ++i)
+    for (int64_t i = 0; i < job->rows.n_local; ++i)
         if (isfinite(clv[i]))
             sum += cvseg_fixed_term(clv[i], scale);
     status = cvseg_mpi_sum_i128(app->comm, &sum, 1);
-    job->clv_sum = cvseg_fixed_to_double(sum, exponent);
+    job->clv.sum = cvseg_fixed_to_double(sum, exponent);
     return status;
 }
 
@@ -211,31 +212,31 @@ cvseg_status cvseg_job_attach_clv(cvseg_app *app, cvseg_job *job, const char *cl
 {
     int64_t *clv = NULL, *returned = NULL, clv_count = 0;
     int64_t counts[2] = {0, 0};
-    const size_t n = (size_t)(job->n_local > 0 ? job->n_local : 1);
-    job->clv_values = malloc(sizeof(double) * CVSEG_CLV_ATTACHED * n);
-    job->clv_lifecycle = malloc(n);
+    const size_t n = (size_t)(job->rows.n_local > 0 ? job->rows.n_local : 1);
+    job->clv.values = malloc(sizeof(double) * CVSEG_CLV_ATTACHED * n);
+    job->clv.lifecycle = malloc(n);
     cvseg_status status = CVSEG_OK;
-    if (!job->clv_values || !job->clv_lifecycle)
+    if (!job->clv.values || !job->clv.lifecycle)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the CLV columns");
     status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
         status = clv_attach_read(app, clv_path, &clv, &clv_count);
     if (status == CVSEG_OK)
         status = clv_attach_exchange(app, job, clv_path, clv, clv_count, &returned, counts);
-    for (int64_t t = 0; t < job->n_local && status == CVSEG_OK; ++t) {
+    for (int64_t t = 0; t < job->rows.n_local && status == CVSEG_OK; ++t) {
         const int64_t *reply = returned + t * CLV_ATTACH_WORDS;
         const int64_t row = reply[0];
         for (int c = 0; c < CVSEG_CLV_ATTACHED; ++c)
-            memcpy(&job->clv_values[c * job->n_local + row], &reply[1 + c], sizeof(double));
-        job->clv_lifecycle[row] = (uint8_t)reply[CLV_ATTACH_WORDS - 1];
+            memcpy(&job->clv.values[c * job->rows.n_local + row], &reply[1 + c], sizeof(double));
+        job->clv.lifecycle[row] = (uint8_t)reply[CLV_ATTACH_WORDS - 1];
     }
     if (status == CVSEG_OK)
         status = cvseg_mpi_sum_i64(app->comm, counts, 2);
     if (status == CVSEG_OK)
         status = clv_attach_totals(app, job);
-    job->clv_missing = counts[0];
-    job->clv_ignored = counts[1];
-    job->clv_attached = status == CVSEG_OK;
+    job->clv.missing = counts[0];
+    job->clv.ignored = counts[1];
+    job->clv.attached = status == CVSEG_OK;
     free(clv);
     free(returned);
     return cvseg_mpi_agree(app->comm, status);

@@ -53,7 +53,7 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
 {
     cvseg_status status = CVSEG_OK;
     cvseg_reader *reader = NULL;
-    const int P = app->ranks, k = job->k;
+    const int P = app->ranks, k = job->clustering.k;
     int64_t old_rows = 0;
     int64_t *new_records = NULL, *old_records = NULL, *new_received = NULL, *old_received = NULL;
     int64_t new_n = 0, old_n = 0;
@@ -68,11 +68,11 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
     int64_t *replies = NULL, *returned = NULL;
     const int sizes[3] = {CVSEG_SEG_COUNT + 1, k + 2, CVSEG_ABC_COUNT + 1};
     for (int m = 0; m < 3; ++m) {
-        job->migration_sizes[m] = sizes[m];
-        job->migration_members[m] = calloc((size_t)(sizes[m] * sizes[m]), sizeof(int64_t));
-        job->migration_monetary[m] = calloc((size_t)(sizes[m] * sizes[m]), sizeof(double));
+        job->migration.sizes[m] = sizes[m];
+        job->migration.members[m] = calloc((size_t)(sizes[m] * sizes[m]), sizeof(int64_t));
+        job->migration.monetary[m] = calloc((size_t)(sizes[m] * sizes[m]), sizeof(double));
         sums[m] = calloc((size_t)(sizes[m] * sizes[m]), sizeof(cvseg_i128));
-        if (!job->migration_members[m] || !job->migration_monetary[m] || !sums[m])
+        if (!job->migration.members[m] || !job->migration.monetary[m] || !sums[m])
             status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for transition matrices");
     }
     status = cvseg_mpi_agree(app->comm, status);
@@ -127,21 +127,22 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
         goto done;
 
     /* Records to the owners of their ids. */
-    new_records = malloc(sizeof(int64_t) * WORDS * (size_t)(job->n_local > 0 ? job->n_local : 1));
+    new_records =
+        malloc(sizeof(int64_t) * WORDS * (size_t)(job->rows.n_local > 0 ? job->rows.n_local : 1));
     old_records = malloc(sizeof(int64_t) * WORDS * old_alloc);
     if (!new_records || !old_records)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the member join");
     status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
-    for (int64_t i = 0; i < job->n_local; ++i) {
+    for (int64_t i = 0; i < job->rows.n_local; ++i) {
         int64_t *r = new_records + i * WORDS;
-        r[0] = job->member_id[i];
+        r[0] = job->rows.member_id[i];
         r[1] = i;
-        r[2] = job->segment[i];
-        r[3] = job->cluster ? job->cluster[i] : -1;
-        r[4] = job->abc_class[i];
-        r[5] = bits_of(job->monetary[i]);
+        r[2] = job->rfm.segment[i];
+        r[3] = job->clustering.cluster ? job->clustering.cluster[i] : -1;
+        r[4] = job->rfm.abc_class[i];
+        r[5] = bits_of(job->rows.monetary[i]);
     }
     for (int64_t i = 0; i < block.count; ++i) {
         int64_t *r = old_records + i * WORDS;
@@ -152,8 +153,8 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
         r[4] = old_abc[i];
         r[5] = bits_of(old_monetary[i]);
     }
-    status = cvseg_member_scatter(app->comm, P, WORDS, new_records, job->n_local, &new_received,
-                                  &new_n, &new_plan);
+    status = cvseg_member_scatter(app->comm, P, WORDS, new_records, job->rows.n_local,
+                                  &new_received, &new_n, &new_plan);
     if (status == CVSEG_OK)
         status = cvseg_member_scatter(app->comm, P, WORDS, old_records, block.count, &old_received,
                                       &old_n, &old_plan);
@@ -187,7 +188,7 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
         }
     }
     const double bound =
-        fmax(fmax(fabs(job->rfm_moments[2].min), fabs(job->rfm_moments[2].max)), 1.0);
+        fmax(fmax(fabs(job->rfm.moments[2].min), fabs(job->rfm.moments[2].max)), 1.0);
     double old_bound = bound;
     /* The bound covers every amount added below: last night's rows and all of
      * tonight's rows (dropped and invalid members too), NaN/Inf excluded. */
@@ -217,7 +218,7 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
         for (int m = 0; m < 3; ++m) {
             const int from = old ? category(m, old[2 + m], k) : sizes[m] - 1;
             const int to = category(m, r[2 + m], k);
-            job->migration_members[m][from * sizes[m] + to] += 1;
+            job->migration.members[m][from * sizes[m] + to] += 1;
             sums[m][from * sizes[m] + to] += term;
         }
         int64_t *reply = replies + t * WORDS;
@@ -237,44 +238,47 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
         const int64_t term = isfinite(money) ? cvseg_fixed_term(money, scale) : 0;
         for (int m = 0; m < 3; ++m) {
             const int from = category(m, old[2 + m], k);
-            job->migration_members[m][from * sizes[m] + sizes[m] - 1] += 1;
+            job->migration.members[m][from * sizes[m] + sizes[m] - 1] += 1;
             sums[m][from * sizes[m] + sizes[m] - 1] += term;
         }
     }
     /* Global matrices. */
     for (int m = 0; m < 3 && status == CVSEG_OK; ++m) {
-        status = cvseg_mpi_sum_i64(app->comm, job->migration_members[m], sizes[m] * sizes[m]);
+        status = cvseg_mpi_sum_i64(app->comm, job->migration.members[m], sizes[m] * sizes[m]);
         if (status == CVSEG_OK)
             status = cvseg_mpi_sum_i128(app->comm, sums[m], sizes[m] * sizes[m]);
         for (int c = 0; c < sizes[m] * sizes[m] && status == CVSEG_OK; ++c)
-            job->migration_monetary[m][c] = cvseg_fixed_to_double(sums[m][c], exponent);
+            job->migration.monetary[m][c] = cvseg_fixed_to_double(sums[m][c], exponent);
     }
     int64_t counts[2] = {new_count, gone_count};
     if (status == CVSEG_OK)
         status = cvseg_mpi_sum_i64(app->comm, counts, 2);
-    job->new_members = counts[0];
-    job->gone_members = counts[1];
+    job->migration.new_members = counts[0];
+    job->migration.gone_members = counts[1];
     if (status != CVSEG_OK)
         goto done;
 
     /* Previous segment and cluster back to tonight's rows: reverse exchange
      * (records arrived grouped by source rank: the replies are in that order). */
-    returned = malloc(sizeof(int64_t) * WORDS * (size_t)(job->n_local > 0 ? job->n_local : 1));
-    job->previous_cluster = malloc(sizeof(int16_t) * (size_t)(job->n_local > 0 ? job->n_local : 1));
-    job->previous_segment = malloc((size_t)(job->n_local > 0 ? job->n_local : 1));
-    if (!returned || !job->previous_cluster || !job->previous_segment)
+    returned =
+        malloc(sizeof(int64_t) * WORDS * (size_t)(job->rows.n_local > 0 ? job->rows.n_local : 1));
+    job->migration.previous_cluster =
+        malloc(sizeof(int16_t) * (size_t)(job->rows.n_local > 0 ? job->rows.n_local : 1));
+    job->migration.previous_segment =
+        malloc((size_t)(job->rows.n_local > 0 ? job->rows.n_local : 1));
+    if (!returned || !job->migration.previous_cluster || !job->migration.previous_segment)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
     status = cvseg_mpi_agree(app->comm, status);
     cvseg_exchange_plan_reverse(&new_plan);
     if (status == CVSEG_OK)
         status =
             cvseg_exchange_run(app->comm, &new_plan, replies, returned, sizeof(int64_t) * WORDS);
-    for (int64_t t = 0; t < job->n_local && status == CVSEG_OK; ++t) {
+    for (int64_t t = 0; t < job->rows.n_local && status == CVSEG_OK; ++t) {
         const int64_t *reply = returned + t * WORDS;
-        job->previous_segment[reply[1]] = (uint8_t)reply[2];
-        job->previous_cluster[reply[1]] = (int16_t)reply[3];
+        job->migration.previous_segment[reply[1]] = (uint8_t)reply[2];
+        job->migration.previous_cluster[reply[1]] = (int16_t)reply[3];
     }
-    job->migrated = status == CVSEG_OK;
+    job->migration.migrated = status == CVSEG_OK;
 done:
     cvseg_reader_close(reader);
     free(new_records);
@@ -302,33 +306,36 @@ void cvseg_job_drift(cvseg_job *job)
 {
     int64_t total_training = 0, total_tonight = 0;
     for (int s = 0; s < 5; ++s)
-        total_training += job->training_score_bins[0][s];
+        total_training += job->migration.training_score_bins[0][s];
     for (int s = 1; s <= 5; ++s)
-        total_tonight += job->score_bins[0][s];
-    job->drift_available = total_training > 0 && total_tonight > 0;
-    if (!job->drift_available)
+        total_tonight += job->rfm.score_bins[0][s];
+    job->migration.drift_available = total_training > 0 && total_tonight > 0;
+    if (!job->migration.drift_available)
         return;
     const double floor_share = 1e-4; /* keeps empty bins finite */
     for (int f = 0; f < 3; ++f) {
         double psi = 0.0;
         for (int s = 0; s < 5; ++s) {
             const double expected =
-                fmax((double)job->training_score_bins[f][s] / (double)total_training, floor_share);
+                fmax((double)job->migration.training_score_bins[f][s] / (double)total_training,
+                     floor_share);
             const double actual =
-                fmax((double)job->score_bins[f][s + 1] / (double)total_tonight, floor_share);
+                fmax((double)job->rfm.score_bins[f][s + 1] / (double)total_tonight, floor_share);
             psi += (actual - expected) * log(actual / expected);
         }
-        job->psi[f] = psi;
-        const double sd = job->training_statistics[f][1];
-        job->mean_shift[f] =
-            sd > 0.0 ? (job->rfm_moments[f].mean - job->training_statistics[f][0]) / sd : 0.0;
+        job->migration.psi[f] = psi;
+        const double sd = job->migration.training_statistics[f][1];
+        job->migration.mean_shift[f] =
+            sd > 0.0 ? (job->rfm.moments[f].mean - job->migration.training_statistics[f][0]) / sd
+                     : 0.0;
     }
     int64_t training_scored = 0;
     for (int g = 0; g < 8; ++g)
-        training_scored += job->training_segment_members[g];
+        training_scored += job->migration.training_segment_members[g];
     for (int g = 0; g < 8; ++g)
-        job->segment_share_change[g] =
-            (job->n_ok ? (double)job->by_segment.count[g] / (double)job->n_ok : 0.0) -
-            (training_scored ? (double)job->training_segment_members[g] / (double)training_scored
-                             : 0.0);
+        job->migration.segment_share_change[g] =
+            (job->rows.n_ok ? (double)job->rfm.by_segment.count[g] / (double)job->rows.n_ok : 0.0) -
+            (training_scored
+                 ? (double)job->migration.training_segment_members[g] / (double)training_scored
+                 : 0.0);
 }

@@ -32,10 +32,10 @@ static void join_names(const cvseg_job *job, int transforms, char *out, size_t c
 {
     size_t used = 0;
     out[0] = '\0';
-    for (int j = 0; j < job->d && used < capacity; ++j)
+    for (int j = 0; j < job->settings.d && used < capacity; ++j)
         used += (size_t)snprintf(out + used, capacity - used, "%s%s", j ? "," : "",
-                                 transforms ? (job->log1p[j] ? "log1p" : "none")
-                                            : job->feature_names[j]);
+                                 transforms ? (job->settings.log1p[j] ? "log1p" : "none")
+                                            : job->settings.feature_names[j]);
 }
 
 cvseg_status cvseg_model_write(cvseg_app *app, cvseg_job *job, cvseg_status run_status)
@@ -50,7 +50,7 @@ cvseg_status cvseg_model_write_to(cvseg_app *app, cvseg_job *job, cvseg_outputs 
     cvseg_status status = cvseg_writer_open(outputs, index, &writer);
     if (status != CVSEG_OK)
         return status;
-    const int k = job->k, d = job->d;
+    const int k = job->clustering.k, d = job->settings.d;
     double *original = malloc(sizeof(double) * (size_t)(k * d));
     char names[CVSEG_MAX_FEATURES * 65], transforms[CVSEG_MAX_FEATURES * 8];
     char label_names[1024];
@@ -62,8 +62,10 @@ cvseg_status cvseg_model_write_to(cvseg_app *app, cvseg_job *job, cvseg_outputs 
         goto finish;
     for (int c = 0; c < k; ++c)
         for (int j = 0; j < d; ++j) {
-            double value = job->centroids[c * d + j] * job->scaler_sd[j] + job->scaler_mean[j];
-            original[c * d + j] = job->log1p[j] ? copysign(expm1(fabs(value)), value) : value;
+            double value = job->clustering.centroids[c * d + j] * job->clustering.scaler_sd[j] +
+                           job->clustering.scaler_mean[j];
+            original[c * d + j] =
+                job->settings.log1p[j] ? copysign(expm1(fabs(value)), value) : value;
         }
     join_names(job, 0, names, sizeof names);
     join_names(job, 1, transforms, sizeof transforms);
@@ -74,69 +76,70 @@ cvseg_status cvseg_model_write_to(cvseg_app *app, cvseg_job *job, cvseg_outputs 
     const int64_t dims_3[1] = {3}, dims_2[1] = {2}, dims_stats[2] = {3, 2};
     double statistics[3][2];
     for (int f = 0; f < 3; ++f) {
-        statistics[f][0] = job->rfm_moments[f].mean;
-        statistics[f][1] = job->rfm_moments[f].sd;
+        statistics[f][0] = job->rfm.moments[f].mean;
+        statistics[f][1] = job->rfm.moments[f].sd;
     }
-    const double matrix[2] = {job->model.matrix_f_baseline, job->model.matrix_amount_baseline};
+    const double matrix[2] = {job->rfm.model.matrix_f_baseline,
+                              job->rfm.model.matrix_amount_baseline};
     status = cvseg_writer_group(writer, "/model");
 #define SMALL(p, t, r, dims, data)                                                                 \
     if (status == CVSEG_OK)                                                                        \
     status = cvseg_writer_small(writer, p, t, r, dims, data)
-    SMALL("/model/centroids", CVSEG_T_F64, 2, dims_kd, job->centroids);
+    SMALL("/model/centroids", CVSEG_T_F64, 2, dims_kd, job->clustering.centroids);
     SMALL("/model/centroids_original", CVSEG_T_F64, 2, dims_kd, original);
-    SMALL("/model/scaler_mean", CVSEG_T_F64, 1, dims_d, job->scaler_mean);
-    SMALL("/model/scaler_sd", CVSEG_T_F64, 1, dims_d, job->scaler_sd);
-    SMALL("/model/cluster_label", CVSEG_T_U8, 1, dims_k, job->cluster_labels);
-    SMALL("/model/cluster_size", CVSEG_T_I64, 1, dims_k, job->cluster_sizes);
-    SMALL("/model/quintile_edges", CVSEG_T_F64, 2, dims_edges, job->model.edges);
-    SMALL("/model/segment_baseline", CVSEG_T_F64, 1, dims_3, job->model.baseline);
-    SMALL("/model/abc_cut", CVSEG_T_F64, 1, dims_2, job->model.abc_cut);
+    SMALL("/model/scaler_mean", CVSEG_T_F64, 1, dims_d, job->clustering.scaler_mean);
+    SMALL("/model/scaler_sd", CVSEG_T_F64, 1, dims_d, job->clustering.scaler_sd);
+    SMALL("/model/cluster_label", CVSEG_T_U8, 1, dims_k, job->clustering.labels);
+    SMALL("/model/cluster_size", CVSEG_T_I64, 1, dims_k, job->clustering.sizes);
+    SMALL("/model/quintile_edges", CVSEG_T_F64, 2, dims_edges, job->rfm.model.edges);
+    SMALL("/model/segment_baseline", CVSEG_T_F64, 1, dims_3, job->rfm.model.baseline);
+    SMALL("/model/abc_cut", CVSEG_T_F64, 1, dims_2, job->rfm.model.abc_cut);
     SMALL("/model/value_matrix_baseline", CVSEG_T_F64, 1, dims_2, matrix);
     SMALL("/model/training_statistics", CVSEG_T_F64, 2, dims_stats, statistics);
     int64_t bins[3][5];
     for (int f = 0; f < 3; ++f)
         for (int b = 0; b < 5; ++b)
-            bins[f][b] = job->score_bins[f][b + 1];
+            bins[f][b] = job->rfm.score_bins[f][b + 1];
     const int64_t dims_bins[2] = {3, 5}, dims_8[1] = {8};
     SMALL("/model/score_bins", CVSEG_T_I64, 2, dims_bins, bins);
-    SMALL("/model/segment_members", CVSEG_T_I64, 1, dims_8, job->by_segment.count);
+    SMALL("/model/segment_members", CVSEG_T_I64, 1, dims_8, job->rfm.by_segment.count);
 #undef SMALL
 #define ATTR(kind, name, value)                                                                    \
     if (status == CVSEG_OK)                                                                        \
     status = cvseg_writer_attr_##kind(writer, "/model", name, value)
     ATTR(str, "schema", "cvseg.model/1");
     ATTR(str, "features",
-         job->feature_set == CVSEG_FEATURES_RFM     ? "rfm"
-         : job->feature_set == CVSEG_FEATURES_LRFMC ? "lrfmc"
-                                                    : "custom");
+         job->settings.feature_set == CVSEG_FEATURES_RFM     ? "rfm"
+         : job->settings.feature_set == CVSEG_FEATURES_LRFMC ? "lrfmc"
+                                                             : "custom");
     ATTR(str, "feature_names", names);
     ATTR(str, "transforms", transforms);
     ATTR(str, "cluster_label_names", label_names);
     ATTR(str, "cluster_order", "descending value score (sum of z, recency negated), then size");
     ATTR(i32, "k", k);
     ATTR(i32, "d", d);
-    ATTR(i32, "n_init", job->kmeans_config.n_init);
-    ATTR(i32, "max_iter", job->kmeans_config.max_iter);
-    ATTR(f64, "tol", job->kmeans_config.tol);
-    ATTR(str, "init", job->init_name ? job->init_name : "");
-    ATTR(f64, "inertia", job->kmeans.inertia);
-    ATTR(i32, "iterations", job->kmeans.iterations);
-    ATTR(i32, "converged", job->kmeans.converged);
-    ATTR(i32, "restarts", job->kmeans.restarts);
-    ATTR(i32, "reference_date", job->reference_date);
-    ATTR(str, "recency_order", job->model.recency_recent_high ? "recent-high" : "recent-low");
-    ATTR(str, "segment_baseline", job->baseline_median ? "median" : "mean");
-    ATTR(str, "abc_preset", job->abc_preset);
-    ATTR(f64, "abc_share_a", job->abc.share_a);
-    ATTR(f64, "abc_share_b", job->abc.share_b);
-    ATTR(str, "invalid", job->invalid_drop ? "drop" : "error");
-    ATTR(i32, "drop_missing_fare", job->rules.drop_missing_fare);
-    ATTR(i32, "drop_inconsistent", job->rules.drop_inconsistent);
-    ATTR(i64, "training_members", job->n_ok);
+    ATTR(i32, "n_init", job->clustering.kmeans_config.n_init);
+    ATTR(i32, "max_iter", job->clustering.kmeans_config.max_iter);
+    ATTR(f64, "tol", job->clustering.kmeans_config.tol);
+    ATTR(str, "init", job->clustering.init_name ? job->clustering.init_name : "");
+    ATTR(f64, "inertia", job->clustering.kmeans.inertia);
+    ATTR(i32, "iterations", job->clustering.kmeans.iterations);
+    ATTR(i32, "converged", job->clustering.kmeans.converged);
+    ATTR(i32, "restarts", job->clustering.kmeans.restarts);
+    ATTR(i32, "reference_date", job->settings.reference_date);
+    ATTR(str, "recency_order", job->rfm.model.recency_recent_high ? "recent-high" : "recent-low");
+    ATTR(str, "segment_baseline", job->settings.baseline_median ? "median" : "mean");
+    ATTR(str, "abc_preset", job->settings.abc_preset);
+    ATTR(f64, "abc_share_a", job->settings.abc.share_a);
+    ATTR(f64, "abc_share_b", job->settings.abc.share_b);
+    ATTR(str, "invalid", job->settings.invalid_drop ? "drop" : "error");
+    ATTR(i32, "drop_missing_fare", job->settings.rules.drop_missing_fare);
+    ATTR(i32, "drop_inconsistent", job->settings.rules.drop_inconsistent);
+    ATTR(i64, "training_members", job->rows.n_ok);
 #undef ATTR
     if (status == CVSEG_OK)
-        status =
-            cvseg_provenance_write(app, writer, "/model", job->input_path, job->kmeans_config.seed);
+        status = cvseg_provenance_write(app, writer, "/model", job->settings.input_path,
+                                        job->clustering.kmeans_config.seed);
 finish:
     free(original);
     const int writes = run_status == CVSEG_OK || run_status == CVSEG_ENOCONV;
@@ -196,19 +199,19 @@ cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path)
         const cvseg_feature_set set = strcmp(text, "rfm") == 0     ? CVSEG_FEATURES_RFM
                                       : strcmp(text, "lrfmc") == 0 ? CVSEG_FEATURES_LRFMC
                                                                    : CVSEG_FEATURES_CUSTOM;
-        job->feature_set = set;
+        job->settings.feature_set = set;
     }
     if (status == CVSEG_OK)
         status = read_string(reader, "feature_names", text, sizeof text);
     if (status == CVSEG_OK) {
-        job->d = 0;
+        job->settings.d = 0;
         char *save = NULL;
-        for (char *name = strtok_r(text, ",", &save); name && job->d < CVSEG_MAX_FEATURES;
+        for (char *name = strtok_r(text, ",", &save); name && job->settings.d < CVSEG_MAX_FEATURES;
              name = strtok_r(NULL, ",", &save))
-            snprintf(job->feature_names[job->d++], 64, "%s", name);
-        if (job->d != d)
-            status =
-                CVSEG_FAIL(CVSEG_EDATA, "model '%s': %d feature names for d = %d", path, job->d, d);
+            snprintf(job->settings.feature_names[job->settings.d++], 64, "%s", name);
+        if (job->settings.d != d)
+            status = CVSEG_FAIL(CVSEG_EDATA, "model '%s': %d feature names for d = %d", path,
+                                job->settings.d, d);
     }
     if (status == CVSEG_OK)
         status = read_string(reader, "transforms", text, sizeof text);
@@ -217,80 +220,86 @@ cvseg_status cvseg_model_read(cvseg_app *app, cvseg_job *job, const char *path)
         char *save = NULL;
         for (char *name = strtok_r(text, ",", &save); name && j < d;
              name = strtok_r(NULL, ",", &save))
-            job->log1p[j++] = strcmp(name, "log1p") == 0;
+            job->settings.log1p[j++] = strcmp(name, "log1p") == 0;
     }
     if (status == CVSEG_OK)
         status = read_string(reader, "recency_order", text, sizeof text);
-    job->model.recency_recent_high = strcmp(text, "recent-high") == 0;
-    job->recency_recent_high = job->model.recency_recent_high;
+    job->rfm.model.recency_recent_high = strcmp(text, "recent-high") == 0;
+    job->settings.recency_recent_high = job->rfm.model.recency_recent_high;
     if (status == CVSEG_OK)
         status = read_string(reader, "segment_baseline", text, sizeof text);
-    job->baseline_median = strcmp(text, "median") == 0;
+    job->settings.baseline_median = strcmp(text, "median") == 0;
     if (status == CVSEG_OK)
-        status = read_string(reader, "abc_preset", job->abc_preset, sizeof job->abc_preset);
+        status = read_string(reader, "abc_preset", job->settings.abc_preset,
+                             sizeof job->settings.abc_preset);
     if (status == CVSEG_OK)
-        status =
-            cvseg_reader_attr_f64(reader, "/model", "abc_share_a", &job->abc.share_a, &present);
+        status = cvseg_reader_attr_f64(reader, "/model", "abc_share_a", &job->settings.abc.share_a,
+                                       &present);
     if (status == CVSEG_OK)
-        status =
-            cvseg_reader_attr_f64(reader, "/model", "abc_share_b", &job->abc.share_b, &present);
+        status = cvseg_reader_attr_f64(reader, "/model", "abc_share_b", &job->settings.abc.share_b,
+                                       &present);
     if (status == CVSEG_OK)
         status = cvseg_reader_attr_i32(reader, "/model", "drop_missing_fare", &value, &present);
-    job->rules.drop_missing_fare = value;
+    job->settings.rules.drop_missing_fare = value;
     if (status == CVSEG_OK)
         status = cvseg_reader_attr_i32(reader, "/model", "drop_inconsistent", &value, &present);
-    job->rules.drop_inconsistent = value;
+    job->settings.rules.drop_inconsistent = value;
     if (status == CVSEG_OK)
         status = cvseg_reader_attr_i64(reader, "/model", "seed",
-                                       (int64_t *)&job->kmeans_config.seed, &present);
+                                       (int64_t *)&job->clustering.kmeans_config.seed, &present);
     status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
-    job->k = k;
-    job->centroids = malloc(sizeof(double) * (size_t)(k * d));
-    job->cluster_sizes = calloc((size_t)k, sizeof(int64_t));
-    job->cluster_labels = malloc((size_t)k);
-    if (!job->centroids || !job->cluster_sizes || !job->cluster_labels)
+    job->clustering.k = k;
+    job->clustering.centroids = malloc(sizeof(double) * (size_t)(k * d));
+    job->clustering.sizes = calloc((size_t)k, sizeof(int64_t));
+    job->clustering.labels = malloc((size_t)k);
+    if (!job->clustering.centroids || !job->clustering.sizes || !job->clustering.labels)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
     status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
-        status = read_array(reader, "/model/centroids", CVSEG_T_F64, k, d, job->centroids);
+        status =
+            read_array(reader, "/model/centroids", CVSEG_T_F64, k, d, job->clustering.centroids);
     if (status == CVSEG_OK)
-        status = read_array(reader, "/model/scaler_mean", CVSEG_T_F64, d, 1, job->scaler_mean);
-    if (status == CVSEG_OK)
-        status = read_array(reader, "/model/scaler_sd", CVSEG_T_F64, d, 1, job->scaler_sd);
-    if (status == CVSEG_OK)
-        status = read_array(reader, "/model/cluster_label", CVSEG_T_U8, k, 1, job->cluster_labels);
-    if (status == CVSEG_OK)
-        status = read_array(reader, "/model/quintile_edges", CVSEG_T_F64, 3, 4, job->model.edges);
+        status = read_array(reader, "/model/scaler_mean", CVSEG_T_F64, d, 1,
+                            job->clustering.scaler_mean);
     if (status == CVSEG_OK)
         status =
-            read_array(reader, "/model/segment_baseline", CVSEG_T_F64, 3, 1, job->model.baseline);
+            read_array(reader, "/model/scaler_sd", CVSEG_T_F64, d, 1, job->clustering.scaler_sd);
     if (status == CVSEG_OK)
-        status = read_array(reader, "/model/abc_cut", CVSEG_T_F64, 2, 1, job->model.abc_cut);
+        status =
+            read_array(reader, "/model/cluster_label", CVSEG_T_U8, k, 1, job->clustering.labels);
+    if (status == CVSEG_OK)
+        status =
+            read_array(reader, "/model/quintile_edges", CVSEG_T_F64, 3, 4, job->rfm.model.edges);
+    if (status == CVSEG_OK)
+        status = read_array(reader, "/model/segment_baseline", CVSEG_T_F64, 3, 1,
+                            job->rfm.model.baseline);
+    if (status == CVSEG_OK)
+        status = read_array(reader, "/model/abc_cut", CVSEG_T_F64, 2, 1, job->rfm.model.abc_cut);
     if (status == CVSEG_OK)
         status = read_array(reader, "/model/value_matrix_baseline", CVSEG_T_F64, 2, 1, matrix);
     if (status == CVSEG_OK)
         status = read_array(reader, "/model/training_statistics", CVSEG_T_F64, 3, 2, statistics);
     if (status == CVSEG_OK)
-        memcpy(job->training_statistics, statistics, sizeof statistics);
+        memcpy(job->migration.training_statistics, statistics, sizeof statistics);
     /* Drift references (absent in models without them: drift is then not reported). */
     if (status == CVSEG_OK && cvseg_reader_exists(reader, "/model/score_bins"))
-        status =
-            read_array(reader, "/model/score_bins", CVSEG_T_I64, 3, 5, job->training_score_bins);
+        status = read_array(reader, "/model/score_bins", CVSEG_T_I64, 3, 5,
+                            job->migration.training_score_bins);
     if (status == CVSEG_OK && cvseg_reader_exists(reader, "/model/segment_members"))
         status = read_array(reader, "/model/segment_members", CVSEG_T_I64, 8, 1,
-                            job->training_segment_members);
+                            job->migration.training_segment_members);
     if (status == CVSEG_OK) {
-        job->model.matrix_f_baseline = matrix[0];
-        job->model.matrix_amount_baseline = matrix[1];
+        job->rfm.model.matrix_f_baseline = matrix[0];
+        job->rfm.model.matrix_amount_baseline = matrix[1];
         for (int t = 0; t < k * d && status == CVSEG_OK; ++t)
-            if (!isfinite(job->centroids[t]))
+            if (!isfinite(job->clustering.centroids[t]))
                 status = CVSEG_FAIL(CVSEG_EDATA, "model '%s': centroids contain NaN or Inf", path);
         for (int c = 0; c < k && status == CVSEG_OK; ++c)
-            if (job->cluster_labels[c] >= CVSEG_LABEL_COUNT)
+            if (job->clustering.labels[c] >= CVSEG_LABEL_COUNT)
                 status = CVSEG_FAIL(CVSEG_EDATA, "model '%s': cluster label code %d out of range",
-                                    path, job->cluster_labels[c]);
+                                    path, job->clustering.labels[c]);
     }
     status = cvseg_mpi_agree(app->comm, status);
 done:

@@ -46,10 +46,10 @@ enum {
     CVSEG_JOB_FILES
 };
 
+/* Settings: parsed from the options by cvseg_job_parse_settings (or read
+ * from the model file by score); read by every stage, written by none. */
 typedef struct {
-    /* settings */
     const char *input_path;
-    cvseg_outputs *outputs; /* the run's declared files (outputs.h) */
     cvseg_feature_set feature_set;
     int d; /* clustering features */
     char feature_names[CVSEG_MAX_FEATURES][64];
@@ -63,42 +63,50 @@ typedef struct {
     cvseg_abc_cuts abc;
     char abc_preset[16];
     cvseg_lrfmc_rules rules;
-    int fare_columns; /* LRFMC: 1 when the table has fare_yr1 and fare_yr2 (fare rules apply) */
     int check_duplicates;
+} cvseg_job_settings;
 
-    /* rows */
+/* Rows: this rank's block of the member table and its global counts
+ * (written by cvseg_job_load). */
+typedef struct {
     int64_t n_global, offset, n_local;
     int64_t *member_id;                     /* [n] */
     uint8_t *status;                        /* [n] cvseg_member_status */
     double *recency, *frequency, *monetary; /* [n] RFM features (raw units) */
     double *features;                       /* [d][n] clustering features, raw units */
-
-    /* global statistics */
+    int fare_columns; /* LRFMC: 1 when the table has fare_yr1 and fare_yr2 (fare rules apply) */
+    /* global counts */
     int64_t status_counts[CVSEG_MEMBER_STATUS_COUNT];
     int64_t non_positive_monetary; /* scored members with M <= 0 (RFM and custom sets) */
     int64_t n_ok;
     int64_t
         joined_after_last_flight; /* LRFMC: members whose join date is after their last flight */
-    cvseg_moments rfm_moments[3];
+} cvseg_job_rows;
+
+/* RFM results (written by cvseg_job_score_rfm; the model by score's model
+ * file when frozen): global statistics, then per-member results. */
+typedef struct {
+    cvseg_moments moments[3]; /* R, F, M */
     cvseg_moments amount_moments;
     cvseg_rfm_model model;
     int64_t score_bins[3][6]; /* members per score 1..5 (index 1..5) */
-
-    /* per-member results */
     uint8_t *r_score, *f_score, *m_score, *segment, *abc_class, *value_cell; /* [n] */
-    uint16_t *rfm_cell;                                                      /* [n] */
+    uint16_t *cell;                                                          /* [n] RFM cell */
     cvseg_group_summary by_segment, by_abc, by_matrix;
+} cvseg_rfm_results;
 
-    /* clustering */
+/* Clustering (written by cvseg_job_cluster / train_prepared / assign; the
+ * configuration and checkpoint settings by the verb). */
+typedef struct {
     int clustered;
     int k;
     double scaler_mean[CVSEG_MAX_FEATURES], scaler_sd[CVSEG_MAX_FEATURES];
-    double *centroids;             /* [k][d] z units, engine order */
-    int64_t *cluster_sizes;        /* [k] */
-    uint8_t *cluster_labels;       /* [k] */
-    int16_t *cluster;              /* [n] -1 for dropped */
-    uint8_t *member_cluster_label; /* [n] */
-    float *cluster_distance;       /* [n] */
+    double *centroids;     /* [k][d] z units, engine order */
+    int64_t *sizes;        /* [k] */
+    uint8_t *labels;       /* [k] */
+    int16_t *cluster;      /* [n] -1 for dropped */
+    uint8_t *member_label; /* [n] */
+    float *distance;       /* [n] */
     cvseg_group_summary by_cluster;
     cvseg_kmeans_config kmeans_config;
     int64_t kmeans_sample; /* > 0: the restarts run on about this many members
@@ -114,12 +122,14 @@ typedef struct {
     const char *checkpoint_path;
     double checkpoint_interval; /* seconds; 0 = every iteration */
     int resume;
+} cvseg_clustering;
 
-    /* migration and drift (score --previous) */
+/* Migration and drift (score --previous; training figures from the model). */
+typedef struct {
     int migrated;
-    int migration_sizes[3];        /* categories + 1 (absent) per matrix */
-    int64_t *migration_members[3]; /* [size][size] segment, cluster, ABC */
-    double *migration_monetary[3]; /* [size][size] */
+    int sizes[3];        /* categories + 1 (absent) per matrix */
+    int64_t *members[3]; /* [size][size] segment, cluster, ABC */
+    double *monetary[3]; /* [size][size] */
     int64_t new_members, gone_members;
     int16_t *previous_cluster; /* [n] -1: new tonight */
     uint8_t *previous_segment; /* [n] CVSEG_SEG_NONE: new tonight */
@@ -130,16 +140,28 @@ typedef struct {
     int64_t training_score_bins[3][5];
     int64_t training_segment_members[8];
     double training_statistics[3][2];
+} cvseg_migration;
 
-    /* CLV columns joined by member id (score --clv) */
-    int clv_attached;
-    double *clv_values;     /* [CVSEG_CLV_ATTACHED][n]; NaN where the CLV file lacks the member */
-    uint8_t *clv_lifecycle; /* [n] cvseg_lifecycle; prospect where the CLV file lacks the member */
-    int64_t clv_life_counts[CVSEG_LIFE_COUNT]; /* tonight's members per stage (global) */
-    int64_t clv_missing;                       /* tonight's members not in the CLV file (global) */
-    int64_t clv_ignored; /* CLV file rows whose id is not among tonight's members (global) */
-    double clv_sum;      /* exact sum of the finite clv values of tonight's members */
+/* CLV columns joined by member id (score --clv). */
+typedef struct {
+    int attached;
+    double *values;     /* [CVSEG_CLV_ATTACHED][n]; NaN where the CLV file lacks the member */
+    uint8_t *lifecycle; /* [n] cvseg_lifecycle; prospect where the CLV file lacks the member */
+    int64_t life_counts[CVSEG_LIFE_COUNT]; /* tonight's members per stage (global) */
+    int64_t missing;                       /* tonight's members not in the CLV file (global) */
+    int64_t ignored; /* CLV file rows whose id is not among tonight's members (global) */
+    double sum;      /* exact sum of the finite clv values of tonight's members */
+} cvseg_clv_columns;
 
+/* One run of the pipeline: the parts above, each owned by one stage. */
+typedef struct {
+    cvseg_job_settings settings;
+    cvseg_outputs *outputs; /* the run's declared files (outputs.h) */
+    cvseg_job_rows rows;
+    cvseg_rfm_results rfm;
+    cvseg_clustering clustering;
+    cvseg_migration migration;
+    cvseg_clv_columns clv;
     cvseg_phases phases;
     json_t *summary_extra; /* keys added to the summary, or NULL (owner: the verb) */
 } cvseg_job;
@@ -149,7 +171,7 @@ void cvseg_job_free(cvseg_job *job);
 /* Reads the member table and computes features and statuses. Collective. */
 cvseg_status cvseg_job_load(cvseg_app *app, cvseg_job *job);
 /* Data checks (invalid rows, duplicate ids), global moments, quintile edges,
- * baselines, ABC cuts (unless `frozen`: then job->model is used as given),
+ * baselines, ABC cuts (unless `frozen`: then job->rfm.model is used as given),
  * scores and classes, summaries. Collective. */
 cvseg_status cvseg_job_score_rfm(cvseg_app *app, cvseg_job *job, int frozen);
 /* Standardises (fitting the scaler unless frozen) and clusters; orders and
@@ -167,7 +189,7 @@ typedef struct {
 } cvseg_prepared;
 /* Fits the scaler and standardises (cvseg_job_cluster's first half). Collective. */
 cvseg_status cvseg_job_prepare(cvseg_app *app, cvseg_job *job, cvseg_prepared *prepared);
-/* K-Means at job->k on prepared rows, order, labels, member outputs
+/* K-Means at job->clustering.k on prepared rows, order, labels, member outputs
  * (cvseg_job_cluster's second half). Collective. */
 cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prepared *prepared);
 void cvseg_prepared_free(cvseg_prepared *prepared);
@@ -179,7 +201,7 @@ void cvseg_job_clear_clusters(cvseg_job *job);
 /* Two-step clustering (train --two-step): K-Means at pre_clusters, Ward
  * merging of the weighted pre-cluster centres, k in 2..k_max by the
  * distance-ratio rule, then Lloyd from the merged groups' centres; the job
- * ends up clustered at the chosen k (job->k), as after cvseg_job_cluster.
+ * ends up clustered at the chosen k (job->clustering.k), as after cvseg_job_cluster.
  * Sets job->summary_extra ("two_step"). Collective. */
 cvseg_status cvseg_job_cluster_two_step(cvseg_app *app, cvseg_job *job, int pre_clusters,
                                         int k_max);
@@ -227,7 +249,7 @@ cvseg_status cvseg_job_migration(cvseg_app *app, cvseg_job *job, const char *pre
 enum { CVSEG_CLV_ATTACHED = 5 };
 extern const char *const cvseg_clv_attached_names[CVSEG_CLV_ATTACHED];
 /* Joins CLV.h5's /clv rows (cvseg clv) to tonight's members by member_id
- * across ranks: fills job->clv_values, clv_lifecycle and the clv_* totals.
+ * across ranks: fills job->clv.values, clv_lifecycle and the clv_* totals.
  * EDATA for a bad lifecycle value or an id twice in the file. Collective. */
 cvseg_status cvseg_job_attach_clv(cvseg_app *app, cvseg_job *job, const char *clv_path);
 
@@ -261,6 +283,6 @@ extern const cvseg_option *const cvseg_train_option_table;
 extern const int cvseg_train_option_count;
 
 /* Shared option parsing of rfm/train/score into job settings. */
-cvseg_status cvseg_job_settings(cvseg_app *app, const cvseg_options *options, cvseg_job *job);
+cvseg_status cvseg_job_parse_settings(cvseg_app *app, const cvseg_options *options, cvseg_job *job);
 
 #endif

@@ -23,8 +23,8 @@ static double orientation_of(const char *name)
 /* Index of a named feature, or -1. */
 static int feature_index(const cvseg_job *job, const char *name)
 {
-    for (int j = 0; j < job->d; ++j)
-        if (strcmp(job->feature_names[j], name) == 0)
+    for (int j = 0; j < job->settings.d; ++j)
+        if (strcmp(job->settings.feature_names[j], name) == 0)
             return j;
     return -1;
 }
@@ -40,14 +40,15 @@ static uint8_t label_code(const char *name)
 }
 
 /* Value labels of the k centroids (z units, engine order) into
- * job->cluster_labels[k] by the prototype table of the feature set
+ * job->clustering.labels[k] by the prototype table of the feature set
  * (cluster_names.h): LRFMC's table for lrfmc, the RFM table for features
  * that include recency, frequency and monetary; none otherwise. */
 static cvseg_status name_clusters(cvseg_job *job)
 {
-    const cvseg_prototype_table *table =
-        job->feature_set == CVSEG_FEATURES_LRFMC ? &cvseg_prototypes_lrfmc : &cvseg_prototypes_rfm;
-    const int k = job->k, q = table->d;
+    const cvseg_prototype_table *table = job->settings.feature_set == CVSEG_FEATURES_LRFMC
+                                             ? &cvseg_prototypes_lrfmc
+                                             : &cvseg_prototypes_rfm;
+    const int k = job->clustering.k, q = table->d;
     int column[CVSEG_PROTOTYPE_D], name[CVSEG_KMEANS_MAX_K], rank[CVSEG_KMEANS_MAX_K];
     double projected[CVSEG_KMEANS_MAX_K * CVSEG_PROTOTYPE_D];
     int missing = 0;
@@ -56,16 +57,17 @@ static cvseg_status name_clusters(cvseg_job *job)
         missing |= column[j] < 0;
     }
     for (int c = 0; c < k; ++c) {
-        job->cluster_labels[c] = CVSEG_LABEL_NONE;
+        job->clustering.labels[c] = CVSEG_LABEL_NONE;
         for (int j = 0; j < q && !missing; ++j)
-            projected[c * q + j] = job->centroids[(int64_t)c * job->d + column[j]];
+            projected[c * q + j] =
+                job->clustering.centroids[(int64_t)c * job->settings.d + column[j]];
     }
     if (missing)
         return CVSEG_OK;
     cvseg_status status =
         cvseg_cluster_names(projected, k, q, table->pattern, table->p, name, rank);
     for (int c = 0; c < k && status == CVSEG_OK; ++c)
-        job->cluster_labels[c] = label_code(table->names[name[c]]);
+        job->clustering.labels[c] = label_code(table->names[name[c]]);
     return status;
 }
 
@@ -73,19 +75,20 @@ void cvseg_job_cluster_name(const cvseg_job *job, int c, char *out, size_t size)
 {
     int rank = 1;
     for (int before = 0; before < c; ++before)
-        rank += job->cluster_labels[before] == job->cluster_labels[c];
-    cvseg_cluster_name_format(cvseg_cluster_label_names[job->cluster_labels[c]], rank, out, size);
+        rank += job->clustering.labels[before] == job->clustering.labels[c];
+    cvseg_cluster_name_format(cvseg_cluster_label_names[job->clustering.labels[c]], rank, out,
+                              size);
 }
 
 /* z [d][n_ok] := the included rows' features, transformed (log1p where
  * asked): computed once, for the scaler fit and the standardisation. */
 static void transform_rows(const cvseg_job *job, const int64_t *rows, int64_t n_ok, double *z)
 {
-    const int64_t n = job->n_local;
-    for (int j = 0; j < job->d; ++j) {
-        const double *x = job->features + (int64_t)j * n;
+    const int64_t n = job->rows.n_local;
+    for (int j = 0; j < job->settings.d; ++j) {
+        const double *x = job->rows.features + (int64_t)j * n;
         double *zj = z + (int64_t)j * n_ok;
-        const int log1p_wanted = job->log1p[j];
+        const int log1p_wanted = job->settings.log1p[j];
 #pragma omp parallel for schedule(static)
         for (int64_t t = 0; t < n_ok; ++t)
             zj[t] = log1p_wanted ? signed_log1p(x[rows[t]]) : x[rows[t]];
@@ -95,9 +98,9 @@ static void transform_rows(const cvseg_job *job, const int64_t *rows, int64_t n_
 /* z [d][n_ok] in place: (z - mean) / sd with job's scaler (0 where sd = 0). */
 static void standardise(const cvseg_job *job, int64_t n_ok, double *z)
 {
-    for (int j = 0; j < job->d; ++j) {
+    for (int j = 0; j < job->settings.d; ++j) {
         double *zj = z + (int64_t)j * n_ok;
-        const double mean = job->scaler_mean[j], sd = job->scaler_sd[j];
+        const double mean = job->clustering.scaler_mean[j], sd = job->clustering.scaler_sd[j];
 #pragma omp parallel for schedule(static)
         for (int64_t t = 0; t < n_ok; ++t)
             zj[t] = sd > 0.0 ? (zj[t] - mean) / sd : 0.0;
@@ -109,11 +112,11 @@ static void standardise(const cvseg_job *job, int64_t n_ok, double *z)
 static cvseg_status fit_scaler(cvseg_app *app, cvseg_job *job, const double *z, int64_t n_ok)
 {
     cvseg_status status = CVSEG_OK;
-    for (int j = 0; j < job->d && status == CVSEG_OK; ++j) {
+    for (int j = 0; j < job->settings.d && status == CVSEG_OK; ++j) {
         cvseg_moments moments;
         status = cvseg_mpi_moments(app->comm, z + (int64_t)j * n_ok, NULL, n_ok, &moments);
-        job->scaler_mean[j] = moments.mean;
-        job->scaler_sd[j] = moments.sd;
+        job->clustering.scaler_mean[j] = moments.mean;
+        job->clustering.scaler_sd[j] = moments.sd;
     }
     return status;
 }
@@ -133,38 +136,39 @@ static cvseg_status member_outputs(cvseg_app *app, cvseg_job *job, const int64_t
                                    int64_t n_ok, const int32_t *label, const double *distance2,
                                    const int *order_inverse)
 {
-    const int64_t n = job->n_local;
+    const int64_t n = job->rows.n_local;
     cvseg_status status = CVSEG_OK;
-    job->cluster = malloc(sizeof(int16_t) * (size_t)(n > 0 ? n : 1));
-    job->member_cluster_label = malloc((size_t)(n > 0 ? n : 1));
-    job->cluster_distance = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+    job->clustering.cluster = malloc(sizeof(int16_t) * (size_t)(n > 0 ? n : 1));
+    job->clustering.member_label = malloc((size_t)(n > 0 ? n : 1));
+    job->clustering.distance = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
     uint8_t *group = malloc((size_t)(n > 0 ? n : 1));
-    if (!job->cluster || !job->member_cluster_label || !job->cluster_distance || !group)
+    if (!job->clustering.cluster || !job->clustering.member_label || !job->clustering.distance ||
+        !group)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
     status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
     for (int64_t i = 0; i < n; ++i) {
-        job->cluster[i] = -1;
-        job->member_cluster_label[i] = CVSEG_LABEL_NONE;
-        job->cluster_distance[i] = NAN;
+        job->clustering.cluster[i] = -1;
+        job->clustering.member_label[i] = CVSEG_LABEL_NONE;
+        job->clustering.distance[i] = NAN;
         group[i] = 255;
     }
     for (int64_t t = 0; t < n_ok; ++t) {
         const int c = order_inverse ? order_inverse[label[t]] : label[t];
         const int64_t i = rows[t];
-        job->cluster[i] = (int16_t)c;
-        job->member_cluster_label[i] = job->cluster_labels[c];
-        job->cluster_distance[i] = (float)sqrt(distance2[t]);
+        job->clustering.cluster[i] = (int16_t)c;
+        job->clustering.member_label[i] = job->clustering.labels[c];
+        job->clustering.distance[i] = (float)sqrt(distance2[t]);
         group[i] = (uint8_t)c;
     }
-    const double bounds[3] = {fmax(fabs(job->rfm_moments[0].min), fabs(job->rfm_moments[0].max)),
-                              fmax(fabs(job->rfm_moments[1].min), fabs(job->rfm_moments[1].max)),
-                              fmax(fabs(job->rfm_moments[2].min), fabs(job->rfm_moments[2].max))};
-    cvseg_group_summary_init(&job->by_cluster, job->k, bounds);
-    cvseg_group_summary_add(&job->by_cluster, group, job->recency, job->frequency, job->monetary,
-                            n);
-    status = cvseg_mpi_group_summary(app->comm, &job->by_cluster);
+    const double bounds[3] = {fmax(fabs(job->rfm.moments[0].min), fabs(job->rfm.moments[0].max)),
+                              fmax(fabs(job->rfm.moments[1].min), fabs(job->rfm.moments[1].max)),
+                              fmax(fabs(job->rfm.moments[2].min), fabs(job->rfm.moments[2].max))};
+    cvseg_group_summary_init(&job->clustering.by_cluster, job->clustering.k, bounds);
+    cvseg_group_summary_add(&job->clustering.by_cluster, group, job->rows.recency,
+                            job->rows.frequency, job->rows.monetary, n);
+    status = cvseg_mpi_group_summary(app->comm, &job->clustering.by_cluster);
 done:
     free(group);
     return status;
@@ -175,23 +179,23 @@ static cvseg_status prepare_rows(cvseg_app *app, cvseg_job *job, int fit, int64_
                                  int64_t **ids_out, double **z_out, int64_t *n_ok_out)
 {
     cvseg_status status = CVSEG_OK;
-    const int64_t n = job->n_local;
+    const int64_t n = job->rows.n_local;
     int64_t n_ok = 0;
     for (int64_t i = 0; i < n; ++i)
-        n_ok += job->status[i] == CVSEG_MEMBER_OK;
+        n_ok += job->rows.status[i] == CVSEG_MEMBER_OK;
     int64_t *rows = malloc(sizeof(int64_t) * (size_t)(n_ok > 0 ? n_ok : 1));
     int64_t *ids = malloc(sizeof(int64_t) * (size_t)(n_ok > 0 ? n_ok : 1));
-    double *z = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok * job->d : 1));
+    double *z = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok * job->settings.d : 1));
     if (!rows || !ids || !z)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld x %d features", (long long)n_ok,
-                            job->d);
+                            job->settings.d);
     status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK) {
         int64_t t = 0;
         for (int64_t i = 0; i < n; ++i)
-            if (job->status[i] == CVSEG_MEMBER_OK) {
+            if (job->rows.status[i] == CVSEG_MEMBER_OK) {
                 rows[t] = i;
-                ids[t] = job->member_id[i];
+                ids[t] = job->rows.member_id[i];
                 ++t;
             }
         transform_rows(job, rows, n_ok, z);
@@ -225,24 +229,25 @@ static uint64_t mix_in(uint64_t hash, const void *bytes, size_t length)
 
 static uint64_t run_fingerprint(const cvseg_job *job, double zmax)
 {
-    const cvseg_kmeans_config *c = &job->kmeans_config;
+    const cvseg_kmeans_config *c = &job->clustering.kmeans_config;
     uint64_t h = 0xcbf29ce484222325ULL;
-    h = mix_in(h, &job->n_ok, sizeof job->n_ok);
-    h = mix_in(h, &job->k, sizeof job->k);
-    h = mix_in(h, &job->d, sizeof job->d);
+    h = mix_in(h, &job->rows.n_ok, sizeof job->rows.n_ok);
+    h = mix_in(h, &job->clustering.k, sizeof job->clustering.k);
+    h = mix_in(h, &job->settings.d, sizeof job->settings.d);
     h = mix_in(h, &c->seed, sizeof c->seed);
     h = mix_in(h, &c->n_init, sizeof c->n_init);
     h = mix_in(h, &c->max_iter, sizeof c->max_iter);
     h = mix_in(h, &c->tol, sizeof c->tol);
     h = mix_in(h, &c->init, sizeof c->init);
     h = mix_in(h, &zmax, sizeof zmax);
-    h = mix_in(h, job->scaler_mean, sizeof(double) * (size_t)job->d);
-    h = mix_in(h, job->scaler_sd, sizeof(double) * (size_t)job->d);
-    h = mix_in(h, job->log1p, sizeof(int) * (size_t)job->d);
-    for (int j = 0; j < job->d; ++j)
-        h = mix_in(h, job->feature_names[j], strlen(job->feature_names[j]));
+    h = mix_in(h, job->clustering.scaler_mean, sizeof(double) * (size_t)job->settings.d);
+    h = mix_in(h, job->clustering.scaler_sd, sizeof(double) * (size_t)job->settings.d);
+    h = mix_in(h, job->settings.log1p, sizeof(int) * (size_t)job->settings.d);
+    for (int j = 0; j < job->settings.d; ++j)
+        h = mix_in(h, job->settings.feature_names[j], strlen(job->settings.feature_names[j]));
     if (c->init == CVSEG_INIT_GIVEN)
-        h = mix_in(h, c->given_centres, sizeof(double) * (size_t)(job->k * job->d));
+        h = mix_in(h, c->given_centres,
+                   sizeof(double) * (size_t)(job->clustering.k * job->settings.d));
     return h;
 }
 
@@ -289,7 +294,7 @@ static cvseg_status gather_sample(cvseg_app *app, int d, double **z, int64_t **i
     return status;
 }
 
-/* The restarts on a sample (job->kmeans_sample > 0, several restarts, a
+/* The restarts on a sample (job->clustering.kmeans_sample > 0, several restarts, a
  * seeded start): members whose id hashes below n_sample / n_ok form the
  * sample (the same members for any ranks and threads); K-Means with all
  * restarts runs on their z (a copy), and its best centres [k][d] become the
@@ -302,14 +307,14 @@ static cvseg_status select_sample(cvseg_app *app, const cvseg_job *job,
                                   const cvseg_prepared *prepared, double **z_out, int64_t **ids_out,
                                   int64_t *m_out)
 {
-    const uint64_t seed = job->kmeans_config.seed;
+    const uint64_t seed = job->clustering.kmeans_config.seed;
     const int64_t n_ok = prepared->n_ok;
-    const double share = (double)job->kmeans_sample / (double)job->n_ok;
+    const double share = (double)job->clustering.kmeans_sample / (double)job->rows.n_ok;
     const uint64_t cut = (uint64_t)(share * 18446744073709551615.0);
     int64_t m = 0;
     for (int64_t t = 0; t < n_ok; ++t)
         m += cvseg_rng_u64(seed, 0x53414d50ULL, (uint64_t)prepared->ids[t]) < cut;
-    double *z = malloc(sizeof(double) * (size_t)(m > 0 ? m * job->d : 1));
+    double *z = malloc(sizeof(double) * (size_t)(m > 0 ? m * job->settings.d : 1));
     int64_t *ids = malloc(sizeof(int64_t) * (size_t)(m > 0 ? m : 1));
     cvseg_status status =
         z && ids ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the K-Means sample");
@@ -317,7 +322,7 @@ static cvseg_status select_sample(cvseg_app *app, const cvseg_job *job,
     for (int64_t t = 0, s = 0; t < n_ok && status == CVSEG_OK; ++t) {
         if (cvseg_rng_u64(seed, 0x53414d50ULL, (uint64_t)prepared->ids[t]) >= cut)
             continue;
-        for (int j = 0; j < job->d; ++j)
+        for (int j = 0; j < job->settings.d; ++j)
             z[(int64_t)j * m + s] = prepared->z[(int64_t)j * n_ok + t];
         ids[s++] = prepared->ids[t];
     }
@@ -330,22 +335,22 @@ static cvseg_status select_sample(cvseg_app *app, const cvseg_job *job,
 static cvseg_status sample_restarts(cvseg_app *app, cvseg_job *job, const cvseg_prepared *prepared,
                                     double **centres)
 {
-    const cvseg_kmeans_config *c = &job->kmeans_config;
+    const cvseg_kmeans_config *c = &job->clustering.kmeans_config;
     cvseg_kmeans_result result;
     double *z = NULL, *distance2 = NULL;
     int64_t *ids = NULL, m = 0;
     int32_t *label = NULL;
     memset(&result, 0, sizeof result);
     *centres = NULL;
-    if (job->kmeans_sample <= 0 || c->n_init <= 1 || c->init == CVSEG_INIT_GIVEN ||
-        job->n_ok <= job->kmeans_sample)
+    if (job->clustering.kmeans_sample <= 0 || c->n_init <= 1 || c->init == CVSEG_INIT_GIVEN ||
+        job->rows.n_ok <= job->clustering.kmeans_sample)
         return CVSEG_OK;
     /* Every rank gathers the whole sample (global row order) and runs the
      * restarts alone: no collectives per iteration, the same answer on every
      * rank (the K-Means result does not depend on the partition). */
     cvseg_status status = select_sample(app, job, prepared, &z, &ids, &m);
     if (status == CVSEG_OK)
-        status = gather_sample(app, job->d, &z, &ids, &m);
+        status = gather_sample(app, job->settings.d, &z, &ids, &m);
     if (status == CVSEG_OK) {
         label = malloc(sizeof(int32_t) * (size_t)(m > 0 ? m : 1));
         distance2 = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1));
@@ -359,8 +364,8 @@ static cvseg_status sample_restarts(cvseg_app *app, cvseg_job *job, const cvseg_
     sample_config.hook = NULL;
     sample_config.resume = NULL;
     sample_config.progress = NULL;
-    status = cvseg_mpi_kmeans(MPI_COMM_SELF, z, m, job->d, ids, &sample_config, label, distance2,
-                              &result);
+    status = cvseg_mpi_kmeans(MPI_COMM_SELF, z, m, job->settings.d, ids, &sample_config, label,
+                              distance2, &result);
     status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
         cvseg_log(app, 1, "K-Means: %d restarts on a sample of %lld members, best inertia %.10g",
@@ -391,12 +396,13 @@ static cvseg_status checkpoint_hook(void *context, const cvseg_kmeans_state *sta
 {
     checkpoint_context *ctx = context;
     int flags[2] = {cvseg_checkpoint_signalled(),
-                    cvseg_now() - ctx->last_write >= ctx->job->checkpoint_interval};
+                    cvseg_now() - ctx->last_write >= ctx->job->clustering.checkpoint_interval};
     cvseg_status status = cvseg_mpi_check(
         MPI_Allreduce(MPI_IN_PLACE, flags, 2, MPI_INT, MPI_MAX, ctx->app->comm), "checkpoint");
     if (status == CVSEG_OK && (flags[0] || flags[1])) {
-        status = cvseg_checkpoint_write(ctx->app, ctx->job->outputs, ctx->fingerprint, ctx->job->k,
-                                        ctx->job->d, ctx->n_local, state);
+        status = cvseg_checkpoint_write(ctx->app, ctx->job->outputs, ctx->fingerprint,
+                                        ctx->job->clustering.k, ctx->job->settings.d, ctx->n_local,
+                                        state);
         ctx->last_write = cvseg_now();
         if (status == CVSEG_OK)
             cvseg_log(ctx->app, 2, "checkpoint written: restart %d, iteration %d", state->restart,
@@ -404,7 +410,7 @@ static cvseg_status checkpoint_hook(void *context, const cvseg_kmeans_state *sta
     }
     if (status == CVSEG_OK && flags[0]) {
         cvseg_log(ctx->app, 1, "signal received: checkpoint %s written at restart %d, iteration %d",
-                  ctx->job->checkpoint_path, state->restart, state->iteration);
+                  ctx->job->clustering.checkpoint_path, state->restart, state->iteration);
         *stop = 1;
     }
     return status;
@@ -440,20 +446,20 @@ cvseg_status cvseg_job_prepare(cvseg_app *app, cvseg_job *job, cvseg_prepared *p
 
 void cvseg_job_clear_clusters(cvseg_job *job)
 {
-    free(job->centroids);
-    free(job->cluster_sizes);
-    free(job->cluster_labels);
-    free(job->cluster);
-    free(job->member_cluster_label);
-    free(job->cluster_distance);
-    free(job->kmeans.centres);
-    free(job->kmeans.sizes);
-    job->centroids = job->kmeans.centres = NULL;
-    job->cluster_sizes = job->kmeans.sizes = NULL;
-    job->cluster_labels = job->member_cluster_label = NULL;
-    job->cluster = NULL;
-    job->cluster_distance = NULL;
-    job->clustered = 0;
+    free(job->clustering.centroids);
+    free(job->clustering.sizes);
+    free(job->clustering.labels);
+    free(job->clustering.cluster);
+    free(job->clustering.member_label);
+    free(job->clustering.distance);
+    free(job->clustering.kmeans.centres);
+    free(job->clustering.kmeans.sizes);
+    job->clustering.centroids = job->clustering.kmeans.centres = NULL;
+    job->clustering.sizes = job->clustering.kmeans.sizes = NULL;
+    job->clustering.labels = job->clustering.member_label = NULL;
+    job->clustering.cluster = NULL;
+    job->clustering.distance = NULL;
+    job->clustering.clustered = 0;
 }
 
 cvseg_status cvseg_job_cluster(cvseg_app *app, cvseg_job *job)
@@ -478,101 +484,109 @@ cvseg_status cvseg_job_train_prepared(cvseg_app *app, cvseg_job *job, cvseg_prep
     int32_t *label = prepared->label;
     double *sample_centres = NULL; /* [k][d] best of the restarts on a sample */
     cvseg_status status = CVSEG_OK;
-    if (job->warm_centres) {
+    if (job->clustering.warm_centres) {
         /* Warm start: the old centres in this run's standardised units. */
-        for (int c = 0; c < job->k; ++c)
-            for (int j = 0; j < job->d; ++j) {
-                double *v = job->warm_centres + c * job->d + j;
-                *v = job->scaler_sd[j] > 0.0 ? (*v - job->scaler_mean[j]) / job->scaler_sd[j] : 0.0;
+        for (int c = 0; c < job->clustering.k; ++c)
+            for (int j = 0; j < job->settings.d; ++j) {
+                double *v = job->clustering.warm_centres + c * job->settings.d + j;
+                *v = job->clustering.scaler_sd[j] > 0.0
+                         ? (*v - job->clustering.scaler_mean[j]) / job->clustering.scaler_sd[j]
+                         : 0.0;
             }
-        job->kmeans_config.init = CVSEG_INIT_GIVEN;
-        job->kmeans_config.given_centres = job->warm_centres;
+        job->clustering.kmeans_config.init = CVSEG_INIT_GIVEN;
+        job->clustering.kmeans_config.given_centres = job->clustering.warm_centres;
     }
-    job->kmeans_config.k = job->k;
-    job->kmeans_config.progress = log_iteration;
-    job->kmeans_config.progress_context = app;
+    job->clustering.kmeans_config.k = job->clustering.k;
+    job->clustering.kmeans_config.progress = log_iteration;
+    job->clustering.kmeans_config.progress_context = app;
     status = sample_restarts(app, job, prepared, &sample_centres);
     if (status != CVSEG_OK)
         goto done;
-    const cvseg_kmeans_config seeded_config = job->kmeans_config;
+    const cvseg_kmeans_config seeded_config = job->clustering.kmeans_config;
     if (sample_centres) { /* one run on all members from the sample's best */
-        job->kmeans_config.init = CVSEG_INIT_GIVEN;
-        job->kmeans_config.given_centres = sample_centres;
+        job->clustering.kmeans_config.init = CVSEG_INIT_GIVEN;
+        job->clustering.kmeans_config.given_centres = sample_centres;
     }
-    if (job->checkpoint_path) {
+    if (job->clustering.checkpoint_path) {
         double zmax = 0.0;
-        status = cvseg_mpi_zmax(app->comm, z, n_ok, job->d, &zmax);
+        status = cvseg_mpi_zmax(app->comm, z, n_ok, job->settings.d, &zmax);
         checkpoint.fingerprint = run_fingerprint(job, zmax);
         checkpoint.n_local = n_ok;
         checkpoint.last_write = cvseg_now();
-        job->kmeans_config.hook = checkpoint_hook;
-        job->kmeans_config.hook_context = &checkpoint;
-        if (status == CVSEG_OK && job->resume) {
+        job->clustering.kmeans_config.hook = checkpoint_hook;
+        job->clustering.kmeans_config.hook_context = &checkpoint;
+        if (status == CVSEG_OK && job->clustering.resume) {
             int found = 0;
-            status = cvseg_checkpoint_read(app, job->checkpoint_path, checkpoint.fingerprint,
-                                           job->k, job->d, n_ok, &resume_state, &found);
+            status = cvseg_checkpoint_read(app, job->clustering.checkpoint_path,
+                                           checkpoint.fingerprint, job->clustering.k,
+                                           job->settings.d, n_ok, &resume_state, &found);
             if (status == CVSEG_OK && found) {
-                job->kmeans_config.resume = &resume_state;
+                job->clustering.kmeans_config.resume = &resume_state;
                 cvseg_log(app, 1, "resuming from %s: restart %d, iteration %d",
-                          job->checkpoint_path, resume_state.restart, resume_state.iteration);
+                          job->clustering.checkpoint_path, resume_state.restart,
+                          resume_state.iteration);
             } else if (status == CVSEG_OK) {
                 cvseg_log(app, 1, "no checkpoint at %s: starting from the beginning",
-                          job->checkpoint_path);
+                          job->clustering.checkpoint_path);
             }
         }
         if (status != CVSEG_OK)
             goto done;
     }
-    status = cvseg_mpi_kmeans(app->comm, z, n_ok, job->d, ids, &job->kmeans_config, label,
-                              distance2, &job->kmeans);
+    status =
+        cvseg_mpi_kmeans(app->comm, z, n_ok, job->settings.d, ids, &job->clustering.kmeans_config,
+                         label, distance2, &job->clustering.kmeans);
     if (sample_centres) { /* the model records the settings given */
-        job->kmeans_config = seeded_config;
-        job->kmeans.restarts = seeded_config.n_init;
+        job->clustering.kmeans_config = seeded_config;
+        job->clustering.kmeans.restarts = seeded_config.n_init;
     }
     if (status == CVSEG_EDATA) { /* the kernel does not know the file: name it */
         char location[256], message[CVSEG_ERROR_MESSAGE_MAX];
         snprintf(location, sizeof location, "%s", cvseg_error_location());
-        snprintf(message, sizeof message, "file '%s': %s", job->input_path, cvseg_error_message());
+        snprintf(message, sizeof message, "file '%s': %s", job->settings.input_path,
+                 cvseg_error_message());
         cvseg_error_set_message(status, location, message);
     }
     if (status != CVSEG_OK)
         goto done;
     cvseg_log(app, 1, "K-Means: seeding %.3f s, %lld Lloyd iterations %.3f s (all restarts)",
-              job->kmeans.seeding_seconds, (long long)job->kmeans.lloyd_iterations,
-              job->kmeans.lloyd_seconds);
+              job->clustering.kmeans.seeding_seconds,
+              (long long)job->clustering.kmeans.lloyd_iterations,
+              job->clustering.kmeans.lloyd_seconds);
     cvseg_phase_end(&job->phases, app, "kmeans");
     /* Engine order: descending value score, then size. */
-    const int k = job->k, d = job->d;
+    const int k = job->clustering.k, d = job->settings.d;
     double orientation[CVSEG_MAX_FEATURES];
     int order[CVSEG_KMEANS_MAX_K], order_inverse[CVSEG_KMEANS_MAX_K];
     for (int j = 0; j < d; ++j)
-        orientation[j] = orientation_of(job->feature_names[j]);
-    cvseg_kmeans_order(job->kmeans.centres, job->kmeans.sizes, k, d, orientation, order);
-    job->centroids = malloc(sizeof(double) * (size_t)(k * d));
-    job->cluster_sizes = malloc(sizeof(int64_t) * (size_t)k);
-    job->cluster_labels = malloc((size_t)k);
-    if (!job->centroids || !job->cluster_sizes || !job->cluster_labels)
+        orientation[j] = orientation_of(job->settings.feature_names[j]);
+    cvseg_kmeans_order(job->clustering.kmeans.centres, job->clustering.kmeans.sizes, k, d,
+                       orientation, order);
+    job->clustering.centroids = malloc(sizeof(double) * (size_t)(k * d));
+    job->clustering.sizes = malloc(sizeof(int64_t) * (size_t)k);
+    job->clustering.labels = malloc((size_t)k);
+    if (!job->clustering.centroids || !job->clustering.sizes || !job->clustering.labels)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
     status = cvseg_mpi_agree(app->comm, status);
     if (status != CVSEG_OK)
         goto done;
     for (int c = 0; c < k; ++c) {
-        memcpy(job->centroids + (int64_t)c * d, job->kmeans.centres + (int64_t)order[c] * d,
-               sizeof(double) * (size_t)d);
-        job->cluster_sizes[c] = job->kmeans.sizes[order[c]];
+        memcpy(job->clustering.centroids + (int64_t)c * d,
+               job->clustering.kmeans.centres + (int64_t)order[c] * d, sizeof(double) * (size_t)d);
+        job->clustering.sizes[c] = job->clustering.kmeans.sizes[order[c]];
         order_inverse[order[c]] = c;
     }
     status = name_clusters(job);
     if (status != CVSEG_OK)
         goto done;
     status = member_outputs(app, job, rows, n_ok, label, distance2, order_inverse);
-    job->clustered = status == CVSEG_OK;
+    job->clustering.clustered = status == CVSEG_OK;
     for (int64_t t = 0; t < n_ok; ++t) /* the caller sees engine order */
         label[t] = order_inverse[label[t]];
 done:
     cvseg_checkpoint_free(&resume_state);
     free(sample_centres);
-    job->kmeans_config.resume = NULL;
+    job->clustering.kmeans_config.resume = NULL;
     return cvseg_mpi_agree(app->comm, status);
 }
 
@@ -590,20 +604,21 @@ cvseg_status cvseg_job_assign(cvseg_app *app, cvseg_job *job)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
     status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
-        status = cvseg_mpi_kmeans_predict(app->comm, z, n_ok, job->d, job->centroids, job->k, label,
-                                          distance2, &inertia);
+        status =
+            cvseg_mpi_kmeans_predict(app->comm, z, n_ok, job->settings.d, job->clustering.centroids,
+                                     job->clustering.k, label, distance2, &inertia);
     if (status != CVSEG_OK)
         goto done;
-    job->kmeans.inertia = inertia;
+    job->clustering.kmeans.inertia = inertia;
     int64_t sizes[CVSEG_KMEANS_MAX_K] = {0};
     for (int64_t t = 0; t < n_ok; ++t)
         sizes[label[t]] += 1;
-    status = cvseg_mpi_sum_i64(app->comm, sizes, job->k);
+    status = cvseg_mpi_sum_i64(app->comm, sizes, job->clustering.k);
     if (status == CVSEG_OK) {
-        memcpy(job->cluster_sizes, sizes, sizeof(int64_t) * (size_t)job->k);
+        memcpy(job->clustering.sizes, sizes, sizeof(int64_t) * (size_t)job->clustering.k);
         status = member_outputs(app, job, rows, n_ok, label, distance2, NULL);
     }
-    job->clustered = status == CVSEG_OK;
+    job->clustering.clustered = status == CVSEG_OK;
     if (status == CVSEG_OK)
         cvseg_phase_end(&job->phases, app, "assign");
 done:

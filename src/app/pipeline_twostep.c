@@ -37,7 +37,7 @@ static json_t *twostep_summary(int pre_clusters, int k_max, int chosen,
 static cvseg_status twostep_merge(cvseg_app *app, cvseg_job *job, cvseg_prepared *prepared,
                                   int pre_clusters, int k_max, int *k_out, double **centres_out)
 {
-    cvseg_kmeans_config pre = job->kmeans_config;
+    cvseg_kmeans_config pre = job->clustering.kmeans_config;
     cvseg_kmeans_result result;
     cvseg_ward_merge merges[CVSEG_WARD_MAX_POINTS];
     double weights[CVSEG_WARD_MAX_POINTS], ratio[CVSEG_WARD_MAX_POINTS + 1],
@@ -48,21 +48,21 @@ static cvseg_status twostep_merge(cvseg_app *app, cvseg_job *job, cvseg_prepared
     pre.hook = NULL;
     pre.resume = NULL;
     cvseg_status status =
-        cvseg_mpi_kmeans(app->comm, prepared->z, prepared->n_ok, job->d, prepared->ids, &pre,
-                         prepared->label, prepared->distance2, &result);
+        cvseg_mpi_kmeans(app->comm, prepared->z, prepared->n_ok, job->settings.d, prepared->ids,
+                         &pre, prepared->label, prepared->distance2, &result);
     for (int c = 0; c < pre_clusters && status == CVSEG_OK; ++c)
         weights[c] = (double)result.sizes[c];
     if (status == CVSEG_OK)
-        status = cvseg_ward(result.centres, weights, pre_clusters, job->d, merges);
+        status = cvseg_ward(result.centres, weights, pre_clusters, job->settings.d, merges);
     if (status == CVSEG_OK) {
         const int k = cvseg_ward_choose_k_silhouette(result.centres, weights, pre_clusters, job->d,
                                                      merges, k_max, silhouette);
         double cut_weight[CVSEG_WARD_MAX_POINTS];
-        *centres_out = malloc(sizeof(double) * (size_t)(k * job->d));
+        *centres_out = malloc(sizeof(double) * (size_t)(k * job->settings.d));
         if (!*centres_out)
             status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
         else
-            cvseg_ward_cut(result.centres, weights, pre_clusters, job->d, merges, k, group,
+            cvseg_ward_cut(result.centres, weights, pre_clusters, job->settings.d, merges, k, group,
                            *centres_out, cut_weight);
         *k_out = k;
         cvseg_ward_choose_k(merges, pre_clusters, k_max, ratio); /* reported, not the rule */
@@ -91,21 +91,21 @@ cvseg_status cvseg_job_cluster_two_step(cvseg_app *app, cvseg_job *job, int pre_
         status = cvseg_job_prepare(app, job, &prepared);
     else
         memset(&prepared, 0, sizeof prepared);
-    if (status == CVSEG_OK && job->n_ok < pre_clusters)
+    if (status == CVSEG_OK && job->rows.n_ok < pre_clusters)
         status = CVSEG_FAIL(CVSEG_EDATA, "--two-step: %lld members, fewer than --pre-clusters %d",
-                            (long long)job->n_ok, pre_clusters);
+                            (long long)job->rows.n_ok, pre_clusters);
     if (status == CVSEG_OK) {
         cvseg_phase_end(&job->phases, app, "standardise");
         status = twostep_merge(app, job, &prepared, pre_clusters, k_max, &k, &centres);
     }
     if (status == CVSEG_OK) {
         cvseg_phase_end(&job->phases, app, "pre-cluster");
-        job->k = k;
-        job->kmeans_config.init = CVSEG_INIT_GIVEN;
-        job->kmeans_config.given_centres = centres;
-        job->init_name = "two-step (Ward)";
+        job->clustering.k = k;
+        job->clustering.kmeans_config.init = CVSEG_INIT_GIVEN;
+        job->clustering.kmeans_config.given_centres = centres;
+        job->clustering.init_name = "two-step (Ward)";
         status = cvseg_job_train_prepared(app, job, &prepared);
-        job->kmeans_config.given_centres = NULL;
+        job->clustering.kmeans_config.given_centres = NULL;
     }
     cvseg_prepared_free(&prepared);
     free(centres);

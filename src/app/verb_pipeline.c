@@ -185,7 +185,7 @@ cvseg_status cvseg_verb_rfm(cvseg_app *app)
     if (status != CVSEG_OK || app->help_requested)
         return status;
     cvseg_phase_begin(&job.phases);
-    status = cvseg_job_settings(app, &options, &job);
+    status = cvseg_job_parse_settings(app, &options, &job);
     if (status == CVSEG_OK)
         status = declare_files(app, &options, &job);
     if (status == CVSEG_OK)
@@ -262,7 +262,7 @@ cvseg_status cvseg_verb_train(cvseg_app *app)
     if (status != CVSEG_OK || app->help_requested)
         return status;
     cvseg_phase_begin(&job.phases);
-    status = cvseg_job_settings(app, &options, &job);
+    status = cvseg_job_parse_settings(app, &options, &job);
     if (status == CVSEG_OK)
         status = cvseg_opt_i64(&options, "k", 0, 1, CVSEG_KMEANS_MAX_K, &k);
     if (status == CVSEG_OK)
@@ -277,77 +277,80 @@ cvseg_status cvseg_verb_train(cvseg_app *app)
         status = cvseg_opt_f64(&options, "tol", 1e-4, 0.0, 1e6, &tol);
     if (status == CVSEG_OK)
         status = cvseg_opt_f64(&options, "checkpoint-interval", 60.0, 0.0, 1e9,
-                               &job.checkpoint_interval);
-    job.checkpoint_path = cvseg_opt(&options, "checkpoint");
-    job.resume = cvseg_opt_has(&options, "resume");
-    if (status == CVSEG_OK && job.resume && !job.checkpoint_path)
+                               &job.clustering.checkpoint_interval);
+    job.clustering.checkpoint_path = cvseg_opt(&options, "checkpoint");
+    job.clustering.resume = cvseg_opt_has(&options, "resume");
+    if (status == CVSEG_OK && job.clustering.resume && !job.clustering.checkpoint_path)
         status = CVSEG_FAIL(CVSEG_EUSAGE, "option --resume needs --checkpoint FILE");
     if (status == CVSEG_OK)
         status = declare_files(app, &options, &job);
     /* From now on SIGTERM / SIGUSR1 request a checkpoint at the next
      * K-Means boundary instead of killing the run. */
-    if (status == CVSEG_OK && job.checkpoint_path)
+    if (status == CVSEG_OK && job.clustering.checkpoint_path)
         cvseg_checkpoint_signals();
     if (status != CVSEG_OK)
         goto done;
     const char *init = cvseg_opt_or(&options, "init", "k-means++");
-    job.init_name = init;
+    job.clustering.init_name = init;
     if (strcmp(init, "k-means++") == 0) {
-        job.kmeans_config.init = CVSEG_INIT_PLUSPLUS;
+        job.clustering.kmeans_config.init = CVSEG_INIT_PLUSPLUS;
     } else if (strcmp(init, "k-means-parallel") == 0 || strcmp(init, "k-means||") == 0) {
-        job.kmeans_config.init = CVSEG_INIT_PARALLEL;
+        job.clustering.kmeans_config.init = CVSEG_INIT_PARALLEL;
     } else {
-        job.kmeans_config.init = CVSEG_INIT_GIVEN;
-        status = read_given_centres(app, init, &k, job.d, &given);
+        job.clustering.kmeans_config.init = CVSEG_INIT_GIVEN;
+        status = read_given_centres(app, init, &k, job.settings.d, &given);
         if (status != CVSEG_OK)
             goto done;
-        job.kmeans_config.given_centres = given;
+        job.clustering.kmeans_config.given_centres = given;
     }
     if (cvseg_opt_has(&options, "init-from")) {
         cvseg_job old;
         memset(&old, 0, sizeof old);
         status = cvseg_model_read(app, &old, cvseg_opt(&options, "init-from"));
-        if (status == CVSEG_OK && old.d != job.d)
+        if (status == CVSEG_OK && old.settings.d != job.settings.d)
             status = CVSEG_FAIL(CVSEG_EUSAGE,
                                 "--init-from %s: model has d = %d features, this run has d = %d",
-                                cvseg_opt(&options, "init-from"), old.d, job.d);
-        if (status == CVSEG_OK && k > 0 && old.k != k)
+                                cvseg_opt(&options, "init-from"), old.settings.d, job.settings.d);
+        if (status == CVSEG_OK && k > 0 && old.clustering.k != k)
             status = CVSEG_FAIL(CVSEG_EUSAGE,
                                 "--init-from %s: model has k = %d, this run asks for k = %lld "
                                 "(leave out --k to take the model's)",
-                                cvseg_opt(&options, "init-from"), old.k, (long long)k);
-        for (int j = 0; j < job.d && status == CVSEG_OK; ++j)
-            if (strcmp(old.feature_names[j], job.feature_names[j]) != 0 ||
-                old.log1p[j] != job.log1p[j])
-                status = CVSEG_FAIL(CVSEG_EUSAGE,
-                                    "--init-from %s: feature %d is %s%s in the model, %s%s here",
-                                    cvseg_opt(&options, "init-from"), j, old.feature_names[j],
-                                    old.log1p[j] ? " (log1p)" : "", job.feature_names[j],
-                                    job.log1p[j] ? " (log1p)" : "");
+                                cvseg_opt(&options, "init-from"), old.clustering.k, (long long)k);
+        for (int j = 0; j < job.settings.d && status == CVSEG_OK; ++j)
+            if (strcmp(old.settings.feature_names[j], job.settings.feature_names[j]) != 0 ||
+                old.settings.log1p[j] != job.settings.log1p[j])
+                status = CVSEG_FAIL(
+                    CVSEG_EUSAGE, "--init-from %s: feature %d is %s%s in the model, %s%s here",
+                    cvseg_opt(&options, "init-from"), j, old.settings.feature_names[j],
+                    old.settings.log1p[j] ? " (log1p)" : "", job.settings.feature_names[j],
+                    job.settings.log1p[j] ? " (log1p)" : "");
         status = cvseg_mpi_agree(app->comm, status);
         if (status == CVSEG_OK) {
-            k = old.k;
-            job.warm_centres = malloc(sizeof(double) * (size_t)(old.k * old.d));
-            if (!job.warm_centres)
+            k = old.clustering.k;
+            job.clustering.warm_centres =
+                malloc(sizeof(double) * (size_t)(old.clustering.k * old.settings.d));
+            if (!job.clustering.warm_centres)
                 status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
             else
-                for (int c = 0; c < old.k; ++c)
-                    for (int j = 0; j < old.d; ++j)
-                        job.warm_centres[c * old.d + j] =
-                            old.centroids[c * old.d + j] * old.scaler_sd[j] + old.scaler_mean[j];
-            job.init_name = "warm start";
+                for (int c = 0; c < old.clustering.k; ++c)
+                    for (int j = 0; j < old.settings.d; ++j)
+                        job.clustering.warm_centres[c * old.settings.d + j] =
+                            old.clustering.centroids[c * old.settings.d + j] *
+                                old.clustering.scaler_sd[j] +
+                            old.clustering.scaler_mean[j];
+            job.clustering.init_name = "warm start";
         }
         cvseg_job_free(&old);
         status = cvseg_mpi_agree(app->comm, status);
         if (status != CVSEG_OK)
             goto done;
     }
-    job.k = (int)(k > 0 ? k : 5);
-    job.kmeans_config.n_init = (int)n_init;
-    job.kmeans_sample = restart_sample;
-    job.kmeans_config.max_iter = (int)max_iter;
-    job.kmeans_config.tol = tol;
-    job.kmeans_config.seed = (uint64_t)seed;
+    job.clustering.k = (int)(k > 0 ? k : 5);
+    job.clustering.kmeans_config.n_init = (int)n_init;
+    job.clustering.kmeans_sample = restart_sample;
+    job.clustering.kmeans_config.max_iter = (int)max_iter;
+    job.clustering.kmeans_config.tol = tol;
+    job.clustering.kmeans_config.seed = (uint64_t)seed;
     int64_t pre_clusters = 50, k_max = 15;
     const int two_step = cvseg_opt_has(&options, "two-step");
     status = cvseg_opt_i64(&options, "pre-clusters", 50, 3, 512, &pre_clusters);
@@ -355,7 +358,7 @@ cvseg_status cvseg_verb_train(cvseg_app *app)
         status = cvseg_opt_i64(&options, "k-max", 15, 2, 511, &k_max);
     if (status == CVSEG_OK && two_step &&
         (cvseg_opt_has(&options, "k") || cvseg_opt_has(&options, "init-from") ||
-         job.checkpoint_path || job.kmeans_config.init == CVSEG_INIT_GIVEN))
+         job.clustering.checkpoint_path || job.clustering.kmeans_config.init == CVSEG_INIT_GIVEN))
         status = CVSEG_FAIL(CVSEG_EUSAGE, "--two-step chooses k itself: it does not combine with "
                                           "--k, --init CENTERS.h5, --init-from or --checkpoint");
     if (status == CVSEG_OK)
@@ -371,7 +374,7 @@ cvseg_status cvseg_verb_train(cvseg_app *app)
         status = cvseg_mpi_agree(app->comm, status);
         goto done;
     }
-    const cvseg_status run_status = job.kmeans.converged ? CVSEG_OK : CVSEG_ENOCONV;
+    const cvseg_status run_status = job.clustering.kmeans.converged ? CVSEG_OK : CVSEG_ENOCONV;
     if (run_status == CVSEG_ENOCONV)
         CVSEG_FAIL(CVSEG_ENOCONV,
                    "K-Means did not converge within --max-iter %lld; results written and flagged "
@@ -405,7 +408,7 @@ cvseg_status cvseg_verb_score(cvseg_app *app)
     if (status != CVSEG_OK || app->help_requested)
         return status;
     cvseg_phase_begin(&job.phases);
-    status = cvseg_job_settings(app, &options, &job);
+    status = cvseg_job_parse_settings(app, &options, &job);
     if (status == CVSEG_OK)
         status = declare_files(app, &options, &job);
     if (status == CVSEG_OK)
@@ -438,14 +441,15 @@ cvseg_status cvseg_verb_score(cvseg_app *app)
         cvseg_job_drift(&job);
         double worst = 0.0;
         for (int f = 0; f < 3; ++f)
-            worst = job.psi[f] > worst ? job.psi[f] : worst;
-        if (job.drift_available)
-            cvseg_log(app, 1, "drift: PSI recency %.4f, frequency %.4f, monetary %.4f", job.psi[0],
-                      job.psi[1], job.psi[2]);
-        if (job.migrated)
-            cvseg_log(app, 1, "migration: %lld new members, %lld gone", (long long)job.new_members,
-                      (long long)job.gone_members);
-        if (cvseg_opt_has(&options, "drift-threshold") && job.drift_available && worst > threshold)
+            worst = job.migration.psi[f] > worst ? job.migration.psi[f] : worst;
+        if (job.migration.drift_available)
+            cvseg_log(app, 1, "drift: PSI recency %.4f, frequency %.4f, monetary %.4f",
+                      job.migration.psi[0], job.migration.psi[1], job.migration.psi[2]);
+        if (job.migration.migrated)
+            cvseg_log(app, 1, "migration: %lld new members, %lld gone",
+                      (long long)job.migration.new_members, (long long)job.migration.gone_members);
+        if (cvseg_opt_has(&options, "drift-threshold") && job.migration.drift_available &&
+            worst > threshold)
             run_status = CVSEG_FAIL(CVSEG_EDRIFT,
                                     "drift above threshold: max PSI %.4g > %.4g (results written; "
                                     "consider retraining)",

@@ -126,17 +126,17 @@ static cvseg_status sweep_parse_settings(cvseg_app *app, const cvseg_options *op
     if (status == CVSEG_OK)
         status =
             cvseg_opt_choice(options, "init", "k-means++", "k-means++|k-means-parallel", &init);
-    if (status == CVSEG_OK && job->d > CVSEG_CLUSTER_METRICS_MAX_D)
+    if (status == CVSEG_OK && job->settings.d > CVSEG_CLUSTER_METRICS_MAX_D)
         status = CVSEG_FAIL(CVSEG_EUSAGE, "sweep: at most %d features, got %d",
-                            CVSEG_CLUSTER_METRICS_MAX_D, job->d);
-    job->init_name = init;
-    job->kmeans_config.init =
+                            CVSEG_CLUSTER_METRICS_MAX_D, job->settings.d);
+    job->clustering.init_name = init;
+    job->clustering.kmeans_config.init =
         strcmp(init, "k-means++") == 0 ? CVSEG_INIT_PLUSPLUS : CVSEG_INIT_PARALLEL;
-    job->kmeans_config.n_init = (int)n_init;
-    job->kmeans_sample = restart_sample;
-    job->kmeans_config.max_iter = (int)max_iter;
-    job->kmeans_config.tol = tol;
-    job->kmeans_config.seed = (uint64_t)seed;
+    job->clustering.kmeans_config.n_init = (int)n_init;
+    job->clustering.kmeans_sample = restart_sample;
+    job->clustering.kmeans_config.max_iter = (int)max_iter;
+    job->clustering.kmeans_config.tol = tol;
+    job->clustering.kmeans_config.seed = (uint64_t)seed;
     settings->models_dir = cvseg_opt(options, "models");
     settings->labels = cvseg_opt_has(options, "labels");
     return status;
@@ -245,13 +245,13 @@ static json_t *sweep_summary(const cvseg_app *app, const cvseg_job *job, const s
     json_object_set_new(doc, "sweep", list);
     json_object_set_new(doc, "recommended_k", json_integer(recommended));
     json_object_set_new(doc, "recommendation", json_string(reason));
-    json_object_set_new(doc, "members", json_integer(job->n_ok));
+    json_object_set_new(doc, "members", json_integer(job->rows.n_ok));
     json_object_set_new(doc, "ranks", json_integer(app->ranks));
     json_object_set_new(doc, "threads", json_integer(app->threads));
-    json_object_set_new(doc, "input", json_string(job->input_path));
+    json_object_set_new(doc, "input", json_string(job->settings.input_path));
     json_object_set_new(doc, "silhouette_sample_target", json_integer(settings->sample_target));
-    json_object_set_new(doc, "seed", json_integer((json_int_t)job->kmeans_config.seed));
-    json_object_set_new(doc, "n_init", json_integer(job->kmeans_config.n_init));
+    json_object_set_new(doc, "seed", json_integer((json_int_t)job->clustering.kmeans_config.seed));
+    json_object_set_new(doc, "n_init", json_integer(job->clustering.kmeans_config.n_init));
     json_object_set_new(doc, "phases", phases);
     json_object_set_new(doc, "seconds", json_real(cvseg_now() - app->start_time));
     return doc;
@@ -347,9 +347,9 @@ static cvseg_status sweep_write_labels(cvseg_writer *writer, const cvseg_job *jo
 {
     char name[32];
     snprintf(name, sizeof name, "cluster_k%d", k);
-    const cvseg_column column = {name, CVSEG_T_I16, job->cluster, NULL, NULL};
-    return cvseg_writer_columns(writer, "/labels", job->n_global, job->offset, job->n_local, 1,
-                                &column);
+    const cvseg_column column = {name, CVSEG_T_I16, job->clustering.cluster, NULL, NULL};
+    return cvseg_writer_columns(writer, "/labels", job->rows.n_global, job->rows.offset,
+                                job->rows.n_local, 1, &column);
 }
 
 /* The run's declared files (outputs.h), by index: the models of --models
@@ -387,18 +387,18 @@ static cvseg_status sweep_one(cvseg_app *app, cvseg_job *job, cvseg_prepared *pr
     const double started = cvseg_now();
     cvseg_phase_begin(&job->phases); /* the kmeans phase of this k alone */
     cvseg_job_clear_clusters(job);
-    job->k = row->k;
+    job->clustering.k = row->k;
     cvseg_status status = cvseg_job_train_prepared(app, job, prepared);
     if (status == CVSEG_OK) {
-        row->kmeans_inertia = job->kmeans.inertia;
-        row->iterations = job->kmeans.iterations;
-        row->converged = job->kmeans.converged;
-        status = cvseg_sweep_metrics(app, prepared, row->k, job->d, zmax, &row->metrics);
+        row->kmeans_inertia = job->clustering.kmeans.inertia;
+        row->iterations = job->clustering.kmeans.iterations;
+        row->converged = job->clustering.kmeans.converged;
+        status = cvseg_sweep_metrics(app, prepared, row->k, job->settings.d, zmax, &row->metrics);
     }
     if (status == CVSEG_OK)
-        status =
-            cvseg_sweep_silhouette(app, prepared, row->k, job->d, job->cluster_sizes,
-                                   settings->sample_target, job->kmeans_config.seed, &row->sample);
+        status = cvseg_sweep_silhouette(app, prepared, row->k, job->settings.d,
+                                        job->clustering.sizes, settings->sample_target,
+                                        job->clustering.kmeans_config.seed, &row->sample);
     if (status == CVSEG_OK && settings->labels)
         status = sweep_write_labels(writer, job, row->k);
     if (status == CVSEG_OK && settings->models_dir) {
@@ -436,11 +436,11 @@ static cvseg_status sweep_run(cvseg_app *app, cvseg_job *job, const sweep_settin
     if (status == CVSEG_OK)
         status = cvseg_job_prepare(app, job, &prepared);
     if (status == CVSEG_OK)
-        status = cvseg_mpi_zmax(app->comm, prepared.z, prepared.n_ok, job->d, &zmax);
+        status = cvseg_mpi_zmax(app->comm, prepared.z, prepared.n_ok, job->settings.d, &zmax);
     if (status == CVSEG_OK && settings->labels) {
-        const cvseg_column column = {"member_id", CVSEG_T_I64, job->member_id, NULL, NULL};
-        status = cvseg_writer_columns(writer, "/labels", job->n_global, job->offset, job->n_local,
-                                      1, &column);
+        const cvseg_column column = {"member_id", CVSEG_T_I64, job->rows.member_id, NULL, NULL};
+        status = cvseg_writer_columns(writer, "/labels", job->rows.n_global, job->rows.offset,
+                                      job->rows.n_local, 1, &column);
     }
     if (status == CVSEG_OK)
         cvseg_phase_end(&job->phases, app, "standardise");
@@ -474,8 +474,8 @@ static cvseg_status sweep_finish_file(cvseg_app *app, const cvseg_job *job,
     if (status == CVSEG_OK)
         status = cvseg_writer_attr_str(writer, "/sweep", "recommendation", reason);
     if (status == CVSEG_OK)
-        status =
-            cvseg_provenance_write(app, writer, "/sweep", job->input_path, job->kmeans_config.seed);
+        status = cvseg_provenance_write(app, writer, "/sweep", job->settings.input_path,
+                                        job->clustering.kmeans_config.seed);
     if (status == CVSEG_OK)
         status = sweep_write_summary(app, writer, *summary);
     return cvseg_writer_close(writer, status);
@@ -507,7 +507,7 @@ cvseg_status cvseg_verb_sweep(cvseg_app *app)
     if (status != CVSEG_OK || app->help_requested)
         return status;
     cvseg_phase_begin(&job.phases);
-    status = cvseg_job_settings(app, &options, &job);
+    status = cvseg_job_parse_settings(app, &options, &job);
     if (status == CVSEG_OK)
         status = sweep_parse_settings(app, &options, &job, &settings);
     status = cvseg_mpi_agree(app->comm, status);
