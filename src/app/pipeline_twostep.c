@@ -55,8 +55,8 @@ static cvseg_status twostep_merge(cvseg_app *app, cvseg_job *job, cvseg_prepared
     if (status == CVSEG_OK)
         status = cvseg_ward(result.centres, weights, pre_clusters, job->settings.d, merges);
     if (status == CVSEG_OK) {
-        const int k = cvseg_ward_choose_k_silhouette(result.centres, weights, pre_clusters, job->d,
-                                                     merges, k_max, silhouette);
+        const int k = cvseg_ward_choose_k_silhouette(result.centres, weights, pre_clusters,
+                                                     job->settings.d, merges, k_max, silhouette);
         double cut_weight[CVSEG_WARD_MAX_POINTS];
         *centres_out = malloc(sizeof(double) * (size_t)(k * job->settings.d));
         if (!*centres_out)
