@@ -55,11 +55,16 @@ int cvseg_ward_choose_k(const cvseg_ward_merge *merges, int m, int k_max, double
 double cvseg_ward_silhouette(const double *points, const double *weights, int m, int d,
                              const int *group, int k);
 
-/* Silhouette rule (the k of `train --two-step`): the k in 2..min(k_max, m)
- * whose Ward cut (cvseg_ward_cut) has the largest cvseg_ward_silhouette
- * (ties: the smallest k). silhouette [m + 1] receives it at index k (0
- * elsewhere). Returns 1 when m < 2 or k_max < 2. */
+/* Tolerance of the silhouette rule of `train --two-step`. */
+#define CVSEG_WARD_SILHOUETTE_TOLERANCE 0.01
+
+/* Silhouette rule (the k of `train --two-step`): with S(k) the
+ * cvseg_ward_silhouette of the Ward cut into k groups (cvseg_ward_cut), k in
+ * 2..min(k_max, m), the largest k with S(k) >= max S - tolerance (tolerance
+ * 0: the k of the largest S, ties to the largest k). silhouette [m + 1]
+ * receives S(k) at index k (0 elsewhere). Returns 1 when m < 2 or k_max < 2. */
 int cvseg_ward_choose_k_silhouette(const double *points, const double *weights, int m, int d,
-                                   const cvseg_ward_merge *merges, int k_max, double *silhouette);
+                                   const cvseg_ward_merge *merges, int k_max, double tolerance,
+                                   double *silhouette);
 
 #endif

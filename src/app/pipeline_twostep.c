@@ -25,11 +25,13 @@ static json_t *twostep_summary(int pre_clusters, int k_max, int chosen,
         json_array_append_new(
             ratios, json_pack("{s:i, s:f}", "k", k, "ratio", ratio[k] < 1e300 ? ratio[k] : 1e300));
     }
-    json_t *step = json_pack("{s:i, s:i, s:i, s:s, s:o, s:o, s:o}", "pre_clusters", pre_clusters,
-                             "k_max", k_max, "chosen_k", chosen, "rule",
-                             "silhouette: largest mean silhouette of the Ward cut, members at "
-                             "their pre-cluster centres, k in 2..k_max",
-                             "merge_costs", costs, "silhouettes", silhouettes, "ratios", ratios);
+    json_t *step = json_pack("{s:i, s:i, s:i, s:s, s:f, s:o, s:o, s:o}", "pre_clusters",
+                             pre_clusters, "k_max", k_max, "chosen_k", chosen, "rule",
+                             "silhouette: the largest k in 2..k_max whose Ward cut has a mean "
+                             "silhouette (members at their pre-cluster centres) within 0.01 of "
+                             "the best",
+                             "tolerance", CVSEG_WARD_SILHOUETTE_TOLERANCE, "merge_costs", costs,
+                             "silhouettes", silhouettes, "ratios", ratios);
     return json_pack("{s:o}", "two_step", step);
 }
 
@@ -56,7 +58,8 @@ static cvseg_status twostep_merge(cvseg_app *app, cvseg_job *job, cvseg_prepared
         status = cvseg_ward(result.centres, weights, pre_clusters, job->settings.d, merges);
     if (status == CVSEG_OK) {
         const int k = cvseg_ward_choose_k_silhouette(result.centres, weights, pre_clusters,
-                                                     job->settings.d, merges, k_max, silhouette);
+                                                     job->settings.d, merges, k_max,
+                                                     CVSEG_WARD_SILHOUETTE_TOLERANCE, silhouette);
         double cut_weight[CVSEG_WARD_MAX_POINTS];
         *centres_out = malloc(sizeof(double) * (size_t)(k * job->settings.d));
         if (!*centres_out)

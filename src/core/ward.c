@@ -153,10 +153,11 @@ double cvseg_ward_silhouette(const double *points, const double *weights, int m,
 }
 
 int cvseg_ward_choose_k_silhouette(const double *points, const double *weights, int m, int d,
-                                   const cvseg_ward_merge *merges, int k_max, double *silhouette)
+                                   const cvseg_ward_merge *merges, int k_max, double tolerance,
+                                   double *silhouette)
 {
     double centres[CVSEG_WARD_MAX_POINTS * CVSEG_WARD_MAX_D], weight[CVSEG_WARD_MAX_POINTS];
-    int group[CVSEG_WARD_MAX_POINTS], best_k = 1;
+    int group[CVSEG_WARD_MAX_POINTS], chosen = 1;
     double best = -INFINITY;
     for (int k = 0; k <= m; ++k)
         silhouette[k] = 0.0;
@@ -164,10 +165,11 @@ int cvseg_ward_choose_k_silhouette(const double *points, const double *weights, 
     for (int k = 2; k <= top; ++k) {
         cvseg_ward_cut(points, weights, m, d, merges, k, group, centres, weight);
         silhouette[k] = cvseg_ward_silhouette(points, weights, m, d, group, k);
-        if (silhouette[k] > best) {
+        if (silhouette[k] > best)
             best = silhouette[k];
-            best_k = k;
-        }
     }
-    return best_k;
+    for (int k = 2; k <= top; ++k)
+        if (silhouette[k] >= best - tolerance)
+            chosen = k;
+    return chosen;
 }

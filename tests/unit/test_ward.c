@@ -193,11 +193,14 @@ static void test_silhouette_rule(void)
         w[i] = 10.0;
     }
     CU_ASSERT_FATAL(cvseg_ward(p, w, POINTS, D, merges) == CVSEG_OK);
-    CU_ASSERT(cvseg_ward_choose_k_silhouette(p, w, POINTS, D, merges, K_MAX, s) == 5);
+    CU_ASSERT(cvseg_ward_choose_k_silhouette(p, w, POINTS, D, merges, K_MAX, 0.0, s) == 5);
+    CU_ASSERT(cvseg_ward_choose_k_silhouette(p, w, POINTS, D, merges, K_MAX, 0.02, s) == 5);
+    /* a tolerance that reaches down to S(10) = 0.43 chooses k = 10 */
+    CU_ASSERT(cvseg_ward_choose_k_silhouette(p, w, POINTS, D, merges, K_MAX, 0.3, s) == K_MAX);
     CU_ASSERT(fabs(s[5] - 0.695) < 5e-4 && fabs(s[2] - 0.683) < 5e-4);
     CU_ASSERT(s[0] == 0.0 && s[1] == 0.0 && s[K_MAX + 1] == 0.0);
     CU_ASSERT(cvseg_ward_choose_k(merges, POINTS, K_MAX, ratio) == 7);
-    CU_ASSERT(cvseg_ward_choose_k_silhouette(p, w, 1, D, merges, K_MAX, s) == 1);
+    CU_ASSERT(cvseg_ward_choose_k_silhouette(p, w, 1, D, merges, K_MAX, 0.0, s) == 1);
 }
 
 int main(void)
