@@ -44,4 +44,27 @@ void cvseg_ward_cut(const double *points, const double *weights, int m, int d,
  * R(k) at index k (0 elsewhere). Returns 1 when m < 3 or k_max < 2. */
 int cvseg_ward_choose_k(const cvseg_ward_merge *merges, int m, int k_max, double *ratio);
 
+/* Mean silhouette (Rousseeuw 1987) of the members when every member sits at
+ * its point: points [m][d], weights [m] (member counts, >= 1), group [m] in
+ * 0..k-1. Equal to sklearn.metrics.silhouette_score on the data set that
+ * repeats point p weights[p] times: for point p in group g with Dpq the
+ * Euclidean distance of points p and q, a = sum_{q in g} w_q Dpq / (W_g - 1),
+ * b = min over other groups h of sum_{q in h} w_q Dpq / W_h, s = (b - a) /
+ * max(a, b) (0 when W_g = 1 or a = b = 0); the result is sum w_p s_p / sum w_p.
+ * 2 <= k <= m; every group non-empty. Sums in point order (deterministic). */
+double cvseg_ward_silhouette(const double *points, const double *weights, int m, int d,
+                             const int *group, int k);
+
+/* Tolerance of the silhouette rule of `train --two-step`. */
+#define CVSEG_WARD_SILHOUETTE_TOLERANCE 0.01
+
+/* Silhouette rule (the k of `train --two-step`): with S(k) the
+ * cvseg_ward_silhouette of the Ward cut into k groups (cvseg_ward_cut), k in
+ * 2..min(k_max, m), the largest k with S(k) >= max S - tolerance (tolerance
+ * 0: the k of the largest S, ties to the largest k). silhouette [m + 1]
+ * receives S(k) at index k (0 elsewhere). Returns 1 when m < 2 or k_max < 2. */
+int cvseg_ward_choose_k_silhouette(const double *points, const double *weights, int m, int d,
+                                   const cvseg_ward_merge *merges, int k_max, double tolerance,
+                                   double *silhouette);
+
 #endif

@@ -212,7 +212,7 @@ cvseg_feature_set cvseg_feature_set_from_name(const char *name);
 void cvseg_job_clear_clusters(cvseg_job *job);
 /* Two-step clustering (train --two-step): K-Means at pre_clusters, Ward
  * merging of the weighted pre-cluster centres, k in 2..k_max by the
- * distance-ratio rule, then Lloyd from the merged groups' centres; the job
+ * silhouette of the Ward cuts, then Lloyd from the merged groups' centres; the job
  * ends up clustered at the chosen k (job->clustering.k), as after cvseg_job_cluster.
  * Sets job->summary_extra ("two_step"). Collective. */
 cvseg_status cvseg_job_cluster_two_step(cvseg_app *app, cvseg_job *job, int pre_clusters,

@@ -1,6 +1,6 @@
 /* pipeline_twostep.c: `train --two-step`: K-Means pre-clusters, exact Ward
  * merging on every rank (the same bits everywhere: no communication), k by
- * the distance-ratio rule, Lloyd refinement from the merged centres. */
+ * the silhouette of the Ward cuts, Lloyd refinement from the merged centres. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,23 +8,30 @@
 #include "cvseg/ward.h"
 #include "pipeline.h"
 
-/* The "two_step" summary object. */
+/* The "two_step" summary object: merge costs, silhouettes (the rule) and the
+ * distance ratios (for comparison). */
 static json_t *twostep_summary(int pre_clusters, int k_max, int chosen,
-                               const cvseg_ward_merge *merges, const double *ratio)
+                               const cvseg_ward_merge *merges, const double *silhouette,
+                               const double *ratio)
 {
-    json_t *costs = json_array(), *ratios = json_array();
+    json_t *costs = json_array(), *silhouettes = json_array(), *ratios = json_array();
     const int top = k_max < pre_clusters - 1 ? k_max : pre_clusters - 1;
     for (int k = 2; k <= top + 1 && k <= pre_clusters; ++k) /* cost(k -> k-1) */
         json_array_append_new(
             costs, json_pack("{s:i, s:f}", "k", k, "merge_cost", merges[pre_clusters - k].cost));
-    for (int k = 2; k <= top; ++k)
+    for (int k = 2; k <= top; ++k) {
+        json_array_append_new(silhouettes,
+                              json_pack("{s:i, s:f}", "k", k, "silhouette", silhouette[k]));
         json_array_append_new(
             ratios, json_pack("{s:i, s:f}", "k", k, "ratio", ratio[k] < 1e300 ? ratio[k] : 1e300));
-    json_t *step = json_pack("{s:i, s:i, s:i, s:s, s:o, s:o}", "pre_clusters", pre_clusters,
-                             "k_max", k_max, "chosen_k", chosen, "rule",
-                             "distance ratio: largest cost(k->k-1) / cost(k+1->k) of the Ward "
-                             "merges, k in 2..k_max",
-                             "merge_costs", costs, "ratios", ratios);
+    }
+    json_t *step = json_pack("{s:i, s:i, s:i, s:s, s:f, s:o, s:o, s:o}", "pre_clusters",
+                             pre_clusters, "k_max", k_max, "chosen_k", chosen, "rule",
+                             "silhouette: the largest k in 2..k_max whose Ward cut has a mean "
+                             "silhouette (members at their pre-cluster centres) within 0.01 of "
+                             "the best",
+                             "tolerance", CVSEG_WARD_SILHOUETTE_TOLERANCE, "merge_costs", costs,
+                             "silhouettes", silhouettes, "ratios", ratios);
     return json_pack("{s:o}", "two_step", step);
 }
 
@@ -35,7 +42,8 @@ static cvseg_status twostep_merge(cvseg_app *app, cvseg_job *job, cvseg_prepared
     cvseg_kmeans_config pre = job->clustering.kmeans_config;
     cvseg_kmeans_result result;
     cvseg_ward_merge merges[CVSEG_WARD_MAX_POINTS];
-    double weights[CVSEG_WARD_MAX_POINTS], ratio[CVSEG_WARD_MAX_POINTS + 1];
+    double weights[CVSEG_WARD_MAX_POINTS], ratio[CVSEG_WARD_MAX_POINTS + 1],
+        silhouette[CVSEG_WARD_MAX_POINTS + 1];
     int group[CVSEG_WARD_MAX_POINTS];
     memset(&result, 0, sizeof result);
     pre.k = pre_clusters;
@@ -49,7 +57,9 @@ static cvseg_status twostep_merge(cvseg_app *app, cvseg_job *job, cvseg_prepared
     if (status == CVSEG_OK)
         status = cvseg_ward(result.centres, weights, pre_clusters, job->settings.d, merges);
     if (status == CVSEG_OK) {
-        const int k = cvseg_ward_choose_k(merges, pre_clusters, k_max, ratio);
+        const int k = cvseg_ward_choose_k_silhouette(result.centres, weights, pre_clusters,
+                                                     job->settings.d, merges, k_max,
+                                                     CVSEG_WARD_SILHOUETTE_TOLERANCE, silhouette);
         double cut_weight[CVSEG_WARD_MAX_POINTS];
         *centres_out = malloc(sizeof(double) * (size_t)(k * job->settings.d));
         if (!*centres_out)
@@ -58,9 +68,10 @@ static cvseg_status twostep_merge(cvseg_app *app, cvseg_job *job, cvseg_prepared
             cvseg_ward_cut(result.centres, weights, pre_clusters, job->settings.d, merges, k, group,
                            *centres_out, cut_weight);
         *k_out = k;
-        job->summary_extra = twostep_summary(pre_clusters, k_max, k, merges, ratio);
-        cvseg_log(app, 1, "two-step: %d pre-clusters merged by Ward; k = %d (distance ratio %.3g)",
-                  pre_clusters, k, ratio[k]);
+        cvseg_ward_choose_k(merges, pre_clusters, k_max, ratio); /* reported, not the rule */
+        job->summary_extra = twostep_summary(pre_clusters, k_max, k, merges, silhouette, ratio);
+        cvseg_log(app, 1, "two-step: %d pre-clusters merged by Ward; k = %d (silhouette %.3f)",
+                  pre_clusters, k, silhouette[k]);
     }
     free(result.centres);
     free(result.sizes);

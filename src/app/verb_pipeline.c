@@ -93,8 +93,8 @@ static const cvseg_option pipeline_verb_train_options[] = {
      "continue from --checkpoint FILE if it exists (results bit-identical to an uninterrupted run)",
      0, 0},
     {"two-step", CVSEG_OPT_SWITCH, NULL,
-     "two-step clustering: K-Means pre-clusters merged by Ward linkage, k chosen by the distance "
-     "ratio rule, refined by Lloyd (instead of --k)",
+     "two-step clustering: K-Means pre-clusters merged by Ward linkage, k chosen by the "
+     "silhouette of the Ward cuts, refined by Lloyd (instead of --k)",
      0, 0},
     {"pre-clusters", CVSEG_OPT_VALUE, "K0", "--two-step: pre-clusters (default 50)", 0, 0},
     {"k-max", CVSEG_OPT_VALUE, "K", "--two-step: largest k considered (default 15)", 0, 0},

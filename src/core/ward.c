@@ -105,3 +105,71 @@ int cvseg_ward_choose_k(const cvseg_ward_merge *merges, int m, int k_max, double
     }
     return best_k;
 }
+
+/* Euclidean distance of points p and q [d]. */
+static double ward_distance(const double *p, const double *q, int d)
+{
+    double d2 = 0.0;
+    for (int j = 0; j < d; ++j) {
+        const double diff = p[j] - q[j];
+        d2 += diff * diff;
+    }
+    return sqrt(d2);
+}
+
+/* Silhouette of point p: weighted distance sums to every group (in point
+ * order), then a, b and s as ward.h states. */
+static double ward_point_silhouette(const double *points, const double *weights, int m, int d,
+                                    const int *group, int k, int p)
+{
+    double sum[CVSEG_WARD_MAX_POINTS] = {0}, total[CVSEG_WARD_MAX_POINTS] = {0};
+    for (int q = 0; q < m; ++q) {
+        total[group[q]] += weights[q];
+        if (q != p)
+            sum[group[q]] +=
+                weights[q] * ward_distance(points + (size_t)p * d, points + (size_t)q * d, d);
+    }
+    const int g = group[p];
+    if (!(total[g] > 1.0))
+        return 0.0;
+    const double a = sum[g] / (total[g] - 1.0);
+    double b = INFINITY;
+    for (int h = 0; h < k; ++h)
+        if (h != g && sum[h] / total[h] < b)
+            b = sum[h] / total[h];
+    const double larger = a > b ? a : b;
+    return larger > 0.0 ? (b - a) / larger : 0.0;
+}
+
+double cvseg_ward_silhouette(const double *points, const double *weights, int m, int d,
+                             const int *group, int k)
+{
+    double weighted = 0.0, total = 0.0;
+    for (int p = 0; p < m; ++p) {
+        weighted += weights[p] * ward_point_silhouette(points, weights, m, d, group, k, p);
+        total += weights[p];
+    }
+    return weighted / total;
+}
+
+int cvseg_ward_choose_k_silhouette(const double *points, const double *weights, int m, int d,
+                                   const cvseg_ward_merge *merges, int k_max, double tolerance,
+                                   double *silhouette)
+{
+    double centres[CVSEG_WARD_MAX_POINTS * CVSEG_WARD_MAX_D], weight[CVSEG_WARD_MAX_POINTS];
+    int group[CVSEG_WARD_MAX_POINTS], chosen = 1;
+    double best = -INFINITY;
+    for (int k = 0; k <= m; ++k)
+        silhouette[k] = 0.0;
+    const int top = k_max < m ? k_max : m;
+    for (int k = 2; k <= top; ++k) {
+        cvseg_ward_cut(points, weights, m, d, merges, k, group, centres, weight);
+        silhouette[k] = cvseg_ward_silhouette(points, weights, m, d, group, k);
+        if (silhouette[k] > best)
+            best = silhouette[k];
+    }
+    for (int k = 2; k <= top; ++k)
+        if (silhouette[k] >= best - tolerance)
+            chosen = k;
+    return chosen;
+}
