@@ -16,7 +16,7 @@ target_link_libraries(cvseg_fuzz_lib PUBLIC MPI::MPI_C ${HDF5_C_LIBRARIES} PkgCo
                       GSL::gsl OpenMP::OpenMP_C ${MATH_LIBRARY} ZLIB::ZLIB)
 add_dependencies(cvseg_fuzz_lib cvseg_revision) # cvseg_revision.h for --version
 target_include_directories(cvseg_fuzz_lib PRIVATE ${CVSEG_GENERATED_DIR})
-foreach(harness fuzz_csv fuzz_model fuzz_checkpoint)
+foreach(harness fuzz_csv fuzz_import fuzz_model fuzz_checkpoint)
   add_executable(${harness} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/${harness}.c)
   target_link_libraries(${harness} PRIVATE cvseg_fuzz_lib)
 endforeach()

@@ -4,7 +4,7 @@
   run_fuzz.py [--seconds-scale X]
 
 1. Configures a second build folder (FUZZ_BUILD_DIR) with CC=clang (CI builds
-   with gcc) and builds only fuzz_csv, fuzz_model, fuzz_checkpoint (ASan +
+   with gcc) and builds only fuzz_csv, fuzz_import, fuzz_model, fuzz_checkpoint (ASan +
    UBSan + libFuzzer coverage). Exit 77 (skipped) when clang cannot link
    -fsanitize=fuzzer.
 2. Replays every file of tests/fuzz/corpus/HARNESS/ (seeds from real cvseg
@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 
-SECONDS = {"fuzz_csv": 15, "fuzz_model": 25, "fuzz_checkpoint": 20}
+SECONDS = {"fuzz_csv": 10, "fuzz_import": 15, "fuzz_model": 20, "fuzz_checkpoint": 15}
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Frames of the sanitizers, libFuzzer and the C library's abort path: the
 # crash is attributed to the first frame after them.
