@@ -80,6 +80,33 @@ int cvseg_is_blank(const char *text, size_t length)
     return length == 0;
 }
 
+/* The quoted field whose text starts at line[*pos] (just past the opening
+ * quote): its unescaped text ("" -> ") is appended at scratch[*out..], and
+ * *pos moves past the closing quote and the blanks after it, to the
+ * delimiter or the end. CVSEG_CSV_OPEN_QUOTE when the quote is not closed,
+ * CVSEG_CSV_AFTER_QUOTE when other text follows it. */
+static cvseg_csv_problem csv_split_quoted(const char *line, size_t length, char delimiter,
+                                          size_t *pos, char *scratch, size_t *out)
+{
+    int closed = 0;
+    while (*pos < length && !closed) {
+        if (line[*pos] == '"' && *pos + 1 < length && line[*pos + 1] == '"') {
+            scratch[(*out)++] = '"';
+            *pos += 2;
+        } else if (line[*pos] == '"') {
+            closed = 1;
+            ++*pos;
+        } else {
+            scratch[(*out)++] = line[(*pos)++];
+        }
+    }
+    while (closed && *pos < length && line[*pos] != delimiter && csv_is_blank(line[*pos]))
+        ++*pos;
+    return !closed                                    ? CVSEG_CSV_OPEN_QUOTE
+           : *pos < length && line[*pos] != delimiter ? CVSEG_CSV_AFTER_QUOTE
+                                                      : CVSEG_CSV_OK;
+}
+
 cvseg_status cvseg_csv_split(const char *line, size_t length, char delimiter, char *scratch,
                              cvseg_field *fields, int max_fields, int *n_fields,
                              cvseg_csv_problem *problem)
@@ -98,29 +125,8 @@ cvseg_status cvseg_csv_split(const char *line, size_t length, char delimiter, ch
             ++probe;
         if (probe < length && line[probe] == '"') {
             pos = probe + 1;
-            int closed = 0;
-            while (pos < length) {
-                if (line[pos] == '"') {
-                    if (pos + 1 < length && line[pos + 1] == '"') {
-                        scratch[out++] = '"';
-                        pos += 2;
-                        continue;
-                    }
-                    closed = 1;
-                    ++pos;
-                    break;
-                }
-                scratch[out++] = line[pos++];
-            }
-            if (!closed) {
-                *problem = CVSEG_CSV_OPEN_QUOTE;
-                status = CVSEG_EDATA;
-                goto done;
-            }
-            while (pos < length && line[pos] != delimiter && csv_is_blank(line[pos]))
-                ++pos;
-            if (pos < length && line[pos] != delimiter) {
-                *problem = CVSEG_CSV_AFTER_QUOTE;
+            *problem = csv_split_quoted(line, length, delimiter, &pos, scratch, &out);
+            if (*problem != CVSEG_CSV_OK) {
                 status = CVSEG_EDATA;
                 goto done;
             }

@@ -57,15 +57,14 @@ static gen_archetype gen_archetype_of(uint64_t seed, int g)
     return a;
 }
 
-static int gen_group_of(const cvseg_gen_config *config, int64_t i)
+/* The planted group of member i: g with probability weight[g] / total
+ * (weight [groups], total their sum in group order). */
+static int gen_pick_group(uint64_t seed, int64_t i, const double *weight, int groups, double total)
 {
-    double total = 0.0;
-    for (int g = 0; g < config->groups; ++g)
-        total += gen_archetype_of(config->seed, g).weight;
-    double target = cvseg_rng_uniform(config->seed, GEN_STREAM_GROUP, (uint64_t)i) * total;
+    double target = cvseg_rng_uniform(seed, GEN_STREAM_GROUP, (uint64_t)i) * total;
     int g = 0;
-    for (; g < config->groups - 1; ++g) {
-        target -= gen_archetype_of(config->seed, g).weight;
+    for (; g < groups - 1; ++g) {
+        target -= weight[g];
         if (target < 0.0)
             break;
     }
@@ -88,11 +87,14 @@ void cvseg_gen_members(const cvseg_gen_config *config, int64_t first, int64_t co
 {
     const uint64_t seed = config->seed;
     const double window = (double)config->window_days;
+    double weight[CVSEG_GEN_MAX_GROUPS], total = 0.0;
+    for (int g = 0; g < config->groups; ++g)
+        total += weight[g] = gen_archetype_of(seed, g).weight;
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < count; ++r) {
         const int64_t i = first + r;
         const uint64_t u = (uint64_t)i;
-        const int g = gen_group_of(config, i);
+        const int g = gen_pick_group(seed, i, weight, config->groups, total);
         const gen_archetype a = gen_archetype_of(seed, g);
         const double recency = floor(
             gen_clamp(a.recency_days * exp(0.22 * cvseg_rng_normal(seed, GEN_STREAM_RECENCY, u)),
@@ -158,20 +160,14 @@ void cvseg_gen_airline(const cvseg_gen_config *config, int64_t first, int64_t co
 {
     const uint64_t seed = config->seed;
     const double window = (double)config->window_days;
-    double total = 0.0;
+    double weight[CVSEG_GEN_MAX_GROUPS], total = 0.0;
     for (int g = 0; g < config->groups; ++g)
-        total += gen_airline_archetype_of(seed, g).weight;
+        total += weight[g] = gen_airline_archetype_of(seed, g).weight;
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < count; ++r) {
         const int64_t i = first + r;
         const uint64_t u = (uint64_t)i;
-        double target = cvseg_rng_uniform(seed, GEN_STREAM_GROUP, u) * total;
-        int g = 0;
-        for (; g < config->groups - 1; ++g) {
-            target -= gen_airline_archetype_of(seed, g).weight;
-            if (target < 0.0)
-                break;
-        }
+        const int g = gen_pick_group(seed, i, weight, config->groups, total);
         const gen_airline_archetype a = gen_airline_archetype_of(seed, g);
         const double recency = floor(
             gen_clamp(a.recency_days * exp(0.2 * cvseg_rng_normal(seed, GEN_STREAM_RECENCY, u)),

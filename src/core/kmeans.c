@@ -208,7 +208,10 @@ static inline void kmeans_transpose4(__m256d c0, __m256d c1, __m256d c2, __m256d
  * arithmetic is exactly kmeans_assign_row's: score = fma chain from norm2, strict <
  * keeps the lower centre, d2 = max(0, norm2(x) + best), the distance term
  * rint(d2 * scale), coordinates added as they are (on the grid). Always
- * inlined so that D is a compile-time constant and x stays in registers. */
+ * inlined so that D is a compile-time constant and x stays in registers.
+ * Kept as one function (61 lines): the argmin's best/nearest registers and
+ * x feed the transpose and the block sums directly; split, they would be
+ * passed through memory in the hottest loop of the engine. */
 static inline __attribute__((always_inline)) void
 kmeans_assign_step(const double *z, int64_t n, int64_t row, const double *table, int k, const int D,
                    __m256d distance_scale, int32_t *label, double *distance, double *block,
