@@ -19,4 +19,5 @@ target_include_directories(cvseg_fuzz_lib PRIVATE ${CVSEG_GENERATED_DIR})
 foreach(harness fuzz_csv fuzz_import fuzz_model fuzz_checkpoint)
   add_executable(${harness} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/${harness}.c)
   target_link_libraries(${harness} PRIVATE cvseg_fuzz_lib)
+  target_include_directories(${harness} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}) # text_lines.h
 endforeach()

@@ -15,58 +15,9 @@
 
 #include "cvseg/status.h"
 #include "cvseg/text_parse.h"
+#include "text_lines.h"
 
 enum { FUZZ_IMPORT_RANKS = 3 };
-
-/* The first two non-blank lines of text[0..size) (text NUL-terminated);
- * head[k].text is allocated (NULL when absent). */
-static void fuzz_import_head(const char *text, size_t size, cvseg_text_line head[2])
-{
-    memset(head, 0, 2 * sizeof *head);
-    size_t pos = 0;
-    int64_t number = 0;
-    for (int found = 0; pos < size && found < 2;) {
-        const char *newline = memchr(text + pos, '\n', size - pos);
-        const size_t end = newline ? (size_t)(newline - text) : size;
-        size_t length = end - pos;
-        int blank = 1;
-        ++number;
-        for (size_t k = pos; k < end; ++k)
-            blank &= text[k] == ' ' || text[k] == '\t' || text[k] == '\r';
-        if (!blank) {
-            length -= text[pos + length - 1] == '\r';
-            head[found].text = malloc(length + 1);
-            if (head[found].text == NULL)
-                abort();
-            memcpy(head[found].text, text + pos, length);
-            head[found].text[length] = '\0';
-            head[found].length = length;
-            head[found].number = number;
-            head[found].start = (int64_t)pos;
-            head[found].end = (int64_t)(newline ? end + 1 : end);
-            ++found;
-        }
-        pos = newline ? end + 1 : size;
-    }
-}
-
-static int64_t fuzz_import_newlines(const char *text, int64_t from, int64_t to)
-{
-    int64_t n = 0;
-    for (int64_t k = from; k < to; ++k)
-        n += text[k] == '\n';
-    return n;
-}
-
-static int64_t fuzz_import_line_start(const char *text, int64_t size, int64_t begin, int64_t pos)
-{
-    if (pos <= begin)
-        return begin;
-    for (int64_t k = pos - 1; k < size; ++k)
-        if (text[k] == '\n')
-            return k + 1;
-    return size;
-}
 
 /* Parses text[start, end) (whole lines) as lines first_line.. into *t. */
 static cvseg_status fuzz_import_parse(const cvseg_import_plan *plan, const char *text,
@@ -74,7 +25,7 @@ static cvseg_status fuzz_import_parse(const cvseg_import_plan *plan, const char 
                                       cvseg_import_table *t)
 {
     const int64_t lines =
-        fuzz_import_newlines(text, start, end) + (end > start && text[end - 1] != '\n');
+        text_lines_newlines(text, start, end) + (end > start && text[end - 1] != '\n');
     const cvseg_status status =
         cvseg_import_parse_lines(plan, text + start, (size_t)(end - start), first_line, lines, t);
     if (status == CVSEG_OK && t->rows > lines)
@@ -94,13 +45,13 @@ static void fuzz_import_compare(const cvseg_import_plan *plan, const char *text,
     for (int r = 0; r < FUZZ_IMPORT_RANKS && parts_status == CVSEG_OK; ++r) {
         int64_t lo = 0, hi = 0;
         cvseg_text_share(begin, size, r, FUZZ_IMPORT_RANKS, &lo, &hi);
-        const int64_t start = fuzz_import_line_start(text, size, begin, lo);
+        const int64_t start = text_lines_start_at_or_after(text, size, begin, lo);
         int64_t end =
-            r + 1 < FUZZ_IMPORT_RANKS ? fuzz_import_line_start(text, size, begin, hi) : size;
+            r + 1 < FUZZ_IMPORT_RANKS ? text_lines_start_at_or_after(text, size, begin, hi) : size;
         end = end < start ? start : end;
         cvseg_import_table part;
         parts_status = fuzz_import_parse(
-            plan, text, start, end, begin_line + fuzz_import_newlines(text, begin, start), &part);
+            plan, text, start, end, begin_line + text_lines_newlines(text, begin, start), &part);
         for (int f = 0; f < CVSEG_FIELD_COUNT && parts_status == CVSEG_OK; ++f) {
             if (whole_status == CVSEG_OK && !whole.data[f] != !part.data[f])
                 abort();
@@ -140,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     plan.delimiter = delimiters[(settings >> 2) & 3];
     plan.skip_missing_member = (settings >> 4) & 1;
     cvseg_text_line head[2];
-    fuzz_import_head(text, (size_t)length, head);
+    text_lines_head(text, (size_t)length, head);
     int64_t begin = 0, begin_line = 0;
     cvseg_error_clear();
     const cvseg_status status = plan.whitespace
@@ -149,8 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (status == CVSEG_OK && begin >= 0 && begin <= length)
         fuzz_import_compare(&plan, text, length, begin, begin_line);
     cvseg_import_plan_free(&plan);
-    free(head[0].text);
-    free(head[1].text);
+    text_lines_free_head(head);
     free(text);
     return 0;
 }

@@ -14,6 +14,7 @@
 
 #define TEST_SEED 0x7e47a11ULL
 #include "test_support.h"
+#include "text_lines.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -27,45 +28,6 @@ static int32_t civil_days(int y, int m, int d)
     const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
     const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return (int32_t)(era * 146097 + doe - 719468);
-}
-
-/* The first two non-blank lines of text as the io layer hands them over
- * (offsets, 1-based numbers, '\r' dropped). Owned copies: free_head. */
-static void head_of(const char *text, cvseg_text_line head[2])
-{
-    memset(head, 0, 2 * sizeof *head);
-    const size_t size = strlen(text);
-    size_t pos = 0;
-    int64_t number = 0;
-    int found = 0;
-    while (pos < size && found < 2) {
-        const char *newline = memchr(text + pos, '\n', size - pos);
-        const size_t end = newline ? (size_t)(newline - text) : size;
-        size_t length = end - pos;
-        ++number;
-        int blank = 1;
-        for (size_t k = pos; k < end; ++k)
-            blank &= text[k] == ' ' || text[k] == '\t' || text[k] == '\r';
-        if (!blank) {
-            if (text[pos + length - 1] == '\r')
-                --length;
-            head[found].text = malloc(length + 1);
-            memcpy(head[found].text, text + pos, length);
-            head[found].text[length] = '\0';
-            head[found].length = length;
-            head[found].number = number;
-            head[found].start = (int64_t)pos;
-            head[found].end = (int64_t)(newline ? end + 1 : end);
-            ++found;
-        }
-        pos = newline ? end + 1 : size;
-    }
-}
-
-static void free_head(cvseg_text_line head[2])
-{
-    free(head[0].text);
-    free(head[1].text);
 }
 
 /* A plan with the settings of `cvseg import`; maps: NULL-terminated
@@ -87,12 +49,12 @@ static cvseg_status plan_text(cvseg_import_plan *plan, const char *text, int64_t
                               int64_t *begin_line)
 {
     cvseg_text_line head[2];
-    head_of(text, head);
+    text_lines_head(text, strlen(text), head);
     cvseg_error_clear();
     const cvseg_status status = plan->whitespace
                                     ? cvseg_import_plan_cdnow(plan, head, begin, begin_line)
                                     : cvseg_import_plan_csv(plan, head, begin, begin_line);
-    free_head(head);
+    text_lines_free_head(head);
     return status;
 }
 
@@ -103,26 +65,6 @@ static int message_is(const char *expected)
     if (!same)
         fprintf(stderr, "\n  message: %s\n  expected: %s\n", cvseg_error_message(), expected);
     return same;
-}
-
-/* The first line start at or after pos (begin when pos <= begin): the io
- * layer's rule, written out here. */
-static int64_t line_start_at_or_after(const char *text, int64_t size, int64_t begin, int64_t pos)
-{
-    if (pos <= begin)
-        return begin;
-    for (int64_t k = pos - 1; k < size; ++k)
-        if (text[k] == '\n')
-            return k + 1;
-    return size;
-}
-
-static int64_t count_newlines(const char *text, int64_t from, int64_t to)
-{
-    int64_t n = 0;
-    for (int64_t k = from; k < to; ++k)
-        n += text[k] == '\n';
-    return n;
 }
 
 /* Parses text[begin, size) as p simulated ranks and concatenates their
@@ -141,12 +83,12 @@ static cvseg_status parse_ranks(const cvseg_import_plan *plan, const char *text,
     for (int r = 0; r < p; ++r) {
         int64_t lo = 0, hi = 0;
         cvseg_text_share(begin, size, r, p, &lo, &hi);
-        const int64_t start = line_start_at_or_after(text, size, begin, lo);
-        int64_t end = r + 1 < p ? line_start_at_or_after(text, size, begin, hi) : size;
+        const int64_t start = text_lines_start_at_or_after(text, size, begin, lo);
+        int64_t end = r + 1 < p ? text_lines_start_at_or_after(text, size, begin, hi) : size;
         end = end < start ? start : end;
         const int64_t lines =
-            count_newlines(text, start, end) + (end > start && text[end - 1] != '\n');
-        const int64_t first_line = begin_line + count_newlines(text, begin, start);
+            text_lines_newlines(text, start, end) + (end > start && text[end - 1] != '\n');
+        const int64_t first_line = begin_line + text_lines_newlines(text, begin, start);
         cvseg_import_table t;
         cvseg_error_clear();
         const cvseg_status part = cvseg_import_parse_lines(
