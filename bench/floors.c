@@ -46,51 +46,30 @@ static double floors_slowest(double seconds)
     return slowest;
 }
 
-/* One timed read of this rank's share; -1 on an I/O error. */
-static double floors_read_once(const floors_world *world, const char *path, int64_t total,
-                               char *buffer)
+/* One timed read (writing = 0) or write + fsync (writing = 1) of this rank's
+ * share of path, in FLOORS_BLOCK pieces; -1 on an I/O error. A write starts
+ * from a removed file. */
+static double floors_io_once(const floors_world *world, const char *path, int64_t total,
+                             char *buffer, int writing)
 {
     int64_t first = 0, count = 0;
     floors_share(world, total, &first, &count);
-    int fd = open(path, O_RDONLY);
-    MPI_Barrier(MPI_COMM_WORLD);
-    double start = MPI_Wtime(), seconds = -1.0;
-    int64_t done = 0;
-    while (fd >= 0 && done < count) {
-        size_t want = (size_t)(count - done < FLOORS_BLOCK ? count - done : FLOORS_BLOCK);
-        ssize_t got = pread(fd, buffer, want, (off_t)(first + done));
-        if (got <= 0)
-            break;
-        done += got;
-    }
-    if (fd >= 0 && done == count)
-        seconds = MPI_Wtime() - start;
-    if (fd >= 0)
-        close(fd);
-    return seconds;
-}
-
-/* One timed write + fsync of this rank's share; -1 on an I/O error. */
-static double floors_write_once(const floors_world *world, const char *path, int64_t total,
-                                const char *buffer)
-{
-    int64_t first = 0, count = 0;
-    floors_share(world, total, &first, &count);
-    if (world->rank == 0)
+    if (writing && world->rank == 0)
         unlink(path);
     MPI_Barrier(MPI_COMM_WORLD);
-    int fd = open(path, O_WRONLY | O_CREAT, 0644);
+    int fd = writing ? open(path, O_WRONLY | O_CREAT, 0644) : open(path, O_RDONLY);
     MPI_Barrier(MPI_COMM_WORLD);
     double start = MPI_Wtime(), seconds = -1.0;
     int64_t done = 0;
     while (fd >= 0 && done < count) {
         size_t want = (size_t)(count - done < FLOORS_BLOCK ? count - done : FLOORS_BLOCK);
-        ssize_t put = pwrite(fd, buffer, want, (off_t)(first + done));
-        if (put <= 0)
+        ssize_t moved = writing ? pwrite(fd, buffer, want, (off_t)(first + done))
+                                : pread(fd, buffer, want, (off_t)(first + done));
+        if (moved <= 0)
             break;
-        done += put;
+        done += moved;
     }
-    if (fd >= 0 && done == count && fsync(fd) == 0)
+    if (fd >= 0 && done == count && (!writing || fsync(fd) == 0))
         seconds = MPI_Wtime() - start;
     if (fd >= 0)
         close(fd);
@@ -128,10 +107,8 @@ static double floors_best(const floors_world *world, const char *mode, const cha
         memset(a, 7, (size_t)buffer_bytes);
         for (int r = 0; r < repeats; r++) {
             double seconds = -1.0;
-            if (strcmp(mode, "read") == 0)
-                seconds = floors_read_once(world, path, total, a);
-            else if (strcmp(mode, "write") == 0)
-                seconds = floors_write_once(world, path, total, a);
+            if (strcmp(mode, "alltoall") != 0)
+                seconds = floors_io_once(world, path, total, a, strcmp(mode, "write") == 0);
             else
                 seconds = floors_alltoall_once(world, total, a, b);
             double failed = seconds < 0 ? 1.0 : 0.0, any_failed = 0.0;
