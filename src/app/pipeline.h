@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "app.h"
+#include "migration.h"
 #include "cvseg/clv.h"
 #include "cvseg/exchange.h"
 #include "cvseg/kmeans_mpi.h"
@@ -128,9 +129,9 @@ typedef struct {
 /* Migration and drift (score --previous; training figures from the model). */
 typedef struct {
     int migrated;
-    int sizes[3];        /* categories + 1 (absent) per matrix */
-    int64_t *members[3]; /* [size][size] segment, cluster, ABC */
-    double *monetary[3]; /* [size][size] */
+    int sizes[CVSEG_MIGRATION_MATRICES];        /* categories + 1 (absent) per matrix */
+    int64_t *members[CVSEG_MIGRATION_MATRICES]; /* [size][size] segment, cluster, ABC */
+    double *monetary[CVSEG_MIGRATION_MATRICES]; /* [size][size] */
     int64_t new_members, gone_members;
     int16_t *previous_cluster; /* [n] -1: new tonight */
     uint8_t *previous_segment; /* [n] CVSEG_SEG_NONE: new tonight */

@@ -36,15 +36,8 @@ void cvseg_job_free(cvseg_job *job)
     free(job->rfm.abc_class);
     free(job->rfm.value_cell);
     free(job->rfm.cell);
-    free(job->clustering.centroids);
-    free(job->clustering.sizes);
-    free(job->clustering.labels);
-    free(job->clustering.cluster);
-    free(job->clustering.member_label);
-    free(job->clustering.distance);
-    free(job->clustering.kmeans.centres);
-    free(job->clustering.kmeans.sizes);
-    for (int m = 0; m < 3; ++m) {
+    cvseg_job_clear_clusters(job);
+    for (int m = 0; m < CVSEG_MIGRATION_MATRICES; ++m) {
         free(job->migration.members[m]);
         free(job->migration.monetary[m]);
     }
