@@ -187,7 +187,7 @@ def aggregate_benchmarks(rec, work, transactions, peers, configurations=((1, 1),
                  "phases": s["phases"], "peak_rss_mb_per_rank": s.get("peak_rss_mb_per_rank"),
                  "command": cmd})
     if peers:
-        peer = peer_run(f"{PYTHON} {HERE}/peers.py pandas-rfm {tx} 20089", 1)
+        peer = peer_run(f"{PYTHON} {HERE}/peers.py pandas-rfm {tx} 20088", 1)  # 2024-12-31
         if peer:
             peer.update({"workload": "aggregate_peer", "rows": transactions})
             rec.add(peer)
@@ -271,40 +271,44 @@ def floor(np_, args):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def scale_benchmarks(rec, work, members, np_, iterations):
-    """The issue-15 case in one run: `gen` MEMBERS members and MEMBERS
-    transactions into WORK (use /dev/shm), `train --k 8 --n-init 1` and
-    `aggregate` at np_ ranks x 1 thread, and beside them the floors on the same
-    file system and ranks: a parallel read of the member table's bytes, a
-    parallel write (+ fsync) of as many bytes as the results file, and an
-    MPI_Alltoall of the exchange's volume. Each phase is reported as a ratio to
-    its floor. Train's results write is not in the summary (the summary is
-    written into the results), so it is reported as the whole command less the
-    phases, less an empty mpirun of the same size ending with the same exit
-    code (5: stopped at --max-iter, as asked): an upper bound."""
+# Open MPI's mpirun, when a rank exits non-zero, signals the ranks it still
+# counts as alive and then sleeps odls_base_sigkill_timeout seconds (default 1)
+# before SIGKILL, even when they are already exiting by themselves. A train that
+# stops at --max-iter as asked ends with exit 5 by contract, so the same
+# command is also timed with that sleep set to 0.
+NO_KILL_WAIT = "--mca odls_base_sigkill_timeout 0"
+
+
+def timed(cmd, repeats, accept=(0,)):
+    """Best and median wall seconds of `repeats` runs of cmd."""
+    seconds = sorted(run(cmd, accept=accept)[1] for _ in range(repeats))
+    return {"best": seconds[0], "median": seconds[len(seconds) // 2], "runs": seconds}
+
+
+def scale_train(rec, work, members, np_, iterations, repeats):
+    """train --k 8 --n-init 1 on gen'd members with its floors (see scale_benchmarks)."""
     m = os.path.join(work, "members.h5")
-    tx = os.path.join(work, "tx.h5")
     results = os.path.join(work, "results.h5")
     run(mpirun(np_, 1, f"{CVSEG} gen --out {m} --members {members} --clusters 8 --seed 3 -q"))
-    _, launch = run(mpirun(np_, 1, "true"))
-    # mpirun alone, ending with exit 5 as train does here: Open MPI's mpirun
-    # spends about a second in its abort handling of any non-zero exit
-    _, launch_exit5 = run(mpirun(np_, 1, "sh -c 'exit 5'"), accept=(5,))
+    launch = timed(mpirun(np_, 1, "true"), repeats)
+    launch_exit5 = timed(mpirun(np_, 1, "sh -c 'exit 5'"), repeats, accept=(5,))
     summary = os.path.join(work, "train.json")
-    cmd = mpirun(np_, 1, f"{CVSEG} train --in {m} --out {results} --model {work}/model.h5 --k 8 "
-                         f"--n-init 1 --max-iter {iterations} --tol 0 --summary {summary} -q")
-    _, seconds = run(cmd, accept=(0, 5))  # exactly `iterations` iterations: exit 5 expected
+    args = (f"{CVSEG} train --in {m} --out {results} --model {work}/model.h5 --k 8 "
+            f"--n-init 1 --max-iter {iterations} --tol 0 --summary {summary} -q")
+    cmd = mpirun(np_, 1, args)
+    whole = timed(cmd, repeats, accept=(0, 5))  # exactly `iterations` iterations: exit 5
     s = summary_of(summary)
+    whole_no_wait = timed(mpirun(np_, 1, f"{NO_KILL_WAIT} {args}"), repeats, accept=(0, 5))
     phases = s["phases"]
-    exit_overhead = launch_exit5 - launch
     read_floor = floor(np_, f"read {m}")
     write_floor = floor(np_, f"write {work}/floor.bin {os.path.getsize(results)}")
     around = sum(phases.get(p, 0.0) for p in ("moments", "quantiles", "scores", "standardise"))
-    write_bound = seconds - launch_exit5 - sum(phases.values())
+    write_bound = whole_no_wait["best"] - launch["best"] - sum(phases.values())
     rec.add({"workload": "scale_train", "members": members, "ranks": np_, "threads": 1,
-             "seconds_whole_command": seconds, "seconds_empty_mpirun": launch,
-             "seconds_empty_mpirun_exit5": launch_exit5,
-             "seconds_whole_command_less_exit5_handling": seconds - exit_overhead,
+             "seconds_whole_command": whole["best"], "whole_command": whole,
+             "whole_command_no_kill_wait": whole_no_wait,
+             "seconds_empty_mpirun": launch["best"],
+             "seconds_empty_mpirun_exit5": launch_exit5["best"],
              "phases": phases,
              "kmeans": {k: s["kmeans"].get(k) for k in ("iterations", "seeding_seconds",
                                                         "seconds_per_iteration")},
@@ -314,26 +318,74 @@ def scale_benchmarks(rec, work, members, np_, iterations):
              "write_ratio_to_floor": write_bound / write_floor["seconds"],
              "peak_rss_mb_per_rank": s.get("peak_rss_mb_per_rank"),
              "input_bytes": os.path.getsize(m), "results_bytes": os.path.getsize(results),
-             "command": cmd})
-    for path in (m, results):
-        os.remove(path)
+             "command": cmd, "command_no_kill_wait": mpirun(np_, 1, f"{NO_KILL_WAIT} {args}")})
+    return m, launch
+
+
+def scale_aggregate(rec, work, members, np_, repeats, launch):
+    """aggregate of MEMBERS transactions with the Alltoall floor of its volume."""
+    tx = os.path.join(work, "tx.h5")
     run(mpirun(np_, 1, f"{CVSEG} gen --out {tx} --members {members // 10} "
                        f"--transactions-per-member 10 --seed 5 -q"))
     summary = os.path.join(work, "agg.json")
     cmd = mpirun(np_, 1, f"{CVSEG} aggregate --in {tx} --out {work}/agg.h5 "
                          f"--reference-date 2024-12-31 --summary {summary} -q")
-    _, seconds = run(cmd)
+    whole = timed(cmd, repeats)
     s = summary_of(summary)
     # the exchange moves about one record per row; its volume is taken as the
     # input file's bytes (every column of every row crosses, (P-1)/P of it)
     volume = os.path.getsize(tx)
     alltoall = floor(np_, f"alltoall {volume}")
     rec.add({"workload": "scale_aggregate", "rows": members, "members": s["members"],
-             "ranks": np_, "threads": 1, "seconds_whole_command": seconds,
-             "seconds_empty_mpirun": launch, "phases": s["phases"], "floor_alltoall": alltoall,
+             "ranks": np_, "threads": 1, "seconds_whole_command": whole["best"],
+             "whole_command": whole, "seconds_empty_mpirun": launch["best"],
+             "phases": s["phases"], "floor_alltoall": alltoall,
              "exchange_ratio_to_floor": s["phases"]["exchange"] / alltoall["seconds"],
              "peak_rss_mb_per_rank": s.get("peak_rss_mb_per_rank"),
              "input_bytes": volume, "command": cmd})
+    return tx
+
+
+def scale_peers(rec, work, members_file, tx, members, np_, iterations):
+    """The Python a user would write instead, on the same files: h5py + pandas
+    groupby for aggregate; h5py + pandas quantiles + scikit-learn KMeans (Lloyd,
+    `iterations` iterations, results written) for train; np_ threads each, on
+    OpenBLAS when bench/fetch-openblas.sh has unpacked it. Timed as whole
+    commands (interpreter start and imports included), like cvseg's."""
+    ref = 20088  # aggregate's --reference-date 2024-12-31 in days since 1970-01-01
+    for workload, cmd, size in (
+            ("aggregate_peer", f"{PYTHON} {HERE}/peers.py pandas-rfm {tx} {ref}",
+             {"rows": members}),
+            ("train_peer", f"{PYTHON} {HERE}/peers.py python-pipeline {members_file} "
+                           f"{work}/py.h5 8 {iterations}", {"members": members})):
+        started = time.perf_counter()
+        peer = peer_run(cmd, np_)
+        if peer:
+            peer.update({"workload": workload, "seconds_whole_command":
+                         time.perf_counter() - started, "threads": np_, "command": cmd})
+            peer.update(size)
+            rec.add(peer)
+
+
+def scale_benchmarks(rec, work, members, np_, iterations, repeats=3, peers=True):
+    """The issue-15 case in one run: `gen` MEMBERS members and MEMBERS
+    transactions into WORK (use /dev/shm), `train --k 8 --n-init 1` and
+    `aggregate` at np_ ranks x 1 thread (best and median of `repeats` whole
+    commands), and beside them the floors on the same file system and ranks: a
+    parallel read of the member table's bytes, a parallel write (+ fsync) of
+    as many bytes as the results file, and an MPI_Alltoall of the exchange's
+    volume. Each phase is reported as a ratio to its floor. Train's results
+    write is not in the summary (the summary is written into the results), so
+    it is reported as the whole command (without mpirun's kill wait, see
+    NO_KILL_WAIT) less the phases, less an empty mpirun: an upper bound.
+    With peers, the Python peers run on the same files."""
+    m, launch = scale_train(rec, work, members, np_, iterations, repeats)
+    tx = scale_aggregate(rec, work, members, np_, repeats, launch)
+    if peers:
+        scale_peers(rec, work, m, tx, members, np_, iterations)
+    for path in (m, tx, os.path.join(work, "results.h5"), os.path.join(work, "py.h5")):
+        if os.path.exists(path):
+            os.remove(path)
 
 
 def scaling_benchmarks(rec, n_strong, n_weak, iterations):
@@ -376,10 +428,14 @@ def render(rec, out_dir):
             lines.append(f"| cvseg aggregate + train | {r['rows']:,} transactions | 2 x 1 | "
                          f"{r['seconds_whole_command']:.2f} s | |")
         elif w == "aggregate_peer":
-            lines.append(f"| pandas groupby + qcut | {r['rows']:,} | 1 | {r['seconds']:.2f} s | |")
+            whole = r.get("seconds_whole_command")
+            lines.append(f"| pandas groupby + qcut | {r['rows']:,} | 1 | {r['seconds']:.2f} s"
+                         + (f" ({whole:.2f} s whole command)" if whole else "") + " | |")
         elif w == "train_peer":
-            lines.append(f"| Python pipeline ({r['blas']}) | {r['members']:,} | 1 x 2 | "
-                         f"{r['seconds']:.2f} s | |")
+            whole = r.get("seconds_whole_command")
+            lines.append(f"| Python pipeline ({r['blas']}, {r['iterations']} iterations) | "
+                         f"{r['members']:,} | 1 x {r.get('threads', 2)} | {r['seconds']:.2f} s"
+                         + (f" ({whole:.2f} s whole command)" if whole else "") + " | |")
         elif w == "io_floor":
             lines.append(f"| file-system floor: read the member table | "
                          f"{r['read_bytes'] / 1e6:,.0f} MB | 1 | {r['read_seconds']:.2f} s "
@@ -388,12 +444,14 @@ def render(rec, out_dir):
                          f"{r['write_bytes'] / 1e6:,.0f} MB | 1 | {r['write_seconds']:.2f} s | |")
         elif w == "scale_train":
             p = r["phases"]
+            whole, no_wait = r["whole_command"], r["whole_command_no_kill_wait"]
             lines.append(f"| cvseg train (k 8, {r['kmeans']['iterations']} iterations) | "
-                         f"{r['members']:,} | {r['ranks']} x 1 | {r['seconds_whole_command']:.2f} s "
-                         f"whole command (exit 5; "
-                         f"{r['seconds_whole_command_less_exit5_handling']:.2f} s without mpirun's "
-                         f"{r['seconds_empty_mpirun_exit5'] - r['seconds_empty_mpirun']:.2f} s "
-                         f"abort handling of a non-zero exit); read {p['read']:.2f} s, passes around K-Means "
+                         f"{r['members']:,} | {r['ranks']} x 1 | {whole['best']:.2f} s whole "
+                         f"command, median {whole['median']:.2f} (exit 5, as asked); "
+                         f"{no_wait['best']:.2f} s, median {no_wait['median']:.2f}, with "
+                         f"`{NO_KILL_WAIT}`; empty mpirun {r['seconds_empty_mpirun']:.2f} s "
+                         f"(exit 5: {r['seconds_empty_mpirun_exit5']:.2f} s); read "
+                         f"{p['read']:.2f} s, passes around K-Means "
                          f"{r['passes_around_kmeans_seconds']:.2f} s, K-Means {p['kmeans']:.2f} s, "
                          f"write <= {r['write_seconds_upper_bound']:.2f} s; peak "
                          f"{r.get('peak_rss_mb_per_rank') or 0:.0f} MiB/rank | read "
@@ -402,9 +460,11 @@ def render(rec, out_dir):
                          f"({r['floor_write']['seconds']:.2f} s) |")
         elif w == "scale_aggregate":
             p = r["phases"]
+            whole = r["whole_command"]
             lines.append(f"| cvseg aggregate | {r['rows']:,} rows | {r['ranks']} x 1 | "
-                         f"{r['seconds_whole_command']:.2f} s whole command; "
+                         f"{whole['best']:.2f} s whole command, median {whole['median']:.2f}; "
                          + ", ".join(f"{k} {v:.2f}" for k, v in p.items())
+                         + f"; peak {r.get('peak_rss_mb_per_rank') or 0:.0f} MiB/rank"
                          + f" | exchange {r['exchange_ratio_to_floor']:.2f} x Alltoall floor "
                          f"({r['floor_alltoall']['seconds']:.2f} s for "
                          f"{r['input_bytes'] / 1e9:.2f} GB) |")
@@ -489,6 +549,8 @@ def main():
                         help="only: the 100 M case (train, aggregate and their floors) at "
                              "--ranks ranks in --work (e.g. /dev/shm)")
     parser.add_argument("--ranks", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="with --scale: runs of each whole command (best and median)")
     parser.add_argument("--work", default=None, help="scratch folder (default: a temporary one)")
     args = parser.parse_args()
     for tool in (CVSEG, KERNEL, FLOORS):
@@ -503,7 +565,8 @@ def main():
         else:
             n, iterations, repeats, members, transactions = 10_000_000, 20, 5, 10_000_000, 10_000_000
         if args.scale:
-            scale_benchmarks(rec, work, args.scale, args.ranks, iterations)
+            scale_benchmarks(rec, work, args.scale, args.ranks, iterations,
+                             args.repeats, not args.no_peers)
         elif args.aggregate_rows:
             aggregate_benchmarks(rec, work, args.aggregate_rows, not args.no_peers, ((2, 1),))
         elif not args.scaling_only:
