@@ -186,12 +186,16 @@ cvseg_status cvseg_job_score_rfm(cvseg_app *app, const cvseg_job_settings *setti
 /* Standardises (fitting the scaler unless frozen) and clusters; orders and
  * labels clusters. Collective. */
 cvseg_status cvseg_job_cluster(cvseg_app *app, cvseg_job *job);
-/* The standardised rows of a clustering run (train, sweep): this rank's OK
- * rows, their ids, z [d][n_ok] (rounded in place by K-Means), and the last
- * run's label [n_ok] (engine order) and squared distance [n_ok]. */
+/* The standardised rows of a clustering run (train, sweep, score): this
+ * rank's OK rows, their ids, z [d][n_ok] (rounded in place by K-Means), and
+ * the last run's label [n_ok] (engine order) and squared distance [n_ok].
+ * When every row is OK (the usual case) no index or id copy is made: rows is
+ * NULL (OK row t is row t) and ids is the job's own member_id. */
 typedef struct {
     int64_t n_ok;
-    int64_t *rows, *ids;
+    int64_t *rows;      /* [n_ok] row of each OK row, or NULL: row t */
+    const int64_t *ids; /* [n_ok] their member ids */
+    int64_t *ids_copy;  /* what ids points to when it is a copy, else NULL */
     double *z;
     int32_t *label;
     double *distance2;

@@ -81,7 +81,8 @@ void cvseg_job_cluster_name(const cvseg_job *job, int c, char *out, size_t size)
 }
 
 /* z [d][n_ok] := the included rows' features, transformed (log1p where
- * asked): computed once, for the scaler fit and the standardisation. */
+ * asked): computed once, for the scaler fit and the standardisation.
+ * ok_rows [n_ok] or NULL: every row (n_ok = n). */
 static void cluster_pipeline_transform_rows(const cvseg_job_settings *settings,
                                             const cvseg_job_rows *rows, const int64_t *ok_rows,
                                             int64_t n_ok, double *z)
@@ -92,8 +93,10 @@ static void cluster_pipeline_transform_rows(const cvseg_job_settings *settings,
         double *zj = z + (int64_t)j * n_ok;
         const int log1p_wanted = settings->log1p[j];
 #pragma omp parallel for schedule(static)
-        for (int64_t t = 0; t < n_ok; ++t)
-            zj[t] = log1p_wanted ? cluster_pipeline_signed_log1p(x[ok_rows[t]]) : x[ok_rows[t]];
+        for (int64_t t = 0; t < n_ok; ++t) {
+            const double value = x[ok_rows ? ok_rows[t] : t];
+            zj[t] = log1p_wanted ? cluster_pipeline_signed_log1p(value) : value;
+        }
     }
 }
 
@@ -139,7 +142,8 @@ static void cluster_pipeline_log_iteration(void *context, int restart, int itera
 }
 
 /* Writes per-member cluster outputs and the per-cluster summary from labels
- * and squared distances over the OK rows. order_inverse[old] = new. */
+ * and squared distances over the OK rows (ok_rows [n_ok], or NULL: every
+ * row). order_inverse[old] = new. */
 static cvseg_status cluster_pipeline_member_outputs(cvseg_app *app, const cvseg_job_rows *rows,
                                                     const cvseg_rfm_results *rfm,
                                                     cvseg_clustering *clustering,
@@ -166,7 +170,7 @@ static cvseg_status cluster_pipeline_member_outputs(cvseg_app *app, const cvseg_
     }
     for (int64_t t = 0; t < n_ok; ++t) {
         const int c = order_inverse ? order_inverse[label[t]] : label[t];
-        const int64_t i = ok_rows[t];
+        const int64_t i = ok_rows ? ok_rows[t] : t;
         clustering->cluster[i] = (int16_t)c;
         clustering->member_label[i] = clustering->labels[c];
         clustering->distance[i] = (float)sqrt(distance2[t]);
@@ -184,52 +188,46 @@ done:
     return status;
 }
 
-/* OK rows of this rank (*rows_out [n_ok] row indices), their ids;
- * standardised z [d][n_ok] (fitting the clustering's scaler when fit). */
+/* This rank's OK rows: their row indices and ids (none copied when every
+ * row is OK, see cvseg_prepared), and standardised z [d][n_ok] (fitting the
+ * clustering's scaler when fit). Fills prepared's n_ok, rows, ids, ids_copy
+ * and z; on failure they are freed. Collective (agreement). */
 static cvseg_status cluster_pipeline_prepare_rows(cvseg_app *app,
                                                   const cvseg_job_settings *settings,
                                                   const cvseg_job_rows *rows,
                                                   cvseg_clustering *clustering, int fit,
-                                                  int64_t **rows_out, int64_t **ids_out,
-                                                  double **z_out, int64_t *n_ok_out)
+                                                  cvseg_prepared *prepared)
 {
     cvseg_status status = CVSEG_OK;
     const int64_t n = rows->n_local;
     int64_t n_ok = 0;
     for (int64_t i = 0; i < n; ++i)
         n_ok += rows->status[i] == CVSEG_MEMBER_OK;
-    int64_t *ok_rows = malloc(sizeof(int64_t) * (size_t)(n_ok > 0 ? n_ok : 1));
-    int64_t *ids = malloc(sizeof(int64_t) * (size_t)(n_ok > 0 ? n_ok : 1));
-    double *z = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok * settings->d : 1));
-    if (!ok_rows || !ids || !z)
+    const int copy = n_ok < n;
+    prepared->n_ok = n_ok;
+    prepared->rows = copy ? malloc(sizeof(int64_t) * (size_t)n_ok) : NULL;
+    prepared->ids_copy = copy ? malloc(sizeof(int64_t) * (size_t)n_ok) : NULL;
+    prepared->ids = copy ? prepared->ids_copy : rows->member_id;
+    prepared->z = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok * settings->d : 1));
+    if ((copy && (!prepared->rows || !prepared->ids_copy)) || !prepared->z)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld x %d features", (long long)n_ok,
                             settings->d);
     status = cvseg_mpi_agree(app->comm, status);
-    if (status == CVSEG_OK) {
-        int64_t t = 0;
-        for (int64_t i = 0; i < n; ++i)
+    if (status == CVSEG_OK && copy)
+        for (int64_t i = 0, t = 0; i < n; ++i)
             if (rows->status[i] == CVSEG_MEMBER_OK) {
-                ok_rows[t] = i;
-                ids[t] = rows->member_id[i];
-                ++t;
+                prepared->rows[t] = i;
+                prepared->ids_copy[t++] = rows->member_id[i];
             }
-        cluster_pipeline_transform_rows(settings, rows, ok_rows, n_ok, z);
+    if (status == CVSEG_OK) {
+        cluster_pipeline_transform_rows(settings, rows, prepared->rows, n_ok, prepared->z);
         if (fit) /* the same values as over all rows with an include mask: exact sums */
-            status = cluster_pipeline_fit_scaler(app, settings, clustering, z, n_ok);
+            status = cluster_pipeline_fit_scaler(app, settings, clustering, prepared->z, n_ok);
     }
     if (status == CVSEG_OK)
-        cluster_pipeline_standardise(settings, clustering, n_ok, z);
-    if (status != CVSEG_OK) {
-        free(ok_rows);
-        free(ids);
-        free(z);
-        ok_rows = ids = NULL;
-        z = NULL;
-    }
-    *rows_out = ok_rows;
-    *ids_out = ids;
-    *z_out = z;
-    *n_ok_out = n_ok;
+        cluster_pipeline_standardise(settings, clustering, n_ok, prepared->z);
+    if (status != CVSEG_OK)
+        cvseg_prepared_free(prepared);
     return status;
 }
 
@@ -440,7 +438,7 @@ static cvseg_status cluster_pipeline_checkpoint_hook(void *context, const cvseg_
 void cvseg_prepared_free(cvseg_prepared *prepared)
 {
     free(prepared->rows);
-    free(prepared->ids);
+    free(prepared->ids_copy);
     free(prepared->z);
     free(prepared->label);
     free(prepared->distance2);
@@ -450,9 +448,8 @@ void cvseg_prepared_free(cvseg_prepared *prepared)
 cvseg_status cvseg_job_prepare(cvseg_app *app, cvseg_job *job, cvseg_prepared *prepared)
 {
     memset(prepared, 0, sizeof *prepared);
-    cvseg_status status = cluster_pipeline_prepare_rows(
-        app, &job->settings, &job->rows, &job->clustering, 1, &prepared->rows, &prepared->ids,
-        &prepared->z, &prepared->n_ok);
+    cvseg_status status = cluster_pipeline_prepare_rows(app, &job->settings, &job->rows,
+                                                        &job->clustering, 1, prepared);
     const int64_t n_ok = prepared->n_ok;
     if (status == CVSEG_OK) {
         prepared->label = malloc(sizeof(int32_t) * (size_t)(n_ok > 0 ? n_ok : 1));
@@ -656,41 +653,39 @@ cvseg_status cvseg_job_assign(cvseg_app *app, const cvseg_job_settings *settings
                               const cvseg_job_rows *rows, const cvseg_rfm_results *rfm,
                               cvseg_clustering *clustering, cvseg_phases *phases)
 {
-    int64_t *ok_rows = NULL, *ids = NULL, n_ok = 0;
-    double *z = NULL, *distance2 = NULL, inertia = 0.0;
-    int32_t *label = NULL;
-    cvseg_status status = cluster_pipeline_prepare_rows(app, settings, rows, clustering, 0,
-                                                        &ok_rows, &ids, &z, &n_ok);
+    cvseg_prepared prepared;
+    memset(&prepared, 0, sizeof prepared);
+    double inertia = 0.0;
+    cvseg_status status =
+        cluster_pipeline_prepare_rows(app, settings, rows, clustering, 0, &prepared);
     if (status != CVSEG_OK)
         goto done;
-    label = malloc(sizeof(int32_t) * (size_t)(n_ok > 0 ? n_ok : 1));
-    distance2 = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok : 1));
-    if (!label || !distance2)
+    const int64_t n_ok = prepared.n_ok;
+    prepared.label = malloc(sizeof(int32_t) * (size_t)(n_ok > 0 ? n_ok : 1));
+    prepared.distance2 = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok : 1));
+    if (!prepared.label || !prepared.distance2)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
     status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
-        status = cvseg_mpi_kmeans_predict(app->comm, z, n_ok, settings->d, clustering->centroids,
-                                          clustering->k, label, distance2, &inertia);
+        status = cvseg_mpi_kmeans_predict(app->comm, prepared.z, n_ok, settings->d,
+                                          clustering->centroids, clustering->k, prepared.label,
+                                          prepared.distance2, &inertia);
     if (status != CVSEG_OK)
         goto done;
     clustering->kmeans.inertia = inertia;
     int64_t sizes[CVSEG_KMEANS_MAX_K] = {0};
     for (int64_t t = 0; t < n_ok; ++t)
-        sizes[label[t]] += 1;
+        sizes[prepared.label[t]] += 1;
     status = cvseg_mpi_sum_i64(app->comm, sizes, clustering->k);
     if (status == CVSEG_OK) {
         memcpy(clustering->sizes, sizes, sizeof(int64_t) * (size_t)clustering->k);
-        status = cluster_pipeline_member_outputs(app, rows, rfm, clustering, ok_rows, n_ok, label,
-                                                 distance2, NULL);
+        status = cluster_pipeline_member_outputs(app, rows, rfm, clustering, prepared.rows, n_ok,
+                                                 prepared.label, prepared.distance2, NULL);
     }
     clustering->clustered = status == CVSEG_OK;
     if (status == CVSEG_OK)
         cvseg_phase_end(phases, app, "assign");
 done:
-    free(ok_rows);
-    free(ids);
-    free(z);
-    free(label);
-    free(distance2);
+    cvseg_prepared_free(&prepared);
     return cvseg_mpi_agree(app->comm, status);
 }
