@@ -84,7 +84,8 @@ cvseg_status cvseg_mpi_zmax(MPI_Comm comm, const double *z, int64_t n, int d, do
  * is rank order. z is rounded in place to the fixed-point grid of the run
  * (cvseg_kmeans_quantize). member_id [n] breaks ties in empty-cluster repair. On
  * return label [n] and distance2 [n] (squared distance to the centre) hold
- * the best restart's final assignment. */
+ * the best restart's final assignment; until then both are work space (the
+ * seeding's distances live in distance2). */
 cvseg_status cvseg_mpi_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const int64_t *member_id,
                               const cvseg_kmeans_config *config, int32_t *label, double *distance2,
                               cvseg_kmeans_result *result);

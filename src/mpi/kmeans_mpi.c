@@ -555,9 +555,10 @@ static double kmeans_mpi_abs_max(const double *x, int64_t count, double bound)
 /* Work arrays of one run on one rank. */
 typedef struct {
     int k;
-    double *centres;              /* [k][d] of the restart in progress */
-    double *best_centres;         /* [k][d] of the best restart so far */
-    double *min_d2;               /* [n] seeding: squared distance to the nearest centre */
+    double *centres;      /* [k][d] of the restart in progress */
+    double *best_centres; /* [k][d] of the best restart so far */
+    double *min_d2;       /* [n] seeding: squared distance to the nearest centre (the caller's
+                             distance2, free until the final assignment writes it) */
     cvseg_kmeans_partial partial; /* merged sums of the last assignment */
 } kmeans_mpi_buffers;
 
@@ -566,13 +567,12 @@ static void kmeans_mpi_buffers_free(kmeans_mpi_buffers *b)
     cvseg_kmeans_partial_free(&b->partial);
     free(b->centres);
     free(b->best_centres);
-    free(b->min_d2);
 }
 
 /* The buffers and result->centres [k][d], result->sizes [k] (result zeroed
- * first). Collective (agrees). */
-static cvseg_status kmeans_mpi_alloc(const kmeans_mpi_run *ctx, int k, kmeans_mpi_buffers *b,
-                                     cvseg_kmeans_result *result)
+ * first); the seeding works in distance2 [n]. Collective (agrees). */
+static cvseg_status kmeans_mpi_alloc(const kmeans_mpi_run *ctx, int k, double *distance2,
+                                     kmeans_mpi_buffers *b, cvseg_kmeans_result *result)
 {
     const int d = ctx->d;
     const int64_t n = ctx->n;
@@ -581,11 +581,11 @@ static cvseg_status kmeans_mpi_alloc(const kmeans_mpi_run *ctx, int k, kmeans_mp
     b->k = k;
     b->centres = malloc(sizeof(double) * (size_t)(k * d));
     b->best_centres = malloc(sizeof(double) * (size_t)(k * d));
-    b->min_d2 = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
+    b->min_d2 = distance2;
     memset(result, 0, sizeof *result);
     result->centres = calloc((size_t)(k * d), sizeof(double));
     result->sizes = calloc((size_t)k, sizeof(int64_t));
-    if (!b->centres || !b->best_centres || !b->min_d2 || !result->centres || !result->sizes)
+    if (!b->centres || !b->best_centres || !result->centres || !result->sizes)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for K-Means on %lld rows", (long long)n);
     if (status == CVSEG_OK)
         status = cvseg_kmeans_partial_alloc(&b->partial, k, d);
@@ -855,7 +855,7 @@ cvseg_status cvseg_mpi_kmeans(MPI_Comm comm, double *z, int64_t n, int d, const 
     kmeans_mpi_buffers buffers;
     cvseg_kmeans_state state;
     int stop = 0, assigned_best = 0;
-    cvseg_status status = kmeans_mpi_alloc(&ctx, config->k, &buffers, result);
+    cvseg_status status = kmeans_mpi_alloc(&ctx, config->k, distance2, &buffers, result);
     if (status == CVSEG_OK)
         status = kmeans_mpi_prepare(&ctx, z, config);
     if (status != CVSEG_OK)
