@@ -7,7 +7,10 @@
  * Members belong to one of K planted groups (archetypes: champions, lapsing
  * loyals, new big spenders, one-time churners, ...); their features are drawn
  * around the group's centre with log-normal spread, giving skewed spend, a
- * large mass at F = 1 and recency spread over the window.
+ * large mass at F = 1 and recency spread over the window. The first eight
+ * groups are fixed types; each further group is the farthest of 64 seeded
+ * candidates from the groups before it, so that for K up to 12 the planted
+ * groups are what K-Means finds on the standardised log1p features.
  */
 #ifndef CVSEG_GEN_H
 #define CVSEG_GEN_H

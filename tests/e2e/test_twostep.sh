@@ -11,13 +11,12 @@
 #   b. Identical results (h5diff on the clusters and the model) at np 1 and 3
 #      (K = 3) and at np 1 x 1 thread and np 2 x 2 threads (K = 7).
 #   c. --two-step with --k or --checkpoint: exit 1.
-#   d. K = 3..7 (20,000 members each): chosen k = K and adjusted Rand index
-#      >= 0.95 against the planted groups (scikit-learn); also for K = 5 and 7
-#      with --pre-clusters 100 (there the best silhouette alone chose 4 and 5).
-#   e. K = 8: the planted groups are not the K-Means optimum at k = 8
-#      (scikit-learn KMeans(8, n_init=10) reaches ARI 0.74 only), so the
-#      test asserts what is achievable: two-step's ARI >= that of
-#      scikit-learn's KMeans with the true k; the chosen k is printed.
+#   d. K = 3..8 (20,000 members each): the planted groups are recoverable
+#      (independent oracle: scikit-learn KMeans(K, n_init=10, random_state=0)
+#      on the same standardised log1p features reaches ARI >= 0.95 against
+#      /truth/group), and two-step chooses k = K with ARI >= 0.95; also for
+#      K = 5 and 7 with --pre-clusters 100 (there the best silhouette alone
+#      chose 4 and 5 on the generator's earlier groups).
 #
 # Environment (set by ctest): CVSEG, SOURCE_DIR, WORK_DIR, PYTHON.
 set -euo pipefail
@@ -101,11 +100,6 @@ then
 else
     fail "summary" "$(tail -n 2 check.log | tr '\n' ' ')"
 fi
-if "$PYTHON" "$ORACLE" ari r1.h5 g3.h5 --min 0.95 >ari.log 2>&1; then
-    pass "K = 3 recovered: $(tail -n 1 ari.log) >= 0.95"
-else
-    fail "K = 3 recovered" "$(tail -n 2 ari.log | tr '\n' ' ')"
-fi
 if h5diff r1.h5 r3.h5 /results/cluster /results/cluster >/dev/null 2>&1 &&
     h5diff m1.h5 m3.h5 /model/centroids /model/centroids >/dev/null 2>&1; then
     pass "np 1 and 3: clusters and centroids identical"
@@ -126,34 +120,39 @@ for K in 4 5 6 7 8; do
     run 1 train -q --in "g$K.h5" --out "r$K.h5" --model "m$K.h5" --two-step --transform log1p \
         --summary "s$K.json"
     ran "K = $K: gen and train --two-step"
-    chosen=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["kmeans"]["k"])' "s$K.json")
-    "$PYTHON" "$ORACLE" ari "r$K.h5" "g$K.h5" --info >ari.log 2>&1 || true
-    ari=$(tail -n 1 ari.log)
-    if [ "$K" != 8 ]; then
-        if [ "$chosen" = "$K" ] && "$PYTHON" "$ORACLE" ari "r$K.h5" "g$K.h5" --min 0.95 >/dev/null 2>&1; then
-            pass "K = $K recovered: k = $chosen, $ari >= 0.95"
-        else
-            fail "K = $K recovered" "k = $chosen, $ari"
-        fi
-    elif "$PYTHON" - g8.h5 r8.h5 "$SOURCE_DIR/tests/e2e/oracle_km" >km8.log 2>&1 <<'PY'; then
+done
+if "$PYTHON" - "$SOURCE_DIR/tests/e2e/oracle_km" >sk.log 2>&1 <<'PY'; then
 import sys
 import h5py
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
-sys.path.insert(0, sys.argv[3])
+sys.path.insert(0, sys.argv[1])
 from kmo import features
-_, z, _, _ = features(sys.argv[1], "log1p")
-with h5py.File(sys.argv[1]) as f:
-    truth = f["truth/group"][:]
-with h5py.File(sys.argv[2]) as f:
-    ours = adjusted_rand_score(truth, f["results/cluster"][:])
-km = adjusted_rand_score(truth, KMeans(8, n_init=10, random_state=0).fit(z).labels_)
-print("two-step ARI %.4f, scikit-learn KMeans(8, n_init=10) ARI %.4f" % (ours, km))
-assert ours >= km - 0.01
+worst = 1.0
+for K in range(3, 9):
+    _, z, _, _ = features("g%d.h5" % K, "log1p")
+    with h5py.File("g%d.h5" % K) as f:
+        truth = f["truth/group"][:]
+    ari = adjusted_rand_score(truth, KMeans(K, n_init=10, random_state=0).fit(z).labels_)
+    print("K = %d: scikit-learn KMeans ARI %.4f" % (K, ari))
+    worst = min(worst, ari)
+print("scikit-learn KMeans(K, n_init=10) with the true K: ARI >= %.4f for K = 3..8" % worst)
+assert worst >= 0.95
 PY
-        pass "K = 8 (k = $chosen): $(tail -n 1 km8.log)"
+    pass "planted groups recoverable: $(tail -n 1 sk.log)"
+else
+    fail "planted groups recoverable" "$(grep -v '^K = ' sk.log | tail -n 2 | tr '\n' ' ') $(grep '^K = ' sk.log | tr '\n' ' ')"
+fi
+for K in 3 4 5 6 7 8; do
+    result="r$K.h5" summary="s$K.json"
+    [ "$K" = 3 ] && result=r1.h5 summary=s1.json # np 1 (r3.h5 is the np 3 run)
+    chosen=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["kmeans"]["k"])' "$summary")
+    "$PYTHON" "$ORACLE" ari "$result" "g$K.h5" --info >ari.log 2>&1 || true
+    ari=$(tail -n 1 ari.log)
+    if [ "$chosen" = "$K" ] && "$PYTHON" "$ORACLE" ari "$result" "g$K.h5" --min 0.95 >/dev/null 2>&1; then
+        pass "K = $K recovered by two-step: k = $chosen, $ari >= 0.95"
     else
-        fail "K = 8" "k = $chosen: $(tail -n 2 km8.log | tr '\n' ' ')"
+        fail "K = $K recovered by two-step" "k = $chosen, $ari"
     fi
 done
 for K in 5 7; do
