@@ -75,8 +75,7 @@ typedef struct {
     int64_t *member_id;                     /* [n] */
     uint8_t *status;                        /* [n] cvseg_member_status */
     double *recency, *frequency, *monetary; /* [n] RFM features (raw units) */
-    double *features; /* [d][n] clustering features, raw units; NULL for the RFM set, whose
-                         features are recency, frequency and monetary (cvseg_job_feature) */
+    double *features;                       /* [d][n] clustering features, raw units */
     int fare_columns; /* LRFMC: 1 when the table has fare_yr1 and fare_yr2 (fare rules apply) */
     /* global counts */
     int64_t status_counts[CVSEG_MEMBER_STATUS_COUNT];
@@ -85,14 +84,6 @@ typedef struct {
     int64_t
         joined_after_last_flight; /* LRFMC: members whose join date is after their last flight */
 } cvseg_job_rows;
-
-/* Clustering feature j [n_local] in raw units (see cvseg_job_rows.features). */
-static inline const double *cvseg_job_feature(const cvseg_job_rows *rows, int j)
-{
-    if (rows->features)
-        return rows->features + (int64_t)j * rows->n_local;
-    return j == 0 ? rows->recency : j == 1 ? rows->frequency : rows->monetary;
-}
 
 /* RFM results (written by cvseg_job_score_rfm; the model by score's model
  * file when frozen): global statistics, then per-member results. */

@@ -87,8 +87,9 @@ static void cluster_pipeline_transform_rows(const cvseg_job_settings *settings,
                                             const cvseg_job_rows *rows, const int64_t *ok_rows,
                                             int64_t n_ok, double *z)
 {
+    const int64_t n = rows->n_local;
     for (int j = 0; j < settings->d; ++j) {
-        const double *x = cvseg_job_feature(rows, j);
+        const double *x = rows->features + (int64_t)j * n;
         double *zj = z + (int64_t)j * n_ok;
         const int log1p_wanted = settings->log1p[j];
 #pragma omp parallel for schedule(static)

@@ -426,8 +426,7 @@ static cvseg_status pipeline_load_block(cvseg_app *app, cvseg_reader *reader,
     rows->recency = pipeline_load_alloc(n, sizeof(double), &status);
     rows->frequency = pipeline_load_alloc(n, sizeof(double), &status);
     rows->monetary = pipeline_load_alloc(n, sizeof(double), &status);
-    if (settings->feature_set != CVSEG_FEATURES_RFM) /* RFM: the R, F, M columns themselves */
-        rows->features = pipeline_load_alloc(n * settings->d, sizeof(double), &status);
+    rows->features = pipeline_load_alloc(n * settings->d, sizeof(double), &status);
     raw->last = pipeline_load_alloc(n, sizeof(int32_t), &status);
     raw->freq = pipeline_load_alloc(n, sizeof(int32_t), &status);
     status = cvseg_mpi_agree(app->comm, status);
@@ -537,6 +536,9 @@ static cvseg_status pipeline_load_retail(cvseg_app *app, cvseg_reader *reader,
         return status;
     if (settings->feature_set != CVSEG_FEATURES_RFM)
         return pipeline_load_custom(reader, settings, rows);
+    memcpy(rows->features, rows->recency, sizeof(double) * (size_t)n);
+    memcpy(rows->features + n, rows->frequency, sizeof(double) * (size_t)n);
+    memcpy(rows->features + 2 * n, rows->monetary, sizeof(double) * (size_t)n);
     return status;
 }
 

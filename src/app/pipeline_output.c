@@ -30,10 +30,11 @@ enum { RESULTS_MAX_COLUMNS = 40 };
 static int results_feature_columns(const cvseg_job *job, cvseg_column *columns, int c)
 {
     const cvseg_job_settings *settings = &job->settings;
+    const int64_t n = job->rows.n_local;
     if (settings->feature_set == CVSEG_FEATURES_LRFMC) {
         for (int j = 0; j < settings->d; ++j)
             columns[c++] = (cvseg_column){settings->feature_names[j], CVSEG_T_F64,
-                                          cvseg_job_feature(&job->rows, j), NULL,
+                                          job->rows.features + (int64_t)j * n, NULL,
                                           j == 0   ? "months"
                                           : j == 1 ? "days"
                                           : j == 3 ? "km"
@@ -49,7 +50,7 @@ static int results_feature_columns(const cvseg_job *job, cvseg_column *columns, 
                 strcmp(settings->feature_names[j], "frequency") &&
                 strcmp(settings->feature_names[j], "monetary"))
                 columns[c++] = (cvseg_column){settings->feature_names[j], CVSEG_T_F64,
-                                              cvseg_job_feature(&job->rows, j), NULL, NULL};
+                                              job->rows.features + (int64_t)j * n, NULL, NULL};
     return c;
 }
 
