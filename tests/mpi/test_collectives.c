@@ -312,7 +312,12 @@ static int planted(int64_t g)
 }
 
 /* kind 0: unique keys; 1: planted copies of a key 97 rows earlier;
- * 2: INT64_MIN / INT64_MAX repeated; 3: one key everywhere. */
+ * 2: INT64_MIN / INT64_MAX repeated; 3: one key everywhere; 4: increasing
+ * (the sorted-table path); 5: non-decreasing, every key twice; 6: two
+ * increasing halves that overlap (each half's blocks look sorted); 7:
+ * increasing but for one repeat where the last rank's block starts (the
+ * blocks are sorted, the repeat crosses ranks). */
+#define DUPLICATE_KINDS 8
 static int64_t key_of(int kind, int64_t g, int64_t n)
 {
     switch (kind) {
@@ -326,6 +331,16 @@ static int64_t key_of(int kind, int64_t g, int64_t n)
         return base_key(g);
     case 3:
         return -5;
+    case 4:
+        return INT64_MIN + 3 * g;
+    case 5:
+        return g / 2 - 7;
+    case 6:
+        return g < n / 2 ? 2 * g : 2 * (g - n / 2) + 1;
+    case 7: {
+        const int64_t cut = cvseg_block_partition(n, cvseg_test_size, cvseg_test_size - 1).offset;
+        return g - (cut > 0 && g >= cut);
+    }
     default:
         return base_key(g);
     }
@@ -340,7 +355,7 @@ static int compare_i64(const void *a, const void *b)
 static void test_duplicates(void)
 {
     for (int s = 0; s < N_SIZES; ++s)
-        for (int kind = 0; kind < 4; ++kind)
+        for (int kind = 0; kind < DUPLICATE_KINDS; ++kind)
             for (int p = 0; p < 2; ++p) {
                 const int64_t n = sizes[s];
                 /* Expected by brute force over the whole key array. */
@@ -364,6 +379,12 @@ static void test_duplicates(void)
                     CU_ASSERT(want == 2 && want_example == INT64_MIN);
                 if (kind == 3)
                     CVSEG_ASSERT_EQUAL_I64(want, n > 1 ? n - 1 : 0);
+                if (kind == 4 || kind == 6)
+                    CVSEG_ASSERT_EQUAL_I64(want, 0);
+                if (kind == 5)
+                    CVSEG_ASSERT_EQUAL_I64(want, n / 2);
+                if (kind == 7 && cvseg_test_size > 1 && n >= cvseg_test_size)
+                    CVSEG_ASSERT_EQUAL_I64(want, 1);
                 if (kind == 1 && n >= 1000)
                     CU_ASSERT(want > 0);
                 const cvseg_block block = part(n, p);
