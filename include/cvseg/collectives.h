@@ -52,7 +52,12 @@ cvseg_status cvseg_mpi_range(MPI_Comm comm, const double *x, const uint8_t *incl
                              cvseg_range *range);
 
 /* Exact order statistics: values[t] = the ranks[t]-th smallest included value
- * over all ranks (1-based). m <= CVSEG_SELECT_MAX_TARGETS. */
+ * over all ranks (1-based). m <= CVSEG_SELECT_MAX_TARGETS. One pass over x
+ * counts the first 16 key bits (one histogram for all targets); each rank
+ * then keeps the keys that share a target's first 16 bits (when at most a
+ * quarter of its rows), a target whose prefix holds a single key is
+ * resolved (ties), and the remaining 16-bit levels run over the kept keys,
+ * one histogram per distinct prefix. */
 cvseg_status cvseg_mpi_select(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
                               int m, const int64_t *ranks, double *values);
 

@@ -178,45 +178,67 @@ static int make_targets(int64_t count, int64_t *ranks)
     return m;
 }
 
+/* cvseg_mpi_select on partition p of a against the one-process selection
+ * and the extremes found directly. */
+static void check_select(const global_array *a, int p, const uint8_t *include)
+{
+    const cvseg_block block = part(a->n, p);
+    int64_t count = 0;
+    for (int64_t g = 0; g < a->n; ++g)
+        count += include ? include[g] : 1;
+    if (count == 0)
+        return;
+    int64_t ranks[CVSEG_SELECT_MAX_TARGETS];
+    const int m = make_targets(count, ranks);
+    double expected[CVSEG_SELECT_MAX_TARGETS], got[CVSEG_SELECT_MAX_TARGETS];
+    cvseg_select_local(a->x, include, a->n, m, ranks, expected);
+    memset(got, 0x55, sizeof got);
+    const cvseg_status status =
+        cvseg_mpi_select(cvseg_test_comm, a->x + block.offset,
+                         include ? include + block.offset : NULL, block.count, m, ranks, got);
+    CU_ASSERT_EQUAL(status, CVSEG_OK);
+    for (int t = 0; t < m; ++t)
+        CVSEG_ASSERT_SAME_DOUBLE(got[t], expected[t]);
+    double lo = INFINITY, hi = -INFINITY;
+    for (int64_t g = 0; g < a->n; ++g)
+        if (!include || include[g]) {
+            const double v = a->x[g] == 0.0 ? 0.0 : a->x[g];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+    CU_ASSERT(got[0] == lo);
+    CU_ASSERT(got[1] == hi);
+}
+
+/* Values that take the selection's other paths: 1: continuous over many
+ * binades (few candidates, every level); 2: continuous inside one 16-bit
+ * key prefix (too many to gather: the passes read all values); 3: one
+ * value (resolved after level 0). */
+static void fill_select_values(int kind, global_array *a)
+{
+    for (int64_t g = 0; g < a->n && kind > 0; ++g) {
+        const uint64_t h = cvseg_rng_u64(11, 5, (uint64_t)g);
+        const double unit = (double)(h >> 11) * 0x1p-53;
+        a->x[g] = kind == 1   ? (h % 2 ? -1.0 : 1.0) * ldexp(1.0 + unit, (int)(h % 61) - 30)
+                  : kind == 2 ? 1000.0 + 10.0 * unit
+                              : 42.0;
+    }
+}
+
 static void test_select(void)
 {
-    for (int s = 0; s < N_SIZES; ++s) {
-        global_array a = make_array(sizes[s]);
-        for (int p = 0; p < 2; ++p)
-            for (int use_include = 0; use_include < 2; ++use_include) {
-                if (use_include != p)
-                    continue; /* blocks without, skewed with the include mask */
-                const cvseg_block block = part(a.n, p);
-                const uint8_t *include = use_include ? a.include : NULL;
-                int64_t count = 0;
-                for (int64_t g = 0; g < a.n; ++g)
-                    count += include ? include[g] : 1;
-                if (count == 0)
-                    continue;
-                int64_t ranks[CVSEG_SELECT_MAX_TARGETS];
-                const int m = make_targets(count, ranks);
-                double expected[CVSEG_SELECT_MAX_TARGETS], got[CVSEG_SELECT_MAX_TARGETS];
-                cvseg_select_local(a.x, include, a.n, m, ranks, expected);
-                memset(got, 0x55, sizeof got);
-                const cvseg_status status = cvseg_mpi_select(
-                    cvseg_test_comm, a.x + block.offset, include ? include + block.offset : NULL,
-                    block.count, m, ranks, got);
-                CU_ASSERT_EQUAL(status, CVSEG_OK);
-                for (int t = 0; t < m; ++t)
-                    CVSEG_ASSERT_SAME_DOUBLE(got[t], expected[t]);
-                /* Independent check of the extreme targets. */
-                double lo = INFINITY, hi = -INFINITY;
-                for (int64_t g = 0; g < a.n; ++g)
-                    if (!include || include[g]) {
-                        const double v = a.x[g] == 0.0 ? 0.0 : a.x[g];
-                        lo = v < lo ? v : lo;
-                        hi = v > hi ? v : hi;
-                    }
-                CU_ASSERT(got[0] == lo);
-                CU_ASSERT(got[1] == hi);
-            }
-        free_array(&a);
-    }
+    for (int s = 0; s < N_SIZES; ++s)
+        for (int kind = 0; kind < 4; ++kind) {
+            global_array a = make_array(sizes[s]);
+            fill_select_values(kind, &a);
+            for (int p = 0; p < 2; ++p)
+                for (int use_include = 0; use_include < 2; ++use_include) {
+                    if (use_include != p)
+                        continue; /* blocks without, skewed with the include mask */
+                    check_select(&a, p, use_include ? a.include : NULL);
+                }
+            free_array(&a);
+        }
 }
 
 /* A rank beyond the number of values: the same error on every rank. */
