@@ -2,28 +2,109 @@
  * order (each rank's block strictly increasing, the blocks in rank order)
  * are recognised in one local pass and one small MPI_Allgather; otherwise
  * every key goes to the rank its hash names (cvseg_exchange_records), which
- * sorts what it received and counts repeats. */
+ * sorts the hashes it received by their top 22 bits (two counting passes;
+ * hashes are uniform, so the runs of equal top bits are short), sorts each
+ * run and counts repeats. */
 #include <stdlib.h>
 
 #include "cvseg/bucket.h"
 #include "cvseg/collectives.h"
 #include "cvseg/exchange.h"
-#include "cvseg/sort.h"
+#include "cvseg/rng.h"
 
-/* Keys that repeat an earlier one in sorted [n] and the smallest of them. */
-static void duplicates_scan(const uint64_t *sorted, int64_t n, int64_t *found, int64_t *smallest)
+/* The inverse of an odd number modulo 2^64 (Newton's iteration). */
+static uint64_t duplicates_inverse(uint64_t odd)
 {
+    uint64_t x = odd;
+    for (int i = 0; i < 6; ++i)
+        x *= 2 - odd * x;
+    return x;
+}
+
+/* The inverse of cvseg_mix64 (SplitMix64's finaliser: xor-shifts and odd
+ * multipliers, each invertible), to name a duplicated key from its hash. */
+static uint64_t duplicates_unmix(uint64_t h)
+{
+    h ^= (h >> 31) ^ (h >> 62);
+    h *= duplicates_inverse(0x94d049bb133111ebULL);
+    h ^= (h >> 27) ^ (h >> 54);
+    h *= duplicates_inverse(0xbf58476d1ce4e5b9ULL);
+    h ^= (h >> 30) ^ (h >> 60);
+    return h;
+}
+
+enum { DUPLICATES_TOP_SHIFT = 42, DUPLICATES_DIGIT_BITS = 11 };
+
+/* Sorts hashes [n] by their top 22 bits in two 11-bit passes through
+ * scratch [n]: equal hashes (equal keys: cvseg_mix64 is a bijection) end up
+ * in runs that share those bits, a few values long for uniform hashes. */
+static void duplicates_sort_top(uint64_t *hashes, uint64_t *scratch, int64_t n)
+{
+    uint64_t *from = hashes, *to = scratch;
+    for (int shift = DUPLICATES_TOP_SHIFT; shift < 64; shift += DUPLICATES_DIGIT_BITS) {
+        int64_t count[1 << DUPLICATES_DIGIT_BITS] = {0};
+        const uint64_t mask = (1u << DUPLICATES_DIGIT_BITS) - 1;
+        for (int64_t i = 0; i < n; ++i)
+            count[(from[i] >> shift) & mask] += 1;
+        int64_t position = 0;
+        for (int b = 0; b < 1 << DUPLICATES_DIGIT_BITS; ++b) {
+            const int64_t c = count[b];
+            count[b] = position;
+            position += c;
+        }
+        for (int64_t i = 0; i < n; ++i)
+            to[count[(from[i] >> shift) & mask]++] = from[i];
+        uint64_t *swap = from;
+        from = to;
+        to = swap;
+    } /* two passes: the result is back in hashes */
+}
+
+static int duplicates_compare(const void *a, const void *b)
+{
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts run [n]: insertion sort for the short runs uniform hashes give. */
+static void duplicates_sort_run(uint64_t *run, int64_t n)
+{
+    if (n > 16) {
+        qsort(run, (size_t)n, sizeof *run, duplicates_compare);
+        return;
+    }
     for (int64_t i = 1; i < n; ++i) {
-        if (sorted[i] == sorted[i - 1]) {
-            *found += 1;
-            const int64_t key = cvseg_key_i64(sorted[i]);
-            *smallest = key < *smallest ? key : *smallest;
+        const uint64_t value = run[i];
+        int64_t j = i;
+        for (; j > 0 && run[j - 1] > value; --j)
+            run[j] = run[j - 1];
+        run[j] = value;
+    }
+}
+
+/* Hashes that repeat an earlier one in hashes [n] (sorted by their top 22
+ * bits; each run is sorted here) and the smallest key among them. */
+static void duplicates_scan(uint64_t *hashes, int64_t n, int64_t *found, int64_t *smallest)
+{
+    for (int64_t start = 0, end = 0; start < n; start = end) {
+        const uint64_t top = hashes[start] >> DUPLICATES_TOP_SHIFT;
+        for (end = start + 1; end < n && hashes[end] >> DUPLICATES_TOP_SHIFT == top;)
+            ++end;
+        if (end - start == 1)
+            continue;
+        duplicates_sort_run(hashes + start, end - start);
+        for (int64_t i = start + 1; i < end; ++i) {
+            if (hashes[i] == hashes[i - 1]) {
+                *found += 1;
+                const int64_t key = (int64_t)duplicates_unmix(hashes[i]);
+                *smallest = key < *smallest ? key : *smallest;
+            }
         }
     }
 }
 
-/* Sends every key [n] to its hash owner: *received [*total] order keys
- * (cvseg_i64_key) of the keys this rank owns. Collective; agreed. */
+/* Sends every key [n] to its hash owner: *received [*total] the hashes
+ * (cvseg_mix64) of the keys this rank owns. Collective; agreed. */
 static cvseg_status duplicates_route(MPI_Comm comm, int ranks, const int64_t *keys, int64_t n,
                                      uint64_t **received, int64_t *total)
 {
@@ -48,7 +129,7 @@ static cvseg_status duplicates_route(MPI_Comm comm, int ranks, const int64_t *ke
         status =
             cvseg_exchange_records(comm, &plan, destination, n, keys, *received, sizeof(int64_t));
     for (int64_t i = 0; i < *total && status == CVSEG_OK; ++i)
-        (*received)[i] = cvseg_i64_key((int64_t)(*received)[i]);
+        (*received)[i] = cvseg_mix64((*received)[i]);
     cvseg_exchange_plan_free(&plan);
     free(destination);
     return status;
@@ -118,7 +199,7 @@ cvseg_status cvseg_mpi_duplicates(MPI_Comm comm, const int64_t *keys, int64_t n,
     }
     if (status != CVSEG_OK)
         goto done;
-    cvseg_radix_sort_u64(received, scratch, NULL, NULL, total);
+    duplicates_sort_top(received, scratch, total);
     duplicates_scan(received, total, &found, &smallest);
     status = cvseg_mpi_sum_i64(comm, &found, 1);
     if (status == CVSEG_OK)
