@@ -94,7 +94,8 @@ typedef struct {
  * cvseg_value_valid, F < 0, last_purchase > reference_date, or a date is not
  * cvseg_date_valid; else NO_PURCHASE when F = 0; else OK (status is only ever
  * raised, so a status set by an earlier rule stays). first_purchase may be
- * NULL; when given, first > last is INVALID too. */
+ * NULL; when given, first > last is INVALID too. monetary_out may be
+ * monetary itself (M is a copy of it). */
 void cvseg_rfm_features(const int32_t *last_purchase, const int32_t *first_purchase,
                         const int32_t *frequency, const double *monetary, int64_t n,
                         int32_t reference_date, double *recency, double *frequency_out,

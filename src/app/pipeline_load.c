@@ -21,13 +21,23 @@ const char *const cvseg_cluster_label_names[CVSEG_LABEL_COUNT] = {"important_val
                                                                   "low_value",
                                                                   "none"};
 
+/* 1 when recency, frequency and monetary are views into the features (the
+ * rfm and lrfmc sets: pipeline_load_rfm_columns), not arrays of their own. */
+static int pipeline_load_rfm_views(const cvseg_job_rows *rows)
+{
+    return rows->features &&
+           (rows->recency == rows->features || rows->recency == rows->features + rows->n_local);
+}
+
 void cvseg_job_free(cvseg_job *job)
 {
     free(job->rows.member_id);
     free(job->rows.status);
-    free(job->rows.recency);
-    free(job->rows.frequency);
-    free(job->rows.monetary);
+    if (!pipeline_load_rfm_views(&job->rows)) {
+        free(job->rows.recency);
+        free(job->rows.frequency);
+        free(job->rows.monetary);
+    }
     free(job->rows.features);
     free(job->rfm.r_score);
     free(job->rfm.f_score);
@@ -410,6 +420,27 @@ static cvseg_status pipeline_load_reference_date(cvseg_app *app, cvseg_reader *r
     return status;
 }
 
+/* recency, frequency, monetary [n]: for the rfm set the features' own
+ * columns 0..2, for lrfmc columns 1..3 (R, F and M are features there: one
+ * array and no copy each); arrays of their own for a custom set. */
+static void pipeline_load_rfm_columns(const cvseg_job_settings *settings, cvseg_job_rows *rows,
+                                      cvseg_status *status)
+{
+    const int64_t n = rows->n_local;
+    const int64_t first = settings->feature_set == CVSEG_FEATURES_RFM     ? 0
+                          : settings->feature_set == CVSEG_FEATURES_LRFMC ? n
+                                                                          : -1;
+    if (first < 0) {
+        rows->recency = pipeline_load_alloc(n, sizeof(double), status);
+        rows->frequency = pipeline_load_alloc(n, sizeof(double), status);
+        rows->monetary = pipeline_load_alloc(n, sizeof(double), status);
+    } else if (rows->features) {
+        rows->recency = rows->features + first;
+        rows->frequency = rows->features + first + n;
+        rows->monetary = rows->features + first + 2 * n;
+    }
+}
+
 /* This rank's block of rows: the row arrays, then member_id and the last
  * purchase read. Collective. */
 static cvseg_status pipeline_load_block(cvseg_app *app, cvseg_reader *reader,
@@ -423,10 +454,8 @@ static cvseg_status pipeline_load_block(cvseg_app *app, cvseg_reader *reader,
     const int64_t n = rows->n_local;
     rows->member_id = pipeline_load_alloc(n, sizeof(int64_t), &status);
     rows->status = pipeline_load_alloc(n, 1, &status);
-    rows->recency = pipeline_load_alloc(n, sizeof(double), &status);
-    rows->frequency = pipeline_load_alloc(n, sizeof(double), &status);
-    rows->monetary = pipeline_load_alloc(n, sizeof(double), &status);
     rows->features = pipeline_load_alloc(n * settings->d, sizeof(double), &status);
+    pipeline_load_rfm_columns(settings, rows, &status);
     raw->last = pipeline_load_alloc(n, sizeof(int32_t), &status);
     raw->freq = pipeline_load_alloc(n, sizeof(int32_t), &status);
     status = cvseg_mpi_agree(app->comm, status);
@@ -475,9 +504,6 @@ static cvseg_status pipeline_load_airline(cvseg_app *app, cvseg_reader *reader,
     cvseg_lrfmc_features(raw->join, raw->last, raw->freq, raw->km, raw->discount, raw->fare1,
                          raw->fare2, n, settings->reference_date, &settings->rules, f, f + n,
                          f + 2 * n, f + 3 * n, f + 4 * n, rows->status);
-    memcpy(rows->recency, f + n, sizeof(double) * (size_t)n);
-    memcpy(rows->frequency, f + 2 * n, sizeof(double) * (size_t)n);
-    memcpy(rows->monetary, f + 3 * n, sizeof(double) * (size_t)n);
     raw->first = raw->join;
     raw->join = NULL;
     return status;
@@ -524,21 +550,12 @@ static cvseg_status pipeline_load_retail(cvseg_app *app, cvseg_reader *reader,
     }
     if (status != CVSEG_OK)
         return status;
-    double *raw_monetary = rows->monetary;
-    rows->monetary = pipeline_load_alloc(n, sizeof(double), &status);
-    status = cvseg_mpi_agree(app->comm, status);
-    if (status == CVSEG_OK)
-        cvseg_rfm_features(raw->last, raw->first, raw->freq, raw_monetary, n,
-                           settings->reference_date, rows->recency, rows->frequency, rows->monetary,
-                           rows->status);
-    free(raw_monetary);
-    if (status != CVSEG_OK)
-        return status;
+    /* M is the monetary column as read: the features take it in place. */
+    cvseg_rfm_features(raw->last, raw->first, raw->freq, rows->monetary, n,
+                       settings->reference_date, rows->recency, rows->frequency, rows->monetary,
+                       rows->status);
     if (settings->feature_set != CVSEG_FEATURES_RFM)
         return pipeline_load_custom(reader, settings, rows);
-    memcpy(rows->features, rows->recency, sizeof(double) * (size_t)n);
-    memcpy(rows->features + n, rows->frequency, sizeof(double) * (size_t)n);
-    memcpy(rows->features + 2 * n, rows->monetary, sizeof(double) * (size_t)n);
     return status;
 }
 
