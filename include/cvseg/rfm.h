@@ -168,6 +168,12 @@ void cvseg_group_summary_init(cvseg_group_summary *summary, int groups,
 void cvseg_group_summary_add(cvseg_group_summary *summary, const uint8_t *group,
                              const double *recency, const double *frequency, const double *monetary,
                              int64_t n);
+/* The same for `count` summaries at once (summaries[s] by groups[s][i]): one
+ * pass over R, F, M instead of one per summary; OpenMP inside (exact
+ * integer sums: the result does not depend on the threads). */
+void cvseg_group_summaries_add(cvseg_group_summary *const *summaries, const uint8_t *const *groups,
+                               int count, const double *recency, const double *frequency,
+                               const double *monetary, int64_t n);
 void cvseg_group_summary_merge(cvseg_group_summary *into, const cvseg_group_summary *from);
 /* Mean of feature f in group g (0 for an empty group) and total of feature f. */
 double cvseg_group_summary_mean(const cvseg_group_summary *summary, int g, int f);

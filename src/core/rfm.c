@@ -2,6 +2,7 @@
 #include "cvseg/rfm.h"
 
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 #include "cvseg/date.h"
@@ -190,6 +191,59 @@ void cvseg_group_summary_add(cvseg_group_summary *summary, const uint8_t *group,
         summary->count[g] += 1;
         for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
             summary->sum[g][f] += cvseg_fixed_term(features[f][i], scale[f]);
+    }
+}
+
+/* Adds rows [from, to) to every summary (the kernel of
+ * cvseg_group_summaries_add; scale [count][3] from the summaries' exponents). */
+static void rfm_summaries_add_rows(cvseg_group_summary *const *summaries,
+                                   const uint8_t *const *groups, int count,
+                                   const double (*scale)[CVSEG_RFM_FEATURES],
+                                   const double *const *features, int64_t from, int64_t to)
+{
+    for (int64_t i = from; i < to; ++i) {
+        for (int s = 0; s < count; ++s) {
+            const int g = groups[s][i];
+            if (g >= summaries[s]->groups)
+                continue;
+            summaries[s]->count[g] += 1;
+            for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
+                summaries[s]->sum[g][f] += cvseg_fixed_term(features[f][i], scale[s][f]);
+        }
+    }
+}
+
+enum { RFM_SUMMARIES_MAX = 8 };
+
+void cvseg_group_summaries_add(cvseg_group_summary *const *summaries, const uint8_t *const *groups,
+                               int count, const double *recency, const double *frequency,
+                               const double *monetary, int64_t n)
+{
+    const double *const features[CVSEG_RFM_FEATURES] = {
+        [CVSEG_R] = recency, [CVSEG_F] = frequency, [CVSEG_M] = monetary};
+    double scale[RFM_SUMMARIES_MAX][CVSEG_RFM_FEATURES];
+    for (int at = 0; at < count; at += RFM_SUMMARIES_MAX) {
+        const int some = count - at < RFM_SUMMARIES_MAX ? count - at : RFM_SUMMARIES_MAX;
+        for (int s = 0; s < some; ++s)
+            for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
+                scale[s][f] = cvseg_fixed_scale(summaries[at + s]->exponent[f]);
+#pragma omp parallel if (n >= 65536)
+        {
+            cvseg_group_summary mine[RFM_SUMMARIES_MAX], *my[RFM_SUMMARIES_MAX];
+            for (int s = 0; s < some; ++s) {
+                mine[s] = *summaries[at + s];
+                memset(mine[s].count, 0, sizeof mine[s].count);
+                memset(mine[s].sum, 0, sizeof mine[s].sum);
+                my[s] = &mine[s];
+            }
+            const int thread = omp_get_thread_num(), team = omp_get_num_threads();
+            rfm_summaries_add_rows(my, groups + at, some,
+                                   (const double(*)[CVSEG_RFM_FEATURES])scale, features,
+                                   n * thread / team, n * (thread + 1) / team);
+#pragma omp critical(cvseg_group_summaries_add)
+            for (int s = 0; s < some; ++s)
+                cvseg_group_summary_merge(summaries[at + s], &mine[s]);
+        }
     }
 }
 
