@@ -195,20 +195,28 @@ void cvseg_group_summary_add(cvseg_group_summary *summary, const uint8_t *group,
 }
 
 /* Adds rows [from, to) to every summary (the kernel of
- * cvseg_group_summaries_add; scale [count][3] from the summaries' exponents). */
+ * cvseg_group_summaries_add; scale [count][3] from the summaries'
+ * exponents). Blocks of rows small enough to stay in cache are read from
+ * memory once and added to each summary in turn. */
 static void rfm_summaries_add_rows(cvseg_group_summary *const *summaries,
                                    const uint8_t *const *groups, int count,
                                    const double (*scale)[CVSEG_RFM_FEATURES],
                                    const double *const *features, int64_t from, int64_t to)
 {
-    for (int64_t i = from; i < to; ++i) {
+    enum { BLOCK = 2048 };
+    for (int64_t start = from; start < to; start += BLOCK) {
+        const int64_t end = to - start < BLOCK ? to : start + BLOCK;
         for (int s = 0; s < count; ++s) {
-            const int g = groups[s][i];
-            if (g >= summaries[s]->groups)
-                continue;
-            summaries[s]->count[g] += 1;
-            for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
-                summaries[s]->sum[g][f] += cvseg_fixed_term(features[f][i], scale[s][f]);
+            cvseg_group_summary *summary = summaries[s];
+            const uint8_t *group = groups[s];
+            for (int64_t i = start; i < end; ++i) {
+                const int g = group[i];
+                if (g >= summary->groups)
+                    continue;
+                summary->count[g] += 1;
+                for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
+                    summary->sum[g][f] += cvseg_fixed_term(features[f][i], scale[s][f]);
+            }
         }
     }
 }

@@ -7,7 +7,6 @@
  * run and counts repeats. */
 #include <stdlib.h>
 
-#include "cvseg/bucket.h"
 #include "cvseg/collectives.h"
 #include "cvseg/exchange.h"
 #include "cvseg/rng.h"
@@ -103,7 +102,7 @@ static void duplicates_scan(uint64_t *hashes, int64_t n, int64_t *found, int64_t
     }
 }
 
-/* Sends every key [n] to its hash owner: *received [*total] the hashes
+/* Sends every key [n] to the owner its hash names: *received [*total] the hashes
  * (cvseg_mix64) of the keys this rank owns. Collective; agreed. */
 static cvseg_status duplicates_route(MPI_Comm comm, int ranks, const int64_t *keys, int64_t n,
                                      uint64_t **received, int64_t *total)
@@ -114,8 +113,11 @@ static cvseg_status duplicates_route(MPI_Comm comm, int ranks, const int64_t *ke
     if (!destination)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the duplicate check");
     status = cvseg_mpi_agree(comm, status);
+    /* The owner from the hash's low 32 bits (a multiply, not a division);
+     * the sort uses its top bits, which stay uniform on every owner. */
     for (int64_t i = 0; i < n && status == CVSEG_OK; ++i)
-        destination[i] = cvseg_bucket_hash_owner(keys[i], ranks);
+        destination[i] =
+            (int)(((cvseg_mix64((uint64_t)keys[i]) & 0xffffffffu) * (uint64_t)ranks) >> 32);
     if (status == CVSEG_OK)
         status = cvseg_exchange_plan_for(comm, destination, n, &plan);
     *total = plan.recv_total;
