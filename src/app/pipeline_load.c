@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "cvseg/date.h"
 #include "cvseg/collectives.h"
@@ -235,12 +236,30 @@ static const char *pipeline_load_column(const cvseg_job_settings *settings, cons
     return field;
 }
 
-static void *pipeline_load_alloc(int64_t n, size_t size, cvseg_status *status)
+/* From this size up a per-member array is populated in one system call
+ * (MADV_POPULATE_WRITE, Linux 5.14+) instead of one page fault per 4 KiB on
+ * first touch: faulting the fresh arrays was a third of reading them. Every
+ * such array is written in full right after, so the peak is the same. */
+#define PIPELINE_LOAD_POPULATE_BYTES ((size_t)1 << 20)
+
+void *cvseg_job_rows_alloc(int64_t n, size_t size, cvseg_status *status)
 {
+    const size_t bytes = (size_t)(n > 0 ? n : 1) * size;
     void *p = calloc((size_t)(n > 0 ? n : 1), size);
     if (!p && *status == CVSEG_OK)
         *status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld rows", (long long)n);
+#ifdef MADV_POPULATE_WRITE
+    const uintptr_t page = 4096, start = ((uintptr_t)p + page - 1) & ~(page - 1);
+    const uintptr_t end = ((uintptr_t)p + bytes) & ~(page - 1);
+    if (p && bytes >= PIPELINE_LOAD_POPULATE_BYTES && end > start)
+        (void)madvise((void *)start, end - start, MADV_POPULATE_WRITE); /* advice: may fail */
+#endif
     return p;
+}
+
+static void *pipeline_load_alloc(int64_t n, size_t size, cvseg_status *status)
+{
+    return cvseg_job_rows_alloc(n, size, status);
 }
 
 /* The raw columns of this rank's rows that the features are computed from

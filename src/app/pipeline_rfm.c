@@ -9,10 +9,7 @@
 
 static void *rfm_pipeline_alloc(int64_t n, size_t size, cvseg_status *status)
 {
-    void *p = calloc((size_t)(n > 0 ? n : 1), size);
-    if (!p && *status == CVSEG_OK)
-        *status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld rows", (long long)n);
-    return p;
+    return cvseg_job_rows_alloc(n, size, status);
 }
 
 /* Bound of |x| over the included rows, from global moments. */
