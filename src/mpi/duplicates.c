@@ -34,29 +34,40 @@ static uint64_t duplicates_unmix(uint64_t h)
 
 enum { DUPLICATES_TOP_SHIFT = 42, DUPLICATES_DIGIT_BITS = 11 };
 
-/* Sorts hashes [n] by their top 22 bits in two 11-bit passes through
- * scratch [n]: equal hashes (equal keys: cvseg_mix64 is a bijection) end up
- * in runs that share those bits, a few values long for uniform hashes. */
+enum { DUPLICATES_BUCKETS = 1 << DUPLICATES_DIGIT_BITS };
+
+/* Counting sort of from [n] into to [n] by the 11 hash bits at shift;
+ * start [BUCKETS + 1] := where each bucket begins in to (and n). */
+static void duplicates_bucket(const uint64_t *from, uint64_t *to, int64_t n, int shift,
+                              int64_t *start)
+{
+    const uint64_t mask = DUPLICATES_BUCKETS - 1;
+    int64_t cursor[DUPLICATES_BUCKETS] = {0};
+    for (int64_t i = 0; i < n; ++i)
+        cursor[(from[i] >> shift) & mask] += 1;
+    int64_t position = 0;
+    for (int b = 0; b < DUPLICATES_BUCKETS; ++b) {
+        const int64_t c = cursor[b];
+        start[b] = cursor[b] = position;
+        position += c;
+    }
+    start[DUPLICATES_BUCKETS] = n;
+    for (int64_t i = 0; i < n; ++i)
+        to[cursor[(from[i] >> shift) & mask]++] = from[i];
+}
+
+/* Sorts hashes [n] by their top 22 bits: one pass by the top 11 into
+ * scratch [n], then each bucket (small enough to stay in cache) by the next
+ * 11 back into hashes. Equal hashes (equal keys: cvseg_mix64 is a
+ * bijection) end up in runs that share those bits, a few values long for
+ * uniform hashes. */
 static void duplicates_sort_top(uint64_t *hashes, uint64_t *scratch, int64_t n)
 {
-    uint64_t *from = hashes, *to = scratch;
-    for (int shift = DUPLICATES_TOP_SHIFT; shift < 64; shift += DUPLICATES_DIGIT_BITS) {
-        int64_t count[1 << DUPLICATES_DIGIT_BITS] = {0};
-        const uint64_t mask = (1u << DUPLICATES_DIGIT_BITS) - 1;
-        for (int64_t i = 0; i < n; ++i)
-            count[(from[i] >> shift) & mask] += 1;
-        int64_t position = 0;
-        for (int b = 0; b < 1 << DUPLICATES_DIGIT_BITS; ++b) {
-            const int64_t c = count[b];
-            count[b] = position;
-            position += c;
-        }
-        for (int64_t i = 0; i < n; ++i)
-            to[count[(from[i] >> shift) & mask]++] = from[i];
-        uint64_t *swap = from;
-        from = to;
-        to = swap;
-    } /* two passes: the result is back in hashes */
+    int64_t outer[DUPLICATES_BUCKETS + 1], inner[DUPLICATES_BUCKETS + 1];
+    duplicates_bucket(hashes, scratch, n, DUPLICATES_TOP_SHIFT + DUPLICATES_DIGIT_BITS, outer);
+    for (int b = 0; b < DUPLICATES_BUCKETS; ++b)
+        duplicates_bucket(scratch + outer[b], hashes + outer[b], outer[b + 1] - outer[b],
+                          DUPLICATES_TOP_SHIFT, inner);
 }
 
 static int duplicates_compare(const void *a, const void *b)
