@@ -168,9 +168,9 @@ void cvseg_group_summary_init(cvseg_group_summary *summary, int groups,
 void cvseg_group_summary_add(cvseg_group_summary *summary, const uint8_t *group,
                              const double *recency, const double *frequency, const double *monetary,
                              int64_t n);
-/* The same for `count` summaries at once (summaries[s] by groups[s][i]): one
- * pass over R, F, M instead of one per summary; OpenMP inside (exact
- * integer sums: the result does not depend on the threads). */
+/* The same for `count` summaries (summaries[s] by groups[s][i]) with OpenMP:
+ * each thread adds its share of the rows into summaries of its own, merged
+ * after (exact integer sums: the result does not depend on the threads). */
 void cvseg_group_summaries_add(cvseg_group_summary *const *summaries, const uint8_t *const *groups,
                                int count, const double *recency, const double *frequency,
                                const double *monetary, int64_t n);

@@ -194,60 +194,27 @@ void cvseg_group_summary_add(cvseg_group_summary *summary, const uint8_t *group,
     }
 }
 
-/* Adds rows [from, to) to every summary (the kernel of
- * cvseg_group_summaries_add; scale [count][3] from the summaries'
- * exponents). Blocks of rows small enough to stay in cache are read from
- * memory once and added to each summary in turn. */
-static void rfm_summaries_add_rows(cvseg_group_summary *const *summaries,
-                                   const uint8_t *const *groups, int count,
-                                   const double (*scale)[CVSEG_RFM_FEATURES],
-                                   const double *const *features, int64_t from, int64_t to)
-{
-    enum { BLOCK = 2048 };
-    for (int64_t start = from; start < to; start += BLOCK) {
-        const int64_t end = to - start < BLOCK ? to : start + BLOCK;
-        for (int s = 0; s < count; ++s) {
-            cvseg_group_summary *summary = summaries[s];
-            const uint8_t *group = groups[s];
-            for (int64_t i = start; i < end; ++i) {
-                const int g = group[i];
-                if (g >= summary->groups)
-                    continue;
-                summary->count[g] += 1;
-                for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
-                    summary->sum[g][f] += cvseg_fixed_term(features[f][i], scale[s][f]);
-            }
-        }
-    }
-}
-
 enum { RFM_SUMMARIES_MAX = 8 };
 
 void cvseg_group_summaries_add(cvseg_group_summary *const *summaries, const uint8_t *const *groups,
                                int count, const double *recency, const double *frequency,
                                const double *monetary, int64_t n)
 {
-    const double *const features[CVSEG_RFM_FEATURES] = {
-        [CVSEG_R] = recency, [CVSEG_F] = frequency, [CVSEG_M] = monetary};
-    double scale[RFM_SUMMARIES_MAX][CVSEG_RFM_FEATURES];
     for (int at = 0; at < count; at += RFM_SUMMARIES_MAX) {
         const int some = count - at < RFM_SUMMARIES_MAX ? count - at : RFM_SUMMARIES_MAX;
-        for (int s = 0; s < some; ++s)
-            for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
-                scale[s][f] = cvseg_fixed_scale(summaries[at + s]->exponent[f]);
 #pragma omp parallel if (n >= 65536)
         {
-            cvseg_group_summary mine[RFM_SUMMARIES_MAX], *my[RFM_SUMMARIES_MAX];
+            /* Each thread sums its share of the rows into summaries of its own. */
+            cvseg_group_summary mine[RFM_SUMMARIES_MAX];
+            const int thread = omp_get_thread_num(), team = omp_get_num_threads();
+            const int64_t from = n * thread / team, to = n * (thread + 1) / team;
             for (int s = 0; s < some; ++s) {
                 mine[s] = *summaries[at + s];
                 memset(mine[s].count, 0, sizeof mine[s].count);
                 memset(mine[s].sum, 0, sizeof mine[s].sum);
-                my[s] = &mine[s];
+                cvseg_group_summary_add(&mine[s], groups[at + s] + from, recency + from,
+                                        frequency + from, monetary + from, to - from);
             }
-            const int thread = omp_get_thread_num(), team = omp_get_num_threads();
-            rfm_summaries_add_rows(my, groups + at, some,
-                                   (const double(*)[CVSEG_RFM_FEATURES])scale, features,
-                                   n * thread / team, n * (thread + 1) / team);
 #pragma omp critical(cvseg_group_summaries_add)
             for (int s = 0; s < some; ++s)
                 cvseg_group_summary_merge(summaries[at + s], &mine[s]);

@@ -612,22 +612,30 @@ static void test_summaries_at_once(void)
         for (int s = 0; s < 3; ++s)
             groups[s][i] = (uint8_t)(next_u64() % (uint64_t)(sizes[s] + 2)); /* some "none" */
     }
-    const double max_abs[3] = {900.0, 41.0, exp(7.0) * 1.01};
+    /* Summary 2 has other bounds (other exponents): its terms are its own. */
+    const double max_abs[2][3] = {{900.0, 41.0, exp(7.0) * 1.01}, {5000.0, 41.0, 1e6}};
     cvseg_group_summary one[3], at_once[2][3];
     for (int s = 0; s < 3; ++s) {
-        cvseg_group_summary_init(&one[s], sizes[s], max_abs);
+        cvseg_group_summary_init(&one[s], sizes[s], max_abs[s == 2]);
         cvseg_group_summary_add(&one[s], groups[s], r, f, m, N);
     }
     for (int t = 0; t < 2; ++t) {
         omp_set_num_threads(t + 1);
         cvseg_group_summary *targets[3];
         for (int s = 0; s < 3; ++s) {
-            cvseg_group_summary_init(&at_once[t][s], sizes[s], max_abs);
+            cvseg_group_summary_init(&at_once[t][s], sizes[s], max_abs[s == 2]);
             targets[s] = &at_once[t][s];
         }
         cvseg_group_summaries_add(targets, (const uint8_t *const *)groups, 3, r, f, m, N);
         for (int s = 0; s < 3; ++s)
             CU_ASSERT(same_summary(&at_once[t][s], &one[s]));
+        /* and two summaries that share their exponents */
+        cvseg_group_summary pair[2], *pair_targets[2] = {&pair[0], &pair[1]};
+        for (int s = 0; s < 2; ++s)
+            cvseg_group_summary_init(&pair[s], sizes[s], max_abs[0]);
+        cvseg_group_summaries_add(pair_targets, (const uint8_t *const *)groups, 2, r, f, m, N);
+        for (int s = 0; s < 2; ++s)
+            CU_ASSERT(same_summary(&pair[s], &one[s]));
     }
     omp_set_num_threads(2);
     free(r);
