@@ -52,7 +52,12 @@ cvseg_status cvseg_mpi_range(MPI_Comm comm, const double *x, const uint8_t *incl
                              cvseg_range *range);
 
 /* Exact order statistics: values[t] = the ranks[t]-th smallest included value
- * over all ranks (1-based). m <= CVSEG_SELECT_MAX_TARGETS. */
+ * over all ranks (1-based). m <= CVSEG_SELECT_MAX_TARGETS. One pass over x
+ * counts the first 16 key bits (one histogram for all targets); each rank
+ * then keeps the keys that share a target's first 16 bits (when at most a
+ * quarter of its rows), a target whose prefix holds a single key is
+ * resolved (ties), and the remaining 16-bit levels run over the kept keys,
+ * one histogram per distinct prefix. */
 cvseg_status cvseg_mpi_select(MPI_Comm comm, const double *x, const uint8_t *include, int64_t n,
                               int m, const int64_t *ranks, double *values);
 
@@ -70,8 +75,12 @@ cvseg_status cvseg_mpi_group_summary(MPI_Comm comm, cvseg_group_summary *summary
 /* Bytes of a message from the lowest failing rank, for cvseg_mpi_agree. */
 #define CVSEG_MPI_MESSAGE_MAX 640
 
-/* Duplicate detection of int64 keys across ranks: keys are hash-partitioned
- * to owner ranks (MPI_Alltoallv), radix-sorted and scanned. Returns the
+/* Duplicate detection of int64 keys across ranks. When every rank's keys are
+ * strictly increasing and the non-empty blocks follow each other in rank
+ * order (a table exported in key order), there is none: one local pass and
+ * an MPI_Allgather of three numbers per rank say so. Otherwise keys are
+ * hash-partitioned to owner ranks (MPI_Alltoallv), radix-sorted and
+ * scanned. Returns the
  * number of keys that repeat an earlier one (global) and the smallest
  * duplicated key (valid when *duplicates > 0). Collective. */
 cvseg_status cvseg_mpi_duplicates(MPI_Comm comm, const int64_t *keys, int64_t n,

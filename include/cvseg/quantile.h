@@ -57,6 +57,45 @@ int cvseg_select_refine(cvseg_select_state *state, const int64_t *global_hist);
  * the raw keys in state->prefix). */
 void cvseg_select_values(const cvseg_select_state *state, double *values);
 
+/* Row-wise selection (the MPI layer's path): targets that share a prefix
+ * share one histogram row, and a target whose prefix holds one distinct key
+ * in all ranks' data is resolved at once (ties: counts, dates). */
+
+/* The distinct prefixes of the unresolved targets: prefixes [rows] and
+ * row_of [state->count] (-1 for a resolved target, resolved [count] != 0).
+ * Returns rows (0..count). */
+int cvseg_select_rows(const cvseg_select_state *state, const uint8_t *resolved, uint64_t *prefixes,
+                      int *row_of);
+
+/* Counts the included values whose key matches one of prefixes [rows] (the
+ * state->level known digits) by their next 16 bits: hist [rows][BINS],
+ * zeroed and filled here. Values as doubles x or keys (one of them NULL);
+ * include [n] or NULL. OpenMP inside; CVSEG_ENOMEM when the per-thread
+ * histograms cannot be allocated. */
+cvseg_status cvseg_select_histogram_rows(const cvseg_select_state *state, int rows,
+                                         const uint64_t *prefixes, const double *x,
+                                         const uint64_t *keys, const uint8_t *include, int64_t n,
+                                         int64_t *hist);
+
+/* Fixes the next 16 bits of every target with row_of[t] >= 0 from the
+ * global hist [rows][BINS]; level += 1. 0, or -1 if a rank lies beyond the
+ * counted values. */
+int cvseg_select_refine_rows(cvseg_select_state *state, const int64_t *global_hist,
+                             const int *row_of);
+
+/* lo, hi [rows] := the smallest and largest key of the included values
+ * matching each prefix (UINT64_MAX and 0 where none). OpenMP inside. */
+void cvseg_select_prefix_range(const cvseg_select_state *state, int rows, const uint64_t *prefixes,
+                               const double *x, const uint64_t *keys, const uint8_t *include,
+                               int64_t n, uint64_t *lo, uint64_t *hi);
+
+/* out := the keys of the included values matching one of prefixes [rows],
+ * in row order of the input; returns their number. The caller sizes out
+ * (the level-0 histogram gives the count). */
+int64_t cvseg_select_gather(const cvseg_select_state *state, int rows, const uint64_t *prefixes,
+                            const double *x, const uint64_t *keys, const uint8_t *include,
+                            int64_t n, uint64_t *out);
+
 /* Target rank of quintile-style edge q of `parts` parts over n values:
  * ceil(q * n / parts), at least 1. */
 int64_t cvseg_quantile_rank(int64_t q, int64_t parts, int64_t n);

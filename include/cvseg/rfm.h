@@ -94,7 +94,8 @@ typedef struct {
  * cvseg_value_valid, F < 0, last_purchase > reference_date, or a date is not
  * cvseg_date_valid; else NO_PURCHASE when F = 0; else OK (status is only ever
  * raised, so a status set by an earlier rule stays). first_purchase may be
- * NULL; when given, first > last is INVALID too. */
+ * NULL; when given, first > last is INVALID too. monetary_out may be
+ * monetary itself (M is a copy of it). */
 void cvseg_rfm_features(const int32_t *last_purchase, const int32_t *first_purchase,
                         const int32_t *frequency, const double *monetary, int64_t n,
                         int32_t reference_date, double *recency, double *frequency_out,
@@ -167,6 +168,12 @@ void cvseg_group_summary_init(cvseg_group_summary *summary, int groups,
 void cvseg_group_summary_add(cvseg_group_summary *summary, const uint8_t *group,
                              const double *recency, const double *frequency, const double *monetary,
                              int64_t n);
+/* The same for `count` summaries (summaries[s] by groups[s][i]) with OpenMP:
+ * each thread adds its share of the rows into summaries of its own, merged
+ * after (exact integer sums: the result does not depend on the threads). */
+void cvseg_group_summaries_add(cvseg_group_summary *const *summaries, const uint8_t *const *groups,
+                               int count, const double *recency, const double *frequency,
+                               const double *monetary, int64_t n);
 void cvseg_group_summary_merge(cvseg_group_summary *into, const cvseg_group_summary *from);
 /* Mean of feature f in group g (0 for an empty group) and total of feature f. */
 double cvseg_group_summary_mean(const cvseg_group_summary *summary, int g, int f);

@@ -170,6 +170,12 @@ typedef struct {
 
 void cvseg_job_free(cvseg_job *job);
 
+/* calloc of n rows of size bytes (at least one row) for a per-member array
+ * that is written in full next: large ones are populated up front (one
+ * system call instead of a page fault per page). Records CVSEG_ENOMEM in
+ * *status (if still OK) and returns NULL on failure; freed with free(). */
+void *cvseg_job_rows_alloc(int64_t n, size_t size, cvseg_status *status);
+
 /* Reads this rank's block of the member table (settings->input_path) into
  * rows: features, statuses and the global counts. Reads settings; writes
  * settings->reference_date only when it was not given (INT32_MIN: the

@@ -9,10 +9,7 @@
 
 static void *rfm_pipeline_alloc(int64_t n, size_t size, cvseg_status *status)
 {
-    void *p = calloc((size_t)(n > 0 ? n : 1), size);
-    if (!p && *status == CVSEG_OK)
-        *status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld rows", (long long)n);
-    return p;
+    return cvseg_job_rows_alloc(n, size, status);
 }
 
 /* Bound of |x| over the included rows, from global moments. */
@@ -129,12 +126,10 @@ static cvseg_status rfm_pipeline_classify(cvseg_app *app, const cvseg_job_rows *
     cvseg_group_summary_init(&rfm->by_segment, 8, bounds);
     cvseg_group_summary_init(&rfm->by_abc, 3, bounds);
     cvseg_group_summary_init(&rfm->by_matrix, 4, bounds);
-    cvseg_group_summary_add(&rfm->by_segment, rfm->segment, rows->recency, rows->frequency,
-                            rows->monetary, n);
-    cvseg_group_summary_add(&rfm->by_abc, rfm->abc_class, rows->recency, rows->frequency,
-                            rows->monetary, n);
-    cvseg_group_summary_add(&rfm->by_matrix, rfm->value_cell, rows->recency, rows->frequency,
-                            rows->monetary, n);
+    cvseg_group_summary *const summaries[3] = {&rfm->by_segment, &rfm->by_abc, &rfm->by_matrix};
+    const uint8_t *const groups[3] = {rfm->segment, rfm->abc_class, rfm->value_cell};
+    cvseg_group_summaries_add(summaries, groups, 3, rows->recency, rows->frequency, rows->monetary,
+                              n);
     if (status == CVSEG_OK)
         status = cvseg_mpi_group_summary(app->comm, &rfm->by_segment);
     if (status == CVSEG_OK)

@@ -2,6 +2,7 @@
 #include "cvseg/rfm.h"
 
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 #include "cvseg/date.h"
@@ -190,6 +191,34 @@ void cvseg_group_summary_add(cvseg_group_summary *summary, const uint8_t *group,
         summary->count[g] += 1;
         for (int f = 0; f < CVSEG_RFM_FEATURES; ++f)
             summary->sum[g][f] += cvseg_fixed_term(features[f][i], scale[f]);
+    }
+}
+
+enum { RFM_SUMMARIES_MAX = 8 };
+
+void cvseg_group_summaries_add(cvseg_group_summary *const *summaries, const uint8_t *const *groups,
+                               int count, const double *recency, const double *frequency,
+                               const double *monetary, int64_t n)
+{
+    for (int at = 0; at < count; at += RFM_SUMMARIES_MAX) {
+        const int some = count - at < RFM_SUMMARIES_MAX ? count - at : RFM_SUMMARIES_MAX;
+#pragma omp parallel if (n >= 65536)
+        {
+            /* Each thread sums its share of the rows into summaries of its own. */
+            cvseg_group_summary mine[RFM_SUMMARIES_MAX];
+            const int thread = omp_get_thread_num(), team = omp_get_num_threads();
+            const int64_t from = n * thread / team, to = n * (thread + 1) / team;
+            for (int s = 0; s < some; ++s) {
+                mine[s] = *summaries[at + s];
+                memset(mine[s].count, 0, sizeof mine[s].count);
+                memset(mine[s].sum, 0, sizeof mine[s].sum);
+                cvseg_group_summary_add(&mine[s], groups[at + s] + from, recency + from,
+                                        frequency + from, monetary + from, to - from);
+            }
+#pragma omp critical(cvseg_group_summaries_add)
+            for (int s = 0; s < some; ++s)
+                cvseg_group_summary_merge(summaries[at + s], &mine[s]);
+        }
     }
 }
 

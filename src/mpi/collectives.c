@@ -245,37 +245,126 @@ done:
     return status;
 }
 
+/* A selection in progress across ranks. The passes read the caller's
+ * values (x or keys, with include) until this rank has gathered the keys
+ * that can still matter (candidates); then only those. */
+typedef struct {
+    MPI_Comm comm;
+    cvseg_select_state state;
+    uint8_t resolved[CVSEG_SELECT_MAX_TARGETS];
+    int64_t *local, *global; /* [count][BINS] each: this rank's, summed */
+    const double *x;
+    const uint64_t *keys;
+    const uint8_t *include;
+    int64_t n;
+    uint64_t *candidates; /* NULL until gathered */
+} collectives_selection;
+
+/* The next 16 key bits of every unresolved target: one histogram row per
+ * distinct prefix, summed over ranks. Collective. */
+static cvseg_status collectives_select_level(collectives_selection *s)
+{
+    uint64_t prefixes[CVSEG_SELECT_MAX_TARGETS];
+    int row_of[CVSEG_SELECT_MAX_TARGETS];
+    const int rows = cvseg_select_rows(&s->state, s->resolved, prefixes, row_of);
+    cvseg_status status = cvseg_select_histogram_rows(&s->state, rows, prefixes, s->x, s->keys,
+                                                      s->include, s->n, s->local);
+    status = cvseg_mpi_agree(s->comm, status);
+    if (status == CVSEG_OK)
+        status = cvseg_mpi_check(MPI_Allreduce(s->local, s->global, rows * CVSEG_SELECT_BINS,
+                                               MPI_INT64_T, MPI_SUM, s->comm),
+                                 "quantile histogram");
+    if (status == CVSEG_OK && cvseg_select_refine_rows(&s->state, s->global, row_of) != 0)
+        status = CVSEG_FAIL(CVSEG_EINTERNAL, "quantile rank beyond the number of values");
+    return status;
+}
+
+/* After level 0: this rank's keys that match a target's first 16 bits
+ * become what the later passes read, when they are at most a quarter of its
+ * rows (their count is in the local level-0 histogram). Local: a rank that
+ * does not gather reads all its values, with the same counts. */
+static void collectives_select_gather(collectives_selection *s)
+{
+    uint64_t prefixes[CVSEG_SELECT_MAX_TARGETS];
+    int row_of[CVSEG_SELECT_MAX_TARGETS];
+    const int rows = cvseg_select_rows(&s->state, s->resolved, prefixes, row_of);
+    int64_t count = 0;
+    for (int r = 0; r < rows; ++r)
+        count += s->local[prefixes[r] >> 48];
+    if (count > s->n / 4)
+        return;
+    s->candidates = malloc(sizeof(uint64_t) * (size_t)(count > 0 ? count : 1));
+    if (!s->candidates)
+        return;
+    s->n = cvseg_select_gather(&s->state, rows, prefixes, s->x, s->keys, s->include, s->n,
+                               s->candidates);
+    s->x = NULL;
+    s->keys = s->candidates;
+    s->include = NULL;
+}
+
+/* A target whose prefix matches one distinct key over all ranks is that
+ * key (ties need no further level); *open := targets still open.
+ * Collective. */
+static cvseg_status collectives_select_resolve(collectives_selection *s, int *open)
+{
+    uint64_t prefixes[CVSEG_SELECT_MAX_TARGETS], bounds[2 * CVSEG_SELECT_MAX_TARGETS];
+    int row_of[CVSEG_SELECT_MAX_TARGETS];
+    const int rows = cvseg_select_rows(&s->state, s->resolved, prefixes, row_of);
+    cvseg_select_prefix_range(&s->state, rows, prefixes, s->x, s->keys, s->include, s->n, bounds,
+                              bounds + rows);
+    for (int r = 0; r < rows; ++r)
+        bounds[rows + r] = ~bounds[rows + r]; /* the largest key as the smallest complement */
+    const cvseg_status status = cvseg_mpi_check(
+        MPI_Allreduce(MPI_IN_PLACE, bounds, 2 * rows, MPI_UINT64_T, MPI_MIN, s->comm),
+        "quantile key range");
+    *open = 0;
+    for (int t = 0; t < s->state.count && status == CVSEG_OK; ++t) {
+        const int r = row_of[t];
+        if (r >= 0 && bounds[r] == ~bounds[rows + r]) {
+            s->state.prefix[t] = bounds[r];
+            s->resolved[t] = 1;
+        } else if (r >= 0) {
+            *open += 1;
+        }
+    }
+    return status;
+}
+
+/* Exact selection of m ranks: level 0 over all values, then (on the
+ * gathered candidates where small) resolution of ties and further levels
+ * for the targets still open. Collective. */
 static cvseg_status collectives_select_any(MPI_Comm comm, const double *x, const uint64_t *keys,
                                            const uint8_t *include, int64_t n, int m,
                                            const int64_t *ranks, double *values, uint64_t *keys_out)
 {
-    cvseg_status status = CVSEG_OK;
-    cvseg_select_state state;
-    int64_t *hist = malloc(sizeof(int64_t) * (size_t)m * CVSEG_SELECT_BINS);
-    if (!hist)
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for quantile histograms");
-    status = cvseg_mpi_agree(comm, status);
+    collectives_selection s = {.comm = comm, .x = x, .keys = keys, .include = include, .n = n};
+    s.local = malloc(sizeof(int64_t) * 2 * (size_t)m * CVSEG_SELECT_BINS);
+    s.global = s.local ? s.local + (size_t)m * CVSEG_SELECT_BINS : NULL;
+    cvseg_status status = cvseg_mpi_agree(
+        comm,
+        s.local ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for quantile histograms"));
     if (status != CVSEG_OK)
         goto done;
-    cvseg_select_init(&state, m, ranks);
-    for (int level = 0; level < CVSEG_SELECT_LEVELS && status == CVSEG_OK; ++level) {
-        status = keys ? cvseg_select_histogram_keys(&state, keys, include, n, hist)
-                      : cvseg_select_histogram(&state, x, include, n, hist);
-        status = cvseg_mpi_agree(comm, status);
-        if (status == CVSEG_OK)
-            status = cvseg_mpi_check(MPI_Allreduce(MPI_IN_PLACE, hist, m * CVSEG_SELECT_BINS,
-                                                   MPI_INT64_T, MPI_SUM, comm),
-                                     "quantile histogram");
-        if (status == CVSEG_OK && cvseg_select_refine(&state, hist) != 0)
-            status = CVSEG_FAIL(CVSEG_EINTERNAL, "quantile rank beyond the number of values");
+    cvseg_select_init(&s.state, m, ranks);
+    status = collectives_select_level(&s);
+    if (status == CVSEG_OK)
+        collectives_select_gather(&s);
+    int open = m;
+    while (status == CVSEG_OK && s.state.level < CVSEG_SELECT_LEVELS) {
+        status = collectives_select_resolve(&s, &open);
+        if (status != CVSEG_OK || open == 0)
+            break;
+        status = collectives_select_level(&s);
     }
     if (status == CVSEG_OK && values)
-        cvseg_select_values(&state, values);
+        cvseg_select_values(&s.state, values);
     if (status == CVSEG_OK && keys_out)
         for (int t = 0; t < m; ++t)
-            keys_out[t] = state.prefix[t];
+            keys_out[t] = s.state.prefix[t];
 done:
-    free(hist);
+    free(s.local);
+    free(s.candidates);
     return status;
 }
 

@@ -178,45 +178,67 @@ static int make_targets(int64_t count, int64_t *ranks)
     return m;
 }
 
+/* cvseg_mpi_select on partition p of a against the one-process selection
+ * and the extremes found directly. */
+static void check_select(const global_array *a, int p, const uint8_t *include)
+{
+    const cvseg_block block = part(a->n, p);
+    int64_t count = 0;
+    for (int64_t g = 0; g < a->n; ++g)
+        count += include ? include[g] : 1;
+    if (count == 0)
+        return;
+    int64_t ranks[CVSEG_SELECT_MAX_TARGETS];
+    const int m = make_targets(count, ranks);
+    double expected[CVSEG_SELECT_MAX_TARGETS], got[CVSEG_SELECT_MAX_TARGETS];
+    cvseg_select_local(a->x, include, a->n, m, ranks, expected);
+    memset(got, 0x55, sizeof got);
+    const cvseg_status status =
+        cvseg_mpi_select(cvseg_test_comm, a->x + block.offset,
+                         include ? include + block.offset : NULL, block.count, m, ranks, got);
+    CU_ASSERT_EQUAL(status, CVSEG_OK);
+    for (int t = 0; t < m; ++t)
+        CVSEG_ASSERT_SAME_DOUBLE(got[t], expected[t]);
+    double lo = INFINITY, hi = -INFINITY;
+    for (int64_t g = 0; g < a->n; ++g)
+        if (!include || include[g]) {
+            const double v = a->x[g] == 0.0 ? 0.0 : a->x[g];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+    CU_ASSERT(got[0] == lo);
+    CU_ASSERT(got[1] == hi);
+}
+
+/* Values that take the selection's other paths: 1: continuous over many
+ * binades (few candidates, every level); 2: continuous inside one 16-bit
+ * key prefix (too many to gather: the passes read all values); 3: one
+ * value (resolved after level 0). */
+static void fill_select_values(int kind, global_array *a)
+{
+    for (int64_t g = 0; g < a->n && kind > 0; ++g) {
+        const uint64_t h = cvseg_rng_u64(11, 5, (uint64_t)g);
+        const double unit = (double)(h >> 11) * 0x1p-53;
+        a->x[g] = kind == 1   ? (h % 2 ? -1.0 : 1.0) * ldexp(1.0 + unit, (int)(h % 61) - 30)
+                  : kind == 2 ? 1000.0 + 10.0 * unit
+                              : 42.0;
+    }
+}
+
 static void test_select(void)
 {
-    for (int s = 0; s < N_SIZES; ++s) {
-        global_array a = make_array(sizes[s]);
-        for (int p = 0; p < 2; ++p)
-            for (int use_include = 0; use_include < 2; ++use_include) {
-                if (use_include != p)
-                    continue; /* blocks without, skewed with the include mask */
-                const cvseg_block block = part(a.n, p);
-                const uint8_t *include = use_include ? a.include : NULL;
-                int64_t count = 0;
-                for (int64_t g = 0; g < a.n; ++g)
-                    count += include ? include[g] : 1;
-                if (count == 0)
-                    continue;
-                int64_t ranks[CVSEG_SELECT_MAX_TARGETS];
-                const int m = make_targets(count, ranks);
-                double expected[CVSEG_SELECT_MAX_TARGETS], got[CVSEG_SELECT_MAX_TARGETS];
-                cvseg_select_local(a.x, include, a.n, m, ranks, expected);
-                memset(got, 0x55, sizeof got);
-                const cvseg_status status = cvseg_mpi_select(
-                    cvseg_test_comm, a.x + block.offset, include ? include + block.offset : NULL,
-                    block.count, m, ranks, got);
-                CU_ASSERT_EQUAL(status, CVSEG_OK);
-                for (int t = 0; t < m; ++t)
-                    CVSEG_ASSERT_SAME_DOUBLE(got[t], expected[t]);
-                /* Independent check of the extreme targets. */
-                double lo = INFINITY, hi = -INFINITY;
-                for (int64_t g = 0; g < a.n; ++g)
-                    if (!include || include[g]) {
-                        const double v = a.x[g] == 0.0 ? 0.0 : a.x[g];
-                        lo = v < lo ? v : lo;
-                        hi = v > hi ? v : hi;
-                    }
-                CU_ASSERT(got[0] == lo);
-                CU_ASSERT(got[1] == hi);
-            }
-        free_array(&a);
-    }
+    for (int s = 0; s < N_SIZES; ++s)
+        for (int kind = 0; kind < 4; ++kind) {
+            global_array a = make_array(sizes[s]);
+            fill_select_values(kind, &a);
+            for (int p = 0; p < 2; ++p)
+                for (int use_include = 0; use_include < 2; ++use_include) {
+                    if (use_include != p)
+                        continue; /* blocks without, skewed with the include mask */
+                    check_select(&a, p, use_include ? a.include : NULL);
+                }
+            free_array(&a);
+        }
 }
 
 /* A rank beyond the number of values: the same error on every rank. */
@@ -312,7 +334,12 @@ static int planted(int64_t g)
 }
 
 /* kind 0: unique keys; 1: planted copies of a key 97 rows earlier;
- * 2: INT64_MIN / INT64_MAX repeated; 3: one key everywhere. */
+ * 2: INT64_MIN / INT64_MAX repeated; 3: one key everywhere; 4: increasing
+ * (the sorted-table path); 5: non-decreasing, every key twice; 6: two
+ * increasing halves that overlap (each half's blocks look sorted); 7:
+ * increasing but for one repeat where the last rank's block starts (the
+ * blocks are sorted, the repeat crosses ranks). */
+#define DUPLICATE_KINDS 8
 static int64_t key_of(int kind, int64_t g, int64_t n)
 {
     switch (kind) {
@@ -326,6 +353,16 @@ static int64_t key_of(int kind, int64_t g, int64_t n)
         return base_key(g);
     case 3:
         return -5;
+    case 4:
+        return INT64_MIN + 3 * g;
+    case 5:
+        return g / 2 - 7;
+    case 6:
+        return g < n / 2 ? 2 * g : 2 * (g - n / 2) + 1;
+    case 7: {
+        const int64_t cut = cvseg_block_partition(n, cvseg_test_size, cvseg_test_size - 1).offset;
+        return g - (cut > 0 && g >= cut);
+    }
     default:
         return base_key(g);
     }
@@ -340,7 +377,7 @@ static int compare_i64(const void *a, const void *b)
 static void test_duplicates(void)
 {
     for (int s = 0; s < N_SIZES; ++s)
-        for (int kind = 0; kind < 4; ++kind)
+        for (int kind = 0; kind < DUPLICATE_KINDS; ++kind)
             for (int p = 0; p < 2; ++p) {
                 const int64_t n = sizes[s];
                 /* Expected by brute force over the whole key array. */
@@ -364,6 +401,12 @@ static void test_duplicates(void)
                     CU_ASSERT(want == 2 && want_example == INT64_MIN);
                 if (kind == 3)
                     CVSEG_ASSERT_EQUAL_I64(want, n > 1 ? n - 1 : 0);
+                if (kind == 4 || kind == 6)
+                    CVSEG_ASSERT_EQUAL_I64(want, 0);
+                if (kind == 5)
+                    CVSEG_ASSERT_EQUAL_I64(want, n / 2);
+                if (kind == 7 && cvseg_test_size > 1 && n >= cvseg_test_size)
+                    CVSEG_ASSERT_EQUAL_I64(want, 1);
                 if (kind == 1 && n >= 1000)
                     CU_ASSERT(want > 0);
                 const cvseg_block block = part(n, p);

@@ -595,6 +595,56 @@ static void test_group_summaries_merge(void)
     free(group);
 }
 
+/* cvseg_group_summaries_add: one pass over R, F, M for three summaries, at
+ * 1 and 2 threads, equals cvseg_group_summary_add once per summary. */
+static void test_summaries_at_once(void)
+{
+    enum { N = 70001 }; /* above the size from which threads are used */
+    double *r = malloc(sizeof(double) * N), *f = malloc(sizeof(double) * N);
+    double *m = malloc(sizeof(double) * N);
+    uint8_t *groups[3] = {malloc(N), malloc(N), malloc(N)};
+    CU_ASSERT_FATAL(r && f && m && groups[0] && groups[1] && groups[2]);
+    const int sizes[3] = {8, 3, 4};
+    for (int i = 0; i < N; ++i) {
+        r[i] = (double)(next_u64() % 900);
+        f[i] = (double)(1 + next_u64() % 40);
+        m[i] = round(exp(1.0 + 6.0 * next_uniform()) * 100.0) / 100.0;
+        for (int s = 0; s < 3; ++s)
+            groups[s][i] = (uint8_t)(next_u64() % (uint64_t)(sizes[s] + 2)); /* some "none" */
+    }
+    /* Summary 2 has other bounds (other exponents): its terms are its own. */
+    const double max_abs[2][3] = {{900.0, 41.0, exp(7.0) * 1.01}, {5000.0, 41.0, 1e6}};
+    cvseg_group_summary one[3], at_once[2][3];
+    for (int s = 0; s < 3; ++s) {
+        cvseg_group_summary_init(&one[s], sizes[s], max_abs[s == 2]);
+        cvseg_group_summary_add(&one[s], groups[s], r, f, m, N);
+    }
+    for (int t = 0; t < 2; ++t) {
+        omp_set_num_threads(t + 1);
+        cvseg_group_summary *targets[3];
+        for (int s = 0; s < 3; ++s) {
+            cvseg_group_summary_init(&at_once[t][s], sizes[s], max_abs[s == 2]);
+            targets[s] = &at_once[t][s];
+        }
+        cvseg_group_summaries_add(targets, (const uint8_t *const *)groups, 3, r, f, m, N);
+        for (int s = 0; s < 3; ++s)
+            CU_ASSERT(same_summary(&at_once[t][s], &one[s]));
+        /* and two summaries that share their exponents */
+        cvseg_group_summary pair[2], *pair_targets[2] = {&pair[0], &pair[1]};
+        for (int s = 0; s < 2; ++s)
+            cvseg_group_summary_init(&pair[s], sizes[s], max_abs[0]);
+        cvseg_group_summaries_add(pair_targets, (const uint8_t *const *)groups, 2, r, f, m, N);
+        for (int s = 0; s < 2; ++s)
+            CU_ASSERT(same_summary(&pair[s], &one[s]));
+    }
+    omp_set_num_threads(2);
+    free(r);
+    free(f);
+    free(m);
+    for (int s = 0; s < 3; ++s)
+        free(groups[s]);
+}
+
 static void test_classify_threads(void)
 {
     /* The per-member kernels give the same outputs with 1 and 2 threads. */
@@ -619,6 +669,12 @@ static void test_classify_threads(void)
                            out[t][3], out[t][4], out[t][5]);
     }
     omp_set_num_threads(2);
+    /* M in place in the monetary column (as the loader does): the same M. */
+    double in_place[N];
+    memcpy(in_place, money, sizeof in_place);
+    memset(status, 0, sizeof status);
+    cvseg_rfm_features(last, first, freq, in_place, N, 10000, rec, f, in_place, status);
+    CU_ASSERT(memcmp(in_place, m, sizeof in_place) == 0);
     CU_ASSERT(memcmp(out[0], out[1], sizeof out[0]) == 0);
     CU_ASSERT(memcmp(cell[0], cell[1], sizeof cell[0]) == 0);
 }
@@ -640,6 +696,7 @@ int main(void)
         {"LRFMC cleaning rules and switches", test_lrfmc_cleaning_rules},
         {"group summaries merge bit-identically over simulated ranks", test_group_summaries_merge},
         {"features and classes identical with 1 and 2 threads", test_classify_threads},
+        {"three summaries in one pass, 1 and 2 threads", test_summaries_at_once},
         CU_TEST_INFO_NULL};
     return cvseg_run_cunit("rfm", tests);
 }
