@@ -208,8 +208,8 @@ static cvseg_status cluster_pipeline_prepare_rows(cvseg_app *app,
     prepared->rows = copy ? malloc(sizeof(int64_t) * (size_t)n_ok) : NULL;
     prepared->ids_copy = copy ? malloc(sizeof(int64_t) * (size_t)n_ok) : NULL;
     prepared->ids = copy ? prepared->ids_copy : rows->member_id;
-    prepared->z = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok * settings->d : 1));
-    if ((copy && (!prepared->rows || !prepared->ids_copy)) || !prepared->z)
+    prepared->z = cvseg_job_rows_alloc(n_ok * settings->d, sizeof(double), &status);
+    if (status == CVSEG_OK && copy && (!prepared->rows || !prepared->ids_copy))
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld x %d features", (long long)n_ok,
                             settings->d);
     status = cvseg_mpi_agree(app->comm, status);
@@ -452,10 +452,8 @@ cvseg_status cvseg_job_prepare(cvseg_app *app, cvseg_job *job, cvseg_prepared *p
                                                         &job->clustering, 1, prepared);
     const int64_t n_ok = prepared->n_ok;
     if (status == CVSEG_OK) {
-        prepared->label = malloc(sizeof(int32_t) * (size_t)(n_ok > 0 ? n_ok : 1));
-        prepared->distance2 = malloc(sizeof(double) * (size_t)(n_ok > 0 ? n_ok : 1));
-        if (!prepared->label || !prepared->distance2)
-            status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+        prepared->label = cvseg_job_rows_alloc(n_ok, sizeof(int32_t), &status);
+        prepared->distance2 = cvseg_job_rows_alloc(n_ok, sizeof(double), &status);
         status = cvseg_mpi_agree(app->comm, status);
     }
     if (status != CVSEG_OK)
