@@ -104,18 +104,20 @@ cvseg_status cvseg_exchange_records(MPI_Comm comm, const cvseg_exchange_plan *pl
 /* One column of records moved by cvseg_exchange_columns. */
 typedef struct {
     void *local;    /* [n][size] this rank's records (malloc'ed; NULL: column left out);
-                       freed and set to NULL once packed */
+                       taken (set to NULL) once packed */
     void *received; /* out: [plan->recv_total][size] (malloc'ed; NULL on failure) */
     size_t size;    /* bytes per record, the same on every rank */
 } cvseg_exchange_column;
 
 /* Moves n_columns columns of the same n records by destination [n] with one
- * plan (cvseg_exchange_plan_for): packs every column (stable, as
- * cvseg_exchange_records), frees the local arrays, then allocates the
- * received arrays and moves the columns one by one, so that at most two
- * copies of the rows are held. On failure the received arrays are freed; a
- * local array is freed or still held (local says which). Collective; the
- * status is the same on every rank. */
+ * plan (cvseg_exchange_plan_for), one column after the other: packs the
+ * column (stable, as cvseg_exchange_records) into one send buffer shared by
+ * all columns, resizes the local array to the received records (realloc)
+ * and receives into it; so at most the rows and one packed column are held,
+ * and the received columns reuse the local arrays' memory. On success every
+ * local is NULL and received holds the column. On failure the received
+ * arrays are freed; a local array is freed or still held (local says which).
+ * Collective; the status is the same on every rank. */
 cvseg_status cvseg_exchange_columns(MPI_Comm comm, const cvseg_exchange_plan *plan,
                                     const int *destination, int64_t n, int n_columns,
                                     cvseg_exchange_column *columns);

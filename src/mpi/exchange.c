@@ -266,31 +266,27 @@ cvseg_status cvseg_exchange_records(MPI_Comm comm, const cvseg_exchange_plan *pl
     return status;
 }
 
-/* Packs every column with a local array into packed [n_columns] (malloc'ed)
- * and frees the local arrays. Agreed. */
-static cvseg_status exchange_pack_columns(MPI_Comm comm, const cvseg_exchange_plan *plan,
-                                          const int *destination, int64_t n, int n_columns,
-                                          cvseg_exchange_column *columns, void **packed)
+/* Moves one column: packs column->local into send (room for its n records),
+ * resizes the local array to the received records (realloc: its pages are
+ * reused rather than new ones touched) and receives into it. Agreed. */
+static cvseg_status exchange_one_column(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                        const int *destination, int64_t n, int64_t *fill,
+                                        void *send, cvseg_exchange_column *column)
 {
+    const int64_t total = plan->recv_total;
+    cvseg_bucket_pack(destination, n, plan->ranks, plan->send_displs, fill, column->local, send,
+                      column->size);
+    void *resized = realloc(column->local, column->size * (size_t)(total > 0 ? total : 1));
     cvseg_status status = CVSEG_OK;
-    int64_t *fill = malloc(sizeof(int64_t) * (size_t)plan->ranks);
-    for (int c = 0; c < n_columns; ++c)
-        if (columns[c].local) {
-            packed[c] = malloc(columns[c].size * (size_t)(n > 0 ? n : 1));
-            status = packed[c] ? status : CVSEG_ENOMEM;
-        }
-    if (!fill || status != CVSEG_OK)
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the row exchange");
-    status = cvseg_mpi_agree(comm, status);
-    for (int c = 0; c < n_columns && status == CVSEG_OK; ++c)
-        if (columns[c].local)
-            cvseg_bucket_pack(destination, n, plan->ranks, plan->send_displs, fill,
-                              columns[c].local, packed[c], columns[c].size);
-    for (int c = 0; c < n_columns && status == CVSEG_OK; ++c) {
-        free(columns[c].local);
-        columns[c].local = NULL;
+    if (resized) {
+        column->local = NULL; /* now the received array */
+        column->received = resized;
+    } else {
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld received rows", (long long)total);
     }
-    free(fill);
+    status = cvseg_mpi_agree(comm, status);
+    if (status == CVSEG_OK)
+        status = cvseg_exchange_run(comm, plan, send, column->received, column->size);
     return status;
 }
 
@@ -298,31 +294,23 @@ cvseg_status cvseg_exchange_columns(MPI_Comm comm, const cvseg_exchange_plan *pl
                                     const int *destination, int64_t n, int n_columns,
                                     cvseg_exchange_column *columns)
 {
-    const int64_t total = plan->recv_total;
-    void **packed = calloc((size_t)(n_columns > 0 ? n_columns : 1), sizeof(void *));
-    cvseg_status status = packed ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
-    status = cvseg_mpi_agree(comm, status);
-    if (status == CVSEG_OK)
-        status = exchange_pack_columns(comm, plan, destination, n, n_columns, columns, packed);
-    for (int c = 0; c < n_columns && status == CVSEG_OK; ++c)
-        if (packed[c]) {
-            columns[c].received = malloc(columns[c].size * (size_t)(total > 0 ? total : 1));
-            status = columns[c].received ? status : CVSEG_ENOMEM;
-        }
-    if (status == CVSEG_ENOMEM)
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld received rows", (long long)total);
+    size_t widest = 1;
+    for (int c = 0; c < n_columns; ++c)
+        widest = columns[c].local && columns[c].size > widest ? columns[c].size : widest;
+    int64_t *fill = malloc(sizeof(int64_t) * (size_t)plan->ranks);
+    void *send = malloc(widest * (size_t)(n > 0 ? n : 1));
+    cvseg_status status = CVSEG_OK;
+    if (!fill || !send)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the row exchange");
     status = cvseg_mpi_agree(comm, status);
     for (int c = 0; c < n_columns && status == CVSEG_OK; ++c)
-        if (packed[c])
-            status =
-                cvseg_exchange_run(comm, plan, packed[c], columns[c].received, columns[c].size);
-    for (int c = 0; c < n_columns && packed; ++c) {
-        free(packed[c]);
-        if (status != CVSEG_OK) {
-            free(columns[c].received);
-            columns[c].received = NULL;
-        }
+        if (columns[c].local)
+            status = exchange_one_column(comm, plan, destination, n, fill, send, &columns[c]);
+    for (int c = 0; c < n_columns && status != CVSEG_OK; ++c) {
+        free(columns[c].received);
+        columns[c].received = NULL;
     }
-    free(packed);
+    free(fill);
+    free(send);
     return status;
 }
