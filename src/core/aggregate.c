@@ -99,11 +99,11 @@ static void aggregate_buckets_plan(const int64_t *member_id, int64_t n, aggregat
 }
 
 /* Counting scatter of the rows into their buckets, file order within each:
- * fills b->start and scattered [n] (scattered_row [n], when not NULL, the
- * input row of each). ENOMEM. */
+ * fills b->start and records [n] (source_row [n], when not NULL, the input
+ * row of each). ENOMEM. */
 static cvseg_status aggregate_scatter(const int64_t *member_id, const int32_t *date,
                                       const double *amount, int64_t n, aggregate_buckets *b,
-                                      aggregate_record *scattered, int64_t *scattered_row)
+                                      aggregate_record *records, int64_t *source_row)
 {
     for (int64_t i = 0; i < n; ++i)
         b->start[((cvseg_i64_key(member_id[i]) - b->lowest) >> b->shift) + 1] += 1;
@@ -116,9 +116,9 @@ static cvseg_status aggregate_scatter(const int64_t *member_id, const int32_t *d
     for (int64_t i = 0; i < n; ++i) {
         const uint64_t key = cvseg_i64_key(member_id[i]);
         const int64_t at = next[(key - b->lowest) >> b->shift]++;
-        aggregate_record *r = &scattered[at];
-        if (scattered_row)
-            scattered_row[at] = i;
+        aggregate_record *r = &records[at];
+        if (source_row)
+            source_row[at] = i;
         r->key = key;
         r->amount = amount[i];
         r->date = date[i];
@@ -127,48 +127,159 @@ static cvseg_status aggregate_scatter(const int64_t *member_id, const int32_t *d
     return CVSEG_OK;
 }
 
-/* Stable radix sort of every bucket of scattered into records (and
- * scattered_row into source_row when not NULL), buckets in parallel. ENOMEM. */
-static cvseg_status aggregate_sort_buckets(const aggregate_buckets *b,
-                                           const aggregate_record *scattered,
-                                           const int64_t *scattered_row, aggregate_record *records,
+/* Sub-buckets of one bucket's finer pass: at most 2^AGGREGATE_FINE_BITS, and
+ * the pass is taken for buckets of at most AGGREGATE_FINE_MAX rows whose
+ * sub-buckets hold at most AGGREGATE_FINE_RUN rows each (else radix sort). */
+enum { AGGREGATE_FINE_BITS = 12, AGGREGATE_FINE_MAX = 16384, AGGREGATE_FINE_RUN = 64 };
+
+/* Scratch of the in-place bucket sort, [capacity] each, and the counts of
+ * the finer pass. */
+typedef struct {
+    int64_t capacity;
+    uint64_t *keys, *index, *key_scratch, *index_scratch;
+    aggregate_record *records;
+    int64_t *rows;
+    int64_t counts[(1 << AGGREGATE_FINE_BITS) + 1];
+} aggregate_sort_scratch;
+
+static void aggregate_sort_scratch_free(aggregate_sort_scratch *s)
+{
+    free(s->keys);
+    free(s->index);
+    free(s->key_scratch);
+    free(s->index_scratch);
+    free(s->records);
+    free(s->rows);
+    s->keys = s->index = s->key_scratch = s->index_scratch = NULL;
+    s->records = NULL;
+    s->rows = NULL;
+    s->capacity = 0;
+}
+
+/* Makes room for count rows; 0 on success, -1 when out of memory. */
+static int aggregate_sort_scratch_reserve(aggregate_sort_scratch *s, int64_t count)
+{
+    if (count <= s->capacity)
+        return 0;
+    aggregate_sort_scratch_free(s);
+    const size_t size = (size_t)count;
+    s->keys = malloc(sizeof(uint64_t) * size);
+    s->index = malloc(sizeof(uint64_t) * size);
+    s->key_scratch = malloc(sizeof(uint64_t) * size);
+    s->index_scratch = malloc(sizeof(uint64_t) * size);
+    s->records = malloc(sizeof(aggregate_record) * size);
+    s->rows = malloc(sizeof(int64_t) * size);
+    if (!s->keys || !s->index || !s->key_scratch || !s->index_scratch || !s->records || !s->rows) {
+        aggregate_sort_scratch_free(s);
+        return -1;
+    }
+    s->capacity = count;
+    return 0;
+}
+
+/* Finer pass over records [count] whose keys, less lowest, are below 2^bits:
+ * a counting scatter of (key, position) into s->keys / s->index by the top
+ * bits of (key - lowest), then an insertion sort, which moves every record
+ * only within its sub-bucket. Returns 0, or -1 (nothing done) when a
+ * sub-bucket holds more than AGGREGATE_FINE_RUN records. */
+static int aggregate_fine_sort(const aggregate_record *records, int64_t count, uint64_t lowest,
+                               int bits, aggregate_sort_scratch *s)
+{
+    int fine = 1;
+    while (fine < AGGREGATE_FINE_BITS && ((int64_t)1 << fine) < count)
+        ++fine;
+    fine = fine < bits ? fine : bits;
+    const int shift = bits - fine;
+    int64_t *counts = s->counts, largest = 0;
+    memset(counts, 0, sizeof(int64_t) * ((size_t)1 << fine));
+    for (int64_t t = 0; t < count; ++t)
+        counts[(records[t].key - lowest) >> shift] += 1;
+    for (int64_t d = 0, at = 0; d < ((int64_t)1 << fine); ++d) {
+        const int64_t c = counts[d];
+        largest = c > largest ? c : largest;
+        counts[d] = at;
+        at += c;
+    }
+    if (largest > AGGREGATE_FINE_RUN)
+        return -1;
+    for (int64_t t = 0; t < count; ++t) {
+        const int64_t at = counts[(records[t].key - lowest) >> shift]++;
+        s->keys[at] = records[t].key;
+        s->index[at] = (uint64_t)t;
+    }
+    for (int64_t t = 1; t < count; ++t) {
+        const uint64_t key = s->keys[t], index = s->index[t];
+        int64_t u = t;
+        for (; u > 0 && s->keys[u - 1] > key; --u) {
+            s->keys[u] = s->keys[u - 1];
+            s->index[u] = s->index[u - 1];
+        }
+        s->keys[u] = key;
+        s->index[u] = index;
+    }
+    return 0;
+}
+
+/* Stable sort of records [count] (and rows [count] when not NULL) by key,
+ * in place; every key, less lowest, is below 2^bits. 0, or -1 when out of
+ * memory. */
+static int aggregate_sort_bucket(aggregate_record *records, int64_t *rows, int64_t count,
+                                 uint64_t lowest, int bits, aggregate_sort_scratch *s)
+{
+    if (count < 2 || bits == 0) /* bits 0: one key */
+        return 0;
+    if (aggregate_sort_scratch_reserve(s, count) != 0)
+        return -1;
+    if (count > AGGREGATE_FINE_MAX || aggregate_fine_sort(records, count, lowest, bits, s) != 0) {
+        for (int64_t t = 0; t < count; ++t) {
+            s->keys[t] = records[t].key;
+            s->index[t] = (uint64_t)t;
+        }
+        cvseg_radix_sort_u64(s->keys, s->key_scratch, s->index, s->index_scratch, count);
+    }
+    for (int64_t t = 0; t < count; ++t)
+        s->records[t] = records[s->index[t]];
+    memcpy(records, s->records, sizeof(aggregate_record) * (size_t)count);
+    if (rows) {
+        for (int64_t t = 0; t < count; ++t)
+            s->rows[t] = rows[s->index[t]];
+        memcpy(rows, s->rows, sizeof(int64_t) * (size_t)count);
+    }
+    return 0;
+}
+
+/* Stable sort of every bucket of records (and of source_row when not NULL)
+ * in place, buckets in parallel. ENOMEM. */
+static cvseg_status aggregate_sort_buckets(const aggregate_buckets *b, aggregate_record *records,
                                            int64_t *source_row)
 {
     int failed = 0;
+    const int bits = b->shift < 64 ? b->shift : 64; /* bits below a bucket's lowest key */
 #pragma omp parallel reduction(| : failed)
     {
-        aggregate_scratch scratch = {0};
+        aggregate_sort_scratch *scratch = calloc(1, sizeof *scratch);
+        failed |= scratch == NULL;
 #pragma omp for schedule(dynamic, 64)
         for (int k = 0; k < b->count; ++k) {
             const int64_t begin = b->start[k], count = b->start[k + 1] - begin;
-            if (count == 0 || failed)
-                continue;
-            if (aggregate_scratch_reserve(&scratch, count) != 0) {
-                failed = 1;
-                continue;
-            }
-            for (int64_t t = 0; t < count; ++t) {
-                scratch.keys[t] = scattered[begin + t].key;
-                scratch.index[t] = (uint64_t)t;
-            }
-            cvseg_radix_sort_u64(scratch.keys, scratch.key_scratch, scratch.index,
-                                 scratch.index_scratch, count);
-            for (int64_t t = 0; t < count; ++t)
-                records[begin + t] = scattered[begin + (int64_t)scratch.index[t]];
-            if (scattered_row)
-                for (int64_t t = 0; t < count; ++t)
-                    source_row[begin + t] = scattered_row[begin + (int64_t)scratch.index[t]];
+            if (count > 1 && !failed && scratch)
+                failed |= aggregate_sort_bucket(
+                              records + begin, source_row ? source_row + begin : NULL, count,
+                              b->lowest + ((uint64_t)k << b->shift), bits, scratch) != 0;
         }
-        aggregate_scratch_free(&scratch);
+        if (scratch)
+            aggregate_sort_scratch_free(scratch);
+        free(scratch);
     }
     return failed ? CVSEG_FAIL(CVSEG_ENOMEM, "out of memory sorting transaction rows") : CVSEG_OK;
 }
 
 /* Stable sort of rows by key in two memory passes: a counting scatter into
- * 256..65,536 buckets by the high bits of (key - min key), then a radix sort
- * of each bucket, which fits in cache. records [n] receives the rows in key
- * order, file order within equal keys; source_row [n] (NULL: not wanted) the
- * input row of each record. */
+ * 256..65,536 buckets by the high bits of (key - min key), straight into
+ * records, then a sort of each bucket in place, which fits in cache (a
+ * finer counting pass and an insertion sort, or a radix sort). records [n]
+ * receives the rows in key order, file order within equal keys; source_row
+ * [n] (NULL: not wanted) the input row of each record. */
 static cvseg_status aggregate_sort_records(const int64_t *member_id, const int32_t *date,
                                            const double *amount, int64_t n,
                                            aggregate_record *records, int64_t *source_row)
@@ -177,17 +288,13 @@ static cvseg_status aggregate_sort_records(const int64_t *member_id, const int32
     aggregate_buckets buckets = {0};
     aggregate_buckets_plan(member_id, n, &buckets);
     buckets.start = calloc((size_t)buckets.count + 1, sizeof(int64_t));
-    aggregate_record *scattered = malloc(sizeof(aggregate_record) * (size_t)(n > 0 ? n : 1));
-    int64_t *scattered_row = source_row ? malloc(sizeof(int64_t) * (size_t)(n > 0 ? n : 1)) : NULL;
-    if (!buckets.start || !scattered || (source_row && !scattered_row))
+    if (!buckets.start)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
     if (status == CVSEG_OK)
-        status = aggregate_scatter(member_id, date, amount, n, &buckets, scattered, scattered_row);
+        status = aggregate_scatter(member_id, date, amount, n, &buckets, records, source_row);
     if (status == CVSEG_OK)
-        status = aggregate_sort_buckets(&buckets, scattered, scattered_row, records, source_row);
+        status = aggregate_sort_buckets(&buckets, records, source_row);
     free(buckets.start);
-    free(scattered);
-    free(scattered_row);
     return status;
 }
 
