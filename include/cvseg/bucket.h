@@ -36,4 +36,14 @@ void cvseg_bucket_count(const int *destination, int64_t n, int ranks, int64_t *c
 void cvseg_bucket_pack(const int *destination, int64_t n, int ranks, const int64_t *displs,
                        int64_t *fill, const void *source, void *packed, size_t size);
 
+/* The same two steps with the destination of record i computed from its key
+ * (cvseg_bucket_range_owner of keys [n] over splitters [ranks - 1]) instead
+ * of read from an array: counts [ranks] per owner, and the stable packing
+ * of source [n][size bytes] (which may be keys itself). */
+void cvseg_bucket_range_count(const uint64_t *splitters, int ranks, const uint64_t *keys, int64_t n,
+                              int64_t *counts);
+void cvseg_bucket_range_pack(const uint64_t *splitters, int ranks, const uint64_t *keys, int64_t n,
+                             const int64_t *displs, int64_t *fill, const void *source, void *packed,
+                             size_t size);
+
 #endif

@@ -122,4 +122,20 @@ cvseg_status cvseg_exchange_columns(MPI_Comm comm, const cvseg_exchange_plan *pl
                                     const int *destination, int64_t n, int n_columns,
                                     cvseg_exchange_column *columns);
 
+/* The plan and the column exchange for records routed by range: record i
+ * goes to cvseg_bucket_range_owner(splitters, ranks, keys[i]) (splitters
+ * [ranks - 1], e.g. from cvseg_exchange_range_splitters), computed as the
+ * records are counted and packed rather than stored. keys [n] may be the
+ * local array of one of the columns: it is read until that column is
+ * packed, which the columns are in index order, so it must be the last
+ * column given. Otherwise as cvseg_exchange_plan_for and
+ * cvseg_exchange_columns. Collective. */
+cvseg_status cvseg_exchange_plan_by_range(MPI_Comm comm, const uint64_t *splitters,
+                                          const uint64_t *keys, int64_t n,
+                                          cvseg_exchange_plan *plan);
+cvseg_status cvseg_exchange_columns_by_range(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                             const uint64_t *splitters, const uint64_t *keys,
+                                             int64_t n, int n_columns,
+                                             cvseg_exchange_column *columns);
+
 #endif

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cvseg/bucket.h"
 #include "cvseg/collectives.h"
 #include "cvseg/date.h"
 #include "cvseg/exchange.h"
@@ -25,14 +24,12 @@
  * (cvseg_i64_key, in place: no second array of the ids). */
 typedef struct {
     cvseg_transaction_rows rows; /* the block read, then the kept rows */
-    int *destination;            /* [block rows] owner rank of each kept row */
     uint64_t *splitters;         /* [ranks] (ranks - 1 used) */
 } transactions_block;
 
 static void transactions_block_free(transactions_block *block)
 {
     cvseg_transaction_rows_free(&block->rows);
-    free(block->destination);
     free(block->splitters);
     memset(block, 0, sizeof *block);
 }
@@ -78,10 +75,9 @@ static cvseg_status transactions_alloc(cvseg_app *app, int64_t n, int has_orders
     rows->date = malloc(sizeof(int32_t) * rows_alloc);
     rows->amount = malloc(sizeof(double) * rows_alloc);
     rows->order_id = has_orders ? malloc(sizeof(int64_t) * rows_alloc) : NULL;
-    block->destination = malloc(sizeof(int) * rows_alloc);
     block->splitters = calloc((size_t)app->ranks, sizeof(uint64_t));
     if (!rows->member_id || !rows->date || !rows->amount || (has_orders && !rows->order_id) ||
-        !block->destination || !block->splitters)
+        !block->splitters)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld transaction rows", (long long)n);
     return cvseg_mpi_agree(app->comm, status);
 }
@@ -129,14 +125,16 @@ static cvseg_status transactions_check_invalid(cvseg_app *app, const char *input
 }
 
 /* Range-partitions the kept rows (total over all ranks; member_id holding
- * the keys) and moves every column to its owner: block->rows becomes this
- * rank's received rows, with member ids again. */
+ * the keys) and moves every column to its owner (each row's owner computed
+ * from its key as the rows are counted and packed; the keys' own column
+ * moves last): block->rows becomes this rank's received rows, with member
+ * ids again. */
 static cvseg_status transactions_route(cvseg_app *app, int64_t total, transactions_block *block)
 {
     cvseg_transaction_rows *rows = &block->rows;
     const uint64_t *keys = (const uint64_t *)rows->member_id;
     cvseg_exchange_plan plan = {0};
-    enum { COLUMN_ID, COLUMN_DATE, COLUMN_AMOUNT, COLUMN_ORDER, COLUMNS };
+    enum { COLUMN_DATE, COLUMN_AMOUNT, COLUMN_ORDER, COLUMN_ID, COLUMNS };
     cvseg_exchange_column columns[COLUMNS] = {
         [COLUMN_ID] = {rows->member_id, NULL, sizeof(int64_t)},
         [COLUMN_DATE] = {rows->date, NULL, sizeof(int32_t)},
@@ -144,13 +142,11 @@ static cvseg_status transactions_route(cvseg_app *app, int64_t total, transactio
         [COLUMN_ORDER] = {rows->order_id, NULL, sizeof(int64_t)}}; /* NULL: not read */
     cvseg_status status =
         cvseg_exchange_range_splitters(app->comm, keys, rows->n, total, block->splitters);
-    if (status == CVSEG_OK) {
-        cvseg_bucket_range_owners(block->splitters, app->ranks, keys, rows->n, block->destination);
-        status = cvseg_exchange_plan_for(app->comm, block->destination, rows->n, &plan);
-    }
     if (status == CVSEG_OK)
-        status =
-            cvseg_exchange_columns(app->comm, &plan, block->destination, rows->n, COLUMNS, columns);
+        status = cvseg_exchange_plan_by_range(app->comm, block->splitters, keys, rows->n, &plan);
+    if (status == CVSEG_OK)
+        status = cvseg_exchange_columns_by_range(app->comm, &plan, block->splitters, keys, rows->n,
+                                                 COLUMNS, columns);
     /* On success the received arrays; else what is left of the local ones. */
     const int moved = status == CVSEG_OK;
     rows->member_id = moved ? columns[COLUMN_ID].received : columns[COLUMN_ID].local;

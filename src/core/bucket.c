@@ -37,6 +37,42 @@ void cvseg_bucket_count(const int *destination, int64_t n, int ranks, int64_t *c
         counts[destination[i]] += 1;
 }
 
+void cvseg_bucket_range_count(const uint64_t *splitters, int ranks, const uint64_t *keys, int64_t n,
+                              int64_t *counts)
+{
+    memset(counts, 0, sizeof(int64_t) * (size_t)ranks);
+    for (int64_t i = 0; i < n; ++i)
+        counts[cvseg_bucket_range_owner(splitters, ranks, keys[i])] += 1;
+}
+
+void cvseg_bucket_range_pack(const uint64_t *splitters, int ranks, const uint64_t *keys, int64_t n,
+                             const int64_t *displs, int64_t *fill, const void *source, void *packed,
+                             size_t size)
+{
+    memset(fill, 0, sizeof(int64_t) * (size_t)ranks);
+    const char *from = source;
+    char *to = packed;
+    /* The common record sizes copied as words (the same bytes as memcpy). */
+    if (size == sizeof(uint64_t)) {
+        for (int64_t i = 0; i < n; ++i) {
+            const int r = cvseg_bucket_range_owner(splitters, ranks, keys[i]);
+            memcpy(to + (size_t)(displs[r] + fill[r]++) * sizeof(uint64_t),
+                   from + (size_t)i * sizeof(uint64_t), sizeof(uint64_t));
+        }
+    } else if (size == sizeof(uint32_t)) {
+        for (int64_t i = 0; i < n; ++i) {
+            const int r = cvseg_bucket_range_owner(splitters, ranks, keys[i]);
+            memcpy(to + (size_t)(displs[r] + fill[r]++) * sizeof(uint32_t),
+                   from + (size_t)i * sizeof(uint32_t), sizeof(uint32_t));
+        }
+    } else {
+        for (int64_t i = 0; i < n; ++i) {
+            const int r = cvseg_bucket_range_owner(splitters, ranks, keys[i]);
+            memcpy(to + (size_t)(displs[r] + fill[r]++) * size, from + (size_t)i * size, size);
+        }
+    }
+}
+
 void cvseg_bucket_pack(const int *destination, int64_t n, int ranks, const int64_t *displs,
                        int64_t *fill, const void *source, void *packed, size_t size)
 {

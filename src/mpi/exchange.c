@@ -266,16 +266,28 @@ cvseg_status cvseg_exchange_records(MPI_Comm comm, const cvseg_exchange_plan *pl
     return status;
 }
 
+/* Where each record goes: destination [n], or (destination NULL) the range
+ * owner of keys [n] over splitters [ranks - 1]. */
+typedef struct {
+    const int *destination;
+    const uint64_t *splitters;
+    const uint64_t *keys;
+} exchange_router;
+
 /* Moves one column: packs column->local into send (room for its n records),
  * resizes the local array to the received records (realloc: its pages are
  * reused rather than new ones touched) and receives into it. Agreed. */
 static cvseg_status exchange_one_column(MPI_Comm comm, const cvseg_exchange_plan *plan,
-                                        const int *destination, int64_t n, int64_t *fill,
+                                        const exchange_router *router, int64_t n, int64_t *fill,
                                         void *send, cvseg_exchange_column *column)
 {
     const int64_t total = plan->recv_total;
-    cvseg_bucket_pack(destination, n, plan->ranks, plan->send_displs, fill, column->local, send,
-                      column->size);
+    if (router->destination)
+        cvseg_bucket_pack(router->destination, n, plan->ranks, plan->send_displs, fill,
+                          column->local, send, column->size);
+    else
+        cvseg_bucket_range_pack(router->splitters, plan->ranks, router->keys, n, plan->send_displs,
+                                fill, column->local, send, column->size);
     void *resized = realloc(column->local, column->size * (size_t)(total > 0 ? total : 1));
     cvseg_status status = CVSEG_OK;
     if (resized) {
@@ -290,9 +302,9 @@ static cvseg_status exchange_one_column(MPI_Comm comm, const cvseg_exchange_plan
     return status;
 }
 
-cvseg_status cvseg_exchange_columns(MPI_Comm comm, const cvseg_exchange_plan *plan,
-                                    const int *destination, int64_t n, int n_columns,
-                                    cvseg_exchange_column *columns)
+static cvseg_status exchange_columns_routed(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                            const exchange_router *router, int64_t n, int n_columns,
+                                            cvseg_exchange_column *columns)
 {
     size_t widest = 1;
     for (int c = 0; c < n_columns; ++c)
@@ -305,7 +317,7 @@ cvseg_status cvseg_exchange_columns(MPI_Comm comm, const cvseg_exchange_plan *pl
     status = cvseg_mpi_agree(comm, status);
     for (int c = 0; c < n_columns && status == CVSEG_OK; ++c)
         if (columns[c].local)
-            status = exchange_one_column(comm, plan, destination, n, fill, send, &columns[c]);
+            status = exchange_one_column(comm, plan, router, n, fill, send, &columns[c]);
     for (int c = 0; c < n_columns && status != CVSEG_OK; ++c) {
         free(columns[c].received);
         columns[c].received = NULL;
@@ -313,4 +325,40 @@ cvseg_status cvseg_exchange_columns(MPI_Comm comm, const cvseg_exchange_plan *pl
     free(fill);
     free(send);
     return status;
+}
+
+cvseg_status cvseg_exchange_columns(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                    const int *destination, int64_t n, int n_columns,
+                                    cvseg_exchange_column *columns)
+{
+    const exchange_router router = {destination, NULL, NULL};
+    return exchange_columns_routed(comm, plan, &router, n, n_columns, columns);
+}
+
+cvseg_status cvseg_exchange_plan_by_range(MPI_Comm comm, const uint64_t *splitters,
+                                          const uint64_t *keys, int64_t n,
+                                          cvseg_exchange_plan *plan)
+{
+    int ranks = 1;
+    cvseg_status status = cvseg_mpi_check(MPI_Comm_size(comm, &ranks), "exchange size");
+    int64_t *counts = calloc((size_t)ranks, sizeof(int64_t));
+    memset(plan, 0, sizeof *plan);
+    if (status == CVSEG_OK && !counts)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for an exchange plan of %d ranks", ranks);
+    status = cvseg_mpi_agree(comm, status);
+    if (status == CVSEG_OK) {
+        cvseg_bucket_range_count(splitters, ranks, keys, n, counts);
+        status = cvseg_exchange_plan_create(comm, counts, plan);
+    }
+    free(counts);
+    return status;
+}
+
+cvseg_status cvseg_exchange_columns_by_range(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                             const uint64_t *splitters, const uint64_t *keys,
+                                             int64_t n, int n_columns,
+                                             cvseg_exchange_column *columns)
+{
+    const exchange_router router = {NULL, splitters, keys};
+    return exchange_columns_routed(comm, plan, &router, n, n_columns, columns);
 }
