@@ -76,6 +76,7 @@ typedef struct {
     int shift;       /* bucket of key: (key - lowest) >> shift */
     uint64_t lowest; /* smallest key */
     int64_t *start;  /* [count + 1] first record of each bucket */
+    int64_t *member; /* [count + 1] first member of each bucket (counted while sorting) */
 } aggregate_buckets;
 
 /* Bucket count and key range of member_id [n]. */
@@ -249,7 +250,8 @@ static int aggregate_sort_bucket(aggregate_record *records, int64_t *rows, int64
 }
 
 /* Stable sort of every bucket of records (and of source_row when not NULL)
- * in place, buckets in parallel. ENOMEM. */
+ * in place, buckets in parallel; b->member [k + 1] receives the members
+ * (distinct keys) of bucket k. ENOMEM. */
 static cvseg_status aggregate_sort_buckets(const aggregate_buckets *b, aggregate_record *records,
                                            int64_t *source_row)
 {
@@ -266,6 +268,10 @@ static cvseg_status aggregate_sort_buckets(const aggregate_buckets *b, aggregate
                 failed |= aggregate_sort_bucket(
                               records + begin, source_row ? source_row + begin : NULL, count,
                               b->lowest + ((uint64_t)k << b->shift), bits, scratch) != 0;
+            int64_t members = count > 0;
+            for (int64_t t = begin + 1; t < begin + count; ++t)
+                members += records[t].key != records[t - 1].key;
+            b->member[k + 1] = members;
         }
         if (scratch)
             aggregate_sort_scratch_free(scratch);
@@ -279,23 +285,34 @@ static cvseg_status aggregate_sort_buckets(const aggregate_buckets *b, aggregate
  * records, then a sort of each bucket in place, which fits in cache (a
  * finer counting pass and an insertion sort, or a radix sort). records [n]
  * receives the rows in key order, file order within equal keys; source_row
- * [n] (NULL: not wanted) the input row of each record. */
+ * [n] (NULL: not wanted) the input row of each record; b (to free with
+ * aggregate_buckets_free, also on failure) the buckets, b->member[k] the
+ * members before bucket k and b->member[b->count] all of them. */
 static cvseg_status aggregate_sort_records(const int64_t *member_id, const int32_t *date,
                                            const double *amount, int64_t n,
-                                           aggregate_record *records, int64_t *source_row)
+                                           aggregate_record *records, int64_t *source_row,
+                                           aggregate_buckets *b)
 {
     cvseg_status status = CVSEG_OK;
-    aggregate_buckets buckets = {0};
-    aggregate_buckets_plan(member_id, n, &buckets);
-    buckets.start = calloc((size_t)buckets.count + 1, sizeof(int64_t));
-    if (!buckets.start)
+    aggregate_buckets_plan(member_id, n, b);
+    b->start = calloc((size_t)b->count + 1, sizeof(int64_t));
+    b->member = calloc((size_t)b->count + 1, sizeof(int64_t));
+    if (!b->start || !b->member)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
     if (status == CVSEG_OK)
-        status = aggregate_scatter(member_id, date, amount, n, &buckets, records, source_row);
+        status = aggregate_scatter(member_id, date, amount, n, b, records, source_row);
     if (status == CVSEG_OK)
-        status = aggregate_sort_buckets(&buckets, records, source_row);
-    free(buckets.start);
+        status = aggregate_sort_buckets(b, records, source_row);
+    for (int k = 0; status == CVSEG_OK && k < b->count; ++k)
+        b->member[k + 1] += b->member[k];
     return status;
+}
+
+static void aggregate_buckets_free(aggregate_buckets *b)
+{
+    free(b->start);
+    free(b->member);
+    b->start = b->member = NULL;
 }
 
 /* One member's aggregate. */
@@ -328,6 +345,23 @@ static int32_t aggregate_distinct_days(int32_t *days, int64_t count)
     return distinct;
 }
 
+/* Rows of a member up to which distinct dates are counted by comparing
+ * every pair (no copy, no sort, no data-dependent branch). */
+enum { AGGREGATE_FEW_ROWS = 16 };
+
+/* Distinct dates of rows [count], count <= AGGREGATE_FEW_ROWS. */
+static int32_t aggregate_distinct_few(const aggregate_record *rows, int64_t count)
+{
+    int32_t distinct = 0;
+    for (int64_t r = 0; r < count; ++r) {
+        int seen = 0;
+        for (int64_t u = 0; u < r; ++u)
+            seen |= rows[u].date == rows[r].date;
+        distinct += !seen;
+    }
+    return distinct;
+}
+
 /* Sum of the amounts of rows [count] dated after day, in row order. */
 static double aggregate_sum_after(const aggregate_record *rows, int64_t count, int32_t day)
 {
@@ -355,7 +389,9 @@ static void aggregate_by_rows(const aggregate_record *rows, int64_t count, aggre
     m->repeat_monetary = aggregate_sum_after(rows, count, first);
     m->frequency = (int32_t)count;
     m->distinct_days = 1;
-    if (count > 1 && first != last) {
+    if (count <= AGGREGATE_FEW_ROWS && first != last) {
+        m->distinct_days = aggregate_distinct_few(rows, count);
+    } else if (count > 1 && first != last) {
         if (aggregate_scratch_reserve(s, count) != 0) {
             m->failed = 1;
             return;
@@ -448,41 +484,60 @@ static cvseg_status aggregate_alloc(cvseg_member_aggregate *out, int64_t members
     return CVSEG_OK;
 }
 
-/* Aggregates every member: start [members + 1] delimits each member's
- * records. Fills out's arrays and totals; ENOMEM when a scratch failed. */
+/* Member o of out: its rows [count] (source_row [count] or NULL) in file
+ * order. Adds to the totals; 1 when a scratch failed. */
+static int aggregate_one(const aggregate_record *rows, const int64_t *source_row, int64_t count,
+                         const int64_t *order_id, cvseg_frequency_mode mode,
+                         aggregate_scratch *scratch, cvseg_member_aggregate *out, int64_t o,
+                         int64_t totals[4])
+{
+    aggregate_member m = {0};
+    if (mode == CVSEG_FREQUENCY_ROWS)
+        aggregate_by_rows(rows, count, scratch, &m);
+    else
+        aggregate_by_groups(rows, source_row, mode == CVSEG_FREQUENCY_ORDERS ? order_id : NULL,
+                            count, scratch, &m);
+    out->member_id[o] = cvseg_key_i64(rows[0].key);
+    out->first_purchase[o] = m.first;
+    out->last_purchase[o] = m.last;
+    out->frequency[o] = m.frequency;
+    out->monetary[o] = m.monetary;
+    out->distinct_days[o] = m.distinct_days;
+    out->repeat_monetary[o] = m.repeat_monetary;
+    totals[0] += m.orders;
+    totals[1] += m.frequency;
+    totals[2] += m.frequency == 0;
+    totals[3] += m.frequency > 0 && !(m.monetary > 0.0);
+    return m.failed;
+}
+
+/* Aggregates every member, bucket by bucket (b from aggregate_sort_records:
+ * each member's records are a run of equal keys inside one bucket). Fills
+ * out's arrays and totals; ENOMEM when a scratch failed. */
 static cvseg_status aggregate_members(const aggregate_record *records, const int64_t *source_row,
-                                      const int64_t *start, const int64_t *order_id,
+                                      const aggregate_buckets *b, const int64_t *order_id,
                                       cvseg_frequency_mode mode, cvseg_member_aggregate *out)
 {
     int64_t orders = 0, purchases = 0, no_purchase = 0, non_positive = 0;
     int failed = 0;
-    const int64_t members = out->members;
 #pragma omp parallel reduction(+ : orders, purchases, no_purchase, non_positive) reduction(| : failed)
     {
         aggregate_scratch scratch = {0};
-#pragma omp for schedule(dynamic, 4096)
-        for (int64_t o = 0; o < members; ++o) {
-            const int64_t begin = start[o], count = start[o + 1] - begin;
-            aggregate_member m = {0};
-            if (mode == CVSEG_FREQUENCY_ROWS)
-                aggregate_by_rows(records + begin, count, &scratch, &m);
-            else
-                aggregate_by_groups(records + begin, source_row ? source_row + begin : NULL,
-                                    mode == CVSEG_FREQUENCY_ORDERS ? order_id : NULL, count,
-                                    &scratch, &m);
-            out->member_id[o] = cvseg_key_i64(records[begin].key);
-            out->first_purchase[o] = m.first;
-            out->last_purchase[o] = m.last;
-            out->frequency[o] = m.frequency;
-            out->monetary[o] = m.monetary;
-            out->distinct_days[o] = m.distinct_days;
-            out->repeat_monetary[o] = m.repeat_monetary;
-            orders += m.orders;
-            purchases += m.frequency;
-            no_purchase += m.frequency == 0;
-            non_positive += m.frequency > 0 && !(m.monetary > 0.0);
-            failed |= m.failed;
+        int64_t totals[4] = {0, 0, 0, 0};
+#pragma omp for schedule(dynamic, 16)
+        for (int k = 0; k < b->count; ++k) {
+            int64_t o = b->member[k];
+            for (int64_t g = b->start[k], end = g; g < b->start[k + 1]; g = end, ++o) {
+                for (end = g + 1; end < b->start[k + 1] && records[end].key == records[g].key;)
+                    ++end;
+                failed |= aggregate_one(records + g, source_row ? source_row + g : NULL, end - g,
+                                        order_id, mode, &scratch, out, o, totals);
+            }
         }
+        orders += totals[0];
+        purchases += totals[1];
+        no_purchase += totals[2];
+        non_positive += totals[3];
         aggregate_scratch_free(&scratch);
     }
     out->orders = mode == CVSEG_FREQUENCY_ORDERS ? orders : 0;
@@ -501,8 +556,7 @@ cvseg_status cvseg_aggregate_purchases(const int64_t *member_id, const int32_t *
     const int orders = mode == CVSEG_FREQUENCY_ORDERS;
     aggregate_record *records = malloc(sizeof(aggregate_record) * size);
     int64_t *source_row = orders ? malloc(sizeof(int64_t) * size) : NULL;
-    int64_t *start = NULL;
-    int64_t members = 0;
+    aggregate_buckets buckets = {0};
     memset(out, 0, sizeof *out);
     if (orders && !order_id) {
         status = CVSEG_FAIL(CVSEG_EINTERNAL, "orders counted without order ids");
@@ -513,26 +567,15 @@ cvseg_status cvseg_aggregate_purchases(const int64_t *member_id, const int32_t *
         goto done;
     }
     /* Each member's rows end up contiguous, in file order; members ascend. */
-    status = aggregate_sort_records(member_id, date, amount, n, records, source_row);
-    if (status != CVSEG_OK)
-        goto done;
-    for (int64_t i = 0; i < n; ++i)
-        members += i == 0 || records[i].key != records[i - 1].key;
-    start = malloc(sizeof(int64_t) * (size_t)(members + 1));
-    status = aggregate_alloc(out, members);
-    if (status == CVSEG_OK && !start)
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
-    if (status != CVSEG_OK)
-        goto done;
-    for (int64_t i = 0, m = 0; i < n; ++i)
-        if (i == 0 || records[i].key != records[i - 1].key)
-            start[m++] = i;
-    start[members] = n;
-    status = aggregate_members(records, source_row, start, order_id, mode, out);
+    status = aggregate_sort_records(member_id, date, amount, n, records, source_row, &buckets);
+    if (status == CVSEG_OK)
+        status = aggregate_alloc(out, buckets.member[buckets.count]);
+    if (status == CVSEG_OK)
+        status = aggregate_members(records, source_row, &buckets, order_id, mode, out);
 done:
     free(records);
     free(source_row);
-    free(start);
+    aggregate_buckets_free(&buckets);
     if (status != CVSEG_OK)
         cvseg_member_aggregate_free(out);
     return status;
