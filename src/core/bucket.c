@@ -7,15 +7,17 @@
 
 int cvseg_bucket_range_owner(const uint64_t *splitters, int ranks, uint64_t key)
 {
-    int lo = 0, hi = ranks - 1;
-    while (lo < hi) {
-        const int mid = (lo + hi) / 2;
-        if (splitters[mid] < key)
-            lo = mid + 1;
-        else
-            hi = mid;
+    /* Branch-free binary search (keys are random: a branch on each
+     * comparison is mispredicted half the time): the answer stays within
+     * [base - splitters, base - splitters + n]. */
+    const uint64_t *base = splitters;
+    int n = ranks - 1;
+    while (n > 1) {
+        const int half = n / 2;
+        base += (base[half - 1] < key) * half; /* arithmetic, not a branch */
+        n -= half;
     }
-    return lo;
+    return (int)(base - splitters) + (n == 1 ? base[0] < key : 0);
 }
 
 int cvseg_bucket_hash_owner(int64_t key, int ranks)
