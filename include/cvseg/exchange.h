@@ -38,6 +38,9 @@
 #ifndef CVSEG_EXCHANGE_MAX_BYTES
 #define CVSEG_EXCHANGE_MAX_BYTES 1073741824 /* 1 GiB per message */
 #endif
+#ifndef CVSEG_EXCHANGE_MAX_CANDIDATES
+#define CVSEG_EXCHANGE_MAX_CANDIDATES 1048576 /* keys gathered to place splitters */
+#endif
 #ifndef CVSEG_EXCHANGE_MAX_DISPLACEMENT
 #define CVSEG_EXCHANGE_MAX_DISPLACEMENT 2147483647 /* INT_MAX */
 #endif
@@ -82,8 +85,12 @@ cvseg_status cvseg_exchange_run(MPI_Comm comm, const cvseg_exchange_plan *plan, 
  * global rank ceil(r * total / ranks), r = 1..ranks-1, over the keys [n] of
  * every rank (total = their count over all ranks; nothing is selected when
  * total is 0 and splitters are left as given). cvseg_bucket_range_owner then
- * sends every key to its range. Exact (distributed selection); the status is
- * the same on every rank. */
+ * sends every key to its range. Exact: one histogram of the keys over
+ * 65,536 bins of their global range, then the keys of the bins holding a
+ * splitter gathered on every rank and sorted; when those are more than
+ * CVSEG_EXCHANGE_MAX_CANDIDATES (many equal keys), distributed radix
+ * selection (cvseg_mpi_select_keys) instead. The status is the same on
+ * every rank. */
 cvseg_status cvseg_exchange_range_splitters(MPI_Comm comm, const uint64_t *keys, int64_t n,
                                             int64_t total, uint64_t *splitters);
 

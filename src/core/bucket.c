@@ -39,6 +39,43 @@ void cvseg_bucket_count(const int *destination, int64_t n, int ranks, int64_t *c
         counts[destination[i]] += 1;
 }
 
+void cvseg_bucket_key_range(const uint64_t *keys, int64_t n, uint64_t *lowest, uint64_t *highest)
+{
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        lo = keys[i] < lo ? keys[i] : lo;
+        hi = keys[i] > hi ? keys[i] : hi;
+    }
+    *lowest = lo;
+    *highest = hi;
+}
+
+int cvseg_bucket_bin_shift(uint64_t lowest, uint64_t highest)
+{
+    int shift = 0;
+    while (((highest - lowest) >> shift) >= CVSEG_BUCKET_BINS)
+        ++shift;
+    return shift;
+}
+
+void cvseg_bucket_bin_counts(const uint64_t *keys, int64_t n, uint64_t lowest, int shift,
+                             int64_t *counts)
+{
+    memset(counts, 0, sizeof(int64_t) * CVSEG_BUCKET_BINS);
+    for (int64_t i = 0; i < n; ++i)
+        counts[(keys[i] - lowest) >> shift] += 1;
+}
+
+int64_t cvseg_bucket_bin_collect(const uint64_t *keys, int64_t n, uint64_t lowest, int shift,
+                                 const uint8_t *wanted, uint64_t *out)
+{
+    int64_t found = 0;
+    for (int64_t i = 0; i < n; ++i)
+        if (wanted[(keys[i] - lowest) >> shift])
+            out[found++] = keys[i];
+    return found;
+}
+
 void cvseg_bucket_range_count(const uint64_t *splitters, int ranks, const uint64_t *keys, int64_t n,
                               int64_t *counts)
 {

@@ -291,8 +291,18 @@ static uint64_t split_key(int s, int64_t i)
     return (uint64_t)((i * 2654435761u + (uint64_t)s * 40503u) % 997u) << 40;
 }
 
-/* Splitters = the keys of global rank ceil(r * N / P) of the sorted keys. */
-static void test_range_splitters(void)
+/* Splitter test keys of three shapes: split_key; spread over all 64 bits;
+ * mostly one key (the bins holding splitters hold many keys). */
+static uint64_t shaped_key(int shape, int s, int64_t i)
+{
+    const uint64_t k = split_key(s, i);
+    return shape == 0      ? k
+           : shape == 1    ? (k >> 40) * 0x9E3779B97F4A7C15ULL + (uint64_t)i
+           : (k >> 40) % 5 ? 77
+                           : k;
+}
+
+static void check_range_splitters(int shape)
 {
     const int P = cvseg_test_size, me = cvseg_test_rank;
     int64_t total = 0;
@@ -302,9 +312,9 @@ static void test_range_splitters(void)
     uint64_t *keys = malloc(sizeof(uint64_t) * (size_t)routed_count(me));
     for (int s = 0, at = 0; s < P; ++s)
         for (int64_t i = 0; i < routed_count(s); ++i)
-            all[at++] = split_key(s, i);
+            all[at++] = shaped_key(shape, s, i);
     for (int64_t i = 0; i < routed_count(me); ++i)
-        keys[i] = split_key(me, i);
+        keys[i] = shaped_key(shape, me, i);
     uint64_t splitters[4] = {0, 0, 0, 0};
     CU_ASSERT_EQUAL(
         cvseg_exchange_range_splitters(cvseg_test_comm, keys, routed_count(me), total, splitters),
@@ -316,6 +326,15 @@ static void test_range_splitters(void)
     }
     free(all);
     free(keys);
+}
+
+/* Splitters = the keys of global rank ceil(r * N / P) of the sorted keys,
+ * for every key shape (the rounds build gathers at most 3 candidates, so it
+ * takes the radix selection). */
+static void test_range_splitters(void)
+{
+    for (int shape = 0; shape < 3; ++shape)
+        check_range_splitters(shape);
 }
 
 /* cvseg_exchange_plan_by_range + cvseg_exchange_columns_by_range: the keys
