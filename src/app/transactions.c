@@ -3,10 +3,11 @@
  *
  * 1. every rank reads a block of rows; returns and rows after the reference
  *    date are dropped per the options (cvseg_transaction_rows_filter);
- * 2. P-1 splitters on the member-id key are found by exact distributed
- *    selection (balanced by rows), and every row goes to the rank owning its
- *    id range (cvseg_exchange_records): all rows of a member meet on one
- *    rank, in file order, and ranks hold increasing id ranges.
+ * 2. P-1 splitters on the member-id key are found exactly
+ *    (cvseg_exchange_range_splitters, balanced by rows), and every row goes
+ *    to the rank owning its id range (cvseg_exchange_columns_by_range, one
+ *    column at a time): all rows of a member meet on one rank, in file
+ *    order, and ranks hold increasing id ranges.
  */
 #include <stdlib.h>
 #include <string.h>
