@@ -133,14 +133,15 @@ static cvseg_status aggregate_scatter(const int64_t *member_id, const int32_t *d
  * sub-buckets hold at most AGGREGATE_FINE_RUN rows each (else radix sort). */
 enum { AGGREGATE_FINE_BITS = 12, AGGREGATE_FINE_MAX = 16384, AGGREGATE_FINE_RUN = 64 };
 
-/* Scratch of the in-place bucket sort, [capacity] each, and the counts of
- * the finer pass. */
+/* Scratch of the in-place bucket sort, [capacity] each, the counts of the
+ * finer pass, and room to reorder a bucket of up to AGGREGATE_FINE_MAX
+ * records by copying (larger ones are reordered in place). */
 typedef struct {
     int64_t capacity;
     uint64_t *keys, *index, *key_scratch, *index_scratch;
-    aggregate_record *records;
-    int64_t *rows;
     int64_t counts[(1 << AGGREGATE_FINE_BITS) + 1];
+    aggregate_record records[AGGREGATE_FINE_MAX];
+    int64_t rows[AGGREGATE_FINE_MAX];
 } aggregate_sort_scratch;
 
 static void aggregate_sort_scratch_free(aggregate_sort_scratch *s)
@@ -149,11 +150,7 @@ static void aggregate_sort_scratch_free(aggregate_sort_scratch *s)
     free(s->index);
     free(s->key_scratch);
     free(s->index_scratch);
-    free(s->records);
-    free(s->rows);
     s->keys = s->index = s->key_scratch = s->index_scratch = NULL;
-    s->records = NULL;
-    s->rows = NULL;
     s->capacity = 0;
 }
 
@@ -168,9 +165,7 @@ static int aggregate_sort_scratch_reserve(aggregate_sort_scratch *s, int64_t cou
     s->index = malloc(sizeof(uint64_t) * size);
     s->key_scratch = malloc(sizeof(uint64_t) * size);
     s->index_scratch = malloc(sizeof(uint64_t) * size);
-    s->records = malloc(sizeof(aggregate_record) * size);
-    s->rows = malloc(sizeof(int64_t) * size);
-    if (!s->keys || !s->index || !s->key_scratch || !s->index_scratch || !s->records || !s->rows) {
+    if (!s->keys || !s->index || !s->key_scratch || !s->index_scratch) {
         aggregate_sort_scratch_free(s);
         return -1;
     }
@@ -221,6 +216,34 @@ static int aggregate_fine_sort(const aggregate_record *records, int64_t count, u
     return 0;
 }
 
+/* Puts records [count] (and rows [count] when not NULL) in the order
+ * from [count]: position t receives the element at from[t]. In place, cycle
+ * by cycle (no copy of the records); from is consumed (every entry ends as
+ * its own position). */
+static void aggregate_permute(aggregate_record *records, int64_t *rows, uint64_t *from,
+                              int64_t count)
+{
+    for (int64_t t = 0; t < count; ++t) {
+        if (from[t] == (uint64_t)t)
+            continue;
+        const aggregate_record held = records[t];
+        const int64_t held_row = rows ? rows[t] : 0;
+        int64_t at = t;
+        while (from[at] != (uint64_t)t) { /* fill at from its source, move on to the source */
+            const int64_t source = (int64_t)from[at];
+            records[at] = records[source];
+            if (rows)
+                rows[at] = rows[source];
+            from[at] = (uint64_t)at;
+            at = source;
+        }
+        records[at] = held;
+        if (rows)
+            rows[at] = held_row;
+        from[at] = (uint64_t)at;
+    }
+}
+
 /* Stable sort of records [count] (and rows [count] when not NULL) by key,
  * in place; every key, less lowest, is below 2^bits. 0, or -1 when out of
  * memory. */
@@ -237,6 +260,10 @@ static int aggregate_sort_bucket(aggregate_record *records, int64_t *rows, int64
             s->index[t] = (uint64_t)t;
         }
         cvseg_radix_sort_u64(s->keys, s->key_scratch, s->index, s->index_scratch, count);
+    }
+    if (count > AGGREGATE_FINE_MAX) {
+        aggregate_permute(records, rows, s->index, count);
+        return 0;
     }
     for (int64_t t = 0; t < count; ++t)
         s->records[t] = records[s->index[t]];
