@@ -216,31 +216,30 @@ static int aggregate_fine_sort(const aggregate_record *records, int64_t count, u
     return 0;
 }
 
-/* Puts records [count] (and rows [count] when not NULL) in the order
- * from [count]: position t receives the element at from[t]. In place, cycle
- * by cycle (no copy of the records); from is consumed (every entry ends as
- * its own position). */
-static void aggregate_permute(aggregate_record *records, int64_t *rows, uint64_t *from,
-                              int64_t count)
+/* Puts records [count] (and rows [count] when not NULL) of a bucket larger
+ * than the copy buffer in key order: s->keys [count] holds the sorted keys
+ * and s->index [count] the position of each; the amounts and dates are
+ * gathered into the two free scratch arrays (independent loads, not a chain
+ * of dependent ones), then written back, then the rows. */
+static void aggregate_reorder_large(aggregate_record *records, int64_t *rows, int64_t count,
+                                    aggregate_sort_scratch *s)
 {
+    double *amounts = (double *)s->key_scratch;
+    uint64_t *dates = s->index_scratch;
     for (int64_t t = 0; t < count; ++t) {
-        if (from[t] == (uint64_t)t)
-            continue;
-        const aggregate_record held = records[t];
-        const int64_t held_row = rows ? rows[t] : 0;
-        int64_t at = t;
-        while (from[at] != (uint64_t)t) { /* fill at from its source, move on to the source */
-            const int64_t source = (int64_t)from[at];
-            records[at] = records[source];
-            if (rows)
-                rows[at] = rows[source];
-            from[at] = (uint64_t)at;
-            at = source;
-        }
-        records[at] = held;
-        if (rows)
-            rows[at] = held_row;
-        from[at] = (uint64_t)at;
+        amounts[t] = records[s->index[t]].amount;
+        dates[t] = (uint64_t)(uint32_t)records[s->index[t]].date;
+    }
+    for (int64_t t = 0; t < count; ++t) {
+        records[t].key = s->keys[t];
+        records[t].amount = amounts[t];
+        records[t].date = (int32_t)(uint32_t)dates[t];
+    }
+    if (rows) {
+        for (int64_t t = 0; t < count; ++t)
+            s->index_scratch[t] = (uint64_t)rows[s->index[t]];
+        for (int64_t t = 0; t < count; ++t)
+            rows[t] = (int64_t)s->index_scratch[t];
     }
 }
 
@@ -261,8 +260,8 @@ static int aggregate_sort_bucket(aggregate_record *records, int64_t *rows, int64
         }
         cvseg_radix_sort_u64(s->keys, s->key_scratch, s->index, s->index_scratch, count);
     }
-    if (count > AGGREGATE_FINE_MAX) {
-        aggregate_permute(records, rows, s->index, count);
+    if (count > AGGREGATE_FINE_MAX) { /* sorted by the radix sort: s->keys in order */
+        aggregate_reorder_large(records, rows, count, s);
         return 0;
     }
     for (int64_t t = 0; t < count; ++t)
