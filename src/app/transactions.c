@@ -128,9 +128,8 @@ static cvseg_status transactions_check_invalid(cvseg_app *app, const char *input
 /* Range-partitions the kept rows (total over all ranks; member_id holding
  * the keys) and moves every column to its owner (each row's owner computed
  * from its key as the rows are counted and packed; the keys' own column
- * moves last): block->rows becomes this rank's received rows, with member
- * ids again. */
-static cvseg_status transactions_route(cvseg_app *app, int64_t total, transactions_block *block)
+ * moves last): block->rows becomes this rank's received rows (still keys). */
+static cvseg_status transactions_move(cvseg_app *app, int64_t total, transactions_block *block)
 {
     cvseg_transaction_rows *rows = &block->rows;
     const uint64_t *keys = (const uint64_t *)rows->member_id;
@@ -155,9 +154,19 @@ static cvseg_status transactions_route(cvseg_app *app, int64_t total, transactio
     rows->amount = moved ? columns[COLUMN_AMOUNT].received : columns[COLUMN_AMOUNT].local;
     rows->order_id = moved ? columns[COLUMN_ORDER].received : columns[COLUMN_ORDER].local;
     rows->n = moved ? plan.recv_total : 0;
+    cvseg_exchange_plan_free(&plan);
+    return status;
+}
+
+/* Sends every kept row to the rank owning its member's id range
+ * (transactions_move; with one rank they stay where they are) and turns
+ * the keys back into member ids. */
+static cvseg_status transactions_route(cvseg_app *app, int64_t total, transactions_block *block)
+{
+    cvseg_transaction_rows *rows = &block->rows;
+    const cvseg_status status = app->ranks > 1 ? transactions_move(app, total, block) : CVSEG_OK;
     for (int64_t i = 0; i < rows->n; ++i)
         rows->member_id[i] = cvseg_key_i64((uint64_t)rows->member_id[i]);
-    cvseg_exchange_plan_free(&plan);
     return status;
 }
 
