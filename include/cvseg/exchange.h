@@ -38,6 +38,9 @@
 #ifndef CVSEG_EXCHANGE_MAX_BYTES
 #define CVSEG_EXCHANGE_MAX_BYTES 1073741824 /* 1 GiB per message */
 #endif
+#ifndef CVSEG_EXCHANGE_MAX_CANDIDATES
+#define CVSEG_EXCHANGE_MAX_CANDIDATES 1048576 /* keys gathered to place splitters */
+#endif
 #ifndef CVSEG_EXCHANGE_MAX_DISPLACEMENT
 #define CVSEG_EXCHANGE_MAX_DISPLACEMENT 2147483647 /* INT_MAX */
 #endif
@@ -82,8 +85,12 @@ cvseg_status cvseg_exchange_run(MPI_Comm comm, const cvseg_exchange_plan *plan, 
  * global rank ceil(r * total / ranks), r = 1..ranks-1, over the keys [n] of
  * every rank (total = their count over all ranks; nothing is selected when
  * total is 0 and splitters are left as given). cvseg_bucket_range_owner then
- * sends every key to its range. Exact (distributed selection); the status is
- * the same on every rank. */
+ * sends every key to its range. Exact: one histogram of the keys over
+ * 65,536 bins of their global range, then the keys of the bins holding a
+ * splitter gathered on every rank and sorted; when those are more than
+ * CVSEG_EXCHANGE_MAX_CANDIDATES (many equal keys), distributed radix
+ * selection (cvseg_mpi_select_keys) instead. The status is the same on
+ * every rank. */
 cvseg_status cvseg_exchange_range_splitters(MPI_Comm comm, const uint64_t *keys, int64_t n,
                                             int64_t total, uint64_t *splitters);
 
@@ -104,20 +111,38 @@ cvseg_status cvseg_exchange_records(MPI_Comm comm, const cvseg_exchange_plan *pl
 /* One column of records moved by cvseg_exchange_columns. */
 typedef struct {
     void *local;    /* [n][size] this rank's records (malloc'ed; NULL: column left out);
-                       freed and set to NULL once packed */
+                       taken (set to NULL) once packed */
     void *received; /* out: [plan->recv_total][size] (malloc'ed; NULL on failure) */
     size_t size;    /* bytes per record, the same on every rank */
 } cvseg_exchange_column;
 
 /* Moves n_columns columns of the same n records by destination [n] with one
- * plan (cvseg_exchange_plan_for): packs every column (stable, as
- * cvseg_exchange_records), frees the local arrays, then allocates the
- * received arrays and moves the columns one by one, so that at most two
- * copies of the rows are held. On failure the received arrays are freed; a
- * local array is freed or still held (local says which). Collective; the
- * status is the same on every rank. */
+ * plan (cvseg_exchange_plan_for), one column after the other: packs the
+ * column (stable, as cvseg_exchange_records) into one send buffer shared by
+ * all columns, resizes the local array to the received records (realloc)
+ * and receives into it; so at most the rows and one packed column are held,
+ * and the received columns reuse the local arrays' memory. On success every
+ * local is NULL and received holds the column. On failure the received
+ * arrays are freed; a local array is freed or still held (local says which).
+ * Collective; the status is the same on every rank. */
 cvseg_status cvseg_exchange_columns(MPI_Comm comm, const cvseg_exchange_plan *plan,
                                     const int *destination, int64_t n, int n_columns,
                                     cvseg_exchange_column *columns);
+
+/* The plan and the column exchange for records routed by range: record i
+ * goes to cvseg_bucket_range_owner(splitters, ranks, keys[i]) (splitters
+ * [ranks - 1], e.g. from cvseg_exchange_range_splitters), computed as the
+ * records are counted and packed rather than stored. keys [n] may be the
+ * local array of one of the columns: it is read until that column is
+ * packed, which the columns are in index order, so it must be the last
+ * column given. Otherwise as cvseg_exchange_plan_for and
+ * cvseg_exchange_columns. Collective. */
+cvseg_status cvseg_exchange_plan_by_range(MPI_Comm comm, const uint64_t *splitters,
+                                          const uint64_t *keys, int64_t n,
+                                          cvseg_exchange_plan *plan);
+cvseg_status cvseg_exchange_columns_by_range(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                             const uint64_t *splitters, const uint64_t *keys,
+                                             int64_t n, int n_columns,
+                                             cvseg_exchange_column *columns);
 
 #endif

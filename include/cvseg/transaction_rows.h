@@ -42,7 +42,9 @@ typedef struct {
 /* Filters rows in place, keeping file order: drops rows dated after
  * reference, and rows with amount <= 0 when drop_returns; rows->n becomes
  * the number kept. first_row: the file row of rows[0] (for invalid->row).
- * keys [rows->n on entry] receives cvseg_i64_key(member_id) of each kept row.
+ * keys [rows->n on entry] receives cvseg_i64_key(member_id) of each kept row;
+ * it may be (uint64_t *)rows->member_id, which then holds the keys instead of
+ * the ids (cvseg_key_i64 turns them back).
  * counts [CVSEG_TX_COUNTS] receives this block's counts (overwritten).
  * Invalid values are reported in invalid, not filtered (a row after the
  * reference date is still checked). */

@@ -3,37 +3,34 @@
  *
  * 1. every rank reads a block of rows; returns and rows after the reference
  *    date are dropped per the options (cvseg_transaction_rows_filter);
- * 2. P-1 splitters on the member-id key are found by exact distributed
- *    selection (balanced by rows), and every row goes to the rank owning its
- *    id range (cvseg_exchange_records): all rows of a member meet on one
- *    rank, in file order, and ranks hold increasing id ranges.
+ * 2. P-1 splitters on the member-id key are found exactly
+ *    (cvseg_exchange_range_splitters, balanced by rows), and every row goes
+ *    to the rank owning its id range (cvseg_exchange_columns_by_range, one
+ *    column at a time): all rows of a member meet on one rank, in file
+ *    order, and ranks hold increasing id ranges.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cvseg/bucket.h"
 #include "cvseg/collectives.h"
 #include "cvseg/date.h"
 #include "cvseg/exchange.h"
 #include "cvseg/io.h"
 #include "cvseg/partition.h"
+#include "cvseg/sort.h"
 #include "transactions.h"
 
-/* One rank's rows on their way to their owners. Everything is freed at the
- * end (the keys too: freeing them before the exchange raised the measured
- * peak memory per rank by a quarter, through glibc's mmap threshold). */
+/* One rank's rows on their way to their owners. From the filter to the end
+ * of the exchange rows.member_id holds the order key of each id
+ * (cvseg_i64_key, in place: no second array of the ids). */
 typedef struct {
     cvseg_transaction_rows rows; /* the block read, then the kept rows */
-    uint64_t *keys;              /* [block rows] order key of each kept row's member id */
-    int *destination;            /* [block rows] owner rank of each kept row */
     uint64_t *splitters;         /* [ranks] (ranks - 1 used) */
 } transactions_block;
 
 static void transactions_block_free(transactions_block *block)
 {
     cvseg_transaction_rows_free(&block->rows);
-    free(block->keys);
-    free(block->destination);
     free(block->splitters);
     memset(block, 0, sizeof *block);
 }
@@ -79,11 +76,9 @@ static cvseg_status transactions_alloc(cvseg_app *app, int64_t n, int has_orders
     rows->date = malloc(sizeof(int32_t) * rows_alloc);
     rows->amount = malloc(sizeof(double) * rows_alloc);
     rows->order_id = has_orders ? malloc(sizeof(int64_t) * rows_alloc) : NULL;
-    block->keys = malloc(sizeof(uint64_t) * rows_alloc);
-    block->destination = malloc(sizeof(int) * rows_alloc);
     block->splitters = calloc((size_t)app->ranks, sizeof(uint64_t));
     if (!rows->member_id || !rows->date || !rows->amount || (has_orders && !rows->order_id) ||
-        !block->keys || !block->destination || !block->splitters)
+        !block->splitters)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld transaction rows", (long long)n);
     return cvseg_mpi_agree(app->comm, status);
 }
@@ -130,28 +125,28 @@ static cvseg_status transactions_check_invalid(cvseg_app *app, const char *input
     return cvseg_mpi_agree(app->comm, status);
 }
 
-/* Range-partitions the kept rows (total over all ranks) and moves every
- * column to its owner: block->rows becomes this rank's received rows. */
-static cvseg_status transactions_route(cvseg_app *app, int64_t total, transactions_block *block)
+/* Range-partitions the kept rows (total over all ranks; member_id holding
+ * the keys) and moves every column to its owner (each row's owner computed
+ * from its key as the rows are counted and packed; the keys' own column
+ * moves last): block->rows becomes this rank's received rows (still keys). */
+static cvseg_status transactions_move(cvseg_app *app, int64_t total, transactions_block *block)
 {
     cvseg_transaction_rows *rows = &block->rows;
+    const uint64_t *keys = (const uint64_t *)rows->member_id;
     cvseg_exchange_plan plan = {0};
-    enum { COLUMN_ID, COLUMN_DATE, COLUMN_AMOUNT, COLUMN_ORDER, COLUMNS };
+    enum { COLUMN_DATE, COLUMN_AMOUNT, COLUMN_ORDER, COLUMN_ID, COLUMNS };
     cvseg_exchange_column columns[COLUMNS] = {
         [COLUMN_ID] = {rows->member_id, NULL, sizeof(int64_t)},
         [COLUMN_DATE] = {rows->date, NULL, sizeof(int32_t)},
         [COLUMN_AMOUNT] = {rows->amount, NULL, sizeof(double)},
         [COLUMN_ORDER] = {rows->order_id, NULL, sizeof(int64_t)}}; /* NULL: not read */
     cvseg_status status =
-        cvseg_exchange_range_splitters(app->comm, block->keys, rows->n, total, block->splitters);
-    if (status == CVSEG_OK) {
-        cvseg_bucket_range_owners(block->splitters, app->ranks, block->keys, rows->n,
-                                  block->destination);
-        status = cvseg_exchange_plan_for(app->comm, block->destination, rows->n, &plan);
-    }
+        cvseg_exchange_range_splitters(app->comm, keys, rows->n, total, block->splitters);
     if (status == CVSEG_OK)
-        status =
-            cvseg_exchange_columns(app->comm, &plan, block->destination, rows->n, COLUMNS, columns);
+        status = cvseg_exchange_plan_by_range(app->comm, block->splitters, keys, rows->n, &plan);
+    if (status == CVSEG_OK)
+        status = cvseg_exchange_columns_by_range(app->comm, &plan, block->splitters, keys, rows->n,
+                                                 COLUMNS, columns);
     /* On success the received arrays; else what is left of the local ones. */
     const int moved = status == CVSEG_OK;
     rows->member_id = moved ? columns[COLUMN_ID].received : columns[COLUMN_ID].local;
@@ -160,6 +155,18 @@ static cvseg_status transactions_route(cvseg_app *app, int64_t total, transactio
     rows->order_id = moved ? columns[COLUMN_ORDER].received : columns[COLUMN_ORDER].local;
     rows->n = moved ? plan.recv_total : 0;
     cvseg_exchange_plan_free(&plan);
+    return status;
+}
+
+/* Sends every kept row to the rank owning its member's id range
+ * (transactions_move; with one rank they stay where they are) and turns
+ * the keys back into member ids. */
+static cvseg_status transactions_route(cvseg_app *app, int64_t total, transactions_block *block)
+{
+    cvseg_transaction_rows *rows = &block->rows;
+    const cvseg_status status = app->ranks > 1 ? transactions_move(app, total, block) : CVSEG_OK;
+    for (int64_t i = 0; i < rows->n; ++i)
+        rows->member_id[i] = cvseg_key_i64((uint64_t)rows->member_id[i]);
     return status;
 }
 
@@ -194,8 +201,8 @@ cvseg_status cvseg_transactions_exchange(cvseg_app *app, const char *input, int3
         status = cvseg_phase_end(phases, app, "read");
     if (status != CVSEG_OK)
         goto done;
-    cvseg_transaction_rows_filter(&block.rows, part.offset, reference, drop_returns, block.keys,
-                                  counts, &invalid);
+    cvseg_transaction_rows_filter(&block.rows, part.offset, reference, drop_returns,
+                                  (uint64_t *)block.rows.member_id, counts, &invalid);
     status = transactions_check_invalid(app, input, &invalid);
     if (status == CVSEG_OK)
         status = cvseg_mpi_sum_i64(app->comm, counts, CVSEG_TX_COUNTS);

@@ -42,12 +42,13 @@ void cvseg_transaction_rows_filter(cvseg_transaction_rows *rows, int64_t first_r
             dropped += 1;
             continue;
         }
-        ids[kept] = ids[i];
+        const int64_t id = ids[i]; /* read once: keys may be the ids' own memory */
+        ids[kept] = id;
         dates[kept] = dates[i];
         amounts[kept] = amounts[i];
         if (orders)
             orders[kept] = orders[i];
-        keys[kept] = cvseg_i64_key(ids[i]);
+        keys[kept] = cvseg_i64_key(id);
         ++kept;
     }
     counts[CVSEG_TX_ROWS_READ] = n;

@@ -7,6 +7,7 @@
 #include "cvseg/bucket.h"
 #include "cvseg/collectives.h"
 #include "cvseg/quantile.h"
+#include "cvseg/sort.h"
 
 #define EXCHANGE_TAG 4711
 
@@ -210,14 +211,14 @@ cvseg_status cvseg_exchange_run(MPI_Comm comm, const cvseg_exchange_plan *plan, 
     return cvseg_mpi_agree(comm, status);
 }
 
-cvseg_status cvseg_exchange_range_splitters(MPI_Comm comm, const uint64_t *keys, int64_t n,
-                                            int64_t total, uint64_t *splitters)
+/* Splitters by radix selection (4 passes over the keys; for keys with too
+ * many equal to a splitter for exchange_splitters_by_bins). */
+static cvseg_status exchange_splitters_by_selection(MPI_Comm comm, const uint64_t *keys, int64_t n,
+                                                    int ranks, int64_t total, uint64_t *splitters)
 {
-    int ranks = 1;
-    cvseg_status status = cvseg_mpi_check(MPI_Comm_size(comm, &ranks), "exchange size");
+    cvseg_status status = CVSEG_OK;
     /* In groups of at most CVSEG_SELECT_MAX_TARGETS splitters per selection. */
-    for (int first = 1; first < ranks && total > 0 && status == CVSEG_OK;
-         first += CVSEG_SELECT_MAX_TARGETS) {
+    for (int first = 1; first < ranks && status == CVSEG_OK; first += CVSEG_SELECT_MAX_TARGETS) {
         const int m =
             ranks - first < CVSEG_SELECT_MAX_TARGETS ? ranks - first : CVSEG_SELECT_MAX_TARGETS;
         int64_t targets[CVSEG_SELECT_MAX_TARGETS];
@@ -225,6 +226,150 @@ cvseg_status cvseg_exchange_range_splitters(MPI_Comm comm, const uint64_t *keys,
             targets[t] = cvseg_quantile_rank(first + t, ranks, total);
         status = cvseg_mpi_select_keys(comm, keys, n, m, targets, splitters + first - 1);
     }
+    return status;
+}
+
+/* The scratch of exchange_splitters_by_bins. */
+typedef struct {
+    uint64_t range[2];  /* global lowest key, complement of the highest */
+    int shift;          /* bin of key: (key - range[0]) >> shift */
+    int64_t *hist;      /* [CVSEG_BUCKET_BINS] global keys per bin */
+    uint8_t *wanted;    /* [CVSEG_BUCKET_BINS] bins holding a splitter */
+    int64_t candidates; /* keys in the wanted bins, over all ranks */
+    int64_t *left;      /* [ranks] rank of splitter r inside its bin (1-based) */
+    int *bin;           /* [ranks] bin of splitter r */
+    int *counts;        /* [2 * ranks] candidates per rank, their displacements */
+    uint64_t *gathered; /* [candidates + 1] the candidates of all ranks, then sorted */
+    uint64_t *scratch;  /* [candidates + 1] */
+} exchange_bins;
+
+static void exchange_bins_free(exchange_bins *b)
+{
+    free(b->hist);
+    free(b->wanted);
+    free(b->left);
+    free(b->bin);
+    free(b->counts);
+    free(b->gathered);
+    free(b->scratch);
+}
+
+/* Global key range, bins and the global count per bin. Agreed. */
+static cvseg_status exchange_bins_count(MPI_Comm comm, const uint64_t *keys, int64_t n, int ranks,
+                                        exchange_bins *b)
+{
+    uint64_t highest = 0;
+    cvseg_bucket_key_range(keys, n, &b->range[0], &highest);
+    b->range[1] = ~highest;
+    b->hist = malloc(sizeof(int64_t) * CVSEG_BUCKET_BINS);
+    b->wanted = calloc(CVSEG_BUCKET_BINS, 1);
+    b->left = malloc(sizeof(int64_t) * (size_t)ranks);
+    b->bin = malloc(sizeof(int) * (size_t)ranks);
+    b->counts = malloc(sizeof(int) * 2 * (size_t)ranks);
+    cvseg_status status = CVSEG_OK;
+    if (!b->hist || !b->wanted || !b->left || !b->bin || !b->counts)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for range splitters");
+    status = cvseg_mpi_agree(comm, status);
+    if (status == CVSEG_OK)
+        status = cvseg_mpi_check(
+            MPI_Allreduce(MPI_IN_PLACE, b->range, 2, MPI_UINT64_T, MPI_MIN, comm), "key range");
+    if (status == CVSEG_OK) {
+        b->shift = cvseg_bucket_bin_shift(b->range[0], ~b->range[1]);
+        cvseg_bucket_bin_counts(keys, n, b->range[0], b->shift, b->hist);
+        status = cvseg_mpi_check(
+            MPI_Allreduce(MPI_IN_PLACE, b->hist, CVSEG_BUCKET_BINS, MPI_INT64_T, MPI_SUM, comm),
+            "key histogram");
+    }
+    return cvseg_mpi_agree(comm, status);
+}
+
+/* Bin and rank inside it of splitter r (global rank ceil(r * total /
+ * ranks)), r = 1..ranks-1 (stored at r - 1); marks their bins and counts
+ * their keys. */
+static void exchange_bins_locate(int ranks, int64_t total, exchange_bins *b)
+{
+    int64_t before = 0;
+    int bin = 0;
+    b->candidates = 0;
+    for (int r = 1; r < ranks; ++r) {
+        const int64_t target = cvseg_quantile_rank(r, ranks, total); /* ascending in r */
+        while (before + b->hist[bin] < target)
+            before += b->hist[bin++];
+        b->bin[r - 1] = bin;
+        b->left[r - 1] = target - before;
+        b->candidates += b->wanted[bin] ? 0 : b->hist[bin];
+        b->wanted[bin] = 1;
+    }
+}
+
+/* Every rank's keys of the wanted bins into b->gathered, sorted. Agreed. */
+static cvseg_status exchange_bins_gather(MPI_Comm comm, const uint64_t *keys, int64_t n, int ranks,
+                                         exchange_bins *b)
+{
+    cvseg_status status = CVSEG_OK;
+    b->gathered = malloc(sizeof(uint64_t) * (size_t)(b->candidates + 1));
+    b->scratch = malloc(sizeof(uint64_t) * (size_t)(b->candidates + 1));
+    if (!b->gathered || !b->scratch)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld splitter candidates",
+                            (long long)b->candidates);
+    status = cvseg_mpi_agree(comm, status);
+    if (status != CVSEG_OK)
+        return status;
+    /* (at most candidates keys of this rank fall in the wanted bins) */
+    const int mine =
+        (int)cvseg_bucket_bin_collect(keys, n, b->range[0], b->shift, b->wanted, b->scratch);
+    int *counts = b->counts, *displs = b->counts + ranks;
+    status = cvseg_mpi_check(MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, comm),
+                             "splitter candidate counts");
+    for (int r = 0, at = 0; r < ranks; ++r) {
+        displs[r] = at;
+        at += counts[r];
+    }
+    if (status == CVSEG_OK)
+        status = cvseg_mpi_check(MPI_Allgatherv(b->scratch, mine, MPI_UINT64_T, b->gathered, counts,
+                                                displs, MPI_UINT64_T, comm),
+                                 "splitter candidates");
+    if (status == CVSEG_OK)
+        cvseg_radix_sort_u64(b->gathered, b->scratch, NULL, NULL, b->candidates);
+    return cvseg_mpi_agree(comm, status);
+}
+
+/* Splitters from one histogram of the keys over 65,536 bins of their global
+ * range and a gather of the keys in the bins that hold a splitter (sorted
+ * there; the bins ascend with the keys). *done is 0 when there are more
+ * than CVSEG_EXCHANGE_MAX_CANDIDATES of them (same on every rank). Agreed. */
+static cvseg_status exchange_splitters_by_bins(MPI_Comm comm, const uint64_t *keys, int64_t n,
+                                               int ranks, int64_t total, uint64_t *splitters,
+                                               int *done)
+{
+    exchange_bins b = {0};
+    *done = 0;
+    cvseg_status status = exchange_bins_count(comm, keys, n, ranks, &b);
+    if (status == CVSEG_OK)
+        exchange_bins_locate(ranks, total, &b);
+    if (status == CVSEG_OK && b.candidates <= CVSEG_EXCHANGE_MAX_CANDIDATES) {
+        status = exchange_bins_gather(comm, keys, n, ranks, &b);
+        int64_t offset = 0; /* first candidate of bin b.bin[r - 1] */
+        for (int r = 1, bin = 0; r < ranks && status == CVSEG_OK; ++r) {
+            for (; bin < b.bin[r - 1]; ++bin)
+                offset += b.wanted[bin] ? b.hist[bin] : 0;
+            splitters[r - 1] = b.gathered[offset + b.left[r - 1] - 1];
+        }
+        *done = status == CVSEG_OK;
+    }
+    exchange_bins_free(&b);
+    return status;
+}
+
+cvseg_status cvseg_exchange_range_splitters(MPI_Comm comm, const uint64_t *keys, int64_t n,
+                                            int64_t total, uint64_t *splitters)
+{
+    int ranks = 1, done = 0;
+    cvseg_status status = cvseg_mpi_check(MPI_Comm_size(comm, &ranks), "exchange size");
+    if (status == CVSEG_OK && ranks > 1 && total > 0)
+        status = exchange_splitters_by_bins(comm, keys, n, ranks, total, splitters, &done);
+    if (status == CVSEG_OK && ranks > 1 && total > 0 && !done)
+        status = exchange_splitters_by_selection(comm, keys, n, ranks, total, splitters);
     return status;
 }
 
@@ -266,31 +411,64 @@ cvseg_status cvseg_exchange_records(MPI_Comm comm, const cvseg_exchange_plan *pl
     return status;
 }
 
-/* Packs every column with a local array into packed [n_columns] (malloc'ed)
- * and frees the local arrays. Agreed. */
-static cvseg_status exchange_pack_columns(MPI_Comm comm, const cvseg_exchange_plan *plan,
-                                          const int *destination, int64_t n, int n_columns,
-                                          cvseg_exchange_column *columns, void **packed)
+/* Where each record goes: destination [n], or (destination NULL) the range
+ * owner of keys [n] over splitters [ranks - 1]. */
+typedef struct {
+    const int *destination;
+    const uint64_t *splitters;
+    const uint64_t *keys;
+} exchange_router;
+
+/* Moves one column: packs column->local into send (room for its n records),
+ * resizes the local array to the received records (realloc: its pages are
+ * reused rather than new ones touched) and receives into it. Agreed. */
+static cvseg_status exchange_one_column(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                        const exchange_router *router, int64_t n, int64_t *fill,
+                                        void *send, cvseg_exchange_column *column)
 {
+    const int64_t total = plan->recv_total;
+    if (router->destination)
+        cvseg_bucket_pack(router->destination, n, plan->ranks, plan->send_displs, fill,
+                          column->local, send, column->size);
+    else
+        cvseg_bucket_range_pack(router->splitters, plan->ranks, router->keys, n, plan->send_displs,
+                                fill, column->local, send, column->size);
+    void *resized = realloc(column->local, column->size * (size_t)(total > 0 ? total : 1));
     cvseg_status status = CVSEG_OK;
-    int64_t *fill = malloc(sizeof(int64_t) * (size_t)plan->ranks);
+    if (resized) {
+        column->local = NULL; /* now the received array */
+        column->received = resized;
+    } else {
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld received rows", (long long)total);
+    }
+    status = cvseg_mpi_agree(comm, status);
+    if (status == CVSEG_OK)
+        status = cvseg_exchange_run(comm, plan, send, column->received, column->size);
+    return status;
+}
+
+static cvseg_status exchange_columns_routed(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                            const exchange_router *router, int64_t n, int n_columns,
+                                            cvseg_exchange_column *columns)
+{
+    size_t widest = 1;
     for (int c = 0; c < n_columns; ++c)
-        if (columns[c].local) {
-            packed[c] = malloc(columns[c].size * (size_t)(n > 0 ? n : 1));
-            status = packed[c] ? status : CVSEG_ENOMEM;
-        }
-    if (!fill || status != CVSEG_OK)
+        widest = columns[c].local && columns[c].size > widest ? columns[c].size : widest;
+    int64_t *fill = malloc(sizeof(int64_t) * (size_t)plan->ranks);
+    void *send = malloc(widest * (size_t)(n > 0 ? n : 1));
+    cvseg_status status = CVSEG_OK;
+    if (!fill || !send)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the row exchange");
     status = cvseg_mpi_agree(comm, status);
     for (int c = 0; c < n_columns && status == CVSEG_OK; ++c)
         if (columns[c].local)
-            cvseg_bucket_pack(destination, n, plan->ranks, plan->send_displs, fill,
-                              columns[c].local, packed[c], columns[c].size);
-    for (int c = 0; c < n_columns && status == CVSEG_OK; ++c) {
-        free(columns[c].local);
-        columns[c].local = NULL;
+            status = exchange_one_column(comm, plan, router, n, fill, send, &columns[c]);
+    for (int c = 0; c < n_columns && status != CVSEG_OK; ++c) {
+        free(columns[c].received);
+        columns[c].received = NULL;
     }
     free(fill);
+    free(send);
     return status;
 }
 
@@ -298,31 +476,34 @@ cvseg_status cvseg_exchange_columns(MPI_Comm comm, const cvseg_exchange_plan *pl
                                     const int *destination, int64_t n, int n_columns,
                                     cvseg_exchange_column *columns)
 {
-    const int64_t total = plan->recv_total;
-    void **packed = calloc((size_t)(n_columns > 0 ? n_columns : 1), sizeof(void *));
-    cvseg_status status = packed ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory");
+    const exchange_router router = {destination, NULL, NULL};
+    return exchange_columns_routed(comm, plan, &router, n, n_columns, columns);
+}
+
+cvseg_status cvseg_exchange_plan_by_range(MPI_Comm comm, const uint64_t *splitters,
+                                          const uint64_t *keys, int64_t n,
+                                          cvseg_exchange_plan *plan)
+{
+    int ranks = 1;
+    cvseg_status status = cvseg_mpi_check(MPI_Comm_size(comm, &ranks), "exchange size");
+    int64_t *counts = calloc((size_t)ranks, sizeof(int64_t));
+    memset(plan, 0, sizeof *plan);
+    if (status == CVSEG_OK && !counts)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for an exchange plan of %d ranks", ranks);
     status = cvseg_mpi_agree(comm, status);
-    if (status == CVSEG_OK)
-        status = exchange_pack_columns(comm, plan, destination, n, n_columns, columns, packed);
-    for (int c = 0; c < n_columns && status == CVSEG_OK; ++c)
-        if (packed[c]) {
-            columns[c].received = malloc(columns[c].size * (size_t)(total > 0 ? total : 1));
-            status = columns[c].received ? status : CVSEG_ENOMEM;
-        }
-    if (status == CVSEG_ENOMEM)
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for %lld received rows", (long long)total);
-    status = cvseg_mpi_agree(comm, status);
-    for (int c = 0; c < n_columns && status == CVSEG_OK; ++c)
-        if (packed[c])
-            status =
-                cvseg_exchange_run(comm, plan, packed[c], columns[c].received, columns[c].size);
-    for (int c = 0; c < n_columns && packed; ++c) {
-        free(packed[c]);
-        if (status != CVSEG_OK) {
-            free(columns[c].received);
-            columns[c].received = NULL;
-        }
+    if (status == CVSEG_OK) {
+        cvseg_bucket_range_count(splitters, ranks, keys, n, counts);
+        status = cvseg_exchange_plan_create(comm, counts, plan);
     }
-    free(packed);
+    free(counts);
     return status;
+}
+
+cvseg_status cvseg_exchange_columns_by_range(MPI_Comm comm, const cvseg_exchange_plan *plan,
+                                             const uint64_t *splitters, const uint64_t *keys,
+                                             int64_t n, int n_columns,
+                                             cvseg_exchange_column *columns)
+{
+    const exchange_router router = {NULL, splitters, keys};
+    return exchange_columns_routed(comm, plan, &router, n, n_columns, columns);
 }

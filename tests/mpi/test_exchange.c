@@ -291,8 +291,18 @@ static uint64_t split_key(int s, int64_t i)
     return (uint64_t)((i * 2654435761u + (uint64_t)s * 40503u) % 997u) << 40;
 }
 
-/* Splitters = the keys of global rank ceil(r * N / P) of the sorted keys. */
-static void test_range_splitters(void)
+/* Splitter test keys of three shapes: split_key; spread over all 64 bits;
+ * mostly one key (the bins holding splitters hold many keys). */
+static uint64_t shaped_key(int shape, int s, int64_t i)
+{
+    const uint64_t k = split_key(s, i);
+    return shape == 0      ? k
+           : shape == 1    ? (k >> 40) * 0x9E3779B97F4A7C15ULL + (uint64_t)i
+           : (k >> 40) % 5 ? 77
+                           : k;
+}
+
+static void check_range_splitters(int shape)
 {
     const int P = cvseg_test_size, me = cvseg_test_rank;
     int64_t total = 0;
@@ -302,10 +312,11 @@ static void test_range_splitters(void)
     uint64_t *keys = malloc(sizeof(uint64_t) * (size_t)routed_count(me));
     for (int s = 0, at = 0; s < P; ++s)
         for (int64_t i = 0; i < routed_count(s); ++i)
-            all[at++] = split_key(s, i);
+            all[at++] = shaped_key(shape, s, i);
     for (int64_t i = 0; i < routed_count(me); ++i)
-        keys[i] = split_key(me, i);
-    uint64_t splitters[4] = {0, 0, 0, 0};
+        keys[i] = shaped_key(shape, me, i);
+    uint64_t splitters[16] = {0};
+    CU_ASSERT_FATAL(P <= 17);
     CU_ASSERT_EQUAL(
         cvseg_exchange_range_splitters(cvseg_test_comm, keys, routed_count(me), total, splitters),
         CVSEG_OK);
@@ -316,6 +327,66 @@ static void test_range_splitters(void)
     }
     free(all);
     free(keys);
+}
+
+/* Splitters = the keys of global rank ceil(r * N / P) of the sorted keys,
+ * for every key shape (the rounds build gathers at most 3 candidates, so it
+ * takes the radix selection). */
+static void test_range_splitters(void)
+{
+    for (int shape = 0; shape < 3; ++shape)
+        check_range_splitters(shape);
+}
+
+/* cvseg_exchange_plan_by_range + cvseg_exchange_columns_by_range: the keys
+ * are the last column and are themselves moved; every record reaches the
+ * rank whose range holds its key (the number of splitters below the key),
+ * grouped by source in rank order, each group in its sender's order. */
+static void test_columns_by_range(void)
+{
+    const int P = cvseg_test_size, me = cvseg_test_rank;
+    const int64_t n = routed_count(me);
+    uint64_t splitters[16];
+    CU_ASSERT_FATAL(P <= 17);
+    for (int r = 1; r < P; ++r) /* some keys equal a splitter */
+        splitters[r - 1] = (uint64_t)(r * 997 / P) << 40;
+    int64_t *index = malloc(sizeof(int64_t) * (size_t)n);
+    int32_t *source = malloc(sizeof(int32_t) * (size_t)n);
+    uint64_t *keys = malloc(sizeof(uint64_t) * (size_t)n);
+    for (int64_t i = 0; i < n; ++i) {
+        index[i] = i * 3 + 1;
+        source[i] = me;
+        keys[i] = split_key(me, i);
+    }
+    cvseg_exchange_plan plan;
+    CU_ASSERT_EQUAL_FATAL(cvseg_exchange_plan_by_range(cvseg_test_comm, splitters, keys, n, &plan),
+                          CVSEG_OK);
+    cvseg_exchange_column columns[3] = {{index, NULL, sizeof(int64_t)},
+                                        {source, NULL, sizeof(int32_t)},
+                                        {keys, NULL, sizeof(uint64_t)}};
+    CU_ASSERT_EQUAL(
+        cvseg_exchange_columns_by_range(cvseg_test_comm, &plan, splitters, keys, n, 3, columns),
+        CVSEG_OK);
+    const int64_t *got_index = columns[0].received;
+    const int32_t *got_source = columns[1].received;
+    const uint64_t *got_key = columns[2].received;
+    int64_t at = 0, wrong = 0;
+    for (int s = 0; s < P; ++s)
+        for (int64_t i = 0; i < routed_count(s); ++i) {
+            int owner = 0;
+            for (int r = 1; r < P; ++r)
+                owner += splitters[r - 1] < split_key(s, i);
+            if (owner != me)
+                continue;
+            wrong += at >= plan.recv_total || got_index[at] != i * 3 + 1 || got_source[at] != s ||
+                     got_key[at] != split_key(s, i);
+            ++at;
+        }
+    CU_ASSERT_EQUAL(at, plan.recv_total);
+    CU_ASSERT_EQUAL(wrong, 0);
+    cvseg_exchange_plan_free(&plan);
+    for (int c = 0; c < 3; ++c)
+        free(columns[c].received);
 }
 
 /* The duplicate check rides on the exchange: ids repeated across ranks. */
@@ -342,6 +413,7 @@ int main(int argc, char **argv)
                            {"records routed by destination", test_records_by_destination},
                            {"columns routed by destination", test_columns_by_destination},
                            {"range splitters", test_range_splitters},
+                           {"columns routed by range, keys moved last", test_columns_by_range},
                            {"duplicate check", test_duplicates},
                            CU_TEST_INFO_NULL};
     return cvseg_mpi_test_main(argc, argv, "mpi exchange", tests);

@@ -206,6 +206,117 @@ static void test_random_against_brute_force(void)
     free_log(&log);
 }
 
+/* ROWS mode from the rules: log holds one member's rows, in file order. */
+static void reference_rows_member(const test_log *log, cvseg_member_aggregate *ref, int64_t o)
+{
+    int32_t first = INT32_MAX, last = INT32_MIN, days = 0;
+    double sum = 0.0, repeat = 0.0;
+    for (int64_t i = 0; i < log->n; ++i) {
+        sum += log->amount[i];
+        first = log->date[i] < first ? log->date[i] : first;
+        last = log->date[i] > last ? log->date[i] : last;
+        int seen = 0;
+        for (int64_t j = 0; j < i && !seen; ++j)
+            seen = log->date[j] == log->date[i];
+        days += !seen;
+    }
+    for (int64_t i = 0; i < log->n; ++i)
+        if (log->date[i] > first)
+            repeat += log->amount[i];
+    ref->member_id[o] = log->member[0];
+    ref->first_purchase[o] = first;
+    ref->last_purchase[o] = last;
+    ref->frequency[o] = (int32_t)log->n;
+    ref->monetary[o] = sum;
+    ref->distinct_days[o] = days;
+    ref->repeat_monetary[o] = repeat;
+}
+
+/* Rows of log in member order (file order within a member), by qsort. */
+static const test_log *sorted_log;
+static int compare_rows(const void *a, const void *b)
+{
+    const int64_t i = *(const int64_t *)a, j = *(const int64_t *)b;
+    const int64_t x = sorted_log->member[i], y = sorted_log->member[j];
+    return x != y ? (x > y) - (x < y) : (i > j) - (i < j);
+}
+
+/* Every member of log against reference_member on that member's rows alone
+ * (found by a qsort of the row numbers), in all three modes, at 1 and 2
+ * threads. */
+static void check_against_sorted(const test_log *log)
+{
+    int64_t *row = malloc(sizeof(int64_t) * (size_t)log->n);
+    for (int64_t i = 0; i < log->n; ++i)
+        row[i] = i;
+    sorted_log = log;
+    qsort(row, (size_t)log->n, sizeof(int64_t), compare_rows);
+    test_log one = make_log(log->n, 1); /* buffers */
+    cvseg_member_aggregate ref = {0};
+    CU_ASSERT_EQUAL_FATAL(cvseg_aggregate_rows(log->member, log->date, log->amount, log->n, &ref),
+                          CVSEG_OK); /* only for its arrays */
+    for (int threads = 1; threads <= 2; ++threads)
+        for (int mode = CVSEG_FREQUENCY_ROWS; mode <= CVSEG_FREQUENCY_DAYS; ++mode) {
+            omp_set_num_threads(threads);
+            cvseg_member_aggregate a;
+            CU_ASSERT_EQUAL_FATAL(cvseg_aggregate_purchases(log->member, log->date, log->amount,
+                                                            log->order, log->n,
+                                                            (cvseg_frequency_mode)mode, &a),
+                                  CVSEG_OK);
+            int64_t o = 0;
+            for (int64_t g = 0, end = 0; g < log->n; g = end, ++o) {
+                for (end = g, one.n = 0;
+                     end < log->n && log->member[row[end]] == log->member[row[g]]; ++end, ++one.n) {
+                    one.member[one.n] = log->member[row[end]];
+                    one.order[one.n] = log->order[row[end]];
+                    one.date[one.n] = log->date[row[end]];
+                    one.amount[one.n] = log->amount[row[end]];
+                }
+                if (o < a.members && o < ref.members) {
+                    if (mode == CVSEG_FREQUENCY_ROWS)
+                        reference_rows_member(&one, &ref, o);
+                    else
+                        reference_member(&one, one.member[0], (cvseg_frequency_mode)mode, &ref, o);
+                    check_member(&a, o, ref.member_id[o], ref.first_purchase[o],
+                                 ref.last_purchase[o], ref.frequency[o], ref.monetary[o],
+                                 ref.distinct_days[o], ref.repeat_monetary[o]);
+                }
+            }
+            CVSEG_ASSERT_EQUAL_I64(a.members, o);
+            cvseg_member_aggregate_free(&a);
+        }
+    omp_set_num_threads(1);
+    cvseg_member_aggregate_free(&ref);
+    free_log(&one);
+    free(row);
+}
+
+/* The grouping's sort paths: ids over the whole int64 range (the finer
+ * pass of every bucket on many bits), ids packed in a narrow range beside
+ * two far ones (nearly all rows in one bucket: the radix sort), one member
+ * with thousands of rows (a sub-bucket too full for the insertion sort),
+ * and ids a little wider than the buckets (the finer pass on few bits). */
+static void test_sort_paths_against_sorted(void)
+{
+    enum { ROWS = 40000 };
+    for (int shape = 0; shape < 4; ++shape) {
+        test_log log = make_log(ROWS, 5000);
+        for (int64_t i = 0; i < ROWS; ++i) {
+            const uint64_t r = next_u64();
+            if (shape == 0)
+                log.member[i] = (int64_t)(r % 4000 * 0x9E3779B97F4A7C15ULL);
+            else if (shape == 1)
+                log.member[i] = i == 7 ? INT64_MAX : i == 9 ? INT64_MIN : (int64_t)(r % 3000);
+            else if (shape == 2)
+                log.member[i] = r % 8 == 0 ? 42 : (int64_t)(r % 5000) * 77;
+            else
+                log.member[i] = (int64_t)(r % 100000) - 3;
+        }
+        check_against_sorted(&log);
+        free_log(&log);
+    }
+}
+
 /* Members range-partitioned over p simulated ranks (cuts over ascending
  * distinct ids), each rank's rows in file order; the concatenated member
  * tables and summed totals must equal the one-rank answer bit for bit. */
@@ -276,6 +387,8 @@ int main(void)
         {"days and rows: a hand-computed log", test_small_log_days_and_rows},
         {"orders and days against a brute-force reference", test_random_against_brute_force},
         {"P simulated ranks x 1, 2 threads = one rank", test_simulated_ranks_and_threads},
+        {"sort paths (wide, narrow, skewed ids) against a sorted reference",
+         test_sort_paths_against_sorted},
         CU_TEST_INFO_NULL};
     return cvseg_run_cunit("aggregate", tests);
 }

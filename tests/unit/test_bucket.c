@@ -47,7 +47,8 @@ static void test_hash_owner_is_mix64_modulo(void)
         }
 }
 
-/* Packs records of size bytes to random destinations and compares with one
+/* Packs records of size bytes to random destinations (the range owners of
+ * random keys), by destination array and by key, and compares with one
  * stable pass per destination. */
 static void check_pack(int ranks, int64_t n, size_t size)
 {
@@ -55,13 +56,18 @@ static void check_pack(int ranks, int64_t n, size_t size)
     unsigned char *source = malloc(size * (size_t)(n + 1));
     unsigned char *packed = malloc(size * (size_t)(n + 1));
     unsigned char *expected = malloc(size * (size_t)(n + 1));
-    int64_t counts[9], displs[9], fill[9];
+    uint64_t *keys = malloc(sizeof(uint64_t) * (size_t)(n + 1)), splitters[8];
+    int64_t counts[9], displs[9], fill[9], range_counts[9];
+    for (int s = 0; s < ranks - 1; ++s)
+        splitters[s] = 2 * (uint64_t)s + 1;
     for (int64_t i = 0; i < n; ++i) {
-        destination[i] = (int)(next_u64() % (uint64_t)ranks);
+        keys[i] = next_u64() % (uint64_t)(2 * ranks);
+        destination[i] = reference_owner(splitters, ranks, keys[i]);
         for (size_t b = 0; b < size; ++b)
             source[(size_t)i * size + b] = (unsigned char)next_u64();
     }
     cvseg_bucket_count(destination, n, ranks, counts);
+    cvseg_bucket_range_count(splitters, ranks, keys, n, range_counts);
     int64_t at = 0;
     for (int r = 0; r < ranks; ++r) {
         int64_t count = 0;
@@ -72,10 +78,15 @@ static void check_pack(int ranks, int64_t n, size_t size)
                 count += 1;
             }
         CU_ASSERT_EQUAL(counts[r], count);
+        CU_ASSERT_EQUAL(range_counts[r], count);
     }
     CU_ASSERT_EQUAL(at, n);
     cvseg_bucket_pack(destination, n, ranks, displs, fill, source, packed, size);
     CU_ASSERT(n == 0 || memcmp(packed, expected, size * (size_t)n) == 0);
+    memset(packed, 0, size * (size_t)(n + 1));
+    cvseg_bucket_range_pack(splitters, ranks, keys, n, displs, fill, source, packed, size);
+    CU_ASSERT(n == 0 || memcmp(packed, expected, size * (size_t)n) == 0);
+    free(keys);
     free(destination);
     free(source);
     free(packed);
@@ -98,7 +109,8 @@ int main(void)
     CU_TestInfo tests[] = {
         {"range owner = splitters below the key", test_range_owner_matches_a_linear_scan},
         {"hash owner = mix64 modulo ranks", test_hash_owner_is_mix64_modulo},
-        {"counts and stable packing by destination", test_pack_is_stable_by_destination},
+        {"counts and stable packing by destination and by range",
+         test_pack_is_stable_by_destination},
         CU_TEST_INFO_NULL};
     return cvseg_run_cunit("bucket", tests);
 }

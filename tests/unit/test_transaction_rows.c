@@ -141,12 +141,32 @@ static void test_without_order_ids(void)
     CVSEG_ASSERT_EQUAL_I64(counts[CVSEG_TX_AFTER_REFERENCE], 1);
 }
 
+/* keys given as the ids' own memory: they hold the kept rows' keys, the
+ * other columns are filtered as with a separate key array. */
+static void test_keys_in_place(void)
+{
+    int64_t id[5] = {-5, 6, INT64_MIN, 8, INT64_MAX}, counts[CVSEG_TX_COUNTS];
+    int32_t date[5] = {10, 30, 20, 5, 1};
+    double amount[5] = {1.0, 2.0, -3.0, 0.0, 4.0};
+    cvseg_tx_invalid invalid;
+    cvseg_transaction_rows rows = {5, id, date, amount, NULL};
+    cvseg_transaction_rows_filter(&rows, 0, 25, 1, (uint64_t *)id, counts, &invalid);
+    const int64_t kept[2] = {-5, INT64_MAX};
+    CVSEG_ASSERT_EQUAL_I64(rows.n, 2);
+    for (int k = 0; k < 2; ++k)
+        CU_ASSERT_EQUAL((uint64_t)id[k], cvseg_i64_key(kept[k]));
+    CU_ASSERT_EQUAL(date[1], 1);
+    CU_ASSERT_DOUBLE_EQUAL(amount[1], 4.0, 0.0);
+    CVSEG_ASSERT_EQUAL_I64(counts[CVSEG_TX_RETURNS_DROPPED], 2);
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {{"returns netted, P simulated ranks", test_net_returns},
                            {"returns dropped, P simulated ranks", test_dropped_returns},
                            {"first invalid row over the ranks", test_first_invalid_row},
                            {"without order ids", test_without_order_ids},
+                           {"keys in the ids' own memory", test_keys_in_place},
                            CU_TEST_INFO_NULL};
     return cvseg_run_cunit("transaction_rows", tests);
 }
