@@ -109,24 +109,35 @@ cvseg_status cvseg_select_histogram_keys(const cvseg_select_state *state, const 
     return quantile_select_histogram(state, NULL, keys, include, n, hist);
 }
 
+/* Moves target t one level down by h [CVSEG_SELECT_BINS], the global
+ * histogram of the values under its prefix: appends the bin holding its rank
+ * to the prefix (bits at shift) and keeps the rank within that bin. Returns
+ * -1 when the rank lies past the histogram (the last bin is taken), else 0. */
+static int quantile_refine_target(cvseg_select_state *state, int t, const int64_t *h, int shift)
+{
+    int64_t left = state->rank_left[t];
+    int bin = 0, result = 0;
+    while (bin < CVSEG_SELECT_BINS && left > h[bin]) {
+        left -= h[bin];
+        ++bin;
+    }
+    if (bin == CVSEG_SELECT_BINS) {
+        result = -1;
+        bin = CVSEG_SELECT_BINS - 1;
+    }
+    state->prefix[t] |= (uint64_t)bin << shift;
+    state->rank_left[t] = left;
+    return result;
+}
+
 int cvseg_select_refine(cvseg_select_state *state, const int64_t *global_hist)
 {
     const int shift = quantile_shift_of_level(state->level);
     int result = 0;
     for (int t = 0; t < state->count; ++t) {
         const int64_t *h = global_hist + (size_t)t * CVSEG_SELECT_BINS;
-        int64_t left = state->rank_left[t];
-        int bin = 0;
-        while (bin < CVSEG_SELECT_BINS && left > h[bin]) {
-            left -= h[bin];
-            ++bin;
-        }
-        if (bin == CVSEG_SELECT_BINS) {
+        if (quantile_refine_target(state, t, h, shift) < 0)
             result = -1;
-            bin = CVSEG_SELECT_BINS - 1;
-        }
-        state->prefix[t] |= (uint64_t)bin << shift;
-        state->rank_left[t] = left;
     }
     state->level += 1;
     return result;
@@ -253,18 +264,8 @@ int cvseg_select_refine_rows(cvseg_select_state *state, const int64_t *global_hi
         if (row_of[t] < 0)
             continue;
         const int64_t *h = global_hist + (size_t)row_of[t] * CVSEG_SELECT_BINS;
-        int64_t left = state->rank_left[t];
-        int bin = 0;
-        while (bin < CVSEG_SELECT_BINS && left > h[bin]) {
-            left -= h[bin];
-            ++bin;
-        }
-        if (bin == CVSEG_SELECT_BINS) {
+        if (quantile_refine_target(state, t, h, shift) < 0)
             result = -1;
-            bin = CVSEG_SELECT_BINS - 1;
-        }
-        state->prefix[t] |= (uint64_t)bin << shift;
-        state->rank_left[t] = left;
     }
     state->level += 1;
     return result;
