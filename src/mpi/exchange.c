@@ -373,24 +373,6 @@ cvseg_status cvseg_exchange_range_splitters(MPI_Comm comm, const uint64_t *keys,
     return status;
 }
 
-cvseg_status cvseg_exchange_plan_for(MPI_Comm comm, const int *destination, int64_t n,
-                                     cvseg_exchange_plan *plan)
-{
-    int ranks = 1;
-    cvseg_status status = cvseg_mpi_check(MPI_Comm_size(comm, &ranks), "exchange size");
-    int64_t *counts = calloc((size_t)ranks, sizeof(int64_t));
-    memset(plan, 0, sizeof *plan);
-    if (status == CVSEG_OK && !counts)
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for an exchange plan of %d ranks", ranks);
-    status = cvseg_mpi_agree(comm, status);
-    if (status == CVSEG_OK) {
-        cvseg_bucket_count(destination, n, ranks, counts);
-        status = cvseg_exchange_plan_create(comm, counts, plan);
-    }
-    free(counts);
-    return status;
-}
-
 cvseg_status cvseg_exchange_records(MPI_Comm comm, const cvseg_exchange_plan *plan,
                                     const int *destination, int64_t n, const void *local,
                                     void *receive, size_t record_size)
@@ -418,6 +400,44 @@ typedef struct {
     const uint64_t *splitters;
     const uint64_t *keys;
 } exchange_router;
+
+/* The plan of n records routed by router: counts per destination, then
+ * cvseg_exchange_plan_create. Collective (agrees). */
+static cvseg_status exchange_plan_routed(MPI_Comm comm, const exchange_router *router, int64_t n,
+                                         cvseg_exchange_plan *plan)
+{
+    int ranks = 1;
+    cvseg_status status = cvseg_mpi_check(MPI_Comm_size(comm, &ranks), "exchange size");
+    int64_t *counts = calloc((size_t)ranks, sizeof(int64_t));
+    memset(plan, 0, sizeof *plan);
+    if (status == CVSEG_OK && !counts)
+        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for an exchange plan of %d ranks", ranks);
+    status = cvseg_mpi_agree(comm, status);
+    if (status == CVSEG_OK) {
+        if (router->destination)
+            cvseg_bucket_count(router->destination, n, ranks, counts);
+        else
+            cvseg_bucket_range_count(router->splitters, ranks, router->keys, n, counts);
+        status = cvseg_exchange_plan_create(comm, counts, plan);
+    }
+    free(counts);
+    return status;
+}
+
+cvseg_status cvseg_exchange_plan_for(MPI_Comm comm, const int *destination, int64_t n,
+                                     cvseg_exchange_plan *plan)
+{
+    const exchange_router router = {destination, NULL, NULL};
+    return exchange_plan_routed(comm, &router, n, plan);
+}
+
+cvseg_status cvseg_exchange_plan_by_range(MPI_Comm comm, const uint64_t *splitters,
+                                          const uint64_t *keys, int64_t n,
+                                          cvseg_exchange_plan *plan)
+{
+    const exchange_router router = {NULL, splitters, keys};
+    return exchange_plan_routed(comm, &router, n, plan);
+}
 
 /* Moves one column: packs column->local into send (room for its n records),
  * resizes the local array to the received records (realloc: its pages are
@@ -478,25 +498,6 @@ cvseg_status cvseg_exchange_columns(MPI_Comm comm, const cvseg_exchange_plan *pl
 {
     const exchange_router router = {destination, NULL, NULL};
     return exchange_columns_routed(comm, plan, &router, n, n_columns, columns);
-}
-
-cvseg_status cvseg_exchange_plan_by_range(MPI_Comm comm, const uint64_t *splitters,
-                                          const uint64_t *keys, int64_t n,
-                                          cvseg_exchange_plan *plan)
-{
-    int ranks = 1;
-    cvseg_status status = cvseg_mpi_check(MPI_Comm_size(comm, &ranks), "exchange size");
-    int64_t *counts = calloc((size_t)ranks, sizeof(int64_t));
-    memset(plan, 0, sizeof *plan);
-    if (status == CVSEG_OK && !counts)
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for an exchange plan of %d ranks", ranks);
-    status = cvseg_mpi_agree(comm, status);
-    if (status == CVSEG_OK) {
-        cvseg_bucket_range_count(splitters, ranks, keys, n, counts);
-        status = cvseg_exchange_plan_create(comm, counts, plan);
-    }
-    free(counts);
-    return status;
 }
 
 cvseg_status cvseg_exchange_columns_by_range(MPI_Comm comm, const cvseg_exchange_plan *plan,
