@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "cvseg/status.h"
+#include "cvseg/transaction_rows.h"
 
 typedef enum {
     CVSEG_FREQUENCY_ROWS = 0,
@@ -64,6 +65,14 @@ cvseg_status cvseg_aggregate_rows(const int64_t *member_id, const int32_t *date,
 cvseg_status cvseg_aggregate_purchases(const int64_t *member_id, const int32_t *date,
                                        const double *amount, const int64_t *order_id, int64_t n,
                                        cvseg_frequency_mode mode, cvseg_member_aggregate *out);
+/* The same as cvseg_aggregate_purchases on rows (rows->order_id needed for
+ * ORDERS, EINTERNAL without), taking ownership of rows' arrays: each column
+ * is freed as soon as it has been moved into bucket order, so the peak is
+ * the rows' own bytes plus one column (8 bytes a row), not a second copy of
+ * every row. rows is freed and zeroed on return, whatever the status. */
+cvseg_status cvseg_aggregate_consume(cvseg_transaction_rows *rows, cvseg_frequency_mode mode,
+                                     cvseg_member_aggregate *out);
+
 void cvseg_member_aggregate_free(cvseg_member_aggregate *aggregate);
 
 #endif

@@ -120,9 +120,7 @@ static cvseg_status aggregate_group(cvseg_app *app, aggregate_settings *settings
     tally->mode = strcmp(frequency, "orders") == 0 ? CVSEG_FREQUENCY_ORDERS
                   : strcmp(frequency, "days") == 0 ? CVSEG_FREQUENCY_DAYS
                                                    : CVSEG_FREQUENCY_ROWS;
-    status = cvseg_aggregate_purchases(rows.member_id, rows.date, rows.amount, rows.order_id,
-                                       rows.n, tally->mode, members);
-    cvseg_transaction_rows_free(&rows);
+    status = cvseg_aggregate_consume(&rows, tally->mode, members); /* frees rows */
     status = cvseg_mpi_agree(app->comm, status);
     if (status == CVSEG_OK)
         status = cvseg_phase_end(phases, app, "group");

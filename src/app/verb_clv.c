@@ -217,18 +217,18 @@ static cvseg_status clv_collect(cvseg_app *app, const clv_settings *settings, cv
         cvseg_aggregate_exchange(app, settings->input, last, 0, phases, counts, &rows);
     if (status != CVSEG_OK)
         goto done;
-    if (settings->have_holdout) /* else every row is in the calibration window */
+    if (settings->have_holdout) { /* else every row is in the calibration window */
         status = clv_select_rows(&rows, INT32_MIN, settings->calibration_end, &cal_rows);
-    const cvseg_transaction_rows *in_window = settings->have_holdout ? &cal_rows : &rows;
-    if (status == CVSEG_OK)
-        status = cvseg_aggregate_rows(in_window->member_id, in_window->date, in_window->amount,
-                                      in_window->n, &cal);
+        if (status == CVSEG_OK)
+            status = clv_select_rows(&rows, settings->calibration_end, settings->holdout_end,
+                                     &hold_rows);
+        cvseg_transaction_rows_free(&rows);
+    }
+    if (status == CVSEG_OK) /* each call frees the rows it is given */
+        status = cvseg_aggregate_consume(settings->have_holdout ? &cal_rows : &rows,
+                                         CVSEG_FREQUENCY_ROWS, &cal);
     if (status == CVSEG_OK && settings->have_holdout)
-        status =
-            clv_select_rows(&rows, settings->calibration_end, settings->holdout_end, &hold_rows);
-    if (status == CVSEG_OK && settings->have_holdout)
-        status = cvseg_aggregate_rows(hold_rows.member_id, hold_rows.date, hold_rows.amount,
-                                      hold_rows.n, &hold);
+        status = cvseg_aggregate_consume(&hold_rows, CVSEG_FREQUENCY_ROWS, &hold);
     if (status == CVSEG_OK)
         status = clv_members_build(&cal, settings->have_holdout ? &hold : NULL,
                                    settings->calibration_end, members, &members->holdout_only);

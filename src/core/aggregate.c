@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cvseg/sort.h"
+#include "cvseg/transaction_rows.h"
 
 void cvseg_member_aggregate_free(cvseg_member_aggregate *aggregate)
 {
@@ -31,6 +32,40 @@ typedef struct {
     double amount;
     int32_t date;
 } aggregate_record;
+
+/* The rows being grouped, one array per column [n]: after the scatter in
+ * bucket order (file order within a bucket), after the bucket sort in key
+ * order (file order within a key). order is NULL unless ORDERS mode. */
+typedef struct {
+    uint64_t *key;
+    int32_t *date;
+    double *amount;
+    int64_t *order;
+} aggregate_columns;
+
+static void aggregate_columns_free(aggregate_columns *c)
+{
+    free(c->key);
+    free(c->date);
+    free(c->amount);
+    free(c->order);
+    memset(c, 0, sizeof *c);
+}
+
+/* Read-only view of a member's (or a bucket's) rows from position g of the
+ * columns: key/date/amount [count], order [count] or NULL. */
+typedef struct {
+    const uint64_t *key;
+    const int32_t *date;
+    const double *amount;
+    const int64_t *order;
+} aggregate_view;
+
+static aggregate_view aggregate_view_at(const aggregate_columns *c, int64_t g)
+{
+    const aggregate_view v = {c->key + g, c->date + g, c->amount + g, c->order ? c->order + g : NULL};
+    return v;
+}
 
 /* Per-thread scratch of the per-member kernels, [capacity] each. */
 typedef struct {
@@ -75,8 +110,9 @@ typedef struct {
     int count;       /* buckets */
     int shift;       /* bucket of key: (key - lowest) >> shift */
     uint64_t lowest; /* smallest key */
-    int64_t *start;  /* [count + 1] first record of each bucket */
+    int64_t *start;  /* [count + 1] first row of each bucket */
     int64_t *member; /* [count + 1] first member of each bucket (counted while sorting) */
+    int64_t *next;   /* [count] the scatter's cursors */
 } aggregate_buckets;
 
 /* Bucket count and key range of member_id [n]. */
@@ -99,33 +135,104 @@ static void aggregate_buckets_plan(const int64_t *member_id, int64_t n, aggregat
     b->shift = shift;
 }
 
-/* Counting scatter of the rows into their buckets, file order within each:
- * fills b->start and records [n] (source_row [n], when not NULL, the input
- * row of each). ENOMEM. */
-static cvseg_status aggregate_scatter(const int64_t *member_id, const int32_t *date,
-                                      const double *amount, int64_t n, aggregate_buckets *b,
-                                      aggregate_record *records, int64_t *source_row)
+static void aggregate_buckets_free(aggregate_buckets *b)
 {
+    free(b->start);
+    free(b->member);
+    free(b->next);
+    b->start = b->member = b->next = NULL;
+}
+
+/* The bucket of member id. */
+static inline int64_t aggregate_bucket_of(const aggregate_buckets *b, int64_t member_id)
+{
+    return (int64_t)((cvseg_i64_key(member_id) - b->lowest) >> b->shift);
+}
+
+/* Plans the buckets of member_id [n] and counts their rows into b->start
+ * (allocated here, with b->member and b->next). ENOMEM. */
+static cvseg_status aggregate_buckets_count(const int64_t *member_id, int64_t n,
+                                            aggregate_buckets *b)
+{
+    aggregate_buckets_plan(member_id, n, b);
+    b->start = calloc((size_t)b->count + 1, sizeof(int64_t));
+    b->member = calloc((size_t)b->count + 1, sizeof(int64_t));
+    b->next = malloc(sizeof(int64_t) * (size_t)b->count);
+    if (!b->start || !b->member || !b->next)
+        return CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
     for (int64_t i = 0; i < n; ++i)
-        b->start[((cvseg_i64_key(member_id[i]) - b->lowest) >> b->shift) + 1] += 1;
+        b->start[aggregate_bucket_of(b, member_id[i]) + 1] += 1;
     for (int k = 0; k < b->count; ++k)
         b->start[k + 1] += b->start[k];
-    int64_t *next = malloc(sizeof(int64_t) * (size_t)b->count);
-    if (!next)
-        return CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
-    memcpy(next, b->start, sizeof(int64_t) * (size_t)b->count);
-    for (int64_t i = 0; i < n; ++i) {
-        const uint64_t key = cvseg_i64_key(member_id[i]);
-        const int64_t at = next[(key - b->lowest) >> b->shift]++;
-        aggregate_record *r = &records[at];
-        if (source_row)
-            source_row[at] = i;
-        r->key = key;
-        r->amount = amount[i];
-        r->date = date[i];
-    }
-    free(next);
     return CVSEG_OK;
+}
+
+/* Counting scatter of one column: from [n] (elements of size 4 or 8 bytes)
+ * into a new array *to [n] in bucket order, file order within a bucket;
+ * then frees *from (NULL afterwards), so a column and its scattered copy
+ * are the only two alive. ENOMEM (nothing freed). */
+static cvseg_status aggregate_scatter_column(const int64_t *member_id, int64_t n,
+                                             aggregate_buckets *b, void **from, void **to,
+                                             size_t size)
+{
+    char *out = malloc(size * (size_t)(n > 0 ? n : 1));
+    if (!out)
+        return CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
+    const char *in = *from;
+    memcpy(b->next, b->start, sizeof(int64_t) * (size_t)b->count);
+    if (size == sizeof(int32_t)) {
+        for (int64_t i = 0; i < n; ++i)
+            memcpy(out + sizeof(int32_t) * (size_t)b->next[aggregate_bucket_of(b, member_id[i])]++,
+                   in + sizeof(int32_t) * (size_t)i, sizeof(int32_t));
+    } else {
+        for (int64_t i = 0; i < n; ++i)
+            memcpy(out + sizeof(int64_t) * (size_t)b->next[aggregate_bucket_of(b, member_id[i])]++,
+                   in + sizeof(int64_t) * (size_t)i, sizeof(int64_t));
+    }
+    free(*from);
+    *from = NULL;
+    *to = out;
+    return CVSEG_OK;
+}
+
+/* The keys (cvseg_i64_key) of member_id [n] scattered into a new *key [n]
+ * like aggregate_scatter_column. ENOMEM. */
+static cvseg_status aggregate_scatter_keys(const int64_t *member_id, int64_t n,
+                                           aggregate_buckets *b, uint64_t **key)
+{
+    *key = malloc(sizeof(uint64_t) * (size_t)(n > 0 ? n : 1));
+    if (!*key)
+        return CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
+    memcpy(b->next, b->start, sizeof(int64_t) * (size_t)b->count);
+    for (int64_t i = 0; i < n; ++i)
+        (*key)[b->next[aggregate_bucket_of(b, member_id[i])]++] = cvseg_i64_key(member_id[i]);
+    return CVSEG_OK;
+}
+
+/* Moves rows into buckets, one column at a time, freeing each input column
+ * once it is scattered (the ids last; order ids only when orders, else
+ * freed): at any moment the input's columns plus one scattered column are
+ * alive, never a second copy of every row. rows is left with no arrays. */
+static cvseg_status aggregate_scatter_rows(cvseg_transaction_rows *rows, int orders,
+                                           aggregate_buckets *b, aggregate_columns *c)
+{
+    const int64_t n = rows->n;
+    cvseg_status status = aggregate_buckets_count(rows->member_id, n, b);
+    if (status == CVSEG_OK)
+        status = aggregate_scatter_column(rows->member_id, n, b, (void **)&rows->date,
+                                          (void **)&c->date, sizeof(int32_t));
+    if (status == CVSEG_OK)
+        status = aggregate_scatter_column(rows->member_id, n, b, (void **)&rows->amount,
+                                          (void **)&c->amount, sizeof(double));
+    if (status == CVSEG_OK && orders)
+        status = aggregate_scatter_column(rows->member_id, n, b, (void **)&rows->order_id,
+                                          (void **)&c->order, sizeof(int64_t));
+    free(rows->order_id); /* not counted by order */
+    rows->order_id = NULL;
+    if (status == CVSEG_OK)
+        status = aggregate_scatter_keys(rows->member_id, n, b, &c->key);
+    cvseg_transaction_rows_free(rows);
+    return status;
 }
 
 /* Sub-buckets of one bucket's finer pass: at most 2^AGGREGATE_FINE_BITS, and
@@ -133,15 +240,15 @@ static cvseg_status aggregate_scatter(const int64_t *member_id, const int32_t *d
  * sub-buckets hold at most AGGREGATE_FINE_RUN rows each (else radix sort). */
 enum { AGGREGATE_FINE_BITS = 12, AGGREGATE_FINE_MAX = 16384, AGGREGATE_FINE_RUN = 64 };
 
-/* Scratch of the in-place bucket sort, [capacity] each, the counts of the
- * finer pass, and room to reorder a bucket of up to AGGREGATE_FINE_MAX
- * records by copying (larger ones are reordered in place). */
+/* Scratch of the bucket sort, [capacity] each, the counts of the finer
+ * pass, and a copy of a bucket of up to AGGREGATE_FINE_MAX rows (larger
+ * ones are reordered column by column through the scratch arrays). */
 typedef struct {
     int64_t capacity;
     uint64_t *keys, *index, *key_scratch, *index_scratch;
     int64_t counts[(1 << AGGREGATE_FINE_BITS) + 1];
     aggregate_record records[AGGREGATE_FINE_MAX];
-    int64_t rows[AGGREGATE_FINE_MAX];
+    int64_t orders[AGGREGATE_FINE_MAX];
 } aggregate_sort_scratch;
 
 static void aggregate_sort_scratch_free(aggregate_sort_scratch *s)
@@ -216,70 +323,89 @@ static int aggregate_fine_sort(const aggregate_record *records, int64_t count, u
     return 0;
 }
 
-/* Puts records [count] (and rows [count] when not NULL) of a bucket larger
- * than the copy buffer in key order: s->keys [count] holds the sorted keys
- * and s->index [count] the position of each; the amounts and dates are
- * gathered into the two free scratch arrays (independent loads, not a chain
- * of dependent ones), then written back, then the rows. */
-static void aggregate_reorder_large(aggregate_record *records, int64_t *rows, int64_t count,
-                                    aggregate_sort_scratch *s)
-{
-    double *amounts = (double *)s->key_scratch;
-    uint64_t *dates = s->index_scratch;
-    for (int64_t t = 0; t < count; ++t) {
-        amounts[t] = records[s->index[t]].amount;
-        dates[t] = (uint64_t)(uint32_t)records[s->index[t]].date;
-    }
-    for (int64_t t = 0; t < count; ++t) {
-        records[t].key = s->keys[t];
-        records[t].amount = amounts[t];
-        records[t].date = (int32_t)(uint32_t)dates[t];
-    }
-    if (rows) {
-        for (int64_t t = 0; t < count; ++t)
-            s->index_scratch[t] = (uint64_t)rows[s->index[t]];
-        for (int64_t t = 0; t < count; ++t)
-            rows[t] = (int64_t)s->index_scratch[t];
-    }
-}
-
-/* Stable sort of records [count] (and rows [count] when not NULL) by key,
- * in place; every key, less lowest, is below 2^bits. 0, or -1 when out of
- * memory. */
-static int aggregate_sort_bucket(aggregate_record *records, int64_t *rows, int64_t count,
+/* Sorts a bucket of count <= AGGREGATE_FINE_MAX rows (columns c from
+ * position begin; reserved scratch): copied into s->records / s->orders,
+ * ordered there (finer pass, or radix sort of (key, position)), written
+ * back in key order. */
+static void aggregate_sort_small(aggregate_columns *c, int64_t begin, int64_t count,
                                  uint64_t lowest, int bits, aggregate_sort_scratch *s)
 {
-    if (count < 2 || bits == 0) /* bits 0: one key */
-        return 0;
-    if (aggregate_sort_scratch_reserve(s, count) != 0)
-        return -1;
-    if (count > AGGREGATE_FINE_MAX || aggregate_fine_sort(records, count, lowest, bits, s) != 0) {
+    for (int64_t t = 0; t < count; ++t) {
+        const aggregate_record r = {c->key[begin + t], c->amount[begin + t], c->date[begin + t]};
+        s->records[t] = r;
+    }
+    if (c->order)
+        memcpy(s->orders, c->order + begin, sizeof(int64_t) * (size_t)count);
+    if (aggregate_fine_sort(s->records, count, lowest, bits, s) != 0) {
         for (int64_t t = 0; t < count; ++t) {
-            s->keys[t] = records[t].key;
+            s->keys[t] = s->records[t].key;
             s->index[t] = (uint64_t)t;
         }
         cvseg_radix_sort_u64(s->keys, s->key_scratch, s->index, s->index_scratch, count);
     }
-    if (count > AGGREGATE_FINE_MAX) { /* sorted by the radix sort: s->keys in order */
-        aggregate_reorder_large(records, rows, count, s);
-        return 0;
+    for (int64_t t = 0; t < count; ++t) {
+        const aggregate_record *r = &s->records[s->index[t]];
+        c->key[begin + t] = r->key;
+        c->amount[begin + t] = r->amount;
+        c->date[begin + t] = r->date;
     }
-    for (int64_t t = 0; t < count; ++t)
-        s->records[t] = records[s->index[t]];
-    memcpy(records, s->records, sizeof(aggregate_record) * (size_t)count);
-    if (rows) {
-        for (int64_t t = 0; t < count; ++t)
-            s->rows[t] = rows[s->index[t]];
-        memcpy(rows, s->rows, sizeof(int64_t) * (size_t)count);
-    }
-    return 0;
+    for (int64_t t = 0; c->order && t < count; ++t)
+        c->order[begin + t] = s->orders[s->index[t]];
 }
 
-/* Stable sort of every bucket of records (and of source_row when not NULL)
- * in place, buckets in parallel; b->member [k + 1] receives the members
- * (distinct keys) of bucket k. ENOMEM. */
-static cvseg_status aggregate_sort_buckets(const aggregate_buckets *b, aggregate_record *records,
-                                           int64_t *source_row)
+/* Sorts a bucket of more than AGGREGATE_FINE_MAX rows (columns c from
+ * position begin; reserved scratch): a radix sort of (key, position), then
+ * each column gathered through the positions into a free scratch array
+ * (independent loads, not a chain of dependent ones) and copied back. */
+static void aggregate_sort_large(aggregate_columns *c, int64_t begin, int64_t count,
+                                 aggregate_sort_scratch *s)
+{
+    for (int64_t t = 0; t < count; ++t) {
+        s->keys[t] = c->key[begin + t];
+        s->index[t] = (uint64_t)t;
+    }
+    cvseg_radix_sort_u64(s->keys, s->key_scratch, s->index, s->index_scratch, count);
+    memcpy(c->key + begin, s->keys, sizeof(uint64_t) * (size_t)count);
+    double *amounts = (double *)s->key_scratch;
+    for (int64_t t = 0; t < count; ++t)
+        amounts[t] = c->amount[begin + (int64_t)s->index[t]];
+    memcpy(c->amount + begin, amounts, sizeof(double) * (size_t)count);
+    int32_t *dates = (int32_t *)s->index_scratch;
+    for (int64_t t = 0; t < count; ++t)
+        dates[t] = c->date[begin + (int64_t)s->index[t]];
+    memcpy(c->date + begin, dates, sizeof(int32_t) * (size_t)count);
+    int64_t *orders = (int64_t *)s->key_scratch;
+    for (int64_t t = 0; c->order && t < count; ++t)
+        orders[t] = c->order[begin + (int64_t)s->index[t]];
+    if (c->order)
+        memcpy(c->order + begin, orders, sizeof(int64_t) * (size_t)count);
+}
+
+/* Stable sort by key of one bucket's rows (columns c from position begin,
+ * count rows), in place; every key, less lowest, is below 2^bits. A bucket
+ * already in key order (an id-ordered log) is left as it is. 0, or -1 when
+ * out of memory. */
+static int aggregate_sort_bucket(aggregate_columns *c, int64_t begin, int64_t count,
+                                 uint64_t lowest, int bits, aggregate_sort_scratch *s)
+{
+    int64_t descents = 0;
+    for (int64_t t = begin + 1; t < begin + count; ++t)
+        descents += c->key[t] < c->key[t - 1];
+    int failed = 0;
+    if (count < 2 || bits == 0 || descents == 0) /* bits 0: one key */
+        failed = 0;
+    else if (aggregate_sort_scratch_reserve(s, count) != 0)
+        failed = -1;
+    else if (count <= AGGREGATE_FINE_MAX)
+        aggregate_sort_small(c, begin, count, lowest, bits, s);
+    else
+        aggregate_sort_large(c, begin, count, s);
+    return failed;
+}
+
+/* Stable sort of every bucket of the columns in place, buckets in parallel;
+ * b->member [k + 1] receives the members (distinct keys) of bucket k. ENOMEM. */
+static cvseg_status aggregate_sort_buckets(const aggregate_buckets *b, aggregate_columns *c)
 {
     int failed = 0;
     const int bits = b->shift < 64 ? b->shift : 64; /* bits below a bucket's lowest key */
@@ -291,12 +417,12 @@ static cvseg_status aggregate_sort_buckets(const aggregate_buckets *b, aggregate
         for (int k = 0; k < b->count; ++k) {
             const int64_t begin = b->start[k], count = b->start[k + 1] - begin;
             if (count > 1 && !failed && scratch)
-                failed |= aggregate_sort_bucket(
-                              records + begin, source_row ? source_row + begin : NULL, count,
-                              b->lowest + ((uint64_t)k << b->shift), bits, scratch) != 0;
+                failed |= aggregate_sort_bucket(c, begin, count,
+                                                b->lowest + ((uint64_t)k << b->shift), bits,
+                                                scratch) != 0;
             int64_t members = count > 0;
             for (int64_t t = begin + 1; t < begin + count; ++t)
-                members += records[t].key != records[t - 1].key;
+                members += c->key[t] != c->key[t - 1];
             b->member[k + 1] = members;
         }
         if (scratch)
@@ -304,41 +430,6 @@ static cvseg_status aggregate_sort_buckets(const aggregate_buckets *b, aggregate
         free(scratch);
     }
     return failed ? CVSEG_FAIL(CVSEG_ENOMEM, "out of memory sorting transaction rows") : CVSEG_OK;
-}
-
-/* Stable sort of rows by key in two memory passes: a counting scatter into
- * 256..65,536 buckets by the high bits of (key - min key), straight into
- * records, then a sort of each bucket in place, which fits in cache (a
- * finer counting pass and an insertion sort, or a radix sort). records [n]
- * receives the rows in key order, file order within equal keys; source_row
- * [n] (NULL: not wanted) the input row of each record; b (to free with
- * aggregate_buckets_free, also on failure) the buckets, b->member[k] the
- * members before bucket k and b->member[b->count] all of them. */
-static cvseg_status aggregate_sort_records(const int64_t *member_id, const int32_t *date,
-                                           const double *amount, int64_t n,
-                                           aggregate_record *records, int64_t *source_row,
-                                           aggregate_buckets *b)
-{
-    cvseg_status status = CVSEG_OK;
-    aggregate_buckets_plan(member_id, n, b);
-    b->start = calloc((size_t)b->count + 1, sizeof(int64_t));
-    b->member = calloc((size_t)b->count + 1, sizeof(int64_t));
-    if (!b->start || !b->member)
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
-    if (status == CVSEG_OK)
-        status = aggregate_scatter(member_id, date, amount, n, b, records, source_row);
-    if (status == CVSEG_OK)
-        status = aggregate_sort_buckets(b, records, source_row);
-    for (int k = 0; status == CVSEG_OK && k < b->count; ++k)
-        b->member[k + 1] += b->member[k];
-    return status;
-}
-
-static void aggregate_buckets_free(aggregate_buckets *b)
-{
-    free(b->start);
-    free(b->member);
-    b->start = b->member = NULL;
 }
 
 /* One member's aggregate. */
@@ -375,39 +466,39 @@ static int32_t aggregate_distinct_days(int32_t *days, int64_t count)
  * every pair (no copy, no sort, no data-dependent branch). */
 enum { AGGREGATE_FEW_ROWS = 16 };
 
-/* Distinct dates of rows [count], count <= AGGREGATE_FEW_ROWS. */
-static int32_t aggregate_distinct_few(const aggregate_record *rows, int64_t count)
+/* Distinct values of date [count], count <= AGGREGATE_FEW_ROWS. */
+static int32_t aggregate_distinct_few(const int32_t *date, int64_t count)
 {
     int32_t distinct = 0;
     for (int64_t r = 0; r < count; ++r) {
         int seen = 0;
         for (int64_t u = 0; u < r; ++u)
-            seen |= rows[u].date == rows[r].date;
+            seen |= date[u] == date[r];
         distinct += !seen;
     }
     return distinct;
 }
 
 /* Sum of the amounts of rows [count] dated after day, in row order. */
-static double aggregate_sum_after(const aggregate_record *rows, int64_t count, int32_t day)
+static double aggregate_sum_after(aggregate_view rows, int64_t count, int32_t day)
 {
     double sum = 0.0;
     for (int64_t r = 0; r < count; ++r)
-        if (rows[r].date > day)
-            sum += rows[r].amount;
+        if (rows.date[r] > day)
+            sum += rows.amount[r];
     return sum;
 }
 
 /* ROWS mode: rows [count] of one member in file order, every row a purchase. */
-static void aggregate_by_rows(const aggregate_record *rows, int64_t count, aggregate_scratch *s,
+static void aggregate_by_rows(aggregate_view rows, int64_t count, aggregate_scratch *s,
                               aggregate_member *m)
 {
-    int32_t first = rows[0].date, last = first;
+    int32_t first = rows.date[0], last = first;
     double sum = 0.0;
     for (int64_t r = 0; r < count; ++r) {
-        first = rows[r].date < first ? rows[r].date : first;
-        last = rows[r].date > last ? rows[r].date : last;
-        sum += rows[r].amount;
+        first = rows.date[r] < first ? rows.date[r] : first;
+        last = rows.date[r] > last ? rows.date[r] : last;
+        sum += rows.amount[r];
     }
     m->first = first;
     m->last = last;
@@ -416,14 +507,13 @@ static void aggregate_by_rows(const aggregate_record *rows, int64_t count, aggre
     m->frequency = (int32_t)count;
     m->distinct_days = 1;
     if (count <= AGGREGATE_FEW_ROWS && first != last) {
-        m->distinct_days = aggregate_distinct_few(rows, count);
+        m->distinct_days = aggregate_distinct_few(rows.date, count);
     } else if (count > 1 && first != last) {
         if (aggregate_scratch_reserve(s, count) != 0) {
             m->failed = 1;
             return;
         }
-        for (int64_t r = 0; r < count; ++r)
-            s->days[r] = rows[r].date;
+        memcpy(s->days, rows.date, sizeof(int32_t) * (size_t)count);
         m->distinct_days = aggregate_distinct_days(s->days, count);
     }
 }
@@ -449,24 +539,22 @@ static void aggregate_sort_keys(aggregate_scratch *s, int64_t count)
 }
 
 /* ORDERS / DAYS mode: rows [count] of one member in file order, grouped by
- * order id (order_id[source_row[r]]) or by date; a group with a net amount
- * > 0 is a purchase, dated by its earliest row. */
-static void aggregate_by_groups(const aggregate_record *rows, const int64_t *source_row,
-                                const int64_t *order_id, int64_t count, aggregate_scratch *s,
+ * order id (rows.order, ORDERS) or by date (rows.order NULL); a group with a
+ * net amount > 0 is a purchase, dated by its earliest row. */
+static void aggregate_by_groups(aggregate_view rows, int64_t count, aggregate_scratch *s,
                                 aggregate_member *m)
 {
     if (aggregate_scratch_reserve(s, count) != 0) {
         m->failed = 1;
         return;
     }
-    int32_t lo = rows[0].date, hi = lo, first = INT32_MAX, last = INT32_MIN, purchases = 0;
+    int32_t lo = rows.date[0], hi = lo, first = INT32_MAX, last = INT32_MIN, purchases = 0;
     double sum = 0.0;
     for (int64_t r = 0; r < count; ++r) {
-        lo = rows[r].date < lo ? rows[r].date : lo;
-        hi = rows[r].date > hi ? rows[r].date : hi;
-        sum += rows[r].amount;
-        s->keys[r] =
-            order_id ? cvseg_i64_key(order_id[source_row[r]]) : cvseg_i64_key(rows[r].date);
+        lo = rows.date[r] < lo ? rows.date[r] : lo;
+        hi = rows.date[r] > hi ? rows.date[r] : hi;
+        sum += rows.amount[r];
+        s->keys[r] = rows.order ? cvseg_i64_key(rows.order[r]) : cvseg_i64_key(rows.date[r]);
         s->index[r] = (uint64_t)r;
     }
     aggregate_sort_keys(s, count);
@@ -474,9 +562,9 @@ static void aggregate_by_groups(const aggregate_record *rows, const int64_t *sou
         double net = 0.0; /* the group's rows in file order (stable sort) */
         int32_t day = INT32_MAX;
         for (end = g; end < count && s->keys[end] == s->keys[g]; ++end) {
-            const aggregate_record *row = &rows[s->index[end]];
-            net += row->amount;
-            day = row->date < day ? row->date : day;
+            const int64_t row = (int64_t)s->index[end];
+            net += rows.amount[row];
+            day = rows.date[row] < day ? rows.date[row] : day;
         }
         m->orders += 1;
         if (net > 0.0) {
@@ -510,10 +598,9 @@ static cvseg_status aggregate_alloc(cvseg_member_aggregate *out, int64_t members
     return CVSEG_OK;
 }
 
-/* Member o of out: its rows [count] (source_row [count] or NULL) in file
- * order. Adds to the totals; 1 when a scratch failed. */
-static int aggregate_one(const aggregate_record *rows, const int64_t *source_row, int64_t count,
-                         const int64_t *order_id, cvseg_frequency_mode mode,
+/* Member o of out: its rows [count] in file order. Adds to the totals; 1
+ * when a scratch failed. */
+static int aggregate_one(aggregate_view rows, int64_t count, cvseg_frequency_mode mode,
                          aggregate_scratch *scratch, cvseg_member_aggregate *out, int64_t o,
                          int64_t totals[4])
 {
@@ -521,9 +608,8 @@ static int aggregate_one(const aggregate_record *rows, const int64_t *source_row
     if (mode == CVSEG_FREQUENCY_ROWS)
         aggregate_by_rows(rows, count, scratch, &m);
     else
-        aggregate_by_groups(rows, source_row, mode == CVSEG_FREQUENCY_ORDERS ? order_id : NULL,
-                            count, scratch, &m);
-    out->member_id[o] = cvseg_key_i64(rows[0].key);
+        aggregate_by_groups(rows, count, scratch, &m);
+    out->member_id[o] = cvseg_key_i64(rows.key[0]);
     out->first_purchase[o] = m.first;
     out->last_purchase[o] = m.last;
     out->frequency[o] = m.frequency;
@@ -537,11 +623,10 @@ static int aggregate_one(const aggregate_record *rows, const int64_t *source_row
     return m.failed;
 }
 
-/* Aggregates every member, bucket by bucket (b from aggregate_sort_records:
- * each member's records are a run of equal keys inside one bucket). Fills
- * out's arrays and totals; ENOMEM when a scratch failed. */
-static cvseg_status aggregate_members(const aggregate_record *records, const int64_t *source_row,
-                                      const aggregate_buckets *b, const int64_t *order_id,
+/* Aggregates every member, bucket by bucket (b and c from
+ * aggregate_sort_buckets: each member's rows are a run of equal keys inside
+ * one bucket). Fills out's arrays and totals; ENOMEM when a scratch failed. */
+static cvseg_status aggregate_members(const aggregate_columns *c, const aggregate_buckets *b,
                                       cvseg_frequency_mode mode, cvseg_member_aggregate *out)
 {
     int64_t orders = 0, purchases = 0, no_purchase = 0, non_positive = 0;
@@ -554,10 +639,10 @@ static cvseg_status aggregate_members(const aggregate_record *records, const int
         for (int k = 0; k < b->count; ++k) {
             int64_t o = b->member[k];
             for (int64_t g = b->start[k], end = g; g < b->start[k + 1]; g = end, ++o) {
-                for (end = g + 1; end < b->start[k + 1] && records[end].key == records[g].key;)
+                for (end = g + 1; end < b->start[k + 1] && c->key[end] == c->key[g];)
                     ++end;
-                failed |= aggregate_one(records + g, source_row ? source_row + g : NULL, end - g,
-                                        order_id, mode, &scratch, out, o, totals);
+                failed |= aggregate_one(aggregate_view_at(c, g), end - g, mode, &scratch, out, o,
+                                        totals);
             }
         }
         orders += totals[0];
@@ -573,37 +658,62 @@ static cvseg_status aggregate_members(const aggregate_record *records, const int
     return failed ? CVSEG_FAIL(CVSEG_ENOMEM, "out of memory counting purchases") : CVSEG_OK;
 }
 
+cvseg_status cvseg_aggregate_consume(cvseg_transaction_rows *rows, cvseg_frequency_mode mode,
+                                     cvseg_member_aggregate *out)
+{
+    cvseg_status status = CVSEG_OK;
+    const int orders = mode == CVSEG_FREQUENCY_ORDERS;
+    aggregate_buckets buckets = {0};
+    aggregate_columns columns = {0};
+    memset(out, 0, sizeof *out);
+    if (orders && !rows->order_id)
+        status = CVSEG_FAIL(CVSEG_EINTERNAL, "orders counted without order ids");
+    /* Each member's rows end up contiguous, in file order; members ascend. */
+    if (status == CVSEG_OK)
+        status = aggregate_scatter_rows(rows, orders, &buckets, &columns);
+    if (status == CVSEG_OK)
+        status = aggregate_sort_buckets(&buckets, &columns);
+    for (int k = 0; status == CVSEG_OK && k < buckets.count; ++k)
+        buckets.member[k + 1] += buckets.member[k];
+    if (status == CVSEG_OK)
+        status = aggregate_alloc(out, buckets.member[buckets.count]);
+    if (status == CVSEG_OK)
+        status = aggregate_members(&columns, &buckets, mode, out);
+    cvseg_transaction_rows_free(rows);
+    aggregate_columns_free(&columns);
+    aggregate_buckets_free(&buckets);
+    if (status != CVSEG_OK)
+        cvseg_member_aggregate_free(out);
+    return status;
+}
+
+/* A copy of array [n] of size-byte elements, or NULL (and *status ENOMEM). */
+static void *aggregate_copy(const void *array, int64_t n, size_t size, cvseg_status *status)
+{
+    void *copy = malloc(size * (size_t)(n > 0 ? n : 1));
+    if (copy && n > 0)
+        memcpy(copy, array, size * (size_t)n);
+    if (!copy && *status == CVSEG_OK)
+        *status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
+    return copy;
+}
+
 cvseg_status cvseg_aggregate_purchases(const int64_t *member_id, const int32_t *date,
                                        const double *amount, const int64_t *order_id, int64_t n,
                                        cvseg_frequency_mode mode, cvseg_member_aggregate *out)
 {
     cvseg_status status = CVSEG_OK;
-    const size_t size = (size_t)(n > 0 ? n : 1);
-    const int orders = mode == CVSEG_FREQUENCY_ORDERS;
-    aggregate_record *records = malloc(sizeof(aggregate_record) * size);
-    int64_t *source_row = orders ? malloc(sizeof(int64_t) * size) : NULL;
-    aggregate_buckets buckets = {0};
-    memset(out, 0, sizeof *out);
-    if (orders && !order_id) {
-        status = CVSEG_FAIL(CVSEG_EINTERNAL, "orders counted without order ids");
-        goto done;
-    }
-    if (!records || (orders && !source_row)) {
-        status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory to group %lld rows", (long long)n);
-        goto done;
-    }
-    /* Each member's rows end up contiguous, in file order; members ascend. */
-    status = aggregate_sort_records(member_id, date, amount, n, records, source_row, &buckets);
+    cvseg_transaction_rows rows = {n, NULL, NULL, NULL, NULL};
+    rows.member_id = aggregate_copy(member_id, n, sizeof(int64_t), &status);
+    rows.date = aggregate_copy(date, n, sizeof(int32_t), &status);
+    rows.amount = aggregate_copy(amount, n, sizeof(double), &status);
+    if (mode == CVSEG_FREQUENCY_ORDERS && order_id)
+        rows.order_id = aggregate_copy(order_id, n, sizeof(int64_t), &status);
     if (status == CVSEG_OK)
-        status = aggregate_alloc(out, buckets.member[buckets.count]);
-    if (status == CVSEG_OK)
-        status = aggregate_members(records, source_row, &buckets, order_id, mode, out);
-done:
-    free(records);
-    free(source_row);
-    aggregate_buckets_free(&buckets);
-    if (status != CVSEG_OK)
-        cvseg_member_aggregate_free(out);
+        status = cvseg_aggregate_consume(&rows, mode, out); /* frees rows */
+    else
+        memset(out, 0, sizeof *out);
+    cvseg_transaction_rows_free(&rows);
     return status;
 }
 
