@@ -1,8 +1,9 @@
 /* aggregate.h: transaction rows -> one row per member (pure kernel).
  *
  * Input rows [n] of one rank, in file order. Rows are grouped per member by a
- * stable sort on the member id (a counting scatter into buckets, then each
- * bucket sorted in cache), so each member's rows keep their file order and
+ * stable sort on the member id (a counting scatter into buckets, one column
+ * at a time, then each bucket sorted in cache), so each member's rows keep
+ * their file order and
  * every sum is taken in file order: the result does not depend on how the
  * rows were spread over ranks, as long as every member's rows are on one
  * rank in file order. Members are output in ascending member id.

@@ -5,8 +5,9 @@
  *    every row to the rank owning its member-id range (transactions.c:
  *    cvseg_transactions_exchange): all rows of a member meet on one rank, in
  *    file order, and ranks hold increasing id ranges;
- * 2. each rank aggregates its members (cvseg_aggregate_purchases: bucketed
- *    sort, OpenMP) and the member table is written in ascending member
+ * 2. each rank aggregates its members (cvseg_aggregate_consume: bucketed
+ *    sort column by column, each received column freed once moved; OpenMP)
+ *    and the member table is written in ascending member
  *    id: the file is identical for any number of ranks. (Range rather than
  *    hash partitioning, so that the output order needs no second exchange.)
  */

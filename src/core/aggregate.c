@@ -63,7 +63,8 @@ typedef struct {
 
 static aggregate_view aggregate_view_at(const aggregate_columns *c, int64_t g)
 {
-    const aggregate_view v = {c->key + g, c->date + g, c->amount + g, c->order ? c->order + g : NULL};
+    const aggregate_view v = {c->key + g, c->date + g, c->amount + g,
+                              c->order ? c->order + g : NULL};
     return v;
 }
 
@@ -417,9 +418,9 @@ static cvseg_status aggregate_sort_buckets(const aggregate_buckets *b, aggregate
         for (int k = 0; k < b->count; ++k) {
             const int64_t begin = b->start[k], count = b->start[k + 1] - begin;
             if (count > 1 && !failed && scratch)
-                failed |= aggregate_sort_bucket(c, begin, count,
-                                                b->lowest + ((uint64_t)k << b->shift), bits,
-                                                scratch) != 0;
+                failed |=
+                    aggregate_sort_bucket(c, begin, count, b->lowest + ((uint64_t)k << b->shift),
+                                          bits, scratch) != 0;
             int64_t members = count > 0;
             for (int64_t t = begin + 1; t < begin + count; ++t)
                 members += c->key[t] != c->key[t - 1];
@@ -641,8 +642,8 @@ static cvseg_status aggregate_members(const aggregate_columns *c, const aggregat
             for (int64_t g = b->start[k], end = g; g < b->start[k + 1]; g = end, ++o) {
                 for (end = g + 1; end < b->start[k + 1] && c->key[end] == c->key[g];)
                     ++end;
-                failed |= aggregate_one(aggregate_view_at(c, g), end - g, mode, &scratch, out, o,
-                                        totals);
+                failed |=
+                    aggregate_one(aggregate_view_at(c, g), end - g, mode, &scratch, out, o, totals);
             }
         }
         orders += totals[0];

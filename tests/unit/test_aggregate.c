@@ -295,11 +295,12 @@ static void check_against_sorted(const test_log *log)
  * pass of every bucket on many bits), ids packed in a narrow range beside
  * two far ones (nearly all rows in one bucket: the radix sort), one member
  * with thousands of rows (a sub-bucket too full for the insertion sort),
- * and ids a little wider than the buckets (the finer pass on few bits). */
+ * ids a little wider than the buckets (the finer pass on few bits), and a
+ * log in id order but for a few rows (buckets left as they are, or sorted). */
 static void test_sort_paths_against_sorted(void)
 {
     enum { ROWS = 40000 };
-    for (int shape = 0; shape < 4; ++shape) {
+    for (int shape = 0; shape < 5; ++shape) {
         test_log log = make_log(ROWS, 5000);
         for (int64_t i = 0; i < ROWS; ++i) {
             const uint64_t r = next_u64();
@@ -309,8 +310,10 @@ static void test_sort_paths_against_sorted(void)
                 log.member[i] = i == 7 ? INT64_MAX : i == 9 ? INT64_MIN : (int64_t)(r % 3000);
             else if (shape == 2)
                 log.member[i] = r % 8 == 0 ? 42 : (int64_t)(r % 5000) * 77;
-            else
+            else if (shape == 3)
                 log.member[i] = (int64_t)(r % 100000) - 3;
+            else /* an id-ordered log: buckets already in order, some not */
+                log.member[i] = i % 997 == 0 ? (int64_t)(r % 40000) : i;
         }
         check_against_sorted(&log);
         free_log(&log);
@@ -380,6 +383,54 @@ static void test_simulated_ranks_and_threads(void)
     free_log(&log);
 }
 
+/* A copy of log's rows as owned arrays (order ids when with_orders). */
+static cvseg_transaction_rows owned_rows(const test_log *log, int with_orders)
+{
+    const size_t n = (size_t)log->n;
+    cvseg_transaction_rows rows = {log->n, malloc(8 * n), malloc(4 * n), malloc(8 * n),
+                                   with_orders ? malloc(8 * n) : NULL};
+    memcpy(rows.member_id, log->member, 8 * n);
+    memcpy(rows.date, log->date, 4 * n);
+    memcpy(rows.amount, log->amount, 8 * n);
+    if (with_orders)
+        memcpy(rows.order_id, log->order, 8 * n);
+    return rows;
+}
+
+/* cvseg_aggregate_consume takes the rows: they are freed and zeroed on
+ * success and on failure (ORDERS without order ids: EINTERNAL); order ids
+ * given in ROWS or DAYS mode are ignored; the result equals
+ * cvseg_aggregate_purchases'. */
+static void test_consume_takes_the_rows(void)
+{
+    test_log log = make_log(3000, 300);
+    for (int mode = CVSEG_FREQUENCY_ROWS; mode <= CVSEG_FREQUENCY_DAYS; ++mode) {
+        cvseg_member_aggregate want, got;
+        CU_ASSERT_EQUAL_FATAL(cvseg_aggregate_purchases(log.member, log.date, log.amount, log.order,
+                                                        log.n, (cvseg_frequency_mode)mode, &want),
+                              CVSEG_OK);
+        cvseg_transaction_rows rows = owned_rows(&log, 1);
+        CU_ASSERT_EQUAL_FATAL(cvseg_aggregate_consume(&rows, (cvseg_frequency_mode)mode, &got),
+                              CVSEG_OK);
+        CU_ASSERT(rows.n == 0 && !rows.member_id && !rows.date && !rows.amount && !rows.order_id);
+        CVSEG_ASSERT_EQUAL_I64(got.members, want.members);
+        for (int64_t o = 0; o < got.members && o < want.members; ++o)
+            check_member(&want, o, got.member_id[o], got.first_purchase[o], got.last_purchase[o],
+                         got.frequency[o], got.monetary[o], got.distinct_days[o],
+                         got.repeat_monetary[o]);
+        CVSEG_ASSERT_EQUAL_I64(got.purchases, want.purchases);
+        cvseg_member_aggregate_free(&want);
+        cvseg_member_aggregate_free(&got);
+    }
+    cvseg_transaction_rows rows = owned_rows(&log, 0);
+    cvseg_member_aggregate none;
+    CVSEG_ASSERT_EQUAL_I64(cvseg_aggregate_consume(&rows, CVSEG_FREQUENCY_ORDERS, &none),
+                           CVSEG_EINTERNAL);
+    CU_ASSERT(rows.n == 0 && !rows.member_id && !rows.date && !rows.amount);
+    CU_ASSERT(none.members == 0 && !none.member_id);
+    free_log(&log);
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {
@@ -389,6 +440,7 @@ int main(void)
         {"P simulated ranks x 1, 2 threads = one rank", test_simulated_ranks_and_threads},
         {"sort paths (wide, narrow, skewed ids) against a sorted reference",
          test_sort_paths_against_sorted},
+        {"consume: takes and frees the rows, equals purchases", test_consume_takes_the_rows},
         CU_TEST_INFO_NULL};
     return cvseg_run_cunit("aggregate", tests);
 }
