@@ -1,6 +1,9 @@
 /* app.c: verb dispatch, error printing and exit codes. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <omp.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
@@ -97,6 +100,51 @@ static cvseg_status app_write_markdown(cvseg_app *app)
     return status;
 }
 
+/* CPUs in the union of the CPU sets of the ranks on this node, and those
+ * ranks (*local); 0 and 0 when MPI failed. Collective over comm. */
+static int app_node_cpus(MPI_Comm comm, int *local)
+{
+    cpu_set_t cpus;
+    unsigned char bits[sizeof cpus];
+    int count = 0;
+    MPI_Comm node = MPI_COMM_NULL;
+    CPU_ZERO(&cpus);
+    if (sched_getaffinity(0, sizeof cpus, &cpus) != 0)
+        CPU_ZERO(&cpus);
+    memcpy(bits, &cpus, sizeof bits);
+    *local = 0;
+    if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+        if (MPI_Allreduce(MPI_IN_PLACE, bits, (int)sizeof bits, MPI_UNSIGNED_CHAR, MPI_BOR, node) ==
+                MPI_SUCCESS &&
+            MPI_Comm_size(node, local) == MPI_SUCCESS) {
+            memcpy(&cpus, bits, sizeof cpus);
+            count = CPU_COUNT(&cpus);
+        }
+        MPI_Comm_free(&node);
+    }
+    return count > 0 && *local > 0 ? count : 0;
+}
+
+/* OpenMP threads per rank when OMP_NUM_THREADS is not set. The OpenMP
+ * runtime then starts one thread per CPU the process may run on, and ranks
+ * that the launcher did not bind (--bind-to none, --oversubscribe, srun
+ * without CPU binding) all see every CPU: P ranks on a node would start P x
+ * CPUs threads, which spin against each other and against MPI (2 ranks on
+ * 2 cores, rfm of 10 M members: 1.26 s, against 0.99 s with one thread
+ * each). So when the node's ranks would run more threads than the CPUs
+ * their sets cover together, each takes an equal share of those CPUs (at
+ * least 1). Results do not depend on it. Collective over app->comm (every
+ * rank takes part, whatever its environment). */
+static void app_default_threads(cvseg_app *app)
+{
+    const char *set = getenv("OMP_NUM_THREADS");
+    int local = 0;
+    const int cpus = app_node_cpus(app->comm, &local);
+    const int threads = omp_get_max_threads();
+    if (!(set && set[0]) && cpus > 0 && (long)local * threads > cpus)
+        omp_set_num_threads(cpus / local > 0 ? cpus / local : 1);
+}
+
 /* Fills app on a duplicate of world (rank, size, threads, the command line).
  * Returns 0, or the exit code of CVSEG_EMPI (4) with nothing left to free. */
 static int app_open(cvseg_app *app, int argc, char **argv, MPI_Comm world)
@@ -112,6 +160,7 @@ static int app_open(cvseg_app *app, int argc, char **argv, MPI_Comm world)
         MPI_Comm_free(&app->comm);
         return cvseg_status_exit_code(CVSEG_EMPI);
     }
+    app_default_threads(app);
     app->threads = omp_get_max_threads();
     size_t used = 0;
     for (int a = 0; a < argc && used < sizeof app->command_line; ++a)

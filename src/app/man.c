@@ -203,7 +203,9 @@ static void man_environment(FILE *out)
     fputs(".SH ENVIRONMENT\n", out);
     man_item(out, "OMP_NUM_THREADS", NULL,
              "OpenMP threads per rank (results do not depend on it). Slurm jobs: "
-             "--cpus-per-task.");
+             "--cpus-per-task. When unset, each of the node's ranks takes an equal share "
+             "of the CPUs the ranks may use together (ranks that are not bound would "
+             "otherwise each start one thread per CPU).");
     man_item(out, "OMP_PROC_BIND, OMP_PLACES", NULL,
              "thread pinning; the job scripts set them when a rank was bound to its own CPUs.");
     man_item(out, "OMPI_ALLOW_RUN_AS_ROOT, OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", NULL,
