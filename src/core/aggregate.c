@@ -238,8 +238,9 @@ static cvseg_status aggregate_scatter_rows(cvseg_transaction_rows *rows, int ord
 
 /* Sub-buckets of one bucket's finer pass: at most 2^AGGREGATE_FINE_BITS, and
  * the pass is taken for buckets of at most AGGREGATE_FINE_MAX rows whose
- * sub-buckets hold at most AGGREGATE_FINE_RUN rows each (else radix sort). */
-enum { AGGREGATE_FINE_BITS = 12, AGGREGATE_FINE_MAX = 16384, AGGREGATE_FINE_RUN = 64 };
+ * insertion sort moves rows at most AGGREGATE_FINE_MOVES times each on average
+ * (else radix sort). */
+enum { AGGREGATE_FINE_BITS = 12, AGGREGATE_FINE_MAX = 16384, AGGREGATE_FINE_MOVES = 8 };
 
 /* Scratch of the bucket sort, [capacity] each, the counts of the finer
  * pass, and a copy of a bucket of up to AGGREGATE_FINE_MAX rows (larger
@@ -284,8 +285,11 @@ static int aggregate_sort_scratch_reserve(aggregate_sort_scratch *s, int64_t cou
 /* Finer pass over records [count] whose keys, less lowest, are below 2^bits:
  * a counting scatter of (key, position) into s->keys / s->index by the top
  * bits of (key - lowest), then an insertion sort, which moves every record
- * only within its sub-bucket. Returns 0, or -1 (nothing done) when a
- * sub-bucket holds more than AGGREGATE_FINE_RUN records. */
+ * only within its sub-bucket. Returns 0, or -1 (s->keys / s->index left
+ * unordered) when the insertion sort would move records more than
+ * AGGREGATE_FINE_MOVES times each on average: then sub-buckets hold long runs
+ * of distinct keys out of order. (A run of one member's equal keys costs
+ * nothing: the sort is stable and does not move equal keys.) */
 static int aggregate_fine_sort(const aggregate_record *records, int64_t count, uint64_t lowest,
                                int bits, aggregate_sort_scratch *s)
 {
@@ -294,24 +298,22 @@ static int aggregate_fine_sort(const aggregate_record *records, int64_t count, u
         ++fine;
     fine = fine < bits ? fine : bits;
     const int shift = bits - fine;
-    int64_t *counts = s->counts, largest = 0;
+    int64_t *counts = s->counts, moves = 0;
     memset(counts, 0, sizeof(int64_t) * ((size_t)1 << fine));
     for (int64_t t = 0; t < count; ++t)
         counts[(records[t].key - lowest) >> shift] += 1;
     for (int64_t d = 0, at = 0; d < ((int64_t)1 << fine); ++d) {
         const int64_t c = counts[d];
-        largest = c > largest ? c : largest;
         counts[d] = at;
         at += c;
     }
-    if (largest > AGGREGATE_FINE_RUN)
-        return -1;
     for (int64_t t = 0; t < count; ++t) {
         const int64_t at = counts[(records[t].key - lowest) >> shift]++;
         s->keys[at] = records[t].key;
         s->index[at] = (uint64_t)t;
     }
-    for (int64_t t = 1; t < count; ++t) {
+    const int64_t budget = AGGREGATE_FINE_MOVES * count;
+    for (int64_t t = 1; t < count && moves <= budget; ++t) {
         const uint64_t key = s->keys[t], index = s->index[t];
         int64_t u = t;
         for (; u > 0 && s->keys[u - 1] > key; --u) {
@@ -320,8 +322,9 @@ static int aggregate_fine_sort(const aggregate_record *records, int64_t count, u
         }
         s->keys[u] = key;
         s->index[u] = index;
+        moves += t - u;
     }
-    return 0;
+    return moves <= budget ? 0 : -1;
 }
 
 /* Sorts a bucket of count <= AGGREGATE_FINE_MAX rows (columns c from

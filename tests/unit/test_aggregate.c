@@ -295,12 +295,14 @@ static void check_against_sorted(const test_log *log)
  * pass of every bucket on many bits), ids packed in a narrow range beside
  * two far ones (nearly all rows in one bucket: the radix sort), one member
  * with thousands of rows (a sub-bucket too full for the insertion sort),
- * ids a little wider than the buckets (the finer pass on few bits), and a
- * log in id order but for a few rows (buckets left as they are, or sorted). */
+ * ids a little wider than the buckets (the finer pass on few bits), a log
+ * in id order but for a few rows (buckets left as they are, or sorted), and
+ * thousands of small ids beside wide ones (a bucket within the copy buffer
+ * whose finer pass leaves too much to the insertion sort: the radix sort). */
 static void test_sort_paths_against_sorted(void)
 {
     enum { ROWS = 40000 };
-    for (int shape = 0; shape < 5; ++shape) {
+    for (int shape = 0; shape < 6; ++shape) {
         test_log log = make_log(ROWS, 5000);
         for (int64_t i = 0; i < ROWS; ++i) {
             const uint64_t r = next_u64();
@@ -312,8 +314,11 @@ static void test_sort_paths_against_sorted(void)
                 log.member[i] = r % 8 == 0 ? 42 : (int64_t)(r % 5000) * 77;
             else if (shape == 3)
                 log.member[i] = (int64_t)(r % 100000) - 3;
-            else /* an id-ordered log: buckets already in order, some not */
+            else if (shape == 4) /* an id-ordered log: buckets already in order, some not */
                 log.member[i] = i % 997 == 0 ? (int64_t)(r % 40000) : i;
+            else /* a quarter of the rows on 3,000 small ids, in one sub-bucket of the
+                  * first bucket's finer pass: too many moves for the insertion sort */
+                log.member[i] = r % 4 == 0 ? (int64_t)(r / 4 % 3000) : (int64_t)(r >> 24);
         }
         check_against_sorted(&log);
         free_log(&log);
