@@ -321,6 +321,7 @@ def scale_train(rec, work, members, np_, iterations, repeats):
     s = summary_of(summary)  # of the last run
     phases = s["phases"]
     read_floor = floor(np_, f"read {m}")
+    fresh_floor = floor(np_, f"read-fresh {m}")
     write_floor = floor(np_, f"write {work}/floor.bin {os.path.getsize(results)}")
     around = sum(phases.get(p, 0.0) for p in ("moments", "quantiles", "scores", "standardise"))
     write_bound = whole_no_wait["last"] - launch["best"] - sum(phases.values())
@@ -335,8 +336,10 @@ def scale_train(rec, work, members, np_, iterations, repeats):
              "kmeans": {k: s["kmeans"].get(k) for k in ("iterations", "seeding_seconds",
                                                         "seconds_per_iteration")},
              "passes_around_kmeans_seconds": around, "write_seconds_upper_bound": write_bound,
-             "floor_read": read_floor, "floor_write": write_floor,
+             "floor_read": read_floor, "floor_read_fresh": fresh_floor,
+             "floor_write": write_floor,
              "read_ratio_to_floor": phases["read"] / read_floor["seconds"],
+             "read_ratio_to_fresh_floor": phases["read"] / fresh_floor["seconds"],
              "write_seconds": write_seconds,
              "write_ratio_to_floor": (write_seconds or write_bound) / write_floor["seconds"],
              "write_bound_ratio_to_floor": write_bound / write_floor["seconds"],
@@ -401,7 +404,8 @@ def scale_benchmarks(rec, work, members, np_, iterations, repeats=3, peers=True)
     transactions into WORK (use /dev/shm), `train --k 8 --n-init 1` and
     `aggregate` at np_ ranks x 1 thread (best and median of `repeats` whole
     commands), and beside them the floors on the same file system and ranks: a
-    parallel read of the member table's bytes, a parallel write (+ fsync) of
+    parallel read of the member table's bytes (into a reused buffer, and into
+    fresh arrays whose pages the read must also populate), a parallel write (+ fsync) of
     as many bytes as the results file, and an MPI_Alltoall of the exchange's
     volume. Each phase is reported as a ratio to its floor. Train's results
     write is not in the summary (the summary is written into the results), so
@@ -487,7 +491,9 @@ def render(rec, out_dir):
                          f"rest: <= {r['write_seconds_upper_bound']:.2f} s); peak "
                          f"{r.get('peak_rss_mb_per_rank') or 0:.0f} MiB/rank "
                          f"({r.get('memory_ratio') or 0:.2f} x its input + output bytes) | read "
-                         f"{r['read_ratio_to_floor']:.2f} x floor ({r['floor_read']['seconds']:.2f} s),"
+                         f"{r['read_ratio_to_floor']:.2f} x floor ({r['floor_read']['seconds']:.2f} s), "
+                         f"{r.get('read_ratio_to_fresh_floor') or 0:.2f} x the floor into fresh "
+                         f"memory ({(r.get('floor_read_fresh') or {}).get('seconds', 0):.2f} s),"
                          f" write {r['write_ratio_to_floor']:.2f} x floor "
                          f"({r['floor_write']['seconds']:.2f} s) |")
         elif w == "scale_aggregate":
