@@ -99,39 +99,37 @@ void cvseg_rfm_classify(const cvseg_rfm_model *model, const double *recency,
                         uint16_t *rfm_cell, uint8_t *segment, uint8_t *abc_class,
                         uint8_t *value_cell)
 {
+    const cvseg_rfm_model mo = *model; /* local: no aliasing with the outputs */
+    const int r_up = !mo.recency_recent_high;
+    /* Branch-free so that the loop vectorises: every member's values are
+     * computed, then those of members that are not OK are replaced. */
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; ++i) {
-        if (status[i] != CVSEG_MEMBER_OK) {
-            r_score[i] = f_score[i] = m_score[i] = 0;
-            rfm_cell[i] = 0;
-            segment[i] = CVSEG_SEG_NONE;
-            abc_class[i] = CVSEG_ABC_NONE;
-            value_cell[i] = CVSEG_MATRIX_NONE;
-            continue;
-        }
+        const int ok = status[i] == CVSEG_MEMBER_OK;
+        const double r = recency[i], f = frequency[i], m = monetary[i];
         /* R: fewer days is better; recency_recent_high chooses whether that
          * means a high or a low score. */
-        r_score[i] =
-            cvseg_quintile_score(recency[i], model->edges[CVSEG_R], !model->recency_recent_high);
-        f_score[i] = cvseg_quintile_score(frequency[i], model->edges[CVSEG_F], 1);
-        m_score[i] = cvseg_quintile_score(monetary[i], model->edges[CVSEG_M], 1);
-        rfm_cell[i] = (uint16_t)(100 * r_score[i] + 10 * f_score[i] + m_score[i]);
-
-        const int r_high = recency[i] < model->baseline[CVSEG_R];
-        const int f_high = frequency[i] > model->baseline[CVSEG_F];
-        const int m_high = monetary[i] > model->baseline[CVSEG_M];
+        const int rs = cvseg_quintile_score(r, mo.edges[CVSEG_R], r_up);
+        const int fs = cvseg_quintile_score(f, mo.edges[CVSEG_F], 1);
+        const int ms = cvseg_quintile_score(m, mo.edges[CVSEG_M], 1);
+        r_score[i] = (uint8_t)(ok ? rs : 0);
+        f_score[i] = (uint8_t)(ok ? fs : 0);
+        m_score[i] = (uint8_t)(ok ? ms : 0);
+        rfm_cell[i] = (uint16_t)(ok ? 100 * rs + 10 * fs + ms : 0);
         /* Table order: M high first (important_*), then R high/low, F high/low. */
-        segment[i] = (uint8_t)((m_high ? 0 : 4) + (r_high ? 0 : 2) + (f_high ? 0 : 1));
-
-        abc_class[i] = monetary[i] >= model->abc_cut[0]   ? CVSEG_ABC_A
-                       : monetary[i] >= model->abc_cut[1] ? CVSEG_ABC_B
-                                                          : CVSEG_ABC_C;
-        const double amount = frequency[i] > 0.0 ? monetary[i] / frequency[i] : 0.0;
-        const int frequent = frequency[i] > model->matrix_f_baseline;
-        const int big_amount = amount > model->matrix_amount_baseline;
-        value_cell[i] =
-            (uint8_t)(frequent ? (big_amount ? CVSEG_MATRIX_QUALITY : CVSEG_MATRIX_FREQUENT)
-                               : (big_amount ? CVSEG_MATRIX_SPENDER : CVSEG_MATRIX_UNCERTAIN));
+        const int seg = (m > mo.baseline[CVSEG_M] ? 0 : 4) + (r < mo.baseline[CVSEG_R] ? 0 : 2) +
+                        (f > mo.baseline[CVSEG_F] ? 0 : 1);
+        segment[i] = (uint8_t)(ok ? seg : CVSEG_SEG_NONE);
+        /* A (0) when M >= abc_cut[0]; else B (1) when M >= abc_cut[1]; else C (2) */
+        const int below_a = !(m >= mo.abc_cut[0]), below_b = !(m >= mo.abc_cut[1]);
+        abc_class[i] = (uint8_t)(ok ? below_a * (1 + below_b) : CVSEG_ABC_NONE);
+        const double per_purchase = m / (f > 0.0 ? f : 1.0);
+        const double amount = f > 0.0 ? per_purchase : 0.0;
+        const int frequent = f > mo.matrix_f_baseline;
+        const int big_amount = amount > mo.matrix_amount_baseline;
+        const int cell = frequent ? (big_amount ? CVSEG_MATRIX_QUALITY : CVSEG_MATRIX_FREQUENT)
+                                  : (big_amount ? CVSEG_MATRIX_SPENDER : CVSEG_MATRIX_UNCERTAIN);
+        value_cell[i] = (uint8_t)(ok ? cell : CVSEG_MATRIX_NONE);
     }
 }
 
