@@ -1,10 +1,22 @@
 /* duplicates.c: distributed duplicate-key detection. Tables exported in key
  * order (each rank's block strictly increasing, the blocks in rank order)
- * are recognised in one local pass and one small MPI_Allgather; otherwise
- * every key goes to the rank its hash names (cvseg_exchange_records), which
- * sorts the hashes it received by their top 22 bits (two counting passes;
- * hashes are uniform, so the runs of equal top bits are short), sorts each
- * run and counts repeats. */
+ * are recognised in one local pass and one small MPI_Allgather.
+ *
+ * Otherwise keys are compared by their hashes h = cvseg_mix64(key), a
+ * bijection (equal hashes <=> equal keys; duplicates_unmix names a key back
+ * from its hash). The top bits of h (11 bits, more for many ranks) name its
+ * bucket, and each rank owns a contiguous range of buckets. Every rank
+ * counting-sorts the hashes of its keys by bucket straight into one send
+ * buffer (a count pass and a place pass, hashing twice rather than storing
+ * hashes), which is then already grouped by owner: one MPI_Alltoallv
+ * (cvseg_exchange_plan_create, cvseg_exchange_run: 64-bit counts) moves
+ * it. The owner holds one chunk per source, each sorted by bucket; for each
+ * of its buckets it finds the bucket's segment in every chunk (binary
+ * search), counting-sorts those by the next 11 bits into a small buffer
+ * (cache-resident for uniform hashes), sorts each run of equal top bits (a
+ * few values) and counts equal neighbours. Buckets run in parallel
+ * (OpenMP); the count is a sum and the smallest key a minimum, so the
+ * result depends on neither ranks nor threads. */
 #include <stdlib.h>
 
 #include "cvseg/collectives.h"
@@ -32,44 +44,6 @@ static uint64_t duplicates_unmix(uint64_t h)
     return h;
 }
 
-enum { DUPLICATES_TOP_SHIFT = 42, DUPLICATES_DIGIT_BITS = 11 };
-
-enum { DUPLICATES_BUCKETS = 1 << DUPLICATES_DIGIT_BITS };
-
-/* Counting sort of from [n] into to [n] by the 11 hash bits at shift;
- * start [BUCKETS + 1] := where each bucket begins in to (and n). */
-static void duplicates_bucket(const uint64_t *from, uint64_t *to, int64_t n, int shift,
-                              int64_t *start)
-{
-    const uint64_t mask = DUPLICATES_BUCKETS - 1;
-    int64_t cursor[DUPLICATES_BUCKETS] = {0};
-    for (int64_t i = 0; i < n; ++i)
-        cursor[(from[i] >> shift) & mask] += 1;
-    int64_t position = 0;
-    for (int b = 0; b < DUPLICATES_BUCKETS; ++b) {
-        const int64_t c = cursor[b];
-        start[b] = cursor[b] = position;
-        position += c;
-    }
-    start[DUPLICATES_BUCKETS] = n;
-    for (int64_t i = 0; i < n; ++i)
-        to[cursor[(from[i] >> shift) & mask]++] = from[i];
-}
-
-/* Sorts hashes [n] by their top 22 bits: one pass by the top 11 into
- * scratch [n], then each bucket (small enough to stay in cache) by the next
- * 11 back into hashes. Equal hashes (equal keys: cvseg_mix64 is a
- * bijection) end up in runs that share those bits, a few values long for
- * uniform hashes. */
-static void duplicates_sort_top(uint64_t *hashes, uint64_t *scratch, int64_t n)
-{
-    int64_t outer[DUPLICATES_BUCKETS + 1], inner[DUPLICATES_BUCKETS + 1];
-    duplicates_bucket(hashes, scratch, n, DUPLICATES_TOP_SHIFT + DUPLICATES_DIGIT_BITS, outer);
-    for (int b = 0; b < DUPLICATES_BUCKETS; ++b)
-        duplicates_bucket(scratch + outer[b], hashes + outer[b], outer[b + 1] - outer[b],
-                          DUPLICATES_TOP_SHIFT, inner);
-}
-
 static int duplicates_compare(const void *a, const void *b)
 {
     const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -92,59 +66,209 @@ static void duplicates_sort_run(uint64_t *run, int64_t n)
     }
 }
 
-/* Hashes that repeat an earlier one in hashes [n] (sorted by their top 22
- * bits; each run is sorted here) and the smallest key among them. */
-static void duplicates_scan(uint64_t *hashes, int64_t n, int64_t *found, int64_t *smallest)
+/* The inner digit: the 11 hash bits below a bucket's. */
+enum { DUPLICATES_INNER_BITS = 11, DUPLICATES_INNER = 1 << DUPLICATES_INNER_BITS };
+
+/* How the hashes are split: buckets (2^bits) by the top bits of the hash,
+ * owned by ranks in contiguous ranges (first bucket of rank r:
+ * ceil(r * buckets / ranks), so the owner is monotone in the bucket). */
+typedef struct {
+    int ranks, rank;
+    int bits;        /* bucket bits: 11, more for many ranks (>= 8 buckets a rank, at most 20) */
+    int64_t buckets; /* 2^bits */
+} duplicates_layout;
+
+static duplicates_layout duplicates_layout_of(int ranks, int rank)
 {
-    for (int64_t start = 0, end = 0; start < n; start = end) {
-        const uint64_t top = hashes[start] >> DUPLICATES_TOP_SHIFT;
-        for (end = start + 1; end < n && hashes[end] >> DUPLICATES_TOP_SHIFT == top;)
-            ++end;
-        if (end - start == 1)
-            continue;
-        duplicates_sort_run(hashes + start, end - start);
-        for (int64_t i = start + 1; i < end; ++i) {
-            if (hashes[i] == hashes[i - 1]) {
-                *found += 1;
-                const int64_t key = (int64_t)duplicates_unmix(hashes[i]);
-                *smallest = key < *smallest ? key : *smallest;
-            }
-        }
-    }
+    duplicates_layout layout = {.ranks = ranks, .rank = rank, .bits = 11};
+    while (layout.bits < 20 && (INT64_C(1) << layout.bits) < 8 * (int64_t)ranks)
+        ++layout.bits;
+    layout.buckets = INT64_C(1) << layout.bits;
+    return layout;
 }
 
-/* Sends every key [n] to the owner its hash names: *received [*total] the hashes
- * (cvseg_mix64) of the keys this rank owns. Collective; agreed. */
-static cvseg_status duplicates_route(MPI_Comm comm, int ranks, const int64_t *keys, int64_t n,
-                                     uint64_t **received, int64_t *total)
+/* The first bucket rank r owns (r = ranks: layout->buckets). */
+static int64_t duplicates_first_bucket(const duplicates_layout *layout, int r)
 {
-    cvseg_exchange_plan plan = {0};
-    int *destination = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+    return ((int64_t)r * layout->buckets + layout->ranks - 1) / layout->ranks;
+}
+
+static uint64_t duplicates_bucket_of(const duplicates_layout *layout, uint64_t hash)
+{
+    return hash >> (64 - layout->bits);
+}
+
+/* Counting sort of the hashes (cvseg_mix64) of keys [n] by bucket into
+ * send [n]; start [buckets + 1] := where each bucket begins (and n). The
+ * hashes are computed twice (count, then place) rather than stored. */
+static void duplicates_scatter(const duplicates_layout *layout, const int64_t *keys, int64_t n,
+                               int64_t *start, uint64_t *send)
+{
+    for (int64_t b = 0; b <= layout->buckets; ++b)
+        start[b] = 0;
+    for (int64_t i = 0; i < n; ++i)
+        start[duplicates_bucket_of(layout, cvseg_mix64((uint64_t)keys[i])) + 1] += 1;
+    for (int64_t b = 0; b < layout->buckets; ++b)
+        start[b + 1] += start[b];
+    for (int64_t i = 0; i < n; ++i) {
+        const uint64_t hash = cvseg_mix64((uint64_t)keys[i]);
+        send[start[duplicates_bucket_of(layout, hash)]++] = hash;
+    }
+    for (int64_t b = layout->buckets; b > 0; --b) /* back to the beginnings */
+        start[b] = start[b - 1];
+    start[0] = 0;
+}
+
+/* Sends the hashes of keys [n] to the owners of their buckets:
+ * *received [plan->recv_total] the hashes this rank owns, one chunk per
+ * source rank (plan->recv_displs, plan->recv_counts), each sorted by
+ * bucket. Collective; the status is the same on every rank. */
+static cvseg_status duplicates_route(MPI_Comm comm, const duplicates_layout *layout,
+                                     const int64_t *keys, int64_t n, uint64_t **received,
+                                     cvseg_exchange_plan *plan)
+{
+    const size_t bytes = sizeof(int64_t) * ((size_t)layout->buckets + 1 + (size_t)layout->ranks);
+    int64_t *start = malloc(bytes), *counts = start + layout->buckets + 1;
+    uint64_t *send = malloc(sizeof(uint64_t) * (size_t)(n > 0 ? n : 1));
     cvseg_status status = CVSEG_OK;
-    if (!destination)
+    if (!start || !send)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the duplicate check");
     status = cvseg_mpi_agree(comm, status);
-    /* The owner from the hash's low 32 bits (a multiply, not a division);
-     * the sort uses its top bits, which stay uniform on every owner. */
-    for (int64_t i = 0; i < n && status == CVSEG_OK; ++i)
-        destination[i] =
-            (int)(((cvseg_mix64((uint64_t)keys[i]) & 0xffffffffu) * (uint64_t)ranks) >> 32);
-    if (status == CVSEG_OK)
-        status = cvseg_exchange_plan_for(comm, destination, n, &plan);
-    *total = plan.recv_total;
     if (status == CVSEG_OK) {
-        *received = malloc(sizeof(uint64_t) * (size_t)(*total > 0 ? *total : 1));
+        duplicates_scatter(layout, keys, n, start, send);
+        for (int r = 0; r < layout->ranks; ++r)
+            counts[r] = start[duplicates_first_bucket(layout, r + 1)] -
+                        start[duplicates_first_bucket(layout, r)];
+        status = cvseg_exchange_plan_create(comm, counts, plan);
+    }
+    if (status == CVSEG_OK) {
+        *received =
+            malloc(sizeof(uint64_t) * (size_t)(plan->recv_total > 0 ? plan->recv_total : 1));
         if (!*received)
             status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the duplicate check");
         status = cvseg_mpi_agree(comm, status);
     }
-    if (status == CVSEG_OK) /* int64 keys travel as they are */
-        status =
-            cvseg_exchange_records(comm, &plan, destination, n, keys, *received, sizeof(int64_t));
-    for (int64_t i = 0; i < *total && status == CVSEG_OK; ++i)
-        (*received)[i] = cvseg_mix64((*received)[i]);
-    cvseg_exchange_plan_free(&plan);
-    free(destination);
+    if (status == CVSEG_OK)
+        status = cvseg_exchange_run(comm, plan, send, *received, sizeof(uint64_t));
+    free(start);
+    free(send);
+    return status;
+}
+
+/* The first index of chunk [n] (sorted by bucket) whose bucket is >= bucket. */
+static int64_t duplicates_lower_bound(const duplicates_layout *layout, const uint64_t *chunk,
+                                      int64_t n, int64_t bucket)
+{
+    int64_t low = 0, high = n;
+    while (low < high) {
+        const int64_t middle = low + (high - low) / 2;
+        if ((int64_t)duplicates_bucket_of(layout, chunk[middle]) < bucket)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+
+/* Where bucket's hashes lie in each source's chunk of received: segment
+ * [ranks][2] := first index, end index (into received). Returns their count. */
+static int64_t duplicates_segments(const duplicates_layout *layout, const uint64_t *received,
+                                   const cvseg_exchange_plan *plan, int64_t bucket,
+                                   int64_t (*segment)[2])
+{
+    int64_t total = 0;
+    for (int s = 0; s < layout->ranks; ++s) {
+        const uint64_t *chunk = received + plan->recv_displs[s];
+        const int64_t n = plan->recv_counts[s];
+        segment[s][0] = plan->recv_displs[s] + duplicates_lower_bound(layout, chunk, n, bucket);
+        segment[s][1] = plan->recv_displs[s] + duplicates_lower_bound(layout, chunk, n, bucket + 1);
+        total += segment[s][1] - segment[s][0];
+    }
+    return total;
+}
+
+/* Counts the hashes of one bucket, from segment [ranks][2] of received,
+ * that repeat an earlier one, and the smallest key among them: counting
+ * sort by the inner digit into buffer [the bucket's size], then each run
+ * (equal bucket and inner digit, a few values for uniform hashes) sorted. */
+static void duplicates_count_bucket(const duplicates_layout *layout, const uint64_t *received,
+                                    int64_t (*segment)[2], uint64_t *buffer, int64_t *found,
+                                    int64_t *smallest)
+{
+    const int shift = 64 - layout->bits - DUPLICATES_INNER_BITS;
+    const uint64_t mask = DUPLICATES_INNER - 1;
+    int64_t start[DUPLICATES_INNER + 1] = {0}, cursor[DUPLICATES_INNER];
+    for (int s = 0; s < layout->ranks; ++s)
+        for (int64_t i = segment[s][0]; i < segment[s][1]; ++i)
+            start[((received[i] >> shift) & mask) + 1] += 1;
+    for (int d = 0; d < DUPLICATES_INNER; ++d) {
+        cursor[d] = start[d];
+        start[d + 1] += start[d];
+    }
+    for (int s = 0; s < layout->ranks; ++s)
+        for (int64_t i = segment[s][0]; i < segment[s][1]; ++i)
+            buffer[cursor[(received[i] >> shift) & mask]++] = received[i];
+    for (int d = 0; d < DUPLICATES_INNER; ++d) {
+        if (start[d + 1] - start[d] < 2)
+            continue;
+        duplicates_sort_run(buffer + start[d], start[d + 1] - start[d]);
+        for (int64_t i = start[d] + 1; i < start[d + 1]; ++i)
+            if (buffer[i] == buffer[i - 1]) {
+                *found += 1;
+                const int64_t key = (int64_t)duplicates_unmix(buffer[i]);
+                *smallest = key < *smallest ? key : *smallest;
+            }
+    }
+}
+
+/* Counts, over the buckets this rank owns, the received hashes
+ * [plan->recv_total] that repeat an earlier one, and the smallest key among
+ * them; buckets in parallel (OpenMP), each thread with its own buffer of
+ * largest (the largest bucket's size) hashes and segment table. Local. */
+static cvseg_status duplicates_count_owned(const duplicates_layout *layout,
+                                           const uint64_t *received,
+                                           const cvseg_exchange_plan *plan, int64_t largest,
+                                           int64_t *found, int64_t *smallest)
+{
+    const int64_t first = duplicates_first_bucket(layout, layout->rank);
+    const int64_t end = duplicates_first_bucket(layout, layout->rank + 1);
+    int64_t count = 0, minimum = INT64_MAX;
+    int failed = 0;
+#pragma omp parallel reduction(+ : count, failed) reduction(min : minimum)
+    {
+        uint64_t *buffer = malloc(sizeof(uint64_t) * (size_t)(largest > 0 ? largest : 1));
+        int64_t(*segment)[2] = malloc(sizeof *segment * (size_t)layout->ranks);
+        failed += !buffer || !segment;
+#pragma omp for schedule(dynamic, 16)
+        for (int64_t b = first; b < end; ++b) {
+            if (!buffer || !segment)
+                continue;
+            duplicates_segments(layout, received, plan, b, segment);
+            duplicates_count_bucket(layout, received, segment, buffer, &count, &minimum);
+        }
+        free(buffer);
+        free(segment);
+    }
+    *found = count;
+    *smallest = minimum;
+    return failed ? CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the duplicate check") : CVSEG_OK;
+}
+
+/* The most hashes any bucket this rank owns holds in received. Returns
+ * CVSEG_ENOMEM (local) when the segment table cannot be allocated. */
+static cvseg_status duplicates_largest(const duplicates_layout *layout, const uint64_t *received,
+                                       const cvseg_exchange_plan *plan, int64_t *largest)
+{
+    int64_t(*segment)[2] = malloc(sizeof *segment * (size_t)layout->ranks);
+    const int64_t end = duplicates_first_bucket(layout, layout->rank + 1);
+    const cvseg_status status =
+        segment ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the duplicate check");
+    *largest = 0;
+    for (int64_t b = duplicates_first_bucket(layout, layout->rank); b < end && segment; ++b) {
+        const int64_t size = duplicates_segments(layout, received, plan, b, segment);
+        *largest = size > *largest ? size : *largest;
+    }
+    free(segment);
     return status;
 }
 
@@ -193,35 +317,36 @@ static cvseg_status duplicates_sorted_apart(MPI_Comm comm, int ranks, const int6
 cvseg_status cvseg_mpi_duplicates(MPI_Comm comm, const int64_t *keys, int64_t n,
                                   int64_t *duplicates, int64_t *example)
 {
-    int ranks = 1;
+    int ranks = 1, rank = 0;
     cvseg_status status = cvseg_mpi_check(MPI_Comm_size(comm, &ranks), "duplicate check size");
-    uint64_t *received = NULL, *scratch = NULL;
-    int64_t total = 0, found = 0, smallest = INT64_MAX;
+    if (status == CVSEG_OK)
+        status = cvseg_mpi_check(MPI_Comm_rank(comm, &rank), "duplicate check rank");
+    uint64_t *received = NULL;
+    cvseg_exchange_plan plan = {0};
+    int64_t found = 0, smallest = INT64_MAX, largest = 0;
     int apart = 0;
     status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK)
         status = duplicates_sorted_apart(comm, ranks, keys, n, &apart);
     if (status != CVSEG_OK || apart)
         goto done;
-    status = duplicates_route(comm, ranks, keys, n, &received, &total);
+    const duplicates_layout layout = duplicates_layout_of(ranks, rank);
+    status = duplicates_route(comm, &layout, keys, n, &received, &plan);
     if (status == CVSEG_OK) {
-        scratch = malloc(sizeof(uint64_t) * (size_t)(total > 0 ? total : 1));
-        if (!scratch)
-            status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the duplicate check");
+        status = duplicates_largest(&layout, received, &plan, &largest);
+        if (status == CVSEG_OK)
+            status = duplicates_count_owned(&layout, received, &plan, largest, &found, &smallest);
         status = cvseg_mpi_agree(comm, status);
     }
-    if (status != CVSEG_OK)
-        goto done;
-    duplicates_sort_top(received, scratch, total);
-    duplicates_scan(received, total, &found, &smallest);
-    status = cvseg_mpi_sum_i64(comm, &found, 1);
+    if (status == CVSEG_OK)
+        status = cvseg_mpi_sum_i64(comm, &found, 1);
     if (status == CVSEG_OK)
         status = cvseg_mpi_check(
             MPI_Allreduce(MPI_IN_PLACE, &smallest, 1, MPI_INT64_T, MPI_MIN, comm), "duplicates");
 done:
     *duplicates = found;
     *example = smallest;
+    cvseg_exchange_plan_free(&plan);
     free(received);
-    free(scratch);
     return status;
 }
