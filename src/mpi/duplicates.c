@@ -18,6 +18,7 @@
  * (OpenMP); the count is a sum and the smallest key a minimum, so the
  * result depends on neither ranks nor threads. */
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "cvseg/collectives.h"
 #include "cvseg/exchange.h"
@@ -32,7 +33,16 @@ static uint64_t duplicates_inverse(uint64_t odd)
     return x;
 }
 
-/* The inverse of cvseg_mix64 (SplitMix64's finaliser: xor-shifts and odd
+/* cvseg_mix64 (SplitMix64's finaliser), here so that the passes over
+ * every key inline it. */
+static inline uint64_t duplicates_mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* The inverse of duplicates_mix (SplitMix64's finaliser: xor-shifts and odd
  * multipliers, each invertible), to name a duplicated key from its hash. */
 static uint64_t duplicates_unmix(uint64_t h)
 {
@@ -98,7 +108,24 @@ static uint64_t duplicates_bucket_of(const duplicates_layout *layout, uint64_t h
     return hash >> (64 - layout->bits);
 }
 
-/* Counting sort of the hashes (cvseg_mix64) of keys [n] by bucket into
+/* An array of n (>= 1) hashes, NULL when out of memory. Large ones are
+ * advised onto transparent huge pages: the passes that scatter into them
+ * by bucket touch thousands of pages at once, and 4 KiB pages thrash the
+ * TLB. */
+static uint64_t *duplicates_alloc(int64_t n)
+{
+    const size_t bytes = sizeof(uint64_t) * (size_t)(n > 0 ? n : 1);
+    uint64_t *p = malloc(bytes);
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)1 << 21, start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    const uintptr_t end = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (p && end > start)
+        (void)madvise((void *)start, end - start, MADV_HUGEPAGE); /* advice: may fail */
+#endif
+    return p;
+}
+
+/* Counting sort of the hashes (duplicates_mix) of keys [n] by bucket into
  * send [n]; start [buckets + 1] := where each bucket begins (and n). The
  * hashes are computed twice (count, then place) rather than stored. */
 static void duplicates_scatter(const duplicates_layout *layout, const int64_t *keys, int64_t n,
@@ -107,11 +134,11 @@ static void duplicates_scatter(const duplicates_layout *layout, const int64_t *k
     for (int64_t b = 0; b <= layout->buckets; ++b)
         start[b] = 0;
     for (int64_t i = 0; i < n; ++i)
-        start[duplicates_bucket_of(layout, cvseg_mix64((uint64_t)keys[i])) + 1] += 1;
+        start[duplicates_bucket_of(layout, duplicates_mix((uint64_t)keys[i])) + 1] += 1;
     for (int64_t b = 0; b < layout->buckets; ++b)
         start[b + 1] += start[b];
     for (int64_t i = 0; i < n; ++i) {
-        const uint64_t hash = cvseg_mix64((uint64_t)keys[i]);
+        const uint64_t hash = duplicates_mix((uint64_t)keys[i]);
         send[start[duplicates_bucket_of(layout, hash)]++] = hash;
     }
     for (int64_t b = layout->buckets; b > 0; --b) /* back to the beginnings */
@@ -129,7 +156,7 @@ static cvseg_status duplicates_route(MPI_Comm comm, const duplicates_layout *lay
 {
     const size_t bytes = sizeof(int64_t) * ((size_t)layout->buckets + 1 + (size_t)layout->ranks);
     int64_t *start = malloc(bytes), *counts = start + layout->buckets + 1;
-    uint64_t *send = malloc(sizeof(uint64_t) * (size_t)(n > 0 ? n : 1));
+    uint64_t *send = duplicates_alloc(n);
     cvseg_status status = CVSEG_OK;
     if (!start || !send)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the duplicate check");
@@ -142,8 +169,7 @@ static cvseg_status duplicates_route(MPI_Comm comm, const duplicates_layout *lay
         status = cvseg_exchange_plan_create(comm, counts, plan);
     }
     if (status == CVSEG_OK) {
-        *received =
-            malloc(sizeof(uint64_t) * (size_t)(plan->recv_total > 0 ? plan->recv_total : 1));
+        *received = duplicates_alloc(plan->recv_total);
         if (!*received)
             status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the duplicate check");
         status = cvseg_mpi_agree(comm, status);
