@@ -18,6 +18,7 @@
  * (OpenMP); the count is a sum and the smallest key a minimum, so the
  * result depends on neither ranks nor threads. */
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "cvseg/collectives.h"
@@ -247,6 +248,51 @@ static void duplicates_count_bucket(const duplicates_layout *layout, const uint6
     }
 }
 
+/* Hash-table slots at most (a bucket holding more than half of them is
+ * sorted instead: duplicates_count_bucket). */
+enum { DUPLICATES_TABLE_BITS_MAX = 16 };
+
+/* The table bits for a bucket of size hashes: load at most one half. */
+static int duplicates_table_bits(int64_t size)
+{
+    int bits = 4;
+    while (bits < 62 && (INT64_C(1) << bits) < 2 * size)
+        ++bits;
+    return bits;
+}
+
+/* As duplicates_count_bucket, by inserting the bucket's hashes into an
+ * open-addressing table [2^duplicates_table_bits(size)] (linear probing,
+ * 0 = empty; the hash 0 is counted apart) indexed by the bits below the
+ * bucket's: a hash found there repeats an earlier one. */
+static void duplicates_count_table(const duplicates_layout *layout, const uint64_t *received,
+                                   int64_t (*segment)[2], int64_t size, uint64_t *table,
+                                   int64_t *found, int64_t *smallest)
+{
+    const int bits = duplicates_table_bits(size);
+    const uint64_t mask = (UINT64_C(1) << bits) - 1;
+    int64_t zeros = 0;
+    memset(table, 0, sizeof(uint64_t) << bits);
+    for (int s = 0; s < layout->ranks; ++s)
+        for (int64_t i = segment[s][0]; i < segment[s][1]; ++i) {
+            const uint64_t hash = received[i];
+            uint64_t slot = (hash << layout->bits) >> (64 - bits);
+            while (table[slot] != 0 && table[slot] != hash)
+                slot = (slot + 1) & mask;
+            zeros += hash == 0;
+            if (hash != 0 && table[slot] == hash) {
+                *found += 1;
+                const int64_t key = (int64_t)duplicates_unmix(hash);
+                *smallest = key < *smallest ? key : *smallest;
+            }
+            table[slot] = hash;
+        }
+    if (zeros > 1) {
+        *found += zeros - 1;
+        *smallest = 0 < *smallest ? 0 : *smallest;
+    }
+}
+
 /* Counts, over the buckets this rank owns, the received hashes
  * [plan->recv_total] that repeat an earlier one, and the smallest key among
  * them; buckets in parallel (OpenMP), each thread with its own buffer of
@@ -262,15 +308,22 @@ static cvseg_status duplicates_count_owned(const duplicates_layout *layout,
     int failed = 0;
 #pragma omp parallel reduction(+ : count, failed) reduction(min : minimum)
     {
-        uint64_t *buffer = malloc(sizeof(uint64_t) * (size_t)(largest > 0 ? largest : 1));
+        const int table_bits = duplicates_table_bits(largest);
+        const int64_t table =
+            INT64_C(1) << (table_bits < DUPLICATES_TABLE_BITS_MAX ? table_bits
+                                                                  : DUPLICATES_TABLE_BITS_MAX);
+        uint64_t *buffer = malloc(sizeof(uint64_t) * (size_t)(largest > table ? largest : table));
         int64_t(*segment)[2] = malloc(sizeof *segment * (size_t)layout->ranks);
         failed += !buffer || !segment;
 #pragma omp for schedule(dynamic, 16)
         for (int64_t b = first; b < end; ++b) {
             if (!buffer || !segment)
                 continue;
-            duplicates_segments(layout, received, plan, b, segment);
-            duplicates_count_bucket(layout, received, segment, buffer, &count, &minimum);
+            const int64_t size = duplicates_segments(layout, received, plan, b, segment);
+            if (duplicates_table_bits(size) <= DUPLICATES_TABLE_BITS_MAX)
+                duplicates_count_table(layout, received, segment, size, buffer, &count, &minimum);
+            else
+                duplicates_count_bucket(layout, received, segment, buffer, &count, &minimum);
         }
         free(buffer);
         free(segment);
