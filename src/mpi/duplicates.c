@@ -10,13 +10,21 @@
  * buffer (a count pass and a place pass, hashing twice rather than storing
  * hashes), which is then already grouped by owner: one MPI_Alltoallv
  * (cvseg_exchange_plan_create, cvseg_exchange_run: 64-bit counts) moves
- * it. The owner holds one chunk per source, each sorted by bucket; for each
- * of its buckets it finds the bucket's segment in every chunk (binary
- * search), counting-sorts those by the next 11 bits into a small buffer
- * (cache-resident for uniform hashes), sorts each run of equal top bits (a
- * few values) and counts equal neighbours. Buckets run in parallel
+ * it (send and receive buffers on transparent huge pages). The owner holds
+ * one chunk per source, each sorted by bucket; for each of its buckets it
+ * finds the bucket's segment in every chunk (binary search) and inserts
+ * those hashes into an open-addressing table of twice the bucket's size
+ * (cache-resident: 10 M uniform keys make buckets of about 5,000), indexed
+ * by the bits below the bucket's: a hash already there repeats an earlier
+ * one. A bucket too large for a 65,536-slot table (many copies of a few
+ * keys) is counting-sorted by the next 11 bits instead, each run of equal
+ * top bits sorted and equal neighbours counted. Buckets run in parallel
  * (OpenMP); the count is a sum and the smallest key a minimum, so the
- * result depends on neither ranks nor threads. */
+ * result depends on neither ranks nor threads.
+ *
+ * Memory per rank: the n-hash send buffer (freed after the exchange), the
+ * received hashes, 2^bits + 1 bucket starts, and per thread a buffer of
+ * max(largest bucket, 65,536) hashes. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
