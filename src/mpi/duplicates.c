@@ -23,8 +23,9 @@
  * result depends on neither ranks nor threads.
  *
  * Memory per rank: the n-hash send buffer (freed after the exchange), the
- * received hashes, 2^bits + 1 bucket starts, and per thread a buffer of
+ * received hashes, (threads + 1) 2^bits bucket counts, and per thread a buffer of
  * max(largest bucket, 65,536) hashes. */
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -135,24 +136,42 @@ static uint64_t *duplicates_alloc(int64_t n)
 }
 
 /* Counting sort of the hashes (duplicates_mix) of keys [n] by bucket into
- * send [n]; start [buckets + 1] := where each bucket begins (and n). The
- * hashes are computed twice (count, then place) rather than stored. */
+ * send [n], stable; start [buckets + 1] := where each bucket begins (and
+ * n). Up to threads OpenMP threads, each on a block of keys with its own
+ * row of cursor [threads][buckets] (scratch). The hashes are computed twice
+ * (count, then place) rather than stored. */
 static void duplicates_scatter(const duplicates_layout *layout, const int64_t *keys, int64_t n,
-                               int64_t *start, uint64_t *send)
+                               int threads, int64_t *cursor, int64_t *start, uint64_t *send)
 {
-    for (int64_t b = 0; b <= layout->buckets; ++b)
-        start[b] = 0;
-    for (int64_t i = 0; i < n; ++i)
-        start[duplicates_bucket_of(layout, duplicates_mix((uint64_t)keys[i])) + 1] += 1;
-    for (int64_t b = 0; b < layout->buckets; ++b)
-        start[b + 1] += start[b];
-    for (int64_t i = 0; i < n; ++i) {
-        const uint64_t hash = duplicates_mix((uint64_t)keys[i]);
-        send[start[duplicates_bucket_of(layout, hash)]++] = hash;
+    const int64_t buckets = layout->buckets;
+#pragma omp parallel num_threads(threads)
+    {
+        const int t = omp_get_thread_num(), team = omp_get_num_threads();
+        const int64_t low = n * t / team, high = n * (t + 1) / team;
+        int64_t *mine = cursor + (size_t)t * (size_t)buckets;
+        for (int64_t b = 0; b < buckets; ++b)
+            mine[b] = 0;
+        for (int64_t i = low; i < high; ++i)
+            mine[duplicates_bucket_of(layout, duplicates_mix((uint64_t)keys[i]))] += 1;
+#pragma omp barrier
+#pragma omp single
+        { /* bucket by bucket, the threads' blocks in order */
+            int64_t position = 0;
+            for (int64_t b = 0; b < buckets; ++b) {
+                start[b] = position;
+                for (int u = 0; u < team; ++u) {
+                    const int64_t count = cursor[(size_t)u * (size_t)buckets + (size_t)b];
+                    cursor[(size_t)u * (size_t)buckets + (size_t)b] = position;
+                    position += count;
+                }
+            }
+            start[buckets] = n;
+        }
+        for (int64_t i = low; i < high; ++i) {
+            const uint64_t hash = duplicates_mix((uint64_t)keys[i]);
+            send[mine[duplicates_bucket_of(layout, hash)]++] = hash;
+        }
     }
-    for (int64_t b = layout->buckets; b > 0; --b) /* back to the beginnings */
-        start[b] = start[b - 1];
-    start[0] = 0;
 }
 
 /* Sends the hashes of keys [n] to the owners of their buckets:
@@ -163,15 +182,18 @@ static cvseg_status duplicates_route(MPI_Comm comm, const duplicates_layout *lay
                                      const int64_t *keys, int64_t n, uint64_t **received,
                                      cvseg_exchange_plan *plan)
 {
-    const size_t bytes = sizeof(int64_t) * ((size_t)layout->buckets + 1 + (size_t)layout->ranks);
-    int64_t *start = malloc(bytes), *counts = start + layout->buckets + 1;
+    const int threads = n >= 65536 ? omp_get_max_threads() : 1;
+    const size_t words =
+        (size_t)layout->buckets * (size_t)(threads + 1) + 1 + (size_t)layout->ranks;
+    int64_t *start = malloc(sizeof(int64_t) * words), *counts = start + layout->buckets + 1;
+    int64_t *cursor = counts + layout->ranks; /* [threads][buckets] */
     uint64_t *send = duplicates_alloc(n);
     cvseg_status status = CVSEG_OK;
     if (!start || !send)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the duplicate check");
     status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK) {
-        duplicates_scatter(layout, keys, n, start, send);
+        duplicates_scatter(layout, keys, n, threads, cursor, start, send);
         for (int r = 0; r < layout->ranks; ++r)
             counts[r] = start[duplicates_first_bucket(layout, r + 1)] -
                         start[duplicates_first_bucket(layout, r)];
