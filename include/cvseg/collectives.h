@@ -78,9 +78,10 @@ cvseg_status cvseg_mpi_group_summary(MPI_Comm comm, cvseg_group_summary *summary
 /* Duplicate detection of int64 keys across ranks. When every rank's keys are
  * strictly increasing and the non-empty blocks follow each other in rank
  * order (a table exported in key order), there is none: one local pass and
- * an MPI_Allgather of three numbers per rank say so. Otherwise keys are
- * hash-partitioned to owner ranks (MPI_Alltoallv), radix-sorted and
- * scanned. Returns the
+ * an MPI_Allgather of three numbers per rank say so. Otherwise the keys'
+ * hashes are bucketed by their top bits, sent to the owners of the buckets
+ * (MPI_Alltoallv) and counted there bucket by bucket (duplicates.c).
+ * Returns the
  * number of keys that repeat an earlier one (global) and the smallest
  * duplicated key (valid when *duplicates > 0). Collective. */
 cvseg_status cvseg_mpi_duplicates(MPI_Comm comm, const int64_t *keys, int64_t n,

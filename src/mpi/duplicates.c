@@ -1,11 +1,34 @@
 /* duplicates.c: distributed duplicate-key detection. Tables exported in key
  * order (each rank's block strictly increasing, the blocks in rank order)
- * are recognised in one local pass and one small MPI_Allgather; otherwise
- * every key goes to the rank its hash names (cvseg_exchange_records), which
- * sorts the hashes it received by their top 22 bits (two counting passes;
- * hashes are uniform, so the runs of equal top bits are short), sorts each
- * run and counts repeats. */
+ * are recognised in one local pass and one small MPI_Allgather.
+ *
+ * Otherwise keys are compared by their hashes h = cvseg_mix64(key), a
+ * bijection (equal hashes <=> equal keys; duplicates_unmix names a key back
+ * from its hash). The top bits of h (11 bits, more for many ranks) name its
+ * bucket, and each rank owns a contiguous range of buckets. Every rank
+ * counting-sorts the hashes of its keys by bucket straight into one send
+ * buffer (a count pass and a place pass, hashing twice rather than storing
+ * hashes), which is then already grouped by owner: one MPI_Alltoallv
+ * (cvseg_exchange_plan_create, cvseg_exchange_run: 64-bit counts) moves
+ * it (send and receive buffers on transparent huge pages). The owner holds
+ * one chunk per source, each sorted by bucket; for each of its buckets it
+ * finds the bucket's segment in every chunk (binary search) and inserts
+ * those hashes into an open-addressing table of twice the bucket's size
+ * (cache-resident: 10 M uniform keys make buckets of about 5,000), indexed
+ * by the bits below the bucket's: a hash already there repeats an earlier
+ * one. A bucket too large for a 65,536-slot table (many copies of a few
+ * keys) is counting-sorted by the next 11 bits instead, each run of equal
+ * top bits sorted and equal neighbours counted. Buckets run in parallel
+ * (OpenMP); the count is a sum and the smallest key a minimum, so the
+ * result depends on neither ranks nor threads.
+ *
+ * Memory per rank: the n-hash send buffer (freed after the exchange), the
+ * received hashes, (threads + 1) 2^bits bucket counts, and per thread a buffer of
+ * max(largest bucket, 65,536) hashes. */
+#include <omp.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #include "cvseg/collectives.h"
 #include "cvseg/exchange.h"
@@ -20,7 +43,16 @@ static uint64_t duplicates_inverse(uint64_t odd)
     return x;
 }
 
-/* The inverse of cvseg_mix64 (SplitMix64's finaliser: xor-shifts and odd
+/* cvseg_mix64 (SplitMix64's finaliser), here so that the passes over
+ * every key inline it. */
+static inline uint64_t duplicates_mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* The inverse of duplicates_mix (SplitMix64's finaliser: xor-shifts and odd
  * multipliers, each invertible), to name a duplicated key from its hash. */
 static uint64_t duplicates_unmix(uint64_t h)
 {
@@ -30,44 +62,6 @@ static uint64_t duplicates_unmix(uint64_t h)
     h *= duplicates_inverse(0xbf58476d1ce4e5b9ULL);
     h ^= (h >> 30) ^ (h >> 60);
     return h;
-}
-
-enum { DUPLICATES_TOP_SHIFT = 42, DUPLICATES_DIGIT_BITS = 11 };
-
-enum { DUPLICATES_BUCKETS = 1 << DUPLICATES_DIGIT_BITS };
-
-/* Counting sort of from [n] into to [n] by the 11 hash bits at shift;
- * start [BUCKETS + 1] := where each bucket begins in to (and n). */
-static void duplicates_bucket(const uint64_t *from, uint64_t *to, int64_t n, int shift,
-                              int64_t *start)
-{
-    const uint64_t mask = DUPLICATES_BUCKETS - 1;
-    int64_t cursor[DUPLICATES_BUCKETS] = {0};
-    for (int64_t i = 0; i < n; ++i)
-        cursor[(from[i] >> shift) & mask] += 1;
-    int64_t position = 0;
-    for (int b = 0; b < DUPLICATES_BUCKETS; ++b) {
-        const int64_t c = cursor[b];
-        start[b] = cursor[b] = position;
-        position += c;
-    }
-    start[DUPLICATES_BUCKETS] = n;
-    for (int64_t i = 0; i < n; ++i)
-        to[cursor[(from[i] >> shift) & mask]++] = from[i];
-}
-
-/* Sorts hashes [n] by their top 22 bits: one pass by the top 11 into
- * scratch [n], then each bucket (small enough to stay in cache) by the next
- * 11 back into hashes. Equal hashes (equal keys: cvseg_mix64 is a
- * bijection) end up in runs that share those bits, a few values long for
- * uniform hashes. */
-static void duplicates_sort_top(uint64_t *hashes, uint64_t *scratch, int64_t n)
-{
-    int64_t outer[DUPLICATES_BUCKETS + 1], inner[DUPLICATES_BUCKETS + 1];
-    duplicates_bucket(hashes, scratch, n, DUPLICATES_TOP_SHIFT + DUPLICATES_DIGIT_BITS, outer);
-    for (int b = 0; b < DUPLICATES_BUCKETS; ++b)
-        duplicates_bucket(scratch + outer[b], hashes + outer[b], outer[b + 1] - outer[b],
-                          DUPLICATES_TOP_SHIFT, inner);
 }
 
 static int duplicates_compare(const void *a, const void *b)
@@ -92,59 +86,298 @@ static void duplicates_sort_run(uint64_t *run, int64_t n)
     }
 }
 
-/* Hashes that repeat an earlier one in hashes [n] (sorted by their top 22
- * bits; each run is sorted here) and the smallest key among them. */
-static void duplicates_scan(uint64_t *hashes, int64_t n, int64_t *found, int64_t *smallest)
+/* The inner digit: the 11 hash bits below a bucket's. */
+enum { DUPLICATES_INNER_BITS = 11, DUPLICATES_INNER = 1 << DUPLICATES_INNER_BITS };
+
+/* How the hashes are split: buckets (2^bits) by the top bits of the hash,
+ * owned by ranks in contiguous ranges (first bucket of rank r:
+ * ceil(r * buckets / ranks), so the owner is monotone in the bucket). */
+typedef struct {
+    int ranks, rank;
+    int bits;        /* bucket bits: 11, more for many ranks (>= 8 buckets a rank, at most 20) */
+    int64_t buckets; /* 2^bits */
+} duplicates_layout;
+
+static duplicates_layout duplicates_layout_of(int ranks, int rank)
 {
-    for (int64_t start = 0, end = 0; start < n; start = end) {
-        const uint64_t top = hashes[start] >> DUPLICATES_TOP_SHIFT;
-        for (end = start + 1; end < n && hashes[end] >> DUPLICATES_TOP_SHIFT == top;)
-            ++end;
-        if (end - start == 1)
-            continue;
-        duplicates_sort_run(hashes + start, end - start);
-        for (int64_t i = start + 1; i < end; ++i) {
-            if (hashes[i] == hashes[i - 1]) {
-                *found += 1;
-                const int64_t key = (int64_t)duplicates_unmix(hashes[i]);
-                *smallest = key < *smallest ? key : *smallest;
+    duplicates_layout layout = {.ranks = ranks, .rank = rank, .bits = 11};
+    while (layout.bits < 20 && (INT64_C(1) << layout.bits) < 8 * (int64_t)ranks)
+        ++layout.bits;
+    layout.buckets = INT64_C(1) << layout.bits;
+    return layout;
+}
+
+/* The first bucket rank r owns (r = ranks: layout->buckets). */
+static int64_t duplicates_first_bucket(const duplicates_layout *layout, int r)
+{
+    return ((int64_t)r * layout->buckets + layout->ranks - 1) / layout->ranks;
+}
+
+static uint64_t duplicates_bucket_of(const duplicates_layout *layout, uint64_t hash)
+{
+    return hash >> (64 - layout->bits);
+}
+
+/* An array of n (>= 1) hashes, NULL when out of memory. Large ones are
+ * advised onto transparent huge pages: the passes that scatter into them
+ * by bucket touch thousands of pages at once, and 4 KiB pages thrash the
+ * TLB. */
+static uint64_t *duplicates_alloc(int64_t n)
+{
+    const size_t bytes = sizeof(uint64_t) * (size_t)(n > 0 ? n : 1);
+    uint64_t *p = malloc(bytes);
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)1 << 21, start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    const uintptr_t end = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (p && end > start)
+        (void)madvise((void *)start, end - start, MADV_HUGEPAGE); /* advice: may fail */
+#endif
+    return p;
+}
+
+/* Counting sort of the hashes (duplicates_mix) of keys [n] by bucket into
+ * send [n], stable; start [buckets + 1] := where each bucket begins (and
+ * n). Up to threads OpenMP threads, each on a block of keys with its own
+ * row of cursor [threads][buckets] (scratch). The hashes are computed twice
+ * (count, then place) rather than stored. */
+static void duplicates_scatter(const duplicates_layout *layout, const int64_t *keys, int64_t n,
+                               int threads, int64_t *cursor, int64_t *start, uint64_t *send)
+{
+    const int64_t buckets = layout->buckets;
+#pragma omp parallel num_threads(threads)
+    {
+        const int t = omp_get_thread_num(), team = omp_get_num_threads();
+        const int64_t low = n * t / team, high = n * (t + 1) / team;
+        int64_t *mine = cursor + (size_t)t * (size_t)buckets;
+        for (int64_t b = 0; b < buckets; ++b)
+            mine[b] = 0;
+        for (int64_t i = low; i < high; ++i)
+            mine[duplicates_bucket_of(layout, duplicates_mix((uint64_t)keys[i]))] += 1;
+#pragma omp barrier
+#pragma omp single
+        { /* bucket by bucket, the threads' blocks in order */
+            int64_t position = 0;
+            for (int64_t b = 0; b < buckets; ++b) {
+                start[b] = position;
+                for (int u = 0; u < team; ++u) {
+                    const int64_t count = cursor[(size_t)u * (size_t)buckets + (size_t)b];
+                    cursor[(size_t)u * (size_t)buckets + (size_t)b] = position;
+                    position += count;
+                }
             }
+            start[buckets] = n;
+        }
+        for (int64_t i = low; i < high; ++i) {
+            const uint64_t hash = duplicates_mix((uint64_t)keys[i]);
+            send[mine[duplicates_bucket_of(layout, hash)]++] = hash;
         }
     }
 }
 
-/* Sends every key [n] to the owner its hash names: *received [*total] the hashes
- * (cvseg_mix64) of the keys this rank owns. Collective; agreed. */
-static cvseg_status duplicates_route(MPI_Comm comm, int ranks, const int64_t *keys, int64_t n,
-                                     uint64_t **received, int64_t *total)
+/* Sends the hashes of keys [n] to the owners of their buckets:
+ * *received [plan->recv_total] the hashes this rank owns, one chunk per
+ * source rank (plan->recv_displs, plan->recv_counts), each sorted by
+ * bucket. Collective; the status is the same on every rank. */
+static cvseg_status duplicates_route(MPI_Comm comm, const duplicates_layout *layout,
+                                     const int64_t *keys, int64_t n, uint64_t **received,
+                                     cvseg_exchange_plan *plan)
 {
-    cvseg_exchange_plan plan = {0};
-    int *destination = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+    const int threads = n >= 65536 ? omp_get_max_threads() : 1;
+    const size_t words =
+        (size_t)layout->buckets * (size_t)(threads + 1) + 1 + (size_t)layout->ranks;
+    int64_t *start = malloc(sizeof(int64_t) * words), *counts = start + layout->buckets + 1;
+    int64_t *cursor = counts + layout->ranks; /* [threads][buckets] */
+    uint64_t *send = duplicates_alloc(n);
     cvseg_status status = CVSEG_OK;
-    if (!destination)
+    if (!start || !send)
         status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the duplicate check");
     status = cvseg_mpi_agree(comm, status);
-    /* The owner from the hash's low 32 bits (a multiply, not a division);
-     * the sort uses its top bits, which stay uniform on every owner. */
-    for (int64_t i = 0; i < n && status == CVSEG_OK; ++i)
-        destination[i] =
-            (int)(((cvseg_mix64((uint64_t)keys[i]) & 0xffffffffu) * (uint64_t)ranks) >> 32);
-    if (status == CVSEG_OK)
-        status = cvseg_exchange_plan_for(comm, destination, n, &plan);
-    *total = plan.recv_total;
     if (status == CVSEG_OK) {
-        *received = malloc(sizeof(uint64_t) * (size_t)(*total > 0 ? *total : 1));
+        duplicates_scatter(layout, keys, n, threads, cursor, start, send);
+        for (int r = 0; r < layout->ranks; ++r)
+            counts[r] = start[duplicates_first_bucket(layout, r + 1)] -
+                        start[duplicates_first_bucket(layout, r)];
+        status = cvseg_exchange_plan_create(comm, counts, plan);
+    }
+    if (status == CVSEG_OK) {
+        *received = duplicates_alloc(plan->recv_total);
         if (!*received)
             status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the duplicate check");
         status = cvseg_mpi_agree(comm, status);
     }
-    if (status == CVSEG_OK) /* int64 keys travel as they are */
-        status =
-            cvseg_exchange_records(comm, &plan, destination, n, keys, *received, sizeof(int64_t));
-    for (int64_t i = 0; i < *total && status == CVSEG_OK; ++i)
-        (*received)[i] = cvseg_mix64((*received)[i]);
-    cvseg_exchange_plan_free(&plan);
-    free(destination);
+    if (status == CVSEG_OK)
+        status = cvseg_exchange_run(comm, plan, send, *received, sizeof(uint64_t));
+    free(start);
+    free(send);
+    return status;
+}
+
+/* The first index of chunk [n] (sorted by bucket) whose bucket is >= bucket. */
+static int64_t duplicates_lower_bound(const duplicates_layout *layout, const uint64_t *chunk,
+                                      int64_t n, int64_t bucket)
+{
+    int64_t low = 0, high = n;
+    while (low < high) {
+        const int64_t middle = low + (high - low) / 2;
+        if ((int64_t)duplicates_bucket_of(layout, chunk[middle]) < bucket)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+
+/* Where bucket's hashes lie in each source's chunk of received: segment
+ * [ranks][2] := first index, end index (into received). Returns their count. */
+static int64_t duplicates_segments(const duplicates_layout *layout, const uint64_t *received,
+                                   const cvseg_exchange_plan *plan, int64_t bucket,
+                                   int64_t (*segment)[2])
+{
+    int64_t total = 0;
+    for (int s = 0; s < layout->ranks; ++s) {
+        const uint64_t *chunk = received + plan->recv_displs[s];
+        const int64_t n = plan->recv_counts[s];
+        segment[s][0] = plan->recv_displs[s] + duplicates_lower_bound(layout, chunk, n, bucket);
+        segment[s][1] = plan->recv_displs[s] + duplicates_lower_bound(layout, chunk, n, bucket + 1);
+        total += segment[s][1] - segment[s][0];
+    }
+    return total;
+}
+
+/* Counts the hashes of one bucket, from segment [ranks][2] of received,
+ * that repeat an earlier one, and the smallest key among them: counting
+ * sort by the inner digit into buffer [the bucket's size], then each run
+ * (equal bucket and inner digit, a few values for uniform hashes) sorted. */
+static void duplicates_count_bucket(const duplicates_layout *layout, const uint64_t *received,
+                                    int64_t (*segment)[2], uint64_t *buffer, int64_t *found,
+                                    int64_t *smallest)
+{
+    const int shift = 64 - layout->bits - DUPLICATES_INNER_BITS;
+    const uint64_t mask = DUPLICATES_INNER - 1;
+    int64_t start[DUPLICATES_INNER + 1] = {0}, cursor[DUPLICATES_INNER];
+    for (int s = 0; s < layout->ranks; ++s)
+        for (int64_t i = segment[s][0]; i < segment[s][1]; ++i)
+            start[((received[i] >> shift) & mask) + 1] += 1;
+    for (int d = 0; d < DUPLICATES_INNER; ++d) {
+        cursor[d] = start[d];
+        start[d + 1] += start[d];
+    }
+    for (int s = 0; s < layout->ranks; ++s)
+        for (int64_t i = segment[s][0]; i < segment[s][1]; ++i)
+            buffer[cursor[(received[i] >> shift) & mask]++] = received[i];
+    for (int d = 0; d < DUPLICATES_INNER; ++d) {
+        if (start[d + 1] - start[d] < 2)
+            continue;
+        duplicates_sort_run(buffer + start[d], start[d + 1] - start[d]);
+        for (int64_t i = start[d] + 1; i < start[d + 1]; ++i)
+            if (buffer[i] == buffer[i - 1]) {
+                *found += 1;
+                const int64_t key = (int64_t)duplicates_unmix(buffer[i]);
+                *smallest = key < *smallest ? key : *smallest;
+            }
+    }
+}
+
+/* Hash-table slots at most (a bucket holding more than half of them is
+ * sorted instead: duplicates_count_bucket). */
+enum { DUPLICATES_TABLE_BITS_MAX = 16 };
+
+/* The table bits for a bucket of size hashes: load at most one half. */
+static int duplicates_table_bits(int64_t size)
+{
+    int bits = 4;
+    while (bits < 62 && (INT64_C(1) << bits) < 2 * size)
+        ++bits;
+    return bits;
+}
+
+/* As duplicates_count_bucket, by inserting the bucket's hashes into an
+ * open-addressing table [2^duplicates_table_bits(size)] (linear probing,
+ * 0 = empty; the hash 0 is counted apart) indexed by the bits below the
+ * bucket's: a hash found there repeats an earlier one. */
+static void duplicates_count_table(const duplicates_layout *layout, const uint64_t *received,
+                                   int64_t (*segment)[2], int64_t size, uint64_t *table,
+                                   int64_t *found, int64_t *smallest)
+{
+    const int bits = duplicates_table_bits(size);
+    const uint64_t mask = (UINT64_C(1) << bits) - 1;
+    int64_t zeros = 0;
+    memset(table, 0, sizeof(uint64_t) << bits);
+    for (int s = 0; s < layout->ranks; ++s)
+        for (int64_t i = segment[s][0]; i < segment[s][1]; ++i) {
+            const uint64_t hash = received[i];
+            uint64_t slot = (hash << layout->bits) >> (64 - bits);
+            while (table[slot] != 0 && table[slot] != hash)
+                slot = (slot + 1) & mask;
+            zeros += hash == 0;
+            if (hash != 0 && table[slot] == hash) {
+                *found += 1;
+                const int64_t key = (int64_t)duplicates_unmix(hash);
+                *smallest = key < *smallest ? key : *smallest;
+            }
+            table[slot] = hash;
+        }
+    if (zeros > 1) {
+        *found += zeros - 1;
+        *smallest = 0 < *smallest ? 0 : *smallest;
+    }
+}
+
+/* Counts, over the buckets this rank owns, the received hashes
+ * [plan->recv_total] that repeat an earlier one, and the smallest key among
+ * them; buckets in parallel (OpenMP), each thread with its own buffer of
+ * largest (the largest bucket's size) hashes and segment table. Local. */
+static cvseg_status duplicates_count_owned(const duplicates_layout *layout,
+                                           const uint64_t *received,
+                                           const cvseg_exchange_plan *plan, int64_t largest,
+                                           int64_t *found, int64_t *smallest)
+{
+    const int64_t first = duplicates_first_bucket(layout, layout->rank);
+    const int64_t end = duplicates_first_bucket(layout, layout->rank + 1);
+    int64_t count = 0, minimum = INT64_MAX;
+    int failed = 0;
+#pragma omp parallel reduction(+ : count, failed) reduction(min : minimum)
+    {
+        const int table_bits = duplicates_table_bits(largest);
+        const int64_t table =
+            INT64_C(1) << (table_bits < DUPLICATES_TABLE_BITS_MAX ? table_bits
+                                                                  : DUPLICATES_TABLE_BITS_MAX);
+        uint64_t *buffer = malloc(sizeof(uint64_t) * (size_t)(largest > table ? largest : table));
+        int64_t(*segment)[2] = malloc(sizeof *segment * (size_t)layout->ranks);
+        failed += !buffer || !segment;
+#pragma omp for schedule(dynamic, 16)
+        for (int64_t b = first; b < end; ++b) {
+            if (!buffer || !segment)
+                continue;
+            const int64_t size = duplicates_segments(layout, received, plan, b, segment);
+            if (duplicates_table_bits(size) <= DUPLICATES_TABLE_BITS_MAX)
+                duplicates_count_table(layout, received, segment, size, buffer, &count, &minimum);
+            else
+                duplicates_count_bucket(layout, received, segment, buffer, &count, &minimum);
+        }
+        free(buffer);
+        free(segment);
+    }
+    *found = count;
+    *smallest = minimum;
+    return failed ? CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the duplicate check") : CVSEG_OK;
+}
+
+/* The most hashes any bucket this rank owns holds in received. Returns
+ * CVSEG_ENOMEM (local) when the segment table cannot be allocated. */
+static cvseg_status duplicates_largest(const duplicates_layout *layout, const uint64_t *received,
+                                       const cvseg_exchange_plan *plan, int64_t *largest)
+{
+    int64_t(*segment)[2] = malloc(sizeof *segment * (size_t)layout->ranks);
+    const int64_t end = duplicates_first_bucket(layout, layout->rank + 1);
+    const cvseg_status status =
+        segment ? CVSEG_OK : CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the duplicate check");
+    *largest = 0;
+    for (int64_t b = duplicates_first_bucket(layout, layout->rank); b < end && segment; ++b) {
+        const int64_t size = duplicates_segments(layout, received, plan, b, segment);
+        *largest = size > *largest ? size : *largest;
+    }
+    free(segment);
     return status;
 }
 
@@ -193,35 +426,36 @@ static cvseg_status duplicates_sorted_apart(MPI_Comm comm, int ranks, const int6
 cvseg_status cvseg_mpi_duplicates(MPI_Comm comm, const int64_t *keys, int64_t n,
                                   int64_t *duplicates, int64_t *example)
 {
-    int ranks = 1;
+    int ranks = 1, rank = 0;
     cvseg_status status = cvseg_mpi_check(MPI_Comm_size(comm, &ranks), "duplicate check size");
-    uint64_t *received = NULL, *scratch = NULL;
-    int64_t total = 0, found = 0, smallest = INT64_MAX;
+    if (status == CVSEG_OK)
+        status = cvseg_mpi_check(MPI_Comm_rank(comm, &rank), "duplicate check rank");
+    uint64_t *received = NULL;
+    cvseg_exchange_plan plan = {0};
+    int64_t found = 0, smallest = INT64_MAX, largest = 0;
     int apart = 0;
     status = cvseg_mpi_agree(comm, status);
     if (status == CVSEG_OK)
         status = duplicates_sorted_apart(comm, ranks, keys, n, &apart);
     if (status != CVSEG_OK || apart)
         goto done;
-    status = duplicates_route(comm, ranks, keys, n, &received, &total);
+    const duplicates_layout layout = duplicates_layout_of(ranks, rank);
+    status = duplicates_route(comm, &layout, keys, n, &received, &plan);
     if (status == CVSEG_OK) {
-        scratch = malloc(sizeof(uint64_t) * (size_t)(total > 0 ? total : 1));
-        if (!scratch)
-            status = CVSEG_FAIL(CVSEG_ENOMEM, "out of memory for the duplicate check");
+        status = duplicates_largest(&layout, received, &plan, &largest);
+        if (status == CVSEG_OK)
+            status = duplicates_count_owned(&layout, received, &plan, largest, &found, &smallest);
         status = cvseg_mpi_agree(comm, status);
     }
-    if (status != CVSEG_OK)
-        goto done;
-    duplicates_sort_top(received, scratch, total);
-    duplicates_scan(received, total, &found, &smallest);
-    status = cvseg_mpi_sum_i64(comm, &found, 1);
+    if (status == CVSEG_OK)
+        status = cvseg_mpi_sum_i64(comm, &found, 1);
     if (status == CVSEG_OK)
         status = cvseg_mpi_check(
             MPI_Allreduce(MPI_IN_PLACE, &smallest, 1, MPI_INT64_T, MPI_MIN, comm), "duplicates");
 done:
     *duplicates = found;
     *example = smallest;
+    cvseg_exchange_plan_free(&plan);
     free(received);
-    free(scratch);
     return status;
 }

@@ -7,6 +7,8 @@
  * whole array.
  */
 #include <math.h>
+#include <omp.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -427,6 +429,135 @@ static void test_duplicates(void)
             }
 }
 
+/* ---------------------------------------------- duplicates: hashed path */
+
+/* The inverse of SplitMix64's finaliser (cvseg_mix64), written here from
+ * its definition: builds keys whose hashes are chosen (checked below). */
+static uint64_t odd_inverse(uint64_t odd)
+{
+    uint64_t x = odd; /* Newton: each step doubles the correct low bits */
+    for (int i = 0; i < 6; ++i)
+        x *= 2 - odd * x;
+    return x;
+}
+
+static uint64_t unmix64(uint64_t h)
+{
+    h ^= (h >> 31) ^ (h >> 62);
+    h *= odd_inverse(0x94d049bb133111ebULL);
+    h ^= (h >> 27) ^ (h >> 54);
+    h *= odd_inverse(0xbf58476d1ce4e5b9ULL);
+    h ^= (h >> 30) ^ (h >> 60);
+    return h;
+}
+
+/* A key whose cvseg_mix64 hash has the given top bits (22 of them: the
+ * bucket and the run the owner sorts by) and random low bits. */
+static int64_t key_with_top(uint64_t top22, int64_t g)
+{
+    const uint64_t h = (top22 << 42) | (cvseg_rng_u64(19, 2, (uint64_t)g) >> 22);
+    const int64_t key = (int64_t)unmix64(h);
+    CU_ASSERT(cvseg_mix64((uint64_t)key) == h);
+    return key;
+}
+
+/* The global key array of case c [n] (every rank builds the same):
+ * 0: random keys drawn from 0.8 n values (many repeats, across ranks);
+ * 1: keys whose hashes share the top 11 bits, and half of them the top 22
+ *    (one bucket, one run), with repeats; 2: one key 7 copies, another 3,
+ *    the rest unique, copies spread over the array; 3: INT64_MIN, INT64_MAX,
+ *    0 and -1 repeated among random keys; 4: keys of rank r repeat keys of
+ *    rank r + 1 (every other row is the next block's row). */
+#define HASHED_CASES 5
+static void hashed_keys(int c, int64_t n, int64_t *all)
+{
+    for (int64_t g = 0; g < n; ++g) {
+        const uint64_t r = cvseg_rng_u64(23, (uint64_t)c, (uint64_t)g);
+        switch (c) {
+        case 0:
+            all[g] = (int64_t)cvseg_rng_u64(29, 0, r % (uint64_t)(n * 4 / 5 + 1));
+            break;
+        case 1:
+            all[g] = key_with_top(g % 2 ? 0x2aaaaau : 0x2aaaaau ^ (r % 2048), (int64_t)(r % 50));
+            break;
+        case 2:
+            all[g] = g % 13 == 3 && g < 13 * 7 ? -42 : g % 11 == 1 && g < 33 ? 42 : (int64_t)r;
+            break;
+        case 3: {
+            const int64_t special[4] = {INT64_MIN, INT64_MAX, 0, -1};
+            all[g] = g % 5 == 0 ? special[(g / 5) % 4] : (int64_t)r;
+            break;
+        }
+        default: {
+            const cvseg_block next = cvseg_block_partition(n, cvseg_test_size, 0);
+            all[g] = g % 2 && g + next.count < n ? (int64_t)(g + next.count) * 7919 : g * 7919;
+        }
+        }
+    }
+}
+
+/* Duplicates in all [n] by sorting a copy: *found repeats, *smallest the
+ * smallest repeated key (INT64_MAX when none). */
+static void reference_duplicates(const int64_t *all, int64_t n, int64_t *found, int64_t *smallest)
+{
+    int64_t *copy = malloc(sizeof(int64_t) * (size_t)(n + 1));
+    CU_ASSERT_FATAL(copy != NULL);
+    memcpy(copy, all, sizeof(int64_t) * (size_t)n);
+    qsort(copy, (size_t)n, sizeof(int64_t), compare_i64);
+    *found = 0;
+    *smallest = INT64_MAX;
+    for (int64_t g = 1; g < n; ++g)
+        if (copy[g] == copy[g - 1]) {
+            *found += 1;
+            *smallest = copy[g] < *smallest ? copy[g] : *smallest;
+        }
+    free(copy);
+}
+
+/* partition 0, 1: part(); 2: everything on the last rank. */
+static cvseg_block hashed_part(int64_t n, int partition)
+{
+    if (partition < 2)
+        return part(n, partition);
+    const int last = cvseg_test_rank == cvseg_test_size - 1;
+    return (cvseg_block){.offset = 0, .count = last ? n : 0};
+}
+
+static void test_duplicates_hashed(void)
+{
+    static const int64_t hashed_sizes[] = {0, 2, 17, 5000, 300007};
+    for (int s = 0; s < 5; ++s)
+        for (int c = 0; c < HASHED_CASES; ++c) {
+            const int64_t n = hashed_sizes[s];
+            int64_t *all = malloc(sizeof(int64_t) * (size_t)(n + 1)), want = 0, smallest = 0;
+            CU_ASSERT_FATAL(all != NULL);
+            hashed_keys(c, n, all);
+            reference_duplicates(all, n, &want, &smallest);
+            if (c == 2 && n >= 100)
+                CU_ASSERT(want == 6 + 2 && smallest == -42);
+            if (c == 3 && n >= 20)
+                CU_ASSERT(want >= 4 && smallest == INT64_MIN);
+            for (int p = 0; p < 3; ++p)
+                for (int threads = 1; threads <= 3; threads += 2) {
+                    const cvseg_block block = hashed_part(n, p);
+                    int64_t found = -1, example = 0;
+                    omp_set_num_threads(threads);
+                    CU_ASSERT_EQUAL(cvseg_mpi_duplicates(cvseg_test_comm, all + block.offset,
+                                                         block.count, &found, &example),
+                                    CVSEG_OK);
+                    if (found != want)
+                        fprintf(stderr,
+                                "  n %lld case %d partition %d threads %d: %lld, not %lld\n",
+                                (long long)n, c, p, threads, (long long)found, (long long)want);
+                    CVSEG_ASSERT_EQUAL_I64(found, want);
+                    if (want > 0)
+                        CVSEG_ASSERT_EQUAL_I64(example, smallest);
+                }
+            omp_set_num_threads(1);
+            free(all);
+        }
+}
+
 int main(int argc, char **argv)
 {
     CU_TestInfo tests[] = {{"partitions of the test", test_partition_covers},
@@ -436,6 +567,7 @@ int main(int argc, char **argv)
                            {"selection beyond the count", test_select_out_of_range},
                            {"sums and exclusive scans", test_sums_and_scans},
                            {"duplicates", test_duplicates},
+                           {"duplicates by hash bucket", test_duplicates_hashed},
                            CU_TEST_INFO_NULL};
     return cvseg_mpi_test_main(argc, argv, "mpi dist", tests);
 }
