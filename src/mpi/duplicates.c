@@ -16,15 +16,16 @@
  * those hashes into an open-addressing table of twice the bucket's size
  * (cache-resident: 10 M uniform keys make buckets of about 5,000), indexed
  * by the bits below the bucket's: a hash already there repeats an earlier
- * one. A bucket too large for a 65,536-slot table (many copies of a few
- * keys) is counting-sorted by the next 11 bits instead, each run of equal
+ * one. A bucket too large for a 262,144-slot table (2 MiB: many copies of
+ * a few keys; uniform keys stay below it up to about 260 M keys) is
+ * counting-sorted by the next 11 bits instead, each run of equal
  * top bits sorted and equal neighbours counted. Buckets run in parallel
  * (OpenMP); the count is a sum and the smallest key a minimum, so the
  * result depends on neither ranks nor threads.
  *
  * Memory per rank: the n-hash send buffer (freed after the exchange), the
  * received hashes, (threads + 1) 2^bits bucket counts, and per thread a buffer of
- * max(largest bucket, 65,536) hashes. */
+ * max(largest bucket, its table) hashes. */
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,9 +279,11 @@ static void duplicates_count_bucket(const duplicates_layout *layout, const uint6
     }
 }
 
-/* Hash-table slots at most (a bucket holding more than half of them is
- * sorted instead: duplicates_count_bucket). */
-enum { DUPLICATES_TABLE_BITS_MAX = 16 };
+/* Hash-table slots at most, 2^18 (2 MiB, within a core's L2 on current
+ * servers); a bucket holding more than half of them is sorted instead
+ * (duplicates_count_bucket). With 2,048 buckets, uniform keys take the table
+ * up to about 2^28 keys in all: 100 M members make buckets of 49,000. */
+enum { DUPLICATES_TABLE_BITS_MAX = 18 };
 
 /* The table bits for a bucket of size hashes: load at most one half. */
 static int duplicates_table_bits(int64_t size)
