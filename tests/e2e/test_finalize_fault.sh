@@ -29,9 +29,11 @@ shim_run() {
     shift
     rm -f ranks/rank.*
     mpirun_rc=0
+    # (as run_ranks: mpirun must not kill a rank's wrapper before it has
+    # recorded the exit code because another rank exited non-zero first)
     OMP_NUM_THREADS=1 timeout 120 mpirun -np "$np" --oversubscribe --bind-to none \
-        -x OMP_NUM_THREADS -x RANK_DIR -x LD_PRELOAD="$SHIM" ./rankrc.sh "$CVSEG" "$@" \
-        >out.txt 2>err.txt || mpirun_rc=$?
+        -x OMP_NUM_THREADS -x RANK_DIR -x LD_PRELOAD="$SHIM" --mca orte_abort_on_non_zero_status 0 \
+        ./rankrc.sh "$CVSEG" "$@" >out.txt 2>err.txt || mpirun_rc=$?
     rank_codes=""
     local r
     for ((r = 0; r < np; r++)); do
