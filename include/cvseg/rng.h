@@ -13,8 +13,13 @@
 #include <stdint.h>
 
 /* The SplitMix64 finaliser: a bijective 64-bit mix (also used to spread
- * member ids over owner ranks). */
-uint64_t cvseg_mix64(uint64_t z);
+ * member ids over owner ranks). Inline: passes over every key call it. */
+static inline uint64_t cvseg_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
 
 /* 64 random bits for (seed, stream, counter). */
 uint64_t cvseg_rng_u64(uint64_t seed, uint64_t stream, uint64_t counter);

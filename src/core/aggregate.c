@@ -68,7 +68,8 @@ static aggregate_view aggregate_view_at(const aggregate_columns *c, int64_t g)
     return v;
 }
 
-/* Per-thread scratch of the per-member kernels, [capacity] each. */
+/* Per-thread scratch arrays, [capacity] each: of the per-member kernels,
+ * and (days unused) of the bucket sort. */
 typedef struct {
     int64_t capacity;
     int32_t *days;
@@ -242,50 +243,21 @@ static cvseg_status aggregate_scatter_rows(cvseg_transaction_rows *rows, int ord
  * (else radix sort). */
 enum { AGGREGATE_FINE_BITS = 12, AGGREGATE_FINE_MAX = 16384, AGGREGATE_FINE_MOVES = 8 };
 
-/* Scratch of the bucket sort, [capacity] each, the counts of the finer
- * pass, and a copy of a bucket of up to AGGREGATE_FINE_MAX rows (larger
- * ones are reordered column by column through the scratch arrays). */
+/* Scratch of the bucket sort: the key and position arrays (arrays, whose
+ * days go unused), the counts of the finer pass, and a copy of a bucket of
+ * up to AGGREGATE_FINE_MAX rows (larger ones are reordered column by column
+ * through the scratch arrays). */
 typedef struct {
-    int64_t capacity;
-    uint64_t *keys, *index, *key_scratch, *index_scratch;
+    aggregate_scratch arrays;
     int64_t counts[(1 << AGGREGATE_FINE_BITS) + 1];
     aggregate_record records[AGGREGATE_FINE_MAX];
     int64_t orders[AGGREGATE_FINE_MAX];
 } aggregate_sort_scratch;
 
-static void aggregate_sort_scratch_free(aggregate_sort_scratch *s)
-{
-    free(s->keys);
-    free(s->index);
-    free(s->key_scratch);
-    free(s->index_scratch);
-    s->keys = s->index = s->key_scratch = s->index_scratch = NULL;
-    s->capacity = 0;
-}
-
-/* Makes room for count rows; 0 on success, -1 when out of memory. */
-static int aggregate_sort_scratch_reserve(aggregate_sort_scratch *s, int64_t count)
-{
-    if (count <= s->capacity)
-        return 0;
-    aggregate_sort_scratch_free(s);
-    const size_t size = (size_t)count;
-    s->keys = malloc(sizeof(uint64_t) * size);
-    s->index = malloc(sizeof(uint64_t) * size);
-    s->key_scratch = malloc(sizeof(uint64_t) * size);
-    s->index_scratch = malloc(sizeof(uint64_t) * size);
-    if (!s->keys || !s->index || !s->key_scratch || !s->index_scratch) {
-        aggregate_sort_scratch_free(s);
-        return -1;
-    }
-    s->capacity = count;
-    return 0;
-}
-
 /* Finer pass over records [count] whose keys, less lowest, are below 2^bits:
- * a counting scatter of (key, position) into s->keys / s->index by the top
+ * a counting scatter of (key, position) into s->arrays.keys / .index by the top
  * bits of (key - lowest), then an insertion sort, which moves every record
- * only within its sub-bucket. Returns 0, or -1 (s->keys / s->index left
+ * only within its sub-bucket. Returns 0, or -1 (s->arrays.keys / .index left
  * unordered) when the insertion sort would move records more than
  * AGGREGATE_FINE_MOVES times each on average: then sub-buckets hold long runs
  * of distinct keys out of order. (A run of one member's equal keys costs
@@ -309,19 +281,19 @@ static int aggregate_fine_sort(const aggregate_record *records, int64_t count, u
     }
     for (int64_t t = 0; t < count; ++t) {
         const int64_t at = counts[(records[t].key - lowest) >> shift]++;
-        s->keys[at] = records[t].key;
-        s->index[at] = (uint64_t)t;
+        s->arrays.keys[at] = records[t].key;
+        s->arrays.index[at] = (uint64_t)t;
     }
     const int64_t budget = AGGREGATE_FINE_MOVES * count;
     for (int64_t t = 1; t < count && moves <= budget; ++t) {
-        const uint64_t key = s->keys[t], index = s->index[t];
+        const uint64_t key = s->arrays.keys[t], index = s->arrays.index[t];
         int64_t u = t;
-        for (; u > 0 && s->keys[u - 1] > key; --u) {
-            s->keys[u] = s->keys[u - 1];
-            s->index[u] = s->index[u - 1];
+        for (; u > 0 && s->arrays.keys[u - 1] > key; --u) {
+            s->arrays.keys[u] = s->arrays.keys[u - 1];
+            s->arrays.index[u] = s->arrays.index[u - 1];
         }
-        s->keys[u] = key;
-        s->index[u] = index;
+        s->arrays.keys[u] = key;
+        s->arrays.index[u] = index;
         moves += t - u;
     }
     return moves <= budget ? 0 : -1;
@@ -342,19 +314,20 @@ static void aggregate_sort_small(aggregate_columns *c, int64_t begin, int64_t co
         memcpy(s->orders, c->order + begin, sizeof(int64_t) * (size_t)count);
     if (aggregate_fine_sort(s->records, count, lowest, bits, s) != 0) {
         for (int64_t t = 0; t < count; ++t) {
-            s->keys[t] = s->records[t].key;
-            s->index[t] = (uint64_t)t;
+            s->arrays.keys[t] = s->records[t].key;
+            s->arrays.index[t] = (uint64_t)t;
         }
-        cvseg_radix_sort_u64(s->keys, s->key_scratch, s->index, s->index_scratch, count);
+        cvseg_radix_sort_u64(s->arrays.keys, s->arrays.key_scratch, s->arrays.index,
+                             s->arrays.index_scratch, count);
     }
     for (int64_t t = 0; t < count; ++t) {
-        const aggregate_record *r = &s->records[s->index[t]];
+        const aggregate_record *r = &s->records[s->arrays.index[t]];
         c->key[begin + t] = r->key;
         c->amount[begin + t] = r->amount;
         c->date[begin + t] = r->date;
     }
     for (int64_t t = 0; c->order && t < count; ++t)
-        c->order[begin + t] = s->orders[s->index[t]];
+        c->order[begin + t] = s->orders[s->arrays.index[t]];
 }
 
 /* Sorts a bucket of more than AGGREGATE_FINE_MAX rows (columns c from
@@ -365,22 +338,23 @@ static void aggregate_sort_large(aggregate_columns *c, int64_t begin, int64_t co
                                  aggregate_sort_scratch *s)
 {
     for (int64_t t = 0; t < count; ++t) {
-        s->keys[t] = c->key[begin + t];
-        s->index[t] = (uint64_t)t;
+        s->arrays.keys[t] = c->key[begin + t];
+        s->arrays.index[t] = (uint64_t)t;
     }
-    cvseg_radix_sort_u64(s->keys, s->key_scratch, s->index, s->index_scratch, count);
-    memcpy(c->key + begin, s->keys, sizeof(uint64_t) * (size_t)count);
-    double *amounts = (double *)s->key_scratch;
+    cvseg_radix_sort_u64(s->arrays.keys, s->arrays.key_scratch, s->arrays.index,
+                         s->arrays.index_scratch, count);
+    memcpy(c->key + begin, s->arrays.keys, sizeof(uint64_t) * (size_t)count);
+    double *amounts = (double *)s->arrays.key_scratch;
     for (int64_t t = 0; t < count; ++t)
-        amounts[t] = c->amount[begin + (int64_t)s->index[t]];
+        amounts[t] = c->amount[begin + (int64_t)s->arrays.index[t]];
     memcpy(c->amount + begin, amounts, sizeof(double) * (size_t)count);
-    int32_t *dates = (int32_t *)s->index_scratch;
+    int32_t *dates = (int32_t *)s->arrays.index_scratch;
     for (int64_t t = 0; t < count; ++t)
-        dates[t] = c->date[begin + (int64_t)s->index[t]];
+        dates[t] = c->date[begin + (int64_t)s->arrays.index[t]];
     memcpy(c->date + begin, dates, sizeof(int32_t) * (size_t)count);
-    int64_t *orders = (int64_t *)s->key_scratch;
+    int64_t *orders = (int64_t *)s->arrays.key_scratch;
     for (int64_t t = 0; c->order && t < count; ++t)
-        orders[t] = c->order[begin + (int64_t)s->index[t]];
+        orders[t] = c->order[begin + (int64_t)s->arrays.index[t]];
     if (c->order)
         memcpy(c->order + begin, orders, sizeof(int64_t) * (size_t)count);
 }
@@ -398,7 +372,7 @@ static int aggregate_sort_bucket(aggregate_columns *c, int64_t begin, int64_t co
     int failed = 0;
     if (count < 2 || bits == 0 || descents == 0) /* bits 0: one key */
         failed = 0;
-    else if (aggregate_sort_scratch_reserve(s, count) != 0)
+    else if (aggregate_scratch_reserve(&s->arrays, count) != 0)
         failed = -1;
     else if (count <= AGGREGATE_FINE_MAX)
         aggregate_sort_small(c, begin, count, lowest, bits, s);
@@ -430,7 +404,7 @@ static cvseg_status aggregate_sort_buckets(const aggregate_buckets *b, aggregate
             b->member[k + 1] = members;
         }
         if (scratch)
-            aggregate_sort_scratch_free(scratch);
+            aggregate_scratch_free(&scratch->arrays);
         free(scratch);
     }
     return failed ? CVSEG_FAIL(CVSEG_ENOMEM, "out of memory sorting transaction rows") : CVSEG_OK;

@@ -3,23 +3,11 @@
 
 #include <math.h>
 
-static uint64_t rng_splitmix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-uint64_t cvseg_mix64(uint64_t z)
-{
-    return rng_splitmix64(z);
-}
-
 uint64_t cvseg_rng_u64(uint64_t seed, uint64_t stream, uint64_t counter)
 {
-    uint64_t key = rng_splitmix64(seed + 0x9e3779b97f4a7c15ULL);
-    key = rng_splitmix64(key ^ (stream * 0xd1b54a32d192ed03ULL));
-    return rng_splitmix64(key + (counter + 1) * 0x9e3779b97f4a7c15ULL);
+    uint64_t key = cvseg_mix64(seed + 0x9e3779b97f4a7c15ULL);
+    key = cvseg_mix64(key ^ (stream * 0xd1b54a32d192ed03ULL));
+    return cvseg_mix64(key + (counter + 1) * 0x9e3779b97f4a7c15ULL);
 }
 
 double cvseg_rng_uniform(uint64_t seed, uint64_t stream, uint64_t counter)
@@ -36,13 +24,13 @@ double cvseg_rng_normal(uint64_t seed, uint64_t stream, uint64_t counter)
 
 uint64_t cvseg_rng_stream(uint64_t a, uint64_t b, uint64_t c)
 {
-    return rng_splitmix64(rng_splitmix64(rng_splitmix64(a) ^ b) ^ c);
+    return cvseg_mix64(cvseg_mix64(cvseg_mix64(a) ^ b) ^ c);
 }
 
 uint64_t cvseg_permute63(uint64_t seed, uint64_t x)
 {
     const uint64_t mask = (1ULL << 63) - 1;
-    const uint64_t key = rng_splitmix64(seed) & mask;
+    const uint64_t key = cvseg_mix64(seed) & mask;
     x &= mask;
     /* Each step is a bijection of [0, 2^63). */
     for (int round = 0; round < 3; ++round) {

@@ -44,16 +44,7 @@ static uint64_t duplicates_inverse(uint64_t odd)
     return x;
 }
 
-/* cvseg_mix64 (SplitMix64's finaliser), here so that the passes over
- * every key inline it. */
-static inline uint64_t duplicates_mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* The inverse of duplicates_mix (SplitMix64's finaliser: xor-shifts and odd
+/* The inverse of cvseg_mix64 (SplitMix64's finaliser: xor-shifts and odd
  * multipliers, each invertible), to name a duplicated key from its hash. */
 static uint64_t duplicates_unmix(uint64_t h)
 {
@@ -136,7 +127,7 @@ static uint64_t *duplicates_alloc(int64_t n)
     return p;
 }
 
-/* Counting sort of the hashes (duplicates_mix) of keys [n] by bucket into
+/* Counting sort of the hashes (cvseg_mix64) of keys [n] by bucket into
  * send [n], stable; start [buckets + 1] := where each bucket begins (and
  * n). Up to threads OpenMP threads, each on a block of keys with its own
  * row of cursor [threads][buckets] (scratch). The hashes are computed twice
@@ -153,7 +144,7 @@ static void duplicates_scatter(const duplicates_layout *layout, const int64_t *k
         for (int64_t b = 0; b < buckets; ++b)
             mine[b] = 0;
         for (int64_t i = low; i < high; ++i)
-            mine[duplicates_bucket_of(layout, duplicates_mix((uint64_t)keys[i]))] += 1;
+            mine[duplicates_bucket_of(layout, cvseg_mix64((uint64_t)keys[i]))] += 1;
 #pragma omp barrier
 #pragma omp single
         { /* bucket by bucket, the threads' blocks in order */
@@ -169,7 +160,7 @@ static void duplicates_scatter(const duplicates_layout *layout, const int64_t *k
             start[buckets] = n;
         }
         for (int64_t i = low; i < high; ++i) {
-            const uint64_t hash = duplicates_mix((uint64_t)keys[i]);
+            const uint64_t hash = cvseg_mix64((uint64_t)keys[i]);
             send[mine[duplicates_bucket_of(layout, hash)]++] = hash;
         }
     }
